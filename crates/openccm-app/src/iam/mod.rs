@@ -1,0 +1,390 @@
+//! IAM: who is calling.
+//!
+//! [`Iam`] turns credentials into a [`Caller`]: an AK/SK signature (what the
+//! official SDKs send), a token minted by `POST /v3/auth/tokens`, or a
+//! password (only to mint a token). It also bootstraps the first
+//! administrator and answers the IAM discovery calls.
+//!
+//! Submodules:
+//! - [`signing`]: the SDK's canonical request and signature schemes (pure).
+//! - [`token`]: sealed, expiring bearer tokens.
+//! - [`password`]: argon2id password hashes.
+//! - [`bootstrap`]: the first start's administrator and credentials file.
+
+pub mod bootstrap;
+pub mod password;
+pub mod signing;
+pub mod token;
+
+use std::sync::Arc;
+
+use openccm_custody::Keyring;
+use openccm_store::{AccessKeyId, Account, DomainId, Project, Store, User, UserId};
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use signing::{Authorization, RequestParts, SigningAlgorithm};
+pub use token::IssuedToken;
+
+/// How a caller proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// An AK/SK signature with this scheme.
+    Signature(SigningAlgorithm),
+    /// A bearer token (`X-Auth-Token`).
+    Token,
+    /// A password (only when minting a token).
+    Password,
+}
+
+/// An authenticated caller. Every use case takes one: nothing touches data
+/// before authentication produced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The account.
+    pub domain_id: DomainId,
+    /// The account's name.
+    pub domain_name: String,
+    /// The IAM user.
+    pub user_id: UserId,
+    /// The user's name.
+    pub user_name: String,
+    /// The account administrator may do everything in the account.
+    pub is_root: bool,
+    /// How it authenticated.
+    pub method: AuthMethod,
+}
+
+/// IAM settings, handed down by the server's configuration.
+#[derive(Debug, Clone)]
+pub struct IamSettings {
+    /// Token lifetime in milliseconds (default 24 h).
+    pub token_ttl_ms: i64,
+    /// Accepted distance between `X-Sdk-Date` and now (default 15 min).
+    pub max_clock_skew_ms: i64,
+    /// The region name this deployment answers to (project name).
+    pub region: String,
+}
+
+impl Default for IamSettings {
+    fn default() -> Self {
+        Self {
+            token_ttl_ms: 24 * 3600 * 1000,
+            max_clock_skew_ms: 15 * 60 * 1000,
+            region: "local-1".to_owned(),
+        }
+    }
+}
+
+/// A password login request.
+pub struct PasswordLogin<'a> {
+    /// The account, by name or id.
+    pub domain_name: Option<&'a str>,
+    /// The account by id.
+    pub domain_id: Option<&'a str>,
+    /// The user by name (needs the account).
+    pub user_name: Option<&'a str>,
+    /// The user by id.
+    pub user_id: Option<&'a str>,
+    /// The password.
+    pub password: &'a str,
+}
+
+/// The IAM service.
+#[derive(Debug, Clone)]
+pub struct Iam {
+    store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
+    clock: Arc<dyn Clock>,
+    settings: IamSettings,
+}
+
+/// The message of every failed AK/SK check, as the cloud gateway words it.
+fn auth_failed(detail: &str) -> Error {
+    Error::Unauthenticated(format!(
+        "Incorrect IAM authentication information: {detail}"
+    ))
+}
+
+impl Iam {
+    /// Builds the service.
+    pub fn new(
+        store: Arc<dyn Store>,
+        keyring: Arc<Keyring>,
+        clock: Arc<dyn Clock>,
+        settings: IamSettings,
+    ) -> Self {
+        Self {
+            store,
+            keyring,
+            clock,
+            settings,
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &IamSettings {
+        &self.settings
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The keyring.
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        &self.keyring
+    }
+
+    /// Checks that the keyring matches the database: every key version the
+    /// database knows must be in the keyring with the same check value.
+    /// Records the check values of new versions.
+    pub async fn verify_keyring(&self) -> Result<()> {
+        let stored = self.store.key_checks().await?;
+        for (version, check) in &stored {
+            match self.keyring.check_value(*version) {
+                Some(ours) if ours.as_slice() == check.as_slice() => {}
+                Some(_) => {
+                    return Err(Error::Internal(format!(
+                        "master key version {version} differs from the one this database was \
+                         sealed with: wrong key file"
+                    )))
+                }
+                None => {
+                    return Err(Error::Internal(format!(
+                        "the database was sealed with master key version {version}, which the \
+                         key file does not hold"
+                    )))
+                }
+            }
+        }
+        for version in self.keyring.versions() {
+            if !stored.iter().any(|(v, _)| *v == version) {
+                if let Some(check) = self.keyring.check_value(version) {
+                    self.store
+                        .add_key_check(version, &check, self.clock.now_ms())
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Authenticates an AK/SK-signed request (iam-auth.md § 2.5).
+    ///
+    /// Fails with `Unauthenticated` for a malformed header, an unknown or
+    /// disabled key, a stale date, or a signature that does not verify; with
+    /// `Forbidden` when `X-Domain-Id` names another account.
+    pub async fn authenticate_signed(
+        &self,
+        authorization: &str,
+        parts: &RequestParts<'_>,
+    ) -> Result<Caller> {
+        let auth = Authorization::parse(authorization).map_err(|e| auth_failed(&e.to_string()))?;
+        let date = parts
+            .header("x-sdk-date")
+            .ok_or_else(|| auth_failed("X-Sdk-Date is missing"))?;
+        let date_ms = signing::parse_sdk_date(date).map_err(|e| auth_failed(&e.to_string()))?;
+        let now = self.clock.now_ms();
+        if (now - date_ms).abs() > self.settings.max_clock_skew_ms {
+            return Err(auth_failed(&format!(
+                "signature expired, signature time:{}, server time:{}",
+                String::from_utf8_lossy(date),
+                crate::clock::iso8601_micros(now)
+            )));
+        }
+        if parts.header("x-security-token").is_some() {
+            return Err(auth_failed(
+                "temporary credentials (X-Security-Token) are not supported",
+            ));
+        }
+        let canonical =
+            signing::canonical_request(&auth, parts).map_err(|e| auth_failed(&e.to_string()))?;
+        let sdk_date = String::from_utf8_lossy(date);
+        let string_to_sign = signing::string_to_sign(auth.algorithm, &sdk_date, &canonical);
+
+        let not_exist = || {
+            auth_failed(&format!(
+                "Get secretKey failed,ak:{},err:ak not exist",
+                auth.access
+            ))
+        };
+        let ak = AccessKeyId::parse(&auth.access).ok_or_else(not_exist)?;
+        let key = self.store.access_key(&ak).await?.ok_or_else(not_exist)?;
+        if !key.enabled {
+            return Err(not_exist());
+        }
+        let sk = self
+            .keyring
+            .open(
+                &bootstrap::secret_key_aad(&key.access_key),
+                &openccm_custody::SealedSecret::from_bytes(key.sealed_secret.clone()),
+            )
+            .map_err(|e| Error::Internal(format!("cannot open the secret of {ak}: {e}")))?;
+        signing::verify_signature(
+            auth.algorithm,
+            ak.as_str(),
+            &sk,
+            &string_to_sign,
+            &auth.signature,
+        )
+        .map_err(|e| auth_failed(&e.to_string()))?;
+
+        let (user, account) = self.active_user(&key.user_id).await?;
+        if let Some(domain) = parts.header("x-domain-id") {
+            if domain != account.domain_id.as_str().as_bytes() {
+                return Err(Error::Forbidden(
+                    "X-Domain-Id does not match the access key's account".to_owned(),
+                ));
+            }
+        }
+        if let Some(project) = parts.header("x-project-id") {
+            let projects = self.store.projects(&account.domain_id, None).await?;
+            if !projects
+                .iter()
+                .any(|p| p.project_id.as_str().as_bytes() == project)
+            {
+                return Err(Error::Forbidden(
+                    "X-Project-Id is not a project of the access key's account".to_owned(),
+                ));
+            }
+        }
+        Ok(caller(
+            &user,
+            &account,
+            AuthMethod::Signature(auth.algorithm),
+        ))
+    }
+
+    /// Authenticates an `X-Auth-Token`.
+    ///
+    /// Fails with `Unauthenticated` when the token is forged, malformed,
+    /// expired, or its user is gone, disabled or changed credentials since.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Caller> {
+        let claims =
+            token::open(&self.keyring, token).ok_or_else(|| auth_failed("decrypt token fail"))?;
+        let now = self.clock.now_ms();
+        if now >= claims.expires_at {
+            return Err(auth_failed(&format!(
+                "token expires, expires_at: {}",
+                crate::clock::iso8601_micros(claims.expires_at)
+            )));
+        }
+        let (user, account) = self
+            .active_user(&claims.user_id)
+            .await
+            .map_err(|_| auth_failed("decrypt token fail"))?;
+        if user.credentials_version != claims.credentials_version
+            || user.domain_id != claims.domain_id
+        {
+            return Err(auth_failed("the token was revoked"));
+        }
+        Ok(caller(&user, &account, AuthMethod::Token))
+    }
+
+    /// Checks a password and returns the caller it belongs to.
+    ///
+    /// Fails with `Unauthenticated` for an unknown account or user, a user
+    /// without a password, a disabled user, or a wrong password; the time
+    /// taken does not reveal which.
+    pub async fn login_with_password(&self, login: &PasswordLogin<'_>) -> Result<Caller> {
+        let fail = || Error::Unauthenticated("The username or password is wrong.".to_owned());
+        let user = self.find_login_user(login).await?;
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let password = login.password.to_owned();
+        let matches =
+            tokio::task::spawn_blocking(move || password::verify(hash.as_deref(), &password))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?;
+        let user = match (user, matches) {
+            (Some(user), true) => user,
+            _ => return Err(fail()),
+        };
+        let (user, account) = self.active_user(&user.user_id).await.map_err(|_| fail())?;
+        Ok(caller(&user, &account, AuthMethod::Password))
+    }
+
+    async fn find_login_user(&self, login: &PasswordLogin<'_>) -> Result<Option<User>> {
+        if let Some(id) = login.user_id {
+            return Ok(match UserId::parse(id) {
+                Some(id) => self.store.user(&id).await?,
+                None => None,
+            });
+        }
+        let Some(name) = login.user_name else {
+            return Ok(None);
+        };
+        let account = match (login.domain_id, login.domain_name) {
+            (Some(id), _) => match DomainId::parse(id) {
+                Some(id) => self.store.account(&id).await?,
+                None => None,
+            },
+            (None, Some(domain_name)) => self.store.account_by_name(domain_name).await?,
+            (None, None) => None,
+        };
+        match account {
+            Some(account) => Ok(self.store.user_by_name(&account.domain_id, name).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Mints a token for `caller`.
+    pub async fn issue_token(&self, caller: &Caller) -> Result<IssuedToken> {
+        let user = self
+            .store
+            .user(&caller.user_id)
+            .await?
+            .ok_or_else(|| Error::Unauthenticated("the user no longer exists".to_owned()))?;
+        let now = self.clock.now_ms();
+        Ok(token::issue(
+            &self.keyring,
+            &user,
+            now,
+            now + self.settings.token_ttl_ms,
+        ))
+    }
+
+    async fn active_user(&self, user_id: &UserId) -> Result<(User, Account)> {
+        let gone = || auth_failed("the user does not exist or is disabled");
+        let user = self.store.user(user_id).await?.ok_or_else(gone)?;
+        let account = self
+            .store
+            .account(&user.domain_id)
+            .await?
+            .ok_or_else(gone)?;
+        if !user.enabled || !account.enabled {
+            return Err(gone());
+        }
+        Ok((user, account))
+    }
+
+    /// The caller's own account (`GET /v3/auth/domains`).
+    pub async fn own_account(&self, caller: &Caller) -> Result<Account> {
+        self.store
+            .account(&caller.domain_id)
+            .await?
+            .ok_or_else(|| Error::NotFound("account not found".to_owned()))
+    }
+
+    /// The caller's projects, optionally only the one named `name` (`GET /v3/projects`).
+    pub async fn own_projects(&self, caller: &Caller, name: Option<&str>) -> Result<Vec<Project>> {
+        Ok(self.store.projects(&caller.domain_id, name).await?)
+    }
+}
+
+fn caller(user: &User, account: &Account, method: AuthMethod) -> Caller {
+    Caller {
+        domain_id: account.domain_id.clone(),
+        domain_name: account.name.clone(),
+        user_id: user.user_id.clone(),
+        user_name: user.name.clone(),
+        is_root: user.is_root,
+        method,
+    }
+}

@@ -1,0 +1,20 @@
+//! OpenCCM's application layer.
+//!
+//! Owns the use cases: `iam` (who is calling, and what they may do), and, as
+//! they land, `pca` and `scm`. It speaks in domain types and [`Error`]; it
+//! knows nothing of HTTP status codes or JSON shapes (`openccm-http`
+//! translates) and nothing of SQL (`openccm-store` is behind traits).
+//!
+//! Time comes from an injected [`Clock`], randomness from the OS CSPRNG.
+//!
+//! Modules:
+//! - [`clock`]: the `Clock` trait and the system clock.
+//! - [`error`]: the error every use case returns.
+//! - [`iam`]: AK/SK signatures, tokens, passwords, bootstrap, `Caller`.
+
+pub mod clock;
+pub mod error;
+pub mod iam;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{Error, Invalid, Result};

@@ -1,0 +1,3 @@
+//! Integration tests of the application layer.
+
+mod sdk_vectors;

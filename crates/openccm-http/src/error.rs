@@ -1,0 +1,265 @@
+//! The single mapping from errors to HTTP: status, Huawei error code and body.
+//!
+//! - Gateway errors (authentication, routing, limits) carry `APIGW.*` codes and
+//!   a `request_id` in the body, as the cloud gateway does.
+//! - Service errors carry the service's own codes (`PCA.*`, `SCM.*`).
+//! - `Internal` is logged with the request id; the client gets a generic message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use openccm_app::{Error, Invalid};
+use openccm_wire::error::{gateway, pca, scm};
+use openccm_wire::{ErrorBody, ErrorCode};
+
+use crate::middleware::RequestId;
+
+/// Which API family answers: picks the error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// `/v1/private-certificate*`.
+    Pca,
+    /// `/v3/scm/...`.
+    Scm,
+    /// The gateway itself (auth, routing) and the IAM subset.
+    Gateway,
+}
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    /// An error with an explicit status, code and message.
+    pub fn new(status: StatusCode, code: ErrorCode, msg: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody::new(code, msg),
+        }
+    }
+
+    /// A gateway error: adds `request_id` to the body.
+    pub fn gateway(
+        status: StatusCode,
+        code: ErrorCode,
+        msg: impl Into<String>,
+        request_id: &RequestId,
+    ) -> Self {
+        let mut err = Self::new(status, code, msg);
+        err.body.request_id = Some(request_id.0.clone());
+        err
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The body.
+    pub fn body(&self) -> &ErrorBody {
+        &self.body
+    }
+
+    /// Maps an application error for `service`.
+    pub fn from_app(service: Service, err: Error) -> Self {
+        let (status, code, msg) = classify(service, &err);
+        if let Error::Internal(detail) = &err {
+            tracing::error!(error = %detail, "internal error");
+        }
+        Self::new(status, code, msg)
+    }
+}
+
+/// Status, code and client message of an application error.
+pub fn classify(service: Service, err: &Error) -> (StatusCode, ErrorCode, String) {
+    let internal_msg = "Internal error. Try again later; the request id identifies it in the logs.";
+    match (service, err) {
+        (_, Error::Unauthenticated(msg)) => {
+            (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED, msg.clone())
+        }
+        (Service::Pca, e) => pca_code(e).map_or_else(
+            || {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    pca::INTERNAL,
+                    internal_msg.to_owned(),
+                )
+            },
+            |(s, c)| (s, c, e.to_string()),
+        ),
+        (Service::Scm, e) => scm_code(e).map_or_else(
+            || {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    scm::INTERNAL,
+                    internal_msg.to_owned(),
+                )
+            },
+            |(s, c)| (s, c, e.to_string()),
+        ),
+        (Service::Gateway, e) => gateway_code(e).map_or_else(
+            || {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    gateway::INTERNAL,
+                    internal_msg.to_owned(),
+                )
+            },
+            |(s, c)| (s, c, e.to_string()),
+        ),
+    }
+}
+
+fn pca_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
+    Some(match err {
+        Error::InvalidArgument { kind, .. } => (
+            StatusCode::BAD_REQUEST,
+            match kind {
+                Invalid::Parameter | Invalid::Body => pca::INVALID_PARAMETER,
+                _ => pca::INVALID_PARAMETER,
+            },
+        ),
+        Error::NotFound(_) => (StatusCode::NOT_FOUND, pca::NOT_FOUND),
+        Error::Conflict(_) => (StatusCode::BAD_REQUEST, pca::CONFLICT),
+        Error::InvalidState(_) => (StatusCode::BAD_REQUEST, pca::INVALID_STATE),
+        Error::Forbidden(_) => (StatusCode::FORBIDDEN, pca::FORBIDDEN),
+        Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, pca::QUOTA_EXCEEDED),
+        Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
+        Error::Internal(_) | _ => return None,
+    })
+}
+
+fn scm_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
+    Some(match err {
+        Error::InvalidArgument { .. } => (StatusCode::BAD_REQUEST, scm::INVALID_PARAMETER),
+        Error::NotFound(_) => (StatusCode::NOT_FOUND, scm::NOT_FOUND),
+        Error::Conflict(_) | Error::InvalidState(_) => (StatusCode::BAD_REQUEST, scm::CONFLICT),
+        Error::Forbidden(_) => (StatusCode::FORBIDDEN, scm::FORBIDDEN),
+        Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, scm::QUOTA_EXCEEDED),
+        Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
+        Error::Internal(_) | _ => return None,
+    })
+}
+
+fn gateway_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
+    Some(match err {
+        Error::InvalidArgument { .. } | Error::Conflict(_) | Error::InvalidState(_) => {
+            (StatusCode::BAD_REQUEST, gateway::BAD_REQUEST)
+        }
+        Error::NotFound(_) => (StatusCode::NOT_FOUND, gateway::API_NOT_FOUND),
+        Error::Forbidden(_) => (StatusCode::FORBIDDEN, gateway::FORBIDDEN),
+        Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, gateway::BAD_REQUEST),
+        Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
+        Error::Internal(_) | _ => return None,
+    })
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body)).into_response()
+    }
+}
+
+/// 404 for any path no route matches.
+pub async fn unknown_route(request_id: Option<axum::Extension<RequestId>>) -> ApiError {
+    let id = request_id.map(|e| e.0).unwrap_or_default();
+    ApiError::gateway(
+        StatusCode::NOT_FOUND,
+        gateway::API_NOT_FOUND,
+        "The API does not exist or has not been published in the environment.",
+        &id,
+    )
+}
+
+/// 405 for a known path with another method.
+pub async fn method_not_allowed(request_id: Option<axum::Extension<RequestId>>) -> ApiError {
+    let id = request_id.map(|e| e.0).unwrap_or_default();
+    ApiError::gateway(
+        StatusCode::METHOD_NOT_ALLOWED,
+        gateway::METHOD_NOT_ALLOWED,
+        "The method is not allowed for this API.",
+        &id,
+    )
+}
+
+/// 500 when a handler panicked (a bug): never an empty body.
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        gateway::INTERNAL,
+        "Internal error. Try again later; the request id identifies it in the logs.",
+    )
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_error() -> Vec<Error> {
+        vec![
+            Error::invalid("x"),
+            Error::invalid_kind(Invalid::Body, "x"),
+            Error::NotFound("x".into()),
+            Error::Conflict("x".into()),
+            Error::InvalidState("x".into()),
+            Error::Unauthenticated("x".into()),
+            Error::Forbidden("x".into()),
+            Error::QuotaExceeded("x".into()),
+            Error::Internal("secret detail".into()),
+        ]
+    }
+
+    #[test]
+    fn every_error_has_a_catalogue_code_in_every_service() {
+        for service in [Service::Pca, Service::Scm, Service::Gateway] {
+            for err in every_error() {
+                let (status, code, msg) = classify(service, &err);
+                assert!(status.is_client_error() || status.is_server_error());
+                let prefix = code.service();
+                match (&err, service) {
+                    (Error::Unauthenticated(_), _) | (_, Service::Gateway) => {
+                        assert_eq!(prefix, "APIGW")
+                    }
+                    (_, Service::Pca) => assert_eq!(prefix, "PCA"),
+                    (_, Service::Scm) => assert_eq!(prefix, "SCM"),
+                }
+                assert!(
+                    !msg.contains("secret detail"),
+                    "internal details never reach the client"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_follow_the_seeds() {
+        assert_eq!(
+            classify(Service::Pca, &Error::NotFound("x".into())).0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            classify(Service::Pca, &Error::NotFound("x".into())).1,
+            pca::NOT_FOUND
+        );
+        assert_eq!(
+            classify(Service::Pca, &Error::invalid("x")).0,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            classify(Service::Scm, &Error::Forbidden("x".into())).0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            classify(Service::Scm, &Error::Unauthenticated("x".into())).0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            classify(Service::Scm, &Error::Internal("x".into())).0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}

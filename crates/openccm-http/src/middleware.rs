@@ -1,0 +1,238 @@
+//! The request pipeline: request id and access log, body buffering with the
+//! size limit, authentication.
+
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use openccm_app::iam::signing::{HeaderSource, RequestParts};
+use openccm_app::iam::Caller;
+use openccm_app::Error;
+use openccm_wire::error::gateway;
+use tracing::Instrument as _;
+
+use crate::error::{classify, ApiError, Service};
+use crate::AppState;
+
+/// The id of this request: 32 hex chars, returned in `X-Request-Id` on every
+/// response and attached to every log line of the request.
+#[derive(Debug, Clone, Default)]
+pub struct RequestId(pub String);
+
+/// The request body exactly as received (signatures cover these bytes).
+#[derive(Debug, Clone, Default)]
+pub struct RawBody(pub Bytes);
+
+/// The authenticated caller of a protected route.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Caller);
+
+/// Assigns the request id, logs one line per request, and sets `X-Request-Id`.
+///
+/// The id is always ours: a client-supplied `X-Request-Id` is ignored so that
+/// log lines cannot be forged or confused. Only method, route path, status and
+/// latency are logged: never headers, bodies or query strings.
+pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
+    let id = RequestId(uuid::Uuid::new_v4().simple().to_string());
+    req.extensions_mut().insert(id.clone());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id.0,
+        %method,
+        %path,
+        user = tracing::field::Empty
+    );
+    let started = Instant::now();
+    let mut response = next.run(req).instrument(span.clone()).await;
+    if let Ok(value) = HeaderValue::from_str(&id.0) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let status = response.status().as_u16();
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, latency_us = micros, "request failed");
+        } else {
+            tracing::info!(status, latency_us = micros, "request");
+        }
+    });
+    response
+}
+
+fn request_id(req: &Request) -> RequestId {
+    req.extensions()
+        .get::<RequestId>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Reads the whole body, up to `max_body_bytes`, before anything else runs:
+/// over the limit → 413; the bytes are kept as [`RawBody`] for signature
+/// checks and put back for the extractors.
+pub async fn buffer_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let id = request_id(&req);
+    let limit = state.settings.max_body_bytes;
+    let too_large = || {
+        ApiError::gateway(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            gateway::ENTITY_TOO_LARGE,
+            format!("Request entity too large: the limit is {limit} bytes."),
+            &id,
+        )
+        .into_response()
+    };
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            let over_limit = std::error::Error::source(&err)
+                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>())
+                || err.to_string().contains("length limit");
+            if over_limit {
+                return too_large();
+            }
+            return ApiError::gateway(
+                StatusCode::BAD_REQUEST,
+                gateway::BAD_REQUEST,
+                "The request body could not be read.",
+                &id,
+            )
+            .into_response();
+        }
+    };
+    let mut req = Request::from_parts(parts, Body::from(bytes.clone()));
+    req.extensions_mut().insert(RawBody(bytes));
+    next.run(req).await
+}
+
+/// Headers by lower-case name; `host` falls back to the URI authority
+/// (HTTP/2 sends `:authority` instead of `Host`).
+pub struct Headers<'a> {
+    map: &'a HeaderMap,
+    uri: &'a Uri,
+}
+
+impl<'a> Headers<'a> {
+    /// Wraps a request's headers and URI.
+    pub fn new(map: &'a HeaderMap, uri: &'a Uri) -> Self {
+        Self { map, uri }
+    }
+}
+
+impl HeaderSource for Headers<'_> {
+    fn values(&self, name: &str) -> Vec<&[u8]> {
+        let values: Vec<&[u8]> = self
+            .map
+            .get_all(name)
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .collect();
+        if values.is_empty() && name == "host" {
+            if let Some(authority) = self.uri.authority() {
+                return vec![authority.as_str().as_bytes()];
+            }
+        }
+        values
+    }
+}
+
+/// The parts of a request that authentication reads. (Borrowing these
+/// instead of the `Request` keeps the future `Send`: the body is not `Sync`.)
+#[derive(Clone, Copy)]
+pub struct AuthInput<'a> {
+    /// Headers.
+    pub headers: &'a HeaderMap,
+    /// Method.
+    pub method: &'a http::Method,
+    /// Target.
+    pub uri: &'a Uri,
+    /// Raw body.
+    pub body: &'a [u8],
+}
+
+/// The buffered body of `req` (empty if none was buffered).
+pub fn raw_body(req: &Request) -> RawBody {
+    req.extensions()
+        .get::<RawBody>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Authenticates a request by `X-Auth-Token` or AK/SK signature.
+///
+/// # Errors
+/// The application error, for the edge to map.
+pub async fn caller_of(state: &AppState, input: AuthInput<'_>) -> Result<Caller, Error> {
+    let headers = input.headers;
+    if let Some(token) = headers.get("x-auth-token") {
+        let token = token.to_str().map_err(|_| {
+            Error::Unauthenticated(
+                "Incorrect IAM authentication information: decrypt token fail".into(),
+            )
+        })?;
+        return state.iam.authenticate_token(token).await;
+    }
+    if let Some(authorization) = headers.get(http::header::AUTHORIZATION) {
+        let authorization = authorization.to_str().map_err(|_| {
+            Error::Unauthenticated(
+                "Incorrect IAM authentication information: malformed Authorization header".into(),
+            )
+        })?;
+        let source = Headers::new(headers, input.uri);
+        let parts = RequestParts {
+            method: input.method.as_str(),
+            path: input.uri.path(),
+            query: input.uri.query().unwrap_or(""),
+            headers: &source,
+            body: input.body,
+        };
+        return state.iam.authenticate_signed(authorization, &parts).await;
+    }
+    Err(Error::Unauthenticated(
+        "Incorrect IAM authentication information: x-auth-token not found".into(),
+    ))
+}
+
+/// Route layer of protected routes: nothing below runs unauthenticated.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let body = raw_body(&req);
+    let (parts, request_body) = req.into_parts();
+    let input = AuthInput {
+        headers: &parts.headers,
+        method: &parts.method,
+        uri: &parts.uri,
+        body: &body.0,
+    };
+    let outcome = caller_of(&state, input).await;
+    req = Request::from_parts(parts, request_body);
+    match outcome {
+        Ok(caller) => {
+            tracing::Span::current().record("user", caller.user_id.as_str());
+            req.extensions_mut().insert(Authenticated(caller));
+            next.run(req).await
+        }
+        Err(err) => {
+            let id = request_id(&req);
+            let (status, code, msg) = classify(Service::Gateway, &err);
+            if let Error::Internal(detail) = &err {
+                tracing::error!(error = %detail, "authentication failed internally");
+            } else {
+                tracing::info!(reason = %msg, "authentication refused");
+            }
+            ApiError::gateway(status, code, msg, &id).into_response()
+        }
+    }
+}

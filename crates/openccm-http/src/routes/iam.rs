@@ -1,0 +1,378 @@
+//! The IAM subset (iam-auth.md §§ 4–5): tokens and the discovery calls.
+//!
+//! IAM's own token endpoints answer errors in Keystone style
+//! (`{"error": {"code", "title", "message"}}`), like the cloud's IAM.
+
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use openccm_app::clock::iso8601_micros;
+use openccm_app::iam::{AuthMethod, Caller, PasswordLogin};
+use openccm_app::Error;
+use openccm_wire::iam::{
+    Domain, DomainList, DomainRef, KeystoneError, KeystoneErrorBody, Links, Project, ProjectList,
+    Role, TokenBody, TokenRequest, TokenResponse, TokenUser,
+};
+use serde::Deserialize;
+
+use crate::error::{ApiError, Service};
+use crate::extract::{parse_json, BodyRejection, CallerOf};
+use crate::middleware::{caller_of, raw_body, AuthInput};
+use crate::AppState;
+
+/// Routes that need no prior authentication (the request carries its own credential).
+pub fn public() -> Router<AppState> {
+    Router::new().route("/v3/auth/tokens", post(create_token).get(validate_token))
+}
+
+/// Routes behind the authentication layer.
+pub fn protected() -> Router<AppState> {
+    Router::new()
+        .route("/v3/auth/domains", get(list_domains))
+        .route("/v3/projects", get(list_projects))
+}
+
+/// A Keystone-style error.
+struct KeystoneResponse(StatusCode, String);
+
+impl IntoResponse for KeystoneResponse {
+    fn into_response(self) -> Response {
+        let title = self.0.canonical_reason().unwrap_or("Error").to_owned();
+        (
+            self.0,
+            Json(KeystoneErrorBody {
+                error: KeystoneError {
+                    code: self.0.as_u16(),
+                    title,
+                    message: self.1,
+                },
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<Error> for KeystoneResponse {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Unauthenticated(_) => Self(
+                StatusCode::UNAUTHORIZED,
+                "The request you have made requires authentication.".to_owned(),
+            ),
+            other => {
+                let api = ApiError::from_app(Service::Gateway, other);
+                Self(api.status(), api.body().error_msg.clone())
+            }
+        }
+    }
+}
+
+impl From<BodyRejection> for KeystoneResponse {
+    fn from(rejection: BodyRejection) -> Self {
+        match rejection {
+            BodyRejection::UnsupportedMediaType => Self(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "The request body must be JSON.".to_owned(),
+            ),
+            BodyRejection::Malformed(msg) => Self(StatusCode::BAD_REQUEST, msg),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenQuery {
+    nocatalog: Option<String>,
+}
+
+/// The scope a token request asks for, checked against the caller.
+enum Scope {
+    Domain,
+    Project(openccm_store::Project),
+}
+
+async fn requested_scope(
+    state: &AppState,
+    caller: &Caller,
+    scope: Option<&serde_json::Value>,
+) -> Result<Scope, KeystoneResponse> {
+    let mismatch = || {
+        KeystoneResponse(
+            StatusCode::UNAUTHORIZED,
+            "The requested scope is not available to this user.".to_owned(),
+        )
+    };
+    let Some(scope) = scope else {
+        return Ok(Scope::Domain);
+    };
+    let field = |obj: &serde_json::Value, key: &str| {
+        obj.get(key).and_then(|v| v.as_str()).map(str::to_owned)
+    };
+    if let Some(domain) = scope.get("domain") {
+        let ok = field(domain, "id").map_or(true, |id| id == caller.domain_id.as_str())
+            && field(domain, "name").map_or(true, |name| name == caller.domain_name);
+        return if ok {
+            Ok(Scope::Domain)
+        } else {
+            Err(mismatch())
+        };
+    }
+    if let Some(project) = scope.get("project") {
+        let projects = state
+            .iam
+            .own_projects(caller, None)
+            .await
+            .map_err(KeystoneResponse::from)?;
+        let id = field(project, "id");
+        let name = field(project, "name");
+        return projects
+            .into_iter()
+            .find(|p| {
+                id.as_deref().map_or(true, |id| id == p.project_id.as_str())
+                    && name.as_deref().map_or(true, |name| name == p.name)
+            })
+            .map(Scope::Project)
+            .ok_or_else(mismatch);
+    }
+    Ok(Scope::Domain)
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    Query(query): Query<TokenQuery>,
+    req: Request,
+) -> Result<Response, KeystoneResponse> {
+    let raw = raw_body(&req);
+    let (parts, _) = req.into_parts();
+    let input = AuthInput {
+        headers: &parts.headers,
+        method: &parts.method,
+        uri: &parts.uri,
+        body: &raw.0,
+    };
+    let request: TokenRequest = parse_json(parts.headers.get(http::header::CONTENT_TYPE), &raw.0)?;
+    let identity = &request.auth.identity;
+    let caller = if identity.methods.iter().any(|m| m == "password") {
+        let password = identity.password.as_ref().ok_or_else(|| {
+            KeystoneResponse(
+                StatusCode::BAD_REQUEST,
+                "auth.identity.password is required.".to_owned(),
+            )
+        })?;
+        let user = &password.user;
+        let domain = user.domain.as_ref();
+        state
+            .iam
+            .login_with_password(&PasswordLogin {
+                domain_name: domain.and_then(|d| d.name.as_deref()),
+                domain_id: domain.and_then(|d| d.id.as_deref()),
+                user_name: user.name.as_deref(),
+                user_id: user.id.as_deref(),
+                password: &user.password,
+            })
+            .await?
+    } else if parts.headers.contains_key(http::header::AUTHORIZATION) {
+        // `hw_ak_sk` (or any non-password method): the AK/SK signature of this
+        // very request is the credential.
+        caller_of(&state, input).await?
+    } else {
+        return Err(KeystoneResponse(
+            StatusCode::UNAUTHORIZED,
+            "The request you have made requires authentication.".to_owned(),
+        ));
+    };
+    let scope = requested_scope(&state, &caller, request.auth.scope.as_ref()).await?;
+    let issued = state.iam.issue_token(&caller).await?;
+    let methods = match caller.method {
+        AuthMethod::Password => vec!["password".to_owned()],
+        _ => vec!["hw_ak_sk".to_owned()],
+    };
+    let body = token_body(
+        &caller,
+        &scope,
+        issued.issued_at,
+        issued.expires_at,
+        methods,
+        query.nocatalog.is_none(),
+    );
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    let header = HeaderValue::from_str(&issued.token)
+        .map_err(|e| KeystoneResponse::from(Error::Internal(e.to_string())))?;
+    response.headers_mut().insert("x-subject-token", header);
+    Ok(response)
+}
+
+fn token_body(
+    caller: &Caller,
+    scope: &Scope,
+    issued_at: i64,
+    expires_at: i64,
+    methods: Vec<String>,
+    with_catalog: bool,
+) -> TokenResponse {
+    let domain = DomainRef {
+        id: caller.domain_id.to_string(),
+        name: caller.domain_name.clone(),
+    };
+    TokenResponse {
+        token: TokenBody {
+            expires_at: iso8601_micros(expires_at),
+            issued_at: iso8601_micros(issued_at),
+            methods,
+            user: TokenUser {
+                id: caller.user_id.to_string(),
+                name: caller.user_name.clone(),
+                password_expires_at: String::new(),
+                domain: domain.clone(),
+            },
+            project: match scope {
+                Scope::Project(p) => Some(openccm_wire::iam::ProjectRef {
+                    id: p.project_id.to_string(),
+                    name: p.name.clone(),
+                    domain: domain.clone(),
+                }),
+                Scope::Domain => None,
+            },
+            domain,
+            roles: if caller.is_root {
+                vec![Role {
+                    id: "0".to_owned(),
+                    name: "te_admin".to_owned(),
+                }]
+            } else {
+                Vec::new()
+            },
+            catalog: with_catalog.then(Vec::new),
+        },
+    }
+}
+
+/// `GET /v3/auth/tokens`: validates `X-Subject-Token` for a caller
+/// authenticated by `X-Auth-Token`, within the caller's own account.
+async fn validate_token(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, KeystoneResponse> {
+    let raw = raw_body(&req);
+    let (parts, _) = req.into_parts();
+    let input = AuthInput {
+        headers: &parts.headers,
+        method: &parts.method,
+        uri: &parts.uri,
+        body: &raw.0,
+    };
+    let caller = caller_of(&state, input).await?;
+    let subject = parts
+        .headers
+        .get("x-subject-token")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            KeystoneResponse(
+                StatusCode::BAD_REQUEST,
+                "X-Subject-Token is required.".to_owned(),
+            )
+        })?
+        .to_owned();
+    let not_found = || {
+        KeystoneResponse(
+            StatusCode::NOT_FOUND,
+            "The token could not be found.".to_owned(),
+        )
+    };
+    let owner = state
+        .iam
+        .authenticate_token(&subject)
+        .await
+        .map_err(|_| not_found())?;
+    if owner.domain_id != caller.domain_id || (!caller.is_root && owner.user_id != caller.user_id) {
+        return Err(not_found());
+    }
+    let claims =
+        openccm_app::iam::token::open(state.iam.keyring(), &subject).ok_or_else(not_found)?;
+    let body = token_body(
+        &owner,
+        &Scope::Domain,
+        claims.issued_at,
+        claims.expires_at,
+        vec!["password".to_owned()],
+        false,
+    );
+    let mut response = (StatusCode::OK, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&subject) {
+        response.headers_mut().insert("x-subject-token", value);
+    }
+    Ok(response)
+}
+
+async fn list_domains(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Extension(_id): Extension<crate::middleware::RequestId>,
+) -> Result<Json<DomainList>, ApiError> {
+    let account = state
+        .iam
+        .own_account(&caller)
+        .await
+        .map_err(|e| ApiError::from_app(Service::Gateway, e))?;
+    let link = format!("/v3/auth/domains/{}", account.domain_id);
+    Ok(Json(DomainList {
+        domains: vec![Domain {
+            id: account.domain_id.to_string(),
+            name: account.name,
+            enabled: account.enabled,
+            description: String::new(),
+            links: Links {
+                self_: link,
+                previous: None,
+                next: None,
+            },
+        }],
+        links: Links {
+            self_: "/v3/auth/domains".to_owned(),
+            previous: None,
+            next: None,
+        },
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct ProjectQuery {
+    name: Option<String>,
+}
+
+async fn list_projects(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Query(query): Query<ProjectQuery>,
+) -> Result<Json<ProjectList>, ApiError> {
+    let projects = state
+        .iam
+        .own_projects(&caller, query.name.as_deref())
+        .await
+        .map_err(|e| ApiError::from_app(Service::Gateway, e))?;
+    Ok(Json(ProjectList {
+        projects: projects
+            .into_iter()
+            .map(|p| Project {
+                links: Links {
+                    self_: format!("/v3/projects/{}", p.project_id),
+                    previous: None,
+                    next: None,
+                },
+                id: p.project_id.to_string(),
+                name: p.name,
+                domain_id: p.domain_id.to_string(),
+                enabled: true,
+                is_domain: false,
+                parent_id: p.domain_id.to_string(),
+                description: String::new(),
+            })
+            .collect(),
+        links: Links {
+            self_: "/v3/projects".to_owned(),
+            previous: Some(None),
+            next: Some(None),
+        },
+    }))
+}

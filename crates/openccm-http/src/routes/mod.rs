@@ -1,0 +1,4 @@
+//! Handlers, one module per API family.
+
+pub mod health;
+pub mod iam;

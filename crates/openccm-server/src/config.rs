@@ -1,0 +1,328 @@
+//! Configuration: defaults → TOML file → `OPENCCM_*` environment → flags.
+//!
+//! clap merges flags over the environment; the TOML file fills what neither
+//! set; defaults fill the rest. The raw layers are validated into [`Config`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Deserialize;
+
+/// `openccm serve` flags (each also readable from `OPENCCM_<NAME>`).
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// TOML configuration file (keys are the flag names with `_`, e.g. `data_dir`).
+    #[arg(long, env = "OPENCCM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "OPENCCM_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Data directory: SQLite database, master key, credentials [default: ./openccm-data].
+    #[arg(long, env = "OPENCCM_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: `sqlite:<path>` or `postgres://user@host/db` [default: sqlite in the data directory].
+    #[arg(long, env = "OPENCCM_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// File holding the database URL (for secrets kept out of the environment).
+    #[arg(long, env = "OPENCCM_DATABASE_URL_FILE")]
+    pub database_url_file: Option<PathBuf>,
+    /// Master key file [default: <data-dir>/master.key]. Servers sharing one
+    /// PostgreSQL database must share this file.
+    #[arg(long, env = "OPENCCM_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// TLS certificate chain (PEM). With --tls-key, the listener speaks HTTPS.
+    #[arg(long, env = "OPENCCM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "OPENCCM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Region name answered to IAM discovery (the account's project name) [default: local-1].
+    #[arg(long, env = "OPENCCM_REGION")]
+    pub region: Option<String>,
+    /// Token lifetime in seconds [default: 86400].
+    #[arg(long, env = "OPENCCM_TOKEN_TTL_SECS")]
+    pub token_ttl_secs: Option<u64>,
+    /// Largest accepted request body in bytes [default: 8388608].
+    #[arg(long, env = "OPENCCM_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Database connections in the pool [default: 16].
+    #[arg(long, env = "OPENCCM_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
+    /// Log format: `text` or `json` [default: text].
+    #[arg(long, env = "OPENCCM_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Log filter, e.g. `info` or `openccm=debug` [default: info].
+    #[arg(long, env = "OPENCCM_LOG")]
+    pub log: Option<String>,
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM [default: 30].
+    #[arg(long, env = "OPENCCM_SHUTDOWN_GRACE_SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+}
+
+/// The TOML file's keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    database_url_file: Option<PathBuf>,
+    master_key_file: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    region: Option<String>,
+    token_ttl_secs: Option<u64>,
+    max_body_bytes: Option<usize>,
+    db_max_connections: Option<u32>,
+    log_format: Option<String>,
+    log: Option<String>,
+    shutdown_grace_secs: Option<u64>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The database URL: secret (it may carry a password), so `Debug` redacts it.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it names the embedded SQLite store.
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self.0.split(':').next().unwrap_or("");
+        write!(f, "DatabaseUrl({scheme}:…)")
+    }
+}
+
+/// TLS files.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// Certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Private key (PEM).
+    pub key: PathBuf,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub master_key_file: PathBuf,
+    pub tls: Option<TlsFiles>,
+    pub region: String,
+    pub token_ttl_secs: u64,
+    pub max_body_bytes: usize,
+    pub db_max_connections: u32,
+    pub log_format: LogFormat,
+    pub log: String,
+    pub shutdown_grace_secs: u64,
+}
+
+/// A configuration error, reported before anything starts.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("config file {0}: {1}")]
+    Parse(PathBuf, toml::de::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn read_secret_file(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_owned())
+        .map_err(|e| ConfigError::Read(path.to_owned(), e))
+}
+
+impl Config {
+    /// Layers flags/env over the TOML file over defaults, then validates.
+    pub fn load(args: ServeArgs) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::Read(path.clone(), e))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| ConfigError::Parse(path.clone(), e))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./openccm-data"));
+        let database_url = match (
+            args.database_url.or(file.database_url),
+            args.database_url_file.or(file.database_url_file),
+        ) {
+            (Some(url), _) => url,
+            (None, Some(path)) => read_secret_file(&path)?,
+            (None, None) => format!("sqlite:{}", data_dir.join("openccm.db").display()),
+        };
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid(
+                "database url must start with sqlite: or postgres://".to_owned(),
+            ));
+        }
+        let tls = match (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "tls_cert and tls_key must be given together".to_owned(),
+                ))
+            }
+        };
+        let log_format = match args.log_format.or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid(format!(
+                    "log format must be text or json, not {other}"
+                )))
+            }
+        };
+        let region = args
+            .region
+            .or(file.region)
+            .unwrap_or_else(|| "local-1".to_owned());
+        if region.is_empty() || region.len() > 64 {
+            return Err(ConfigError::Invalid(
+                "region must be 1-64 characters".to_owned(),
+            ));
+        }
+        let token_ttl_secs = args
+            .token_ttl_secs
+            .or(file.token_ttl_secs)
+            .unwrap_or(86_400);
+        if !(60..=7 * 86_400).contains(&token_ttl_secs) {
+            return Err(ConfigError::Invalid(
+                "token ttl must be between 60 seconds and 7 days".to_owned(),
+            ));
+        }
+        let max_body_bytes = args
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(8 * 1024 * 1024);
+        if max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid(
+                "max body bytes must be at least 1024".to_owned(),
+            ));
+        }
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            master_key_file: args
+                .master_key_file
+                .or(file.master_key_file)
+                .unwrap_or_else(|| data_dir.join("master.key")),
+            data_dir,
+            database_url: DatabaseUrl(database_url),
+            tls,
+            region,
+            token_ttl_secs,
+            max_body_bytes,
+            db_max_connections: args
+                .db_max_connections
+                .or(file.db_max_connections)
+                .unwrap_or(16)
+                .max(1),
+            log_format,
+            log: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
+            shutdown_grace_secs: args
+                .shutdown_grace_secs
+                .or(file.shutdown_grace_secs)
+                .unwrap_or(30),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_use_sqlite_in_the_data_dir() {
+        let c = Config::load(ServeArgs::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert!(c.database_url.is_sqlite());
+        assert!(c.database_url.expose().ends_with("openccm-data/openccm.db"));
+        assert_eq!(
+            c.master_key_file,
+            PathBuf::from("./openccm-data/master.key")
+        );
+        assert_eq!(c.token_ttl_secs, 86_400);
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9999\"\nregion = \"file-region\"\n",
+        )
+        .unwrap();
+        let c = Config::load(ServeArgs {
+            config: Some(path),
+            region: Some("flag-region".into()),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9999");
+        assert_eq!(c.region, "flag-region");
+    }
+
+    #[test]
+    fn unknown_file_keys_and_other_schemes_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:9999\"\n").unwrap();
+        assert!(matches!(
+            Config::load(ServeArgs {
+                config: Some(path),
+                ..ServeArgs::default()
+            }),
+            Err(ConfigError::Parse(..))
+        ));
+        assert!(Config::load(ServeArgs {
+            database_url: Some("mysql://x".into()),
+            ..ServeArgs::default()
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn database_url_is_redacted_in_debug_output() {
+        let url = DatabaseUrl("postgres://user:hunter2@db/openccm".into());
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+}

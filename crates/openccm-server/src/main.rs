@@ -1,0 +1,38 @@
+//! `openccm`: a self-hosted Cloud Certificate Manager that speaks Huawei
+//! Cloud's CCM API (private CA and SSL certificate manager).
+//!
+//! This is the composition root: it reads configuration, opens the store and
+//! the keyring, wires the services and serves HTTP. Logic worth testing lives
+//! in the library crates.
+
+mod config;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// OpenCCM: a self-hosted Cloud Certificate Manager compatible with Huawei
+/// Cloud's CCM API (PCA and SCM), usable with the official Huawei Cloud SDKs.
+#[derive(Debug, Parser)]
+#[command(name = "openccm", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the HTTP API. The first start creates the data directory: the
+    /// SQLite database, the master key that seals every secret, and a bootstrap
+    /// administrator whose credentials are printed once and kept in
+    /// `<data-dir>/credentials.toml`.
+    Serve(Box<config::ServeArgs>),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::run(*args),
+    }
+}

@@ -1,0 +1,224 @@
+//! `openccm serve`: open everything, bootstrap on first start, serve until a signal.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum_server::tls_rustls::RustlsConfig;
+use axum_server::Handle;
+use openccm_app::iam::bootstrap::BootstrapCredentials;
+use openccm_app::iam::{Iam, IamSettings};
+use openccm_app::SystemClock;
+use openccm_custody::Keyring;
+use openccm_http::{AppState, HttpSettings};
+
+use crate::config::{Config, LogFormat, ServeArgs};
+
+/// Runs the server; the exit code says how it ended.
+pub fn run(args: ServeArgs) -> ExitCode {
+    let config = match Config::load(args) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("openccm: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("openccm: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "openccm stopped");
+            eprintln!("openccm: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().with_current_span(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn ensure_data_dir(config: &Config) -> Result<(), String> {
+    let dir = &config.data_dir;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+        tracing::info!(path = %dir.display(), "created data directory");
+    } else if let Ok(meta) = std::fs::metadata(dir) {
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(path = %dir.display(), "data directory is accessible to other users; chmod 700 is advised");
+        }
+    }
+    Ok(())
+}
+
+fn print_credentials(creds: &BootstrapCredentials, path: &std::path::Path) {
+    // The one time the secret key and password are shown: on stdout, never
+    // through the logger (stderr), so log collection does not capture them.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "\n==== OpenCCM bootstrap administrator (shown once; also saved to {}) ====\n\
+         account (domain) id : {}\n\
+         account name        : {}\n\
+         user name           : {}\n\
+         password            : {}\n\
+         access key (AK)     : {}\n\
+         secret key (SK)     : {}\n\
+         ==========================================================================\n",
+        path.display(),
+        creds.domain_id,
+        creds.domain_name,
+        creds.user_name,
+        creds.password.as_str(),
+        creds.access_key,
+        creds.secret_key.as_str(),
+    );
+    let _ = out.flush();
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    ensure_data_dir(&config)?;
+    let (keyring, created) =
+        Keyring::load_or_create(&config.master_key_file).map_err(|e| e.to_string())?;
+    if created {
+        tracing::info!(path = %config.master_key_file.display(), "created master key file (mode 0600); back it up");
+    }
+    let store = openccm_store::open(config.database_url.expose(), config.db_max_connections)
+        .await
+        .map_err(|e| format!("cannot open the store: {e}"))?;
+    tracing::info!(
+        backend = if config.database_url.is_sqlite() {
+            "sqlite"
+        } else {
+            "postgres"
+        },
+        "store open, migrations applied"
+    );
+    let iam = Arc::new(Iam::new(
+        store.clone(),
+        Arc::new(keyring),
+        Arc::new(SystemClock),
+        IamSettings {
+            token_ttl_ms: i64::try_from(config.token_ttl_secs).unwrap_or(86_400) * 1000,
+            region: config.region.clone(),
+            ..IamSettings::default()
+        },
+    ));
+    iam.verify_keyring().await.map_err(|e| e.to_string())?;
+
+    let credentials_path = config.data_dir.join("credentials.toml");
+    let persist_path = credentials_path.clone();
+    let persist = move |creds: &BootstrapCredentials| {
+        openccm_custody::replace_private_file(&persist_path, creds.to_toml().as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", persist_path.display()))
+    };
+    match iam
+        .bootstrap(&persist)
+        .await
+        .map_err(|e| format!("bootstrap failed: {e}"))?
+    {
+        Some(creds) => {
+            tracing::info!(domain_id = %creds.domain_id, path = %credentials_path.display(), "bootstrap administrator created");
+            print_credentials(&creds, &credentials_path);
+        }
+        None => tracing::debug!("bootstrap administrator exists"),
+    }
+
+    let state = AppState {
+        iam,
+        settings: Arc::new(HttpSettings {
+            max_body_bytes: config.max_body_bytes,
+        }),
+    };
+    let app = openccm_http::router(state).into_make_service();
+    let handle = Handle::new();
+    tokio::spawn(shutdown_on_signal(
+        handle.clone(),
+        config.shutdown_grace_secs,
+    ));
+    let announce = handle.clone();
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tokio::spawn(async move {
+        if let Some(addr) = announce.listening().await {
+            announce_listening(scheme, addr);
+        }
+    });
+    let served = match &config.tls {
+        Some(tls) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let rustls_config = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .map_err(|e| format!("cannot load TLS certificate/key: {e}"))?;
+            axum_server::bind_rustls(config.listen, rustls_config)
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+        None => {
+            axum_server::bind(config.listen)
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+    };
+    served.map_err(|e| format!("cannot serve on {}: {e}", config.listen))?;
+    store.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+fn announce_listening(scheme: &str, addr: SocketAddr) {
+    tracing::info!(%addr, "listening");
+    // A stable line on stdout for scripts and tests that start on port 0.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "openccm listening on {scheme}://{addr}");
+    let _ = out.flush();
+}
+
+async fn shutdown_on_signal(handle: Handle, grace_secs: u64) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!(grace_secs, "shutting down: finishing in-flight requests");
+    handle.graceful_shutdown(Some(Duration::from_secs(grace_secs)));
+}

@@ -1,0 +1,146 @@
+//! Storage.
+//!
+//! Owns the repository traits the application needs, the records they speak
+//! in, newtype ids, and the two implementations: [`SqliteStore`] (the embedded
+//! default) and [`PgStore`] (several servers sharing one database). Each
+//! backend applies its own versioned migrations when it opens.
+//!
+//! `sqlx` types never leave this crate: database failures become [`StoreError`].
+//!
+//! Modules:
+//! - [`ids`]: newtype ids.
+//! - [`records`]: the rows as the application sees them.
+//! - [`sqlite`], [`postgres`]: the backends. Both compile the same query code
+//!   (`sql/common.rs`) against their own `sqlx` driver.
+
+pub mod ids;
+pub mod postgres;
+pub mod records;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use ids::{AccessKeyId, DomainId, ProjectId, UserId};
+pub use postgres::PgStore;
+pub use records::{AccessKey, Account, BootstrapPlan, Project, User};
+pub use sqlite::SqliteStore;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A unique constraint refused the write; the named constraint says which.
+    #[error("conflict on {constraint}")]
+    Conflict {
+        /// The constraint (e.g. `users_domain_name_key`).
+        constraint: String,
+    },
+    /// The database URL is not `sqlite:` or `postgres:`, or is malformed.
+    #[error("invalid database url: {0}")]
+    InvalidUrl(String),
+    /// The database could not be reached or answered with an error.
+    #[error("database error: {0}")]
+    Database(String),
+    /// Migrations could not be applied.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// A stored row does not decode into a record (a bug or a tampered database).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The caller's `before_commit` hook failed; nothing was written.
+    #[error("aborted before commit: {0}")]
+    Aborted(String),
+}
+
+/// The result type of store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a bootstrap attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootstrapOutcome {
+    /// This call created the bootstrap administrator.
+    Created,
+    /// An administrator existed already (possibly created by another server just now).
+    AlreadyDone {
+        /// Its account.
+        domain_id: DomainId,
+    },
+}
+
+/// A hook run inside the bootstrap transaction, after the rows are written and
+/// before the commit. Used to persist the credentials file so that a committed
+/// administrator never lacks one. An `Err` rolls everything back.
+pub type BeforeCommit<'a> = &'a (dyn Fn() -> Result<(), String> + Send + Sync);
+
+/// Schema metadata: master-key check values.
+#[async_trait]
+pub trait MetaStore: Send + Sync {
+    /// Every stored (version, check value) pair.
+    async fn key_checks(&self) -> StoreResult<Vec<(u32, Vec<u8>)>>;
+    /// Records the check value of a key version; a value already stored for
+    /// that version is left as is.
+    async fn add_key_check(&self, version: u32, check_value: &[u8], now_ms: i64)
+        -> StoreResult<()>;
+    /// Closes the connections, waiting for in-flight queries (graceful shutdown).
+    async fn close(&self);
+}
+
+/// Accounts, users, access keys and projects.
+#[async_trait]
+pub trait IamStore: Send + Sync {
+    /// Creates the bootstrap administrator unless one exists. Safe to race
+    /// from several processes: exactly one creates it.
+    async fn bootstrap(
+        &self,
+        plan: &BootstrapPlan,
+        before_commit: BeforeCommit<'_>,
+    ) -> StoreResult<BootstrapOutcome>;
+    /// One account by id.
+    async fn account(&self, id: &DomainId) -> StoreResult<Option<Account>>;
+    /// One account by name.
+    async fn account_by_name(&self, name: &str) -> StoreResult<Option<Account>>;
+    /// One user by id.
+    async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
+    /// One user by account and name.
+    async fn user_by_name(&self, domain: &DomainId, name: &str) -> StoreResult<Option<User>>;
+    /// One access key by its AK.
+    async fn access_key(&self, access_key: &AccessKeyId) -> StoreResult<Option<AccessKey>>;
+    /// The projects of an account, optionally only the one with `name`.
+    async fn projects(&self, domain: &DomainId, name: Option<&str>) -> StoreResult<Vec<Project>>;
+}
+
+/// Everything the application needs from storage.
+pub trait Store: MetaStore + IamStore + std::fmt::Debug {}
+
+impl<T: MetaStore + IamStore + std::fmt::Debug> Store for T {}
+
+/// Opens the store named by `url`: `sqlite:<path>` or `postgres://...`.
+/// Anything else is an error, never a fallback. Applies pending migrations.
+pub async fn open(url: &str, max_connections: u32) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url, max_connections).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url, max_connections).await?))
+    } else {
+        Err(StoreError::InvalidUrl(
+            "the scheme must be sqlite: or postgres://".to_owned(),
+        ))
+    }
+}
+
+pub(crate) fn map_sqlx(err: sqlx::Error) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict {
+            constraint: db
+                .constraint()
+                .map(str::to_owned)
+                .unwrap_or_else(|| db.message().to_owned()),
+        },
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(err.to_string()),
+        _ => StoreError::Database(err.to_string()),
+    }
+}

@@ -1,0 +1,87 @@
+//! The embedded SQLite backend.
+//!
+//! One writer connection and a pool of read-only connections on the same WAL
+//! database: SQLite admits one writer at a time anyway, and funnelling writes
+//! through one connection turns lock contention into an orderly queue instead
+//! of `SQLITE_BUSY` errors. `synchronous=FULL` makes every commit durable
+//! before it returns.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqlitePool, Transaction};
+
+use crate::{map_sqlx, StoreError, StoreResult};
+
+type Db = sqlx::Sqlite;
+type Backend = SqliteStore;
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite:<path>`) and
+    /// applies pending migrations.
+    pub async fn open(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(map_sqlx)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(map_sqlx)?;
+        Ok(Self { reader, writer })
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Db>> {
+        // IMMEDIATE takes the write lock up front, so a transaction that reads
+        // before it writes cannot fail half-way with SQLITE_BUSY when another
+        // process (an `openccm admin` command) holds the lock.
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_sqlx)
+    }
+
+    /// Closes both pools, waiting for in-flight queries.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+async fn lock_bootstrap(_tx: &mut Transaction<'static, Db>) -> StoreResult<()> {
+    // BEGIN IMMEDIATE already excludes every other writer.
+    Ok(())
+}
+
+mod queries {
+    include!("sql/common.rs");
+}

@@ -1,0 +1,222 @@
+//! The IAM subset the SDKs and curl clients need (iam-auth.md §§ 4–5).
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v3/auth/tokens` request body.
+#[derive(Debug, Deserialize)]
+pub struct TokenRequest {
+    /// The `auth` object.
+    pub auth: TokenAuth,
+}
+
+/// `auth` of a token request.
+#[derive(Debug, Deserialize)]
+pub struct TokenAuth {
+    /// How the caller proves who it is.
+    pub identity: Identity,
+    /// Domain or project scope; OpenCCM tokens are always scoped to the user's domain.
+    #[serde(default)]
+    pub scope: Option<serde_json::Value>,
+}
+
+/// `auth.identity`.
+#[derive(Debug, Deserialize)]
+pub struct Identity {
+    /// `["password"]`, or `["hw_ak_sk"]` for a request signed with AK/SK.
+    pub methods: Vec<String>,
+    /// Present for the password method.
+    #[serde(default)]
+    pub password: Option<PasswordIdentity>,
+}
+
+/// `auth.identity.password`.
+#[derive(Debug, Deserialize)]
+pub struct PasswordIdentity {
+    /// The IAM user.
+    pub user: PasswordUser,
+}
+
+/// `auth.identity.password.user`.
+#[derive(Debug, Deserialize)]
+pub struct PasswordUser {
+    /// IAM user name (or `id`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// IAM user id, accepted instead of the name.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The password. Never logged: this struct has no `Display` and callers must not `Debug` it.
+    pub password: String,
+    /// The account the user belongs to (by name or id); required with `name`.
+    #[serde(default)]
+    pub domain: Option<NameOrId>,
+}
+
+/// `{"name": ...}` or `{"id": ...}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NameOrId {
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// `POST /v3/auth/tokens` response body (`201`, token in `X-Subject-Token`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The token's description.
+    pub token: TokenBody,
+}
+
+/// `token` of a token response.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenBody {
+    /// ISO 8601 UTC with microseconds.
+    pub expires_at: String,
+    /// ISO 8601 UTC with microseconds.
+    pub issued_at: String,
+    /// Authentication methods used.
+    pub methods: Vec<String>,
+    /// The user the token stands for.
+    pub user: TokenUser,
+    /// The domain (always present: project-scoped tokens carry it too).
+    pub domain: DomainRef,
+    /// The project, for project-scoped tokens.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub project: Option<ProjectRef>,
+    /// Roles; OpenCCM reports the account administrator as `te_admin`.
+    pub roles: Vec<Role>,
+    /// Service catalogue; omitted with `nocatalog`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub catalog: Option<Vec<serde_json::Value>>,
+}
+
+/// `token.user`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenUser {
+    /// User id.
+    pub id: String,
+    /// User name.
+    pub name: String,
+    /// Always empty: OpenCCM passwords do not expire.
+    pub password_expires_at: String,
+    /// The user's account.
+    pub domain: DomainRef,
+}
+
+/// `{"id", "name"}` of a domain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DomainRef {
+    /// Account id, 32 hex chars.
+    pub id: String,
+    /// Account name.
+    pub name: String,
+}
+
+/// `token.project`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProjectRef {
+    /// Project id.
+    pub id: String,
+    /// Region name.
+    pub name: String,
+    /// The project's account.
+    pub domain: DomainRef,
+}
+
+/// A role in a token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Role {
+    /// Role id.
+    pub id: String,
+    /// Role name.
+    pub name: String,
+}
+
+/// `GET /v3/auth/domains` response.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DomainList {
+    /// The caller's own account (exactly one).
+    pub domains: Vec<Domain>,
+    /// `{"self": ...}`.
+    pub links: Links,
+}
+
+/// One account in `GET /v3/auth/domains`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Domain {
+    /// Account id.
+    pub id: String,
+    /// Account name.
+    pub name: String,
+    /// Always true for an account that can authenticate.
+    pub enabled: bool,
+    /// Free text.
+    pub description: String,
+    /// `{"self": ...}`.
+    pub links: Links,
+}
+
+/// Keystone `links`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Links {
+    /// This resource.
+    #[serde(rename = "self")]
+    pub self_: String,
+    /// Previous page (project lists only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub previous: Option<Option<String>>,
+    /// Next page (project lists only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub next: Option<Option<String>>,
+}
+
+/// `GET /v3/projects` response.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProjectList {
+    /// Matching projects.
+    pub projects: Vec<Project>,
+    /// `{"self", "previous", "next"}`.
+    pub links: Links,
+}
+
+/// One project.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Project {
+    /// Project id, 32 hex chars.
+    pub id: String,
+    /// Region name.
+    pub name: String,
+    /// Owning account.
+    pub domain_id: String,
+    /// Always true.
+    pub enabled: bool,
+    /// Always false.
+    pub is_domain: bool,
+    /// The account id (projects hang off the account).
+    pub parent_id: String,
+    /// Free text.
+    pub description: String,
+    /// `{"self": ...}`.
+    pub links: Links,
+}
+
+/// Keystone-style error body used by IAM's own token endpoints.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct KeystoneErrorBody {
+    /// The error.
+    pub error: KeystoneError,
+}
+
+/// `error` of a Keystone error body.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct KeystoneError {
+    /// HTTP status.
+    pub code: u16,
+    /// `Unauthorized`, `Bad Request`, ...
+    pub title: String,
+    /// Human-readable message.
+    pub message: String,
+}
