@@ -129,7 +129,7 @@ impl std::fmt::Debug for Keyring {
         f.debug_struct("Keyring")
             .field("versions", &self.keys.keys().collect::<Vec<_>>())
             .field("current", &self.current)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -227,7 +227,10 @@ impl Keyring {
              # Losing this file loses every secret in the database. Keep a copy offline.\n",
         ));
         for (version, key) in &self.keys {
-            text.push_str(&format!("{version}:{}\n", BASE64.encode(key.0)));
+            text.push_str(&version.to_string());
+            text.push(':');
+            text.push_str(&BASE64.encode(key.0));
+            text.push('\n');
         }
         text
     }

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 /// OpenCCM: a self-hosted Cloud Certificate Manager compatible with Huawei
 /// Cloud's CCM API (PCA and SCM), usable with the official Huawei Cloud SDKs.
 #[derive(Debug, Parser)]
-#[command(name = "openccm", version, about, long_about = None)]
+#[command(name = "openccm", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -29,7 +29,13 @@ impl SqliteStore {
     /// applies pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
+            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+        let path = options.get_filename().to_owned();
+        let in_memory = url.contains(":memory:") || path.as_os_str().is_empty();
+        if !in_memory {
+            create_private(&path)?;
+        }
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -44,6 +50,13 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
+        if in_memory {
+            // Every connection to `:memory:` is its own database: share the one.
+            return Ok(Self {
+                reader: writer.clone(),
+                writer,
+            });
+        }
         let reader = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .connect_with(options.read_only(true))
@@ -74,6 +87,26 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+    }
+}
+
+/// Creates the database file with mode 0600 if it does not exist, so that it
+/// (and the `-wal`/`-shm` files SQLite derives from its mode) is private from
+/// the first byte.
+fn create_private(path: &std::path::Path) -> StoreResult<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Database(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
     }
 }
 

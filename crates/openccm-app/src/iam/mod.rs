@@ -302,9 +302,8 @@ impl Iam {
             tokio::task::spawn_blocking(move || password::verify(hash.as_deref(), &password))
                 .await
                 .map_err(|e| Error::Internal(e.to_string()))?;
-        let user = match (user, matches) {
-            (Some(user), true) => user,
-            _ => return Err(fail()),
+        let (Some(user), true) = (user, matches) else {
+            return Err(fail());
         };
         let (user, account) = self.active_user(&user.user_id).await.map_err(|_| fail())?;
         Ok(caller(&user, &account, AuthMethod::Password))

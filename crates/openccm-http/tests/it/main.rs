@@ -1,0 +1,4 @@
+//! HTTP integration tests: the router in process, on SQLite and on PostgreSQL.
+
+mod auth;
+mod edge;

@@ -1,0 +1,246 @@
+//! Starting and stopping `openccm serve` processes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use openccm_testkit::sign::SdkRequest;
+
+/// The bootstrap credentials file, parsed.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[allow(dead_code)] // Parsed whole: the file's shape is part of what is tested.
+pub struct Credentials {
+    pub domain_id: String,
+    pub domain_name: String,
+    pub user_name: String,
+    pub password: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub project_id: String,
+    pub region: String,
+}
+
+impl Credentials {
+    pub fn read(data_dir: &Path) -> Self {
+        let text =
+            std::fs::read_to_string(data_dir.join("credentials.toml")).expect("credentials.toml");
+        toml::from_str(&text).expect("credentials parse")
+    }
+}
+
+/// A running server.
+pub struct Server {
+    pub child: Child,
+    pub base_url: String,
+    pub stdout: Vec<String>,
+    pub stderr_path: PathBuf,
+    stdout_rx: mpsc::Receiver<String>,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_openccm")
+}
+
+impl Server {
+    /// Starts `openccm serve --listen 127.0.0.1:0 <args>` and waits until it listens.
+    pub fn start(args: &[&str], log_dir: &Path) -> Self {
+        let stderr_path = log_dir.join(format!("server-{}.log", rand_suffix()));
+        let stderr = std::fs::File::create(&stderr_path).expect("log file");
+        let mut child = Command::new(binary())
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .args(args)
+            .env_remove("OPENCCM_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn openccm");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stdout = Vec::new();
+        let base_url = loop {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    if let Some(url) = line.strip_prefix("openccm listening on ") {
+                        break url.to_owned();
+                    }
+                    stdout.push(line);
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                    panic!("openccm did not start; stdout {stdout:?}; log:\n{log}");
+                }
+            }
+        };
+        Self {
+            child,
+            base_url,
+            stdout,
+            stderr_path,
+            stdout_rx: rx,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.base_url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port())
+    }
+
+    /// The server's log (stderr) so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Everything printed on stdout so far.
+    pub fn stdout_text(&mut self) -> String {
+        while let Ok(line) = self.stdout_rx.try_recv() {
+            self.stdout.push(line);
+        }
+        self.stdout.join("\n")
+    }
+
+    /// Sends SIGTERM and waits for the exit code.
+    pub fn terminate(mut self) -> i32 {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        self.wait_exit()
+    }
+
+    pub fn wait_exit(&mut self) -> i32 {
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status.code().unwrap_or(-1);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        panic!("openccm did not exit within 30 s");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn rand_suffix() -> String {
+    let bytes: [u8; 6] = rand_bytes();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn rand_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let seed = nanos ^ u128::from(std::process::id());
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::try_from((seed >> (i * 8)) & 0xff).unwrap();
+    }
+    out
+}
+
+pub fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+/// A reqwest request signed like the SDK signs.
+pub async fn signed(
+    client: &reqwest::Client,
+    server: &Server,
+    creds: &Credentials,
+    method: &str,
+    target: &str,
+    body: Option<&str>,
+) -> reqwest::Response {
+    signed_with(
+        client,
+        server,
+        &creds.access_key,
+        &creds.secret_key,
+        method,
+        target,
+        body,
+    )
+    .await
+}
+
+pub async fn signed_with(
+    client: &reqwest::Client,
+    server: &Server,
+    ak: &str,
+    sk: &str,
+    method: &str,
+    target: &str,
+    body: Option<&str>,
+) -> reqwest::Response {
+    let request = SdkRequest::new(method, target, body).host(&server.host());
+    let mut builder = client.request(
+        method.parse().unwrap(),
+        format!("{}{target}", server.base_url),
+    );
+    for (name, value) in request.signed_headers(ak, sk, now_ms()) {
+        builder = builder.header(name, value);
+    }
+    if let Some(body) = body {
+        builder = builder.body(body.to_owned());
+    }
+    builder.send().await.expect("request")
+}
+
+/// A password token, as curl would get it.
+pub async fn password_token(
+    client: &reqwest::Client,
+    server: &Server,
+    creds: &Credentials,
+) -> String {
+    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": creds.user_name, "password": creds.password, "domain": {"name": creds.domain_name}}}},
+        "scope": {"domain": {"name": creds.domain_name}}}});
+    let response = client
+        .post(format!("{}/v3/auth/tokens", server.base_url))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(response.status(), 201);
+    response.headers()["x-subject-token"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A fresh PostgreSQL database on the test server.
+pub async fn pg_database() -> String {
+    openccm_testkit::TestDb::new(openccm_testkit::Backend::Postgres)
+        .await
+        .url
+}

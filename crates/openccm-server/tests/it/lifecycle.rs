@@ -1,0 +1,385 @@
+//! Start, bootstrap, restart, shut down, share a PostgreSQL database, TLS.
+
+use std::io::{Read as _, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::harness::{self, password_token, pg_database, signed, Credentials, Server};
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn help_says_what_each_command_does() {
+    let out = Command::new(harness::binary())
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    assert!(text.contains("Cloud Certificate Manager"), "{text}");
+    assert!(text.contains("serve"), "{text}");
+    let out = Command::new(harness::binary())
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--listen",
+        "--data-dir",
+        "--database-url",
+        "--tls-cert",
+        "--tls-key",
+        "OPENCCM_DATABASE_URL",
+    ] {
+        assert!(text.contains(flag), "serve --help lacks {flag}:\n{text}");
+    }
+}
+
+#[test]
+fn a_bad_configuration_is_refused_before_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(harness::binary())
+        .args(["serve", "--database-url", "mysql://nope", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite: or postgres://"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_bootstraps_and_a_restart_reuses_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap().to_owned();
+    let client = reqwest::Client::new();
+
+    let mut first = Server::start(&["--data-dir", &data_arg], dir.path());
+    let creds = Credentials::read(&data);
+    assert_eq!(creds.domain_id.len(), 32);
+    assert!(creds.domain_id.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(mode(&data.join("credentials.toml")), 0o600);
+    assert_eq!(mode(&data.join("master.key")), 0o600);
+    assert_eq!(mode(&data.join("openccm.db")), 0o600);
+    assert_eq!(mode(&data), 0o700);
+    let printed = first.stdout_text();
+    assert!(
+        printed.contains(&creds.secret_key),
+        "the SK is printed once"
+    );
+    assert!(printed.contains(&creds.access_key));
+
+    let token = password_token(&client, &first, &creds).await;
+    let r = client
+        .get(format!("{}/v3/auth/domains", first.base_url))
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = signed(&client, &first, &creds, "GET", "/v3/auth/domains", None).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(first.terminate(), 0, "SIGTERM is a clean stop");
+
+    let credentials_before = std::fs::read(data.join("credentials.toml")).unwrap();
+    let key_before = std::fs::read(data.join("master.key")).unwrap();
+    let mut second = Server::start(&["--data-dir", &data_arg], dir.path());
+    assert!(
+        !second.stdout_text().contains(&creds.secret_key),
+        "credentials are printed only once"
+    );
+    assert_eq!(
+        std::fs::read(data.join("credentials.toml")).unwrap(),
+        credentials_before
+    );
+    assert_eq!(std::fs::read(data.join("master.key")).unwrap(), key_before);
+    // The old token and the old key pair still work: same master key, same data.
+    let r = client
+        .get(format!("{}/v3/auth/domains", second.base_url))
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = signed(&client, &second, &creds, "GET", "/v3/auth/domains", None).await;
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["domains"][0]["id"], creds.domain_id);
+    assert_eq!(second.terminate(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&["--data-dir", data.to_str().unwrap()], dir.path());
+    // Start a request and stop half-way through its body.
+    let body = r#"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "admin", "password": "wrong", "domain": {"name": "admin"}}}}}}"#;
+    let mut stream = std::net::TcpStream::connect(server.host()).unwrap();
+    write!(
+        stream,
+        "POST /v3/auth/tokens HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        server.host(),
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(&body.as_bytes()[..20]).unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.child.id();
+    assert!(Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap()
+        .success());
+    std::thread::sleep(Duration::from_millis(300));
+    // The rest of the body still arrives and gets a complete answer.
+    stream.write_all(&body.as_bytes()[20..]).unwrap();
+    let mut response = String::new();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    assert!(response.contains("x-request-id"), "{response}");
+    let mut server = server;
+    assert_eq!(server.wait_exit(), 0);
+    assert!(server.log().contains("stopped cleanly"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_share_one_postgres_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg_database().await;
+    let key = dir.path().join("shared-master.key");
+    let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
+    let args = |data: &std::path::Path| {
+        vec![
+            "--database-url".to_owned(),
+            url.clone(),
+            "--master-key-file".to_owned(),
+            key.to_str().unwrap().to_owned(),
+            "--data-dir".to_owned(),
+            data.to_str().unwrap().to_owned(),
+        ]
+    };
+    let a_args = args(&a_dir);
+    let a = Server::start(
+        &a_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        dir.path(),
+    );
+    let b_args = args(&b_dir);
+    let b = Server::start(
+        &b_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        dir.path(),
+    );
+    // Exactly one of them bootstrapped.
+    assert!(a_dir.join("credentials.toml").exists());
+    assert!(!b_dir.join("credentials.toml").exists());
+    let creds = Credentials::read(&a_dir);
+    let client = reqwest::Client::new();
+    for server in [&a, &b] {
+        let r = signed(&client, server, &creds, "GET", "/v3/auth/domains", None).await;
+        assert_eq!(r.status(), 200);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["domains"][0]["id"], creds.domain_id);
+    }
+    // A token minted by one server is accepted by the other.
+    let token = password_token(&client, &a, &creds).await;
+    let r = client
+        .get(format!("{}/v3/auth/domains", b.base_url))
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(a.terminate(), 0);
+    assert_eq!(b.terminate(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_starts_on_postgres_bootstrap_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg_database().await;
+    let key = dir.path().join("shared-master.key");
+    // Create the shared key first so both processes read the same one.
+    {
+        let first = Server::start(
+            &[
+                "--master-key-file",
+                key.to_str().unwrap(),
+                "--data-dir",
+                dir.path().join("k").to_str().unwrap(),
+            ],
+            dir.path(),
+        );
+        drop(first);
+    }
+    let dirs: Vec<_> = (0..3).map(|i| dir.path().join(format!("s{i}"))).collect();
+    let handles: Vec<_> = dirs
+        .iter()
+        .map(|d| {
+            let (url, key, d, log) = (url.clone(), key.clone(), d.clone(), dir.path().to_owned());
+            std::thread::spawn(move || {
+                Server::start(
+                    &[
+                        "--database-url",
+                        &url,
+                        "--master-key-file",
+                        key.to_str().unwrap(),
+                        "--data-dir",
+                        d.to_str().unwrap(),
+                    ],
+                    &log,
+                )
+            })
+        })
+        .collect();
+    let servers: Vec<Server> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let bootstrapped = dirs
+        .iter()
+        .filter(|d| d.join("credentials.toml").exists())
+        .count();
+    assert_eq!(bootstrapped, 1);
+    drop(servers);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_master_key_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg_database().await;
+    let first = Server::start(
+        &[
+            "--database-url",
+            &url,
+            "--data-dir",
+            dir.path().join("a").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(first.terminate(), 0);
+    // Another data directory means another, freshly generated master key.
+    let out = Command::new(harness::binary())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &url,
+            "--data-dir",
+        ])
+        .arg(dir.path().join("b"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong key file"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listener_speaks_tls_when_given_a_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = (
+        dir.path().join("ca.crt"),
+        dir.path().join("tls.crt"),
+        dir.path().join("tls.key"),
+    );
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=test ca",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "tls.key",
+        "-out",
+        "tls.csr",
+    ]);
+    std::fs::write(
+        dir.path().join("ext.cnf"),
+        "basicConstraints=critical,CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "tls.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "tls.crt",
+    ]);
+    let server = Server::start(
+        &[
+            "--data-dir",
+            dir.path().join("data").to_str().unwrap(),
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(server.base_url.starts_with("https://"));
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{}/health", server.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Plain HTTP to the TLS port does not get an answer.
+    let plain = reqwest::Client::new()
+        .get(format!("http://{}/health", server.host()))
+        .send()
+        .await;
+    assert!(plain.is_err() || plain.unwrap().status() != 200);
+    assert_eq!(server.terminate(), 0);
+}
