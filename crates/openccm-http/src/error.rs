@@ -7,7 +7,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use openccm_app::{Error, Invalid};
+use openccm_app::Error;
 use openccm_wire::error::{gateway, pca, scm};
 use openccm_wire::{ErrorBody, ErrorCode};
 
@@ -63,9 +63,9 @@ impl ApiError {
     }
 
     /// Maps an application error for `service`.
-    pub fn from_app(service: Service, err: Error) -> Self {
-        let (status, code, msg) = classify(service, &err);
-        if let Error::Internal(detail) = &err {
+    pub fn from_app(service: Service, err: &Error) -> Self {
+        let (status, code, msg) = classify(service, err);
+        if let Error::Internal(detail) = err {
             tracing::error!(error = %detail, "internal error");
         }
         Self::new(status, code, msg)
@@ -114,13 +114,7 @@ pub fn classify(service: Service, err: &Error) -> (StatusCode, ErrorCode, String
 
 fn pca_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
     Some(match err {
-        Error::InvalidArgument { kind, .. } => (
-            StatusCode::BAD_REQUEST,
-            match kind {
-                Invalid::Parameter | Invalid::Body => pca::INVALID_PARAMETER,
-                _ => pca::INVALID_PARAMETER,
-            },
-        ),
+        Error::InvalidArgument { .. } => (StatusCode::BAD_REQUEST, pca::INVALID_PARAMETER),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, pca::NOT_FOUND),
         Error::Conflict(_) => (StatusCode::BAD_REQUEST, pca::CONFLICT),
         Error::InvalidState(_) => (StatusCode::BAD_REQUEST, pca::INVALID_STATE),
@@ -198,6 +192,7 @@ pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Respon
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openccm_app::Invalid;
 
     fn every_error() -> Vec<Error> {
         vec![
@@ -222,7 +217,7 @@ mod tests {
                 let prefix = code.service();
                 match (&err, service) {
                     (Error::Unauthenticated(_), _) | (_, Service::Gateway) => {
-                        assert_eq!(prefix, "APIGW")
+                        assert_eq!(prefix, "APIGW");
                     }
                     (_, Service::Pca) => assert_eq!(prefix, "PCA"),
                     (_, Service::Scm) => assert_eq!(prefix, "SCM"),

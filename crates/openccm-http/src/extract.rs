@@ -91,21 +91,20 @@ impl<S: Send + Sync> FromRequestParts<S> for CallerOf {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<Authenticated>() {
-            Some(Authenticated(caller)) => Ok(Self(caller.clone())),
-            None => {
-                let id = parts
-                    .extensions
-                    .get::<RequestId>()
-                    .cloned()
-                    .unwrap_or_default();
-                Err(ApiError::gateway(
-                    StatusCode::UNAUTHORIZED,
-                    gateway::AUTH_FAILED,
-                    "Incorrect IAM authentication information: x-auth-token not found",
-                    &id,
-                ))
-            }
+        if let Some(Authenticated(caller)) = parts.extensions.get::<Authenticated>() {
+            Ok(Self(caller.clone()))
+        } else {
+            let id = parts
+                .extensions
+                .get::<RequestId>()
+                .cloned()
+                .unwrap_or_default();
+            Err(ApiError::gateway(
+                StatusCode::UNAUTHORIZED,
+                gateway::AUTH_FAILED,
+                "Incorrect IAM authentication information: x-auth-token not found",
+                &id,
+            ))
         }
     }
 }

@@ -98,9 +98,9 @@ pub async fn buffer_body(State(state): State<AppState>, req: Request, next: Next
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
         Err(err) => {
-            let over_limit = std::error::Error::source(&err)
-                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>())
-                || err.to_string().contains("length limit");
+            let over_limit = std::error::Error::source(&err).is_some_and(
+                <dyn std::error::Error + 'static>::is::<http_body_util::LengthLimitError>,
+            ) || err.to_string().contains("length limit");
             if over_limit {
                 return too_large();
             }

@@ -138,16 +138,15 @@ async fn serve(config: Config) -> Result<(), String> {
         openccm_custody::replace_private_file(&persist_path, creds.to_toml().as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", persist_path.display()))
     };
-    match iam
+    if let Some(creds) = iam
         .bootstrap(&persist)
         .await
         .map_err(|e| format!("bootstrap failed: {e}"))?
     {
-        Some(creds) => {
-            tracing::info!(domain_id = %creds.domain_id, path = %credentials_path.display(), "bootstrap administrator created");
-            print_credentials(&creds, &credentials_path);
-        }
-        None => tracing::debug!("bootstrap administrator exists"),
+        tracing::info!(domain_id = %creds.domain_id, path = %credentials_path.display(), "bootstrap administrator created");
+        print_credentials(&creds, &credentials_path);
+    } else {
+        tracing::debug!("bootstrap administrator exists");
     }
 
     let state = AppState {

@@ -1,3 +1,10 @@
 //! Integration tests of the application layer.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::pedantic
+)]
+
 mod sdk_vectors;

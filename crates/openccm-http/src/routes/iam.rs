@@ -62,7 +62,7 @@ impl From<Error> for KeystoneResponse {
                 "The request you have made requires authentication.".to_owned(),
             ),
             other => {
-                let api = ApiError::from_app(Service::Gateway, other);
+                let api = ApiError::from_app(Service::Gateway, &other);
                 Self(api.status(), api.body().error_msg.clone())
             }
         }
@@ -110,8 +110,8 @@ async fn requested_scope(
         obj.get(key).and_then(|v| v.as_str()).map(str::to_owned)
     };
     if let Some(domain) = scope.get("domain") {
-        let ok = field(domain, "id").map_or(true, |id| id == caller.domain_id.as_str())
-            && field(domain, "name").map_or(true, |name| name == caller.domain_name);
+        let ok = field(domain, "id").is_none_or(|id| id == caller.domain_id.as_str())
+            && field(domain, "name").is_none_or(|name| name == caller.domain_name);
         return if ok {
             Ok(Scope::Domain)
         } else {
@@ -129,8 +129,8 @@ async fn requested_scope(
         return projects
             .into_iter()
             .find(|p| {
-                id.as_deref().map_or(true, |id| id == p.project_id.as_str())
-                    && name.as_deref().map_or(true, |name| name == p.name)
+                id.as_deref().is_none_or(|id| id == p.project_id.as_str())
+                    && name.as_deref().is_none_or(|name| name == p.name)
             })
             .map(Scope::Project)
             .ok_or_else(mismatch);
@@ -314,7 +314,7 @@ async fn list_domains(
         .iam
         .own_account(&caller)
         .await
-        .map_err(|e| ApiError::from_app(Service::Gateway, e))?;
+        .map_err(|e| ApiError::from_app(Service::Gateway, &e))?;
     let link = format!("/v3/auth/domains/{}", account.domain_id);
     Ok(Json(DomainList {
         domains: vec![Domain {
@@ -350,7 +350,7 @@ async fn list_projects(
         .iam
         .own_projects(&caller, query.name.as_deref())
         .await
-        .map_err(|e| ApiError::from_app(Service::Gateway, e))?;
+        .map_err(|e| ApiError::from_app(Service::Gateway, &e))?;
     Ok(Json(ProjectList {
         projects: projects
             .into_iter()

@@ -1,4 +1,11 @@
 //! HTTP integration tests: the router in process, on SQLite and on PostgreSQL.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::pedantic
+)]
+
 mod auth;
 mod edge;

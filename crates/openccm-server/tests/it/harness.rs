@@ -69,18 +69,15 @@ impl Server {
         });
         let mut stdout = Vec::new();
         let base_url = loop {
-            match rx.recv_timeout(Duration::from_secs(60)) {
-                Ok(line) => {
-                    if let Some(url) = line.strip_prefix("openccm listening on ") {
-                        break url.to_owned();
-                    }
-                    stdout.push(line);
+            if let Ok(line) = rx.recv_timeout(Duration::from_mins(1)) {
+                if let Some(url) = line.strip_prefix("openccm listening on ") {
+                    break url.to_owned();
                 }
-                Err(_) => {
-                    let _ = child.kill();
-                    let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-                    panic!("openccm did not start; stdout {stdout:?}; log:\n{log}");
-                }
+                stdout.push(line);
+            } else {
+                let _ = child.kill();
+                let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                panic!("openccm did not start; stdout {stdout:?}; log:\n{log}");
             }
         };
         Self {

@@ -1,5 +1,12 @@
 //! End-to-end tests of the `openccm` binary: real processes, real files,
 //! real SQLite and PostgreSQL, the official Python SDK.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::pedantic
+)]
+
 mod harness;
 mod lifecycle;
