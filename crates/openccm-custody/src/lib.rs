@@ -9,8 +9,18 @@
 //!
 //! Modules:
 //! - [`keyring`]: the versioned master key file and AEAD sealing under it.
+//! - [`keys`]: software key pairs (OpenSSL): generation, signing, sealing.
+//! - [`export`]: the only ways a private key leaves: PEM/PKCS#8 (optionally
+//!   encrypted), PKCS#12, and the SM2 enveloped key.
+//! - [`custody`]: key handles, the cache of opened keys, the `Signer` they give.
 
+pub mod custody;
+pub mod export;
 pub mod keyring;
+pub mod keys;
+
+pub use custody::{KeyCustody, KeyHandle};
+pub use keys::SoftwareKey;
 
 pub use keyring::{
     replace_private_file, write_new_private_file, Keyring, KeyringError, SealedSecret,

@@ -1,0 +1,195 @@
+//! The only ways a private key leaves the service: to its owner, on export.
+//!
+//! - PEM PKCS#8, encrypted with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) when
+//!   the caller gives a password;
+//! - PKCS#12 (IIS, and Tomcat: Java reads PKCS#12 keystores natively);
+//! - the GM/T 0009 / GB/T 35276 `SM2EnvelopedKey`, for an SM2 encryption key
+//!   generated on behalf of the owner of a signing key.
+
+use der::asn1::{BitString, Int, OctetString};
+use der::{Decode as _, Encode as _};
+use openccm_pki::algorithm::oid;
+use openccm_pki::{KeyAlgorithm, PkiError, PkiResult};
+use openssl::pkcs12::Pkcs12;
+use openssl::pkey::PKey;
+use openssl::pkey_ctx::PkeyCtx;
+use openssl::stack::Stack;
+use openssl::symm::{Cipher, Crypter, Mode};
+use openssl::x509::X509;
+use spki::AlgorithmIdentifierOwned;
+use zeroize::Zeroizing;
+
+use crate::keys::SoftwareKey;
+
+fn ossl(err: openssl::error::ErrorStack) -> PkiError {
+    PkiError::Key(err.to_string())
+}
+
+/// The private key as PEM: PKCS#8, encrypted under `password` if given.
+pub fn private_key_pem(key: &SoftwareKey, password: Option<&str>) -> PkiResult<Zeroizing<String>> {
+    let pem = match password {
+        Some(pw) => key
+            .pkey()
+            .private_key_to_pem_pkcs8_passphrase(Cipher::aes_256_cbc(), pw.as_bytes())
+            .map_err(ossl)?,
+        None => key.pkey().private_key_to_pem_pkcs8().map_err(ossl)?,
+    };
+    let text = String::from_utf8(pem).map_err(|_| PkiError::Key("PEM is not UTF-8".to_owned()))?;
+    Ok(Zeroizing::new(text))
+}
+
+/// A PKCS#12 file holding the key, its certificate and the chain, protected
+/// by `password` (OpenSSL 3 defaults: PBES2/AES-256-CBC, HMAC-SHA256 MAC).
+pub fn pkcs12(
+    key: &SoftwareKey,
+    certificate_der: &[u8],
+    chain_der: &[Vec<u8>],
+    friendly_name: &str,
+    password: &str,
+) -> PkiResult<Vec<u8>> {
+    let cert = X509::from_der(certificate_der).map_err(ossl)?;
+    let mut chain = Stack::new().map_err(ossl)?;
+    for der in chain_der {
+        chain
+            .push(X509::from_der(der).map_err(ossl)?)
+            .map_err(ossl)?;
+    }
+    let mut builder = Pkcs12::builder();
+    builder.name(friendly_name).pkey(key.pkey()).cert(&cert);
+    if !chain_der.is_empty() {
+        builder.ca(chain);
+    }
+    builder
+        .build2(password)
+        .map_err(ossl)?
+        .to_der()
+        .map_err(ossl)
+}
+
+/// `SM2Cipher`, GM/T 0009 (C1 C3 C2): what OpenSSL's SM2 encryption emits.
+#[derive(Debug, der::Sequence)]
+pub struct Sm2Cipher {
+    /// C1.x.
+    pub x_coordinate: Int,
+    /// C1.y.
+    pub y_coordinate: Int,
+    /// C3 = SM3(x2 || M || y2).
+    pub hash: OctetString,
+    /// C2.
+    pub cipher_text: OctetString,
+}
+
+/// `SM2EnvelopedKey`, GB/T 35276-2017 §7.4 (GM/T 0009).
+#[derive(Debug, der::Sequence)]
+pub struct Sm2EnvelopedKey {
+    /// The symmetric algorithm: SM4-ECB.
+    pub sym_alg_id: AlgorithmIdentifierOwned,
+    /// The SM4 key, SM2-encrypted to the recipient's signing public key.
+    pub sym_encrypted_key: Sm2Cipher,
+    /// The enveloped key pair's public key, `04 || X || Y`.
+    pub sm2_public_key: BitString,
+    /// The enveloped private scalar (32 bytes), SM4-ECB under the symmetric key.
+    pub sm2_encrypted_private_key: BitString,
+}
+
+/// SM4 in ECB mode (GM/T 0006: 1.2.156.10197.1.104.1).
+const SM4_ECB: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.156.10197.1.104.1");
+
+/// Envelopes the SM2 key `enveloped` for the holder of the SM2 signing key
+/// `recipient_public_key` (SPKI DER): a fresh random SM4 key encrypts the
+/// 32-byte private scalar; SM2 encryption to the recipient protects the SM4
+/// key. Returns the DER of `SM2EnvelopedKey`.
+pub fn sm2_enveloped_key(
+    enveloped: &SoftwareKey,
+    recipient_public_key: &[u8],
+) -> PkiResult<Vec<u8>> {
+    if enveloped.algorithm() != KeyAlgorithm::Sm2 {
+        return Err(PkiError::Key("only SM2 keys are enveloped".to_owned()));
+    }
+    let recipient = PKey::public_key_from_der(recipient_public_key).map_err(ossl)?;
+    let mut sm4_key = Zeroizing::new([0u8; 16]);
+    openssl::rand::rand_bytes(sm4_key.as_mut()).map_err(ossl)?;
+
+    let mut ctx = PkeyCtx::new(&recipient).map_err(ossl)?;
+    ctx.encrypt_init().map_err(ossl)?;
+    let mut encrypted_key = Vec::new();
+    ctx.encrypt_to_vec(sm4_key.as_ref(), &mut encrypted_key)
+        .map_err(ossl)?;
+    let sym_encrypted_key = Sm2Cipher::from_der(&encrypted_key)
+        .map_err(|e| PkiError::Key(format!("SM2 ciphertext: {e}")))?;
+
+    let scalar = enveloped.sm2_private_scalar()?;
+    let mut crypter =
+        Crypter::new(Cipher::sm4_ecb(), Mode::Encrypt, sm4_key.as_ref(), None).map_err(ossl)?;
+    crypter.pad(false);
+    let mut encrypted_private = vec![0u8; scalar.len() + 16];
+    let mut n = crypter
+        .update(&scalar, &mut encrypted_private)
+        .map_err(ossl)?;
+    n += crypter
+        .finalize(&mut encrypted_private[n..])
+        .map_err(ossl)?;
+    encrypted_private.truncate(n);
+
+    let spki = <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(enveloped.public_key())
+        .map_err(|e| PkiError::Key(e.to_string()))?;
+    let point = openccm_pki::sm2::public_point(&spki)?;
+    let envelope = Sm2EnvelopedKey {
+        sym_alg_id: AlgorithmIdentifierOwned {
+            oid: SM4_ECB,
+            parameters: None,
+        },
+        sym_encrypted_key,
+        sm2_public_key: BitString::from_bytes(&point)
+            .map_err(|e| PkiError::Encoding(e.to_string()))?,
+        sm2_encrypted_private_key: BitString::from_bytes(&encrypted_private)
+            .map_err(|e| PkiError::Encoding(e.to_string()))?,
+    };
+    let _ = oid::SM4;
+    envelope
+        .to_der()
+        .map_err(|e| PkiError::Encoding(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_encrypt_the_pem() {
+        let key = SoftwareKey::generate(KeyAlgorithm::Ec256).unwrap();
+        let plain = private_key_pem(&key, None).unwrap();
+        assert!(plain.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let encrypted = private_key_pem(&key, Some("s3cret")).unwrap();
+        assert!(encrypted.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+        let opened =
+            PKey::private_key_from_pem_passphrase(encrypted.as_bytes(), b"s3cret").unwrap();
+        assert_eq!(opened.public_key_to_der().unwrap(), key.public_key());
+        assert!(PKey::private_key_from_pem_passphrase(encrypted.as_bytes(), b"wrong").is_err());
+    }
+
+    #[test]
+    fn the_envelope_has_the_documented_shape() {
+        let recipient = SoftwareKey::generate(KeyAlgorithm::Sm2).unwrap();
+        let enveloped = SoftwareKey::generate(KeyAlgorithm::Sm2).unwrap();
+        let der = sm2_enveloped_key(&enveloped, recipient.public_key()).unwrap();
+        let parsed = Sm2EnvelopedKey::from_der(&der).unwrap();
+        assert_eq!(parsed.sym_alg_id.oid, SM4_ECB);
+        assert_eq!(parsed.sym_encrypted_key.cipher_text.as_bytes().len(), 16);
+        assert_eq!(parsed.sym_encrypted_key.hash.as_bytes().len(), 32);
+        assert_eq!(parsed.sm2_public_key.raw_bytes().len(), 65);
+        assert_eq!(parsed.sm2_encrypted_private_key.raw_bytes().len(), 32);
+        // Not the plain scalar.
+        let scalar = enveloped.sm2_private_scalar().unwrap();
+        assert_ne!(
+            parsed.sm2_encrypted_private_key.raw_bytes(),
+            scalar.as_slice()
+        );
+        assert!(sm2_enveloped_key(
+            &SoftwareKey::generate(KeyAlgorithm::Ec256).unwrap(),
+            recipient.public_key()
+        )
+        .is_err());
+    }
+}

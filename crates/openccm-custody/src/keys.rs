@@ -1,0 +1,198 @@
+//! Software key pairs, held by OpenSSL: RSA operations are constant time
+//! (blinded), unlike the pure-Rust `rsa` crate (RUSTSEC-2023-0071). Private
+//! key memory is cleared by OpenSSL when the key is freed.
+
+use openccm_pki::{HashAlgorithm, KeyAlgorithm, PkiError, PkiResult, Signer};
+use openssl::ec::{EcGroup, EcKey};
+use openssl::nid::Nid;
+use openssl::pkey::{Id, PKey, Private};
+use openssl::pkey_ctx::PkeyCtx;
+use openssl::rsa::Rsa;
+use zeroize::Zeroizing;
+
+fn ossl(err: openssl::error::ErrorStack) -> PkiError {
+    PkiError::Key(err.to_string())
+}
+
+/// A private key in memory.
+pub struct SoftwareKey {
+    pkey: PKey<Private>,
+    algorithm: KeyAlgorithm,
+    public_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for SoftwareKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftwareKey")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SoftwareKey {
+    /// Generates a key pair (OpenSSL's CSPRNG). RSA4096 takes seconds: call
+    /// from a blocking pool.
+    pub fn generate(algorithm: KeyAlgorithm) -> PkiResult<Self> {
+        let pkey = match algorithm {
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+                let bits = algorithm.rsa_bits().unwrap_or(2048);
+                PKey::from_rsa(Rsa::generate(bits).map_err(ossl)?).map_err(ossl)?
+            }
+            KeyAlgorithm::Ec256 | KeyAlgorithm::Ec384 => {
+                let nid = if algorithm == KeyAlgorithm::Ec256 {
+                    Nid::X9_62_PRIME256V1
+                } else {
+                    Nid::SECP384R1
+                };
+                let group = EcGroup::from_curve_name(nid).map_err(ossl)?;
+                PKey::from_ec_key(EcKey::generate(&group).map_err(ossl)?).map_err(ossl)?
+            }
+            KeyAlgorithm::Sm2 => {
+                let mut ctx = PkeyCtx::new_id(Id::SM2).map_err(ossl)?;
+                ctx.keygen_init().map_err(ossl)?;
+                ctx.keygen().map_err(ossl)?
+            }
+        };
+        Self::from_pkey(pkey, Some(algorithm))
+    }
+
+    fn from_pkey(pkey: PKey<Private>, expected: Option<KeyAlgorithm>) -> PkiResult<Self> {
+        let public_key = pkey.public_key_to_der().map_err(ossl)?;
+        let spki = <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(&public_key)
+            .map_err(|e| PkiError::Key(e.to_string()))?;
+        let algorithm = KeyAlgorithm::of_spki(&spki)?;
+        if expected.is_some_and(|e| e != algorithm) {
+            return Err(PkiError::Key(
+                "the key is not of the expected algorithm".to_owned(),
+            ));
+        }
+        Ok(Self {
+            pkey,
+            algorithm,
+            public_key,
+        })
+    }
+
+    /// Reads an unencrypted PKCS#8 DER private key.
+    pub fn from_pkcs8_der(der: &[u8]) -> PkiResult<Self> {
+        let pkey = PKey::private_key_from_pkcs8(der)
+            .map_err(|_| PkiError::Key("unreadable private key".to_owned()))?;
+        Self::from_pkey(pkey, None)
+    }
+
+    /// Reads a PEM private key: PKCS#8 (`PRIVATE KEY`), PKCS#1 (`RSA PRIVATE
+    /// KEY`) or SEC1 (`EC PRIVATE KEY`). Encrypted keys are refused.
+    pub fn from_pem(pem: &str) -> PkiResult<Self> {
+        if pem.len() > 64 * 1024 {
+            return Err(PkiError::Key("the private key is too large".to_owned()));
+        }
+        if pem.contains("ENCRYPTED") {
+            return Err(PkiError::Key(
+                "password-protected private keys are not accepted".to_owned(),
+            ));
+        }
+        let pkey = PKey::private_key_from_pem(pem.as_bytes())
+            .map_err(|_| PkiError::Key("unreadable private key".to_owned()))?;
+        Self::from_pkey(pkey, None)
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
+    }
+
+    /// The public key, SubjectPublicKeyInfo DER.
+    pub fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    /// Unencrypted PKCS#8 DER (to be sealed; never stored or sent as is).
+    pub fn to_pkcs8_der(&self) -> PkiResult<Zeroizing<Vec<u8>>> {
+        self.pkey
+            .private_key_to_pkcs8()
+            .map(Zeroizing::new)
+            .map_err(ossl)
+    }
+
+    pub(crate) fn pkey(&self) -> &PKey<Private> {
+        &self.pkey
+    }
+
+    /// The raw SM2 private scalar, 32 bytes (for the SM2 enveloped key).
+    pub(crate) fn sm2_private_scalar(&self) -> PkiResult<Zeroizing<Vec<u8>>> {
+        let ec = self.pkey.ec_key().map_err(ossl)?;
+        ec.private_key()
+            .to_vec_padded(32)
+            .map(Zeroizing::new)
+            .map_err(ossl)
+    }
+
+    /// Whether `public_key` (SPKI DER) is this key's public key.
+    pub fn matches_public_key(&self, public_key: &[u8]) -> bool {
+        self.public_key == public_key
+    }
+}
+
+impl Signer for SoftwareKey {
+    fn key_algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
+    }
+
+    fn public_key_der(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    fn sign(&self, hash: HashAlgorithm, message: &[u8]) -> PkiResult<Vec<u8>> {
+        hash.check_fits(self.algorithm)?;
+        let signing = |e: openssl::error::ErrorStack| PkiError::Signing(e.to_string());
+        if self.algorithm == KeyAlgorithm::Sm2 {
+            let spki =
+                <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(&self.public_key)
+                    .map_err(|e| PkiError::Key(e.to_string()))?;
+            let point = openccm_pki::sm2::public_point(&spki)?;
+            let e = openccm_pki::sm2::message_digest(&point, message)?;
+            let mut ctx = PkeyCtx::new(&self.pkey).map_err(signing)?;
+            ctx.sign_init().map_err(signing)?;
+            let mut signature = Vec::new();
+            ctx.sign_to_vec(&e, &mut signature).map_err(signing)?;
+            return Ok(signature);
+        }
+        let mut signer =
+            openssl::sign::Signer::new(hash.message_digest(), &self.pkey).map_err(signing)?;
+        signer.sign_oneshot_to_vec(message).map_err(signing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_algorithm_generates_signs_and_verifies() {
+        for algorithm in KeyAlgorithm::ALL {
+            if algorithm == KeyAlgorithm::Rsa4096 || algorithm == KeyAlgorithm::Rsa3072 {
+                continue; // slow; covered by the integration tests
+            }
+            let key = SoftwareKey::generate(algorithm).unwrap();
+            assert_eq!(key.algorithm(), algorithm);
+            let hash = algorithm.default_hash();
+            let sig = key.sign(hash, b"message").unwrap();
+            let oid = openccm_pki::algorithm::signature_oid(algorithm, hash).unwrap();
+            openccm_pki::verify::verify(key.public_key(), oid, b"message", &sig).unwrap();
+            assert!(openccm_pki::verify::verify(key.public_key(), oid, b"messagf", &sig).is_err());
+            let again = SoftwareKey::from_pkcs8_der(&key.to_pkcs8_der().unwrap()).unwrap();
+            assert_eq!(again.public_key(), key.public_key());
+            assert_eq!(again.algorithm(), algorithm);
+        }
+    }
+
+    #[test]
+    fn sm2_keys_reload_as_sm2_and_sign_with_the_default_id() {
+        let key = SoftwareKey::generate(KeyAlgorithm::Sm2).unwrap();
+        let reloaded = SoftwareKey::from_pkcs8_der(&key.to_pkcs8_der().unwrap()).unwrap();
+        let sig = reloaded.sign(HashAlgorithm::Sm3, b"m").unwrap();
+        let oid = openccm_pki::algorithm::oid::SM2_WITH_SM3;
+        openccm_pki::verify::verify(key.public_key(), oid, b"m", &sig).unwrap();
+        assert!(reloaded.sign(HashAlgorithm::Sha256, b"m").is_err());
+    }
+}

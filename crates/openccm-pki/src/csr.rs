@@ -1,0 +1,191 @@
+//! PKCS#10 certificate signing requests: bounded parsing, strict DER, a
+//! verified self-signature, and what the request asks for.
+
+use der::{Decode as _, Encode as _};
+use spki::SubjectPublicKeyInfoRef;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{KeyUsage, SubjectAltName};
+use x509_cert::name::Name;
+use x509_cert::request::CertReq;
+
+use crate::algorithm::{parse_signature_oid, HashAlgorithm, KeyAlgorithm, SignatureFamily};
+use crate::name::DistinguishedName;
+use crate::profile::{oid, KeyUsageSet};
+use crate::{PkiError, PkiResult};
+
+/// The largest CSR accepted (PEM text).
+pub const MAX_CSR_BYTES: usize = 64 * 1024;
+
+/// extensionRequest (PKCS#9).
+const EXTENSION_REQUEST: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14");
+
+/// A parsed and verified CSR.
+#[derive(Debug, Clone)]
+pub struct ParsedCsr {
+    /// The DER.
+    pub der: Vec<u8>,
+    /// The subject, exactly as requested.
+    pub subject: Name,
+    /// The subject's known attributes.
+    pub distinguished_name: DistinguishedName,
+    /// The public key (SubjectPublicKeyInfo DER).
+    pub public_key: Vec<u8>,
+    /// The key's algorithm.
+    pub key_algorithm: KeyAlgorithm,
+    /// The self-signature's family.
+    pub signature_family: SignatureFamily,
+    /// The self-signature's hash.
+    pub signature_hash: HashAlgorithm,
+    /// Requested key usages, if the CSR asks for any.
+    pub key_usage: Option<KeyUsageSet>,
+    /// Requested alternative names (validated).
+    pub alt_names: Vec<GeneralName>,
+}
+
+fn csr_error(msg: impl Into<String>) -> PkiError {
+    PkiError::Csr(msg.into())
+}
+
+/// Parses a PEM CSR (`\n` or `\r\n` line breaks) and verifies its signature.
+///
+/// Fails when the text is too large, not exactly one `CERTIFICATE REQUEST`
+/// block, not DER, of an unsupported algorithm, or its signature does not verify.
+pub fn parse_pem(text: &str) -> PkiResult<ParsedCsr> {
+    if text.len() > MAX_CSR_BYTES {
+        return Err(csr_error(format!(
+            "the CSR is larger than {MAX_CSR_BYTES} bytes"
+        )));
+    }
+    let blocks = crate::pem::decode_all(text).map_err(|e| csr_error(e.to_string()))?;
+    match blocks.as_slice() {
+        [block]
+            if block.label == "CERTIFICATE REQUEST" || block.label == "NEW CERTIFICATE REQUEST" =>
+        {
+            parse_der(&block.der)
+        }
+        [] => Err(csr_error("no PEM block")),
+        [_] => Err(csr_error("the PEM block is not a CERTIFICATE REQUEST")),
+        _ => Err(csr_error("more than one PEM block")),
+    }
+}
+
+/// Parses a DER CSR and verifies its signature.
+pub fn parse_der(der: &[u8]) -> PkiResult<ParsedCsr> {
+    let req =
+        CertReq::from_der(der).map_err(|e| csr_error(format!("not a PKCS#10 request: {e}")))?;
+    // Strict DER: the signature covers the encoding, so only canonical input
+    // can be re-encoded for verification.
+    if req.to_der().map_err(crate::encoding)? != der {
+        return Err(csr_error("not DER-encoded"));
+    }
+    let info_der = req.info.to_der().map_err(crate::encoding)?;
+    let public_key = req.info.public_key.to_der().map_err(crate::encoding)?;
+    let spki =
+        SubjectPublicKeyInfoRef::from_der(&public_key).map_err(|e| csr_error(e.to_string()))?;
+    let key_algorithm = KeyAlgorithm::of_spki(&spki).map_err(|e| csr_error(e.to_string()))?;
+    let (signature_family, signature_hash) =
+        parse_signature_oid(req.algorithm.oid).ok_or_else(|| {
+            csr_error(format!(
+                "unsupported signature algorithm {}",
+                req.algorithm.oid
+            ))
+        })?;
+    let signature = req
+        .signature
+        .as_bytes()
+        .ok_or_else(|| csr_error("malformed signature"))?;
+    crate::verify::verify(&public_key, req.algorithm.oid, &info_der, signature)
+        .map_err(|_| csr_error("the CSR's signature does not verify"))?;
+
+    let mut key_usage = None;
+    let mut alt_names = Vec::new();
+    for attribute in req.info.attributes.iter() {
+        if attribute.oid != EXTENSION_REQUEST {
+            continue;
+        }
+        for value in attribute.values.iter() {
+            let extensions: Vec<x509_cert::ext::Extension> = value
+                .decode_as()
+                .map_err(|_| csr_error("malformed extensionRequest"))?;
+            for ext in extensions {
+                if ext.extn_id == oid::KEY_USAGE {
+                    let ku = KeyUsage::from_der(ext.extn_value.as_bytes())
+                        .map_err(|_| csr_error("malformed keyUsage request"))?;
+                    key_usage = Some(KeyUsageSet(ku.0));
+                } else if ext.extn_id == oid::SAN {
+                    let san = SubjectAltName::from_der(ext.extn_value.as_bytes())
+                        .map_err(|_| csr_error("malformed subjectAltName request"))?;
+                    for name in san.0 {
+                        check_requested_name(&name)?;
+                        alt_names.push(name);
+                    }
+                }
+            }
+        }
+    }
+    let distinguished_name =
+        DistinguishedName::from_name(&req.info.subject).map_err(|e| csr_error(e.to_string()))?;
+    Ok(ParsedCsr {
+        der: der.to_vec(),
+        subject: req.info.subject,
+        distinguished_name,
+        public_key,
+        key_algorithm,
+        signature_family,
+        signature_hash,
+        key_usage,
+        alt_names,
+    })
+}
+
+fn check_requested_name(name: &GeneralName) -> PkiResult<()> {
+    match name {
+        GeneralName::DnsName(d) => {
+            if crate::san::is_dns_name(d.as_str()) {
+                Ok(())
+            } else {
+                Err(PkiError::DomainName(format!(
+                    "the CSR requests an invalid DNS name {:?}",
+                    d.as_str()
+                )))
+            }
+        }
+        GeneralName::IpAddress(ip) => match ip.as_bytes().len() {
+            4 | 16 => Ok(()),
+            _ => Err(PkiError::IpAddress(
+                "the CSR requests a malformed IP address".to_owned(),
+            )),
+        },
+        GeneralName::Rfc822Name(_) | GeneralName::UniformResourceIdentifier(_) => Ok(()),
+        _ => Err(PkiError::AlternativeName(
+            "the CSR requests an alternative name of an unsupported type".to_owned(),
+        )),
+    }
+}
+
+/// Builds a CSR for `subject` signed with `signer` (pending subordinate CAs export one).
+pub fn build(
+    subject: &Name,
+    signer: &dyn crate::Signer,
+    hash: HashAlgorithm,
+) -> PkiResult<Vec<u8>> {
+    use der::asn1::BitString;
+    use x509_cert::request::{CertReqInfo, Version};
+    let info = CertReqInfo {
+        version: Version::V1,
+        subject: subject.clone(),
+        public_key: spki::SubjectPublicKeyInfoOwned::from_der(signer.public_key_der())
+            .map_err(|e| PkiError::Key(e.to_string()))?,
+        attributes: der::asn1::SetOfVec::new(),
+    };
+    let info_der = info.to_der().map_err(crate::encoding)?;
+    let algorithm = crate::algorithm::signature_algorithm_identifier(signer.key_algorithm(), hash)?;
+    let signature = signer.sign(hash, &info_der)?;
+    let req = CertReq {
+        info,
+        algorithm,
+        signature: BitString::from_bytes(&signature).map_err(crate::encoding)?,
+    };
+    req.to_der().map_err(crate::encoding)
+}

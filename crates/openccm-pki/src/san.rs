@@ -1,0 +1,199 @@
+//! Subject alternative names (pca-v1.md § SubjectAlternativeName): `DNS`
+//! (≤ 253), `IP` (IPv4 or IPv6), `EMAIL` (≤ 256), `URI` (≤ 253); at most 20.
+
+use std::net::IpAddr;
+
+use der::asn1::{Ia5String, OctetString};
+use x509_cert::ext::pkix::name::GeneralName;
+
+use crate::{PkiError, PkiResult};
+
+/// The most entries a request may carry.
+pub const MAX_ENTRIES: usize = 20;
+
+/// One alternative name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AltName {
+    /// dNSName.
+    Dns(String),
+    /// iPAddress.
+    Ip(IpAddr),
+    /// rfc822Name.
+    Email(String),
+    /// uniformResourceIdentifier.
+    Uri(String),
+}
+
+fn valid_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+}
+
+/// Whether `name` is a DNS name (RFC 1034 preferred syntax, A-labels), with
+/// an optional leading `*.` wildcard label.
+pub fn is_dns_name(name: &str) -> bool {
+    let body = name.strip_prefix("*.").unwrap_or(name);
+    if name.is_empty() || name.len() > 253 || body.is_empty() {
+        return false;
+    }
+    let labels: Vec<&str> = body.split('.').collect();
+    labels.iter().all(|l| valid_label(l))
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl AltName {
+    /// Parses an API entry (`type`, `value`).
+    pub fn parse(kind: &str, value: &str) -> PkiResult<Self> {
+        match kind {
+            "DNS" => {
+                if is_dns_name(value) {
+                    Ok(Self::Dns(value.to_ascii_lowercase()))
+                } else {
+                    Err(PkiError::DomainName(format!(
+                        "{value:?} is not a valid DNS name"
+                    )))
+                }
+            }
+            "IP" => {
+                if value.len() > 39 {
+                    return Err(PkiError::IpAddress(format!("{value:?} is too long")));
+                }
+                value.parse::<IpAddr>().map(Self::Ip).map_err(|_| {
+                    PkiError::IpAddress(format!("{value:?} is not an IPv4 or IPv6 address"))
+                })
+            }
+            "EMAIL" => {
+                let valid = value.len() <= 256
+                    && value.is_ascii()
+                    && value.split_once('@').is_some_and(|(local, domain)| {
+                        !local.is_empty()
+                            && !local.contains(char::is_whitespace)
+                            && is_dns_name(domain)
+                    });
+                if valid {
+                    Ok(Self::Email(value.to_owned()))
+                } else {
+                    Err(PkiError::AlternativeName(format!(
+                        "{value:?} is not a valid email address"
+                    )))
+                }
+            }
+            "URI" => {
+                let valid = value.len() <= 253
+                    && value.is_ascii()
+                    && !value.contains(char::is_whitespace)
+                    && value.split_once("://").is_some_and(|(scheme, rest)| {
+                        !scheme.is_empty()
+                            && scheme
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                            && !rest.is_empty()
+                    });
+                if valid {
+                    Ok(Self::Uri(value.to_owned()))
+                } else {
+                    Err(PkiError::AlternativeName(format!(
+                        "{value:?} is not a valid URI"
+                    )))
+                }
+            }
+            other => Err(PkiError::AlternativeName(format!(
+                "type {other:?}: supported are DNS, IP, EMAIL and URI"
+            ))),
+        }
+    }
+
+    /// The X.509 general name.
+    pub fn to_general_name(&self) -> PkiResult<GeneralName> {
+        Ok(match self {
+            Self::Dns(d) => GeneralName::DnsName(Ia5String::new(d).map_err(crate::encoding)?),
+            Self::Email(e) => GeneralName::Rfc822Name(Ia5String::new(e).map_err(crate::encoding)?),
+            Self::Uri(u) => {
+                GeneralName::UniformResourceIdentifier(Ia5String::new(u).map_err(crate::encoding)?)
+            }
+            Self::Ip(IpAddr::V4(v4)) => GeneralName::IpAddress(
+                OctetString::new(v4.octets().to_vec()).map_err(crate::encoding)?,
+            ),
+            Self::Ip(IpAddr::V6(v6)) => GeneralName::IpAddress(
+                OctetString::new(v6.octets().to_vec()).map_err(crate::encoding)?,
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_type_parses() {
+        assert_eq!(
+            AltName::parse("DNS", "WWW.Example.com").unwrap(),
+            AltName::Dns("www.example.com".into())
+        );
+        assert!(matches!(
+            AltName::parse("DNS", "*.example.com").unwrap(),
+            AltName::Dns(_)
+        ));
+        assert!(matches!(
+            AltName::parse("IP", "192.0.2.10").unwrap(),
+            AltName::Ip(IpAddr::V4(_))
+        ));
+        assert!(matches!(
+            AltName::parse("IP", "2001:db8::1").unwrap(),
+            AltName::Ip(IpAddr::V6(_))
+        ));
+        assert!(matches!(
+            AltName::parse("EMAIL", "a@example.com").unwrap(),
+            AltName::Email(_)
+        ));
+        assert!(matches!(
+            AltName::parse("URI", "https://example.com/x").unwrap(),
+            AltName::Uri(_)
+        ));
+    }
+
+    #[test]
+    fn invalid_entries_get_their_own_errors() {
+        for bad in [
+            "",
+            "-a.com",
+            "a..com",
+            "a b.com",
+            "*.",
+            "*.*.a.com",
+            "1.2.3.4",
+            &"a".repeat(64),
+        ] {
+            assert!(
+                matches!(AltName::parse("DNS", bad), Err(PkiError::DomainName(_))),
+                "{bad}"
+            );
+        }
+        for bad in ["999.1.1.1", "example.com", "1.2.3"] {
+            assert!(
+                matches!(AltName::parse("IP", bad), Err(PkiError::IpAddress(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            AltName::parse("EMAIL", "no-at"),
+            Err(PkiError::AlternativeName(_))
+        ));
+        assert!(matches!(
+            AltName::parse("URI", "not a uri"),
+            Err(PkiError::AlternativeName(_))
+        ));
+        assert!(matches!(
+            AltName::parse("X400", "x"),
+            Err(PkiError::AlternativeName(_))
+        ));
+    }
+}
