@@ -9,6 +9,38 @@ pub enum Invalid {
     Parameter,
     /// A request body that is not valid JSON or misses required fields.
     Body,
+    /// A distinguished-name field.
+    DistinguishedName,
+    /// The key algorithm.
+    KeyAlgorithm,
+    /// The signature (hash) algorithm.
+    SignatureAlgorithm,
+    /// The validity.
+    Validity,
+    /// A SAN DNS name.
+    DomainName,
+    /// A SAN IP address.
+    IpAddress,
+    /// A SAN of an unknown type, or a bad email/URI.
+    AlternativeName,
+    /// A malformed CA id.
+    CaId,
+    /// A CA type other than ROOT/SUBORDINATE.
+    CaType,
+    /// A malformed certificate id.
+    CertificateId,
+    /// An unparsable or unverifiable CSR.
+    Csr,
+    /// A malformed or unfitting certificate.
+    Certificate,
+    /// A private key that is malformed or does not match.
+    PrivateKey,
+    /// A certificate or key not framed by the PEM markers.
+    PemFormat,
+    /// An empty certificate.
+    EmptyCertificate,
+    /// A chain that does not link up.
+    Chain,
 }
 
 /// Errors of the application layer.
@@ -73,6 +105,28 @@ impl From<openccm_store::StoreError> for Error {
             }
             other => Self::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<openccm_pki::PkiError> for Error {
+    fn from(err: openccm_pki::PkiError) -> Self {
+        use openccm_pki::PkiError as P;
+        let message = err.to_string();
+        let kind = match err {
+            P::DistinguishedName(_) => Invalid::DistinguishedName,
+            P::KeyAlgorithm(_) => Invalid::KeyAlgorithm,
+            P::SignatureAlgorithm(_) => Invalid::SignatureAlgorithm,
+            P::Validity(_) => Invalid::Validity,
+            P::DomainName(_) => Invalid::DomainName,
+            P::IpAddress(_) => Invalid::IpAddress,
+            P::AlternativeName(_) => Invalid::AlternativeName,
+            P::Csr(_) => Invalid::Csr,
+            P::Certificate(_) => Invalid::Certificate,
+            P::Key(_) => Invalid::PrivateKey,
+            P::Extension(_) => Invalid::Parameter,
+            P::Lint(_) | P::Signing(_) | P::Encoding(_) | _ => return Self::Internal(message),
+        };
+        Self::InvalidArgument { kind, message }
     }
 }
 

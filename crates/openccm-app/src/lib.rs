@@ -11,10 +11,16 @@
 //! - [`clock`]: the `Clock` trait and the system clock.
 //! - [`error`]: the error every use case returns.
 //! - [`iam`]: AK/SK signatures, tokens, passwords, bootstrap, `Caller`.
+//! - [`pca`]: the private CA.
+//! - [`pool`]: the thread pools that run cryptography off the executor.
+//! - [`common`]: rules shared by the services.
 
 pub mod clock;
+pub mod common;
 pub mod error;
 pub mod iam;
+pub mod pca;
+pub mod pool;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, Invalid, Result};

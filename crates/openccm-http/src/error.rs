@@ -7,7 +7,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use openccm_app::Error;
+use openccm_app::{Error, Invalid};
 use openccm_wire::error::{gateway, pca, scm};
 use openccm_wire::{ErrorBody, ErrorCode};
 
@@ -50,6 +50,21 @@ impl ApiError {
         let mut err = Self::new(status, code, msg);
         err.body.request_id = Some(request_id.0.clone());
         err
+    }
+
+    /// The response to a body rejection outside any service: 415 for a
+    /// non-JSON body, 400 for a malformed one.
+    pub fn from_rejection(rejection: crate::extract::BodyRejection) -> Self {
+        match rejection {
+            crate::extract::BodyRejection::UnsupportedMediaType => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                gateway::UNSUPPORTED_MEDIA_TYPE,
+                "The request body must be JSON (Content-Type: application/json).",
+            ),
+            crate::extract::BodyRejection::Malformed(msg) => {
+                Self::new(StatusCode::BAD_REQUEST, gateway::BAD_REQUEST, msg)
+            }
+        }
     }
 
     /// The status.
@@ -114,7 +129,7 @@ pub fn classify(service: Service, err: &Error) -> (StatusCode, ErrorCode, String
 
 fn pca_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
     Some(match err {
-        Error::InvalidArgument { .. } => (StatusCode::BAD_REQUEST, pca::INVALID_PARAMETER),
+        Error::InvalidArgument { kind, .. } => (StatusCode::BAD_REQUEST, pca_invalid_code(*kind)),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, pca::NOT_FOUND),
         Error::Conflict(_) => (StatusCode::BAD_REQUEST, pca::CONFLICT),
         Error::InvalidState(_) => (StatusCode::BAD_REQUEST, pca::INVALID_STATE),
@@ -123,6 +138,28 @@ fn pca_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
         Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
         Error::Internal(_) | _ => return None,
     })
+}
+
+/// The PCA code of each kind of invalid argument (errors.md § PCA error codes).
+pub fn pca_invalid_code(kind: Invalid) -> ErrorCode {
+    match kind {
+        Invalid::DistinguishedName => pca::INVALID_DISTINGUISHED_NAME,
+        Invalid::KeyAlgorithm => pca::INVALID_KEY_ALGORITHM,
+        Invalid::SignatureAlgorithm => pca::INVALID_SIGNATURE_ALGORITHM,
+        Invalid::Validity => pca::INVALID_VALIDITY,
+        Invalid::DomainName => pca::INVALID_DOMAIN_NAME,
+        Invalid::IpAddress => pca::INVALID_IP,
+        Invalid::AlternativeName => pca::INVALID_SAN_TYPE,
+        Invalid::CaId => pca::INVALID_CA_ID,
+        Invalid::CaType => pca::INVALID_CA_TYPE,
+        Invalid::CertificateId => pca::INVALID_CERTIFICATE_ID,
+        Invalid::Csr => pca::INVALID_CSR,
+        Invalid::Certificate | Invalid::Chain | Invalid::PemFormat | Invalid::EmptyCertificate => {
+            pca::INVALID_CERTIFICATE
+        }
+        Invalid::PrivateKey => pca::INVALID_PRIVATE_KEY,
+        Invalid::Parameter | Invalid::Body | _ => pca::INVALID_PARAMETER,
+    }
 }
 
 fn scm_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
@@ -192,7 +229,6 @@ pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Respon
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openccm_app::Invalid;
 
     fn every_error() -> Vec<Error> {
         vec![

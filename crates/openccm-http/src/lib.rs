@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use openccm_app::iam::Iam;
+use openccm_app::pca::Pca;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
@@ -46,15 +47,21 @@ impl Default for HttpSettings {
 pub struct AppState {
     /// Authentication and IAM calls.
     pub iam: Arc<Iam>,
+    /// The private CA.
+    pub pca: Arc<Pca>,
     /// Edge settings.
     pub settings: Arc<HttpSettings>,
 }
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
-    let protected = Router::new().merge(routes::iam::protected()).route_layer(
-        axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate),
-    );
+    let protected = Router::new()
+        .merge(routes::iam::protected())
+        .merge(routes::pca::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authenticate,
+        ));
     let public = Router::new()
         .merge(routes::health::routes())
         .merge(routes::iam::public());

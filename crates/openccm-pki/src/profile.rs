@@ -158,20 +158,18 @@ impl KeyUsageSet {
         }
     }
 
-    /// The usages of an SM2 encryption certificate (GM/T 0015 §6.2): the key
-    /// encrypts session keys and data.
+    /// The usages of an SM2 encryption certificate: keyAgreement. GM/T 0015
+    /// lists keyEncipherment and dataEncipherment too, but SM2 keys are
+    /// id-ecPublicKey keys, for which RFC 5480 §3 forbids those two (and
+    /// pkilint refuses them); keyAgreement covers TLCP's key exchange.
     pub fn sm2_encryption() -> Self {
-        Self::of(&[
-            KeyUsages::KeyEncipherment,
-            KeyUsages::DataEncipherment,
-            KeyUsages::KeyAgreement,
-        ])
+        Self::of(&[KeyUsages::KeyAgreement])
     }
 
     /// Checks the usages against the key type: RSA keys never agree keys
-    /// (RFC 3279 §2.3.1); ECDSA keys never encipher (RFC 5480 §3), SM2 keys
-    /// may (SM2 public-key encryption, GM/T 0015); encipherOnly and
-    /// decipherOnly need keyAgreement (RFC 5280 §4.2.1.3).
+    /// (RFC 3279 §2.3.1); EC keys, SM2 included (id-ecPublicKey), never
+    /// encipher (RFC 5480 §3); encipherOnly and decipherOnly need
+    /// keyAgreement (RFC 5280 §4.2.1.3).
     pub fn check_fits(self, key: KeyAlgorithm) -> PkiResult<()> {
         let has = |f| self.0.contains(f);
         if key.is_rsa()
@@ -183,9 +181,7 @@ impl KeyUsageSet {
                 "RSA keys cannot be used for keyAgreement (RFC 3279)".to_owned(),
             ));
         }
-        if matches!(key, KeyAlgorithm::Ec256 | KeyAlgorithm::Ec384)
-            && (has(KeyUsages::KeyEncipherment) || has(KeyUsages::DataEncipherment))
-        {
+        if !key.is_rsa() && (has(KeyUsages::KeyEncipherment) || has(KeyUsages::DataEncipherment)) {
             return Err(PkiError::Extension(
                 "EC keys cannot be used for keyEncipherment or dataEncipherment (RFC 5480)"
                     .to_owned(),

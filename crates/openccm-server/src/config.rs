@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, env = "OPENCCM_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// The URL clients reach this server at; CRL and OCSP URLs in issued
+    /// certificates are built from it [default: http(s)://<listen>].
+    #[arg(long, env = "OPENCCM_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Region name answered to IAM discovery (the account's project name) [default: local-1].
     #[arg(long, env = "OPENCCM_REGION")]
     pub region: Option<String>,
@@ -71,6 +75,7 @@ pub struct FileConfig {
     master_key_file: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    public_url: Option<String>,
     region: Option<String>,
     token_ttl_secs: Option<u64>,
     max_body_bytes: Option<usize>,
@@ -129,6 +134,7 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     pub master_key_file: PathBuf,
     pub tls: Option<TlsFiles>,
+    pub public_url: String,
     pub region: String,
     pub token_ttl_secs: u64,
     pub max_body_bytes: usize,
@@ -208,6 +214,26 @@ impl Config {
                 )))
             }
         };
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let public_url = args.public_url.or(file.public_url).unwrap_or_else(|| {
+            format!(
+                "{}://{listen}",
+                if tls.is_some() { "https" } else { "http" }
+            )
+        });
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+            || public_url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(ConfigError::Invalid(
+                "public url must be an http(s) URL".to_owned(),
+            ));
+        }
         let region = args
             .region
             .or(file.region)
@@ -236,10 +262,8 @@ impl Config {
             ));
         }
         Ok(Self {
-            listen: args
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            listen,
+            public_url,
             master_key_file: args
                 .master_key_file
                 .or(file.master_key_file)

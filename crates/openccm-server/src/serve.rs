@@ -11,8 +11,10 @@ use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
 use openccm_app::iam::bootstrap::BootstrapCredentials;
 use openccm_app::iam::{Iam, IamSettings};
+use openccm_app::pca::{Pca, PcaSettings};
+use openccm_app::pool::CryptoPools;
 use openccm_app::SystemClock;
-use openccm_custody::Keyring;
+use openccm_custody::{KeyCustody, Keyring};
 use openccm_http::{AppState, HttpSettings};
 
 use crate::config::{Config, LogFormat, ServeArgs};
@@ -120,10 +122,12 @@ async fn serve(config: Config) -> Result<(), String> {
         },
         "store open, migrations applied"
     );
+    let keyring = Arc::new(keyring);
+    let clock: Arc<dyn openccm_app::Clock> = Arc::new(SystemClock);
     let iam = Arc::new(Iam::new(
         store.clone(),
-        Arc::new(keyring),
-        Arc::new(SystemClock),
+        keyring.clone(),
+        clock.clone(),
         IamSettings {
             token_ttl_ms: i64::try_from(config.token_ttl_secs).unwrap_or(86_400) * 1000,
             region: config.region.clone(),
@@ -149,8 +153,30 @@ async fn serve(config: Config) -> Result<(), String> {
         tracing::debug!("bootstrap administrator exists");
     }
 
+    let pools =
+        CryptoPools::for_this_machine().map_err(|e| format!("cannot start crypto threads: {e}"))?;
+    let pca = Arc::new(Pca::new(
+        store.clone(),
+        Arc::new(KeyCustody::new(keyring)),
+        clock,
+        pools,
+        PcaSettings {
+            public_url: config.public_url.clone(),
+            ..PcaSettings::default()
+        },
+    ));
+    // Issuance intents older than this were cut short by a crash or kill.
+    let failed = pca
+        .fail_stale_intents(10 * 60 * 1000)
+        .await
+        .map_err(|e| format!("cannot reconcile issuance intents: {e}"))?;
+    if failed > 0 {
+        tracing::warn!(failed, "marked interrupted issuances as failed");
+    }
+
     let state = AppState {
         iam,
+        pca,
         settings: Arc::new(HttpSettings {
             max_body_bytes: config.max_body_bytes,
         }),

@@ -53,6 +53,53 @@ hex32_id!(
     ProjectId
 );
 
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses a lower-case UUID `8-4-4-4-12` (36 chars); `None` otherwise.
+            pub fn parse(s: &str) -> Option<Self> {
+                let groups: Vec<&str> = s.split('-').collect();
+                let ok = s.len() == 36
+                    && groups.len() == 5
+                    && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| is_lower_hex(g, n));
+                ok.then(|| Self(s.to_owned()))
+            }
+
+            /// A random (version 4) UUID from 16 CSPRNG bytes.
+            pub fn from_random(mut bytes: [u8; 16]) -> Self {
+                bytes[6] = (bytes[6] & 0x0f) | 0x40;
+                bytes[8] = (bytes[8] & 0x3f) | 0x80;
+                let h: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                Self(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A private CA id (UUID).
+    CaId
+);
+uuid_id!(
+    /// A private certificate id (UUID).
+    CertId
+);
+
 /// An access key (AK): 20 upper-case alphanumerics, like Huawei's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AccessKeyId(String);
@@ -105,6 +152,18 @@ mod tests {
         assert!(DomainId::parse("0b5c3d4e5f60718293a4b5c6d7e8f90").is_none());
         assert!(DomainId::parse("0b5c3d4e5f60718293a4b5c6d7e8f90g").is_none());
         assert_eq!(DomainId::from_random([0xab; 16]).as_str(), "ab".repeat(16));
+    }
+
+    #[test]
+    fn uuid_ids_are_lower_case_8_4_4_4_12() {
+        assert!(CaId::parse("6434f74f-2d13-4e6a-89eb-93ee313f1a43").is_some());
+        assert!(CaId::parse("6434F74F-2d13-4e6a-89eb-93ee313f1a43").is_none());
+        assert!(CaId::parse("6434f74f2d134e6a89eb93ee313f1a43").is_none());
+        assert!(CaId::parse("6434f74f-2d13-4e6a-89eb-93ee313f1a4").is_none());
+        assert!(CaId::parse("6434f74f-2d13-4e6a-89eb-93ee313f1a4g").is_none());
+        let id = CertId::from_random([0xff; 16]);
+        assert!(CertId::parse(id.as_str()).is_some());
+        assert_eq!(&id.as_str()[14..15], "4");
     }
 
     #[test]

@@ -22,9 +22,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use ids::{AccessKeyId, DomainId, ProjectId, UserId};
+pub use ids::{AccessKeyId, CaId, CertId, DomainId, ProjectId, UserId};
 pub use postgres::PgStore;
-pub use records::{AccessKey, Account, BootstrapPlan, Project, User};
+pub use records::{
+    AccessKey, Account, BootstrapPlan, CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings,
+    InsertOutcome, NameFields, Page, Project, SortDir, UpdateOutcome, User,
+};
 pub use sqlite::SqliteStore;
 
 /// Errors of the store.
@@ -111,10 +114,119 @@ pub trait IamStore: Send + Sync {
     async fn projects(&self, domain: &DomainId, name: Option<&str>) -> StoreResult<Vec<Project>>;
 }
 
-/// Everything the application needs from storage.
-pub trait Store: MetaStore + IamStore + std::fmt::Debug {}
+/// A serial number reservation: unique per issuing CA, forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerialReservation {
+    /// The issuing CA (itself, for a root).
+    pub issuer_id: CaId,
+    /// The serial (hex).
+    pub serial: String,
+}
 
-impl<T: MetaStore + IamStore + std::fmt::Debug> Store for T {}
+/// Private CAs and their certificates.
+///
+/// Reads never return what another account owns, and treat a CA whose
+/// scheduled deletion time has passed as gone. Writes that depend on a state
+/// are conditional: they report whether the state still held.
+#[async_trait]
+pub trait PcaStore: Send + Sync {
+    /// Inserts a CA, reserving `serial` and checking that the account has
+    /// fewer than `quota` listed CAs, atomically.
+    async fn insert_ca(
+        &self,
+        ca: &CaRecord,
+        serial: Option<&SerialReservation>,
+        quota: Option<i64>,
+        now: i64,
+    ) -> StoreResult<InsertOutcome>;
+    /// One CA of the account (not gone at `now`).
+    async fn ca(&self, domain: &DomainId, ca_id: &CaId, now: i64) -> StoreResult<Option<CaRecord>>;
+    /// Listed CAs of the account matching `filter`: total and the page.
+    async fn list_cas(
+        &self,
+        domain: &DomainId,
+        filter: &CaFilter,
+        page: Page,
+        now: i64,
+    ) -> StoreResult<(i64, Vec<CaRecord>)>;
+    /// Listed CAs of the account that count against the quota.
+    async fn count_cas(&self, domain: &DomainId, now: i64) -> StoreResult<i64>;
+    /// Replaces the CA's mutable fields if its status is one of `expected`,
+    /// reserving `serial` in the same transaction.
+    async fn update_ca(
+        &self,
+        ca: &CaRecord,
+        expected: &[&str],
+        serial: Option<&SerialReservation>,
+    ) -> StoreResult<UpdateOutcome>;
+    /// Removes a CA whose status is one of `expected` (pending CAs). Returns
+    /// whether it was removed.
+    async fn remove_ca(
+        &self,
+        domain: &DomainId,
+        ca_id: &CaId,
+        expected: &[&str],
+    ) -> StoreResult<bool>;
+    /// Records an issuance intent: reserves `serials` and inserts the
+    /// certificate as `PENDING`, if the account has fewer than `quota`
+    /// certificates. Nothing is written unless everything is.
+    async fn insert_certificate_intent(
+        &self,
+        cert: &CertRecord,
+        serials: &[SerialReservation],
+        quota: Option<i64>,
+    ) -> StoreResult<InsertOutcome>;
+    /// Completes a `PENDING` certificate with its signed DER. Returns false if
+    /// it was not pending.
+    async fn complete_certificate(
+        &self,
+        cert_id: &CertId,
+        certificate: &[u8],
+        enc_certificate: Option<&[u8]>,
+    ) -> StoreResult<bool>;
+    /// Marks a `PENDING` certificate `FAILED` (signing failed).
+    async fn fail_certificate(&self, cert_id: &CertId) -> StoreResult<()>;
+    /// Marks intents older than `before` as `FAILED` (left by a crash).
+    async fn fail_stale_intents(&self, before: i64) -> StoreResult<u64>;
+    /// One issued, undeleted certificate of the account.
+    async fn certificate(
+        &self,
+        domain: &DomainId,
+        cert_id: &CertId,
+    ) -> StoreResult<Option<CertRecord>>;
+    /// Issued, undeleted certificates matching `filter`: total and the page
+    /// (without DER or keys).
+    async fn list_certificates(
+        &self,
+        domain: &DomainId,
+        filter: &CertFilter,
+        page: Page,
+        now: i64,
+    ) -> StoreResult<(i64, Vec<CertRecord>)>;
+    /// Certificates of the account that count against the quota.
+    async fn count_certificates(&self, domain: &DomainId) -> StoreResult<i64>;
+    /// Revokes an issued, unexpired, unrevoked certificate. Returns false if
+    /// it was not in that state.
+    async fn revoke_certificate(
+        &self,
+        domain: &DomainId,
+        cert_id: &CertId,
+        reason: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Deletes (hides) a certificate. Returns false if there was none.
+    async fn delete_certificate(
+        &self,
+        domain: &DomainId,
+        cert_id: &CertId,
+        now: i64,
+    ) -> StoreResult<bool>;
+}
+
+/// Everything the application needs from storage.
+pub trait Store: MetaStore + IamStore + PcaStore + std::fmt::Debug {}
+
+impl<T: MetaStore + IamStore + PcaStore + std::fmt::Debug> Store for T {}
 
 /// Opens the store named by `url`: `sqlite:<path>` or `postgres://...`.
 /// Anything else is an error, never a fallback. Applies pending migrations.

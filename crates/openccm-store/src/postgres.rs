@@ -64,6 +64,25 @@ async fn lock_bootstrap(tx: &mut Transaction<'static, Db>) -> StoreResult<()> {
     Ok(())
 }
 
+/// Serialises quota-checked inserts of one account across servers: the count
+/// and the insert must not interleave with another server's.
+async fn lock_domain(
+    tx: &mut Transaction<'static, Db>,
+    domain: &crate::DomainId,
+) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(0x4f43_434d_i32)
+        .bind(domain.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(map_sqlx)?;
+    Ok(())
+}
+
 mod queries {
     include!("sql/common.rs");
+}
+
+mod pca_queries {
+    include!("sql/pca.rs");
 }

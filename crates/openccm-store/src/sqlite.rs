@@ -115,6 +115,18 @@ async fn lock_bootstrap(_tx: &mut Transaction<'static, Db>) -> StoreResult<()> {
     Ok(())
 }
 
+async fn lock_domain(
+    _tx: &mut Transaction<'static, Db>,
+    _domain: &crate::DomainId,
+) -> StoreResult<()> {
+    // BEGIN IMMEDIATE already serialises writers.
+    Ok(())
+}
+
 mod queries {
     include!("sql/common.rs");
+}
+
+mod pca_queries {
+    include!("sql/pca.rs");
 }

@@ -19,8 +19,10 @@ use axum::http::{Request, Response};
 use http_body_util::BodyExt as _;
 use openccm_app::iam::bootstrap::BootstrapCredentials;
 use openccm_app::iam::{Iam, IamSettings};
+use openccm_app::pca::{Pca, PcaSettings};
+use openccm_app::pool::CryptoPools;
 use openccm_app::Clock;
-use openccm_custody::Keyring;
+use openccm_custody::{KeyCustody, Keyring};
 use openccm_http::{AppState, HttpSettings};
 use openccm_store::Store;
 use tower::ServiceExt as _;
@@ -156,12 +158,23 @@ pub struct TestApp {
     pub clock: Arc<FakeClock>,
     /// IAM.
     pub iam: Arc<Iam>,
+    /// The private CA.
+    pub pca: Arc<Pca>,
     /// The router.
     pub router: axum::Router,
     /// The administrator's credentials.
     pub admin: BootstrapCredentials,
     /// The edge settings.
     pub settings: HttpSettings,
+}
+
+/// Crypto pools shared by every app of a test binary (threads are not freed
+/// when an app is dropped).
+fn shared_pools() -> CryptoPools {
+    static POOLS: std::sync::OnceLock<CryptoPools> = std::sync::OnceLock::new();
+    POOLS
+        .get_or_init(|| CryptoPools::for_this_machine().expect("crypto pools"))
+        .clone()
 }
 
 /// A response, read whole.
@@ -233,9 +246,19 @@ impl TestApp {
         let keyring = Arc::new(Keyring::from_keys(vec![(1, rand::random())]));
         let iam = Arc::new(Iam::new(
             store.clone(),
-            keyring,
+            keyring.clone(),
             clock.clone(),
             IamSettings::default(),
+        ));
+        let pca = Arc::new(Pca::new(
+            store.clone(),
+            Arc::new(KeyCustody::new(keyring)),
+            clock.clone(),
+            shared_pools(),
+            PcaSettings {
+                public_url: "http://openccm.test".to_owned(),
+                ..PcaSettings::default()
+            },
         ));
         iam.verify_keyring().await.expect("keyring");
         let admin = iam
@@ -245,6 +268,7 @@ impl TestApp {
             .expect("fresh store bootstraps");
         let router = openccm_http::router(AppState {
             iam: iam.clone(),
+            pca: pca.clone(),
             settings: Arc::new(settings.clone()),
         });
         Self {
@@ -252,6 +276,7 @@ impl TestApp {
             store,
             clock,
             iam,
+            pca,
             router,
             admin,
             settings,

@@ -99,9 +99,11 @@ impl SdkRequest {
         self
     }
 
-    /// Adds any header (signed like the SDK signs its own headers).
+    /// Sets any header, replacing one of the same name (signed like the SDK
+    /// signs its own headers).
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }

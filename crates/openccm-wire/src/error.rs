@@ -118,6 +118,10 @@ pub mod pca {
     pub const INVALID_CSR: ErrorCode = ErrorCode("PCA.90020002");
     /// 400 an imported certificate is malformed or does not fit. OpenCCM's own code.
     pub const INVALID_CERTIFICATE: ErrorCode = ErrorCode("PCA.90020003");
+    /// 400 a private key is malformed or does not match. OpenCCM's own code.
+    pub const INVALID_PRIVATE_KEY: ErrorCode = ErrorCode("PCA.90020004");
+    /// 400 a cloud-only operation (billing, OBS, dedicated HSM). OpenCCM's own code.
+    pub const CLOUD_ONLY: ErrorCode = ErrorCode("PCA.90020005");
     /// 403 the identity policy does not allow the action. OpenCCM's own code.
     pub const FORBIDDEN: ErrorCode = ErrorCode("PCA.90010003");
     /// 500 internal error. OpenCCM's own code.

@@ -2,3 +2,4 @@
 
 pub mod health;
 pub mod iam;
+pub mod pca;

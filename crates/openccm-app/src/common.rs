@@ -1,0 +1,54 @@
+//! Rules shared by the services.
+
+use crate::error::{Error, Invalid, Result};
+
+/// The default enterprise project.
+pub const DEFAULT_PROJECT: &str = "0";
+
+/// Validates an `enterprise_project_id` given on create: omitted → `"0"`;
+/// otherwise `"0"` or `^[0-9a-z]{8}(-[0-9a-z]{4}){3}-[0-9a-z]{12}$`.
+/// (`"all"` is only meaningful in queries.)
+pub fn enterprise_project_for_create(value: Option<&str>) -> Result<String> {
+    match value {
+        None | Some(DEFAULT_PROJECT) => Ok(DEFAULT_PROJECT.to_owned()),
+        Some(id) if is_project_uuid(id) => Ok(id.to_owned()),
+        Some(_) => Err(Error::invalid(
+            "enterprise_project_id must be \"0\" or an id like 0d0b1c4e-7a3f-4c7b-9c5e-0123456789ab",
+        )),
+    }
+}
+
+/// Whether `id` has the enterprise project id shape.
+pub fn is_project_uuid(id: &str) -> bool {
+    let groups: Vec<&str> = id.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8usize, 4, 4, 4, 12]).all(|(g, n)| {
+            g.len() == n
+                && g.bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        })
+}
+
+/// A required field.
+pub fn required<T>(value: Option<T>, field: &str) -> Result<T> {
+    value.ok_or_else(|| Error::invalid_kind(Invalid::Parameter, format!("{field} is required")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_ids_follow_the_documented_pattern() {
+        assert_eq!(enterprise_project_for_create(None).unwrap(), "0");
+        assert_eq!(enterprise_project_for_create(Some("0")).unwrap(), "0");
+        assert!(
+            enterprise_project_for_create(Some("0d0b1c4e-7a3f-4c7b-9c5e-0123456789ab")).is_ok()
+        );
+        assert!(enterprise_project_for_create(Some("all")).is_err());
+        assert!(
+            enterprise_project_for_create(Some("0D0B1C4E-7a3f-4c7b-9c5e-0123456789ab")).is_err()
+        );
+        assert!(enterprise_project_for_create(Some("1")).is_err());
+    }
+}

@@ -1,0 +1,803 @@
+//! CA lifecycle: create (root, subordinate now or pending), activate, CSR
+//! export and certificate import, export, enable/disable, delete/restore,
+//! revoke, CRL and OCSP settings, quotas.
+
+use der::Encode as _;
+use openccm_pki::profile::{
+    self, CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, Serial, TbsRequest,
+};
+use openccm_pki::{HashAlgorithm, KeyAlgorithm};
+use openccm_store::{
+    CaFilter, CaId, CaRecord, CrlSettings, InsertOutcome, Page, SerialReservation, SortDir,
+    UpdateOutcome,
+};
+use x509_cert::name::Name;
+
+use super::input::{self, ActivateCa, CreateCa, CrlInput};
+use super::{distinguished_name, name_fields, random_bytes, stored_name, CaView, Pca};
+use crate::common::{enterprise_project_for_create, required};
+use crate::error::{Error, Invalid, Result};
+use crate::iam::Caller;
+
+/// Root CA validity limit (years).
+const ROOT_MAX_YEARS: i64 = 30;
+/// Subordinate CA and certificate validity limit (years).
+pub(crate) const SUBORDINATE_MAX_YEARS: i64 = 20;
+/// The `path_length` a root reads as (no limit in its certificate).
+const ROOT_PATH_LENGTH: i64 = 7;
+
+/// ListCertificateAuthority query.
+#[derive(Debug, Clone, Default)]
+pub struct ListCas {
+    /// 0–1000, default 10.
+    pub limit: Option<i64>,
+    /// ≥ 0.
+    pub offset: Option<i64>,
+    /// CN substring.
+    pub name: Option<String>,
+    /// Status filter.
+    pub status: Option<String>,
+    /// Type filter.
+    pub ca_type: Option<String>,
+    /// Sort column.
+    pub sort_key: Option<String>,
+    /// `ASC` | `DESC`.
+    pub sort_dir: Option<String>,
+}
+
+/// Parses `limit` (0–`max`, default 10) and `offset` (≥ 0, default 0).
+pub(crate) fn page(limit: Option<i64>, offset: Option<i64>, max: i64) -> Result<Page> {
+    let limit = limit.unwrap_or(10);
+    let offset = offset.unwrap_or(0);
+    if !(0..=max).contains(&limit) {
+        return Err(Error::invalid(format!("limit must be 0-{max}")));
+    }
+    if offset < 0 {
+        return Err(Error::invalid("offset must be 0 or more"));
+    }
+    Ok(Page { offset, limit })
+}
+
+/// Parses `sort_dir`.
+pub(crate) fn sort_dir(value: Option<&str>) -> Result<SortDir> {
+    match value {
+        None | Some("DESC") => Ok(SortDir::Desc),
+        Some("ASC") => Ok(SortDir::Asc),
+        Some(_) => Err(Error::invalid("sort_dir must be ASC or DESC")),
+    }
+}
+
+/// What signing a CA certificate needs.
+struct CaCertPlan<'a> {
+    subject: &'a Name,
+    public_key: &'a [u8],
+    hash: HashAlgorithm,
+    validity: (i64, i64),
+    kind: CertKind,
+    key_usage: KeyUsageSet,
+}
+
+impl Pca {
+    /// Signs a CA certificate under `parent` (or self-signs a root when
+    /// `parent` is `None`, with `root_key` as the signer).
+    async fn sign_ca_certificate(
+        &self,
+        parent: Option<&CaRecord>,
+        root_key: Option<std::sync::Arc<dyn openccm_pki::Signer>>,
+        plan: CaCertPlan<'_>,
+    ) -> Result<(Vec<u8>, Serial)> {
+        let serial = Serial::from_random(random_bytes());
+        let (issuer, signer, urls) = match parent {
+            Some(parent) => (
+                Self::issuer_info(parent)?,
+                self.signer(parent)?,
+                (self.crl_url(parent), self.ocsp_url(parent), None),
+            ),
+            None => {
+                let signer = root_key
+                    .ok_or_else(|| Error::Internal("a root needs its own key".to_owned()))?;
+                let info = IssuerInfo {
+                    name: plan.subject.clone(),
+                    key_identifier: profile::key_identifier(plan.public_key)?,
+                    not_before: plan.validity.0,
+                    not_after: plan.validity.1,
+                    path_length: None,
+                    key_algorithm: signer.key_algorithm(),
+                };
+                (info, signer, (None, None, None))
+            }
+        };
+        let linted = profile::build(
+            &issuer,
+            &TbsRequest {
+                serial: serial.clone(),
+                subject: plan.subject.clone(),
+                subject_public_key: plan.public_key.to_vec(),
+                hash: plan.hash,
+                not_before: plan.validity.0,
+                not_after: plan.validity.1,
+                kind: plan.kind,
+                key_usage: plan.key_usage,
+                extended_key_usage: ExtendedKeyUsageFlags::default(),
+                alt_names: Vec::new(),
+                raw_alt_names: Vec::new(),
+                custom_extension: None,
+                crl_url: urls.0,
+                ocsp_url: urls.1,
+                ca_issuers_url: urls.2,
+            },
+        )?;
+        let signed = self
+            .pools
+            .signing
+            .run(move || linted.sign(signer.as_ref()))
+            .await??;
+        Ok((signed.der, serial))
+    }
+
+    /// Loads an issuing parent: same account, active (not expired), holding its key.
+    async fn active_parent(&self, caller: &Caller, issuer_id: &str) -> Result<CaRecord> {
+        let id = input::ca_id(issuer_id)?;
+        let parent = self.load_ca(caller, &id).await?;
+        if super::ca_status(&parent, self.now()) != "ACTIVED" {
+            return Err(Error::InvalidState(
+                "the issuing CA is not ACTIVED".to_owned(),
+            ));
+        }
+        if parent.sealed_key.is_none() {
+            return Err(Error::InvalidState(
+                "the issuing CA's key is held outside OpenCCM: it cannot issue".to_owned(),
+            ));
+        }
+        Ok(parent)
+    }
+
+    /// CreateCertificateAuthority.
+    pub async fn create_ca(&self, caller: &Caller, req: CreateCa) -> Result<CaId> {
+        if req.cloud_only {
+            return Err(Error::invalid(
+                "ca_id (prepaid CAs) and hsm_cluster_info are cloud-only and not supported",
+            ));
+        }
+        let ca_type = required(req.ca_type.as_deref(), "type")?;
+        if ca_type != "ROOT" && ca_type != "SUBORDINATE" {
+            return Err(Error::invalid_kind(
+                Invalid::CaType,
+                "Invalid CA type. Only root CA and subordinate CA are supported.",
+            ));
+        }
+        let dn = required(req.distinguished_name.clone(), "distinguished_name")?;
+        dn.validate_complete()?;
+        let key_algorithm =
+            input::key_algorithm(required(req.key_algorithm.as_deref(), "key_algorithm")?)?;
+        let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
+        let crl = input::crl_settings(req.crl.as_ref())?;
+        let now = self.now();
+        let subject = dn.to_name()?;
+        let subject_der = subject
+            .to_der()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let ca_id = CaId::from_random(random_bytes());
+        let owner = format!("ca:{ca_id}");
+
+        let activate_now = ca_type == "ROOT"
+            || (req.issuer_id.is_some()
+                && req.signature_algorithm.is_some()
+                && req.validity.is_some());
+        // Validate everything before the (slow) key generation.
+        let mut plan = None;
+        if activate_now {
+            let hash = input::hash_algorithm(required(
+                req.signature_algorithm.as_deref(),
+                "signature_algorithm",
+            )?)?;
+            let validity_input = required(req.validity.as_ref(), "validity")?;
+            if ca_type == "ROOT" {
+                hash.check_fits(key_algorithm)?;
+                let validity = input::validity(validity_input, now, ROOT_MAX_YEARS)?;
+                plan = Some((
+                    None,
+                    hash,
+                    validity,
+                    CertKind::Root,
+                    KeyUsageSet::ca_default(),
+                ));
+            } else {
+                let parent = self
+                    .active_parent(caller, req.issuer_id.as_deref().unwrap_or_default())
+                    .await?;
+                hash.check_fits(KeyAlgorithm::parse(&parent.key_algorithm)?)?;
+                let validity = input::validity(validity_input, now, SUBORDINATE_MAX_YEARS)?;
+                let path_length = input::path_length(req.path_length)?;
+                let usage =
+                    input::key_usages(req.key_usages.as_deref(), KeyUsageSet::ca_default())?;
+                plan = Some((
+                    Some(parent),
+                    hash,
+                    validity,
+                    CertKind::SubordinateCa { path_length },
+                    usage,
+                ));
+            }
+        } else if let Some(usages) = &req.key_usages {
+            KeyUsageSet::parse(usages)?;
+        }
+        if self.store.count_cas(&caller.domain_id, now).await? >= self.settings.ca_quota {
+            return Err(Error::QuotaExceeded("The CA quota is used up.".to_owned()));
+        }
+
+        let custody = self.custody.clone();
+        let owner_for_job = owner.clone();
+        let (handle, key) = self
+            .pools
+            .keygen
+            .run(move || custody.generate(key_algorithm, &owner_for_job))
+            .await??;
+        let mut record = CaRecord {
+            ca_id: ca_id.clone(),
+            domain_id: caller.domain_id.clone(),
+            ca_type: ca_type.to_owned(),
+            listed: true,
+            status: "PENDING".to_owned(),
+            issuer_id: None,
+            issuer_name: None,
+            path_length: 0,
+            key_algorithm: key_algorithm.as_str().to_owned(),
+            signature_algorithm: None,
+            key_usages: req
+                .key_usages
+                .as_deref()
+                .map(|u| KeyUsageSet::parse(u).map(KeyUsageSet::names))
+                .transpose()?
+                .unwrap_or_else(|| KeyUsageSet::ca_default().names()),
+            gen_mode: "GENERATE".to_owned(),
+            serial_number: None,
+            name: name_fields(&dn),
+            subject: subject_der,
+            key_owner: Some(handle.owner.clone()),
+            sealed_key: Some(handle.sealed.clone()),
+            public_key: key.public_key().to_vec(),
+            certificate: None,
+            chain: None,
+            not_before: None,
+            not_after: None,
+            create_time: now,
+            delete_time: None,
+            crl,
+            ocsp_enabled: false,
+            enterprise_project_id: project,
+            revoked_at: None,
+            revocation_reason: None,
+        };
+        let mut reservation = None;
+        if let Some((parent, hash, validity, kind, usage)) = plan {
+            let root_key: Option<std::sync::Arc<dyn openccm_pki::Signer>> = if parent.is_none() {
+                Some(key.clone())
+            } else {
+                None
+            };
+            let (der, serial) = self
+                .sign_ca_certificate(
+                    parent.as_ref(),
+                    root_key,
+                    CaCertPlan {
+                        subject: &subject,
+                        public_key: key.public_key(),
+                        hash,
+                        validity,
+                        kind,
+                        key_usage: usage,
+                    },
+                )
+                .await?;
+            record.status = "ACTIVED".to_owned();
+            record.certificate = Some(der);
+            record.serial_number = Some(serial.to_hex());
+            record.signature_algorithm = Some(hash.as_str().to_owned());
+            record.not_before = Some(validity.0);
+            record.not_after = Some(validity.1);
+            record.key_usages = usage.names();
+            match (&parent, kind) {
+                (Some(parent), CertKind::SubordinateCa { path_length }) => {
+                    record.issuer_id = Some(parent.ca_id.clone());
+                    record.issuer_name = Some(parent.name.common_name.clone());
+                    record.path_length = i64::from(path_length);
+                }
+                _ => record.path_length = ROOT_PATH_LENGTH,
+            }
+            reservation = Some(SerialReservation {
+                issuer_id: parent
+                    .as_ref()
+                    .map_or_else(|| ca_id.clone(), |p| p.ca_id.clone()),
+                serial: serial.to_hex(),
+            });
+        }
+        match self
+            .store
+            .insert_ca(
+                &record,
+                reservation.as_ref(),
+                Some(self.settings.ca_quota),
+                now,
+            )
+            .await?
+        {
+            InsertOutcome::Inserted => Ok(ca_id),
+            InsertOutcome::QuotaExceeded => {
+                Err(Error::QuotaExceeded("The CA quota is used up.".to_owned()))
+            }
+            InsertOutcome::SerialTaken => {
+                Err(Error::Internal("serial number collision; retry".to_owned()))
+            }
+        }
+    }
+
+    /// ListCertificateAuthority.
+    pub async fn list_cas(&self, caller: &Caller, query: ListCas) -> Result<(i64, Vec<CaView>)> {
+        let page = page(query.limit, query.offset, 1000)?;
+        if let Some(status) = &query.status {
+            if ![
+                "PENDING", "ACTIVED", "DISABLED", "DELETED", "EXPIRED", "REVOKED",
+            ]
+            .contains(&status.as_str())
+            {
+                return Err(Error::invalid(
+                    "status must be PENDING, ACTIVED, DISABLED, DELETED or EXPIRED",
+                ));
+            }
+        }
+        if let Some(t) = &query.ca_type {
+            if t != "ROOT" && t != "SUBORDINATE" {
+                return Err(Error::invalid_kind(
+                    Invalid::CaType,
+                    "Invalid CA type. Only root CA and subordinate CA are supported.",
+                ));
+            }
+        }
+        let sort_key = query.sort_key.unwrap_or_else(|| "create_time".to_owned());
+        if !["create_time", "common_name", "type", "not_after"].contains(&sort_key.as_str()) {
+            return Err(Error::invalid(
+                "sort_key must be create_time, common_name, type or not_after",
+            ));
+        }
+        if query.name.as_ref().is_some_and(|n| n.chars().count() > 64) {
+            return Err(Error::invalid("name is at most 64 characters"));
+        }
+        let filter = CaFilter {
+            name: query.name.filter(|n| !n.is_empty()),
+            status: query.status,
+            ca_type: query.ca_type,
+            sort_key,
+            sort_dir: sort_dir(query.sort_dir.as_deref())?,
+        };
+        let now = self.now();
+        let (total, records) = self
+            .store
+            .list_cas(&caller.domain_id, &filter, page, now)
+            .await?;
+        Ok((
+            total,
+            records.into_iter().map(|r| self.view(r, now)).collect(),
+        ))
+    }
+
+    /// ShowCertificateAuthority.
+    pub async fn show_ca(&self, caller: &Caller, ca_id: &str) -> Result<CaView> {
+        let id = input::ca_id(ca_id)?;
+        let ca = self.load_ca(caller, &id).await?;
+        Ok(self.view(ca, self.now()))
+    }
+
+    async fn update(
+        &self,
+        record: &CaRecord,
+        expected: &[&str],
+        serial: Option<&SerialReservation>,
+    ) -> Result<()> {
+        match self.store.update_ca(record, expected, serial).await? {
+            UpdateOutcome::Updated => Ok(()),
+            UpdateOutcome::StateChanged => Err(Error::InvalidState(
+                "the CA changed state meanwhile; retry".to_owned(),
+            )),
+            UpdateOutcome::SerialTaken => {
+                Err(Error::Internal("serial number collision; retry".to_owned()))
+            }
+        }
+    }
+
+    fn require_status(&self, ca: &CaRecord, allowed: &[&str], operation: &str) -> Result<String> {
+        let status = super::ca_status(ca, self.now());
+        if allowed.contains(&status.as_str()) {
+            Ok(status)
+        } else {
+            Err(Error::InvalidState(format!(
+                "{operation} is not allowed for a CA in status {status}"
+            )))
+        }
+    }
+
+    /// IssueCertificateAuthorityCertificate: a pending subordinate is signed
+    /// by one of the account's active CAs.
+    pub async fn activate_ca(&self, caller: &Caller, ca_id: &str, req: ActivateCa) -> Result<()> {
+        let id = input::ca_id(ca_id)?;
+        let mut ca = self.load_ca(caller, &id).await?;
+        self.require_status(&ca, &["PENDING"], "Activation")?;
+        let parent = self
+            .active_parent(caller, required(req.issuer_id.as_deref(), "issuer_id")?)
+            .await?;
+        if parent.ca_id == ca.ca_id {
+            return Err(Error::invalid("a CA cannot sign itself"));
+        }
+        let hash = input::hash_algorithm(required(
+            req.signature_algorithm.as_deref(),
+            "signature_algorithm",
+        )?)?;
+        hash.check_fits(KeyAlgorithm::parse(&parent.key_algorithm)?)?;
+        let validity = input::validity(
+            required(req.validity.as_ref(), "validity")?,
+            self.now(),
+            SUBORDINATE_MAX_YEARS,
+        )?;
+        let path_length = input::path_length(req.path_length)?;
+        let usage = input::key_usages(req.key_usages.as_deref(), KeyUsageSet::ca_default())?;
+        if let Some(crl) = &req.crl {
+            ca.crl = input::crl_settings(Some(crl))?;
+        }
+        let subject = stored_name(&ca.subject)?;
+        let (der, serial) = self
+            .sign_ca_certificate(
+                Some(&parent),
+                None,
+                CaCertPlan {
+                    subject: &subject,
+                    public_key: &ca.public_key,
+                    hash,
+                    validity,
+                    kind: CertKind::SubordinateCa { path_length },
+                    key_usage: usage,
+                },
+            )
+            .await?;
+        ca.status = "ACTIVED".to_owned();
+        ca.certificate = Some(der);
+        ca.serial_number = Some(serial.to_hex());
+        ca.signature_algorithm = Some(hash.as_str().to_owned());
+        ca.not_before = Some(validity.0);
+        ca.not_after = Some(validity.1);
+        ca.key_usages = usage.names();
+        ca.issuer_id = Some(parent.ca_id.clone());
+        ca.issuer_name = Some(parent.name.common_name.clone());
+        ca.path_length = i64::from(path_length);
+        let reservation = SerialReservation {
+            issuer_id: parent.ca_id.clone(),
+            serial: serial.to_hex(),
+        };
+        self.update(&ca, &["PENDING"], Some(&reservation)).await
+    }
+
+    /// ExportCertificateAuthorityCsr (pending CAs): a CSR signed by the CA's key.
+    pub async fn export_ca_csr(&self, caller: &Caller, ca_id: &str) -> Result<String> {
+        let id = input::ca_id(ca_id)?;
+        let ca = self.load_ca(caller, &id).await?;
+        self.require_status(&ca, &["PENDING"], "CSR export")?;
+        let signer = self.signer(&ca)?;
+        let subject = stored_name(&ca.subject)?;
+        let hash = KeyAlgorithm::parse(&ca.key_algorithm)?.default_hash();
+        let der = self
+            .pools
+            .signing
+            .run(move || openccm_pki::csr::build(&subject, signer.as_ref(), hash))
+            .await??;
+        Ok(openccm_pki::pem::encode(
+            "CERTIFICATE REQUEST",
+            &der,
+            openccm_pki::pem::Eol::CRLF,
+        )?)
+    }
+
+    /// ImportCertificateAuthorityCertificate: the externally signed
+    /// certificate of a pending CA, verified to carry the CA's key, to be a CA
+    /// certificate, and to chain up through `certificate_chain` to a root.
+    pub async fn import_ca_certificate(
+        &self,
+        caller: &Caller,
+        ca_id: &str,
+        certificate: Option<&str>,
+        chain: Option<&str>,
+    ) -> Result<()> {
+        let id = input::ca_id(ca_id)?;
+        let mut ca = self.load_ca(caller, &id).await?;
+        self.require_status(&ca, &["PENDING"], "Certificate import")?;
+        let certificate = required(certificate, "certificate")?;
+        let chain_text = required(
+            chain,
+            "certificate_chain (needed to verify the certificate chains up)",
+        )?;
+        let mut parsed = openccm_pki::cert::parse_pem_chain(certificate)?;
+        if parsed.len() != 1 {
+            return Err(Error::invalid_kind(
+                Invalid::Certificate,
+                "certificate must hold exactly one certificate",
+            ));
+        }
+        let cert = parsed.remove(0);
+        if cert.public_key != ca.public_key {
+            return Err(Error::invalid_kind(
+                Invalid::Certificate,
+                "the certificate does not carry this CA's public key",
+            ));
+        }
+        if !cert.is_ca {
+            return Err(Error::invalid_kind(
+                Invalid::Certificate,
+                "the certificate is not a CA certificate",
+            ));
+        }
+        let now = self.now();
+        if cert.not_after <= now || cert.not_before > now + 5 * 60 * 1000 {
+            return Err(Error::invalid_kind(
+                Invalid::Certificate,
+                "the certificate is not currently valid",
+            ));
+        }
+        let chain = openccm_pki::cert::parse_pem_chain(chain_text)?;
+        let Some(first) = chain.first() else {
+            return Err(Error::invalid_kind(
+                Invalid::Chain,
+                "certificate_chain is empty",
+            ));
+        };
+        cert.verify_issued_by(first)
+            .map_err(|e| Error::invalid_kind(Invalid::Chain, e.to_string()))?;
+        for pair in chain.windows(2) {
+            pair[0]
+                .verify_issued_by(&pair[1])
+                .map_err(|e| Error::invalid_kind(Invalid::Chain, e.to_string()))?;
+            if !pair[1].is_ca {
+                return Err(Error::invalid_kind(
+                    Invalid::Chain,
+                    "a chain certificate is not a CA certificate",
+                ));
+            }
+        }
+        let root = chain.last().unwrap_or(first);
+        if !first.is_ca || root.subject != root.issuer {
+            return Err(Error::invalid_kind(
+                Invalid::Chain,
+                "certificate_chain must end with a self-signed root CA certificate",
+            ));
+        }
+        root.verify_issued_by(root)
+            .map_err(|e| Error::invalid_kind(Invalid::Chain, e.to_string()))?;
+
+        let dn = cert.distinguished_name.clone();
+        let hash =
+            openccm_pki::algorithm::parse_signature_oid(cert.certificate.signature_algorithm.oid)
+                .map(|(_, h)| h.as_str().to_owned());
+        ca.status = "ACTIVED".to_owned();
+        ca.name = name_fields(&dn);
+        ca.subject = cert
+            .subject
+            .to_der()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        ca.serial_number = Some(cert.serial_hex.clone());
+        ca.signature_algorithm = hash;
+        ca.not_before = Some(cert.not_before);
+        ca.not_after = Some(cert.not_after);
+        ca.path_length = cert.path_length.map_or(ROOT_PATH_LENGTH, i64::from);
+        ca.issuer_id = None;
+        ca.issuer_name = openccm_pki::DistinguishedName::from_name(&first.subject)
+            .ok()
+            .and_then(|d| d.common_name);
+        ca.chain = Some(
+            chain
+                .iter()
+                .map(|c| c.to_pem(openccm_pki::pem::Eol::LF))
+                .collect::<openccm_pki::PkiResult<String>>()?,
+        );
+        ca.certificate = Some(cert.der);
+        self.update(&ca, &["PENDING"], None).await
+    }
+
+    /// ExportCertificateAuthorityCertificate: PEM certificate and chain (CRLF).
+    pub async fn export_ca_certificate(
+        &self,
+        caller: &Caller,
+        ca_id: &str,
+    ) -> Result<(String, String)> {
+        let id = input::ca_id(ca_id)?;
+        let ca = self.load_ca(caller, &id).await?;
+        self.require_status(&ca, &["ACTIVED", "EXPIRED"], "Certificate export")?;
+        let chain = self.chain_from(&caller.domain_id, &ca).await?;
+        let pem = |der: &Vec<u8>| openccm_pki::cert::der_to_pem(der, openccm_pki::pem::Eol::CRLF);
+        let certificate = chain.first().map(pem).transpose()?.unwrap_or_default();
+        let above: &[Vec<u8>] = if chain.len() > 1 { &chain[1..] } else { &chain };
+        let chain_pem = above
+            .iter()
+            .map(pem)
+            .collect::<openccm_pki::PkiResult<String>>()?;
+        Ok((certificate, chain_pem))
+    }
+
+    /// DisableCertificateAuthority: ACTIVED or EXPIRED → DISABLED.
+    pub async fn disable_ca(&self, caller: &Caller, ca_id: &str) -> Result<()> {
+        let id = input::ca_id(ca_id)?;
+        let mut ca = self.load_ca(caller, &id).await?;
+        self.require_status(&ca, &["ACTIVED", "EXPIRED"], "Disabling")?;
+        ca.status = "DISABLED".to_owned();
+        self.update(&ca, &["ACTIVED"], None).await
+    }
+
+    /// EnableCertificateAuthority: DISABLED → ACTIVED.
+    pub async fn enable_ca(&self, caller: &Caller, ca_id: &str) -> Result<()> {
+        let id = input::ca_id(ca_id)?;
+        let mut ca = self.load_ca(caller, &id).await?;
+        self.require_status(&ca, &["DISABLED"], "Enabling")?;
+        ca.status = "ACTIVED".to_owned();
+        self.update(&ca, &["DISABLED"], None).await
+    }
+
+    /// DeleteCertificateAuthority: a pending CA goes at once; a disabled,
+    /// expired or revoked one is scheduled for deletion in `pending_days`
+    /// (7–30, default 30).
+    pub async fn delete_ca(
+        &self,
+        caller: &Caller,
+        ca_id: &str,
+        pending_days: Option<&str>,
+    ) -> Result<()> {
+        let id = input::ca_id(ca_id)?;
+        let days: i64 = match pending_days {
+            None => 30,
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|d| (7..=30).contains(d))
+                .ok_or_else(|| Error::invalid("pending_days must be 7-30"))?,
+        };
+        let mut ca = self.load_ca(caller, &id).await?;
+        let status = self.require_status(
+            &ca,
+            &["PENDING", "DISABLED", "EXPIRED", "REVOKED"],
+            "Deletion",
+        )?;
+        if status == "PENDING" {
+            return if self
+                .store
+                .remove_ca(&caller.domain_id, &id, &["PENDING"])
+                .await?
+            {
+                Ok(())
+            } else {
+                Err(Error::InvalidState(
+                    "the CA changed state meanwhile; retry".to_owned(),
+                ))
+            };
+        }
+        let stored = ca.status.clone();
+        ca.status = "DELETED".to_owned();
+        ca.delete_time = Some(self.now() + days * 86_400_000);
+        self.update(&ca, &[stored.as_str()], None).await
+    }
+
+    /// RestoreCertificateAuthority: DELETED → DISABLED (REVOKED stays revoked).
+    pub async fn restore_ca(&self, caller: &Caller, ca_id: &str) -> Result<()> {
+        let id = input::ca_id(ca_id)?;
+        let mut ca = self.load_ca(caller, &id).await?;
+        self.require_status(&ca, &["DELETED"], "Restoring")?;
+        ca.status = if ca.revoked_at.is_some() {
+            "REVOKED"
+        } else {
+            "DISABLED"
+        }
+        .to_owned();
+        ca.delete_time = None;
+        self.update(&ca, &["DELETED"], None).await
+    }
+
+    /// RevokeCertificateAuthority: subordinate CAs only; irreversible.
+    pub async fn revoke_ca(
+        &self,
+        caller: &Caller,
+        ca_id: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let id = input::ca_id(ca_id)?;
+        let reason = input::revocation_reason(reason)?;
+        let mut ca = self.load_ca(caller, &id).await?;
+        if ca.ca_type == "ROOT" {
+            return Err(Error::InvalidState(
+                "a root CA cannot be revoked".to_owned(),
+            ));
+        }
+        self.require_status(&ca, &["ACTIVED", "EXPIRED", "DISABLED"], "Revocation")?;
+        let stored = ca.status.clone();
+        ca.status = "REVOKED".to_owned();
+        ca.revoked_at = Some(self.now());
+        ca.revocation_reason = Some(reason);
+        self.update(&ca, &[stored.as_str()], None).await
+    }
+
+    async fn change_settings(
+        &self,
+        caller: &Caller,
+        ca_id: &str,
+        change: impl FnOnce(&mut CaRecord) -> Result<()>,
+    ) -> Result<()> {
+        let id = input::ca_id(ca_id)?;
+        let mut ca = self.load_ca(caller, &id).await?;
+        self.require_status(
+            &ca,
+            &["PENDING", "ACTIVED", "EXPIRED", "DISABLED"],
+            "Changing CA settings",
+        )?;
+        let stored = ca.status.clone();
+        change(&mut ca)?;
+        self.update(&ca, &[stored.as_str()], None).await
+    }
+
+    /// EnableCertificateAuthorityCrl.
+    pub async fn enable_crl(
+        &self,
+        caller: &Caller,
+        ca_id: &str,
+        crl_name: Option<String>,
+        bucket: Option<String>,
+        valid_days: Option<i64>,
+    ) -> Result<()> {
+        let settings = input::crl_settings(Some(&CrlInput {
+            enabled: Some(true),
+            crl_name,
+            bucket,
+            valid_days,
+        }))?;
+        self.change_settings(caller, ca_id, |ca| {
+            ca.crl = settings;
+            Ok(())
+        })
+        .await
+    }
+
+    /// DisableCertificateAuthorityCrl.
+    pub async fn disable_crl(&self, caller: &Caller, ca_id: &str) -> Result<()> {
+        self.change_settings(caller, ca_id, |ca| {
+            ca.crl = CrlSettings {
+                enabled: false,
+                ..ca.crl.clone()
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    /// UpdateOcspSwitch.
+    pub async fn set_ocsp(&self, caller: &Caller, ca_id: &str, on: Option<bool>) -> Result<()> {
+        let on = required(on, "ocsp_switch")?;
+        self.change_settings(caller, ca_id, |ca| {
+            ca.ocsp_enabled = on;
+            Ok(())
+        })
+        .await
+    }
+
+    /// ShowCertificateAuthorityQuota: (used, quota).
+    pub async fn ca_quota(&self, caller: &Caller) -> Result<(i64, i64)> {
+        Ok((
+            self.store.count_cas(&caller.domain_id, self.now()).await?,
+            self.settings.ca_quota,
+        ))
+    }
+
+    /// ShowCertificateQuota: (used, quota).
+    pub async fn certificate_quota(&self, caller: &Caller) -> Result<(i64, i64)> {
+        Ok((
+            self.store.count_certificates(&caller.domain_id).await?,
+            self.settings.certificate_quota,
+        ))
+    }
+}
+
+/// The subject object of a CA.
+pub fn ca_distinguished_name(ca: &CaRecord) -> openccm_pki::DistinguishedName {
+    distinguished_name(&ca.name)
+}

@@ -1,0 +1,717 @@
+//! Private certificates: issue (service-generated key or customer CSR), parse
+//! a CSR, list, show, revoke, delete.
+//!
+//! Issuance writes the intent before signing: the certificate row is
+//! inserted as `PENDING` with its serials reserved and the digest of the
+//! linted TBS, then the TBS is signed on the signing pool, then the row is
+//! completed. A crash in between leaves a `PENDING` row that startup marks
+//! `FAILED`: never a certificate without a record, never a reused serial.
+
+use std::sync::Arc;
+
+use der::Encode as _;
+use openccm_custody::KeyHandle;
+use openccm_pki::profile::{
+    self, CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, Serial, TbsRequest,
+};
+use openccm_pki::san::AltName;
+use openccm_pki::{HashAlgorithm, KeyAlgorithm, Signer};
+use openccm_store::{
+    CaId, CaRecord, CertFilter, CertId, CertRecord, InsertOutcome, NameFields, SerialReservation,
+};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::name::Name;
+
+use super::ca::{page, sort_dir, SUBORDINATE_MAX_YEARS};
+use super::input::{self, CreateCertificate, CreateCertificateByCsr};
+use super::{cert_status, name_fields, not_found_cert, random_bytes, CertView, Pca};
+use crate::common::{enterprise_project_for_create, required};
+use crate::error::{Error, Invalid, Result};
+use crate::iam::Caller;
+
+/// ListCertificate query.
+#[derive(Debug, Clone, Default)]
+pub struct ListCertificates {
+    /// 0–1000, default 10.
+    pub limit: Option<i64>,
+    /// ≥ 0.
+    pub offset: Option<i64>,
+    /// CN substring.
+    pub name: Option<String>,
+    /// `ISSUED` | `REVOKED` | `EXPIRED`.
+    pub status: Option<String>,
+    /// Sort column.
+    pub sort_key: Option<String>,
+    /// `ASC` | `DESC`.
+    pub sort_dir: Option<String>,
+}
+
+/// What ParseCertificateSigningRequest reports.
+#[derive(Debug, Clone)]
+pub struct CsrInfo {
+    /// `RSA` | `EC` | `SM2`.
+    pub key_algorithm: String,
+    /// Bits.
+    pub key_bits: i64,
+    /// e.g. `SHA256withRSA`.
+    pub signature_algorithm: String,
+    /// PEM public key (CRLF).
+    pub public_key_pem: String,
+    /// Subject.
+    pub distinguished_name: openccm_pki::DistinguishedName,
+}
+
+/// A planned issuance, checked and ready to record and sign.
+struct Issuance {
+    issuer: CaRecord,
+    issuer_info: IssuerInfo,
+    signer: Arc<dyn Signer>,
+    hash: HashAlgorithm,
+    subject: Name,
+    name: NameFields,
+    public_key: Vec<u8>,
+    key_algorithm: KeyAlgorithm,
+    validity: (i64, i64),
+    key_usage: KeyUsageSet,
+    extended_key_usage: ExtendedKeyUsageFlags,
+    alt_names: Vec<AltName>,
+    raw_alt_names: Vec<GeneralName>,
+    custom_extension: Option<(const_oid::ObjectIdentifier, String)>,
+    gen_mode: &'static str,
+    key: Option<KeyHandle>,
+    /// SM2 dual certificate: the encryption key pair the CA generated.
+    enc_key: Option<(KeyHandle, Vec<u8>)>,
+    csr_public_key: Option<Vec<u8>>,
+    project: String,
+}
+
+impl Pca {
+    /// The issuing CA of a certificate request: same account, ACTIVED and
+    /// unexpired, holding its key.
+    async fn issuing_ca(
+        &self,
+        caller: &Caller,
+        issuer_id: Option<&str>,
+    ) -> Result<(CaRecord, IssuerInfo, Arc<dyn Signer>)> {
+        let id = input::ca_id(required(issuer_id, "issuer_id")?)?;
+        let ca = self.load_ca(caller, &id).await?;
+        let status = super::ca_status(&ca, self.now());
+        if status != "ACTIVED" {
+            return Err(Error::InvalidState(format!(
+                "the issuing CA is {status}, not ACTIVED"
+            )));
+        }
+        let signer = self.signer(&ca)?;
+        let info = Self::issuer_info(&ca)?;
+        Ok((ca, info, signer))
+    }
+
+    /// The hash an issuing CA signs with: the requested one, else the CA's
+    /// own when it fits the CA's key, else the key's default.
+    fn issuing_hash(
+        ca: &CaRecord,
+        requested: Option<&str>,
+        fallback: HashAlgorithm,
+    ) -> Result<HashAlgorithm> {
+        let ca_key = KeyAlgorithm::parse(&ca.key_algorithm)?;
+        if let Some(name) = requested {
+            let hash = input::hash_algorithm(name)?;
+            hash.check_fits(ca_key)?;
+            return Ok(hash);
+        }
+        if fallback.check_fits(ca_key).is_ok() {
+            return Ok(fallback);
+        }
+        Ok(ca_key.default_hash())
+    }
+
+    /// CreateCertificate: the service generates the key (and, for SM2, the
+    /// encryption key pair of a dual certificate).
+    pub async fn create_certificate(
+        &self,
+        caller: &Caller,
+        req: CreateCertificate,
+    ) -> Result<CertId> {
+        let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_deref()).await?;
+        let key_algorithm = match req.key_algorithm.as_deref() {
+            Some(name) => input::key_algorithm(name)?,
+            None => KeyAlgorithm::parse(&ca.key_algorithm)?,
+        };
+        let ca_hash = ca
+            .signature_algorithm
+            .as_deref()
+            .and_then(|h| HashAlgorithm::parse(h).ok())
+            .unwrap_or_else(|| key_algorithm.default_hash());
+        let hash = Self::issuing_hash(&ca, req.signature_algorithm.as_deref(), ca_hash)?;
+        let requested = required(req.distinguished_name.clone(), "distinguished_name")?;
+        if requested.common_name.is_none() {
+            return Err(Error::invalid_kind(
+                Invalid::DistinguishedName,
+                "distinguished_name.common_name is required",
+            ));
+        }
+        requested.validate()?;
+        let dn = requested.inherit_from(&super::distinguished_name(&ca.name));
+        dn.validate()?;
+        let validity = input::validity(
+            required(req.validity.as_ref(), "validity")?,
+            self.now(),
+            SUBORDINATE_MAX_YEARS,
+        )?;
+        let key_usage = input::key_usages(
+            req.key_usages.as_deref(),
+            KeyUsageSet::end_entity_default(key_algorithm),
+        )?;
+        key_usage.check_fits(key_algorithm)?;
+        let alt_names = input::alt_names(req.alt_names.as_deref())?;
+        let custom_extension = input::custom_extension(req.custom_extension.as_ref())?;
+        let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
+        self.check_certificate_quota(caller).await?;
+
+        let cert_id = CertId::from_random(random_bytes());
+        let custody = self.custody.clone();
+        let (sign_owner, enc_owner) = (format!("cert:{cert_id}"), format!("cert-enc:{cert_id}"));
+        let (key, enc) = self
+            .pools
+            .keygen
+            .run(move || -> openccm_pki::PkiResult<_> {
+                let (handle, key) = custody.generate(key_algorithm, &sign_owner)?;
+                let enc = if key_algorithm == KeyAlgorithm::Sm2 {
+                    let (enc_handle, enc_key) = custody.generate(KeyAlgorithm::Sm2, &enc_owner)?;
+                    Some((enc_handle, enc_key.public_key().to_vec()))
+                } else {
+                    None
+                };
+                Ok(((handle, key.public_key().to_vec()), enc))
+            })
+            .await??;
+        self.issue(
+            caller,
+            cert_id,
+            Issuance {
+                issuer: ca,
+                issuer_info,
+                signer,
+                hash,
+                subject: dn.to_name()?,
+                name: name_fields(&dn),
+                public_key: key.1,
+                key_algorithm,
+                validity,
+                key_usage,
+                extended_key_usage: req.extended_key_usage,
+                alt_names,
+                raw_alt_names: Vec::new(),
+                custom_extension,
+                gen_mode: "GENERATE",
+                key: Some(key.0),
+                enc_key: enc,
+                csr_public_key: None,
+                project,
+            },
+        )
+        .await
+    }
+
+    async fn check_certificate_quota(&self, caller: &Caller) -> Result<()> {
+        if self.store.count_certificates(&caller.domain_id).await?
+            >= self.settings.certificate_quota
+        {
+            return Err(Error::QuotaExceeded(
+                "The certificate quota is used up.".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// CreateCertificateByCsr: an end-entity certificate (`ENTITY_CERT`) or a
+    /// subordinate CA whose key stays with the customer (`INTERMEDIATE_CA`,
+    /// whose CA id is returned). Subject and key come only from the CSR.
+    pub async fn create_certificate_by_csr(
+        &self,
+        caller: &Caller,
+        req: CreateCertificateByCsr,
+    ) -> Result<String> {
+        let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_deref()).await?;
+        let csr = openccm_pki::csr::parse_pem(required(req.csr.as_deref(), "csr")?)?;
+        let dn = &csr.distinguished_name;
+        let common_name = dn
+            .common_name
+            .clone()
+            .filter(|cn| (1..=64).contains(&cn.chars().count()))
+            .ok_or_else(|| {
+                Error::invalid_kind(
+                    Invalid::Csr,
+                    "the CSR's subject needs a common name of 1-64 characters",
+                )
+            })?;
+        let validity = input::validity(
+            required(req.validity.as_ref(), "validity")?,
+            self.now(),
+            SUBORDINATE_MAX_YEARS,
+        )?;
+        let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
+        // The documented default for CSR issuance is SHA-384 (SM3 under an SM2 CA).
+        let hash = Self::issuing_hash(&ca, None, HashAlgorithm::Sha384)?;
+        let kind = req.kind.as_deref().unwrap_or("ENTITY_CERT");
+        match kind {
+            "ENTITY_CERT" => {}
+            "INTERMEDIATE_CA" => {
+                return self
+                    .issue_intermediate(
+                        caller,
+                        ca,
+                        issuer_info,
+                        signer,
+                        &csr,
+                        hash,
+                        validity,
+                        req.path_length,
+                        project,
+                    )
+                    .await
+                    .map(|id| id.to_string());
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "type must be ENTITY_CERT or INTERMEDIATE_CA",
+                ))
+            }
+        }
+        let key_usage = match csr.key_usage {
+            Some(requested) if !requested.is_empty() => {
+                if requested.contains(x509_cert::ext::pkix::KeyUsages::KeyCertSign)
+                    || requested.contains(x509_cert::ext::pkix::KeyUsages::CRLSign)
+                {
+                    return Err(Error::invalid_kind(
+                        Invalid::Csr,
+                        "an entity certificate cannot have keyCertSign or cRLSign",
+                    ));
+                }
+                requested
+            }
+            _ => KeyUsageSet::end_entity_default(csr.key_algorithm),
+        };
+        key_usage.check_fits(csr.key_algorithm)?;
+        self.check_certificate_quota(caller).await?;
+        let cert_id = CertId::from_random(random_bytes());
+        let enc_key = if csr.key_algorithm == KeyAlgorithm::Sm2 {
+            let custody = self.custody.clone();
+            let owner = format!("cert-enc:{cert_id}");
+            let (handle, key) = self
+                .pools
+                .keygen
+                .run(move || custody.generate(KeyAlgorithm::Sm2, &owner))
+                .await??;
+            Some((handle, key.public_key().to_vec()))
+        } else {
+            None
+        };
+        let mut name = name_fields(dn);
+        name.common_name = common_name;
+        self.issue(
+            caller,
+            cert_id,
+            Issuance {
+                issuer: ca,
+                issuer_info,
+                signer,
+                hash,
+                subject: csr.subject.clone(),
+                name,
+                public_key: csr.public_key.clone(),
+                key_algorithm: csr.key_algorithm,
+                validity,
+                key_usage,
+                extended_key_usage: ExtendedKeyUsageFlags::default(),
+                alt_names: Vec::new(),
+                raw_alt_names: csr.alt_names.clone(),
+                custom_extension: None,
+                gen_mode: "CSR",
+                key: None,
+                csr_public_key: enc_key.as_ref().map(|_| csr.public_key.clone()),
+                enc_key,
+                project,
+            },
+        )
+        .await
+        .map(|id| id.to_string())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn issue_intermediate(
+        &self,
+        caller: &Caller,
+        parent: CaRecord,
+        issuer_info: IssuerInfo,
+        signer: Arc<dyn Signer>,
+        csr: &openccm_pki::csr::ParsedCsr,
+        hash: HashAlgorithm,
+        validity: (i64, i64),
+        path_length: Option<i64>,
+        project: String,
+    ) -> Result<CaId> {
+        let path_length = input::path_length(path_length)?;
+        let ca_id = CaId::from_random(random_bytes());
+        let serial = Serial::from_random(random_bytes());
+        let linted = profile::build(
+            &issuer_info,
+            &TbsRequest {
+                serial: serial.clone(),
+                subject: csr.subject.clone(),
+                subject_public_key: csr.public_key.clone(),
+                hash,
+                not_before: validity.0,
+                not_after: validity.1,
+                kind: CertKind::SubordinateCa { path_length },
+                key_usage: KeyUsageSet::ca_default(),
+                extended_key_usage: ExtendedKeyUsageFlags::default(),
+                alt_names: Vec::new(),
+                raw_alt_names: Vec::new(),
+                custom_extension: None,
+                crl_url: self.crl_url(&parent),
+                ocsp_url: self.ocsp_url(&parent),
+                ca_issuers_url: None,
+            },
+        )?;
+        let signed = self
+            .pools
+            .signing
+            .run(move || linted.sign(signer.as_ref()))
+            .await??;
+        let now = self.now();
+        let record = CaRecord {
+            ca_id: ca_id.clone(),
+            domain_id: caller.domain_id.clone(),
+            ca_type: "SUBORDINATE".to_owned(),
+            listed: false,
+            status: "ACTIVED".to_owned(),
+            issuer_id: Some(parent.ca_id.clone()),
+            issuer_name: Some(parent.name.common_name.clone()),
+            path_length: i64::from(path_length),
+            key_algorithm: csr.key_algorithm.as_str().to_owned(),
+            signature_algorithm: Some(hash.as_str().to_owned()),
+            key_usages: KeyUsageSet::ca_default().names(),
+            gen_mode: "CSR".to_owned(),
+            serial_number: Some(serial.to_hex()),
+            name: name_fields(&csr.distinguished_name),
+            subject: csr
+                .subject
+                .to_der()
+                .map_err(|e| Error::Internal(e.to_string()))?,
+            key_owner: None,
+            sealed_key: None,
+            public_key: csr.public_key.clone(),
+            certificate: Some(signed.der),
+            chain: None,
+            not_before: Some(validity.0),
+            not_after: Some(validity.1),
+            create_time: now,
+            delete_time: None,
+            crl: openccm_store::CrlSettings::default(),
+            ocsp_enabled: false,
+            enterprise_project_id: project,
+            revoked_at: None,
+            revocation_reason: None,
+        };
+        let reservation = SerialReservation {
+            issuer_id: parent.ca_id.clone(),
+            serial: serial.to_hex(),
+        };
+        match self
+            .store
+            .insert_ca(&record, Some(&reservation), None, now)
+            .await?
+        {
+            InsertOutcome::Inserted => Ok(ca_id),
+            _ => Err(Error::Internal("serial number collision; retry".to_owned())),
+        }
+    }
+
+    fn tbs_request(
+        &self,
+        plan: &Issuance,
+        serial: Serial,
+        public_key: &[u8],
+        usage: KeyUsageSet,
+        eku: ExtendedKeyUsageFlags,
+    ) -> TbsRequest {
+        TbsRequest {
+            serial,
+            subject: plan.subject.clone(),
+            subject_public_key: public_key.to_vec(),
+            hash: plan.hash,
+            not_before: plan.validity.0,
+            not_after: plan.validity.1,
+            kind: CertKind::EndEntity,
+            key_usage: usage,
+            extended_key_usage: eku,
+            alt_names: plan.alt_names.clone(),
+            raw_alt_names: plan.raw_alt_names.clone(),
+            custom_extension: plan.custom_extension.clone(),
+            crl_url: self.crl_url(&plan.issuer),
+            ocsp_url: self.ocsp_url(&plan.issuer),
+            ca_issuers_url: None,
+        }
+    }
+
+    /// Records the intent, signs, completes.
+    async fn issue(&self, caller: &Caller, cert_id: CertId, plan: Issuance) -> Result<CertId> {
+        let serial = Serial::from_random(random_bytes());
+        let linted = profile::build(
+            &plan.issuer_info,
+            &self.tbs_request(
+                &plan,
+                serial.clone(),
+                &plan.public_key,
+                plan.key_usage,
+                plan.extended_key_usage,
+            ),
+        )?;
+        let mut serials = vec![SerialReservation {
+            issuer_id: plan.issuer.ca_id.clone(),
+            serial: serial.to_hex(),
+        }];
+        let enc = match &plan.enc_key {
+            Some((_, enc_public)) => {
+                let enc_serial = Serial::from_random(random_bytes());
+                let enc_linted = profile::build(
+                    &plan.issuer_info,
+                    &self.tbs_request(
+                        &plan,
+                        enc_serial.clone(),
+                        enc_public,
+                        KeyUsageSet::sm2_encryption(),
+                        plan.extended_key_usage,
+                    ),
+                )?;
+                serials.push(SerialReservation {
+                    issuer_id: plan.issuer.ca_id.clone(),
+                    serial: enc_serial.to_hex(),
+                });
+                Some((enc_serial, enc_linted))
+            }
+            None => None,
+        };
+        let now = self.now();
+        let record = CertRecord {
+            certificate_id: cert_id.clone(),
+            domain_id: caller.domain_id.clone(),
+            issuer_id: plan.issuer.ca_id.clone(),
+            issuer_name: plan.issuer.name.common_name.clone(),
+            state: "PENDING".to_owned(),
+            key_algorithm: plan.key_algorithm.as_str().to_owned(),
+            signature_algorithm: plan.hash.as_str().to_owned(),
+            gen_mode: plan.gen_mode.to_owned(),
+            serial_number: serial.to_hex(),
+            name: plan.name.clone(),
+            tbs_digest: linted.digest().to_vec(),
+            certificate: None,
+            key_owner: plan.key.as_ref().map(|k| k.owner.clone()),
+            sealed_key: plan.key.as_ref().map(|k| k.sealed.clone()),
+            enc_serial_number: enc.as_ref().map(|(s, _)| s.to_hex()),
+            enc_tbs_digest: enc.as_ref().map(|(_, l)| l.digest().to_vec()),
+            enc_certificate: None,
+            enc_key_owner: plan.enc_key.as_ref().map(|(k, _)| k.owner.clone()),
+            enc_sealed_key: plan.enc_key.as_ref().map(|(k, _)| k.sealed.clone()),
+            csr_public_key: plan.csr_public_key.clone(),
+            not_before: openccm_pki::time::truncate_to_seconds(plan.validity.0),
+            not_after: openccm_pki::time::truncate_to_seconds(plan.validity.1),
+            create_time: now,
+            deleted_at: None,
+            revoked_at: None,
+            revocation_reason: None,
+            enterprise_project_id: plan.project.clone(),
+        };
+        match self
+            .store
+            .insert_certificate_intent(&record, &serials, Some(self.settings.certificate_quota))
+            .await?
+        {
+            InsertOutcome::Inserted => {}
+            InsertOutcome::QuotaExceeded => {
+                return Err(Error::QuotaExceeded(
+                    "The certificate quota is used up.".to_owned(),
+                ))
+            }
+            InsertOutcome::SerialTaken => {
+                return Err(Error::Internal("serial number collision; retry".to_owned()))
+            }
+        }
+        let signer = plan.signer.clone();
+        let signed = self
+            .pools
+            .signing
+            .run(move || -> openccm_pki::PkiResult<_> {
+                let main = linted.sign(signer.as_ref())?;
+                let enc = enc.map(|(_, l)| l.sign(signer.as_ref())).transpose()?;
+                Ok((main, enc))
+            })
+            .await;
+        let (main, enc) = match signed {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => {
+                self.store.fail_certificate(&cert_id).await?;
+                return Err(e.into());
+            }
+            Err(e) => {
+                self.store.fail_certificate(&cert_id).await?;
+                return Err(e);
+            }
+        };
+        if !self
+            .store
+            .complete_certificate(&cert_id, &main.der, enc.as_ref().map(|e| e.der.as_slice()))
+            .await?
+        {
+            return Err(Error::Internal(
+                "the issuance intent vanished before completion".to_owned(),
+            ));
+        }
+        Ok(cert_id)
+    }
+
+    /// ParseCertificateSigningRequest.
+    pub fn parse_csr(&self, csr: Option<&str>) -> Result<CsrInfo> {
+        let parsed = openccm_pki::csr::parse_pem(required(csr, "csr")?)?;
+        let family = match parsed.key_algorithm {
+            KeyAlgorithm::Sm2 => "SM2",
+            a if a.is_rsa() => "RSA",
+            _ => "EC",
+        };
+        Ok(CsrInfo {
+            key_algorithm: family.to_owned(),
+            key_bits: i64::from(parsed.key_algorithm.bits()),
+            signature_algorithm: parsed.signature_family.display_name(parsed.signature_hash),
+            public_key_pem: openccm_pki::pem::encode(
+                "PUBLIC KEY",
+                &parsed.public_key,
+                openccm_pki::pem::Eol::CRLF,
+            )?,
+            distinguished_name: parsed.distinguished_name,
+        })
+    }
+
+    /// ListCertificate.
+    pub async fn list_certificates(
+        &self,
+        caller: &Caller,
+        query: ListCertificates,
+    ) -> Result<(i64, Vec<CertView>)> {
+        let page = page(query.limit, query.offset, 1000)?;
+        if let Some(status) = &query.status {
+            if !["ISSUED", "REVOKED", "EXPIRED"].contains(&status.as_str()) {
+                return Err(Error::invalid("status must be ISSUED, REVOKED or EXPIRED"));
+            }
+        }
+        let sort_key = query.sort_key.unwrap_or_else(|| "create_time".to_owned());
+        if !["create_time", "common_name", "issuer_name", "not_after"].contains(&sort_key.as_str())
+        {
+            return Err(Error::invalid(
+                "sort_key must be create_time, common_name, issuer_name or not_after",
+            ));
+        }
+        if query.name.as_ref().is_some_and(|n| n.chars().count() > 64) {
+            return Err(Error::invalid("name is at most 64 characters"));
+        }
+        let filter = CertFilter {
+            name: query.name.filter(|n| !n.is_empty()),
+            status: query.status,
+            issuer_id: None,
+            sort_key,
+            sort_dir: sort_dir(query.sort_dir.as_deref())?,
+        };
+        let now = self.now();
+        let (total, records) = self
+            .store
+            .list_certificates(&caller.domain_id, &filter, page, now)
+            .await?;
+        Ok((
+            total,
+            records
+                .into_iter()
+                .map(|record| CertView {
+                    status: cert_status(&record, now),
+                    record,
+                })
+                .collect(),
+        ))
+    }
+
+    pub(crate) async fn load_certificate(
+        &self,
+        caller: &Caller,
+        certificate_id: &str,
+    ) -> Result<CertRecord> {
+        let id = input::cert_id(certificate_id)?;
+        self.store
+            .certificate(&caller.domain_id, &id)
+            .await?
+            .ok_or_else(not_found_cert)
+    }
+
+    /// ShowCertificate (seed 003).
+    pub async fn show_certificate(
+        &self,
+        caller: &Caller,
+        certificate_id: &str,
+    ) -> Result<CertView> {
+        let record = self.load_certificate(caller, certificate_id).await?;
+        Ok(CertView {
+            status: cert_status(&record, self.now()),
+            record,
+        })
+    }
+
+    /// RevokeCertificate: ISSUED → REVOKED, irreversibly.
+    pub async fn revoke_certificate(
+        &self,
+        caller: &Caller,
+        certificate_id: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let reason = input::revocation_reason(reason)?;
+        let record = self.load_certificate(caller, certificate_id).await?;
+        let status = cert_status(&record, self.now());
+        if status != "ISSUED" {
+            return Err(Error::InvalidState(format!(
+                "a {status} certificate cannot be revoked"
+            )));
+        }
+        if self
+            .store
+            .revoke_certificate(
+                &caller.domain_id,
+                &record.certificate_id,
+                &reason,
+                self.now(),
+            )
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::InvalidState(
+                "the certificate changed state meanwhile".to_owned(),
+            ))
+        }
+    }
+
+    /// DeleteCertificate.
+    pub async fn delete_certificate(&self, caller: &Caller, certificate_id: &str) -> Result<()> {
+        let id = input::cert_id(certificate_id)?;
+        if self
+            .store
+            .delete_certificate(&caller.domain_id, &id, self.now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(not_found_cert())
+        }
+    }
+
+    /// Marks issuance intents left by a crash (older than `age_ms`) as failed.
+    pub async fn fail_stale_intents(&self, age_ms: i64) -> Result<u64> {
+        Ok(self.store.fail_stale_intents(self.now() - age_ms).await?)
+    }
+}

@@ -1,0 +1,361 @@
+//! ExportCertificate: the documented formats (pca-v1.md § Export formats).
+//!
+//! RSA/EC: JSON or zip for APACHE, NGINX, IIS (PKCS#12), TOMCAT (PKCS#12,
+//! which `keytool` opens as a keystore) and OTHER. SM2 dual certificates:
+//! only OTHER; the encryption key is plain PEM when the service generated the
+//! signing key, and an SM2 envelope to the customer's signing key when the
+//! customer brought a CSR. A `password` encrypts every exported key; PKCS#12
+//! files without one get a fresh random password in `keystorePass.txt`.
+
+use std::io::Write as _;
+
+use base64::Engine as _;
+use openccm_custody::{export, KeyHandle};
+use openccm_pki::pem::Eol;
+use openccm_pki::KeyAlgorithm;
+use zeroize::Zeroizing;
+
+use super::input::{self, ExportRequest};
+use super::{cert_status, Pca};
+use crate::common::required;
+use crate::error::{Error, Result};
+use crate::iam::Caller;
+
+/// The JSON export (fields that do not apply are `None`).
+#[derive(Default, Clone)]
+pub struct ExportFields {
+    /// PEM private key (signing key for SM2).
+    pub private_key: Option<Zeroizing<String>>,
+    /// PEM certificate.
+    pub certificate: Option<String>,
+    /// PEM chain of the issuing CAs.
+    pub certificate_chain: Option<String>,
+    /// SM2 encryption certificate.
+    pub enc_certificate: Option<String>,
+    /// SM2 encryption key: PEM, or base64 envelope.
+    pub enc_private_key: Option<Zeroizing<String>>,
+    /// GM/T 0009 envelope, base64.
+    pub enc_sm2_enveloped_key: Option<String>,
+    /// GM/T 0010 signed-and-enveloped data, base64.
+    pub signed_and_enveloped_data: Option<String>,
+}
+
+impl std::fmt::Debug for ExportFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportFields").finish_non_exhaustive()
+    }
+}
+
+/// What an export produces.
+#[derive(Debug)]
+pub enum Exported {
+    /// JSON fields.
+    Json(ExportFields),
+    /// A zip archive.
+    Zip {
+        /// `<certificate name>_<type>.zip`.
+        file_name: String,
+        /// The archive.
+        bytes: Vec<u8>,
+    },
+}
+
+const TYPES: [&str; 5] = ["APACHE", "NGINX", "IIS", "TOMCAT", "OTHER"];
+
+fn check_password(password: Option<&str>) -> Result<Option<&str>> {
+    match password {
+        None => Ok(None),
+        Some(p) if !p.is_empty() && p.len() <= 32 && p.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(p))
+        }
+        Some(_) => Err(Error::invalid(
+            "password must be 1-32 bytes of letters, digits and special characters",
+        )),
+    }
+}
+
+fn random_password() -> Zeroizing<String> {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    Zeroizing::new(
+        (0..20)
+            .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+            .collect(),
+    )
+}
+
+/// A zip archive of `files` (deflated, fixed timestamps).
+pub fn zip(files: &[(&str, &[u8])]) -> Result<Vec<u8>> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in files {
+        writer
+            .start_file(*name, options)
+            .map_err(|e| Error::Internal(format!("zip: {e}")))?;
+        writer
+            .write_all(content)
+            .map_err(|e| Error::Internal(format!("zip: {e}")))?;
+    }
+    let cursor = writer
+        .finish()
+        .map_err(|e| Error::Internal(format!("zip: {e}")))?;
+    Ok(cursor.into_inner())
+}
+
+fn file_stem(common_name: &str) -> String {
+    let stem: String = common_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.is_empty() {
+        "certificate".to_owned()
+    } else {
+        stem
+    }
+}
+
+impl Pca {
+    /// ExportCertificate.
+    pub async fn export_certificate(
+        &self,
+        caller: &Caller,
+        certificate_id: &str,
+        req: ExportRequest,
+    ) -> Result<Exported> {
+        let compressed = input::string_bool(
+            Some(required(req.compressed.as_deref(), "is_compressed")?),
+            "is_compressed",
+            false,
+        )?;
+        let kind = required(req.kind.as_deref(), "type")?;
+        if !TYPES.contains(&kind) {
+            return Err(Error::invalid(
+                "type must be APACHE, NGINX, IIS, TOMCAT or OTHER",
+            ));
+        }
+        let sm_standard = input::string_bool(req.sm_standard.as_deref(), "is_sm_standard", false)?;
+        let password = check_password(req.password.as_deref())?;
+        let record = self.load_certificate(caller, certificate_id).await?;
+        let status = cert_status(&record, self.now());
+        if status != "ISSUED" {
+            return Err(Error::InvalidState(format!(
+                "only ISSUED certificates can be exported, not {status}"
+            )));
+        }
+        let issuer = self
+            .store
+            .ca(&caller.domain_id, &record.issuer_id, i64::MIN)
+            .await?
+            .ok_or_else(|| {
+                Error::Internal("the issuing CA of a certificate is missing".to_owned())
+            })?;
+        let chain = self.chain_from(&caller.domain_id, &issuer).await?;
+        let certificate = record
+            .certificate
+            .clone()
+            .ok_or_else(|| Error::Internal("an issued certificate has no DER".to_owned()))?;
+        let eol = if compressed { Eol::LF } else { Eol::CRLF };
+        let cert_pem = openccm_pki::cert::der_to_pem(&certificate, eol)?;
+        let chain_pem = chain
+            .iter()
+            .map(|der| openccm_pki::cert::der_to_pem(der, eol))
+            .collect::<openccm_pki::PkiResult<String>>()?;
+        let key = match (&record.key_owner, &record.sealed_key) {
+            (Some(owner), Some(sealed)) => Some(self.custody.open(&KeyHandle {
+                owner: owner.clone(),
+                sealed: sealed.clone(),
+            })?),
+            _ => None,
+        };
+        let key_pem = key
+            .as_ref()
+            .map(|k| export::private_key_pem(k, password))
+            .transpose()?;
+
+        if record.key_algorithm == KeyAlgorithm::Sm2.as_str() && record.enc_certificate.is_some() {
+            if kind != "OTHER" {
+                return Err(Error::invalid(
+                    "SM2 dual certificates export only as type OTHER",
+                ));
+            }
+            return self
+                .export_sm2(
+                    &record,
+                    compressed,
+                    sm_standard,
+                    password,
+                    cert_pem,
+                    chain_pem,
+                    key_pem,
+                    eol,
+                )
+                .map(|fields| match fields {
+                    Sm2Output::Json(f) => Exported::Json(f),
+                    Sm2Output::Zip(bytes) => Exported::Zip {
+                        file_name: format!("{}_other.zip", file_stem(&record.name.common_name)),
+                        bytes,
+                    },
+                });
+        }
+
+        let generated = key.is_some();
+        if !compressed {
+            if generated && (kind == "IIS" || kind == "TOMCAT") {
+                return Err(Error::invalid(
+                    "IIS and TOMCAT exports of a generated key are keystores: use is_compressed \"true\"",
+                ));
+            }
+            return Ok(Exported::Json(ExportFields {
+                private_key: key_pem,
+                certificate: Some(cert_pem),
+                certificate_chain: Some(chain_pem),
+                ..ExportFields::default()
+            }));
+        }
+        let file_name = format!(
+            "{}_{}.zip",
+            file_stem(&record.name.common_name),
+            kind.to_ascii_lowercase()
+        );
+        let full_chain = format!("{cert_pem}{chain_pem}");
+        let bytes = match (kind, key, key_pem) {
+            ("APACHE", _, Some(k)) => zip(&[
+                ("server.key", k.as_bytes()),
+                ("chain.crt", chain_pem.as_bytes()),
+                ("server.crt", cert_pem.as_bytes()),
+            ])?,
+            ("NGINX", _, Some(k)) => zip(&[
+                ("server.key", k.as_bytes()),
+                ("server.crt", full_chain.as_bytes()),
+            ])?,
+            ("NGINX", _, None) => zip(&[("server.crt", full_chain.as_bytes())])?,
+            ("OTHER", _, Some(k)) => zip(&[
+                ("server.key", k.as_bytes()),
+                ("chain.pem", chain_pem.as_bytes()),
+                ("server.pem", cert_pem.as_bytes()),
+            ])?,
+            ("OTHER", _, None) => zip(&[
+                ("chain.pem", chain_pem.as_bytes()),
+                ("cert.pem", cert_pem.as_bytes()),
+            ])?,
+            ("IIS" | "TOMCAT", Some(key), _) => {
+                let generated_password;
+                let store_password = match password {
+                    Some(p) => p,
+                    None => {
+                        generated_password = random_password();
+                        generated_password.as_str()
+                    }
+                };
+                let name = if kind == "IIS" {
+                    "server.pfx"
+                } else {
+                    "server.jks"
+                };
+                let p12 = export::pkcs12(&key, &certificate, &chain, "server", store_password)?;
+                if password.is_some() {
+                    zip(&[(name, &p12)])?
+                } else {
+                    zip(&[
+                        (name, &p12),
+                        ("keystorePass.txt", store_password.as_bytes()),
+                    ])?
+                }
+            }
+            // CSR-issued certificates (no key): certificate and chain.
+            _ => zip(&[
+                ("chain.crt", chain_pem.as_bytes()),
+                ("server.crt", cert_pem.as_bytes()),
+            ])?,
+        };
+        Ok(Exported::Zip { file_name, bytes })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn export_sm2(
+        &self,
+        record: &openccm_store::CertRecord,
+        compressed: bool,
+        sm_standard: bool,
+        password: Option<&str>,
+        cert_pem: String,
+        chain_pem: String,
+        key_pem: Option<Zeroizing<String>>,
+        eol: Eol,
+    ) -> Result<Sm2Output> {
+        let enc_der = record.enc_certificate.as_deref().unwrap_or_default();
+        let enc_pem = openccm_pki::cert::der_to_pem(enc_der, eol)?;
+        let enc_key = match (&record.enc_key_owner, &record.enc_sealed_key) {
+            (Some(owner), Some(sealed)) => self.custody.open(&KeyHandle {
+                owner: owner.clone(),
+                sealed: sealed.clone(),
+            })?,
+            _ => {
+                return Err(Error::Internal(
+                    "an SM2 dual certificate has no encryption key".to_owned(),
+                ))
+            }
+        };
+        // The envelope's recipient: the customer's signing key, or the
+        // signing key the service generated.
+        let certificate =
+            openccm_pki::cert::parse_der(record.certificate.as_deref().unwrap_or_default())?;
+        let recipient = record
+            .csr_public_key
+            .clone()
+            .unwrap_or(certificate.public_key);
+        let envelope_b64 = || -> Result<String> {
+            Ok(base64::engine::general_purpose::STANDARD
+                .encode(export::sm2_enveloped_key(&enc_key, &recipient)?))
+        };
+        let customer_csr = record.gen_mode == "CSR";
+        let enc_private = if customer_csr {
+            // The customer generated the signing key: the encryption key reaches
+            // them only inside the envelope (seed 000).
+            Zeroizing::new(envelope_b64()?)
+        } else {
+            export::private_key_pem(&enc_key, password)?
+        };
+        if !compressed {
+            let mut fields = ExportFields {
+                private_key: key_pem,
+                certificate: Some(cert_pem),
+                certificate_chain: Some(chain_pem),
+                enc_certificate: Some(enc_pem),
+                ..ExportFields::default()
+            };
+            if sm_standard {
+                fields.enc_sm2_enveloped_key = Some(envelope_b64()?);
+            } else {
+                fields.enc_private_key = Some(enc_private);
+            }
+            return Ok(Sm2Output::Json(fields));
+        }
+        let mut files: Vec<(&str, Vec<u8>)> = vec![("chain.pem", chain_pem.into_bytes())];
+        if let Some(k) = &key_pem {
+            files.push(("signCert.key", k.as_bytes().to_vec()));
+        }
+        files.push(("signCert.pem", cert_pem.into_bytes()));
+        if sm_standard {
+            files.push(("encSm2EnvelopedKey.key", envelope_b64()?.into_bytes()));
+        } else {
+            files.push(("encCert.key", enc_private.as_bytes().to_vec()));
+        }
+        files.push(("encCert.pem", enc_pem.into_bytes()));
+        let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+        Ok(Sm2Output::Zip(zip(&refs)?))
+    }
+}
+
+enum Sm2Output {
+    Json(ExportFields),
+    Zip(Vec<u8>),
+}

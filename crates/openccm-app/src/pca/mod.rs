@@ -1,0 +1,273 @@
+//! Private CA: the registration authority and the CA.
+//!
+//! Every write follows the issuance path of STYLE.md: check the caller and
+//! the input, load the CA and check its state and policy, build and lint the
+//! TBS (`openccm-pki`), record the intent (serials reserved), sign through
+//! custody on the signing pool, then complete the record.
+//!
+//! Submodules: [`input`] (typed inputs and their rules), [`ca`] (CA
+//! lifecycle), [`certificate`] (issue, list, show, revoke, delete),
+//! [`export`] (export formats).
+
+pub mod ca;
+pub mod certificate;
+pub mod export;
+pub mod input;
+
+use std::sync::Arc;
+
+use der::Decode as _;
+use openccm_custody::{KeyCustody, KeyHandle};
+use openccm_pki::profile::IssuerInfo;
+use openccm_pki::{KeyAlgorithm, Signer};
+use openccm_store::{CaId, CaRecord, CertRecord, DomainId, Store};
+use x509_cert::name::Name;
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::iam::Caller;
+use crate::pool::CryptoPools;
+
+/// PCA settings, handed down by the server's configuration.
+#[derive(Debug, Clone)]
+pub struct PcaSettings {
+    /// The base URL clients reach this server at (CRL, OCSP and CA
+    /// certificate URLs are built from it), without a trailing `/`.
+    pub public_url: String,
+    /// Listed CAs per account (the cloud's 100).
+    pub ca_quota: i64,
+    /// Certificates per account (the cloud's 100000).
+    pub certificate_quota: i64,
+}
+
+impl Default for PcaSettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            ca_quota: 100,
+            certificate_quota: 100_000,
+        }
+    }
+}
+
+/// A CA as callers see it: the record and its computed status.
+#[derive(Debug, Clone)]
+pub struct CaView {
+    /// The record.
+    pub record: CaRecord,
+    /// `PENDING` | `ACTIVED` | `DISABLED` | `DELETED` | `EXPIRED` | `REVOKED`.
+    pub status: String,
+    /// The CRL URL, when CRL publishing is on.
+    pub crl_url: Option<String>,
+}
+
+/// A certificate as callers see it.
+#[derive(Debug, Clone)]
+pub struct CertView {
+    /// The record.
+    pub record: CertRecord,
+    /// `ISSUED` | `EXPIRED` | `REVOKED`.
+    pub status: String,
+}
+
+/// The PCA service.
+#[derive(Debug, Clone)]
+pub struct Pca {
+    store: Arc<dyn Store>,
+    custody: Arc<KeyCustody>,
+    clock: Arc<dyn Clock>,
+    pools: CryptoPools,
+    settings: PcaSettings,
+}
+
+/// The status of a CA at `now`: an active CA past its notAfter is EXPIRED.
+pub fn ca_status(ca: &CaRecord, now: i64) -> String {
+    if ca.status == "ACTIVED" && ca.not_after.is_some_and(|na| na <= now) {
+        "EXPIRED".to_owned()
+    } else {
+        ca.status.clone()
+    }
+}
+
+/// The status of a certificate at `now`.
+pub fn cert_status(cert: &CertRecord, now: i64) -> String {
+    if cert.revoked_at.is_some() {
+        "REVOKED"
+    } else if cert.not_after <= now {
+        "EXPIRED"
+    } else {
+        "ISSUED"
+    }
+    .to_owned()
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand::RngCore as _;
+    let mut out = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut out);
+    out
+}
+
+fn not_found_ca() -> Error {
+    Error::NotFound("The CA does not exist.".to_owned())
+}
+
+fn not_found_cert() -> Error {
+    Error::NotFound("The certificate does not exist.".to_owned())
+}
+
+impl Pca {
+    /// Builds the service.
+    pub fn new(
+        store: Arc<dyn Store>,
+        custody: Arc<KeyCustody>,
+        clock: Arc<dyn Clock>,
+        pools: CryptoPools,
+        settings: PcaSettings,
+    ) -> Self {
+        Self {
+            store,
+            custody,
+            clock,
+            pools,
+            settings,
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &PcaSettings {
+        &self.settings
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The CRL URL of a CA whose CRL publishing is on.
+    pub fn crl_url(&self, ca: &CaRecord) -> Option<String> {
+        ca.crl.enabled.then(|| {
+            let name = ca
+                .crl
+                .crl_name
+                .clone()
+                .unwrap_or_else(|| ca.ca_id.to_string());
+            format!(
+                "{}/pca/crl/{}/{name}.crl",
+                self.settings.public_url, ca.ca_id
+            )
+        })
+    }
+
+    /// The OCSP URL of a CA whose OCSP is on.
+    fn ocsp_url(&self, ca: &CaRecord) -> Option<String> {
+        ca.ocsp_enabled
+            .then(|| format!("{}/pca/ocsp/{}", self.settings.public_url, ca.ca_id))
+    }
+
+    fn view(&self, record: CaRecord, now: i64) -> CaView {
+        CaView {
+            status: ca_status(&record, now),
+            crl_url: self.crl_url(&record),
+            record,
+        }
+    }
+
+    async fn load_ca(&self, caller: &Caller, id: &CaId) -> Result<CaRecord> {
+        self.store
+            .ca(&caller.domain_id, id, self.now())
+            .await?
+            .ok_or_else(not_found_ca)
+    }
+
+    /// What the profile needs about an issuing CA.
+    fn issuer_info(ca: &CaRecord) -> Result<IssuerInfo> {
+        let certificate = ca
+            .certificate
+            .as_deref()
+            .ok_or_else(|| Error::InvalidState("the CA has no certificate yet".to_owned()))?;
+        let parsed = openccm_pki::cert::parse_der(certificate)?;
+        Ok(IssuerInfo {
+            name: parsed.subject.clone(),
+            key_identifier: parsed.key_identifier()?,
+            not_before: parsed.not_before,
+            not_after: parsed.not_after,
+            path_length: parsed.path_length,
+            key_algorithm: KeyAlgorithm::parse(&ca.key_algorithm)?,
+        })
+    }
+
+    fn signer(&self, ca: &CaRecord) -> Result<Arc<dyn Signer>> {
+        match (&ca.key_owner, &ca.sealed_key) {
+            (Some(owner), Some(sealed)) => Ok(self.custody.signer(&KeyHandle {
+                owner: owner.clone(),
+                sealed: sealed.clone(),
+            })?),
+            _ => Err(Error::InvalidState(
+                "this CA's private key is held outside OpenCCM: it cannot issue".to_owned(),
+            )),
+        }
+    }
+
+    /// The DER certificates above (and including) `ca`, up to its root or its
+    /// external chain: the chain its certificates are exported with.
+    async fn chain_from(&self, domain: &DomainId, ca: &CaRecord) -> Result<Vec<Vec<u8>>> {
+        let mut chain = Vec::new();
+        let mut current = ca.clone();
+        for _ in 0..16 {
+            let der = current.certificate.clone().ok_or_else(|| {
+                Error::InvalidState("a CA in the chain has no certificate".to_owned())
+            })?;
+            chain.push(der);
+            if let Some(external) = &current.chain {
+                for parsed in openccm_pki::cert::parse_pem_chain(external)? {
+                    chain.push(parsed.der);
+                }
+                return Ok(chain);
+            }
+            match &current.issuer_id {
+                Some(parent) if *parent != current.ca_id => {
+                    // A parent that is gone still signed this chain: read it
+                    // regardless of its deletion schedule.
+                    current = self
+                        .store
+                        .ca(domain, parent, i64::MIN)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::Internal(format!("the parent {parent} of a CA is missing"))
+                        })?;
+                }
+                _ => return Ok(chain),
+            }
+        }
+        Err(Error::Internal("the CA chain is longer than 16".to_owned()))
+    }
+}
+
+/// The subject `Name` stored with a CA.
+fn stored_name(der: &[u8]) -> Result<Name> {
+    Name::from_der(der).map_err(|e| Error::Internal(format!("stored subject: {e}")))
+}
+
+/// The API's name fields of a subject.
+fn name_fields(dn: &openccm_pki::DistinguishedName) -> openccm_store::NameFields {
+    openccm_store::NameFields {
+        common_name: dn.common_name.clone().unwrap_or_default(),
+        country: dn.country.clone(),
+        state: dn.state.clone(),
+        locality: dn.locality.clone(),
+        organization: dn.organization.clone(),
+        organizational_unit: dn.organizational_unit.clone(),
+    }
+}
+
+/// The subject object of stored name fields.
+pub fn distinguished_name(fields: &openccm_store::NameFields) -> openccm_pki::DistinguishedName {
+    openccm_pki::DistinguishedName {
+        common_name: Some(fields.common_name.clone()),
+        country: fields.country.clone(),
+        state: fields.state.clone(),
+        locality: fields.locality.clone(),
+        organization: fields.organization.clone(),
+        organizational_unit: fields.organizational_unit.clone(),
+    }
+}

@@ -1,0 +1,736 @@
+//! PCA v1 routes (pca-v1.md): wire ↔ domain conversion only.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use openccm_app::pca::ca::ListCas;
+use openccm_app::pca::certificate::ListCertificates;
+use openccm_app::pca::export::Exported;
+use openccm_app::pca::input::{
+    ActivateCa, AltNameInput, CreateCa, CreateCertificate, CreateCertificateByCsr, CrlInput,
+    CustomExtensionInput, ExportRequest, ValidityInput,
+};
+use openccm_app::pca::{CaView, CertView};
+use openccm_app::Error;
+use openccm_pki::profile::ExtendedKeyUsageFlags;
+use openccm_wire::error::pca as codes;
+use openccm_wire::pca as wire;
+use serde::Deserialize;
+
+use crate::error::{ApiError, Service};
+use crate::extract::{ApiJson, BodyRejection, CallerOf};
+use crate::AppState;
+
+/// An error of a PCA route.
+#[derive(Debug)]
+pub struct PcaError(ApiError);
+
+impl From<Error> for PcaError {
+    fn from(err: Error) -> Self {
+        Self(ApiError::from_app(Service::Pca, &err))
+    }
+}
+
+impl From<BodyRejection> for PcaError {
+    fn from(rejection: BodyRejection) -> Self {
+        match rejection {
+            BodyRejection::Malformed(msg) => Self(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_PARAMETER,
+                msg,
+            )),
+            other => Self(ApiError::from_rejection(other)),
+        }
+    }
+}
+
+impl IntoResponse for PcaError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+type PcaResult<T> = Result<T, PcaError>;
+
+/// The PCA routes (all behind authentication).
+pub fn routes() -> Router<AppState> {
+    let cas = "/v1/private-certificate-authorities";
+    let certs = "/v1/private-certificates";
+    Router::new()
+        .route(cas, get(list_cas).post(create_ca))
+        .route(&format!("{cas}/quotas"), get(ca_quota))
+        .route(&format!("{cas}/{{ca_id}}"), get(show_ca).delete(delete_ca))
+        .route(&format!("{cas}/{{ca_id}}/activate"), post(activate_ca))
+        .route(&format!("{cas}/{{ca_id}}/csr"), get(export_ca_csr))
+        .route(
+            &format!("{cas}/{{ca_id}}/import"),
+            post(import_ca_certificate),
+        )
+        .route(
+            &format!("{cas}/{{ca_id}}/export"),
+            post(export_ca_certificate),
+        )
+        .route(&format!("{cas}/{{ca_id}}/disable"), post(disable_ca))
+        .route(&format!("{cas}/{{ca_id}}/enable"), post(enable_ca))
+        .route(&format!("{cas}/{{ca_id}}/restore"), post(restore_ca))
+        .route(&format!("{cas}/{{ca_id}}/revoke"), post(revoke_ca))
+        .route(&format!("{cas}/{{ca_id}}/crl/enable"), post(enable_crl))
+        .route(&format!("{cas}/{{ca_id}}/crl/disable"), post(disable_crl))
+        .route(&format!("{cas}/{{ca_id}}/ocsp/switch"), post(ocsp_switch))
+        .route(&format!("{cas}/order"), post(cloud_only))
+        .route(&format!("{cas}/agencies"), post(cloud_only))
+        .route(&format!("{cas}/agency"), get(cloud_only))
+        .route(
+            &format!("{cas}/obs/agencies"),
+            get(cloud_only).post(cloud_only),
+        )
+        .route(&format!("{cas}/obs/buckets"), get(cloud_only))
+        .route(certs, get(list_certificates).post(create_certificate))
+        .route(&format!("{certs}/csr"), post(create_certificate_by_csr))
+        .route(&format!("{certs}/csr/parse"), post(parse_csr))
+        .route(&format!("{certs}/quotas"), get(certificate_quota))
+        .route(
+            &format!("{certs}/{{certificate_id}}"),
+            get(show_certificate).delete(delete_certificate),
+        )
+        .route(
+            &format!("{certs}/{{certificate_id}}/export"),
+            post(export_certificate),
+        )
+        .route(
+            &format!("{certs}/{{certificate_id}}/revoke"),
+            post(revoke_certificate),
+        )
+        .route("/v1/pca/config/console", get(console_config))
+}
+
+// ---- conversions --------------------------------------------------------
+
+fn dn_in(dn: wire::DistinguishedName) -> openccm_pki::DistinguishedName {
+    openccm_pki::DistinguishedName {
+        common_name: dn.common_name,
+        country: dn.country,
+        state: dn.state,
+        locality: dn.locality,
+        organization: dn.organization,
+        organizational_unit: dn.organizational_unit,
+    }
+}
+
+fn dn_out(fields: &openccm_store::NameFields) -> wire::DistinguishedName {
+    wire::DistinguishedName {
+        common_name: Some(fields.common_name.clone()),
+        country: fields.country.clone(),
+        state: fields.state.clone(),
+        locality: fields.locality.clone(),
+        organization: fields.organization.clone(),
+        organizational_unit: fields.organizational_unit.clone(),
+    }
+}
+
+fn validity_in(v: wire::Validity) -> ValidityInput {
+    ValidityInput {
+        kind: v.type_,
+        value: v.value,
+        start_from: v.start_from,
+    }
+}
+
+fn crl_in(c: wire::CrlConfiguration) -> CrlInput {
+    CrlInput {
+        enabled: c.enabled,
+        crl_name: c.crl_name,
+        bucket: c.obs_bucket_name,
+        valid_days: c.valid_days,
+    }
+}
+
+fn ca_out(view: CaView) -> wire::CertificateAuthority {
+    let r = view.record;
+    wire::CertificateAuthority {
+        ca_id: r.ca_id.to_string(),
+        type_: r.ca_type,
+        status: view.status,
+        path_length: r.path_length,
+        issuer_id: r.issuer_id.map(|i| i.to_string()),
+        issuer_name: r.issuer_name,
+        key_algorithm: r.key_algorithm,
+        signature_algorithm: r.signature_algorithm,
+        freeze_flag: 0,
+        gen_mode: r.gen_mode,
+        serial_number: r.serial_number,
+        create_time: r.create_time,
+        delete_time: r.delete_time,
+        not_before: r.not_before,
+        not_after: r.not_after,
+        distinguished_name: dn_out(&r.name),
+        crl_configuration: wire::ListCrlConfiguration {
+            enabled: r.crl.enabled,
+            crl_name: r.crl.crl_name,
+            obs_bucket_name: r.crl.bucket,
+            valid_days: r.crl.valid_days,
+            crl_dis_point: view.crl_url,
+        },
+        enterprise_project_id: r.enterprise_project_id,
+        free_quota: 0,
+        charging_mode: 1,
+        cluster_id: None,
+        domain_id: r.domain_id.to_string(),
+    }
+}
+
+fn cert_out(view: CertView) -> wire::Certificate {
+    let r = view.record;
+    wire::Certificate {
+        certificate_id: r.certificate_id.to_string(),
+        status: view.status,
+        issuer_id: r.issuer_id.to_string(),
+        issuer_name: r.issuer_name,
+        key_algorithm: r.key_algorithm,
+        signature_algorithm: r.signature_algorithm,
+        freeze_flag: 0,
+        gen_mode: r.gen_mode,
+        serial_number: r.serial_number,
+        create_time: r.create_time,
+        delete_time: r.deleted_at,
+        not_before: r.not_before,
+        not_after: r.not_after,
+        distinguished_name: dn_out(&r.name),
+        enc_cert_info: r.enc_serial_number.map(|s| wire::EncCertInfo {
+            enc_serial_number: s,
+        }),
+        enterprise_project_id: r.enterprise_project_id,
+    }
+}
+
+/// A JSON string-or-boolean flag as the text `"true"`/`"false"` (the SDK
+/// sends strings; a JSON boolean is accepted too).
+fn flag_text(value: Option<serde_json::Value>) -> Option<String> {
+    value.map(|v| match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+fn no_content() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+// ---- CA lifecycle -------------------------------------------------------
+
+async fn create_ca(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    body: Result<ApiJson<wire::CreateCertificateAuthorityRequest>, BodyRejection>,
+) -> PcaResult<Json<wire::CaIdResponse>> {
+    let ApiJson(req) = body?;
+    let id = state
+        .pca
+        .create_ca(
+            &caller,
+            CreateCa {
+                ca_type: req.type_,
+                distinguished_name: req.distinguished_name.map(dn_in),
+                key_algorithm: req.key_algorithm,
+                validity: req.validity.map(validity_in),
+                issuer_id: req.issuer_id,
+                path_length: req.path_length,
+                signature_algorithm: req.signature_algorithm,
+                key_usages: req.key_usages,
+                crl: req.crl_configuration.map(crl_in),
+                enterprise_project_id: req.enterprise_project_id,
+                cloud_only: req.ca_id.as_deref().is_some_and(|s| !s.is_empty())
+                    || req.hsm_cluster_info.is_some(),
+            },
+        )
+        .await?;
+    Ok(Json(wire::CaIdResponse {
+        ca_id: id.to_string(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+    offset: Option<String>,
+    name: Option<String>,
+    status: Option<String>,
+    #[serde(rename = "type")]
+    type_: Option<String>,
+    sort_key: Option<String>,
+    sort_dir: Option<String>,
+}
+
+fn int_param(value: Option<&str>, name: &str) -> Result<Option<i64>, PcaError> {
+    value
+        .map(|v| {
+            v.parse::<i64>()
+                .map_err(|_| PcaError::from(Error::invalid(format!("{name} must be an integer"))))
+        })
+        .transpose()
+}
+
+fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, PcaError> {
+    q.map(|Query(v)| v)
+        .map_err(|e| PcaError::from(Error::invalid(format!("malformed query string: {e}"))))
+}
+
+async fn list_cas(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> PcaResult<Json<wire::ListCertificateAuthorityResponse>> {
+    let q = query(q)?;
+    let (total, views) = state
+        .pca
+        .list_cas(
+            &caller,
+            ListCas {
+                limit: int_param(q.limit.as_deref(), "limit")?,
+                offset: int_param(q.offset.as_deref(), "offset")?,
+                name: q.name,
+                status: q.status,
+                ca_type: q.type_,
+                sort_key: q.sort_key,
+                sort_dir: q.sort_dir,
+            },
+        )
+        .await?;
+    Ok(Json(wire::ListCertificateAuthorityResponse {
+        total,
+        certificate_authorities: views.into_iter().map(ca_out).collect(),
+    }))
+}
+
+async fn show_ca(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+) -> PcaResult<Json<wire::CertificateAuthority>> {
+    Ok(Json(ca_out(state.pca.show_ca(&caller, &ca_id).await?)))
+}
+
+async fn activate_ca(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+    body: Result<ApiJson<wire::ActivateCertificateAuthorityRequest>, BodyRejection>,
+) -> PcaResult<StatusCode> {
+    let ApiJson(req) = body?;
+    state
+        .pca
+        .activate_ca(
+            &caller,
+            &ca_id,
+            ActivateCa {
+                issuer_id: req.issuer_id,
+                path_length: req.path_length,
+                signature_algorithm: req.signature_algorithm,
+                validity: req.validity.map(validity_in),
+                key_usages: req.key_usages,
+                crl: req.crl_configuration.map(crl_in),
+            },
+        )
+        .await?;
+    Ok(no_content())
+}
+
+async fn export_ca_csr(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+) -> PcaResult<Json<wire::CsrResponse>> {
+    Ok(Json(wire::CsrResponse {
+        csr: state.pca.export_ca_csr(&caller, &ca_id).await?,
+    }))
+}
+
+async fn import_ca_certificate(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+    body: Result<ApiJson<wire::ImportCertificateAuthorityCertificateRequest>, BodyRejection>,
+) -> PcaResult<StatusCode> {
+    let ApiJson(req) = body?;
+    state
+        .pca
+        .import_ca_certificate(
+            &caller,
+            &ca_id,
+            req.certificate.as_deref(),
+            req.certificate_chain.as_deref(),
+        )
+        .await?;
+    Ok(no_content())
+}
+
+async fn export_ca_certificate(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+) -> PcaResult<Json<wire::CaCertificateResponse>> {
+    let (certificate, certificate_chain) = state.pca.export_ca_certificate(&caller, &ca_id).await?;
+    Ok(Json(wire::CaCertificateResponse {
+        certificate,
+        certificate_chain,
+    }))
+}
+
+async fn disable_ca(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+) -> PcaResult<StatusCode> {
+    state.pca.disable_ca(&caller, &ca_id).await?;
+    Ok(no_content())
+}
+
+async fn enable_ca(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+) -> PcaResult<StatusCode> {
+    state.pca.enable_ca(&caller, &ca_id).await?;
+    Ok(no_content())
+}
+
+async fn restore_ca(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+) -> PcaResult<StatusCode> {
+    state.pca.restore_ca(&caller, &ca_id).await?;
+    Ok(no_content())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DeleteQuery {
+    pending_days: Option<String>,
+}
+
+async fn delete_ca(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+    q: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
+) -> PcaResult<StatusCode> {
+    let q = query(q)?;
+    state
+        .pca
+        .delete_ca(&caller, &ca_id, q.pending_days.as_deref())
+        .await?;
+    Ok(no_content())
+}
+
+async fn revoke_ca(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+    body: Result<ApiJson<wire::RevokeRequest>, BodyRejection>,
+) -> PcaResult<StatusCode> {
+    let ApiJson(req) = body?;
+    state
+        .pca
+        .revoke_ca(&caller, &ca_id, req.reason.as_deref())
+        .await?;
+    Ok(no_content())
+}
+
+async fn enable_crl(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+    body: Result<ApiJson<wire::EnableCrlRequest>, BodyRejection>,
+) -> PcaResult<StatusCode> {
+    let ApiJson(req) = body?;
+    state
+        .pca
+        .enable_crl(
+            &caller,
+            &ca_id,
+            req.crl_name,
+            req.obs_bucket_name,
+            req.valid_days,
+        )
+        .await?;
+    Ok(no_content())
+}
+
+async fn disable_crl(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+) -> PcaResult<StatusCode> {
+    state.pca.disable_crl(&caller, &ca_id).await?;
+    Ok(no_content())
+}
+
+async fn ocsp_switch(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ca_id): Path<String>,
+    body: Result<ApiJson<wire::OcspSwitchRequest>, BodyRejection>,
+) -> PcaResult<StatusCode> {
+    let ApiJson(req) = body?;
+    state.pca.set_ocsp(&caller, &ca_id, req.ocsp_switch).await?;
+    Ok(no_content())
+}
+
+fn quota(type_: &str, (used, quota): (i64, i64)) -> Json<wire::QuotaResponse> {
+    Json(wire::QuotaResponse {
+        quotas: wire::Quotas {
+            resources: vec![wire::QuotaResource {
+                type_: type_.to_owned(),
+                used,
+                quota,
+            }],
+        },
+    })
+}
+
+async fn ca_quota(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+) -> PcaResult<Json<wire::QuotaResponse>> {
+    Ok(quota(
+        "CERTIFICATE_AUTHORITY",
+        state.pca.ca_quota(&caller).await?,
+    ))
+}
+
+async fn certificate_quota(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+) -> PcaResult<Json<wire::QuotaResponse>> {
+    Ok(quota(
+        "CERTIFICATE",
+        state.pca.certificate_quota(&caller).await?,
+    ))
+}
+
+async fn cloud_only(CallerOf(_caller): CallerOf) -> PcaError {
+    PcaError(ApiError::new(
+        StatusCode::BAD_REQUEST,
+        codes::CLOUD_ONLY,
+        "This operation belongs to Huawei Cloud's billing, OBS or dedicated-HSM integration and is not available in a self-hosted deployment.",
+    ))
+}
+
+async fn console_config(CallerOf(_caller): CallerOf) -> Json<wire::ConsoleConfig> {
+    Json(wire::ConsoleConfig {
+        is_support_eps: true,
+        is_support_sm2: true,
+        is_support_dhsm: false,
+        dhsm_regions: Vec::new(),
+        is_support_yearly_monthly_ca: false,
+        is_support_iam5: true,
+        is_support_ocsp: true,
+    })
+}
+
+// ---- certificates -----------------------------------------------------------
+
+async fn create_certificate(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    body: Result<ApiJson<wire::CreateCertificateRequest>, BodyRejection>,
+) -> PcaResult<Json<wire::CertificateIdResponse>> {
+    let ApiJson(req) = body?;
+    let eku = req.extended_key_usage.unwrap_or_default();
+    let id = state
+        .pca
+        .create_certificate(
+            &caller,
+            CreateCertificate {
+                issuer_id: req.issuer_id,
+                key_algorithm: req.key_algorithm,
+                signature_algorithm: req.signature_algorithm,
+                distinguished_name: req.distinguished_name.map(dn_in),
+                validity: req.validity.map(validity_in),
+                key_usages: req.key_usages,
+                alt_names: req.subject_alternative_names.map(|names| {
+                    names
+                        .into_iter()
+                        .map(|n| AltNameInput {
+                            kind: n.type_,
+                            value: n.value,
+                        })
+                        .collect()
+                }),
+                extended_key_usage: ExtendedKeyUsageFlags {
+                    server_auth: eku.server_auth.unwrap_or(false),
+                    client_auth: eku.client_auth.unwrap_or(false),
+                    code_signing: eku.code_signing.unwrap_or(false),
+                    email_protection: eku.email_protection.unwrap_or(false),
+                    time_stamping: eku.time_stamping.unwrap_or(false),
+                    smart_card_logon: eku.smart_card_logon.unwrap_or(false),
+                },
+                custom_extension: req.customized_extension.map(|c| CustomExtensionInput {
+                    object_identifier: c.object_identifier,
+                    value: c.value,
+                }),
+                enterprise_project_id: req.enterprise_project_id,
+            },
+        )
+        .await?;
+    Ok(Json(wire::CertificateIdResponse {
+        certificate_id: id.to_string(),
+    }))
+}
+
+async fn create_certificate_by_csr(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    body: Result<ApiJson<wire::CreateCertificateByCsrRequest>, BodyRejection>,
+) -> PcaResult<Json<wire::CertificateIdResponse>> {
+    let ApiJson(req) = body?;
+    let id = state
+        .pca
+        .create_certificate_by_csr(
+            &caller,
+            CreateCertificateByCsr {
+                issuer_id: req.issuer_id,
+                csr: req.csr,
+                validity: req.validity.map(validity_in),
+                kind: req.type_,
+                path_length: req.path_length,
+                enterprise_project_id: req.enterprise_project_id,
+            },
+        )
+        .await?;
+    Ok(Json(wire::CertificateIdResponse { certificate_id: id }))
+}
+
+async fn parse_csr(
+    State(state): State<AppState>,
+    CallerOf(_caller): CallerOf,
+    body: Result<ApiJson<wire::ParseCsrRequest>, BodyRejection>,
+) -> PcaResult<Json<wire::ParseCsrResponse>> {
+    let ApiJson(req) = body?;
+    let info = state.pca.parse_csr(req.csr.as_deref())?;
+    let dn = info.distinguished_name;
+    Ok(Json(wire::ParseCsrResponse {
+        key_algorithm: info.key_algorithm,
+        key_algorithm_length: info.key_bits,
+        signature_algorithm: info.signature_algorithm,
+        public_key: info.public_key_pem,
+        distinguished_name: wire::DistinguishedName {
+            common_name: dn.common_name,
+            country: dn.country,
+            state: dn.state,
+            locality: dn.locality,
+            organization: dn.organization,
+            organizational_unit: dn.organizational_unit,
+        },
+    }))
+}
+
+async fn list_certificates(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> PcaResult<Json<wire::ListCertificateResponse>> {
+    let q = query(q)?;
+    let (total, views) = state
+        .pca
+        .list_certificates(
+            &caller,
+            ListCertificates {
+                limit: int_param(q.limit.as_deref(), "limit")?,
+                offset: int_param(q.offset.as_deref(), "offset")?,
+                name: q.name,
+                status: q.status,
+                sort_key: q.sort_key,
+                sort_dir: q.sort_dir,
+            },
+        )
+        .await?;
+    Ok(Json(wire::ListCertificateResponse {
+        total,
+        certificates: views.into_iter().map(cert_out).collect(),
+    }))
+}
+
+async fn show_certificate(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(certificate_id): Path<String>,
+) -> PcaResult<Json<wire::Certificate>> {
+    Ok(Json(cert_out(
+        state.pca.show_certificate(&caller, &certificate_id).await?,
+    )))
+}
+
+async fn delete_certificate(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(certificate_id): Path<String>,
+) -> PcaResult<StatusCode> {
+    state
+        .pca
+        .delete_certificate(&caller, &certificate_id)
+        .await?;
+    Ok(no_content())
+}
+
+async fn revoke_certificate(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(certificate_id): Path<String>,
+    body: Result<ApiJson<wire::RevokeRequest>, BodyRejection>,
+) -> PcaResult<StatusCode> {
+    let ApiJson(req) = body?;
+    state
+        .pca
+        .revoke_certificate(&caller, &certificate_id, req.reason.as_deref())
+        .await?;
+    Ok(no_content())
+}
+
+async fn export_certificate(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(certificate_id): Path<String>,
+    body: Result<ApiJson<wire::ExportCertificateRequest>, BodyRejection>,
+) -> PcaResult<Response> {
+    let ApiJson(req) = body?;
+    let exported = state
+        .pca
+        .export_certificate(
+            &caller,
+            &certificate_id,
+            ExportRequest {
+                compressed: flag_text(req.is_compressed),
+                kind: req.type_,
+                sm_standard: flag_text(req.is_sm_standard),
+                password: req.password,
+            },
+        )
+        .await?;
+    Ok(match exported {
+        Exported::Json(f) => Json(wire::ExportCertificateResponse {
+            private_key: f.private_key.map(|k| k.to_string()),
+            certificate: f.certificate,
+            certificate_chain: f.certificate_chain,
+            enc_certificate: f.enc_certificate,
+            enc_private_key: f.enc_private_key.map(|k| k.to_string()),
+            enc_sm2_enveloped_key: f.enc_sm2_enveloped_key,
+            signed_and_enveloped_data: f.signed_and_enveloped_data,
+        })
+        .into_response(),
+        Exported::Zip { file_name, bytes } => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/zip".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{file_name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+    })
+}
