@@ -7,26 +7,27 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `DistinguishedName` / `CertDistinguishedName`.
+/// `DistinguishedName` / `CertDistinguishedName`. Responses carry every
+/// field, `null` when the subject has no such attribute.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DistinguishedName {
     /// CN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub common_name: Option<String>,
     /// C.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub country: Option<String>,
     /// ST.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub state: Option<String>,
     /// L.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub locality: Option<String>,
     /// O.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub organization: Option<String>,
     /// OU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub organizational_unit: Option<String>,
 }
 

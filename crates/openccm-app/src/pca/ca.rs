@@ -191,7 +191,7 @@ impl Pca {
                 req.signature_algorithm.as_deref(),
                 "signature_algorithm",
             )?)?;
-            let validity_input = required(req.validity.as_ref(), "validity")?;
+            let validity_input = input::required_validity(req.validity.as_ref())?;
             if ca_type == "ROOT" {
                 hash.check_fits(key_algorithm)?;
                 let validity = input::validity(validity_input, now, ROOT_MAX_YEARS)?;
@@ -434,7 +434,7 @@ impl Pca {
         )?)?;
         hash.check_fits(KeyAlgorithm::parse(&parent.key_algorithm)?)?;
         let validity = input::validity(
-            required(req.validity.as_ref(), "validity")?,
+            input::required_validity(req.validity.as_ref())?,
             self.now(),
             SUBORDINATE_MAX_YEARS,
         )?;

@@ -154,7 +154,7 @@ impl Pca {
         let dn = requested.inherit_from(&super::distinguished_name(&ca.name));
         dn.validate()?;
         let validity = input::validity(
-            required(req.validity.as_ref(), "validity")?,
+            input::required_validity(req.validity.as_ref())?,
             self.now(),
             SUBORDINATE_MAX_YEARS,
         )?;
@@ -246,7 +246,7 @@ impl Pca {
                 )
             })?;
         let validity = input::validity(
-            required(req.validity.as_ref(), "validity")?,
+            input::required_validity(req.validity.as_ref())?,
             self.now(),
             SUBORDINATE_MAX_YEARS,
         )?;

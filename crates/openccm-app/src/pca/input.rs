@@ -204,6 +204,11 @@ fn add_years(ms: i64, years: i64) -> Result<i64> {
     i64::try_from(end.unix_timestamp_nanos() / 1_000_000).map_err(|_| invalid_validity("too long"))
 }
 
+/// A validity that must be present (`PCA.00020109` when missing).
+pub fn required_validity(input: Option<&ValidityInput>) -> Result<&ValidityInput> {
+    input.ok_or_else(|| invalid_validity("validity is required"))
+}
+
 /// The (notBefore, notAfter) of a validity, in whole seconds (epoch ms).
 ///
 /// `YEAR` = 12 calendar months, `MONTH` = 31 days, `DAY`, `HOUR`; the

@@ -294,3 +294,1448 @@ both_backends!(
         assert_eq!(list["total"], 0);
     }
 );
+
+both_backends!(subordinates_are_signed_now_or_later, |app| async move {
+    let root = create_root(&app, "RSA2048", "SHA256").await;
+    // Signed at once.
+    let sub = ok(&create_sub(&app, &root, "EC256", "SHA384", 1).await, 200)["ca_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shown = ok(
+        &get(&app, &format!("/v1/private-certificate-authorities/{sub}")).await,
+        200,
+    );
+    assert_eq!(shown["status"], "ACTIVED");
+    assert_eq!(shown["type"], "SUBORDINATE");
+    assert_eq!(shown["issuer_id"], root);
+    assert_eq!(shown["issuer_name"], "RSA2048 Root");
+    assert_eq!(shown["path_length"], 1);
+    assert_eq!(shown["signature_algorithm"], "SHA384");
+    let exported = ok(
+        &post(
+            &app,
+            &format!("/v1/private-certificate-authorities/{sub}/export"),
+            json!({}),
+        )
+        .await,
+        200,
+    );
+    let root_pem = ok(
+        &post(
+            &app,
+            &format!("/v1/private-certificate-authorities/{root}/export"),
+            json!({}),
+        )
+        .await,
+        200,
+    )["certificate"]
+        .clone();
+    assert_eq!(
+        exported["certificate_chain"], root_pem,
+        "a subordinate's chain is its parent"
+    );
+    // Path length: the sub (1) may sign a sub with 0, which may sign none.
+    let sub2 = ok(&create_sub(&app, &sub, "EC256", "SHA256", 0).await, 200)["ca_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    create_sub(&app, &sub, "EC256", "SHA256", 1)
+        .await
+        .assert_error(400, "PCA.00020001");
+    create_sub(&app, &sub2, "EC256", "SHA256", 0)
+        .await
+        .assert_error(400, "PCA.00020001");
+    create_sub(&app, &root, "EC256", "SHA256", 7)
+        .await
+        .assert_error(400, "PCA.00020001");
+    // The parent's key decides the hash: an RSA parent cannot sign with SM3.
+    create_sub(&app, &root, "SM2", "SM3", 0)
+        .await
+        .assert_error(400, "PCA.00020103");
+    // Validity beyond the parent's is refused.
+    let too_long = post(
+        &app,
+        "/v1/private-certificate-authorities",
+        json!({"type": "SUBORDINATE", "key_algorithm": "EC256",
+        "signature_algorithm": "SHA256", "issuer_id": sub, "distinguished_name": dn("Long"),
+        "validity": {"type": "YEAR", "value": 6}}),
+    )
+    .await;
+    too_long.assert_error(400, "PCA.00020109");
+    // Unknown and malformed parents.
+    create_sub(
+        &app,
+        "00000000-0000-4000-8000-000000000000",
+        "EC256",
+        "SHA256",
+        0,
+    )
+    .await
+    .assert_error(404, "PCA.10010002");
+    create_sub(&app, "not-a-ca", "EC256", "SHA256", 0)
+        .await
+        .assert_error(400, "PCA.00020201");
+
+    // Left pending, then activated by a parent.
+    let pending = ok(
+        &post(
+            &app,
+            "/v1/private-certificate-authorities",
+            json!({"type": "SUBORDINATE", "key_algorithm": "EC384",
+        "distinguished_name": dn("Pending Sub")}),
+        )
+        .await,
+        200,
+    )["ca_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/private-certificate-authorities/{pending}");
+    let shown = ok(&get(&app, &path).await, 200);
+    assert_eq!(shown["status"], "PENDING");
+    assert!(shown["not_after"].is_null() && shown["serial_number"].is_null());
+    post(&app, &format!("{path}/export"), json!({}))
+        .await
+        .assert_error(400, "PCA.90030001");
+    let csr = ok(&get(&app, &format!("{path}/csr")).await, 200)["csr"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----\r\n"));
+    let parsed = ok(
+        &post(
+            &app,
+            "/v1/private-certificates/csr/parse",
+            json!({"csr": csr}),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(parsed["key_algorithm"], "EC");
+    assert_eq!(parsed["key_algorithm_length"], 384);
+    assert_eq!(parsed["signature_algorithm"], "SHA384withECDSA");
+    assert_eq!(parsed["distinguished_name"]["common_name"], "Pending Sub");
+    post(
+        &app,
+        &format!("{path}/activate"),
+        json!({"issuer_id": root, "signature_algorithm": "SHA256"}),
+    )
+    .await
+    .assert_error(400, "PCA.00020109");
+    ok(
+        &post(
+            &app,
+            &format!("{path}/activate"),
+            json!({"issuer_id": root, "signature_algorithm": "SHA256",
+        "validity": {"type": "YEAR", "value": 2}, "path_length": 0}),
+        )
+        .await,
+        204,
+    );
+    let shown = ok(&get(&app, &path).await, 200);
+    assert_eq!(shown["status"], "ACTIVED");
+    assert_eq!(shown["issuer_id"], root);
+    get(&app, &format!("{path}/csr"))
+        .await
+        .assert_error(400, "PCA.90030001");
+    post(
+        &app,
+        &format!("{path}/activate"),
+        json!({"issuer_id": root, "signature_algorithm": "SHA256",
+        "validity": {"type": "YEAR", "value": 2}}),
+    )
+    .await
+    .assert_error(400, "PCA.90030001");
+    // A pending CA is deleted at once.
+    let gone = ok(
+        &post(
+            &app,
+            "/v1/private-certificate-authorities",
+            json!({"type": "SUBORDINATE", "key_algorithm": "EC256",
+        "distinguished_name": dn("Short-lived")}),
+        )
+        .await,
+        200,
+    )["ca_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(
+        &app.signed(
+            "DELETE",
+            &format!("/v1/private-certificate-authorities/{gone}"),
+            None,
+        )
+        .await,
+        204,
+    );
+    get(&app, &format!("/v1/private-certificate-authorities/{gone}"))
+        .await
+        .assert_error(404, "PCA.10010002");
+
+    // Listing: filters, sorting, pagination.
+    let all = ok(
+        &get(&app, "/v1/private-certificate-authorities?limit=100").await,
+        200,
+    );
+    assert_eq!(all["total"], 4);
+    let roots = ok(
+        &get(&app, "/v1/private-certificate-authorities?type=ROOT").await,
+        200,
+    );
+    assert_eq!(roots["total"], 1);
+    let page = ok(&get(&app, "/v1/private-certificate-authorities?limit=2&offset=1&sort_key=common_name&sort_dir=ASC").await, 200);
+    assert_eq!(page["total"], 4);
+    let names: Vec<&str> = page["certificate_authorities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["distinguished_name"]["common_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["EC256 Sub", "Pending Sub"]);
+    let by_name = ok(
+        &get(&app, "/v1/private-certificate-authorities?name=pending").await,
+        200,
+    );
+    assert_eq!(by_name["total"], 1);
+    let none = ok(
+        &get(&app, "/v1/private-certificate-authorities?name=%25").await,
+        200,
+    );
+    assert_eq!(none["total"], 0, "LIKE wildcards in the filter are literal");
+    for bad in [
+        "limit=1001",
+        "limit=-1",
+        "offset=-1",
+        "limit=ten",
+        "status=SLEEPING",
+        "type=LEAF",
+        "sort_key=serial",
+        "sort_dir=UP",
+    ] {
+        let r = get(&app, &format!("/v1/private-certificate-authorities?{bad}")).await;
+        assert_eq!(r.status, 400, "{bad}");
+    }
+    let quota = ok(
+        &get(&app, "/v1/private-certificate-authorities/quotas").await,
+        200,
+    );
+    assert_eq!(
+        quota["quotas"]["resources"][0]["type"],
+        "CERTIFICATE_AUTHORITY"
+    );
+    assert_eq!(quota["quotas"]["resources"][0]["used"], 4);
+    assert_eq!(quota["quotas"]["resources"][0]["quota"], 100);
+});
+
+both_backends!(
+    an_externally_signed_certificate_is_imported_only_when_it_fits,
+    |app| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let pending = ok(
+            &post(
+                &app,
+                "/v1/private-certificate-authorities",
+                json!({"type": "SUBORDINATE", "key_algorithm": "RSA2048",
+        "distinguished_name": dn("Imported Sub")}),
+            )
+            .await,
+            200,
+        )["ca_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/v1/private-certificate-authorities/{pending}");
+        let csr = ok(&get(&app, &format!("{path}/csr")).await, 200)["csr"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        std::fs::write(d.join("sub.csr"), &csr).unwrap();
+        // An external root (OpenSSL) signs the CSR as a CA.
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ext.key",
+                "-out",
+                "ext.pem",
+                "-days",
+                "3650",
+                "-subj",
+                "/CN=External Root",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        );
+        std::fs::write(d.join("ca.cnf"), "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n").unwrap();
+        std::fs::write(d.join("leaf.cnf"), "basicConstraints=critical,CA:FALSE\n").unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "sub.csr",
+                "-CA",
+                "ext.pem",
+                "-CAkey",
+                "ext.key",
+                "-CAcreateserial",
+                "-days",
+                "365",
+                "-extfile",
+                "ca.cnf",
+                "-out",
+                "sub.pem",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "sub.csr",
+                "-CA",
+                "ext.pem",
+                "-CAkey",
+                "ext.key",
+                "-CAcreateserial",
+                "-days",
+                "365",
+                "-extfile",
+                "leaf.cnf",
+                "-out",
+                "notca.pem",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "other.key",
+                "-out",
+                "other.pem",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=Other",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+            ],
+        );
+        let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+        let import = |cert: String, chain: Option<String>| {
+            let mut body = json!({"certificate": cert});
+            if let Some(c) = chain {
+                body["certificate_chain"] = json!(c);
+            }
+            body
+        };
+        // Not a CA, another key, a chain that does not link, no chain, garbage.
+        post(
+            &app,
+            &format!("{path}/import"),
+            import(read("notca.pem"), Some(read("ext.pem"))),
+        )
+        .await
+        .assert_error(400, "PCA.90020003");
+        post(
+            &app,
+            &format!("{path}/import"),
+            import(read("other.pem"), Some(read("other.pem"))),
+        )
+        .await
+        .assert_error(400, "PCA.90020003");
+        post(
+            &app,
+            &format!("{path}/import"),
+            import(read("sub.pem"), Some(read("other.pem"))),
+        )
+        .await
+        .assert_error(400, "PCA.90020003");
+        post(
+            &app,
+            &format!("{path}/import"),
+            import(read("sub.pem"), None),
+        )
+        .await
+        .assert_error(400, "PCA.00020001");
+        post(
+            &app,
+            &format!("{path}/import"),
+            import("garbage".into(), Some(read("ext.pem"))),
+        )
+        .await
+        .assert_error(400, "PCA.90020003");
+        assert_eq!(ok(&get(&app, &path).await, 200)["status"], "PENDING");
+        // The right one.
+        ok(
+            &post(
+                &app,
+                &format!("{path}/import"),
+                import(read("sub.pem"), Some(read("ext.pem"))),
+            )
+            .await,
+            204,
+        );
+        let shown = ok(&get(&app, &path).await, 200);
+        assert_eq!(shown["status"], "ACTIVED");
+        assert_eq!(shown["issuer_name"], "External Root");
+        assert_eq!(shown["path_length"], 0);
+        // It issues, and its certificates chain up to the external root. (OpenSSL
+        // dated it by the wall clock, a moment after the fake clock's start.)
+        app.clock.advance(5_000);
+        let cert = ok(
+            &issue(&app, &pending, json!({"key_algorithm": "EC256"})).await,
+            200,
+        )["certificate_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let exported = ok(
+            &post(
+                &app,
+                &format!("/v1/private-certificates/{cert}/export"),
+                json!({"is_compressed": "false", "type": "OTHER"}),
+            )
+            .await,
+            200,
+        );
+        std::fs::write(
+            d.join("leaf.pem"),
+            exported["certificate"].as_str().unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("chain.pem"),
+            exported["certificate_chain"].as_str().unwrap(),
+        )
+        .unwrap();
+        let chain = read("chain.pem");
+        assert_eq!(
+            chain.matches("BEGIN CERTIFICATE").count(),
+            2,
+            "sub and external root"
+        );
+        let at = (app.clock.now_ms() / 1000 + 1).to_string();
+        openssl(
+            d,
+            &[
+                "verify",
+                "-x509_strict",
+                "-attime",
+                &at,
+                "-CAfile",
+                "chain.pem",
+                "leaf.pem",
+            ],
+        );
+    }
+);
+
+/// The seed 003 ShowCertificate contract: every field present with its type.
+fn assert_seed_shape(cert: &Value) {
+    let fields = [
+        "certificate_id",
+        "status",
+        "issuer_id",
+        "issuer_name",
+        "key_algorithm",
+        "signature_algorithm",
+        "freeze_flag",
+        "gen_mode",
+        "serial_number",
+        "create_time",
+        "delete_time",
+        "not_before",
+        "not_after",
+        "distinguished_name",
+        "enc_cert_info",
+        "enterprise_project_id",
+    ];
+    let obj = cert.as_object().unwrap();
+    for f in fields {
+        assert!(obj.contains_key(f), "missing {f}");
+    }
+    assert_eq!(
+        obj.len(),
+        fields.len(),
+        "no undocumented fields: {:?}",
+        obj.keys()
+    );
+    assert_eq!(cert["certificate_id"].as_str().unwrap().len(), 36);
+    assert_eq!(cert["issuer_id"].as_str().unwrap().len(), 36);
+    assert!((1..=64).contains(&cert["issuer_name"].as_str().unwrap().chars().count()));
+    assert!((1..=64).contains(&cert["serial_number"].as_str().unwrap().len()));
+    assert!(cert["freeze_flag"].is_i64());
+    for t in ["create_time", "not_before", "not_after"] {
+        assert!(
+            cert[t].as_i64().unwrap() > 1_600_000_000_000,
+            "{t} is epoch ms"
+        );
+    }
+    assert!(cert["delete_time"].is_null());
+    assert!(["ISSUED", "EXPIRED", "REVOKED"].contains(&cert["status"].as_str().unwrap()));
+    assert!(["GENERATE", "CSR", "IMPORT"].contains(&cert["gen_mode"].as_str().unwrap()));
+    let dn = cert["distinguished_name"].as_object().unwrap();
+    for f in [
+        "common_name",
+        "country",
+        "state",
+        "locality",
+        "organization",
+        "organizational_unit",
+    ] {
+        assert!(dn.contains_key(f), "distinguished_name.{f}");
+    }
+}
+
+both_backends!(
+    certificates_of_every_algorithm_are_issued_shown_and_verified,
+    |app| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for (root_alg, root_hash, leaf_alg) in [
+            ("EC256", "SHA256", "EC256"),
+            ("EC384", "SHA384", "RSA2048"),
+            ("RSA2048", "SHA512", "EC384"),
+            ("RSA2048", "SHA256", "RSA3072"),
+            ("SM2", "SM3", "SM2"),
+        ] {
+            let root = create_root(&app, root_alg, root_hash).await;
+            let r = issue(&app, &root, json!({"key_algorithm": leaf_alg,
+            "subject_alternative_names": [{"type": "DNS", "value": "www.example.com"}, {"type": "IP", "value": "192.0.2.10"},
+                {"type": "IP", "value": "2001:db8::1"}, {"type": "EMAIL", "value": "ops@example.com"}, {"type": "URI", "value": "https://example.com/a"}],
+            "extended_key_usage": {"server_auth": true, "client_auth": true},
+            "customized_extension": {"object_identifier": "1.3.6.1.4.1.2011.4.99", "value": "hello"}})).await;
+            let id = ok(&r, 200)["certificate_id"].as_str().unwrap().to_owned();
+            let cert = ok(
+                &get(&app, &format!("/v1/private-certificates/{id}")).await,
+                200,
+            );
+            assert_seed_shape(&cert);
+            assert_eq!(cert["status"], "ISSUED");
+            assert_eq!(cert["key_algorithm"], leaf_alg);
+            assert_eq!(
+                cert["signature_algorithm"], root_hash,
+                "the issuer's hash by default"
+            );
+            assert_eq!(cert["gen_mode"], "GENERATE");
+            assert_eq!(cert["issuer_id"], root);
+            assert_eq!(cert["distinguished_name"]["common_name"], "www.example.com");
+            assert_eq!(
+                cert["distinguished_name"]["organization"], "示例组织",
+                "inherited from the issuer"
+            );
+            if leaf_alg == "SM2" {
+                assert_eq!(
+                    cert["enc_cert_info"]["enc_serial_number"]
+                        .as_str()
+                        .unwrap()
+                        .len(),
+                    32
+                );
+                assert_ne!(
+                    cert["enc_cert_info"]["enc_serial_number"],
+                    cert["serial_number"]
+                );
+            } else {
+                assert!(cert["enc_cert_info"].is_null());
+            }
+            let exported = ok(
+                &post(
+                    &app,
+                    &format!("/v1/private-certificates/{id}/export"),
+                    json!({"is_compressed": "false", "type": "OTHER"}),
+                )
+                .await,
+                200,
+            );
+            std::fs::write(
+                d.join("leaf.pem"),
+                exported["certificate"].as_str().unwrap(),
+            )
+            .unwrap();
+            std::fs::write(
+                d.join("chain.pem"),
+                exported["certificate_chain"].as_str().unwrap(),
+            )
+            .unwrap();
+            let mut verify = vec!["verify", "-x509_strict"];
+            if leaf_alg == "SM2" {
+                verify.extend(["-vfyopt", "distid:1234567812345678"]);
+            }
+            verify.extend(["-CAfile", "chain.pem", "leaf.pem"]);
+            openssl(d, &verify);
+            let text = openssl(
+                d,
+                &["x509", "-in", "leaf.pem", "-noout", "-text", "-serial"],
+            );
+            for expected in [
+                "DNS:www.example.com",
+                "IP Address:192.0.2.10",
+                "IP Address:2001:DB8:0:0:0:0:0:1",
+                "email:ops@example.com",
+                "URI:https://example.com/a",
+                "TLS Web Server Authentication",
+                "TLS Web Client Authentication",
+                "1.3.6.1.4.1.2011.4.99",
+            ] {
+                assert!(
+                    text.contains(expected),
+                    "{leaf_alg}: missing {expected} in\n{text}"
+                );
+            }
+            let serial = cert["serial_number"].as_str().unwrap().to_ascii_uppercase();
+            assert!(
+                text.contains(&format!("serial={serial}")),
+                "the API serial is the certificate's"
+            );
+            // The private key belongs to the certificate.
+            std::fs::write(
+                d.join("leaf.key"),
+                exported["private_key"].as_str().unwrap(),
+            )
+            .unwrap();
+            let cert_pub = openssl(d, &["x509", "-in", "leaf.pem", "-noout", "-pubkey"]);
+            let key_pub = openssl(d, &["pkey", "-in", "leaf.key", "-pubout"]);
+            assert_eq!(cert_pub, key_pub);
+        }
+        let list = ok(&get(&app, "/v1/private-certificates?limit=100").await, 200);
+        assert_eq!(list["total"], 5);
+        for c in list["certificates"].as_array().unwrap() {
+            assert_seed_shape(c);
+        }
+    }
+);
+
+both_backends!(
+    certificate_request_errors_have_their_documented_codes,
+    |app| async move {
+        let root = create_root(&app, "EC256", "SHA256").await;
+        let cases = [
+            (json!({"issuer_id": "nope"}), "PCA.00020201"),
+            (json!({"key_algorithm": "DSA"}), "PCA.00020102"),
+            (json!({"signature_algorithm": "SM3"}), "PCA.00020103"),
+            (
+                json!({"validity": {"type": "YEAR", "value": 21}}),
+                "PCA.00020109",
+            ),
+            (
+                json!({"validity": {"type": "YEAR", "value": 11}}),
+                "PCA.00020109",
+            ),
+            (
+                json!({"validity": {"type": "DAY", "value": 1, "start_from": 1}}),
+                "PCA.00020109",
+            ),
+            (json!({"validity": null}), "PCA.00020109"),
+            (
+                json!({"distinguished_name": {"country": "CN"}}),
+                "PCA.00020101",
+            ),
+            (
+                json!({"distinguished_name": {"common_name": "bad|name"}}),
+                "PCA.00020101",
+            ),
+            (
+                json!({"subject_alternative_names": [{"type": "DNS", "value": "bad domain"}]}),
+                "PCA.00020110",
+            ),
+            (
+                json!({"subject_alternative_names": [{"type": "IP", "value": "300.1.1.1"}]}),
+                "PCA.00020111",
+            ),
+            (
+                json!({"subject_alternative_names": [{"type": "X400", "value": "x"}]}),
+                "PCA.00020112",
+            ),
+            (
+                json!({"key_usages": ["digitalSignature", "fly"]}),
+                "PCA.00020001",
+            ),
+            (json!({"key_usages": ["keyCertSign"]}), "PCA.00020001"),
+            (
+                json!({"key_algorithm": "RSA2048", "key_usages": ["keyAgreement"]}),
+                "PCA.00020001",
+            ),
+            (
+                json!({"key_algorithm": "EC256", "key_usages": ["keyEncipherment"]}),
+                "PCA.00020001",
+            ),
+            (
+                json!({"customized_extension": {"object_identifier": "2.5.29.17", "value": "x"}}),
+                "PCA.00020001",
+            ),
+            (
+                json!({"customized_extension": {"object_identifier": "not.an.oid", "value": "x"}}),
+                "PCA.00020001",
+            ),
+            (
+                json!({"extended_key_usage": {"time_stamping": true, "server_auth": true}}),
+                "PCA.00020001",
+            ),
+        ];
+        for (extra, code) in cases {
+            let mut body = json!({"issuer_id": root, "distinguished_name": {"common_name": "www.example.com"},
+            "validity": {"type": "DAY", "value": 30}});
+            for (k, v) in extra.as_object().unwrap() {
+                if v.is_null() {
+                    body.as_object_mut().unwrap().remove(k);
+                } else {
+                    body[k] = v.clone();
+                }
+            }
+            post(&app, "/v1/private-certificates", body.clone())
+                .await
+                .assert_error(400, code);
+        }
+        let many: Vec<Value> = (0..21)
+            .map(|i| json!({"type": "DNS", "value": format!("h{i}.example.com")}))
+            .collect();
+        issue(&app, &root, json!({"subject_alternative_names": many}))
+            .await
+            .assert_error(400, "PCA.00020112");
+        issue(&app, "00000000-0000-4000-8000-000000000000", json!({}))
+            .await
+            .assert_error(404, "PCA.10010002");
+        // Nothing was issued, no serial was burnt into a visible certificate.
+        assert_eq!(
+            ok(&get(&app, "/v1/private-certificates").await, 200)["total"],
+            0
+        );
+        // Reads with bad ids.
+        get(&app, "/v1/private-certificates/short")
+            .await
+            .assert_error(400, "PCA.90020001");
+        get(
+            &app,
+            "/v1/private-certificates/00000000-0000-4000-8000-000000000000",
+        )
+        .await
+        .assert_error(404, "PCA.10010002");
+        get(
+            &app,
+            "/v1/private-certificates/00000000-0000-4000-8000-00000000000G",
+        )
+        .await
+        .assert_error(400, "PCA.90020001");
+    }
+);
+
+both_backends!(certificates_are_issued_from_csrs, |app| async move {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = create_root(&app, "RSA2048", "SHA256").await;
+    let csr_pem = csr(
+        d,
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "/C=CN/O=Customer/CN=api.example.com",
+        &[
+            "-addext",
+            "subjectAltName=DNS:api.example.com,IP:10.0.0.1",
+            "-addext",
+            "keyUsage=digitalSignature",
+        ],
+    );
+    let parsed = ok(
+        &post(
+            &app,
+            "/v1/private-certificates/csr/parse",
+            json!({"csr": csr_pem}),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(parsed["key_algorithm"], "EC");
+    assert_eq!(parsed["key_algorithm_length"], 256);
+    assert_eq!(parsed["signature_algorithm"], "SHA256withECDSA");
+    assert!(parsed["public_key"].as_str().unwrap().contains("\r\n"));
+    assert_eq!(parsed["distinguished_name"]["organization"], "Customer");
+    let id = ok(
+        &post(
+            &app,
+            "/v1/private-certificates/csr",
+            json!({"issuer_id": root, "csr": csr_pem,
+        "validity": {"type": "MONTH", "value": 2}}),
+        )
+        .await,
+        200,
+    )["certificate_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cert = ok(
+        &get(&app, &format!("/v1/private-certificates/{id}")).await,
+        200,
+    );
+    assert_seed_shape(&cert);
+    assert_eq!(cert["gen_mode"], "CSR");
+    assert_eq!(cert["key_algorithm"], "EC256");
+    assert_eq!(
+        cert["signature_algorithm"], "SHA384",
+        "the documented default for CSR issuance"
+    );
+    assert_eq!(cert["distinguished_name"]["common_name"], "api.example.com");
+    let exported = ok(
+        &post(
+            &app,
+            &format!("/v1/private-certificates/{id}/export"),
+            json!({"is_compressed": "false", "type": "NGINX"}),
+        )
+        .await,
+        200,
+    );
+    assert!(
+        exported.get("private_key").is_none(),
+        "the service never held the key"
+    );
+    std::fs::write(
+        d.join("leaf.pem"),
+        exported["certificate"].as_str().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("chain.pem"),
+        exported["certificate_chain"].as_str().unwrap(),
+    )
+    .unwrap();
+    openssl(
+        d,
+        &["verify", "-x509_strict", "-CAfile", "chain.pem", "leaf.pem"],
+    );
+    let text = openssl(d, &["x509", "-in", "leaf.pem", "-noout", "-text"]);
+    assert!(
+        text.contains("DNS:api.example.com") && text.contains("IP Address:10.0.0.1"),
+        "SANs come from the CSR"
+    );
+    let cert_pub = openssl(d, &["x509", "-in", "leaf.pem", "-noout", "-pubkey"]);
+    let key_pub = openssl(d, &["pkey", "-in", "csr.key", "-pubout"]);
+    assert_eq!(cert_pub, key_pub);
+    // IIS and TOMCAT of a CSR certificate: certificate and chain only.
+    let iis = ok(
+        &post(
+            &app,
+            &format!("/v1/private-certificates/{id}/export"),
+            json!({"is_compressed": "false", "type": "IIS"}),
+        )
+        .await,
+        200,
+    );
+    assert!(iis.get("private_key").is_none() && iis["certificate"].is_string());
+
+    // An intermediate CA whose key stays with the customer.
+    let ca_csr = csr(
+        d,
+        &["-newkey", "rsa:2048"],
+        "/C=CN/O=Customer/CN=Customer Issuing CA",
+        &[],
+    );
+    let ca_id = ok(
+        &post(
+            &app,
+            "/v1/private-certificates/csr",
+            json!({"issuer_id": root, "csr": ca_csr, "type": "INTERMEDIATE_CA",
+        "path_length": 0, "validity": {"type": "YEAR", "value": 3}}),
+        )
+        .await,
+        200,
+    )["certificate_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ca = ok(
+        &get(
+            &app,
+            &format!("/v1/private-certificate-authorities/{ca_id}"),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(ca["gen_mode"], "CSR");
+    assert_eq!(ca["path_length"], 0);
+    assert_eq!(ca["issuer_id"], root);
+    let listed = ok(&get(&app, "/v1/private-certificate-authorities").await, 200);
+    assert_eq!(listed["total"], 1, "an INTERMEDIATE_CA is not listed");
+    let exported = ok(
+        &post(
+            &app,
+            &format!("/v1/private-certificate-authorities/{ca_id}/export"),
+            json!({}),
+        )
+        .await,
+        200,
+    );
+    std::fs::write(d.join("ica.pem"), exported["certificate"].as_str().unwrap()).unwrap();
+    std::fs::write(
+        d.join("root.pem"),
+        exported["certificate_chain"].as_str().unwrap(),
+    )
+    .unwrap();
+    openssl(
+        d,
+        &["verify", "-x509_strict", "-CAfile", "root.pem", "ica.pem"],
+    );
+    assert!(
+        openssl(d, &["x509", "-in", "ica.pem", "-noout", "-text"]).contains("CA:TRUE, pathlen:0")
+    );
+    issue(&app, &ca_id, json!({}))
+        .await
+        .assert_error(400, "PCA.90030001");
+
+    // Broken CSRs.
+    let mut tampered = csr_pem.clone().into_bytes();
+    let at = tampered.len() / 2;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    for bad in [
+        String::from_utf8(tampered).unwrap(),
+        "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n".to_owned(),
+        "garbage".to_owned(),
+    ] {
+        post(
+            &app,
+            "/v1/private-certificates/csr",
+            json!({"issuer_id": root, "csr": bad, "validity": {"type": "DAY", "value": 1}}),
+        )
+        .await
+        .assert_error(400, "PCA.90020002");
+        post(
+            &app,
+            "/v1/private-certificates/csr/parse",
+            json!({"csr": bad}),
+        )
+        .await
+        .assert_error(400, "PCA.90020002");
+    }
+    let small = csr(d, &["-newkey", "rsa:1024"], "/CN=weak", &[]);
+    post(
+        &app,
+        "/v1/private-certificates/csr",
+        json!({"issuer_id": root, "csr": small, "validity": {"type": "DAY", "value": 1}}),
+    )
+    .await
+    .assert_error(400, "PCA.90020002");
+    post(&app, "/v1/private-certificates/csr", json!({"issuer_id": root, "csr": csr_pem, "validity": {"type": "DAY", "value": 1}, "type": "OTHER"})).await.assert_error(400, "PCA.00020001");
+});
+
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read as _;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut f = archive.by_index(i).unwrap();
+            let mut out = Vec::new();
+            f.read_to_end(&mut out).unwrap();
+            (f.name().to_owned(), out)
+        })
+        .collect()
+}
+
+both_backends!(exports_follow_the_documented_formats, |app| async move {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = create_root(&app, "EC256", "SHA256").await;
+    let id = ok(
+        &issue(&app, &root, json!({"key_algorithm": "RSA2048"})).await,
+        200,
+    )["certificate_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let export = |body: Value| {
+        let app = &app;
+        let id = id.clone();
+        async move { post(app, &format!("/v1/private-certificates/{id}/export"), body).await }
+    };
+    for t in ["APACHE", "NGINX", "OTHER"] {
+        let r = ok(
+            &export(json!({"is_compressed": "false", "type": t})).await,
+            200,
+        );
+        let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            vec!["certificate", "certificate_chain", "private_key"],
+            "{t} (sorted)"
+        );
+        assert!(r["private_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----"));
+    }
+    for t in ["IIS", "TOMCAT"] {
+        export(json!({"is_compressed": "false", "type": t}))
+            .await
+            .assert_error(400, "PCA.00020001");
+    }
+    // A password encrypts the key.
+    let r = ok(
+        &export(json!({"is_compressed": "false", "type": "OTHER", "password": "s3cret,.+-_#"}))
+            .await,
+        200,
+    );
+    let encrypted = r["private_key"].as_str().unwrap();
+    assert!(encrypted.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    std::fs::write(d.join("enc.key"), encrypted).unwrap();
+    openssl(
+        d,
+        &[
+            "pkey",
+            "-in",
+            "enc.key",
+            "-passin",
+            "pass:s3cret,.+-_#",
+            "-noout",
+        ],
+    );
+    assert!(
+        Command::new("openssl")
+            .current_dir(d)
+            .args(["pkey", "-in", "enc.key", "-passin", "pass:wrong", "-noout"])
+            .output()
+            .unwrap()
+            .status
+            .code()
+            != Some(0)
+    );
+    export(json!({"is_compressed": "false", "type": "OTHER", "password": "x".repeat(33)}))
+        .await
+        .assert_error(400, "PCA.00020001");
+    export(json!({"is_compressed": "false", "type": "OTHER", "password": ""}))
+        .await
+        .assert_error(400, "PCA.00020001");
+    export(json!({"is_compressed": "maybe", "type": "OTHER"}))
+        .await
+        .assert_error(400, "PCA.00020001");
+    export(json!({"type": "OTHER"}))
+        .await
+        .assert_error(400, "PCA.00020001");
+    export(json!({"is_compressed": "false", "type": "JBOSS"}))
+        .await
+        .assert_error(400, "PCA.00020001");
+    // Zips, file by file.
+    let expected: [(&str, &[&str]); 5] = [
+        ("APACHE", &["server.key", "chain.crt", "server.crt"]),
+        ("NGINX", &["server.key", "server.crt"]),
+        ("IIS", &["server.pfx", "keystorePass.txt"]),
+        ("TOMCAT", &["server.jks", "keystorePass.txt"]),
+        ("OTHER", &["server.key", "chain.pem", "server.pem"]),
+    ];
+    for (t, files) in expected {
+        let r = export(json!({"is_compressed": "true", "type": t})).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type").unwrap(), "application/zip");
+        assert_eq!(
+            r.header("content-disposition").unwrap(),
+            format!(
+                "attachment; filename=\"www.example.com_{}.zip\"",
+                t.to_lowercase()
+            )
+        );
+        let entries = unzip(&r.body);
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, files, "{t}");
+        if t == "IIS" || t == "TOMCAT" {
+            let store = &entries[0].1;
+            let pass = String::from_utf8(entries[1].1.clone()).unwrap();
+            assert!(pass.len() >= 16, "a random keystore password");
+            std::fs::write(d.join("store.p12"), store).unwrap();
+            let listing = openssl(
+                d,
+                &[
+                    "pkcs12",
+                    "-in",
+                    "store.p12",
+                    "-passin",
+                    &format!("pass:{pass}"),
+                    "-nokeys",
+                    "-info",
+                ],
+            );
+            assert_eq!(
+                listing.matches("BEGIN CERTIFICATE").count(),
+                2,
+                "certificate and chain"
+            );
+        }
+        if t == "NGINX" {
+            let crt = String::from_utf8(entries[1].1.clone()).unwrap();
+            assert_eq!(
+                crt.matches("BEGIN CERTIFICATE").count(),
+                2,
+                "certificate followed by its chain"
+            );
+            assert!(!crt.contains('\r'), "files use LF");
+        }
+    }
+    // With a password: no keystorePass.txt; the store opens with it alone.
+    let r = export(json!({"is_compressed": "true", "type": "IIS", "password": "pfx-pass"})).await;
+    let entries = unzip(&r.body);
+    assert_eq!(entries.len(), 1);
+    std::fs::write(d.join("given.pfx"), &entries[0].1).unwrap();
+    openssl(
+        d,
+        &[
+            "pkcs12",
+            "-in",
+            "given.pfx",
+            "-passin",
+            "pass:pfx-pass",
+            "-nokeys",
+            "-noout",
+        ],
+    );
+});
+
+both_backends!(revocation_and_deletion_are_final, |app| async move {
+    let root = create_root(&app, "EC256", "SHA256").await;
+    let id = ok(&issue(&app, &root, json!({})).await, 200)["certificate_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/private-certificates/{id}");
+    app.signed("POST", &format!("{path}/revoke"), None)
+        .await
+        .assert_error(400, "PCA.00020001");
+    post(&app, &format!("{path}/revoke"), json!({"reason": "BORED"}))
+        .await
+        .assert_error(400, "PCA.00020001");
+    ok(
+        &post(
+            &app,
+            &format!("{path}/revoke"),
+            json!({"reason": "KEY_COMPROMISE"}),
+        )
+        .await,
+        204,
+    );
+    assert_eq!(ok(&get(&app, &path).await, 200)["status"], "REVOKED");
+    post(&app, &format!("{path}/revoke"), json!({}))
+        .await
+        .assert_error(400, "PCA.90030001");
+    post(
+        &app,
+        &format!("{path}/export"),
+        json!({"is_compressed": "false", "type": "OTHER"}),
+    )
+    .await
+    .assert_error(400, "PCA.90030001");
+    let revoked = ok(
+        &get(&app, "/v1/private-certificates?status=REVOKED").await,
+        200,
+    );
+    assert_eq!(revoked["total"], 1);
+    assert_eq!(
+        ok(
+            &get(&app, "/v1/private-certificates?status=ISSUED").await,
+            200
+        )["total"],
+        0
+    );
+    ok(&app.signed("DELETE", &path, None).await, 204);
+    get(&app, &path).await.assert_error(404, "PCA.10010002");
+    app.signed("DELETE", &path, None)
+        .await
+        .assert_error(404, "PCA.10010002");
+    // Expiry is computed from time.
+    let short = ok(
+        &issue(
+            &app,
+            &root,
+            json!({"validity": {"type": "HOUR", "value": 1}}),
+        )
+        .await,
+        200,
+    )["certificate_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.clock.advance(3_600_000);
+    assert_eq!(
+        ok(
+            &get(&app, &format!("/v1/private-certificates/{short}")).await,
+            200
+        )["status"],
+        "EXPIRED"
+    );
+    assert_eq!(
+        ok(
+            &get(&app, "/v1/private-certificates?status=EXPIRED").await,
+            200
+        )["total"],
+        1
+    );
+    post(
+        &app,
+        &format!("/v1/private-certificates/{short}/revoke"),
+        json!({}),
+    )
+    .await
+    .assert_error(400, "PCA.90030001");
+    let quota = ok(&get(&app, "/v1/private-certificates/quotas").await, 200);
+    assert_eq!(quota["quotas"]["resources"][0]["type"], "CERTIFICATE");
+    assert_eq!(quota["quotas"]["resources"][0]["used"], 1);
+    assert_eq!(quota["quotas"]["resources"][0]["quota"], 100_000);
+});
+
+both_backends!(certificate_lists_filter_sort_and_page, |app| async move {
+    let root = create_root(&app, "EC256", "SHA256").await;
+    for cn in [
+        "charlie.example.com",
+        "alpha.example.com",
+        "bravo.example.com",
+    ] {
+        ok(
+            &issue(
+                &app,
+                &root,
+                json!({"distinguished_name": {"common_name": cn}}),
+            )
+            .await,
+            200,
+        );
+        app.clock.advance(1000);
+    }
+    let names = |v: &Value| -> Vec<String> {
+        v["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                c["distinguished_name"]["common_name"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let all = ok(&get(&app, "/v1/private-certificates").await, 200);
+    assert_eq!(
+        names(&all),
+        [
+            "bravo.example.com",
+            "alpha.example.com",
+            "charlie.example.com"
+        ],
+        "newest first by default"
+    );
+    let asc = ok(
+        &get(
+            &app,
+            "/v1/private-certificates?sort_key=common_name&sort_dir=ASC&limit=2",
+        )
+        .await,
+        200,
+    );
+    assert_eq!(asc["total"], 3);
+    assert_eq!(names(&asc), ["alpha.example.com", "bravo.example.com"]);
+    let page2 = ok(
+        &get(
+            &app,
+            "/v1/private-certificates?sort_key=common_name&sort_dir=ASC&limit=2&offset=2",
+        )
+        .await,
+        200,
+    );
+    assert_eq!(names(&page2), ["charlie.example.com"]);
+    assert_eq!(
+        ok(&get(&app, "/v1/private-certificates?name=BRAVO").await, 200)["total"],
+        1
+    );
+    assert_eq!(
+        ok(&get(&app, "/v1/private-certificates?limit=0").await, 200)["certificates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    for bad in ["status=LOST", "sort_key=serial", "limit=1001", "offset=x"] {
+        assert_eq!(
+            get(&app, &format!("/v1/private-certificates?{bad}"))
+                .await
+                .status,
+            400,
+            "{bad}"
+        );
+    }
+});
+
+both_backends!(
+    concurrent_issuance_never_repeats_a_serial,
+    |app| async move {
+        let root = create_root(&app, "EC256", "SHA256").await;
+        let app = std::sync::Arc::new(app);
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let app = app.clone();
+            let root = root.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = issue(
+                    &app,
+                    &root,
+                    json!({"distinguished_name": {"common_name": format!("host{i}.example.com")}}),
+                )
+                .await;
+                ok(&r, 200)["certificate_id"].as_str().unwrap().to_owned()
+            }));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for t in tasks {
+            ids.insert(t.await.unwrap());
+        }
+        assert_eq!(ids.len(), 40);
+        let list = ok(&get(&app, "/v1/private-certificates?limit=100").await, 200);
+        assert_eq!(list["total"], 40);
+        let serials: std::collections::HashSet<String> = list["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["serial_number"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(serials.len(), 40);
+    }
+);
+
+both_backends!(
+    crl_and_ocsp_settings_are_stored_and_used,
+    |app| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let root = create_root(&app, "EC256", "SHA256").await;
+        let path = format!("/v1/private-certificate-authorities/{root}");
+        post(
+            &app,
+            &format!("{path}/crl/enable"),
+            json!({"valid_days": 7}),
+        )
+        .await
+        .assert_error(400, "PCA.00020001");
+        post(
+            &app,
+            &format!("{path}/crl/enable"),
+            json!({"obs_bucket_name": "b", "valid_days": 31}),
+        )
+        .await
+        .assert_error(400, "PCA.00020001");
+        ok(
+            &post(
+                &app,
+                &format!("{path}/crl/enable"),
+                json!({"obs_bucket_name": "crl-bucket", "valid_days": 7, "crl_name": "root-crl"}),
+            )
+            .await,
+            204,
+        );
+        ok(
+            &post(
+                &app,
+                &format!("{path}/ocsp/switch"),
+                json!({"ocsp_switch": true}),
+            )
+            .await,
+            204,
+        );
+        post(&app, &format!("{path}/ocsp/switch"), json!({}))
+            .await
+            .assert_error(400, "PCA.00020001");
+        let ca = ok(&get(&app, &path).await, 200);
+        assert_eq!(ca["crl_configuration"]["enabled"], true);
+        assert_eq!(ca["crl_configuration"]["valid_days"], 7);
+        assert_eq!(ca["crl_configuration"]["obs_bucket_name"], "crl-bucket");
+        let url = format!("http://openccm.test/pca/crl/{root}/root-crl.crl");
+        assert_eq!(ca["crl_configuration"]["crl_dis_point"], url);
+        let id = ok(&issue(&app, &root, json!({})).await, 200)["certificate_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let exported = ok(
+            &post(
+                &app,
+                &format!("/v1/private-certificates/{id}/export"),
+                json!({"is_compressed": "false", "type": "OTHER"}),
+            )
+            .await,
+            200,
+        );
+        std::fs::write(
+            d.join("leaf.pem"),
+            exported["certificate"].as_str().unwrap(),
+        )
+        .unwrap();
+        let text = openssl(d, &["x509", "-in", "leaf.pem", "-noout", "-text"]);
+        assert!(text.contains(&format!("URI:{url}")), "{text}");
+        assert!(
+            text.contains(&format!("OCSP - URI:http://openccm.test/pca/ocsp/{root}")),
+            "{text}"
+        );
+        ok(
+            &app.signed("POST", &format!("{path}/crl/disable"), None)
+                .await,
+            204,
+        );
+        assert_eq!(
+            ok(&get(&app, &path).await, 200)["crl_configuration"]["enabled"],
+            false
+        );
+        // Revoking CAs: never a root; a subordinate for good.
+        post(&app, &format!("{path}/revoke"), json!({}))
+            .await
+            .assert_error(400, "PCA.90030001");
+        let sub = ok(&create_sub(&app, &root, "EC256", "SHA256", 0).await, 200)["ca_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let sub_path = format!("/v1/private-certificate-authorities/{sub}");
+        ok(
+            &post(
+                &app,
+                &format!("{sub_path}/revoke"),
+                json!({"reason": "SUPERSEDED"}),
+            )
+            .await,
+            204,
+        );
+        assert_eq!(ok(&get(&app, &sub_path).await, 200)["status"], "REVOKED");
+        app.signed("POST", &format!("{sub_path}/enable"), None)
+            .await
+            .assert_error(400, "PCA.90030001");
+        issue(&app, &sub, json!({}))
+            .await
+            .assert_error(400, "PCA.90030001");
+        ok(&app.signed("DELETE", &sub_path, None).await, 204);
+        ok(
+            &app.signed("POST", &format!("{sub_path}/restore"), None)
+                .await,
+            204,
+        );
+        assert_eq!(
+            ok(&get(&app, &sub_path).await, 200)["status"],
+            "REVOKED",
+            "restoring never un-revokes"
+        );
+        // Cloud-only operations say so.
+        post(&app, "/v1/private-certificate-authorities/order", json!({}))
+            .await
+            .assert_error(400, "PCA.90020005");
+        get(&app, "/v1/private-certificate-authorities/obs/buckets")
+            .await
+            .assert_error(400, "PCA.90020005");
+        let console = ok(&get(&app, "/v1/pca/config/console").await, 200);
+        assert_eq!(console["is_support_sm2"], true);
+    }
+);
