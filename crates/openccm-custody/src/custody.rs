@@ -118,11 +118,15 @@ impl KeyCustody {
 /// re-sealed key under the same owner is a new cache entry.
 fn hex_prefix(sealed: &[u8]) -> String {
     sealed
-        .iter()
-        .skip(6)
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .get(6..18)
+        .map(|nonce| {
+            nonce.iter().fold(String::new(), |mut out, b| {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{b:02x}");
+                out
+            })
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -120,7 +120,10 @@ impl SoftwareKey {
 
     /// The raw SM2 private scalar, 32 bytes (for the SM2 enveloped key).
     pub(crate) fn sm2_private_scalar(&self) -> PkiResult<Zeroizing<Vec<u8>>> {
-        let ec = self.pkey.ec_key().map_err(ossl)?;
+        // OpenSSL 3 keeps SM2 keys as their own type, which the EC_KEY
+        // accessors refuse; the SEC1 encoding reads back as an EC key.
+        let sec1 = Zeroizing::new(self.pkey.private_key_to_der().map_err(ossl)?);
+        let ec = EcKey::private_key_from_der(&sec1).map_err(ossl)?;
         ec.private_key()
             .to_vec_padded(32)
             .map(Zeroizing::new)

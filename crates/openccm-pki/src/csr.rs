@@ -95,8 +95,14 @@ pub fn parse_der(der: &[u8]) -> PkiResult<ParsedCsr> {
         .signature
         .as_bytes()
         .ok_or_else(|| csr_error("malformed signature"))?;
-    crate::verify::verify(&public_key, req.algorithm.oid, &info_der, signature)
-        .map_err(|_| csr_error("the CSR's signature does not verify"))?;
+    crate::verify::verify_with_sm2_ids(
+        &public_key,
+        req.algorithm.oid,
+        &info_der,
+        signature,
+        &[crate::sm2::DEFAULT_USER_ID, b""],
+    )
+    .map_err(|_| csr_error("the CSR's signature does not verify"))?;
 
     let mut key_usage = None;
     let mut alt_names = Vec::new();

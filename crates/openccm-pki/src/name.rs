@@ -213,7 +213,7 @@ pub fn directory_string(value: &Any) -> PkiResult<String> {
         // T.61 in practice carries Latin-1.
         Tag::TeletexString => Ok(bytes.iter().map(|b| char::from(*b)).collect()),
         Tag::BmpString => {
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return Err(bad());
             }
             let units: Vec<u16> = bytes
@@ -267,7 +267,9 @@ mod tests {
             "country is upper-cased"
         );
         // The organisation is a UTF8String (tag 0x0c), the country a PrintableString (0x13).
-        assert!(der.windows(2).any(|w| w == [0x0c, "示例组织".len() as u8]));
+        assert!(der
+            .windows(2)
+            .any(|w| w == [0x0c, u8::try_from("示例组织".len()).unwrap()]));
         assert!(der.windows(4).any(|w| w == [0x13, 2, b'C', b'N']));
     }
 

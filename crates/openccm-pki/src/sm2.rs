@@ -22,17 +22,23 @@ fn sm3() -> PkiResult<Hasher> {
 }
 
 /// `Z_A` for the uncompressed public point `04 || X || Y` (65 bytes), with
-/// every integer in its fixed 32-byte form.
+/// every integer in its fixed 32-byte form, for the default user id.
 pub fn z_a(public_point: &[u8]) -> PkiResult<[u8; 32]> {
+    z_a_with_id(public_point, DEFAULT_USER_ID)
+}
+
+/// `Z_A` for `user_id`.
+pub fn z_a_with_id(public_point: &[u8], user_id: &[u8]) -> PkiResult<[u8; 32]> {
     let (x, y) = match public_point {
         [0x04, rest @ ..] if rest.len() == 64 => rest.split_at(32),
         _ => return Err(PkiError::Key("not an uncompressed SM2 point".to_owned())),
     };
-    let entl = u16::try_from(DEFAULT_USER_ID.len() * 8).unwrap_or(u16::MAX);
+    let entl = u16::try_from(user_id.len() * 8)
+        .map_err(|_| PkiError::Signing("user id too long".to_owned()))?;
     let mut h = sm3()?;
     let mut update = |data: &[u8]| h.update(data).map_err(|e| PkiError::Signing(e.to_string()));
     update(&entl.to_be_bytes())?;
-    update(DEFAULT_USER_ID)?;
+    update(user_id)?;
     for constant in [A, B, GX, GY] {
         update(&hex::decode(constant).map_err(crate::encoding)?)?;
     }
@@ -47,7 +53,16 @@ pub fn z_a(public_point: &[u8]) -> PkiResult<[u8; 32]> {
 
 /// `e = SM3(Z_A || message)`: what the SM2 private key signs.
 pub fn message_digest(public_point: &[u8], message: &[u8]) -> PkiResult<[u8; 32]> {
-    let z = z_a(public_point)?;
+    message_digest_with_id(public_point, DEFAULT_USER_ID, message)
+}
+
+/// `e = SM3(Z_A || message)` for `user_id`.
+pub fn message_digest_with_id(
+    public_point: &[u8],
+    user_id: &[u8],
+    message: &[u8],
+) -> PkiResult<[u8; 32]> {
+    let z = z_a_with_id(public_point, user_id)?;
     let mut h = sm3()?;
     h.update(&z).map_err(|e| PkiError::Signing(e.to_string()))?;
     h.update(message)

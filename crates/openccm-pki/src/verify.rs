@@ -27,6 +27,28 @@ pub fn verify(
     message: &[u8],
     signature: &[u8],
 ) -> PkiResult<()> {
+    verify_with_sm2_ids(
+        spki_der,
+        algorithm,
+        message,
+        signature,
+        &[crate::sm2::DEFAULT_USER_ID],
+    )
+}
+
+/// Like [`verify`], accepting an SM2 signature made over any of `sm2_ids`.
+///
+/// CSR self-signatures use this with the standard id and the empty id:
+/// OpenSSL 3.0 signs SM2 CSRs over an empty id unless told otherwise, and a
+/// CSR's signature only proves possession of the key, so either is accepted
+/// there. Certificates and everything OpenCCM signs use the standard id only.
+pub fn verify_with_sm2_ids(
+    spki_der: &[u8],
+    algorithm: ObjectIdentifier,
+    message: &[u8],
+    signature: &[u8],
+    sm2_ids: &[&[u8]],
+) -> PkiResult<()> {
     let spki =
         SubjectPublicKeyInfoRef::from_der(spki_der).map_err(|e| PkiError::Key(e.to_string()))?;
     let key_algorithm = KeyAlgorithm::of_spki(&spki)?;
@@ -43,12 +65,19 @@ pub fn verify(
     let ok = match family {
         SignatureFamily::Sm2 => {
             let point = crate::sm2::public_point(&spki)?;
-            let e = crate::sm2::message_digest(&point, message)?;
-            let mut ctx = openssl::pkey_ctx::PkeyCtx::new(&key)
-                .map_err(|e| PkiError::Signing(e.to_string()))?;
-            ctx.verify_init()
-                .map_err(|e| PkiError::Signing(e.to_string()))?;
-            ctx.verify(&e, signature).unwrap_or(false)
+            let mut verified = false;
+            for id in sm2_ids {
+                let e = crate::sm2::message_digest_with_id(&point, id, message)?;
+                let mut ctx = openssl::pkey_ctx::PkeyCtx::new(&key)
+                    .map_err(|e| PkiError::Signing(e.to_string()))?;
+                ctx.verify_init()
+                    .map_err(|e| PkiError::Signing(e.to_string()))?;
+                if ctx.verify(&e, signature).unwrap_or(false) {
+                    verified = true;
+                    break;
+                }
+            }
+            verified
         }
         SignatureFamily::Rsa | SignatureFamily::Ecdsa => {
             let mut verifier = openssl::sign::Verifier::new(hash.message_digest(), &key)

@@ -134,7 +134,8 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     pub master_key_file: PathBuf,
     pub tls: Option<TlsFiles>,
-    pub public_url: String,
+    /// `None`: derived from the bound address at start.
+    pub public_url: Option<String>,
     pub region: String,
     pub token_ttl_secs: u64,
     pub max_body_bytes: usize,
@@ -218,22 +219,20 @@ impl Config {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        let public_url = args.public_url.or(file.public_url).unwrap_or_else(|| {
-            format!(
-                "{}://{listen}",
-                if tls.is_some() { "https" } else { "http" }
-            )
-        });
-        let public_url = public_url.trim_end_matches('/').to_owned();
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
-            || public_url
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(ConfigError::Invalid(
-                "public url must be an http(s) URL".to_owned(),
-            ));
-        }
+        let public_url = match args.public_url.or(file.public_url) {
+            Some(url) => {
+                let url = url.trim_end_matches('/').to_owned();
+                if !(url.starts_with("http://") || url.starts_with("https://"))
+                    || url.chars().any(|c| c.is_whitespace() || c.is_control())
+                {
+                    return Err(ConfigError::Invalid(
+                        "public url must be an http(s) URL".to_owned(),
+                    ));
+                }
+                Some(url)
+            }
+            None => None,
+        };
         let region = args
             .region
             .or(file.region)

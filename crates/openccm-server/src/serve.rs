@@ -153,6 +153,25 @@ async fn serve(config: Config) -> Result<(), String> {
         tracing::debug!("bootstrap administrator exists");
     }
 
+    // Bind first: with port 0 the public URL needs the port the OS chose.
+    let listener = std::net::TcpListener::bind(config.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{bound}"));
+    if config.public_url.is_none() && bound.ip().is_unspecified() {
+        tracing::warn!(%public_url, "listening on all interfaces without --public-url: CRL and OCSP URLs in issued certificates will not be reachable");
+    }
     let pools =
         CryptoPools::for_this_machine().map_err(|e| format!("cannot start crypto threads: {e}"))?;
     let pca = Arc::new(Pca::new(
@@ -161,7 +180,7 @@ async fn serve(config: Config) -> Result<(), String> {
         clock,
         pools,
         PcaSettings {
-            public_url: config.public_url.clone(),
+            public_url,
             ..PcaSettings::default()
         },
     ));
@@ -204,7 +223,7 @@ async fn serve(config: Config) -> Result<(), String> {
             let rustls_config = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                 .await
                 .map_err(|e| format!("cannot load TLS certificate/key: {e}"))?;
-            axum_server::bind_rustls(config.listen, rustls_config)
+            axum_server::from_tcp_rustls(listener, rustls_config)
                 .handle(handle)
                 .serve(app)
                 .await

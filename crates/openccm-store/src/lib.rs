@@ -242,7 +242,6 @@ pub async fn open(url: &str, max_connections: u32) -> StoreResult<Arc<dyn Store>
     }
 }
 
-#[allow(clippy::needless_pass_by_value)] // Used as `map_err(map_sqlx)`.
 pub(crate) fn map_sqlx(err: sqlx::Error) -> StoreError {
     match &err {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict {

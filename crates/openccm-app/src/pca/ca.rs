@@ -87,25 +87,24 @@ impl Pca {
         plan: CaCertPlan<'_>,
     ) -> Result<(Vec<u8>, Serial)> {
         let serial = Serial::from_random(random_bytes());
-        let (issuer, signer, urls) = match parent {
-            Some(parent) => (
+        let (issuer, signer, urls) = if let Some(parent) = parent {
+            (
                 Self::issuer_info(parent)?,
                 self.signer(parent)?,
                 (self.crl_url(parent), self.ocsp_url(parent), None),
-            ),
-            None => {
-                let signer = root_key
-                    .ok_or_else(|| Error::Internal("a root needs its own key".to_owned()))?;
-                let info = IssuerInfo {
-                    name: plan.subject.clone(),
-                    key_identifier: profile::key_identifier(plan.public_key)?,
-                    not_before: plan.validity.0,
-                    not_after: plan.validity.1,
-                    path_length: None,
-                    key_algorithm: signer.key_algorithm(),
-                };
-                (info, signer, (None, None, None))
-            }
+            )
+        } else {
+            let signer =
+                root_key.ok_or_else(|| Error::Internal("a root needs its own key".to_owned()))?;
+            let info = IssuerInfo {
+                name: plan.subject.clone(),
+                key_identifier: profile::key_identifier(plan.public_key)?,
+                not_before: plan.validity.0,
+                not_after: plan.validity.1,
+                path_length: None,
+                key_algorithm: signer.key_algorithm(),
+            };
+            (info, signer, (None, None, None))
         };
         let linted = profile::build(
             &issuer,

@@ -248,12 +248,11 @@ impl Pca {
             ])?,
             ("IIS" | "TOMCAT", Some(key), _) => {
                 let generated_password;
-                let store_password = match password {
-                    Some(p) => p,
-                    None => {
-                        generated_password = random_password();
-                        generated_password.as_str()
-                    }
+                let store_password = if let Some(p) = password {
+                    p
+                } else {
+                    generated_password = random_password();
+                    generated_password.as_str()
                 };
                 let name = if kind == "IIS" {
                     "server.pfx"

@@ -41,7 +41,7 @@ impl From<BodyRejection> for PcaError {
                 codes::INVALID_PARAMETER,
                 msg,
             )),
-            other => Self(ApiError::from_rejection(other)),
+            other @ BodyRejection::UnsupportedMediaType => Self(ApiError::from_rejection(other)),
         }
     }
 }

@@ -1,0 +1,158 @@
+//! The official Python SDK against a real `openccm` process
+//! (tests/sdk/*.py, run with the virtualenv `scripts/test` builds).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::{password_token, pg_database, signed_with, Credentials, Server};
+
+fn python() -> String {
+    std::env::var("OPENCCM_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!("OPENCCM_TEST_PYTHON is not set: run the suite with scripts/test, which builds the SDK virtualenv")
+    })
+}
+
+fn sdk_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sdk")
+}
+
+/// Runs `script` against `server` as the bootstrap administrator.
+fn run_script(script: &str, server: &Server, creds: &Credentials) -> String {
+    let out = Command::new(python())
+        .current_dir(sdk_dir())
+        .arg(script)
+        .env("OPENCCM_ENDPOINT", &server.base_url)
+        .env("OPENCCM_AK", &creds.access_key)
+        .env("OPENCCM_SK", &creds.secret_key)
+        .env("OPENCCM_DOMAIN_ID", &creds.domain_id)
+        .env("OPENCCM_DOMAIN_NAME", &creds.domain_name)
+        .env("OPENCCM_USER", &creds.user_name)
+        .env("OPENCCM_PASSWORD", &creds.password)
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{stdout}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.log()
+    );
+    stdout
+}
+
+fn start(dir: &Path, database_url: Option<&str>) -> (Server, Credentials) {
+    let data = dir.join("data");
+    let mut args = vec![
+        "--data-dir".to_owned(),
+        data.to_str().unwrap().to_owned(),
+        "--log".to_owned(),
+        "debug".to_owned(),
+    ];
+    if let Some(url) = database_url {
+        args.extend(["--database-url".to_owned(), url.to_owned()]);
+    }
+    let server = Server::start(&args.iter().map(String::as_str).collect::<Vec<_>>(), dir);
+    let creds = Credentials::read(&data);
+    (server, creds)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, creds) = start(dir.path(), None);
+    assert!(run_script("foundation.py", &server, &creds).contains("foundation: ok"));
+    assert!(run_script("pca_lifecycle.py", &server, &creds).contains("pca lifecycle: ok"));
+    assert_eq!(server.terminate(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg_database().await;
+    let (server, creds) = start(dir.path(), Some(&url));
+    assert!(run_script("foundation.py", &server, &creds).contains("foundation: ok"));
+    assert!(run_script("pca_lifecycle.py", &server, &creds).contains("pca lifecycle: ok"));
+    assert_eq!(server.terminate(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issued_certificates_pass_pkilint_openssl_and_keytool() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, creds) = start(dir.path(), None);
+    let out = run_script("pca_external.py", &server, &creds);
+    assert!(out.contains("pca external checks: ok"), "{out}");
+    assert_eq!(server.terminate(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, creds) = start(dir.path(), None);
+    run_script("foundation.py", &server, &creds);
+    let client = reqwest::Client::new();
+    let token = password_token(&client, &server, &creds).await;
+    for _ in 0..3 {
+        let r = client
+            .get(format!(
+                "{}/v1/private-certificates?limit=5",
+                server.base_url
+            ))
+            .header("x-auth-token", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // A bad token and a bad signature are logged as refusals, without the credential.
+    let forged = format!("{token}x");
+    let r = client
+        .get(format!("{}/v1/private-certificates", server.base_url))
+        .header("x-auth-token", &forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = signed_with(
+        &client,
+        &server,
+        &creds.access_key,
+        "wrong-secret-key",
+        "GET",
+        "/v1/private-certificates",
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    let root = r#"{"type": "ROOT", "key_algorithm": "EC256", "signature_algorithm": "SHA256", "validity": {"type": "YEAR", "value": 1},
+        "distinguished_name": {"common_name": "Log Root", "country": "CN", "state": "s", "locality": "l", "organization": "o", "organizational_unit": "u"}}"#;
+    let r = client
+        .post(format!(
+            "{}/v1/private-certificate-authorities",
+            server.base_url
+        ))
+        .header("x-auth-token", &token)
+        .header("content-type", "application/json")
+        .body(root)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let log = server.log();
+    assert!(log.contains("request"), "the log has request lines");
+    assert!(log.lines().count() > 10);
+    for (what, secret) in [
+        ("secret key", creds.secret_key.as_str()),
+        ("password", creds.password.as_str()),
+        ("token", token.as_str()),
+        ("token prefix", &token[..40]),
+    ] {
+        assert!(!log.contains(secret), "the {what} appears in the log");
+    }
+    assert!(!log.contains("BEGIN PRIVATE KEY") && !log.contains("PRIVATE KEY-----"));
+    assert!(
+        !log.to_ascii_lowercase().contains("signature="),
+        "no Authorization header in the log"
+    );
+    assert_eq!(server.terminate(), 0);
+}
