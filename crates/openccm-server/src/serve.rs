@@ -229,7 +229,7 @@ async fn serve(config: Config) -> Result<(), String> {
                 .await
         }
         None => {
-            axum_server::bind(config.listen)
+            axum_server::from_tcp(listener)
                 .handle(handle)
                 .serve(app)
                 .await

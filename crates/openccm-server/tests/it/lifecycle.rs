@@ -82,6 +82,43 @@ async fn first_start_bootstraps_and_a_restart_reuses_everything() {
     assert_eq!(r.status(), 200);
     let r = signed(&client, &first, &creds, "GET", "/v3/auth/domains", None).await;
     assert_eq!(r.status(), 200);
+    // CRL URLs are built from the address the server really listens on.
+    let root = r#"{"type": "ROOT", "key_algorithm": "EC256", "signature_algorithm": "SHA256", "validity": {"type": "YEAR", "value": 1},
+        "crl_configuration": {"enabled": true, "obs_bucket_name": "b", "valid_days": 7},
+        "distinguished_name": {"common_name": "R", "country": "CN", "state": "s", "locality": "l", "organization": "o", "organizational_unit": "u"}}"#;
+    let r = signed(
+        &client,
+        &first,
+        &creds,
+        "POST",
+        "/v1/private-certificate-authorities",
+        Some(root),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let ca_id = r.json::<serde_json::Value>().await.unwrap()["ca_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = signed(
+        &client,
+        &first,
+        &creds,
+        "GET",
+        &format!("/v1/private-certificate-authorities/{ca_id}"),
+        None,
+    )
+    .await;
+    let ca: serde_json::Value = r.json().await.unwrap();
+    let crl_url = ca["crl_configuration"]["crl_dis_point"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        crl_url.starts_with(&format!("{}/pca/crl/", first.base_url)),
+        "{crl_url} vs {}",
+        first.base_url
+    );
     assert_eq!(first.terminate(), 0, "SIGTERM is a clean stop");
 
     let credentials_before = std::fs::read(data.join("credentials.toml")).unwrap();
