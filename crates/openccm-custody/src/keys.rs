@@ -19,6 +19,10 @@ pub struct SoftwareKey {
     pkey: PKey<Private>,
     algorithm: KeyAlgorithm,
     public_key: Vec<u8>,
+    /// For ECDSA keys: the key as an `EC_KEY`, signed with directly. (OpenSSL
+    /// 3.0's EVP layer looks the algorithm up under a lock on every call,
+    /// which costs as much as the signature and serialises the signing threads.)
+    ec: Option<EcKey<Private>>,
 }
 
 impl std::fmt::Debug for SoftwareKey {
@@ -66,10 +70,15 @@ impl SoftwareKey {
                 "the key is not of the expected algorithm".to_owned(),
             ));
         }
+        let ec = match algorithm {
+            KeyAlgorithm::Ec256 | KeyAlgorithm::Ec384 => Some(pkey.ec_key().map_err(ossl)?),
+            _ => None,
+        };
         Ok(Self {
             pkey,
             algorithm,
             public_key,
+            ec,
         })
     }
 
@@ -159,6 +168,19 @@ impl Signer for SoftwareKey {
             let mut signature = Vec::new();
             ctx.sign_to_vec(&e, &mut signature).map_err(signing)?;
             return Ok(signature);
+        }
+        if let Some(ec) = &self.ec {
+            let digest: Vec<u8> = match hash {
+                HashAlgorithm::Sha256 => openssl::sha::sha256(message).to_vec(),
+                HashAlgorithm::Sha384 => openssl::sha::sha384(message).to_vec(),
+                HashAlgorithm::Sha512 => openssl::sha::sha512(message).to_vec(),
+                HashAlgorithm::Sm3 => {
+                    return Err(PkiError::SignatureAlgorithm("ECDSA with SM3".to_owned()))
+                }
+            };
+            return openssl::ecdsa::EcdsaSig::sign(&digest, ec)
+                .and_then(|sig| sig.to_der())
+                .map_err(signing);
         }
         let mut signer =
             openssl::sign::Signer::new(hash.message_digest(), &self.pkey).map_err(signing)?;

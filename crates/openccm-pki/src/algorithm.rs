@@ -148,11 +148,10 @@ impl KeyAlgorithm {
     pub fn of_spki(spki: &spki::SubjectPublicKeyInfoRef<'_>) -> PkiResult<Self> {
         let alg = &spki.algorithm;
         if alg.oid == oid::RSA_ENCRYPTION {
-            let key = openssl::pkey::PKey::public_key_from_der(
-                &der::Encode::to_der(spki).map_err(crate::encoding)?,
-            )
-            .map_err(|_| PkiError::Key("unreadable RSA public key".to_owned()))?;
-            return match key.bits() {
+            let (modulus, _) = crate::verify::rsa_components(spki)?;
+            let bits =
+                modulus.len() * 8 - modulus.first().map_or(8, |b| b.leading_zeros() as usize);
+            return match bits {
                 2048 => Ok(Self::Rsa2048),
                 3072 => Ok(Self::Rsa3072),
                 4096 => Ok(Self::Rsa4096),

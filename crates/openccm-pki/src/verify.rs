@@ -2,12 +2,57 @@
 //! with SM3 over the standard `Z_A` (see [`crate::sm2`]).
 
 use const_oid::ObjectIdentifier;
+use std::sync::OnceLock;
+
 use der::{Decode as _, Encode as _};
+use openssl::ec::{EcGroup, EcKey, EcPoint};
+use openssl::nid::Nid;
 use openssl::pkey::{PKey, Public};
 use spki::SubjectPublicKeyInfoRef;
 
 use crate::algorithm::{parse_signature_oid, SignatureFamily};
+use crate::HashAlgorithm;
 use crate::{KeyAlgorithm, PkiError, PkiResult};
+
+/// `RSAPublicKey` (RFC 8017 A.1.1).
+#[derive(der::Sequence)]
+struct RsaPublicKey<'a> {
+    modulus: der::asn1::UintRef<'a>,
+    public_exponent: der::asn1::UintRef<'a>,
+}
+
+/// The modulus and public exponent of an RSA SubjectPublicKeyInfo (big-endian).
+pub fn rsa_components(spki: &SubjectPublicKeyInfoRef<'_>) -> PkiResult<(Vec<u8>, Vec<u8>)> {
+    let bits = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| PkiError::Key("malformed RSA public key".to_owned()))?;
+    let key = RsaPublicKey::from_der(bits)
+        .map_err(|_| PkiError::Key("malformed RSA public key".to_owned()))?;
+    Ok((
+        key.modulus.as_bytes().to_vec(),
+        key.public_exponent.as_bytes().to_vec(),
+    ))
+}
+
+fn ossl(e: openssl::error::ErrorStack) -> PkiError {
+    PkiError::Signing(e.to_string())
+}
+
+/// The OpenSSL group of a NIST curve, built once (building one takes
+/// microseconds, as long as a verification).
+fn nist_group(key: KeyAlgorithm) -> PkiResult<&'static EcGroup> {
+    static P256: OnceLock<Option<EcGroup>> = OnceLock::new();
+    static P384: OnceLock<Option<EcGroup>> = OnceLock::new();
+    let (cell, nid) = match key {
+        KeyAlgorithm::Ec256 => (&P256, Nid::X9_62_PRIME256V1),
+        KeyAlgorithm::Ec384 => (&P384, Nid::SECP384R1),
+        _ => return Err(PkiError::Key("not a NIST curve".to_owned())),
+    };
+    cell.get_or_init(|| EcGroup::from_curve_name(nid).ok())
+        .as_ref()
+        .ok_or_else(|| PkiError::Key("OpenSSL lacks the curve".to_owned()))
+}
 
 /// Loads a SubjectPublicKeyInfo into OpenSSL.
 pub fn public_key(spki_der: &[u8]) -> PkiResult<PKey<Public>> {
@@ -61,9 +106,9 @@ pub fn verify_with_sm2_ids(
             family.display_name(hash)
         )));
     }
-    let key = public_key(spki_der)?;
     let ok = match family {
         SignatureFamily::Sm2 => {
+            let key = public_key(spki_der)?;
             let point = crate::sm2::public_point(&spki)?;
             let mut verified = false;
             for id in sm2_ids {
@@ -79,10 +124,41 @@ pub fn verify_with_sm2_ids(
             }
             verified
         }
-        SignatureFamily::Rsa | SignatureFamily::Ecdsa => {
-            let mut verifier = openssl::sign::Verifier::new(hash.message_digest(), &key)
-                .map_err(|e| PkiError::Signing(e.to_string()))?;
+        // RSA and ECDSA keys are built from their components: OpenSSL 3.0's
+        // SubjectPublicKeyInfo decoder costs more than the verification.
+        SignatureFamily::Rsa => {
+            let (n, e) = rsa_components(&spki)?;
+            let rsa = openssl::rsa::Rsa::from_public_components(
+                openssl::bn::BigNum::from_slice(&n).map_err(ossl)?,
+                openssl::bn::BigNum::from_slice(&e).map_err(ossl)?,
+            )
+            .map_err(ossl)?;
+            let key = PKey::from_rsa(rsa).map_err(ossl)?;
+            let mut verifier =
+                openssl::sign::Verifier::new(hash.message_digest(), &key).map_err(ossl)?;
             verifier.verify_oneshot(signature, message).unwrap_or(false)
+        }
+        SignatureFamily::Ecdsa => {
+            let group = nist_group(key_algorithm)?;
+            let point_bytes = spki
+                .subject_public_key
+                .as_bytes()
+                .ok_or_else(|| PkiError::Key("malformed EC public key".to_owned()))?;
+            let mut ctx = openssl::bn::BigNumContext::new().map_err(ossl)?;
+            let point = EcPoint::from_bytes(group, point_bytes, &mut ctx)
+                .map_err(|_| PkiError::Key("the EC public key is not a curve point".to_owned()))?;
+            let key = EcKey::from_public_key(group, &point).map_err(ossl)?;
+            let digest: Vec<u8> = match hash {
+                HashAlgorithm::Sha256 => openssl::sha::sha256(message).to_vec(),
+                HashAlgorithm::Sha384 => openssl::sha::sha384(message).to_vec(),
+                HashAlgorithm::Sha512 => openssl::sha::sha512(message).to_vec(),
+                HashAlgorithm::Sm3 => {
+                    return Err(PkiError::SignatureAlgorithm("ECDSA with SM3".to_owned()))
+                }
+            };
+            openssl::ecdsa::EcdsaSig::from_der(signature)
+                .and_then(|sig| sig.verify(&digest, &key))
+                .unwrap_or(false)
         }
     };
     if ok {

@@ -138,12 +138,13 @@ async fn serve(config: Config) -> Result<(), String> {
 
     let credentials_path = config.data_dir.join("credentials.toml");
     let persist_path = credentials_path.clone();
-    let persist = move |creds: &BootstrapCredentials| {
-        openccm_custody::replace_private_file(&persist_path, creds.to_toml().as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", persist_path.display()))
-    };
+    let persist: openccm_app::iam::bootstrap::Persist =
+        Arc::new(move |creds: &BootstrapCredentials| {
+            openccm_custody::replace_private_file(&persist_path, creds.to_toml().as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", persist_path.display()))
+        });
     if let Some(creds) = iam
-        .bootstrap(&persist)
+        .bootstrap(persist)
         .await
         .map_err(|e| format!("bootstrap failed: {e}"))?
     {

@@ -10,11 +10,15 @@
 //! Modules:
 //! - [`ids`]: newtype ids.
 //! - [`records`]: the rows as the application sees them.
-//! - [`sqlite`], [`postgres`]: the backends. Both compile the same query code
-//!   (`sql/common.rs`) against their own `sqlx` driver.
+//! - `db`: the executor interface the backends implement.
+//! - `queries`: every query and row mapping, written once.
+//! - [`sqlite`] (rusqlite: inline reads, group-committing writer thread) and
+//!   [`postgres`] (sqlx): the backends.
 
+mod db;
 pub mod ids;
 pub mod postgres;
+mod queries;
 pub mod records;
 pub mod sqlite;
 
@@ -24,6 +28,7 @@ use async_trait::async_trait;
 
 pub use ids::{AccessKeyId, CaId, CertId, DomainId, ProjectId, UserId};
 pub use postgres::PgStore;
+pub use queries::Sql;
 pub use records::{
     AccessKey, Account, BootstrapPlan, CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings,
     InsertOutcome, NameFields, Page, Project, SortDir, UpdateOutcome, User,
@@ -75,7 +80,7 @@ pub enum BootstrapOutcome {
 /// A hook run inside the bootstrap transaction, after the rows are written and
 /// before the commit. Used to persist the credentials file so that a committed
 /// administrator never lacks one. An `Err` rolls everything back.
-pub type BeforeCommit<'a> = &'a (dyn Fn() -> Result<(), String> + Send + Sync);
+pub type BeforeCommit = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 /// Schema metadata: master-key check values.
 #[async_trait]
@@ -98,7 +103,7 @@ pub trait IamStore: Send + Sync {
     async fn bootstrap(
         &self,
         plan: &BootstrapPlan,
-        before_commit: BeforeCommit<'_>,
+        before_commit: BeforeCommit,
     ) -> StoreResult<BootstrapOutcome>;
     /// One account by id.
     async fn account(&self, id: &DomainId) -> StoreResult<Option<Account>>;

@@ -1,28 +1,132 @@
-//! The PostgreSQL backend, for several OpenCCM servers sharing one database.
+//! The PostgreSQL backend (sqlx), for several OpenCCM servers sharing one
+//! database.
 //!
 //! Migrations take PostgreSQL's advisory lock (sqlx does), so servers starting
-//! together apply them once. Cross-process invariants (the single bootstrap
-//! administrator, serial uniqueness) rest on unique constraints and, where a
-//! read decides a write, transaction-scoped advisory locks.
+//! together apply them once. Cross-process invariants rest on unique
+//! constraints, atomic conditional updates and transaction-scoped advisory
+//! locks ([`Tx::lock`]). Concurrent commits share WAL flushes (group commit).
 
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Transaction};
+use std::sync::Arc;
 
+use async_trait::async_trait;
+use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
+use sqlx::{Column as _, PgConnection, PgPool, Postgres, Row as _, TypeInfo as _};
+
+use crate::db::{Backend, Durability, Erased, Finish, Row, Tx, Value, Weight, WriteFn};
+use crate::queries::Sql;
 use crate::{map_sqlx, StoreError, StoreResult};
 
-type Db = sqlx::Postgres;
-type Backend = PgStore;
-
-/// Advisory-lock key for the bootstrap (arbitrary, fixed: "OCCM" + 1).
-const BOOTSTRAP_LOCK: i64 = 0x4f43_434d_0000_0001;
-
 /// The PostgreSQL store.
-#[derive(Debug, Clone)]
-pub struct PgStore {
+pub type PgStore = Sql<PgDb>;
+
+/// The PostgreSQL backend.
+#[derive(Debug)]
+pub struct PgDb {
     pool: PgPool,
 }
 
-impl PgStore {
+type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+fn bind<'q>(mut query: Query<'q>, args: &'q [Value]) -> Query<'q> {
+    for arg in args {
+        query = match arg {
+            Value::Int(v) => query.bind(*v),
+            Value::Text(v) => query.bind(v.as_deref()),
+            Value::Blob(v) => query.bind(v.as_deref()),
+            Value::Bool(v) => query.bind(*v),
+        };
+    }
+    query
+}
+
+fn convert(rows: &[PgRow]) -> StoreResult<Vec<Row>> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let names: Arc<[String]> = first
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    let types: Vec<String> = first
+        .columns()
+        .iter()
+        .map(|c| c.type_info().name().to_owned())
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let values = types
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    Ok(match t.as_str() {
+                        "INT8" => Value::Int(row.try_get::<Option<i64>, _>(i).map_err(map_sqlx)?),
+                        "INT4" => Value::Int(
+                            row.try_get::<Option<i32>, _>(i)
+                                .map_err(map_sqlx)?
+                                .map(i64::from),
+                        ),
+                        "INT2" => Value::Int(
+                            row.try_get::<Option<i16>, _>(i)
+                                .map_err(map_sqlx)?
+                                .map(i64::from),
+                        ),
+                        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
+                            Value::Text(row.try_get::<Option<String>, _>(i).map_err(map_sqlx)?)
+                        }
+                        "BYTEA" => {
+                            Value::Blob(row.try_get::<Option<Vec<u8>>, _>(i).map_err(map_sqlx)?)
+                        }
+                        "BOOL" => Value::Bool(row.try_get::<Option<bool>, _>(i).map_err(map_sqlx)?),
+                        "VOID" => Value::Text(None),
+                        other => {
+                            return Err(StoreError::Corrupt(format!(
+                                "unexpected column type {other}"
+                            )))
+                        }
+                    })
+                })
+                .collect::<StoreResult<Vec<Value>>>()?;
+            Ok(Row::new(names.clone(), values))
+        })
+        .collect()
+}
+
+/// A transaction on one connection.
+struct PgTx<'a> {
+    conn: &'a mut PgConnection,
+}
+
+#[async_trait]
+impl Tx for PgTx<'_> {
+    async fn exec(&mut self, sql: &str, args: &[Value]) -> StoreResult<u64> {
+        let result = bind(sqlx::query(sql), args)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(map_sqlx)?;
+        Ok(result.rows_affected())
+    }
+
+    async fn query(&mut self, sql: &str, args: &[Value]) -> StoreResult<Vec<Row>> {
+        let rows = bind(sqlx::query(sql), args)
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(map_sqlx)?;
+        convert(&rows)
+    }
+
+    async fn lock(&mut self, key: i32, scope: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(key)
+            .bind(scope)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(map_sqlx)?;
+        Ok(())
+    }
+}
+
+impl Sql<PgDb> {
     /// Connects to `url` (`postgres://...`) and applies pending migrations.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
@@ -34,55 +138,46 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(Self { pool })
+        Ok(Sql(PgDb { pool }))
+    }
+}
+
+#[async_trait]
+impl Backend for PgDb {
+    async fn read(&self, sql: &str, args: Vec<Value>, _weight: Weight) -> StoreResult<Vec<Row>> {
+        let rows = bind(sqlx::query(sql), &args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_sqlx)?;
+        convert(&rows)
     }
 
-    fn reader(&self) -> &PgPool {
-        &self.pool
+    async fn write_erased(
+        &self,
+        durability: Durability,
+        work: WriteFn<Erased>,
+    ) -> StoreResult<Erased> {
+        let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
+        if durability == Durability::Deferred {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *tx)
+                .await
+                .map_err(map_sqlx)?;
+        }
+        let finish = work(&mut PgTx { conn: &mut tx }).await?;
+        match finish {
+            Finish::Commit(v) => {
+                tx.commit().await.map_err(map_sqlx)?;
+                Ok(v)
+            }
+            Finish::Rollback(v) => {
+                tx.rollback().await.map_err(map_sqlx)?;
+                Ok(v)
+            }
+        }
     }
 
-    fn writer(&self) -> &PgPool {
-        &self.pool
-    }
-
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Db>> {
-        self.pool.begin().await.map_err(map_sqlx)
-    }
-
-    /// Closes the pool, waiting for in-flight queries.
-    pub async fn close(&self) {
+    async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-async fn lock_bootstrap(tx: &mut Transaction<'static, Db>) -> StoreResult<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(BOOTSTRAP_LOCK)
-        .execute(&mut **tx)
-        .await
-        .map_err(map_sqlx)?;
-    Ok(())
-}
-
-/// Serialises quota-checked inserts of one account across servers: the count
-/// and the insert must not interleave with another server's.
-async fn lock_domain(
-    tx: &mut Transaction<'static, Db>,
-    domain: &crate::DomainId,
-) -> StoreResult<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-        .bind(0x4f43_434d_i32)
-        .bind(domain.as_str())
-        .execute(&mut **tx)
-        .await
-        .map_err(map_sqlx)?;
-    Ok(())
-}
-
-mod queries {
-    include!("sql/common.rs");
-}
-
-mod pca_queries {
-    include!("sql/pca.rs");
 }

@@ -262,7 +262,7 @@ impl TestApp {
         ));
         iam.verify_keyring().await.expect("keyring");
         let admin = iam
-            .bootstrap(&|_| Ok(()))
+            .bootstrap(Arc::new(|_| Ok(())))
             .await
             .expect("bootstrap")
             .expect("fresh store bootstraps");

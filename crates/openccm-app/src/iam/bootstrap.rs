@@ -12,6 +12,10 @@ use zeroize::Zeroizing;
 use super::{password, Iam};
 use crate::error::{Error, Result};
 
+/// Persists the bootstrap credentials (the credentials file).
+pub type Persist =
+    std::sync::Arc<dyn Fn(&BootstrapCredentials) -> std::result::Result<(), String> + Send + Sync>;
+
 /// The associated data that binds a sealed SK to its AK.
 pub fn secret_key_aad(access_key: &AccessKeyId) -> Vec<u8> {
     [b"sk:".as_slice(), access_key.as_str().as_bytes()].concat()
@@ -111,10 +115,7 @@ impl Iam {
     /// it fails nothing is committed, so an administrator never exists without
     /// its credentials file. Returns the credentials when this call created
     /// them, `None` when an administrator existed already.
-    pub async fn bootstrap(
-        &self,
-        persist: &(dyn Fn(&BootstrapCredentials) -> std::result::Result<(), String> + Send + Sync),
-    ) -> Result<Option<BootstrapCredentials>> {
+    pub async fn bootstrap(&self, persist: Persist) -> Result<Option<BootstrapCredentials>> {
         let now = self.clock.now_ms();
         let domain_id = DomainId::from_random(random_id());
         let user_id = UserId::from_random(random_id());
@@ -169,8 +170,9 @@ impl Iam {
                 created_at: now,
             },
         };
-        let hook = || persist(&credentials);
-        match self.store.bootstrap(&plan, &hook).await? {
+        let for_hook = credentials.clone();
+        let hook: openccm_store::BeforeCommit = std::sync::Arc::new(move || persist(&for_hook));
+        match self.store.bootstrap(&plan, hook).await? {
             BootstrapOutcome::Created => Ok(Some(credentials)),
             BootstrapOutcome::AlreadyDone { .. } => Ok(None),
         }

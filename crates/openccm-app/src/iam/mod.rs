@@ -12,6 +12,7 @@
 //! - [`bootstrap`]: the first start's administrator and credentials file.
 
 pub mod bootstrap;
+pub mod cache;
 pub mod password;
 pub mod signing;
 pub mod token;
@@ -97,6 +98,7 @@ pub struct Iam {
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
     settings: IamSettings,
+    cache: Arc<cache::AuthCache>,
 }
 
 /// The message of every failed AK/SK check, as the cloud gateway words it.
@@ -119,7 +121,13 @@ impl Iam {
             keyring,
             clock,
             settings,
+            cache: Arc::new(cache::AuthCache::default()),
         }
+    }
+
+    /// The authentication cache (changes to a user call `forget_user`).
+    pub fn cache(&self) -> &cache::AuthCache {
+        &self.cache
     }
 
     /// The settings.
@@ -216,25 +224,37 @@ impl Iam {
             ))
         };
         let ak = AccessKeyId::parse(&auth.access).ok_or_else(not_exist)?;
-        let key = self.store.access_key(&ak).await?.ok_or_else(not_exist)?;
-        if !key.enabled {
+        let opened = match self.cache.key(ak.as_str()) {
+            Some(opened) => opened,
+            None => {
+                let key = self.store.access_key(&ak).await?.ok_or_else(not_exist)?;
+                let secret = self
+                    .keyring
+                    .open(
+                        &bootstrap::secret_key_aad(&key.access_key),
+                        &openccm_custody::SealedSecret::from_bytes(key.sealed_secret.clone()),
+                    )
+                    .map_err(|e| Error::Internal(format!("cannot open the secret of {ak}: {e}")))?;
+                let opened = cache::OpenedKey {
+                    key,
+                    secret: Arc::new(secret),
+                };
+                self.cache.put_key(ak.as_str(), opened.clone());
+                opened
+            }
+        };
+        if !opened.key.enabled {
             return Err(not_exist());
         }
-        let sk = self
-            .keyring
-            .open(
-                &bootstrap::secret_key_aad(&key.access_key),
-                &openccm_custody::SealedSecret::from_bytes(key.sealed_secret.clone()),
-            )
-            .map_err(|e| Error::Internal(format!("cannot open the secret of {ak}: {e}")))?;
         signing::verify_signature(
             auth.algorithm,
             ak.as_str(),
-            &sk,
+            &opened.secret,
             &string_to_sign,
             &auth.signature,
         )
         .map_err(|e| auth_failed(&e.to_string()))?;
+        let key = opened.key;
 
         let (user, account) = self.active_user(&key.user_id).await?;
         if let Some(domain) = parts.header("x-domain-id") {
@@ -351,12 +371,19 @@ impl Iam {
 
     async fn active_user(&self, user_id: &UserId) -> Result<(User, Account)> {
         let gone = || auth_failed("the user does not exist or is disabled");
-        let user = self.store.user(user_id).await?.ok_or_else(gone)?;
-        let account = self
-            .store
-            .account(&user.domain_id)
-            .await?
-            .ok_or_else(gone)?;
+        let (user, account) = match self.cache.user(user_id) {
+            Some(found) => found,
+            None => {
+                let user = self.store.user(user_id).await?.ok_or_else(gone)?;
+                let account = self
+                    .store
+                    .account(&user.domain_id)
+                    .await?
+                    .ok_or_else(gone)?;
+                self.cache.put_user(user.clone(), account.clone());
+                (user, account)
+            }
+        };
         if !user.enabled || !account.enabled {
             return Err(gone());
         }

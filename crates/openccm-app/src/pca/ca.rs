@@ -89,7 +89,7 @@ impl Pca {
         let serial = Serial::from_random(random_bytes());
         let (issuer, signer, urls) = if let Some(parent) = parent {
             (
-                Self::issuer_info(parent)?,
+                IssuerInfo::clone(&*self.issuer_info(parent)?),
                 self.signer(parent)?,
                 (self.crl_url(parent), self.ocsp_url(parent), None),
             )

@@ -64,7 +64,7 @@ pub struct CsrInfo {
 /// A planned issuance, checked and ready to record and sign.
 struct Issuance {
     issuer: CaRecord,
-    issuer_info: IssuerInfo,
+    issuer_info: Arc<IssuerInfo>,
     signer: Arc<dyn Signer>,
     hash: HashAlgorithm,
     subject: Name,
@@ -92,7 +92,7 @@ impl Pca {
         &self,
         caller: &Caller,
         issuer_id: Option<&str>,
-    ) -> Result<(CaRecord, IssuerInfo, Arc<dyn Signer>)> {
+    ) -> Result<(CaRecord, Arc<IssuerInfo>, Arc<dyn Signer>)> {
         let id = input::ca_id(required(issuer_id, "issuer_id")?)?;
         let ca = self.load_ca(caller, &id).await?;
         let status = super::ca_status(&ca, self.now());
@@ -102,7 +102,7 @@ impl Pca {
             )));
         }
         let signer = self.signer(&ca)?;
-        let info = Self::issuer_info(&ca)?;
+        let info = self.issuer_info(&ca)?;
         Ok((ca, info, signer))
     }
 
@@ -232,8 +232,14 @@ impl Pca {
         caller: &Caller,
         req: CreateCertificateByCsr,
     ) -> Result<String> {
+        let csr_text = required(req.csr, "csr")?;
         let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_deref()).await?;
-        let csr = openccm_pki::csr::parse_pem(required(req.csr.as_deref(), "csr")?)?;
+        // Verifying the CSR's signature is public-key work: off the executor too.
+        let csr = self
+            .pools
+            .signing
+            .run(move || openccm_pki::csr::parse_pem(&csr_text))
+            .await??;
         let dn = &csr.distinguished_name;
         let common_name = dn
             .common_name
@@ -293,7 +299,6 @@ impl Pca {
             _ => KeyUsageSet::end_entity_default(csr.key_algorithm),
         };
         key_usage.check_fits(csr.key_algorithm)?;
-        self.check_certificate_quota(caller).await?;
         let cert_id = CertId::from_random(random_bytes());
         let enc_key = if csr.key_algorithm == KeyAlgorithm::Sm2 {
             let custody = self.custody.clone();
@@ -343,7 +348,7 @@ impl Pca {
         &self,
         caller: &Caller,
         parent: CaRecord,
-        issuer_info: IssuerInfo,
+        issuer_info: Arc<IssuerInfo>,
         signer: Arc<dyn Signer>,
         csr: &openccm_pki::csr::ParsedCsr,
         hash: HashAlgorithm,

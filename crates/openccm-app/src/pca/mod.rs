@@ -70,6 +70,9 @@ pub struct CertView {
     pub status: String,
 }
 
+/// Parsed issuer certificates, by (CA, certificate serial).
+type IssuerCache = std::sync::Mutex<std::collections::HashMap<(CaId, String), Arc<IssuerInfo>>>;
+
 /// The PCA service.
 #[derive(Debug, Clone)]
 pub struct Pca {
@@ -78,6 +81,7 @@ pub struct Pca {
     clock: Arc<dyn Clock>,
     pools: CryptoPools,
     settings: PcaSettings,
+    issuers: Arc<IssuerCache>,
 }
 
 /// The status of a CA at `now`: an active CA past its notAfter is EXPIRED.
@@ -131,6 +135,7 @@ impl Pca {
             clock,
             pools,
             settings,
+            issuers: Arc::default(),
         }
     }
 
@@ -179,21 +184,36 @@ impl Pca {
             .ok_or_else(not_found_ca)
     }
 
-    /// What the profile needs about an issuing CA.
-    fn issuer_info(ca: &CaRecord) -> Result<IssuerInfo> {
+    /// What the profile needs about an issuing CA. Parsed once per CA
+    /// certificate (the cache key includes its serial, which changes with it).
+    fn issuer_info(&self, ca: &CaRecord) -> Result<Arc<IssuerInfo>> {
+        let key = (
+            ca.ca_id.clone(),
+            ca.serial_number.clone().unwrap_or_default(),
+        );
+        if let Some(info) = self.issuers.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(info);
+        }
         let certificate = ca
             .certificate
             .as_deref()
             .ok_or_else(|| Error::InvalidState("the CA has no certificate yet".to_owned()))?;
         let parsed = openccm_pki::cert::parse_der(certificate)?;
-        Ok(IssuerInfo {
+        let info = Arc::new(IssuerInfo {
             name: parsed.subject.clone(),
             key_identifier: parsed.key_identifier()?,
             not_before: parsed.not_before,
             not_after: parsed.not_after,
             path_length: parsed.path_length,
             key_algorithm: KeyAlgorithm::parse(&ca.key_algorithm)?,
-        })
+        });
+        if let Ok(mut map) = self.issuers.lock() {
+            if map.len() >= 4096 {
+                map.clear();
+            }
+            map.insert(key, info.clone());
+        }
+        Ok(info)
     }
 
     fn signer(&self, ca: &CaRecord) -> Result<Arc<dyn Signer>> {

@@ -71,11 +71,17 @@ async fn bootstrap_writes_every_record_once(backend: Backend) {
     let (_db, store) = fresh(backend).await;
     let p = plan(1);
     assert_eq!(
-        store.bootstrap(&p, &|| Ok(())).await.unwrap(),
+        store
+            .bootstrap(&p, std::sync::Arc::new(|| Ok(())))
+            .await
+            .unwrap(),
         BootstrapOutcome::Created
     );
     assert_eq!(
-        store.bootstrap(&plan(2), &|| Ok(())).await.unwrap(),
+        store
+            .bootstrap(&plan(2), std::sync::Arc::new(|| Ok(())))
+            .await
+            .unwrap(),
         BootstrapOutcome::AlreadyDone {
             domain_id: p.account.domain_id.clone()
         }
@@ -130,7 +136,7 @@ async fn a_failing_hook_leaves_nothing_behind(backend: Backend) {
     let (_db, store) = fresh(backend).await;
     let p = plan(3);
     let err = store
-        .bootstrap(&p, &|| Err("disk full".into()))
+        .bootstrap(&p, std::sync::Arc::new(|| Err("disk full".into())))
         .await
         .unwrap_err();
     assert!(
@@ -146,7 +152,10 @@ async fn a_failing_hook_leaves_nothing_behind(backend: Backend) {
         .is_none());
     // And a later attempt succeeds.
     assert_eq!(
-        store.bootstrap(&p, &|| Ok(())).await.unwrap(),
+        store
+            .bootstrap(&p, std::sync::Arc::new(|| Ok(())))
+            .await
+            .unwrap(),
         BootstrapOutcome::Created
     );
 }
@@ -164,7 +173,7 @@ async fn racing_bootstraps_create_exactly_one_administrator(backend: Backend) {
         let store = store.clone();
         let p = plan(10 + u8::try_from(i).unwrap() * 4);
         tasks.push(tokio::spawn(async move {
-            store.bootstrap(&p, &|| Ok(())).await
+            store.bootstrap(&p, std::sync::Arc::new(|| Ok(()))).await
         }));
     }
     let mut created = 0;
@@ -195,7 +204,10 @@ async fn reopening_keeps_the_data_and_migrations_are_idempotent(backend: Backend
     let p = plan(5);
     {
         let store = db.open().await;
-        store.bootstrap(&p, &|| Ok(())).await.unwrap();
+        store
+            .bootstrap(&p, std::sync::Arc::new(|| Ok(())))
+            .await
+            .unwrap();
         store.close().await;
     }
     let store = db.open().await;

@@ -1,0 +1,335 @@
+//! Every query and row mapping of the store, written once over the
+//! [`Backend`] interface and shared by SQLite and PostgreSQL.
+//!
+//! - this module: [`Sql`], the metadata and IAM queries;
+//! - [`pca`]: private CAs, certificates, serials, quota counters.
+
+mod pca;
+
+use async_trait::async_trait;
+
+use crate::db::{args, params, Backend, BoxFuture, Durability, Finish, Row, Tx, Value, Weight};
+use crate::ids::{AccessKeyId, DomainId, ProjectId, UserId};
+use crate::records::{AccessKey, Account, BootstrapPlan, Project, User};
+use crate::{BeforeCommit, BootstrapOutcome, IamStore, MetaStore, StoreError, StoreResult};
+
+/// A store: the shared queries over one backend.
+#[derive(Debug)]
+pub struct Sql<B: Backend>(pub(crate) B);
+
+impl<B: Backend> Sql<B> {
+    /// A read outside any transaction.
+    pub(crate) async fn read(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+        weight: Weight,
+    ) -> StoreResult<Vec<Row>> {
+        self.0.read(sql, args, weight).await
+    }
+
+    /// The first row of a read, if any.
+    pub(crate) async fn read_one(&self, sql: &str, args: Vec<Value>) -> StoreResult<Option<Row>> {
+        Ok(self
+            .0
+            .read(sql, args, Weight::Point)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Runs `work` in a write transaction and answers once it is committed.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        durability: Durability,
+        work: impl for<'c> FnOnce(&'c mut dyn Tx) -> BoxFuture<'c, StoreResult<Finish<T>>>
+            + Send
+            + 'static,
+    ) -> StoreResult<T> {
+        let erased = self
+            .0
+            .write_erased(
+                durability,
+                Box::new(move |tx| {
+                    Box::pin(async move {
+                        Ok(match work(tx).await? {
+                            Finish::Commit(v) => Finish::Commit(Box::new(v) as crate::db::Erased),
+                            Finish::Rollback(v) => {
+                                Finish::Rollback(Box::new(v) as crate::db::Erased)
+                            }
+                        })
+                    })
+                }),
+            )
+            .await?;
+        erased
+            .downcast::<T>()
+            .map(|v| *v)
+            .map_err(|_| StoreError::Database("write work answered the wrong type".to_owned()))
+    }
+
+    /// Closes the connections, waiting for in-flight work.
+    pub async fn close(&self) {
+        self.0.close().await;
+    }
+}
+
+pub(crate) fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_owned())
+}
+
+fn domain_id(row: &Row, column: &str) -> StoreResult<DomainId> {
+    DomainId::parse(&row.text(column)?).ok_or_else(|| corrupt(column))
+}
+
+fn user_id(row: &Row, column: &str) -> StoreResult<UserId> {
+    UserId::parse(&row.text(column)?).ok_or_else(|| corrupt(column))
+}
+
+fn account_from_row(row: &Row) -> StoreResult<Account> {
+    Ok(Account {
+        domain_id: domain_id(row, "domain_id")?,
+        name: row.text("name")?,
+        enabled: row.boolean("enabled")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+fn user_from_row(row: &Row) -> StoreResult<User> {
+    Ok(User {
+        user_id: user_id(row, "user_id")?,
+        domain_id: domain_id(row, "domain_id")?,
+        name: row.text("name")?,
+        password_hash: row.opt_text("password_hash")?,
+        is_root: row.boolean("is_root")?,
+        enabled: row.boolean("enabled")?,
+        credentials_version: row.int("credentials_version")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+fn access_key_from_row(row: &Row) -> StoreResult<AccessKey> {
+    Ok(AccessKey {
+        access_key: AccessKeyId::parse(&row.text("access_key")?)
+            .ok_or_else(|| corrupt("access_key"))?,
+        user_id: user_id(row, "user_id")?,
+        domain_id: domain_id(row, "domain_id")?,
+        sealed_secret: row.blob("sealed_secret")?,
+        enabled: row.boolean("enabled")?,
+        description: row.text("description")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+fn project_from_row(row: &Row) -> StoreResult<Project> {
+    Ok(Project {
+        project_id: ProjectId::parse(&row.text("project_id")?)
+            .ok_or_else(|| corrupt("project_id"))?,
+        domain_id: domain_id(row, "domain_id")?,
+        name: row.text("name")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+const USER_COLUMNS: &str =
+    "user_id, domain_id, name, password_hash, is_root, enabled, credentials_version, created_at";
+
+/// Lock keys of [`Tx::lock`].
+pub(crate) mod locks {
+    /// The bootstrap.
+    pub const BOOTSTRAP: i32 = 0x4f43_0001;
+    /// Quota-checked inserts of one account.
+    pub const DOMAIN: i32 = 0x4f43_0002;
+}
+
+#[async_trait]
+impl<B: Backend> MetaStore for Sql<B> {
+    async fn key_checks(&self) -> StoreResult<Vec<(u32, Vec<u8>)>> {
+        let rows = self
+            .read(
+                "SELECT version, check_value FROM key_checks ORDER BY version",
+                args![],
+                Weight::Point,
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let version = u32::try_from(row.int("version")?)
+                    .map_err(|_| corrupt("key_checks.version"))?;
+                Ok((version, row.blob("check_value")?))
+            })
+            .collect()
+    }
+
+    async fn add_key_check(
+        &self,
+        version: u32,
+        check_value: &[u8],
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let args = args![i64::from(version), check_value, now_ms];
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                tx.exec(
+                    "INSERT INTO key_checks (version, check_value, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (version) DO NOTHING",
+                    &args,
+                )
+                .await?;
+                Ok(Finish::Commit(()))
+            })
+        })
+        .await
+    }
+
+    async fn close(&self) {
+        Sql::close(self).await;
+    }
+}
+
+#[async_trait]
+impl<B: Backend> IamStore for Sql<B> {
+    async fn bootstrap(
+        &self,
+        plan: &BootstrapPlan,
+        before_commit: BeforeCommit,
+    ) -> StoreResult<BootstrapOutcome> {
+        let plan = plan.clone();
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                tx.lock(locks::BOOTSTRAP, "bootstrap").await?;
+                if let Some(row) = tx.query("SELECT domain_id FROM bootstrap WHERE id = 1", &[]).await?.first() {
+                    return Ok(Finish::Rollback(BootstrapOutcome::AlreadyDone {
+                        domain_id: domain_id(row, "domain_id")?,
+                    }));
+                }
+                let (a, u, k, p) = (&plan.account, &plan.user, &plan.access_key, &plan.project);
+                tx.exec(
+                    "INSERT INTO accounts (domain_id, name, enabled, created_at) VALUES ($1, $2, $3, $4)",
+                    &params![a.domain_id.as_str(), a.name.as_str(), a.enabled, a.created_at],
+                )
+                .await?;
+                tx.exec(
+                    &format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+                    &params![
+                        u.user_id.as_str(),
+                        u.domain_id.as_str(),
+                        u.name.as_str(),
+                        u.password_hash.as_deref(),
+                        u.is_root,
+                        u.enabled,
+                        u.credentials_version,
+                        u.created_at
+                    ],
+                )
+                .await?;
+                tx.exec(
+                    "INSERT INTO access_keys (access_key, user_id, domain_id, sealed_secret, enabled, \
+                     description, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &params![
+                        k.access_key.as_str(),
+                        k.user_id.as_str(),
+                        k.domain_id.as_str(),
+                        k.sealed_secret.as_slice(),
+                        k.enabled,
+                        k.description.as_str(),
+                        k.created_at
+                    ],
+                )
+                .await?;
+                tx.exec(
+                    "INSERT INTO projects (project_id, domain_id, name, created_at) VALUES ($1, $2, $3, $4)",
+                    &params![p.project_id.as_str(), p.domain_id.as_str(), p.name.as_str(), p.created_at],
+                )
+                .await?;
+                tx.exec(
+                    "INSERT INTO bootstrap (id, domain_id, created_at) VALUES (1, $1, $2)",
+                    &params![a.domain_id.as_str(), a.created_at],
+                )
+                .await?;
+                // Written before the commit: an administrator never exists without it.
+                before_commit().map_err(StoreError::Aborted)?;
+                Ok(Finish::Commit(BootstrapOutcome::Created))
+            })
+        })
+        .await
+    }
+
+    async fn account(&self, id: &DomainId) -> StoreResult<Option<Account>> {
+        self.read_one(
+            "SELECT domain_id, name, enabled, created_at FROM accounts WHERE domain_id = $1",
+            args![id.as_str()],
+        )
+        .await?
+        .as_ref()
+        .map(account_from_row)
+        .transpose()
+    }
+
+    async fn account_by_name(&self, name: &str) -> StoreResult<Option<Account>> {
+        self.read_one(
+            "SELECT domain_id, name, enabled, created_at FROM accounts WHERE name = $1",
+            args![name],
+        )
+        .await?
+        .as_ref()
+        .map(account_from_row)
+        .transpose()
+    }
+
+    async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
+        self.read_one(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = $1"),
+            args![id.as_str()],
+        )
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
+    }
+
+    async fn user_by_name(&self, domain: &DomainId, name: &str) -> StoreResult<Option<User>> {
+        self.read_one(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE domain_id = $1 AND name = $2"),
+            args![domain.as_str(), name],
+        )
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
+    }
+
+    async fn access_key(&self, access_key: &AccessKeyId) -> StoreResult<Option<AccessKey>> {
+        self.read_one(
+            "SELECT access_key, user_id, domain_id, sealed_secret, enabled, description, created_at \
+             FROM access_keys WHERE access_key = $1",
+            args![access_key.as_str()],
+        )
+        .await?
+        .as_ref()
+        .map(access_key_from_row)
+        .transpose()
+    }
+
+    async fn projects(&self, domain: &DomainId, name: Option<&str>) -> StoreResult<Vec<Project>> {
+        let rows = match name {
+            Some(name) => {
+                self.read(
+                    "SELECT project_id, domain_id, name, created_at FROM projects WHERE domain_id = $1 AND name = $2",
+                    args![domain.as_str(), name],
+                    Weight::Point,
+                )
+                .await?
+            }
+            None => {
+                self.read(
+                    "SELECT project_id, domain_id, name, created_at FROM projects WHERE domain_id = $1 ORDER BY name",
+                    args![domain.as_str()],
+                    Weight::Point,
+                )
+                .await?
+            }
+        };
+        rows.iter().map(project_from_row).collect()
+    }
+}

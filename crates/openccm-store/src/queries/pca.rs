@@ -1,0 +1,739 @@
+//! PCA queries: CAs, certificates, serial reservations, quota counters.
+
+use async_trait::async_trait;
+
+use super::{corrupt, locks, Sql};
+use crate::db::{args, params, Backend, Durability, Finish, Row, Tx, Value, Weight};
+use crate::ids::{CaId, CertId, DomainId};
+use crate::records::{
+    CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings, InsertOutcome, NameFields, Page,
+    SortDir, UpdateOutcome,
+};
+use crate::{PcaStore, SerialReservation, StoreResult};
+
+/// Builds `WHERE` clauses with numbered placeholders.
+#[derive(Default)]
+struct Conditions {
+    sql: Vec<String>,
+    args: Vec<Value>,
+}
+
+impl Conditions {
+    /// Adds a clause whose `?` marks are bound to `args`, in order.
+    fn push(&mut self, clause: &str, args: Vec<Value>) {
+        let mut clause = clause.to_owned();
+        for arg in args {
+            self.args.push(arg);
+            clause = clause.replacen('?', &format!("${}", self.args.len()), 1);
+        }
+        self.sql.push(clause);
+    }
+
+    fn next_placeholder(&self) -> String {
+        format!("${}", self.args.len() + 1)
+    }
+
+    fn where_sql(&self) -> String {
+        if self.sql.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.sql.join(" AND "))
+        }
+    }
+}
+
+/// `%text%` for LIKE, with the wildcards in `text` escaped.
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{}%", escaped.to_lowercase())
+}
+
+fn domain_of(row: &Row) -> StoreResult<DomainId> {
+    DomainId::parse(&row.text("domain_id")?).ok_or_else(|| corrupt("domain_id"))
+}
+
+fn opt_ca_id(row: &Row, column: &str) -> StoreResult<Option<CaId>> {
+    row.opt_text(column)?
+        .map(|t| CaId::parse(&t).ok_or_else(|| corrupt(column)))
+        .transpose()
+}
+
+const CA_COLUMNS: &str = "ca_id, domain_id, ca_type, listed, status, issuer_id, issuer_name, path_length, \
+    key_algorithm, signature_algorithm, key_usages, gen_mode, serial_number, common_name, country, state, \
+    locality, organization, organizational_unit, subject, key_owner, sealed_key, public_key, certificate, chain, \
+    not_before, not_after, create_time, delete_time, crl_enabled, crl_name, crl_bucket, crl_valid_days, \
+    ocsp_enabled, enterprise_project_id, revoked_at, revocation_reason";
+
+fn ca_from_row(row: &Row) -> StoreResult<CaRecord> {
+    let key_usages = row.text("key_usages")?;
+    Ok(CaRecord {
+        ca_id: CaId::parse(&row.text("ca_id")?).ok_or_else(|| corrupt("ca_id"))?,
+        domain_id: domain_of(row)?,
+        ca_type: row.text("ca_type")?,
+        listed: row.boolean("listed")?,
+        status: row.text("status")?,
+        issuer_id: opt_ca_id(row, "issuer_id")?,
+        issuer_name: row.opt_text("issuer_name")?,
+        path_length: row.int("path_length")?,
+        key_algorithm: row.text("key_algorithm")?,
+        signature_algorithm: row.opt_text("signature_algorithm")?,
+        key_usages: key_usages
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        gen_mode: row.text("gen_mode")?,
+        serial_number: row.opt_text("serial_number")?,
+        name: NameFields {
+            common_name: row.text("common_name")?,
+            country: row.opt_text("country")?,
+            state: row.opt_text("state")?,
+            locality: row.opt_text("locality")?,
+            organization: row.opt_text("organization")?,
+            organizational_unit: row.opt_text("organizational_unit")?,
+        },
+        subject: row.blob("subject")?,
+        key_owner: row.opt_text("key_owner")?,
+        sealed_key: row.opt_blob("sealed_key")?,
+        public_key: row.blob("public_key")?,
+        certificate: row.opt_blob("certificate")?,
+        chain: row.opt_text("chain")?,
+        not_before: row.opt_int("not_before")?,
+        not_after: row.opt_int("not_after")?,
+        create_time: row.int("create_time")?,
+        delete_time: row.opt_int("delete_time")?,
+        crl: CrlSettings {
+            enabled: row.boolean("crl_enabled")?,
+            crl_name: row.opt_text("crl_name")?,
+            bucket: row.opt_text("crl_bucket")?,
+            valid_days: row.opt_int("crl_valid_days")?,
+        },
+        ocsp_enabled: row.boolean("ocsp_enabled")?,
+        enterprise_project_id: row.text("enterprise_project_id")?,
+        revoked_at: row.opt_int("revoked_at")?,
+        revocation_reason: row.opt_text("revocation_reason")?,
+    })
+}
+
+/// Every CA column in `CA_COLUMNS` order ($1..$37).
+fn ca_args(ca: &CaRecord) -> Vec<Value> {
+    args![
+        ca.ca_id.as_str(),
+        ca.domain_id.as_str(),
+        ca.ca_type.as_str(),
+        ca.listed,
+        ca.status.as_str(),
+        ca.issuer_id.as_ref().map(CaId::as_str),
+        ca.issuer_name.as_deref(),
+        ca.path_length,
+        ca.key_algorithm.as_str(),
+        ca.signature_algorithm.as_deref(),
+        ca.key_usages.join(","),
+        ca.gen_mode.as_str(),
+        ca.serial_number.as_deref(),
+        ca.name.common_name.as_str(),
+        ca.name.country.as_deref(),
+        ca.name.state.as_deref(),
+        ca.name.locality.as_deref(),
+        ca.name.organization.as_deref(),
+        ca.name.organizational_unit.as_deref(),
+        ca.subject.as_slice(),
+        ca.key_owner.as_deref(),
+        ca.sealed_key.as_deref(),
+        ca.public_key.as_slice(),
+        ca.certificate.as_deref(),
+        ca.chain.as_deref(),
+        ca.not_before,
+        ca.not_after,
+        ca.create_time,
+        ca.delete_time,
+        ca.crl.enabled,
+        ca.crl.crl_name.as_deref(),
+        ca.crl.bucket.as_deref(),
+        ca.crl.valid_days,
+        ca.ocsp_enabled,
+        ca.enterprise_project_id.as_str(),
+        ca.revoked_at,
+        ca.revocation_reason.as_deref()
+    ]
+}
+
+fn placeholders(count: usize) -> String {
+    (1..=count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A CA is gone once its scheduled deletion time has passed.
+const CA_NOT_GONE: &str =
+    "NOT (status = 'DELETED' AND delete_time IS NOT NULL AND delete_time <= ?)";
+
+const CERT_COLUMNS: &str = "certificate_id, domain_id, issuer_id, issuer_name, state, key_algorithm, \
+    signature_algorithm, gen_mode, serial_number, common_name, country, state_name, locality, organization, \
+    organizational_unit, tbs_digest, certificate, key_owner, sealed_key, enc_serial_number, enc_tbs_digest, \
+    enc_certificate, enc_key_owner, enc_sealed_key, csr_public_key, not_before, not_after, create_time, \
+    deleted_at, revoked_at, revocation_reason, enterprise_project_id";
+
+/// The list view: no DER, no keys.
+const CERT_LIST_COLUMNS: &str = "certificate_id, domain_id, issuer_id, issuer_name, state, key_algorithm, \
+    signature_algorithm, gen_mode, serial_number, common_name, country, state_name, locality, organization, \
+    organizational_unit, enc_serial_number, not_before, not_after, create_time, deleted_at, revoked_at, \
+    revocation_reason, enterprise_project_id";
+
+fn cert_from_row(row: &Row, full: bool) -> StoreResult<CertRecord> {
+    let blob = |column: &str| if full { row.opt_blob(column) } else { Ok(None) };
+    let text = |column: &str| if full { row.opt_text(column) } else { Ok(None) };
+    Ok(CertRecord {
+        certificate_id: CertId::parse(&row.text("certificate_id")?)
+            .ok_or_else(|| corrupt("certificate_id"))?,
+        domain_id: domain_of(row)?,
+        issuer_id: CaId::parse(&row.text("issuer_id")?).ok_or_else(|| corrupt("issuer_id"))?,
+        issuer_name: row.text("issuer_name")?,
+        state: row.text("state")?,
+        key_algorithm: row.text("key_algorithm")?,
+        signature_algorithm: row.text("signature_algorithm")?,
+        gen_mode: row.text("gen_mode")?,
+        serial_number: row.text("serial_number")?,
+        name: NameFields {
+            common_name: row.text("common_name")?,
+            country: row.opt_text("country")?,
+            state: row.opt_text("state_name")?,
+            locality: row.opt_text("locality")?,
+            organization: row.opt_text("organization")?,
+            organizational_unit: row.opt_text("organizational_unit")?,
+        },
+        tbs_digest: blob("tbs_digest")?.unwrap_or_default(),
+        certificate: blob("certificate")?,
+        key_owner: text("key_owner")?,
+        sealed_key: blob("sealed_key")?,
+        enc_serial_number: row.opt_text("enc_serial_number")?,
+        enc_tbs_digest: blob("enc_tbs_digest")?,
+        enc_certificate: blob("enc_certificate")?,
+        enc_key_owner: text("enc_key_owner")?,
+        enc_sealed_key: blob("enc_sealed_key")?,
+        csr_public_key: blob("csr_public_key")?,
+        not_before: row.int("not_before")?,
+        not_after: row.int("not_after")?,
+        create_time: row.int("create_time")?,
+        deleted_at: row.opt_int("deleted_at")?,
+        revoked_at: row.opt_int("revoked_at")?,
+        revocation_reason: row.opt_text("revocation_reason")?,
+        enterprise_project_id: row.text("enterprise_project_id")?,
+    })
+}
+
+fn cert_args(c: &CertRecord) -> Vec<Value> {
+    args![
+        c.certificate_id.as_str(),
+        c.domain_id.as_str(),
+        c.issuer_id.as_str(),
+        c.issuer_name.as_str(),
+        c.state.as_str(),
+        c.key_algorithm.as_str(),
+        c.signature_algorithm.as_str(),
+        c.gen_mode.as_str(),
+        c.serial_number.as_str(),
+        c.name.common_name.as_str(),
+        c.name.country.as_deref(),
+        c.name.state.as_deref(),
+        c.name.locality.as_deref(),
+        c.name.organization.as_deref(),
+        c.name.organizational_unit.as_deref(),
+        c.tbs_digest.as_slice(),
+        c.certificate.as_deref(),
+        c.key_owner.as_deref(),
+        c.sealed_key.as_deref(),
+        c.enc_serial_number.as_deref(),
+        c.enc_tbs_digest.as_deref(),
+        c.enc_certificate.as_deref(),
+        c.enc_key_owner.as_deref(),
+        c.enc_sealed_key.as_deref(),
+        c.csr_public_key.as_deref(),
+        c.not_before,
+        c.not_after,
+        c.create_time,
+        c.deleted_at,
+        c.revoked_at,
+        c.revocation_reason.as_deref(),
+        c.enterprise_project_id.as_str()
+    ]
+}
+
+fn sort_dir(dir: SortDir) -> &'static str {
+    match dir {
+        SortDir::Asc => "ASC",
+        SortDir::Desc => "DESC",
+    }
+}
+
+fn status_list(expected: &[&str]) -> String {
+    expected
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reserves a serial; `false` when it is taken.
+async fn reserve_serial(
+    tx: &mut dyn Tx,
+    serial: &SerialReservation,
+    resource_id: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let changed = tx
+        .exec(
+            "INSERT INTO serials (issuer_id, serial, resource_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (issuer_id, serial) DO NOTHING",
+            &params![serial.issuer_id.as_str(), serial.serial.as_str(), resource_id, now],
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
+/// Counts one more certificate for `domain` unless it holds `quota` already;
+/// false (nothing changed) at the quota. The conditional update is atomic, so
+/// concurrent servers cannot overshoot together.
+async fn take_certificate_quota(
+    tx: &mut dyn Tx,
+    domain: &DomainId,
+    quota: Option<i64>,
+) -> StoreResult<bool> {
+    tx.exec(
+        "INSERT INTO usage (domain_id, resource, used) VALUES ($1, 'certificate', 0) \
+         ON CONFLICT (domain_id, resource) DO NOTHING",
+        &params![domain.as_str()],
+    )
+    .await?;
+    let changed = tx
+        .exec(
+            "UPDATE usage SET used = used + 1 WHERE domain_id = $1 AND resource = 'certificate' AND used < $2",
+            &params![domain.as_str(), quota.unwrap_or(i64::MAX)],
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
+/// Gives back `n` certificates of `domain`'s quota.
+async fn release_certificate_quota(tx: &mut dyn Tx, domain: &str, n: i64) -> StoreResult<()> {
+    tx.exec(
+        "UPDATE usage SET used = used - $2 WHERE domain_id = $1 AND resource = 'certificate'",
+        &params![domain, n],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn count_listed_cas(tx: &mut dyn Tx, domain: &DomainId, now: i64) -> StoreResult<i64> {
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT COUNT(*) AS n FROM cas WHERE domain_id = $1 AND listed = $2 AND {}",
+                CA_NOT_GONE.replace('?', "$3")
+            ),
+            &params![domain.as_str(), true, now],
+        )
+        .await?;
+    rows.first().map_or(Ok(0), |r| r.int("n"))
+}
+
+#[async_trait]
+impl<B: Backend> PcaStore for Sql<B> {
+    async fn insert_ca(
+        &self,
+        ca: &CaRecord,
+        serial: Option<&SerialReservation>,
+        quota: Option<i64>,
+        now: i64,
+    ) -> StoreResult<InsertOutcome> {
+        let (ca, serial) = (ca.clone(), serial.cloned());
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                tx.lock(locks::DOMAIN, ca.domain_id.as_str()).await?;
+                if let Some(quota) = quota {
+                    if count_listed_cas(tx, &ca.domain_id, now).await? >= quota {
+                        return Ok(Finish::Rollback(InsertOutcome::QuotaExceeded));
+                    }
+                }
+                if let Some(serial) = &serial {
+                    if !reserve_serial(tx, serial, ca.ca_id.as_str(), now).await? {
+                        return Ok(Finish::Rollback(InsertOutcome::SerialTaken));
+                    }
+                }
+                tx.exec(
+                    &format!(
+                        "INSERT INTO cas ({CA_COLUMNS}) VALUES ({})",
+                        placeholders(37)
+                    ),
+                    &ca_args(&ca),
+                )
+                .await?;
+                Ok(Finish::Commit(InsertOutcome::Inserted))
+            })
+        })
+        .await
+    }
+
+    async fn ca(&self, domain: &DomainId, ca_id: &CaId, now: i64) -> StoreResult<Option<CaRecord>> {
+        let sql = format!(
+            "SELECT {CA_COLUMNS} FROM cas WHERE ca_id = $1 AND domain_id = $2 AND {}",
+            CA_NOT_GONE.replace('?', "$3")
+        );
+        self.read_one(&sql, args![ca_id.as_str(), domain.as_str(), now])
+            .await?
+            .as_ref()
+            .map(ca_from_row)
+            .transpose()
+    }
+
+    async fn list_cas(
+        &self,
+        domain: &DomainId,
+        filter: &CaFilter,
+        page: Page,
+        now: i64,
+    ) -> StoreResult<(i64, Vec<CaRecord>)> {
+        let mut c = Conditions::default();
+        c.push("domain_id = ?", args![domain.as_str()]);
+        c.push("listed = ?", args![true]);
+        c.push(CA_NOT_GONE, args![now]);
+        if let Some(name) = &filter.name {
+            c.push(
+                "LOWER(common_name) LIKE ? ESCAPE '\\'",
+                args![like_pattern(name)],
+            );
+        }
+        if let Some(t) = &filter.ca_type {
+            c.push("ca_type = ?", args![t.as_str()]);
+        }
+        match filter.status.as_deref() {
+            Some("ACTIVED") => c.push("status = 'ACTIVED' AND not_after > ?", args![now]),
+            Some("EXPIRED") => c.push("status = 'ACTIVED' AND not_after <= ?", args![now]),
+            Some(other) => c.push("status = ?", args![other]),
+            None => {}
+        }
+        let where_sql = c.where_sql();
+        let total = self
+            .read(
+                &format!("SELECT COUNT(*) AS n FROM cas {where_sql}"),
+                c.args.clone(),
+                Weight::Scan,
+            )
+            .await?
+            .first()
+            .map_or(Ok(0), |r| r.int("n"))?;
+        let column = match filter.sort_key.as_str() {
+            "common_name" => "common_name",
+            "type" => "ca_type",
+            "not_after" => "not_after",
+            _ => "create_time",
+        };
+        let (limit, offset) = (c.next_placeholder(), format!("${}", c.args.len() + 2));
+        c.args.extend(args![page.limit, page.offset]);
+        let sql = format!(
+            "SELECT {CA_COLUMNS} FROM cas {where_sql} ORDER BY {column} {dir}, ca_id {dir} LIMIT {limit} OFFSET {offset}",
+            dir = sort_dir(filter.sort_dir)
+        );
+        let rows = self.read(&sql, c.args, Weight::Scan).await?;
+        Ok((
+            total,
+            rows.iter().map(ca_from_row).collect::<StoreResult<_>>()?,
+        ))
+    }
+
+    async fn count_cas(&self, domain: &DomainId, now: i64) -> StoreResult<i64> {
+        self.read_one(
+            &format!(
+                "SELECT COUNT(*) AS n FROM cas WHERE domain_id = $1 AND listed = $2 AND {}",
+                CA_NOT_GONE.replace('?', "$3")
+            ),
+            args![domain.as_str(), true, now],
+        )
+        .await?
+        .map_or(Ok(0), |r| r.int("n"))
+    }
+
+    async fn update_ca(
+        &self,
+        ca: &CaRecord,
+        expected: &[&str],
+        serial: Option<&SerialReservation>,
+    ) -> StoreResult<UpdateOutcome> {
+        let (ca, serial) = (ca.clone(), serial.cloned());
+        let assignments: Vec<String> = CA_COLUMNS
+            .split(", ")
+            .enumerate()
+            .map(|(i, column)| format!("{} = ${}", column.trim(), i + 1))
+            .collect();
+        let sql = format!(
+            "UPDATE cas SET {} WHERE ca_id = $1 AND domain_id = $2 AND status IN ({})",
+            assignments.join(", "),
+            status_list(expected)
+        );
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                if let Some(serial) = &serial {
+                    if !reserve_serial(tx, serial, ca.ca_id.as_str(), ca.create_time).await? {
+                        return Ok(Finish::Rollback(UpdateOutcome::SerialTaken));
+                    }
+                }
+                if tx.exec(&sql, &ca_args(&ca)).await? == 1 {
+                    Ok(Finish::Commit(UpdateOutcome::Updated))
+                } else {
+                    Ok(Finish::Rollback(UpdateOutcome::StateChanged))
+                }
+            })
+        })
+        .await
+    }
+
+    async fn remove_ca(
+        &self,
+        domain: &DomainId,
+        ca_id: &CaId,
+        expected: &[&str],
+    ) -> StoreResult<bool> {
+        let sql = format!(
+            "DELETE FROM cas WHERE ca_id = $1 AND domain_id = $2 AND status IN ({})",
+            status_list(expected)
+        );
+        let args = args![ca_id.as_str(), domain.as_str()];
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move { Ok(Finish::Commit(tx.exec(&sql, &args).await? == 1)) })
+        })
+        .await
+    }
+
+    async fn insert_certificate_intent(
+        &self,
+        cert: &CertRecord,
+        serials: &[SerialReservation],
+        quota: Option<i64>,
+    ) -> StoreResult<InsertOutcome> {
+        let (cert, serials) = (cert.clone(), serials.to_vec());
+        // Deferred: the completion of this issuance is durable and makes this
+        // durable with it; a crash before then leaves nothing to answer for.
+        self.write(Durability::Deferred, move |tx| {
+            Box::pin(async move {
+                if !take_certificate_quota(tx, &cert.domain_id, quota).await? {
+                    return Ok(Finish::Rollback(InsertOutcome::QuotaExceeded));
+                }
+                for serial in &serials {
+                    if !reserve_serial(tx, serial, cert.certificate_id.as_str(), cert.create_time)
+                        .await?
+                    {
+                        return Ok(Finish::Rollback(InsertOutcome::SerialTaken));
+                    }
+                }
+                tx.exec(
+                    &format!(
+                        "INSERT INTO certificates ({CERT_COLUMNS}) VALUES ({})",
+                        placeholders(32)
+                    ),
+                    &cert_args(&cert),
+                )
+                .await?;
+                Ok(Finish::Commit(InsertOutcome::Inserted))
+            })
+        })
+        .await
+    }
+
+    async fn complete_certificate(
+        &self,
+        cert_id: &CertId,
+        certificate: &[u8],
+        enc_certificate: Option<&[u8]>,
+    ) -> StoreResult<bool> {
+        let args = args![cert_id.as_str(), certificate, enc_certificate];
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                let changed = tx
+                    .exec(
+                        "UPDATE certificates SET state = 'ISSUED', certificate = $2, enc_certificate = $3 \
+                         WHERE certificate_id = $1 AND state = 'PENDING'",
+                        &args,
+                    )
+                    .await?;
+                Ok(Finish::Commit(changed == 1))
+            })
+        })
+        .await
+    }
+
+    async fn fail_certificate(&self, cert_id: &CertId) -> StoreResult<()> {
+        let args = args![cert_id.as_str()];
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                let rows = tx
+                    .query(
+                        "UPDATE certificates SET state = 'FAILED' WHERE certificate_id = $1 AND state = 'PENDING' \
+                         RETURNING domain_id",
+                        &args,
+                    )
+                    .await?;
+                if let Some(row) = rows.first() {
+                    release_certificate_quota(tx, &row.text("domain_id")?, 1).await?;
+                }
+                Ok(Finish::Commit(()))
+            })
+        })
+        .await
+    }
+
+    async fn fail_stale_intents(&self, before: i64) -> StoreResult<u64> {
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                let rows = tx
+                    .query(
+                        "UPDATE certificates SET state = 'FAILED' WHERE state = 'PENDING' AND create_time < $1 \
+                         RETURNING domain_id",
+                        &params![before],
+                    )
+                    .await?;
+                for row in &rows {
+                    release_certificate_quota(tx, &row.text("domain_id")?, 1).await?;
+                }
+                Ok(Finish::Commit(rows.len() as u64))
+            })
+        })
+        .await
+    }
+
+    async fn certificate(
+        &self,
+        domain: &DomainId,
+        cert_id: &CertId,
+    ) -> StoreResult<Option<CertRecord>> {
+        let sql = format!(
+            "SELECT {CERT_COLUMNS} FROM certificates WHERE certificate_id = $1 AND domain_id = $2 \
+             AND state = 'ISSUED' AND deleted_at IS NULL"
+        );
+        self.read_one(&sql, args![cert_id.as_str(), domain.as_str()])
+            .await?
+            .as_ref()
+            .map(|row| cert_from_row(row, true))
+            .transpose()
+    }
+
+    async fn list_certificates(
+        &self,
+        domain: &DomainId,
+        filter: &CertFilter,
+        page: Page,
+        now: i64,
+    ) -> StoreResult<(i64, Vec<CertRecord>)> {
+        let mut c = Conditions::default();
+        c.push("domain_id = ?", args![domain.as_str()]);
+        c.push("state = 'ISSUED' AND deleted_at IS NULL", args![]);
+        if let Some(issuer) = &filter.issuer_id {
+            c.push("issuer_id = ?", args![issuer.as_str()]);
+        }
+        if let Some(name) = &filter.name {
+            c.push(
+                "LOWER(common_name) LIKE ? ESCAPE '\\'",
+                args![like_pattern(name)],
+            );
+        }
+        match filter.status.as_deref() {
+            Some("ISSUED") => c.push("revoked_at IS NULL AND not_after > ?", args![now]),
+            Some("EXPIRED") => c.push("revoked_at IS NULL AND not_after <= ?", args![now]),
+            Some("REVOKED") => c.push("revoked_at IS NOT NULL", args![]),
+            _ => {}
+        }
+        let where_sql = c.where_sql();
+        let total = self
+            .read(
+                &format!("SELECT COUNT(*) AS n FROM certificates {where_sql}"),
+                c.args.clone(),
+                Weight::Scan,
+            )
+            .await?
+            .first()
+            .map_or(Ok(0), |r| r.int("n"))?;
+        let column = match filter.sort_key.as_str() {
+            "common_name" => "common_name",
+            "issuer_name" => "issuer_name",
+            "not_after" => "not_after",
+            _ => "create_time",
+        };
+        let (limit, offset) = (c.next_placeholder(), format!("${}", c.args.len() + 2));
+        c.args.extend(args![page.limit, page.offset]);
+        let sql = format!(
+            "SELECT {CERT_LIST_COLUMNS} FROM certificates {where_sql} ORDER BY {column} {dir}, certificate_id {dir} \
+             LIMIT {limit} OFFSET {offset}",
+            dir = sort_dir(filter.sort_dir)
+        );
+        let rows = self.read(&sql, c.args, Weight::Scan).await?;
+        Ok((
+            total,
+            rows.iter()
+                .map(|r| cert_from_row(r, false))
+                .collect::<StoreResult<_>>()?,
+        ))
+    }
+
+    async fn count_certificates(&self, domain: &DomainId) -> StoreResult<i64> {
+        self.read_one(
+            "SELECT used FROM usage WHERE domain_id = $1 AND resource = 'certificate'",
+            args![domain.as_str()],
+        )
+        .await?
+        .map_or(Ok(0), |r| r.int("used"))
+    }
+
+    async fn revoke_certificate(
+        &self,
+        domain: &DomainId,
+        cert_id: &CertId,
+        reason: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let args = args![cert_id.as_str(), domain.as_str(), now, reason];
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                let changed = tx
+                    .exec(
+                        "UPDATE certificates SET revoked_at = $3, revocation_reason = $4 WHERE certificate_id = $1 \
+                         AND domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL AND revoked_at IS NULL \
+                         AND not_after > $3",
+                        &args,
+                    )
+                    .await?;
+                Ok(Finish::Commit(changed == 1))
+            })
+        })
+        .await
+    }
+
+    async fn delete_certificate(
+        &self,
+        domain: &DomainId,
+        cert_id: &CertId,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let domain = domain.to_string();
+        let args = args![cert_id.as_str(), domain.as_str(), now];
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                let deleted = tx
+                    .exec(
+                        "UPDATE certificates SET deleted_at = $3 WHERE certificate_id = $1 AND domain_id = $2 \
+                         AND state = 'ISSUED' AND deleted_at IS NULL",
+                        &args,
+                    )
+                    .await?
+                    == 1;
+                if deleted {
+                    release_certificate_quota(tx, &domain, 1).await?;
+                }
+                Ok(Finish::Commit(deleted))
+            })
+        })
+        .await
+    }
+}
