@@ -28,7 +28,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config);
+    // Held until exit: dropping it flushes the log.
+    let _log_guard = init_logging(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -49,17 +50,26 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn init_logging(config: &Config) {
+/// Logs go to standard error through a writer thread, so request threads
+/// never wait on the log's write; nothing is dropped under load (the queue
+/// blocks instead).
+fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
+        .with_ansi(ansi)
         .with_target(false);
     let _ = match config.log_format {
         LogFormat::Json => builder.json().with_current_span(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
+    guard
 }
 
 fn ensure_data_dir(config: &Config) -> Result<(), String> {

@@ -126,6 +126,8 @@ pub struct SerialReservation {
     pub issuer_id: CaId,
     /// The serial (hex).
     pub serial: String,
+    /// For an issuance intent: SHA-256 of the linted TBS the serial goes into.
+    pub tbs_digest: Option<Vec<u8>>,
 }
 
 /// Private CAs and their certificates.
@@ -172,26 +174,24 @@ pub trait PcaStore: Send + Sync {
         ca_id: &CaId,
         expected: &[&str],
     ) -> StoreResult<bool>;
-    /// Records an issuance intent: reserves `serials` and inserts the
-    /// certificate as `PENDING`, if the account has fewer than `quota`
-    /// certificates. Nothing is written unless everything is.
+    /// Records an issuance intent before anything is signed: reserves
+    /// `serials` as `PENDING` for `cert` (with the TBS digests), if the account
+    /// has fewer than `quota` certificates. Nothing is written unless
+    /// everything is.
     async fn insert_certificate_intent(
         &self,
         cert: &CertRecord,
         serials: &[SerialReservation],
         quota: Option<i64>,
     ) -> StoreResult<InsertOutcome>;
-    /// Completes a `PENDING` certificate with its signed DER. Returns false if
-    /// it was not pending.
-    async fn complete_certificate(
-        &self,
-        cert_id: &CertId,
-        certificate: &[u8],
-        enc_certificate: Option<&[u8]>,
-    ) -> StoreResult<bool>;
-    /// Marks a `PENDING` certificate `FAILED` (signing failed).
+    /// Completes an intent: stores the signed certificate and marks its
+    /// serials issued. Returns false (nothing written) if the intent is no
+    /// longer pending.
+    async fn complete_certificate(&self, cert: &CertRecord) -> StoreResult<bool>;
+    /// Marks an intent `FAILED` (signing failed) and gives its quota back.
     async fn fail_certificate(&self, cert_id: &CertId) -> StoreResult<()>;
     /// Marks intents older than `before` as `FAILED` (left by a crash).
+    /// Returns how many issuances they were.
     async fn fail_stale_intents(&self, before: i64) -> StoreResult<u64>;
     /// One issued, undeleted certificate of the account.
     async fn certificate(

@@ -33,13 +33,18 @@ const MAX_BATCH: usize = 256;
 const MAX_IDLE_READERS: usize = 16;
 
 /// The migrations, in order (embedded: the binary carries its schema).
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (1, "iam", include_str!("../migrations/sqlite/0001_iam.sql")),
     (2, "pca", include_str!("../migrations/sqlite/0002_pca.sql")),
     (
         3,
         "usage",
         include_str!("../migrations/sqlite/0003_usage.sql"),
+    ),
+    (
+        4,
+        "intents",
+        include_str!("../migrations/sqlite/0004_intents.sql"),
     ),
 ];
 

@@ -309,6 +309,7 @@ impl Pca {
                     .as_ref()
                     .map_or_else(|| ca_id.clone(), |p| p.ca_id.clone()),
                 serial: serial.to_hex(),
+                tbs_digest: None,
             });
         }
         match self
@@ -470,6 +471,7 @@ impl Pca {
         let reservation = SerialReservation {
             issuer_id: parent.ca_id.clone(),
             serial: serial.to_hex(),
+            tbs_digest: None,
         };
         self.update(&ca, &["PENDING"], Some(&reservation)).await
     }

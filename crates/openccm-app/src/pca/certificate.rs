@@ -422,6 +422,7 @@ impl Pca {
         let reservation = SerialReservation {
             issuer_id: parent.ca_id.clone(),
             serial: serial.to_hex(),
+            tbs_digest: None,
         };
         match self
             .store
@@ -476,6 +477,7 @@ impl Pca {
         let mut serials = vec![SerialReservation {
             issuer_id: plan.issuer.ca_id.clone(),
             serial: serial.to_hex(),
+            tbs_digest: Some(linted.digest().to_vec()),
         }];
         let enc = match &plan.enc_key {
             Some((_, enc_public)) => {
@@ -493,18 +495,19 @@ impl Pca {
                 serials.push(SerialReservation {
                     issuer_id: plan.issuer.ca_id.clone(),
                     serial: enc_serial.to_hex(),
+                    tbs_digest: Some(enc_linted.digest().to_vec()),
                 });
                 Some((enc_serial, enc_linted))
             }
             None => None,
         };
         let now = self.now();
-        let record = CertRecord {
+        let mut record = CertRecord {
             certificate_id: cert_id.clone(),
             domain_id: caller.domain_id.clone(),
             issuer_id: plan.issuer.ca_id.clone(),
             issuer_name: plan.issuer.name.common_name.clone(),
-            state: "PENDING".to_owned(),
+            state: "ISSUED".to_owned(),
             key_algorithm: plan.key_algorithm.as_str().to_owned(),
             signature_algorithm: plan.hash.as_str().to_owned(),
             gen_mode: plan.gen_mode.to_owned(),
@@ -564,11 +567,9 @@ impl Pca {
                 return Err(e);
             }
         };
-        if !self
-            .store
-            .complete_certificate(&cert_id, &main.der, enc.as_ref().map(|e| e.der.as_slice()))
-            .await?
-        {
+        record.certificate = Some(main.der);
+        record.enc_certificate = enc.map(|e| e.der);
+        if !self.store.complete_certificate(&record).await? {
             return Err(Error::Internal(
                 "the issuance intent vanished before completion".to_owned(),
             ));

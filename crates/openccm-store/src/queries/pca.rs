@@ -278,18 +278,29 @@ fn status_list(expected: &[&str]) -> String {
         .join(", ")
 }
 
-/// Reserves a serial; `false` when it is taken.
+/// Reserves a serial for `resource_id`, in `state` (`ISSUED`, or `PENDING`
+/// for an intent); `false` when it is taken.
 async fn reserve_serial(
     tx: &mut dyn Tx,
     serial: &SerialReservation,
     resource_id: &str,
+    domain: &DomainId,
+    state: &str,
     now: i64,
 ) -> StoreResult<bool> {
     let changed = tx
         .exec(
-            "INSERT INTO serials (issuer_id, serial, resource_id, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (issuer_id, serial) DO NOTHING",
-            &params![serial.issuer_id.as_str(), serial.serial.as_str(), resource_id, now],
+            "INSERT INTO serials (issuer_id, serial, resource_id, created_at, state, domain_id, tbs_digest) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (issuer_id, serial) DO NOTHING",
+            &params![
+                serial.issuer_id.as_str(),
+                serial.serial.as_str(),
+                resource_id,
+                now,
+                state,
+                domain.as_str(),
+                serial.tbs_digest.as_deref()
+            ],
         )
         .await?;
     Ok(changed == 1)
@@ -360,7 +371,9 @@ impl<B: Backend> PcaStore for Sql<B> {
                     }
                 }
                 if let Some(serial) = &serial {
-                    if !reserve_serial(tx, serial, ca.ca_id.as_str(), now).await? {
+                    if !reserve_serial(tx, serial, ca.ca_id.as_str(), &ca.domain_id, "ISSUED", now)
+                        .await?
+                    {
                         return Ok(Finish::Rollback(InsertOutcome::SerialTaken));
                     }
                 }
@@ -477,7 +490,16 @@ impl<B: Backend> PcaStore for Sql<B> {
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 if let Some(serial) = &serial {
-                    if !reserve_serial(tx, serial, ca.ca_id.as_str(), ca.create_time).await? {
+                    if !reserve_serial(
+                        tx,
+                        serial,
+                        ca.ca_id.as_str(),
+                        &ca.domain_id,
+                        "ISSUED",
+                        ca.create_time,
+                    )
+                    .await?
+                    {
                         return Ok(Finish::Rollback(UpdateOutcome::SerialTaken));
                     }
                 }
@@ -514,52 +536,49 @@ impl<B: Backend> PcaStore for Sql<B> {
         serials: &[SerialReservation],
         quota: Option<i64>,
     ) -> StoreResult<InsertOutcome> {
-        let (cert, serials) = (cert.clone(), serials.to_vec());
+        let (domain, cert_id, now, serials) = (
+            cert.domain_id.clone(),
+            cert.certificate_id.to_string(),
+            cert.create_time,
+            serials.to_vec(),
+        );
         // Deferred: the completion of this issuance is durable and makes this
         // durable with it; a crash before then leaves nothing to answer for.
         self.write(Durability::Deferred, move |tx| {
             Box::pin(async move {
-                if !take_certificate_quota(tx, &cert.domain_id, quota).await? {
+                if !take_certificate_quota(tx, &domain, quota).await? {
                     return Ok(Finish::Rollback(InsertOutcome::QuotaExceeded));
                 }
                 for serial in &serials {
-                    if !reserve_serial(tx, serial, cert.certificate_id.as_str(), cert.create_time)
-                        .await?
-                    {
+                    if !reserve_serial(tx, serial, &cert_id, &domain, "PENDING", now).await? {
                         return Ok(Finish::Rollback(InsertOutcome::SerialTaken));
                     }
                 }
-                tx.exec(
-                    &format!(
-                        "INSERT INTO certificates ({CERT_COLUMNS}) VALUES ({})",
-                        placeholders(32)
-                    ),
-                    &cert_args(&cert),
-                )
-                .await?;
                 Ok(Finish::Commit(InsertOutcome::Inserted))
             })
         })
         .await
     }
 
-    async fn complete_certificate(
-        &self,
-        cert_id: &CertId,
-        certificate: &[u8],
-        enc_certificate: Option<&[u8]>,
-    ) -> StoreResult<bool> {
-        let args = args![cert_id.as_str(), certificate, enc_certificate];
+    async fn complete_certificate(&self, cert: &CertRecord) -> StoreResult<bool> {
+        let cert = cert.clone();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                let changed = tx
+                let issued = tx
                     .exec(
-                        "UPDATE certificates SET state = 'ISSUED', certificate = $2, enc_certificate = $3 \
-                         WHERE certificate_id = $1 AND state = 'PENDING'",
-                        &args,
+                        "UPDATE serials SET state = 'ISSUED' WHERE resource_id = $1 AND state = 'PENDING'",
+                        &params![cert.certificate_id.as_str()],
                     )
                     .await?;
-                Ok(Finish::Commit(changed == 1))
+                if issued == 0 {
+                    return Ok(Finish::Rollback(false));
+                }
+                tx.exec(
+                    &format!("INSERT INTO certificates ({CERT_COLUMNS}) VALUES ({})", placeholders(32)),
+                    &cert_args(&cert),
+                )
+                .await?;
+                Ok(Finish::Commit(true))
             })
         })
         .await
@@ -571,13 +590,13 @@ impl<B: Backend> PcaStore for Sql<B> {
             Box::pin(async move {
                 let rows = tx
                     .query(
-                        "UPDATE certificates SET state = 'FAILED' WHERE certificate_id = $1 AND state = 'PENDING' \
+                        "UPDATE serials SET state = 'FAILED' WHERE resource_id = $1 AND state = 'PENDING' \
                          RETURNING domain_id",
                         &args,
                     )
                     .await?;
-                if let Some(row) = rows.first() {
-                    release_certificate_quota(tx, &row.text("domain_id")?, 1).await?;
+                if let Some(domain) = rows.first().map(|r| r.opt_text("domain_id")).transpose()?.flatten() {
+                    release_certificate_quota(tx, &domain, 1).await?;
                 }
                 Ok(Finish::Commit(()))
             })
@@ -590,15 +609,22 @@ impl<B: Backend> PcaStore for Sql<B> {
             Box::pin(async move {
                 let rows = tx
                     .query(
-                        "UPDATE certificates SET state = 'FAILED' WHERE state = 'PENDING' AND create_time < $1 \
-                         RETURNING domain_id",
+                        "UPDATE serials SET state = 'FAILED' WHERE state = 'PENDING' AND created_at < $1 \
+                         RETURNING resource_id, domain_id",
                         &params![before],
                     )
                     .await?;
+                // An SM2 dual issuance holds two serials: one quota per issuance.
+                let mut issuances = std::collections::BTreeMap::new();
                 for row in &rows {
-                    release_certificate_quota(tx, &row.text("domain_id")?, 1).await?;
+                    if let Some(domain) = row.opt_text("domain_id")? {
+                        issuances.insert(row.text("resource_id")?, domain);
+                    }
                 }
-                Ok(Finish::Commit(rows.len() as u64))
+                for domain in issuances.values() {
+                    release_certificate_quota(tx, domain, 1).await?;
+                }
+                Ok(Finish::Commit(issuances.len() as u64))
             })
         })
         .await
