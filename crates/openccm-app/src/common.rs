@@ -29,6 +29,14 @@ pub fn is_project_uuid(id: &str) -> bool {
         })
 }
 
+/// `N` bytes from the OS CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand::RngCore as _;
+    let mut out = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut out);
+    out
+}
+
 /// A required field.
 pub fn required<T>(value: Option<T>, field: &str) -> Result<T> {
     value.ok_or_else(|| Error::invalid_kind(Invalid::Parameter, format!("{field} is required")))

@@ -41,6 +41,10 @@ pub enum Invalid {
     EmptyCertificate,
     /// A chain that does not link up.
     Chain,
+    /// A private key not framed by the PEM markers.
+    PrivateKeyFormat,
+    /// A tag key or value.
+    Tag,
 }
 
 /// Errors of the application layer.
@@ -123,6 +127,7 @@ impl From<openccm_pki::PkiError> for Error {
             P::Csr(_) => Invalid::Csr,
             P::Certificate(_) => Invalid::Certificate,
             P::Key(_) => Invalid::PrivateKey,
+            P::KeyFormat(_) => Invalid::PrivateKeyFormat,
             P::Extension(_) => Invalid::Parameter,
             P::Lint(_) | P::Signing(_) | P::Encoding(_) | _ => return Self::Internal(message),
         };

@@ -12,6 +12,7 @@
 //! - [`error`]: the error every use case returns.
 //! - [`iam`]: AK/SK signatures, tokens, passwords, bootstrap, `Caller`.
 //! - [`pca`]: the private CA.
+//! - [`scm`]: the SSL certificate manager.
 //! - [`pool`]: the thread pools that run cryptography off the executor.
 //! - [`common`]: rules shared by the services.
 
@@ -21,6 +22,7 @@ pub mod error;
 pub mod iam;
 pub mod pca;
 pub mod pool;
+pub mod scm;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, Invalid, Result};

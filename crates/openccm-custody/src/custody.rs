@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use openccm_pki::{KeyAlgorithm, PkiError, PkiResult, Signer};
+use zeroize::Zeroizing;
 
 use crate::keyring::{Keyring, SealedSecret};
 use crate::keys::SoftwareKey;
@@ -112,6 +113,38 @@ impl KeyCustody {
     pub fn signer(&self, handle: &KeyHandle) -> PkiResult<Arc<dyn Signer>> {
         Ok(self.open(handle)?)
     }
+
+    /// Seals key material that is kept in the form its owner handed it in
+    /// (an imported PEM private key, an SM2 envelope), for `owner`.
+    pub fn seal_secret(&self, owner: &str, plaintext: &[u8]) -> KeyHandle {
+        KeyHandle {
+            owner: owner.to_owned(),
+            sealed: self
+                .keyring
+                .seal(&secret_aad(owner), plaintext)
+                .as_bytes()
+                .to_vec(),
+        }
+    }
+
+    /// Opens what [`KeyCustody::seal_secret`] sealed.
+    pub fn open_secret(&self, handle: &KeyHandle) -> PkiResult<Zeroizing<Vec<u8>>> {
+        self.keyring
+            .open(
+                &secret_aad(&handle.owner),
+                &SealedSecret::from_bytes(handle.sealed.clone()),
+            )
+            .map_err(|e| {
+                PkiError::Key(format!(
+                    "the secret of {} cannot be opened: {e}",
+                    handle.owner
+                ))
+            })
+    }
+}
+
+fn secret_aad(owner: &str) -> Vec<u8> {
+    [b"secret:".as_slice(), owner.as_bytes()].concat()
 }
 
 /// A short, non-secret fingerprint of sealed bytes (the nonce part), so a
@@ -155,5 +188,26 @@ mod tests {
             .sealed
             .windows(16)
             .any(|w| pkcs8.windows(16).any(|p| p == w)));
+    }
+
+    #[test]
+    fn secrets_open_only_for_their_owner_and_never_as_keys() {
+        let custody = KeyCustody::new(Arc::new(Keyring::from_keys(vec![(1, [5; 32])])));
+        let handle = custody.seal_secret("scm-cert:scs1", b"-----BEGIN PRIVATE KEY-----");
+        assert_eq!(
+            custody.open_secret(&handle).unwrap().as_slice(),
+            b"-----BEGIN PRIVATE KEY-----"
+        );
+        let moved = KeyHandle {
+            owner: "scm-cert:scs2".into(),
+            sealed: handle.sealed.clone(),
+        };
+        assert!(custody.open_secret(&moved).is_err());
+        // A sealed secret is not a sealed key, and the other way round.
+        assert!(custody.open(&handle).is_err());
+        let (key_handle, _) = custody
+            .generate(KeyAlgorithm::Ec256, "scm-cert:scs1")
+            .unwrap();
+        assert!(custody.open_secret(&key_handle).is_err());
     }
 }

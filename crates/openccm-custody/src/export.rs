@@ -152,6 +152,74 @@ pub fn sm2_enveloped_key(
         .map_err(|e| PkiError::Encoding(e.to_string()))
 }
 
+/// The largest SM2 enveloped key accepted (DER); a real one is under 300 bytes.
+pub const MAX_ENVELOPE_BYTES: usize = 4096;
+
+/// Opens an `SM2EnvelopedKey` with the SM2 signing key it was made for: the
+/// inverse of [`sm2_enveloped_key`]. Fails unless the envelope is well-formed
+/// DER, its SM4 key decrypts under `recipient`, and the private key inside
+/// belongs to the public key the envelope names.
+pub fn open_sm2_enveloped_key(
+    recipient: &SoftwareKey,
+    envelope_der: &[u8],
+) -> PkiResult<SoftwareKey> {
+    let bad = |msg: &str| PkiError::Key(msg.to_owned());
+    if recipient.algorithm() != KeyAlgorithm::Sm2 {
+        return Err(bad("only an SM2 signing key opens an SM2 envelope"));
+    }
+    if envelope_der.len() > MAX_ENVELOPE_BYTES {
+        return Err(bad("the SM2 enveloped key is too large"));
+    }
+    let envelope = Sm2EnvelopedKey::from_der(envelope_der)
+        .map_err(|_| bad("not an SM2 enveloped key (GB/T 35276 SM2EnvelopedKey, DER)"))?;
+    if envelope.sym_alg_id.oid != SM4_ECB {
+        return Err(bad("the envelope's symmetric algorithm is not SM4-ECB"));
+    }
+    let cipher = envelope
+        .sym_encrypted_key
+        .to_der()
+        .map_err(|e| PkiError::Encoding(e.to_string()))?;
+    let mut ctx = PkeyCtx::new(recipient.pkey()).map_err(ossl)?;
+    ctx.decrypt_init().map_err(ossl)?;
+    let mut sm4_key = Zeroizing::new(Vec::new());
+    ctx.decrypt_to_vec(&cipher, &mut sm4_key)
+        .map_err(|_| bad("the envelope was not made for this signing key"))?;
+    if sm4_key.len() != 16 {
+        return Err(bad("the envelope's symmetric key is not an SM4 key"));
+    }
+    let encrypted = envelope
+        .sm2_encrypted_private_key
+        .as_bytes()
+        .ok_or_else(|| bad("malformed encrypted private key"))?;
+    // 32 bytes (GB/T 35276), or 64 with the scalar right-aligned (the SKF
+    // 512-bit blob some toolkits use).
+    if encrypted.len() != 32 && encrypted.len() != 64 {
+        return Err(bad("the encrypted private key has the wrong size"));
+    }
+    let mut crypter =
+        Crypter::new(Cipher::sm4_ecb(), Mode::Decrypt, &sm4_key, None).map_err(ossl)?;
+    crypter.pad(false);
+    let mut plain = Zeroizing::new(vec![0u8; encrypted.len() + 16]);
+    let mut n = crypter.update(encrypted, &mut plain).map_err(ossl)?;
+    n += crypter.finalize(&mut plain[n..]).map_err(ossl)?;
+    plain.truncate(n);
+    let scalar = match plain.len() {
+        32 => &plain[..],
+        64 if plain[..32].iter().all(|b| *b == 0) => &plain[32..],
+        _ => return Err(bad("the enveloped private key is malformed")),
+    };
+    let key = SoftwareKey::from_sm2_scalar(scalar)?;
+    let spki = <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(key.public_key())
+        .map_err(|e| PkiError::Key(e.to_string()))?;
+    let point = openccm_pki::sm2::public_point(&spki)?;
+    if envelope.sm2_public_key.as_bytes() != Some(point.as_slice()) {
+        return Err(bad(
+            "the enveloped private key does not match the envelope's public key",
+        ));
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +259,31 @@ mod tests {
             recipient.public_key()
         )
         .is_err());
+    }
+
+    #[test]
+    fn envelopes_open_only_with_their_recipient_key() {
+        let recipient = SoftwareKey::generate(KeyAlgorithm::Sm2).unwrap();
+        let enveloped = SoftwareKey::generate(KeyAlgorithm::Sm2).unwrap();
+        let der = sm2_enveloped_key(&enveloped, recipient.public_key()).unwrap();
+        let opened = open_sm2_enveloped_key(&recipient, &der).unwrap();
+        assert_eq!(opened.public_key(), enveloped.public_key());
+        assert_eq!(opened.algorithm(), KeyAlgorithm::Sm2);
+        // It signs as SM2 (with the default user id), not as ECDSA.
+        let sig =
+            openccm_pki::Signer::sign(&opened, openccm_pki::HashAlgorithm::Sm3, b"m").unwrap();
+        openccm_pki::verify::verify(enveloped.public_key(), oid::SM2_WITH_SM3, b"m", &sig).unwrap();
+
+        let stranger = SoftwareKey::generate(KeyAlgorithm::Sm2).unwrap();
+        assert!(open_sm2_enveloped_key(&stranger, &der).is_err());
+        assert!(open_sm2_enveloped_key(&recipient, b"garbage").is_err());
+        // A tampered public key is noticed.
+        let mut parsed = Sm2EnvelopedKey::from_der(&der).unwrap();
+        let other = SoftwareKey::generate(KeyAlgorithm::Sm2).unwrap();
+        let spki = <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(other.public_key())
+            .unwrap();
+        parsed.sm2_public_key =
+            BitString::from_bytes(&openccm_pki::sm2::public_point(&spki).unwrap()).unwrap();
+        assert!(open_sm2_enveloped_key(&recipient, &parsed.to_der().unwrap()).is_err());
     }
 }

@@ -105,6 +105,39 @@ impl SoftwareKey {
         Self::from_pkey(pkey, None)
     }
 
+    /// The SM2 key of a raw 32-byte private scalar (as an SM2 enveloped key
+    /// carries it). Fails unless 0 < d < n - 1.
+    pub(crate) fn from_sm2_scalar(scalar: &[u8]) -> PkiResult<Self> {
+        use openssl::bn::{BigNum, BigNumContext};
+        use openssl::ec::EcPoint;
+        let group = EcGroup::from_curve_name(Nid::SM2).map_err(ossl)?;
+        let mut ctx = BigNumContext::new().map_err(ossl)?;
+        let d = BigNum::from_slice(scalar).map_err(ossl)?;
+        let mut order = BigNum::new().map_err(ossl)?;
+        group.order(&mut order, &mut ctx).map_err(ossl)?;
+        let mut limit = BigNum::new().map_err(ossl)?;
+        limit
+            .checked_sub(&order, BigNum::from_u32(1).map_err(ossl)?.as_ref())
+            .map_err(ossl)?;
+        if d.num_bits() == 0 || d >= limit {
+            return Err(PkiError::Key(
+                "the SM2 private key is out of range".to_owned(),
+            ));
+        }
+        let mut point = EcPoint::new(&group).map_err(ossl)?;
+        point.mul_generator2(&group, &d, &mut ctx).map_err(ossl)?;
+        let ec = EcKey::from_private_components(&group, &d, &point).map_err(ossl)?;
+        ec.check_key().map_err(ossl)?;
+        // Through PKCS#8 so that OpenSSL 3 types it as SM2, not as ECDSA.
+        let pkcs8 = Zeroizing::new(
+            PKey::from_ec_key(ec)
+                .map_err(ossl)?
+                .private_key_to_pkcs8()
+                .map_err(ossl)?,
+        );
+        Self::from_pkcs8_der(&pkcs8)
+    }
+
     /// The algorithm.
     pub fn algorithm(&self) -> KeyAlgorithm {
         self.algorithm
@@ -142,6 +175,24 @@ impl SoftwareKey {
     /// Whether `public_key` (SPKI DER) is this key's public key.
     pub fn matches_public_key(&self, public_key: &[u8]) -> bool {
         self.public_key == public_key
+    }
+
+    /// Whether this key is the private half of `public_key` (SPKI DER, e.g. a
+    /// certificate's), proven by signing a fresh challenge and verifying it
+    /// with `public_key`. Comparing public parts alone would accept a key file
+    /// whose private parts were tampered with.
+    pub fn proves_possession_of(&self, public_key: &[u8]) -> PkiResult<bool> {
+        let spki = <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(public_key)
+            .map_err(|e| PkiError::Key(e.to_string()))?;
+        if KeyAlgorithm::of_spki(&spki).ok() != Some(self.algorithm) {
+            return Ok(false);
+        }
+        let mut challenge = [0u8; 32];
+        openssl::rand::rand_bytes(&mut challenge).map_err(ossl)?;
+        let hash = self.algorithm.default_hash();
+        let signature = self.sign(hash, &challenge)?;
+        let oid = openccm_pki::algorithm::signature_oid(self.algorithm, hash)?;
+        Ok(openccm_pki::verify::verify(public_key, oid, &challenge, &signature).is_ok())
     }
 }
 
@@ -209,6 +260,23 @@ mod tests {
             assert_eq!(again.public_key(), key.public_key());
             assert_eq!(again.algorithm(), algorithm);
         }
+    }
+
+    #[test]
+    fn possession_is_proven_only_for_the_matching_public_key() {
+        for algorithm in [
+            KeyAlgorithm::Ec256,
+            KeyAlgorithm::Sm2,
+            KeyAlgorithm::Rsa2048,
+        ] {
+            let key = SoftwareKey::generate(algorithm).unwrap();
+            let other = SoftwareKey::generate(algorithm).unwrap();
+            assert!(key.proves_possession_of(key.public_key()).unwrap());
+            assert!(!key.proves_possession_of(other.public_key()).unwrap());
+        }
+        let ec = SoftwareKey::generate(KeyAlgorithm::Ec256).unwrap();
+        let sm2 = SoftwareKey::generate(KeyAlgorithm::Sm2).unwrap();
+        assert!(!ec.proves_possession_of(sm2.public_key()).unwrap());
     }
 
     #[test]

@@ -157,14 +157,14 @@ pub fn pca_invalid_code(kind: Invalid) -> ErrorCode {
         Invalid::Certificate | Invalid::Chain | Invalid::PemFormat | Invalid::EmptyCertificate => {
             pca::INVALID_CERTIFICATE
         }
-        Invalid::PrivateKey => pca::INVALID_PRIVATE_KEY,
+        Invalid::PrivateKey | Invalid::PrivateKeyFormat => pca::INVALID_PRIVATE_KEY,
         Invalid::Parameter | Invalid::Body | _ => pca::INVALID_PARAMETER,
     }
 }
 
 fn scm_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
     Some(match err {
-        Error::InvalidArgument { .. } => (StatusCode::BAD_REQUEST, scm::INVALID_PARAMETER),
+        Error::InvalidArgument { kind, .. } => (StatusCode::BAD_REQUEST, scm_invalid_code(*kind)),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, scm::NOT_FOUND),
         Error::Conflict(_) | Error::InvalidState(_) => (StatusCode::BAD_REQUEST, scm::CONFLICT),
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, scm::FORBIDDEN),
@@ -172,6 +172,21 @@ fn scm_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
         Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
         Error::Internal(_) | _ => return None,
     })
+}
+
+/// The SCM code of each kind of invalid argument (errors.md § SCM error codes).
+pub fn scm_invalid_code(kind: Invalid) -> ErrorCode {
+    match kind {
+        Invalid::PemFormat | Invalid::Certificate => scm::CERTIFICATE_FORMAT,
+        Invalid::EmptyCertificate => scm::CERTIFICATE_EMPTY,
+        Invalid::Chain => scm::CHAIN_MISMATCH,
+        Invalid::PrivateKey => scm::INVALID_PRIVATE_KEY,
+        Invalid::PrivateKeyFormat => scm::PRIVATE_KEY_FORMAT,
+        Invalid::Csr => scm::INVALID_CSR,
+        Invalid::Tag => scm::INVALID_TAG,
+        Invalid::KeyAlgorithm | Invalid::SignatureAlgorithm => scm::UNSUPPORTED_ALGORITHM,
+        _ => scm::INVALID_PARAMETER,
+    }
 }
 
 fn gateway_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use axum::Router;
 use openccm_app::iam::Iam;
 use openccm_app::pca::Pca;
+use openccm_app::scm::Scm;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
@@ -49,6 +50,8 @@ pub struct AppState {
     pub iam: Arc<Iam>,
     /// The private CA.
     pub pca: Arc<Pca>,
+    /// The SSL certificate manager.
+    pub scm: Arc<Scm>,
     /// Edge settings.
     pub settings: Arc<HttpSettings>,
 }
@@ -58,6 +61,7 @@ pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(routes::iam::protected())
         .merge(routes::pca::routes())
+        .merge(routes::scm::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::authenticate,

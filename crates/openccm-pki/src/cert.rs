@@ -140,6 +140,80 @@ impl ParsedCertificate {
         self.verify_signature_with(&issuer.public_key)
     }
 
+    /// Like [`Self::verify_issued_by`], accepting SM2 signatures over the
+    /// standard user id or the empty one (OpenSSL 3.0 signs SM2 certificates
+    /// over the empty id unless told otherwise): for certificates OpenCCM
+    /// stores but did not issue.
+    pub fn verify_issued_by_any_sm2_id(&self, issuer: &ParsedCertificate) -> PkiResult<()> {
+        if self.issuer != issuer.subject {
+            return Err(cert_error(
+                "the issuer name does not match the next certificate's subject",
+            ));
+        }
+        let tbs = self
+            .certificate
+            .tbs_certificate
+            .to_der()
+            .map_err(crate::encoding)?;
+        let signature = self
+            .certificate
+            .signature
+            .as_bytes()
+            .ok_or_else(|| cert_error("malformed signature"))?;
+        crate::verify::verify_with_sm2_ids(
+            &issuer.public_key,
+            self.certificate.signature_algorithm.oid,
+            &tbs,
+            signature,
+            &[crate::sm2::DEFAULT_USER_ID, b""],
+        )
+        .map_err(|_| cert_error("the signature does not verify with the issuer's key"))
+    }
+
+    /// The DNS names and IP addresses of the subjectAltName extension, in order.
+    pub fn alt_names(&self) -> PkiResult<Vec<String>> {
+        use x509_cert::ext::pkix::name::GeneralName;
+        use x509_cert::ext::pkix::SubjectAltName;
+        let mut names = Vec::new();
+        let extensions = self.certificate.tbs_certificate.extensions.as_deref();
+        for ext in extensions.unwrap_or_default() {
+            if ext.extn_id != oid::SAN {
+                continue;
+            }
+            let san = SubjectAltName::from_der(ext.extn_value.as_bytes())
+                .map_err(|_| cert_error("malformed subjectAltName"))?;
+            for name in san.0 {
+                match name {
+                    GeneralName::DnsName(dns) => names.push(dns.as_str().to_owned()),
+                    GeneralName::IpAddress(ip) => match ip.as_bytes().len() {
+                        4 => {
+                            let b = ip.as_bytes();
+                            names.push(std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string());
+                        }
+                        16 => {
+                            let mut b = [0u8; 16];
+                            b.copy_from_slice(ip.as_bytes());
+                            names.push(std::net::Ipv6Addr::from(b).to_string());
+                        }
+                        _ => {}
+                    },
+                    _ => {}
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    /// The signature algorithm as the SCM API names it (`SHA256WITHRSA`,
+    /// `SM3WITHSM2`, ...), or the OID when OpenCCM does not know it.
+    pub fn signature_algorithm_name(&self) -> String {
+        let oid = self.certificate.signature_algorithm.oid;
+        crate::algorithm::parse_signature_oid(oid).map_or_else(
+            || oid.to_string(),
+            |(family, hash)| family.display_name(hash).to_uppercase(),
+        )
+    }
+
     /// Verifies this certificate's signature with `issuer_public_key` (SPKI DER).
     pub fn verify_signature_with(&self, issuer_public_key: &[u8]) -> PkiResult<()> {
         let tbs = self

@@ -176,14 +176,49 @@ pub fn build(
     signer: &dyn crate::Signer,
     hash: HashAlgorithm,
 ) -> PkiResult<Vec<u8>> {
-    use der::asn1::BitString;
+    build_with_alt_names(subject, &[], signer, hash)
+}
+
+/// Builds a CSR for `subject` asking for `alt_names` (an extensionRequest
+/// with a subjectAltName, when there are any), signed with `signer`.
+pub fn build_with_alt_names(
+    subject: &Name,
+    alt_names: &[crate::san::AltName],
+    signer: &dyn crate::Signer,
+    hash: HashAlgorithm,
+) -> PkiResult<Vec<u8>> {
+    use der::asn1::{Any, BitString, OctetString, SetOfVec};
+    use x509_cert::attr::Attribute;
+    use x509_cert::ext::Extension;
     use x509_cert::request::{CertReqInfo, Version};
+    let mut attributes = SetOfVec::new();
+    if !alt_names.is_empty() {
+        let names = alt_names
+            .iter()
+            .map(crate::san::AltName::to_general_name)
+            .collect::<PkiResult<Vec<_>>>()?;
+        let san = SubjectAltName(names).to_der().map_err(crate::encoding)?;
+        let extensions = vec![Extension {
+            extn_id: oid::SAN,
+            critical: false,
+            extn_value: OctetString::new(san).map_err(crate::encoding)?,
+        }];
+        let value = Any::encode_from(&extensions).map_err(crate::encoding)?;
+        let mut values = SetOfVec::new();
+        values.insert(value).map_err(crate::encoding)?;
+        attributes
+            .insert(Attribute {
+                oid: EXTENSION_REQUEST,
+                values,
+            })
+            .map_err(crate::encoding)?;
+    }
     let info = CertReqInfo {
         version: Version::V1,
         subject: subject.clone(),
         public_key: spki::SubjectPublicKeyInfoOwned::from_der(signer.public_key_der())
             .map_err(|e| PkiError::Key(e.to_string()))?,
-        attributes: der::asn1::SetOfVec::new(),
+        attributes,
     };
     let info_der = info.to_der().map_err(crate::encoding)?;
     let algorithm = crate::algorithm::signature_algorithm_identifier(signer.key_algorithm(), hash)?;

@@ -17,6 +17,7 @@
 //! - [`profile`]: issuance requests, extensions, the lint, `LintedTbs`, signing.
 //! - [`csr`]: PKCS#10 parsing and verification.
 //! - [`cert`]: certificate parsing, key matching, chain links.
+//! - [`key`]: private keys handed in by customers (PKCS#1, SEC1, PKCS#8).
 //! - [`pem`]: bounded PEM decoding and CRLF/LF encoding.
 //! - [`verify`]: signature verification (RSA, ECDSA, SM2 with SM3).
 //! - [`sm2`]: SM2's `Z_A` with the standard default user id.
@@ -25,6 +26,7 @@
 pub mod algorithm;
 pub mod cert;
 pub mod csr;
+pub mod key;
 pub mod name;
 pub mod pem;
 pub mod profile;
@@ -75,6 +77,9 @@ pub enum PkiError {
     /// A key cannot be parsed or does not match.
     #[error("invalid key: {0}")]
     Key(String),
+    /// A private key is not framed as PEM.
+    #[error("invalid key format: {0}")]
+    KeyFormat(String),
     /// The pre-issuance lint refused the TBS certificate (a bug upstream: the
     /// request checks should have refused it first).
     #[error("pre-issuance lint failed: {0}")]

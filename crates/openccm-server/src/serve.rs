@@ -13,6 +13,7 @@ use openccm_app::iam::bootstrap::BootstrapCredentials;
 use openccm_app::iam::{Iam, IamSettings};
 use openccm_app::pca::{Pca, PcaSettings};
 use openccm_app::pool::CryptoPools;
+use openccm_app::scm::{Scm, ScmSettings};
 use openccm_app::SystemClock;
 use openccm_custody::{KeyCustody, Keyring};
 use openccm_http::{AppState, HttpSettings};
@@ -185,9 +186,17 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     let pools =
         CryptoPools::for_this_machine().map_err(|e| format!("cannot start crypto threads: {e}"))?;
+    let custody = Arc::new(KeyCustody::new(keyring));
+    let scm = Arc::new(Scm::new(
+        store.clone(),
+        custody.clone(),
+        clock.clone(),
+        pools.clone(),
+        ScmSettings::default(),
+    ));
     let pca = Arc::new(Pca::new(
         store.clone(),
-        Arc::new(KeyCustody::new(keyring)),
+        custody,
         clock,
         pools,
         PcaSettings {
@@ -207,6 +216,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let state = AppState {
         iam,
         pca,
+        scm,
         settings: Arc::new(HttpSettings {
             max_body_bytes: config.max_body_bytes,
         }),

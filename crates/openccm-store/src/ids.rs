@@ -52,6 +52,45 @@ hex32_id!(
     /// An IAM project id: 32 lower-case hex chars.
     ProjectId
 );
+hex32_id!(
+    /// An SCM CSR id: 32 lower-case hex chars.
+    CsrId
+);
+
+/// An SCM certificate id: `scs` + 13 digits (16 chars), like the cloud's
+/// `scs1590053258704`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScmCertId(String);
+
+impl ScmCertId {
+    /// Parses `scs` + 13 ASCII digits; `None` otherwise.
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok =
+            s.len() == 16 && s.starts_with("scs") && s.bytes().skip(3).all(|b| b.is_ascii_digit());
+        ok.then(|| Self(s.to_owned()))
+    }
+
+    /// The id of `number` (0 ..= 10^13 - 1), zero-padded to 13 digits.
+    pub fn from_number(number: u64) -> Option<Self> {
+        (number < 10_000_000_000_000).then(|| Self(format!("scs{number:013}")))
+    }
+
+    /// The number after `scs`.
+    pub fn number(&self) -> u64 {
+        self.0[3..].parse().unwrap_or_default()
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ScmCertId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -164,6 +203,20 @@ mod tests {
         let id = CertId::from_random([0xff; 16]);
         assert!(CertId::parse(id.as_str()).is_some());
         assert_eq!(&id.as_str()[14..15], "4");
+    }
+
+    #[test]
+    fn scm_ids_are_scs_and_13_digits() {
+        assert!(ScmCertId::parse("scs1590053258704").is_some());
+        assert!(ScmCertId::parse("scs159005325870").is_none());
+        assert!(ScmCertId::parse("scs15900532587041").is_none());
+        assert!(ScmCertId::parse("SCS1590053258704").is_none());
+        assert!(ScmCertId::parse("scs159005325870a").is_none());
+        assert!(ScmCertId::parse("scs１５９００５３２５８７").is_none());
+        let id = ScmCertId::from_number(42).unwrap();
+        assert_eq!(id.as_str(), "scs0000000000042");
+        assert_eq!(id.number(), 42);
+        assert!(ScmCertId::from_number(10_000_000_000_000).is_none());
     }
 
     #[test]

@@ -26,12 +26,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use ids::{AccessKeyId, CaId, CertId, DomainId, ProjectId, UserId};
+pub use ids::{AccessKeyId, CaId, CertId, CsrId, DomainId, ProjectId, ScmCertId, UserId};
 pub use postgres::PgStore;
 pub use queries::Sql;
 pub use records::{
     AccessKey, Account, BootstrapPlan, CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings,
-    InsertOutcome, NameFields, Page, Project, SortDir, UpdateOutcome, User,
+    CsrFilter, CsrRecord, InsertOutcome, NameFields, Page, Project, ScmCertFilter, ScmCertRecord,
+    ScmInsertOutcome, ScmSortKey, SortDir, TagFilter, TagOutcome, TaggedResource, UpdateOutcome,
+    User,
 };
 pub use sqlite::SqliteStore;
 
@@ -228,10 +230,124 @@ pub trait PcaStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
-/// Everything the application needs from storage.
-pub trait Store: MetaStore + IamStore + PcaStore + std::fmt::Debug {}
+/// SSL certificates, CSRs, tags and expiry-notification settings.
+///
+/// Every read and write is scoped to one account: another account's id
+/// behaves exactly like an unknown one.
+#[async_trait]
+pub trait ScmStore: Send + Sync {
+    /// Inserts an imported certificate; with `duplicate_check`, refuses one
+    /// whose fingerprint the account holds already (atomically).
+    async fn insert_scm_certificate(
+        &self,
+        cert: &ScmCertRecord,
+        duplicate_check: bool,
+    ) -> StoreResult<ScmInsertOutcome>;
+    /// One certificate of the account, with its PEM and sealed keys.
+    async fn scm_certificate(
+        &self,
+        domain: &DomainId,
+        id: &ScmCertId,
+    ) -> StoreResult<Option<ScmCertRecord>>;
+    /// A page of the account's certificates matching `filter` (without PEM
+    /// or keys).
+    async fn list_scm_certificates(
+        &self,
+        domain: &DomainId,
+        filter: &ScmCertFilter,
+        page: Page,
+        now: i64,
+    ) -> StoreResult<Vec<ScmCertRecord>>;
+    /// How many certificates match `filter`, counting no further than `cap`.
+    async fn count_scm_certificates(
+        &self,
+        domain: &DomainId,
+        filter: &ScmCertFilter,
+        now: i64,
+        cap: i64,
+    ) -> StoreResult<i64>;
+    /// Deletes a certificate with its tags and notification settings.
+    /// Returns false if there was none.
+    async fn delete_scm_certificate(&self, domain: &DomainId, id: &ScmCertId) -> StoreResult<bool>;
+    /// Adds (or replaces the values of) tags on a resource of the account,
+    /// unless it would then carry more than `max_per_resource`.
+    async fn add_tags(
+        &self,
+        domain: &DomainId,
+        resource: TaggedResource,
+        id: &str,
+        tags: &[(String, String)],
+        max_per_resource: usize,
+    ) -> StoreResult<TagOutcome>;
+    /// Removes tags by key (and value, when given).
+    async fn remove_tags(
+        &self,
+        domain: &DomainId,
+        resource: TaggedResource,
+        id: &str,
+        tags: &[(String, Option<String>)],
+    ) -> StoreResult<TagOutcome>;
+    /// The tags of some resources of the account: (resource id, key, value).
+    async fn tags_of(
+        &self,
+        domain: &DomainId,
+        resource: TaggedResource,
+        ids: &[String],
+    ) -> StoreResult<Vec<(String, String, String)>>;
+    /// Every (key, value) used on resources of a type in the account.
+    async fn all_tags(
+        &self,
+        domain: &DomainId,
+        resource: TaggedResource,
+    ) -> StoreResult<Vec<(String, String)>>;
+    /// Stores a CSR.
+    async fn insert_csr(&self, csr: &CsrRecord) -> StoreResult<()>;
+    /// One CSR of the account.
+    async fn csr(&self, domain: &DomainId, id: &CsrId) -> StoreResult<Option<CsrRecord>>;
+    /// The account's CSRs for a public key (by its SHA-256), newest first.
+    async fn csrs_by_public_key(
+        &self,
+        domain: &DomainId,
+        public_key_sha256: &str,
+    ) -> StoreResult<Vec<CsrRecord>>;
+    /// A page of the account's CSRs and the total.
+    async fn list_csrs(
+        &self,
+        domain: &DomainId,
+        filter: &CsrFilter,
+        page: Page,
+    ) -> StoreResult<(i64, Vec<CsrRecord>)>;
+    /// Renames a CSR. Returns false if there was none.
+    async fn rename_csr(
+        &self,
+        domain: &DomainId,
+        id: &CsrId,
+        name: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Deletes a CSR. Returns false if there was none.
+    async fn delete_csr(&self, domain: &DomainId, id: &CsrId) -> StoreResult<bool>;
+    /// Turns notice types on or off for certificates of the account: all or
+    /// nothing (false, nothing written, if any certificate is not there).
+    async fn set_notifications(
+        &self,
+        domain: &DomainId,
+        entries: &[(ScmCertId, String)],
+        enabled: bool,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// The notification settings of a certificate: (notice type, enabled).
+    async fn notifications(
+        &self,
+        domain: &DomainId,
+        id: &ScmCertId,
+    ) -> StoreResult<Vec<(String, bool)>>;
+}
 
-impl<T: MetaStore + IamStore + PcaStore + std::fmt::Debug> Store for T {}
+/// Everything the application needs from storage.
+pub trait Store: MetaStore + IamStore + PcaStore + ScmStore + std::fmt::Debug {}
+
+impl<T: MetaStore + IamStore + PcaStore + ScmStore + std::fmt::Debug> Store for T {}
 
 /// Opens the store named by `url`: `sqlite:<path>` or `postgres://...`.
 /// Anything else is an error, never a fallback. Applies pending migrations.

@@ -33,7 +33,7 @@ const MAX_BATCH: usize = 256;
 const MAX_IDLE_READERS: usize = 16;
 
 /// The migrations, in order (embedded: the binary carries its schema).
-const MIGRATIONS: [(i64, &str, &str); 4] = [
+const MIGRATIONS: [(i64, &str, &str); 5] = [
     (1, "iam", include_str!("../migrations/sqlite/0001_iam.sql")),
     (2, "pca", include_str!("../migrations/sqlite/0002_pca.sql")),
     (
@@ -46,6 +46,7 @@ const MIGRATIONS: [(i64, &str, &str); 4] = [
         "intents",
         include_str!("../migrations/sqlite/0004_intents.sql"),
     ),
+    (5, "scm", include_str!("../migrations/sqlite/0005_scm.sql")),
 ];
 
 fn db_error(err: rusqlite::Error) -> StoreError {

@@ -21,6 +21,7 @@ use openccm_app::iam::bootstrap::BootstrapCredentials;
 use openccm_app::iam::{Iam, IamSettings};
 use openccm_app::pca::{Pca, PcaSettings};
 use openccm_app::pool::CryptoPools;
+use openccm_app::scm::{Scm, ScmSettings};
 use openccm_app::Clock;
 use openccm_custody::{KeyCustody, Keyring};
 use openccm_http::{AppState, HttpSettings};
@@ -160,6 +161,8 @@ pub struct TestApp {
     pub iam: Arc<Iam>,
     /// The private CA.
     pub pca: Arc<Pca>,
+    /// The SSL certificate manager.
+    pub scm: Arc<Scm>,
     /// The router.
     pub router: axum::Router,
     /// The administrator's credentials.
@@ -250,9 +253,17 @@ impl TestApp {
             clock.clone(),
             IamSettings::default(),
         ));
+        let custody = Arc::new(KeyCustody::new(keyring));
+        let scm = Arc::new(Scm::new(
+            store.clone(),
+            custody.clone(),
+            clock.clone(),
+            shared_pools(),
+            ScmSettings::default(),
+        ));
         let pca = Arc::new(Pca::new(
             store.clone(),
-            Arc::new(KeyCustody::new(keyring)),
+            custody,
             clock.clone(),
             shared_pools(),
             PcaSettings {
@@ -269,6 +280,7 @@ impl TestApp {
         let router = openccm_http::router(AppState {
             iam: iam.clone(),
             pca: pca.clone(),
+            scm: scm.clone(),
             settings: Arc::new(settings.clone()),
         });
         Self {
@@ -277,6 +289,7 @@ impl TestApp {
             clock,
             iam,
             pca,
+            scm,
             router,
             admin,
             settings,

@@ -154,6 +154,15 @@ pub mod scm {
     pub const FORBIDDEN: ErrorCode = ErrorCode("SCM.9004");
     /// 500 internal error. OpenCCM's own code.
     pub const INTERNAL: ErrorCode = ErrorCode("SCM.9005");
+    /// 400 the CSR cannot be parsed or its signature does not verify. OpenCCM's own code.
+    pub const INVALID_CSR: ErrorCode = ErrorCode("SCM.9006");
+    /// 400 a tag key or value breaks the tag rules. OpenCCM's own code.
+    pub const INVALID_TAG: ErrorCode = ErrorCode("SCM.9007");
+    /// 400 the key or signature algorithm is not supported. OpenCCM's own code.
+    pub const UNSUPPORTED_ALGORITHM: ErrorCode = ErrorCode("SCM.9008");
+    /// 400 a cloud-only operation (deployment to cloud services, commercial
+    /// certificate purchase). OpenCCM's own code.
+    pub const CLOUD_ONLY: ErrorCode = ErrorCode("SCM.9009");
 }
 
 #[cfg(test)]
@@ -184,6 +193,12 @@ mod tests {
             scm::NOT_FOUND,
             scm::INVALID_PARAMETER,
             scm::INTERNAL,
+            scm::INVALID_CSR,
+            scm::INVALID_TAG,
+            scm::UNSUPPORTED_ALGORITHM,
+            scm::CLOUD_ONLY,
+            scm::CERTIFICATE_FORMAT,
+            scm::PRIVATE_KEY_FORMAT,
         ];
         for code in all {
             let s = code.as_str();

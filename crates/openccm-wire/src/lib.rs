@@ -9,9 +9,11 @@
 //! - [`error`]: the Huawei error body and the code catalogue.
 //! - [`iam`]: the IAM subset (tokens, domains, projects).
 //! - [`pca`]: Private CA bodies.
+//! - [`scm`]: SSL certificate manager bodies.
 
 pub mod error;
 pub mod iam;
 pub mod pca;
+pub mod scm;
 
 pub use error::{ErrorBody, ErrorCode};

@@ -105,12 +105,7 @@ pub fn cert_status(cert: &CertRecord, now: i64) -> String {
     .to_owned()
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
-    use rand::RngCore as _;
-    let mut out = [0u8; N];
-    rand::rngs::OsRng.fill_bytes(&mut out);
-    out
-}
+use crate::common::random_bytes;
 
 fn not_found_ca() -> Error {
     Error::NotFound("The CA does not exist.".to_owned())

@@ -3,3 +3,4 @@
 pub mod health;
 pub mod iam;
 pub mod pca;
+pub mod scm;

@@ -10,3 +10,4 @@
 mod auth;
 mod edge;
 mod pca;
+mod scm;

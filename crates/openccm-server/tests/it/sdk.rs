@@ -67,6 +67,23 @@ async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_round_trips_every_algorithm_through_scm_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, creds) = start(dir.path(), None);
+    assert!(run_script("scm_lifecycle.py", &server, &creds).contains("scm lifecycle: ok"));
+    assert_eq!(server.terminate(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_round_trips_every_algorithm_through_scm_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg_database().await;
+    let (server, creds) = start(dir.path(), Some(&url));
+    assert!(run_script("scm_lifecycle.py", &server, &creds).contains("scm lifecycle: ok"));
+    assert_eq!(server.terminate(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let url = pg_database().await;

@@ -3,14 +3,16 @@
 //!
 //! - this module: [`Sql`], the metadata and IAM queries;
 //! - [`pca`]: private CAs, certificates, serials, quota counters.
+//! - [`scm`]: SSL certificates, CSRs, tags, notification settings.
 
 mod pca;
+mod scm;
 
 use async_trait::async_trait;
 
 use crate::db::{args, params, Backend, BoxFuture, Durability, Finish, Row, Tx, Value, Weight};
 use crate::ids::{AccessKeyId, DomainId, ProjectId, UserId};
-use crate::records::{AccessKey, Account, BootstrapPlan, Project, User};
+use crate::records::{AccessKey, Account, BootstrapPlan, Project, SortDir, User};
 use crate::{BeforeCommit, BootstrapOutcome, IamStore, MetaStore, StoreError, StoreResult};
 
 /// A store: the shared queries over one backend.
@@ -72,6 +74,60 @@ impl<B: Backend> Sql<B> {
     pub async fn close(&self) {
         self.0.close().await;
     }
+}
+
+/// Builds `WHERE` clauses with numbered placeholders.
+#[derive(Default)]
+pub(crate) struct Conditions {
+    pub(crate) sql: Vec<String>,
+    pub(crate) args: Vec<Value>,
+}
+
+impl Conditions {
+    /// Adds a clause whose `?` marks are bound to `args`, in order.
+    pub(crate) fn push(&mut self, clause: &str, args: Vec<Value>) {
+        let mut clause = clause.to_owned();
+        for arg in args {
+            self.args.push(arg);
+            clause = clause.replacen('?', &format!("${}", self.args.len()), 1);
+        }
+        self.sql.push(clause);
+    }
+
+    pub(crate) fn next_placeholder(&self) -> String {
+        format!("${}", self.args.len() + 1)
+    }
+
+    pub(crate) fn where_sql(&self) -> String {
+        if self.sql.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.sql.join(" AND "))
+        }
+    }
+}
+
+/// `%text%` for LIKE, with the wildcards in `text` escaped.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{}%", escaped.to_lowercase())
+}
+
+pub(crate) fn sort_dir(dir: SortDir) -> &'static str {
+    match dir {
+        SortDir::Asc => "ASC",
+        SortDir::Desc => "DESC",
+    }
+}
+
+pub(crate) fn placeholders(count: usize) -> String {
+    (1..=count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) fn corrupt(what: &str) -> StoreError {

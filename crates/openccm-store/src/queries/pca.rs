@@ -2,54 +2,14 @@
 
 use async_trait::async_trait;
 
-use super::{corrupt, locks, Sql};
+use super::{corrupt, like_pattern, locks, placeholders, sort_dir, Conditions, Sql};
 use crate::db::{args, params, Backend, Durability, Finish, Row, Tx, Value, Weight};
 use crate::ids::{CaId, CertId, DomainId};
 use crate::records::{
     CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings, InsertOutcome, NameFields, Page,
-    SortDir, UpdateOutcome,
+    UpdateOutcome,
 };
 use crate::{PcaStore, SerialReservation, StoreResult};
-
-/// Builds `WHERE` clauses with numbered placeholders.
-#[derive(Default)]
-struct Conditions {
-    sql: Vec<String>,
-    args: Vec<Value>,
-}
-
-impl Conditions {
-    /// Adds a clause whose `?` marks are bound to `args`, in order.
-    fn push(&mut self, clause: &str, args: Vec<Value>) {
-        let mut clause = clause.to_owned();
-        for arg in args {
-            self.args.push(arg);
-            clause = clause.replacen('?', &format!("${}", self.args.len()), 1);
-        }
-        self.sql.push(clause);
-    }
-
-    fn next_placeholder(&self) -> String {
-        format!("${}", self.args.len() + 1)
-    }
-
-    fn where_sql(&self) -> String {
-        if self.sql.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", self.sql.join(" AND "))
-        }
-    }
-}
-
-/// `%text%` for LIKE, with the wildcards in `text` escaped.
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{}%", escaped.to_lowercase())
-}
 
 fn domain_of(row: &Row) -> StoreResult<DomainId> {
     DomainId::parse(&row.text("domain_id")?).ok_or_else(|| corrupt("domain_id"))
@@ -161,13 +121,6 @@ fn ca_args(ca: &CaRecord) -> Vec<Value> {
     ]
 }
 
-fn placeholders(count: usize) -> String {
-    (1..=count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// A CA is gone once its scheduled deletion time has passed.
 const CA_NOT_GONE: &str =
     "NOT (status = 'DELETED' AND delete_time IS NOT NULL AND delete_time <= ?)";
@@ -261,13 +214,6 @@ fn cert_args(c: &CertRecord) -> Vec<Value> {
         c.revocation_reason.as_deref(),
         c.enterprise_project_id.as_str()
     ]
-}
-
-fn sort_dir(dir: SortDir) -> &'static str {
-    match dir {
-        SortDir::Asc => "ASC",
-        SortDir::Desc => "DESC",
-    }
 }
 
 fn status_list(expected: &[&str]) -> String {

@@ -1,0 +1,811 @@
+//! SSL certificates: import (validated completely before anything is
+//! stored), list, show, export (seed 000), delete.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use openccm_custody::{KeyHandle, SoftwareKey};
+use openccm_pki::cert::ParsedCertificate;
+use openccm_pki::KeyAlgorithm;
+use openccm_store::{
+    CsrId, CsrRecord, ScmCertFilter, ScmCertId, ScmCertRecord, ScmInsertOutcome, ScmSortKey,
+    SortDir,
+};
+use zeroize::Zeroizing;
+
+use super::{cert_id, cert_status, not_found_cert, page, Scm, ScmCertView};
+use crate::common::{enterprise_project_for_create, is_project_uuid, required, DEFAULT_PROJECT};
+use crate::error::{Error, Invalid, Result};
+use crate::iam::Caller;
+
+/// Field bounds of ImportCertificate and ExportCertificate (seed 000).
+pub mod bounds {
+    /// `certificate`.
+    pub const CERTIFICATE: usize = 4096;
+    /// `certificate_chain`.
+    pub const CHAIN: usize = 8192;
+    /// `private_key`.
+    pub const PRIVATE_KEY: usize = 4096;
+    /// `enc_certificate`, `enc_private_key`.
+    pub const ENC: usize = 4096;
+    /// `name`.
+    pub const NAME: std::ops::RangeInclusive<usize> = 3..=63;
+}
+
+/// The most certificates a list counts (`total_count` is documented 0–10000).
+pub const TOTAL_COUNT_CAP: i64 = 10_000;
+
+/// ImportCertificate input.
+#[derive(Debug, Clone, Default)]
+pub struct ImportCertificate {
+    /// Name.
+    pub name: Option<String>,
+    /// Certificate PEM (maybe followed by the chain).
+    pub certificate: Option<String>,
+    /// Chain PEM.
+    pub certificate_chain: Option<String>,
+    /// Private key PEM.
+    pub private_key: Option<String>,
+    /// Refuse a certificate the account holds already.
+    pub duplicate_check: Option<bool>,
+    /// Enterprise project.
+    pub enterprise_project_id: Option<String>,
+    /// SM2 encryption certificate.
+    pub enc_certificate: Option<String>,
+    /// SM2 encryption key: PEM, or a base64 SM2 enveloped key.
+    pub enc_private_key: Option<String>,
+}
+
+/// ListCertificates query.
+#[derive(Debug, Clone, Default)]
+pub struct ListCertificates {
+    /// 10–50, default 10.
+    pub limit: Option<i64>,
+    /// ≥ 0.
+    pub offset: Option<i64>,
+    /// `ASC` | `DESC`.
+    pub sort_dir: Option<String>,
+    /// `certExpiredTime` | `certStatus` | `certUpdateTime`.
+    pub sort_key: Option<String>,
+    /// Status filter.
+    pub status: Option<String>,
+    /// `all` (default), `0` or a project id.
+    pub enterprise_project_id: Option<String>,
+    /// Only deployable certificates.
+    pub deploy_support: Option<bool>,
+    /// Only the caller's own (no certificate is shared in OpenCCM).
+    pub owned_by_self: Option<bool>,
+    /// Only certificates valid or expired at most this many days ago.
+    pub expired_days_since: Option<i64>,
+    /// Name or domain keyword.
+    pub content: Option<String>,
+}
+
+/// What ExportCertificate returns (seed 000).
+#[derive(Clone)]
+pub struct ExportedCertificate {
+    /// Certificate followed by its chain.
+    pub entire_certificate: String,
+    /// The certificate.
+    pub certificate: String,
+    /// The chain, if any.
+    pub certificate_chain: Option<String>,
+    /// The private key PEM as imported.
+    pub private_key: Zeroizing<String>,
+    /// SM: the encryption certificate.
+    pub enc_certificate: Option<String>,
+    /// SM: the encryption key, plain PEM or the envelope.
+    pub enc_private_key: Option<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for ExportedCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportedCertificate")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The statuses the API documents; only `UPLOAD` and `EXPIRED` can occur in
+/// OpenCCM (the others belong to the cloud's purchase flow).
+const KNOWN_STATUSES: [&str; 15] = [
+    "ALL",
+    "PAID",
+    "ISSUED",
+    "CHECKING",
+    "CANCELCHECKING",
+    "UNPASSED",
+    "EXPIRED",
+    "REVOKING",
+    "CANCLEREVOKING",
+    "REVOKED",
+    "UPLOAD",
+    "SUPPLEMENTCHECKING",
+    "CANCELSUPPLEMENTING",
+    "CHECKING_ORG",
+    "ISSUING",
+];
+
+const BEGIN_CERT: &str = "-----BEGIN CERTIFICATE-----";
+const END_CERT: &str = "-----END CERTIFICATE-----";
+
+fn too_long(field: &str, max: usize) -> Error {
+    Error::invalid(format!("{field} must not be longer than {max} characters"))
+}
+
+/// Checks the PEM framing of certificate text (SCM.0053 / SCM.0054) and
+/// parses it (SCM.0053 for content that is not a certificate).
+fn parse_certificates(text: &str, field: &str) -> Result<Vec<ParsedCertificate>> {
+    let trimmed = text.trim();
+    if !trimmed.starts_with(BEGIN_CERT) || !trimmed.ends_with(END_CERT) {
+        return Err(Error::invalid_kind(
+            Invalid::PemFormat,
+            format!("{field} must begin with {BEGIN_CERT} and end with {END_CERT}"),
+        ));
+    }
+    if trimmed.split(BEGIN_CERT).skip(1).any(|block| {
+        block
+            .split(END_CERT)
+            .next()
+            .is_none_or(|b| b.trim().is_empty())
+    }) {
+        return Err(Error::invalid_kind(
+            Invalid::EmptyCertificate,
+            format!("{field} has no content between the PEM markers"),
+        ));
+    }
+    openccm_pki::cert::parse_pem_chain(text).map_err(|e| {
+        Error::invalid_kind(Invalid::Certificate, format!("{field} is not valid: {e}"))
+    })
+}
+
+/// Splits text holding several PEM certificates after the first one: the
+/// leaf exactly as given, and the rest exactly as given.
+fn split_leaf(text: &str) -> (String, Option<String>) {
+    match text.find(END_CERT) {
+        Some(end) => {
+            let mut cut = end + END_CERT.len();
+            // Keep the line break that ends the leaf with it.
+            if text[cut..].starts_with("\r\n") {
+                cut += 2;
+            } else if text[cut..].starts_with('\n') {
+                cut += 1;
+            }
+            let rest = &text[cut..];
+            let rest = (!rest.trim().is_empty()).then(|| rest.trim_start().to_owned());
+            (text[..cut].to_owned(), rest)
+        }
+        None => (text.to_owned(), None),
+    }
+}
+
+fn check_name(name: &str) -> Result<()> {
+    let chars = name.chars().count();
+    if !bounds::NAME.contains(&chars)
+        || !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(Error::invalid(
+            "name must be 3 to 63 letters, digits, underscores, hyphens or dots",
+        ));
+    }
+    Ok(())
+}
+
+/// The parts of a certificate SCM records about it.
+struct Facts {
+    domain: String,
+    sans: String,
+    key_algorithm: KeyAlgorithm,
+    signature_algorithm: String,
+    fingerprint: String,
+}
+
+fn facts(leaf: &ParsedCertificate) -> Result<Facts> {
+    let key_algorithm = leaf.key_algorithm.ok_or_else(|| {
+        Error::invalid_kind(
+            Invalid::KeyAlgorithm,
+            "the certificate's key is not RSA 2048/3072/4096, EC P-256/P-384 or SM2",
+        )
+    })?;
+    let names = leaf.alt_names()?;
+    let cn = leaf
+        .distinguished_name
+        .common_name
+        .clone()
+        .filter(|cn| !cn.is_empty());
+    let domain = cn
+        .clone()
+        .or_else(|| names.first().cloned())
+        .unwrap_or_default();
+    let sans: Vec<String> = names.into_iter().filter(|n| *n != domain).collect();
+    Ok(Facts {
+        domain,
+        sans: sans.join(";"),
+        key_algorithm,
+        signature_algorithm: leaf.signature_algorithm_name(),
+        fingerprint: hex::encode(<sha1::Sha1 as sha2::Digest>::digest(&leaf.der)),
+    })
+}
+
+/// The signing key an import uses, and where it came from.
+struct SigningKey {
+    key: Arc<SoftwareKey>,
+    /// The PEM text exported as `private_key`.
+    pem: Zeroizing<String>,
+    /// The CSR it belongs to, if any.
+    csr_id: Option<CsrId>,
+    /// Whether the service generated it (CreateCsr).
+    generated: bool,
+}
+
+/// The encryption key of an SM2 dual certificate, as it will be stored.
+struct EncKey {
+    text: Zeroizing<String>,
+    enveloped: bool,
+}
+
+impl Scm {
+    /// Imports a certificate with its chain and private key. Validates
+    /// everything first (framing, content, bounds, chain links, key match);
+    /// nothing is stored on any failure.
+    pub async fn import_certificate(
+        &self,
+        caller: &Caller,
+        input: ImportCertificate,
+    ) -> Result<ScmCertId> {
+        let name = required(input.name, "name")?;
+        check_name(&name)?;
+        let certificate = required(input.certificate, "certificate")?;
+        if certificate.chars().count() > bounds::CERTIFICATE {
+            return Err(too_long("certificate", bounds::CERTIFICATE));
+        }
+        if let Some(chain) = &input.certificate_chain {
+            if chain.chars().count() > bounds::CHAIN {
+                return Err(too_long("certificate_chain", bounds::CHAIN));
+            }
+        }
+        if let Some(key) = &input.private_key {
+            if key.chars().count() > bounds::PRIVATE_KEY {
+                return Err(too_long("private_key", bounds::PRIVATE_KEY));
+            }
+        }
+        for (field, value) in [
+            ("enc_certificate", &input.enc_certificate),
+            ("enc_private_key", &input.enc_private_key),
+        ] {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.chars().count() > bounds::ENC)
+            {
+                return Err(too_long(field, bounds::ENC));
+            }
+        }
+        let project = enterprise_project_for_create(input.enterprise_project_id.as_deref())?;
+
+        let certs = parse_certificates(&certificate, "certificate")?;
+        let (leaf_text, chain_text) = match (&input.certificate_chain, certs.len()) {
+            (Some(chain), 1) if !chain.trim().is_empty() => {
+                (certificate.clone(), Some(chain.clone()))
+            }
+            (Some(chain), _) if !chain.trim().is_empty() => {
+                return Err(Error::invalid_kind(
+                    Invalid::Certificate,
+                    "certificate must hold one certificate when certificate_chain is given",
+                ))
+            }
+            _ => split_leaf(&certificate),
+        };
+        let mut certs = certs.into_iter();
+        let leaf = certs
+            .next()
+            .ok_or_else(|| Error::invalid_kind(Invalid::EmptyCertificate, "no certificate"))?;
+        let chain = match &input.certificate_chain {
+            Some(text) if !text.trim().is_empty() => parse_certificates(text, "certificate_chain")?,
+            _ => certs.collect(),
+        };
+        let facts = facts(&leaf)?;
+        let enc = match (&input.enc_certificate, &input.enc_private_key) {
+            (None, None) => None,
+            (Some(c), Some(k)) if !c.trim().is_empty() && !k.trim().is_empty() => {
+                Some((c.clone(), k.clone()))
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "an SM dual certificate needs both enc_certificate and enc_private_key",
+                ))
+            }
+        };
+        if enc.is_some() && facts.key_algorithm != KeyAlgorithm::Sm2 {
+            return Err(Error::invalid(
+                "enc_certificate and enc_private_key belong to SM2 certificates only",
+            ));
+        }
+
+        // The signing key: given, or the one of a CSR made here.
+        let public_key_sha256 =
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&leaf.public_key));
+        let csrs = self
+            .store
+            .csrs_by_public_key(&caller.domain_id, &public_key_sha256)
+            .await?;
+        let csr = csrs.into_iter().find(|c| c.sealed_key.is_some());
+        let given_key = input.private_key.filter(|k| !k.trim().is_empty());
+        if given_key.is_none() && csr.is_none() {
+            return Err(Error::invalid(
+                "private_key is required (unless the certificate is for a CSR created in SCM)",
+            ));
+        }
+
+        // Everything cryptographic runs off the executor.
+        let custody = self.custody.clone();
+        let leaf_copy = leaf.clone();
+        let checked = self
+            .pools
+            .signing
+            .run(
+                move || -> Result<(SigningKey, Option<(ParsedCertificate, EncKey)>)> {
+                    let leaf = leaf_copy;
+                    check_chain(&leaf, &chain)?;
+                    let signing = signing_key(&custody, given_key, csr.as_ref(), &leaf)?;
+                    let enc = enc
+                        .map(|(cert_text, key_text)| {
+                            check_enc(&signing, &leaf, &chain, &cert_text, &key_text)
+                        })
+                        .transpose()?;
+                    Ok((signing, enc))
+                },
+            )
+            .await??;
+        let (signing, enc) = checked;
+
+        let now = self.now();
+        let duplicate_check = input.duplicate_check.unwrap_or(false);
+        for _ in 0..8 {
+            let id = self.ids.next(now)?;
+            let key_owner = format!("scm-cert:{id}");
+            let sealed = self.custody.seal_secret(&key_owner, signing.pem.as_bytes());
+            let (enc_certificate, enc_key_owner, enc_sealed_key, enc_key_enveloped) = match &enc {
+                Some((_, key)) => {
+                    let owner = format!("scm-cert-enc:{id}");
+                    let sealed = self.custody.seal_secret(&owner, key.text.as_bytes());
+                    (
+                        Some(input.enc_certificate.clone().unwrap_or_default()),
+                        Some(owner),
+                        Some(sealed.sealed),
+                        key.enveloped,
+                    )
+                }
+                None => (None, None, None, false),
+            };
+            let record = ScmCertRecord {
+                certificate_id: id.clone(),
+                domain_id: caller.domain_id.clone(),
+                enterprise_project_id: project.clone(),
+                name: name.clone(),
+                domain: facts.domain.clone(),
+                sans: facts.sans.clone(),
+                key_algorithm: facts.key_algorithm.as_str().to_owned(),
+                signature_algorithm: facts.signature_algorithm.clone(),
+                fingerprint: facts.fingerprint.clone(),
+                serial_number: leaf.serial_hex.clone(),
+                not_before: leaf.not_before,
+                not_after: leaf.not_after,
+                certificate: leaf_text.clone(),
+                certificate_chain: chain_text.clone(),
+                key_owner,
+                sealed_key: sealed.sealed,
+                enc_certificate,
+                enc_key_owner,
+                enc_sealed_key,
+                enc_key_enveloped,
+                csr_id: signing.csr_id.clone(),
+                create_time: now,
+                update_time: now,
+            };
+            match self
+                .store
+                .insert_scm_certificate(&record, duplicate_check)
+                .await?
+            {
+                ScmInsertOutcome::Inserted => return Ok(id),
+                ScmInsertOutcome::Duplicate => {
+                    return Err(Error::Conflict(
+                        "this certificate is stored already (duplicate_check is on)".to_owned(),
+                    ))
+                }
+                ScmInsertOutcome::IdTaken => self.ids.skip_after_clash(),
+            }
+        }
+        Err(Error::Internal(
+            "no free certificate id after 8 attempts".to_owned(),
+        ))
+    }
+
+    /// Lists the account's certificates.
+    pub async fn list_certificates(
+        &self,
+        caller: &Caller,
+        query: ListCertificates,
+    ) -> Result<(i64, Vec<ScmCertView>)> {
+        let page = page(query.limit, query.offset, 10, 50)?;
+        let sort_dir = match query.sort_dir.as_deref() {
+            None | Some("DESC") => SortDir::Desc,
+            Some("ASC") => SortDir::Asc,
+            Some(_) => return Err(Error::invalid("sort_dir must be ASC or DESC")),
+        };
+        let sort_key = match query.sort_key.as_deref() {
+            None | Some("certUpdateTime") => ScmSortKey::UpdateTime,
+            Some("certExpiredTime") => ScmSortKey::ExpiredTime,
+            Some("certStatus") => ScmSortKey::Status,
+            Some(_) => {
+                return Err(Error::invalid(
+                    "sort_key must be certExpiredTime, certStatus or certUpdateTime",
+                ))
+            }
+        };
+        let mut filter = ScmCertFilter {
+            sort_key,
+            sort_dir,
+            ..ScmCertFilter::default()
+        };
+        match query.status.as_deref() {
+            None | Some("ALL") => {}
+            Some("UPLOAD") => filter.expired = Some(false),
+            Some("EXPIRED") => filter.expired = Some(true),
+            Some(s) if KNOWN_STATUSES.contains(&s) => filter.nothing = true,
+            Some(_) => return Err(Error::invalid("status is not a documented status")),
+        }
+        filter.projects = projects_filter(query.enterprise_project_id.as_deref())?;
+        if let Some(content) = query.content.filter(|c| !c.is_empty()) {
+            if content.chars().count() > 255 {
+                return Err(too_long("content", 255));
+            }
+            filter.content = Some(content);
+        }
+        let now = self.now();
+        if let Some(days) = query.expired_days_since {
+            if !(0..=1095).contains(&days) {
+                return Err(Error::invalid("expired_days_since must be from 0 to 1095"));
+            }
+            filter.not_after_from = Some(now - days * 86_400_000);
+        }
+        if query.deploy_support == Some(true) {
+            // Deployment to cloud services does not exist here.
+            filter.nothing = true;
+        }
+        let _ = query.owned_by_self;
+        self.list_filtered(caller, &filter, page, now).await
+    }
+
+    pub(super) async fn list_filtered(
+        &self,
+        caller: &Caller,
+        filter: &ScmCertFilter,
+        page: openccm_store::Page,
+        now: i64,
+    ) -> Result<(i64, Vec<ScmCertView>)> {
+        let total = self
+            .store
+            .count_scm_certificates(&caller.domain_id, filter, now, TOTAL_COUNT_CAP)
+            .await?;
+        let records = if total > page.offset {
+            self.store
+                .list_scm_certificates(&caller.domain_id, filter, page, now)
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok((
+            total,
+            records
+                .into_iter()
+                .map(|record| ScmCertView {
+                    status: cert_status(&record, now).to_owned(),
+                    record,
+                    tags: Vec::new(),
+                })
+                .collect(),
+        ))
+    }
+
+    /// One certificate.
+    pub async fn show_certificate(&self, caller: &Caller, id: &str) -> Result<ScmCertView> {
+        let record = self.load(caller, id).await?;
+        Ok(ScmCertView {
+            status: cert_status(&record, self.now()).to_owned(),
+            record,
+            tags: Vec::new(),
+        })
+    }
+
+    pub(super) async fn load(&self, caller: &Caller, id: &str) -> Result<ScmCertRecord> {
+        let id = cert_id(id)?;
+        self.store
+            .scm_certificate(&caller.domain_id, &id)
+            .await?
+            .ok_or_else(not_found_cert)
+    }
+
+    /// Exports a certificate with its chain and keys (seed 000).
+    pub async fn export_certificate(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<ExportedCertificate> {
+        let record = self.load(caller, id).await?;
+        let private_key = self.open_text(&record.key_owner, &record.sealed_key)?;
+        let enc_private_key = match (&record.enc_key_owner, &record.enc_sealed_key) {
+            (Some(owner), Some(sealed)) => Some(self.open_text(owner, sealed)?),
+            _ => None,
+        };
+        let mut entire = record.certificate.clone();
+        if let Some(chain) = &record.certificate_chain {
+            if !entire.ends_with('\n') {
+                entire.push('\n');
+            }
+            entire.push_str(chain);
+        }
+        Ok(ExportedCertificate {
+            entire_certificate: entire,
+            certificate: record.certificate,
+            certificate_chain: record.certificate_chain,
+            private_key,
+            enc_certificate: record.enc_certificate,
+            enc_private_key,
+        })
+    }
+
+    fn open_text(&self, owner: &str, sealed: &[u8]) -> Result<Zeroizing<String>> {
+        let bytes = self
+            .custody
+            .open_secret(&KeyHandle {
+                owner: owner.to_owned(),
+                sealed: sealed.to_vec(),
+            })
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        String::from_utf8(bytes.to_vec())
+            .map(Zeroizing::new)
+            .map_err(|_| Error::Internal("a stored key is not text".to_owned()))
+    }
+
+    /// Deletes a certificate (with its tags and notification settings).
+    pub async fn delete_certificate(&self, caller: &Caller, id: &str) -> Result<()> {
+        let id = cert_id(id)?;
+        if self
+            .store
+            .delete_scm_certificate(&caller.domain_id, &id)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(not_found_cert())
+        }
+    }
+}
+
+/// The project filter of a query: `all` (or absent) → every project.
+pub(super) fn projects_filter(value: Option<&str>) -> Result<Option<Vec<String>>> {
+    match value {
+        None | Some("all" | "") => Ok(None),
+        Some(DEFAULT_PROJECT) => Ok(Some(vec![DEFAULT_PROJECT.to_owned()])),
+        Some(id) if is_project_uuid(id) => Ok(Some(vec![id.to_owned()])),
+        Some(_) => Err(Error::invalid(
+            "enterprise_project_id must be \"all\", \"0\" or a project id",
+        )),
+    }
+}
+
+/// The chain must link up in order: each certificate issued by the next,
+/// and every chain certificate a CA.
+fn check_chain(leaf: &ParsedCertificate, chain: &[ParsedCertificate]) -> Result<()> {
+    let mut child = leaf;
+    for (i, parent) in chain.iter().enumerate() {
+        if !parent.is_ca {
+            return Err(Error::invalid_kind(
+                Invalid::Chain,
+                format!("certificate {} of the chain is not a CA certificate", i + 1),
+            ));
+        }
+        child.verify_issued_by_any_sm2_id(parent).map_err(|_| {
+            Error::invalid_kind(
+                Invalid::Chain,
+                format!(
+                    "the chain does not link up: certificate {} of the chain did not issue the one before it",
+                    i + 1
+                ),
+            )
+        })?;
+        child = parent;
+    }
+    Ok(())
+}
+
+/// The signing key: the one given (checked against the certificate), or
+/// the key of the CSR the certificate was issued for.
+fn signing_key(
+    custody: &openccm_custody::KeyCustody,
+    given: Option<String>,
+    csr: Option<&CsrRecord>,
+    leaf: &ParsedCertificate,
+) -> Result<SigningKey> {
+    let mismatch = || {
+        Error::invalid_kind(
+            Invalid::PrivateKey,
+            "the private key does not belong to the certificate",
+        )
+    };
+    if let Some(pem) = given {
+        let parsed = openccm_pki::key::parse_private_key_pem(&pem)?;
+        let key = SoftwareKey::from_pkcs8_der(&parsed.pkcs8)?;
+        if !key.proves_possession_of(&leaf.public_key)? {
+            return Err(mismatch());
+        }
+        return Ok(SigningKey {
+            key: Arc::new(key),
+            pem: Zeroizing::new(pem),
+            csr_id: csr.map(|c| c.csr_id.clone()),
+            generated: false,
+        });
+    }
+    let csr = csr.ok_or_else(|| Error::invalid("private_key is required"))?;
+    let (key, pem) = super::csr::open_csr_key(custody, csr)?;
+    if !key.proves_possession_of(&leaf.public_key)? {
+        return Err(mismatch());
+    }
+    Ok(SigningKey {
+        key,
+        pem,
+        csr_id: Some(csr.csr_id.clone()),
+        generated: csr.generated,
+    })
+}
+
+/// Checks an SM2 encryption certificate and its key. The key is a PEM key,
+/// or an SM2 enveloped key (base64 DER) for the signing key, which must open
+/// it. Returns the text to store: as given, except that an envelope around a
+/// key the service generated is stored opened (the owner of a CSR made here
+/// never had to open it).
+fn check_enc(
+    signing: &SigningKey,
+    leaf: &ParsedCertificate,
+    chain: &[ParsedCertificate],
+    cert_text: &str,
+    key_text: &str,
+) -> Result<(ParsedCertificate, EncKey)> {
+    let certs = parse_certificates(cert_text, "enc_certificate")?;
+    let [enc_cert] = certs.as_slice() else {
+        return Err(Error::invalid_kind(
+            Invalid::Certificate,
+            "enc_certificate must hold exactly one certificate",
+        ));
+    };
+    if enc_cert.key_algorithm != Some(KeyAlgorithm::Sm2) {
+        return Err(Error::invalid_kind(
+            Invalid::Certificate,
+            "enc_certificate must carry an SM2 key",
+        ));
+    }
+    if enc_cert.issuer != leaf.issuer {
+        return Err(Error::invalid_kind(
+            Invalid::Chain,
+            "enc_certificate and certificate must have the same issuer",
+        ));
+    }
+    if let Some(parent) = chain.first() {
+        enc_cert.verify_issued_by_any_sm2_id(parent).map_err(|_| {
+            Error::invalid_kind(Invalid::Chain, "the chain did not issue enc_certificate")
+        })?;
+    }
+    let mismatch = || {
+        Error::invalid_kind(
+            Invalid::PrivateKey,
+            "enc_private_key does not belong to enc_certificate",
+        )
+    };
+    if openccm_pki::key::is_pem_framed(key_text) {
+        let parsed = openccm_pki::key::parse_private_key_pem(key_text)?;
+        let key = SoftwareKey::from_pkcs8_der(&parsed.pkcs8)?;
+        if !key.proves_possession_of(&enc_cert.public_key)? {
+            return Err(mismatch());
+        }
+        return Ok((
+            enc_cert.clone(),
+            EncKey {
+                text: Zeroizing::new(key_text.to_owned()),
+                enveloped: false,
+            },
+        ));
+    }
+    let compact: String = key_text.chars().filter(|c| !c.is_whitespace()).collect();
+    let der = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(compact.as_bytes())
+            .map_err(|_| {
+                Error::invalid_kind(
+                    Invalid::PrivateKeyFormat,
+                    "enc_private_key must be a PEM private key or a base64 SM2 enveloped key",
+                )
+            })?,
+    );
+    let opened = openccm_custody::export::open_sm2_enveloped_key(&signing.key, &der)
+        .map_err(|e| Error::invalid_kind(Invalid::PrivateKey, format!("enc_private_key: {e}")))?;
+    if !opened.proves_possession_of(&enc_cert.public_key)? {
+        return Err(mismatch());
+    }
+    if signing.generated {
+        let pem = openccm_custody::export::private_key_pem(&opened, None)?;
+        return Ok((
+            enc_cert.clone(),
+            EncKey {
+                text: pem,
+                enveloped: false,
+            },
+        ));
+    }
+    Ok((
+        enc_cert.clone(),
+        EncKey {
+            text: Zeroizing::new(key_text.to_owned()),
+            enveloped: true,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_combined_certificate_splits_after_the_leaf_exactly() {
+        let text = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nBB==\n-----END CERTIFICATE-----\n";
+        let (leaf, rest) = split_leaf(text);
+        assert_eq!(
+            leaf,
+            "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"
+        );
+        assert_eq!(
+            rest.as_deref(),
+            Some("-----BEGIN CERTIFICATE-----\nBB==\n-----END CERTIFICATE-----\n")
+        );
+        let (leaf, rest) =
+            split_leaf("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----");
+        assert!(leaf.ends_with(END_CERT));
+        assert!(rest.is_none());
+    }
+
+    #[test]
+    fn names_follow_the_documented_rules() {
+        assert!(check_name("www_example-com.v1").is_ok());
+        assert!(check_name("ab").is_err());
+        assert!(check_name(&"a".repeat(64)).is_err());
+        assert!(check_name("has space").is_err());
+        assert!(check_name("证书名称").is_ok());
+    }
+
+    #[test]
+    fn framing_and_emptiness_have_their_own_kinds() {
+        let kind = |r: Result<Vec<ParsedCertificate>>| match r {
+            Err(Error::InvalidArgument { kind, .. }) => kind,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            kind(parse_certificates("garbage", "certificate")),
+            Invalid::PemFormat
+        );
+        assert_eq!(
+            kind(parse_certificates(
+                "-----BEGIN CERTIFICATE-----\n\n-----END CERTIFICATE-----",
+                "certificate"
+            )),
+            Invalid::EmptyCertificate
+        );
+        assert_eq!(
+            kind(parse_certificates(
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+                "certificate"
+            )),
+            Invalid::Certificate
+        );
+    }
+}

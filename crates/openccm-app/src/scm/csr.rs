@@ -1,0 +1,490 @@
+//! CSR management: the service generates a key pair and a CSR (CreateCsr),
+//! or stores a customer's CSR with or without its key (UploadCsr); list,
+//! show, rename, delete, and read the private key. A certificate imported
+//! later for such a CSR finds its key here.
+
+use std::sync::Arc;
+
+use openccm_custody::{KeyCustody, KeyHandle, SoftwareKey};
+use openccm_pki::san::AltName;
+use openccm_pki::{DistinguishedName, KeyAlgorithm};
+use openccm_store::{CsrFilter, CsrId, CsrRecord};
+use zeroize::Zeroizing;
+
+use super::{page, Scm};
+use crate::common::required;
+use crate::error::{Error, Invalid, Result};
+use crate::iam::Caller;
+
+/// CreateCsr input.
+#[derive(Debug, Clone, Default)]
+pub struct CreateCsr {
+    /// Name (≤ 63).
+    pub name: Option<String>,
+    /// CN, a domain name (≤ 63).
+    pub domain_name: Option<String>,
+    /// Additional domains or IPs, `;` or `,` separated (≤ 255).
+    pub sans: Option<String>,
+    /// `RSA_2048` | `RSA_3072` | `RSA_4096` | `EC_P256` | `EC_P384` | `SM2`.
+    pub private_key_algo: Option<String>,
+    /// `PERSONAL` | `ENTERPRISE`.
+    pub usage: Option<String>,
+    /// C (ENTERPRISE).
+    pub company_country: Option<String>,
+    /// ST (ENTERPRISE).
+    pub company_province: Option<String>,
+    /// L (ENTERPRISE).
+    pub company_city: Option<String>,
+    /// O (ENTERPRISE).
+    pub company_name: Option<String>,
+}
+
+/// UploadCsr input.
+#[derive(Debug, Clone, Default)]
+pub struct UploadCsr {
+    /// Name (≤ 63).
+    pub name: Option<String>,
+    /// PEM CSR (≤ 2555).
+    pub csr: Option<String>,
+    /// Its private key (PEM), optional.
+    pub private_key: Option<String>,
+}
+
+/// ListCsr query.
+#[derive(Debug, Clone, Default)]
+pub struct ListCsrs {
+    /// 1–50, default 10.
+    pub limit: Option<i64>,
+    /// ≥ 0.
+    pub offset: Option<i64>,
+    /// Name substring.
+    pub name: Option<String>,
+    /// Key algorithm.
+    pub private_key_algo: Option<String>,
+}
+
+/// The API's key algorithm names.
+const ALGORITHMS: [(&str, KeyAlgorithm); 6] = [
+    ("RSA_2048", KeyAlgorithm::Rsa2048),
+    ("RSA_3072", KeyAlgorithm::Rsa3072),
+    ("RSA_4096", KeyAlgorithm::Rsa4096),
+    ("EC_P256", KeyAlgorithm::Ec256),
+    ("EC_P384", KeyAlgorithm::Ec384),
+    ("SM2", KeyAlgorithm::Sm2),
+];
+
+fn algorithm(name: &str) -> Result<KeyAlgorithm> {
+    ALGORITHMS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, a)| *a)
+        .ok_or_else(|| {
+            Error::invalid_kind(
+                Invalid::KeyAlgorithm,
+                "private_key_algo must be RSA_2048, RSA_3072, RSA_4096, EC_P256, EC_P384 or SM2",
+            )
+        })
+}
+
+fn algorithm_name(algorithm: KeyAlgorithm) -> &'static str {
+    ALGORITHMS
+        .iter()
+        .find(|(_, a)| *a == algorithm)
+        .map_or("", |(n, _)| n)
+}
+
+fn check_csr_name(name: &str) -> Result<()> {
+    let chars = name.chars().count();
+    if !(1..=63).contains(&chars) || name.chars().any(char::is_control) {
+        return Err(Error::invalid("name must be 1 to 63 characters"));
+    }
+    Ok(())
+}
+
+fn bounded(value: Option<String>, field: &str, max: usize) -> Result<Option<String>> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(Error::invalid(format!(
+            "{field} must not be longer than {max} characters"
+        ))),
+        Some(v) if v.is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
+/// Parses `sans`: DNS names or IP addresses separated by `;` or `,`.
+fn parse_sans(text: &str) -> Result<Vec<AltName>> {
+    let mut names = Vec::new();
+    for entry in text
+        .split([';', ','])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let name = if entry.parse::<std::net::IpAddr>().is_ok() {
+            AltName::parse("IP", entry)?
+        } else {
+            AltName::parse("DNS", entry)?
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.len() > openccm_pki::san::MAX_ENTRIES {
+        return Err(Error::invalid_kind(
+            Invalid::AlternativeName,
+            "sans holds more than 20 names",
+        ));
+    }
+    Ok(names)
+}
+
+fn alt_name_text(name: &AltName) -> String {
+    match name {
+        AltName::Dns(d) => d.clone(),
+        AltName::Ip(ip) => ip.to_string(),
+        AltName::Email(e) => e.clone(),
+        AltName::Uri(u) => u.clone(),
+    }
+}
+
+/// The key of a CSR and the PEM text it is exported as.
+pub(super) fn open_csr_key(
+    custody: &KeyCustody,
+    csr: &CsrRecord,
+) -> Result<(Arc<SoftwareKey>, Zeroizing<String>)> {
+    let (Some(owner), Some(sealed)) = (&csr.key_owner, &csr.sealed_key) else {
+        return Err(Error::InvalidState(
+            "this CSR was uploaded without its private key".to_owned(),
+        ));
+    };
+    let handle = KeyHandle {
+        owner: owner.clone(),
+        sealed: sealed.clone(),
+    };
+    if csr.generated {
+        let key = custody.open(&handle)?;
+        let pem = openccm_custody::export::private_key_pem(&key, None)?;
+        Ok((key, pem))
+    } else {
+        let bytes = custody.open_secret(&handle)?;
+        let pem = Zeroizing::new(
+            String::from_utf8(bytes.to_vec())
+                .map_err(|_| Error::Internal("a stored key is not text".to_owned()))?,
+        );
+        let parsed = openccm_pki::key::parse_private_key_pem(&pem)?;
+        Ok((Arc::new(SoftwareKey::from_pkcs8_der(&parsed.pkcs8)?), pem))
+    }
+}
+
+fn not_found_csr() -> Error {
+    Error::NotFound("The CSR does not exist.".to_owned())
+}
+
+fn csr_id(text: &str) -> Result<CsrId> {
+    CsrId::parse(text).ok_or_else(not_found_csr)
+}
+
+impl Scm {
+    /// Generates a key pair and a CSR for it; the key stays sealed here.
+    pub async fn create_csr(&self, caller: &Caller, input: CreateCsr) -> Result<CsrRecord> {
+        let name = required(input.name, "name")?;
+        check_csr_name(&name)?;
+        let domain_name = required(input.domain_name.filter(|d| !d.is_empty()), "domain_name")?;
+        if domain_name.len() > 63 {
+            return Err(Error::invalid(
+                "domain_name must not be longer than 63 characters",
+            ));
+        }
+        let cn_name = AltName::parse("DNS", &domain_name)?;
+        let sans_text = bounded(input.sans, "sans", 255)?;
+        let mut alt_names = vec![cn_name];
+        if let Some(text) = &sans_text {
+            for name in parse_sans(text)? {
+                if !alt_names.contains(&name) {
+                    alt_names.push(name);
+                }
+            }
+        }
+        let algorithm_text = required(input.private_key_algo, "private_key_algo")?;
+        let key_algorithm = algorithm(&algorithm_text)?;
+        let usage = required(input.usage, "usage")?;
+        let company_country = bounded(input.company_country, "company_country", 255)?;
+        let company_province = bounded(input.company_province, "company_province", 255)?;
+        let company_city = bounded(input.company_city, "company_city", 255)?;
+        let company_name = bounded(input.company_name, "company_name", 255)?;
+        let subject = match usage.as_str() {
+            "PERSONAL" => DistinguishedName {
+                common_name: Some(domain_name.clone()),
+                ..DistinguishedName::default()
+            },
+            "ENTERPRISE" => {
+                if company_country.is_none()
+                    || company_province.is_none()
+                    || company_city.is_none()
+                    || company_name.is_none()
+                {
+                    return Err(Error::invalid(
+                        "an ENTERPRISE CSR needs company_country, company_province, company_city and company_name",
+                    ));
+                }
+                DistinguishedName {
+                    common_name: Some(domain_name.clone()),
+                    country: company_country.clone(),
+                    state: company_province.clone(),
+                    locality: company_city.clone(),
+                    organization: company_name.clone(),
+                    organizational_unit: None,
+                }
+            }
+            _ => return Err(Error::invalid("usage must be PERSONAL or ENTERPRISE")),
+        };
+        subject.validate()?;
+        let subject_name = subject.to_name()?;
+
+        let id = CsrId::from_random(crate::common::random_bytes::<16>());
+        let owner = format!("scm-csr:{id}");
+        let custody = self.custody.clone();
+        let names = alt_names.clone();
+        let (handle, csr_der, public_key) = self
+            .pools
+            .keygen
+            .run(move || -> Result<_> {
+                let (handle, key) = custody.generate(key_algorithm, &owner)?;
+                let der = openccm_pki::csr::build_with_alt_names(
+                    &subject_name,
+                    &names,
+                    key.as_ref(),
+                    key_algorithm.default_hash(),
+                )?;
+                Ok((handle, der, key.public_key().to_vec()))
+            })
+            .await??;
+        let csr_pem =
+            openccm_pki::pem::encode("CERTIFICATE REQUEST", &csr_der, openccm_pki::pem::Eol::LF)?;
+        let now = self.now();
+        let sans: Vec<String> = alt_names.iter().skip(1).map(alt_name_text).collect();
+        let record = CsrRecord {
+            csr_id: id,
+            domain_id: caller.domain_id.clone(),
+            name,
+            csr: csr_pem,
+            domain_name: Some(domain_name),
+            sans: (!sans.is_empty()).then(|| sans.join(";")),
+            private_key_algo: algorithm_name(key_algorithm).to_owned(),
+            usage: Some(usage),
+            company_country,
+            company_province,
+            company_city,
+            company_name,
+            public_key_sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&public_key)),
+            public_key,
+            generated: true,
+            key_owner: Some(handle.owner),
+            sealed_key: Some(handle.sealed),
+            create_time: now,
+            update_time: now,
+        };
+        self.store.insert_csr(&record).await?;
+        Ok(record)
+    }
+
+    /// Stores a customer's CSR (its signature verified), with its private
+    /// key when given (which must match).
+    pub async fn upload_csr(&self, caller: &Caller, input: UploadCsr) -> Result<CsrRecord> {
+        let name = required(input.name, "name")?;
+        check_csr_name(&name)?;
+        let csr_text = required(input.csr.filter(|c| !c.trim().is_empty()), "csr")?;
+        if csr_text.chars().count() > 2555 {
+            return Err(Error::invalid_kind(
+                Invalid::Csr,
+                "csr must not be longer than 2555 characters",
+            ));
+        }
+        let key_text = input.private_key.filter(|k| !k.trim().is_empty());
+        if key_text
+            .as_ref()
+            .is_some_and(|k| k.chars().count() > openccm_pki::key::MAX_KEY_PEM_BYTES)
+        {
+            return Err(Error::invalid_kind(
+                Invalid::PrivateKey,
+                "private_key is too long",
+            ));
+        }
+        let text = csr_text.clone();
+        let key_check = key_text.clone();
+        let parsed = self
+            .pools
+            .signing
+            .run(move || -> Result<openccm_pki::csr::ParsedCsr> {
+                let parsed = openccm_pki::csr::parse_pem(&text)?;
+                if let Some(pem) = key_check {
+                    let key = openccm_pki::key::parse_private_key_pem(&pem)?;
+                    let key = SoftwareKey::from_pkcs8_der(&key.pkcs8)?;
+                    if !key.proves_possession_of(&parsed.public_key)? {
+                        return Err(Error::invalid_kind(
+                            Invalid::PrivateKey,
+                            "the private key does not belong to the CSR",
+                        ));
+                    }
+                }
+                Ok(parsed)
+            })
+            .await??;
+        let id = CsrId::from_random(crate::common::random_bytes::<16>());
+        let owner = format!("scm-csr:{id}");
+        let sealed = key_text.map(|k| {
+            let k = Zeroizing::new(k);
+            self.custody.seal_secret(&owner, k.as_bytes())
+        });
+        let dn = &parsed.distinguished_name;
+        let sans: Vec<String> = parsed
+            .alt_names
+            .iter()
+            .filter_map(|n| match n {
+                x509_cert::ext::pkix::name::GeneralName::DnsName(d) => Some(d.as_str().to_owned()),
+                x509_cert::ext::pkix::name::GeneralName::IpAddress(ip) => {
+                    let b = ip.as_bytes();
+                    match b.len() {
+                        4 => Some(std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string()),
+                        16 => {
+                            let mut a = [0u8; 16];
+                            a.copy_from_slice(b);
+                            Some(std::net::Ipv6Addr::from(a).to_string())
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .collect();
+        let now = self.now();
+        let record = CsrRecord {
+            csr_id: id,
+            domain_id: caller.domain_id.clone(),
+            name,
+            csr: csr_text,
+            domain_name: dn.common_name.clone(),
+            sans: (!sans.is_empty()).then(|| sans.join(";")),
+            private_key_algo: algorithm_name(parsed.key_algorithm).to_owned(),
+            usage: Some(if dn.organization.is_some() {
+                "ENTERPRISE".to_owned()
+            } else {
+                "PERSONAL".to_owned()
+            }),
+            company_country: dn.country.clone(),
+            company_province: dn.state.clone(),
+            company_city: dn.locality.clone(),
+            company_name: dn.organization.clone(),
+            public_key_sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                &parsed.public_key,
+            )),
+            public_key: parsed.public_key,
+            generated: false,
+            key_owner: sealed.as_ref().map(|h| h.owner.clone()),
+            sealed_key: sealed.map(|h| h.sealed),
+            create_time: now,
+            update_time: now,
+        };
+        self.store.insert_csr(&record).await?;
+        Ok(record)
+    }
+
+    /// Lists the account's CSRs.
+    pub async fn list_csrs(
+        &self,
+        caller: &Caller,
+        query: ListCsrs,
+    ) -> Result<(i64, Vec<CsrRecord>)> {
+        let page = page(query.limit, query.offset, 1, 50)?;
+        let filter = CsrFilter {
+            name: query.name.filter(|n| !n.is_empty()),
+            private_key_algo: query
+                .private_key_algo
+                .filter(|a| !a.is_empty())
+                .map(|a| algorithm(&a).map(|_| a))
+                .transpose()?,
+        };
+        Ok(self
+            .store
+            .list_csrs(&caller.domain_id, &filter, page)
+            .await?)
+    }
+
+    /// One CSR.
+    pub async fn show_csr(&self, caller: &Caller, id: &str) -> Result<CsrRecord> {
+        self.store
+            .csr(&caller.domain_id, &csr_id(id)?)
+            .await?
+            .ok_or_else(not_found_csr)
+    }
+
+    /// Renames a CSR.
+    pub async fn update_csr(
+        &self,
+        caller: &Caller,
+        id: &str,
+        name: Option<String>,
+    ) -> Result<CsrRecord> {
+        let id = csr_id(id)?;
+        let name = required(name, "name")?;
+        check_csr_name(&name)?;
+        if !self
+            .store
+            .rename_csr(&caller.domain_id, &id, &name, self.now())
+            .await?
+        {
+            return Err(not_found_csr());
+        }
+        self.store
+            .csr(&caller.domain_id, &id)
+            .await?
+            .ok_or_else(not_found_csr)
+    }
+
+    /// Deletes a CSR (certificates imported for it keep their own copy of the key).
+    pub async fn delete_csr(&self, caller: &Caller, id: &str) -> Result<()> {
+        if self
+            .store
+            .delete_csr(&caller.domain_id, &csr_id(id)?)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(not_found_csr())
+        }
+    }
+
+    /// The private key of a CSR (PEM).
+    pub async fn csr_private_key(&self, caller: &Caller, id: &str) -> Result<Zeroizing<String>> {
+        let record = self.show_csr(caller, id).await?;
+        let custody = self.custody.clone();
+        let (_, pem) = self
+            .pools
+            .signing
+            .run(move || open_csr_key(&custody, &record))
+            .await??;
+        Ok(pem)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sans_accept_both_separators_and_refuse_junk() {
+        let names = parse_sans("a.example.com; b.example.com,10.0.0.1").unwrap();
+        assert_eq!(names.len(), 3);
+        assert!(matches!(names[2], AltName::Ip(_)));
+        assert!(parse_sans("not a domain").is_err());
+        assert!(parse_sans("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn algorithm_names_round_trip() {
+        for (name, alg) in ALGORITHMS {
+            assert_eq!(algorithm(name).unwrap(), alg);
+            assert_eq!(algorithm_name(alg), name);
+        }
+        assert!(algorithm("RSA2048").is_err());
+    }
+}

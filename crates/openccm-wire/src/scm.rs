@@ -1,0 +1,547 @@
+//! SCM v3 bodies (scm-v3.md, seed 000), named as huaweicloudsdkscm's models
+//! name them.
+//!
+//! Request fields are all `Option` (presence is the application's rule to
+//! check, with a documented 4xx). Responses serialise every documented field,
+//! `null` where it does not apply, except ExportCertificate, whose optional
+//! fields are left out as seed 000's example does.
+
+use serde::{Deserialize, Serialize};
+
+/// `ImportCertificateRequestBody`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ImportCertificateRequest {
+    /// 3–63 chars.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The certificate (PEM), optionally followed by its chain.
+    #[serde(default)]
+    pub certificate: Option<String>,
+    /// The chain (PEM).
+    #[serde(default)]
+    pub certificate_chain: Option<String>,
+    /// The private key (PEM).
+    #[serde(default)]
+    pub private_key: Option<String>,
+    /// Refuse a certificate already stored.
+    #[serde(default)]
+    pub duplicate_check: Option<bool>,
+    /// Enterprise project.
+    #[serde(default)]
+    pub enterprise_project_id: Option<String>,
+    /// SM dual certificate: the encryption certificate.
+    #[serde(default)]
+    pub enc_certificate: Option<String>,
+    /// SM dual certificate: the encryption private key.
+    #[serde(default)]
+    pub enc_private_key: Option<String>,
+}
+
+/// `ImportCertificateResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportCertificateResponse {
+    /// The new id.
+    pub certificate_id: String,
+}
+
+/// `CertificateDetail` (list entries).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateDetail {
+    /// `scs` + 13 digits.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Primary domain.
+    pub domain: String,
+    /// Additional domains.
+    pub sans: String,
+    /// Signature algorithm.
+    pub signature_algorithm: String,
+    /// Deployable to other cloud services.
+    pub deploy_support: bool,
+    /// Commercial type (`null` for imported certificates).
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    /// Commercial brand (`null` for imported certificates).
+    pub brand: Option<String>,
+    /// Expiry.
+    pub expire_time: String,
+    /// `SINGLE_DOMAIN` | `WILDCARD` | `MULTI_DOMAIN`.
+    pub domain_type: String,
+    /// Validity in months.
+    pub validity_period: i64,
+    /// `UPLOAD` | `EXPIRED`.
+    pub status: String,
+    /// Bindable domains.
+    pub domain_count: i64,
+    /// Bindable wildcard domains.
+    pub wildcard_count: i64,
+    /// Description.
+    pub description: Option<String>,
+    /// Owner account.
+    pub domain_id: String,
+    /// Enterprise project.
+    pub enterprise_project_id: String,
+}
+
+/// `ListCertificatesResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListCertificatesResponse {
+    /// The page.
+    pub certificates: Vec<CertificateDetail>,
+    /// Matches (at most 10000).
+    pub total_count: i64,
+}
+
+/// `ShowCertificateResponseBodyApplicationInfo`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ApplicationInfo {
+    /// Country.
+    pub country: Option<String>,
+    /// Company.
+    pub company_name: Option<String>,
+    /// Province.
+    pub company_province: Option<String>,
+    /// City.
+    pub company_city: Option<String>,
+    /// Applicant.
+    pub applicant_name: Option<String>,
+    /// Applicant phone.
+    pub applicant_phone: Option<String>,
+    /// Applicant e-mail.
+    pub applicant_email: Option<String>,
+    /// Technical contact.
+    pub contact_name: Option<String>,
+    /// Contact phone.
+    pub contact_phone: Option<String>,
+    /// Contact e-mail.
+    pub contact_email: Option<String>,
+}
+
+/// `Authentification` (sic).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Authentification {
+    /// Record name.
+    pub record_name: String,
+    /// Record type.
+    pub record_type: String,
+    /// Record value.
+    pub record_value: String,
+    /// Domain.
+    pub domain: String,
+}
+
+/// `ShowCertificateResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShowCertificateResponse {
+    /// Id.
+    pub id: String,
+    /// `UPLOAD` | `EXPIRED`.
+    pub status: String,
+    /// Order (`null` for imported certificates).
+    pub order_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Commercial type.
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    /// Commercial brand.
+    pub brand: Option<String>,
+    /// `ON` | `OFF`.
+    pub push_support: String,
+    /// Revocation reason.
+    pub revoke_reason: Option<String>,
+    /// Signature algorithm.
+    pub signature_algorithm: Option<String>,
+    /// Issue time.
+    pub issue_time: Option<String>,
+    /// Validity start.
+    pub not_before: Option<String>,
+    /// Validity end.
+    pub not_after: Option<String>,
+    /// Months.
+    pub validity_period: i64,
+    /// `DNS` | `FILE` | `EMAIL` (purchases only).
+    pub validation_method: Option<String>,
+    /// `SINGLE_DOMAIN` | `WILDCARD` | `MULTI_DOMAIN`.
+    pub domain_type: String,
+    /// `primary_single` | `primary_wildcard` (purchases only).
+    pub multi_domain_type: Option<String>,
+    /// Primary domain.
+    pub domain: String,
+    /// Additional domains.
+    pub sans: String,
+    /// Bindable domains.
+    pub domain_count: i64,
+    /// Bindable wildcard domains.
+    pub wildcard_count: i64,
+    /// SHA-1 fingerprint, lower-case hex.
+    pub fingerprint: String,
+    /// Shared to the caller.
+    pub shared: bool,
+    /// Applicant data (purchases only).
+    pub application_info: Option<ApplicationInfo>,
+    /// Description.
+    pub description: Option<String>,
+    /// Enterprise project.
+    pub enterprise_project_id: String,
+    /// Domain validation records (purchases only).
+    pub authentification: Vec<Authentification>,
+}
+
+/// `ExportCertificateResponse` (seed 000).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportCertificateResponse {
+    /// Certificate followed by its chain, 1–12288.
+    pub entire_certificate: String,
+    /// The certificate alone, 1–4096.
+    pub certificate: String,
+    /// The chain, 1–8192; left out when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_chain: Option<String>,
+    /// The private key (the signing key of SM certificates), 1–4096.
+    pub private_key: String,
+    /// SM certificates only: the encryption certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc_certificate: Option<String>,
+    /// SM certificates only: the encryption private key, plain or enveloped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc_private_key: Option<String>,
+}
+
+/// `ScsResourceTag`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceTag {
+    /// Key.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Value.
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// `ScsTag`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// Key.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Values.
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+}
+
+/// `CreateCertificateTagRequestBody`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CreateTagRequest {
+    /// The tag.
+    #[serde(default)]
+    pub tag: Option<ResourceTag>,
+}
+
+/// `BatchCreateOrDeleteTagsRequestBody`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BatchTagsRequest {
+    /// `create` | `delete`.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// 1–20 tags.
+    #[serde(default)]
+    pub tags: Option<Vec<ResourceTag>>,
+}
+
+/// `{"desc": "success"}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DescResponse {
+    /// Result text.
+    pub desc: String,
+}
+
+/// `ListTagsByCertificateResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceTagsResponse {
+    /// Tags.
+    pub tags: Vec<ResourceTag>,
+}
+
+/// `ListAllTagsResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AllTagsResponse {
+    /// Keys with their values.
+    pub tags: Vec<Tag>,
+}
+
+/// `ScsMatch`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Match {
+    /// Field (`resource_name`).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Value.
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// `ListCertificatesByTagRequestBody`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResourceInstancesRequest {
+    /// Only untagged resources.
+    #[serde(default)]
+    pub without_any_tag: Option<bool>,
+    /// All these keys, any listed value.
+    #[serde(default)]
+    pub tags: Option<Vec<Tag>>,
+    /// Any of these keys.
+    #[serde(default)]
+    pub tags_any: Option<Vec<Tag>>,
+    /// None of these.
+    #[serde(default)]
+    pub not_tags: Option<Vec<Tag>>,
+    /// Lacks at least one of these.
+    #[serde(default)]
+    pub not_tags_any: Option<Vec<Tag>>,
+    /// Page size.
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Offset.
+    #[serde(default)]
+    pub offset: Option<i64>,
+    /// `filter` | `count`.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Fuzzy matches.
+    #[serde(default)]
+    pub matches: Option<Vec<Match>>,
+}
+
+/// `TagResourceResourceDetail`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TagResourceDetail {
+    /// Id.
+    pub cert_id: String,
+    /// Name.
+    pub cert_name: String,
+    /// Primary domain.
+    pub domain: String,
+    /// Commercial type.
+    pub cert_type: Option<String>,
+    /// Commercial brand.
+    pub cert_brand: Option<String>,
+    /// `SINGLE_DOMAIN` | `MULTI_DOMAIN` | `WILDCARD`.
+    pub domain_type: String,
+    /// Years.
+    pub purchase_period: Option<i64>,
+    /// Expiry, epoch ms as a string.
+    pub expired_time: String,
+    /// Status.
+    pub order_status: String,
+    /// Domains.
+    pub domain_num: i64,
+    /// Wildcard domains.
+    pub wildcard_number: i64,
+    /// Additional domains.
+    pub sans: String,
+    /// Description.
+    pub cert_des: Option<String>,
+    /// Signature algorithm.
+    pub signature_algorithm: String,
+    /// Failure reason.
+    pub fail_reason: Option<String>,
+    /// Order serial number.
+    pub partner_order_id: Option<String>,
+    /// Can be pushed.
+    pub push_support: bool,
+    /// Issue time, epoch ms as a string.
+    pub cert_issued_time: String,
+    /// Resource id.
+    pub resource_id: String,
+    /// Can be unsubscribed.
+    pub unsubscribe_support: bool,
+    /// Enterprise project.
+    pub enterprise_project_id: String,
+    /// Original certificate (renewals).
+    pub origin_cert_id: Option<String>,
+    /// Renewal certificate.
+    pub renewal_cert_id: Option<String>,
+    /// Auto-renew state.
+    pub auto_renew_status: Option<i64>,
+    /// Remaining certificates of an order.
+    pub remain_cert_number: Option<i64>,
+    /// Auto-deploy.
+    pub auto_deploy_support: bool,
+}
+
+/// `TagResource`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TagResource {
+    /// Certificate id.
+    pub resource_id: String,
+    /// Its tags.
+    pub tags: Vec<ResourceTag>,
+    /// Name.
+    pub resource_name: String,
+    /// Summary.
+    pub resource_detail: TagResourceDetail,
+}
+
+/// `ListCertificatesByTagResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceInstancesResponse {
+    /// Matches.
+    pub total_count: i64,
+    /// The page (left out for `count`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<TagResource>>,
+}
+
+/// `CreateCsrRequestBody`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CreateCsrRequest {
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// CN.
+    #[serde(default)]
+    pub domain_name: Option<String>,
+    /// Additional domains.
+    #[serde(default)]
+    pub sans: Option<String>,
+    /// `RSA_2048` | `RSA_3072` | `RSA_4096` | `EC_P256` | `EC_P384` | `SM2`.
+    #[serde(default)]
+    pub private_key_algo: Option<String>,
+    /// `PERSONAL` | `ENTERPRISE`.
+    #[serde(default)]
+    pub usage: Option<String>,
+    /// C.
+    #[serde(default)]
+    pub company_country: Option<String>,
+    /// ST.
+    #[serde(default)]
+    pub company_province: Option<String>,
+    /// L.
+    #[serde(default)]
+    pub company_city: Option<String>,
+    /// O.
+    #[serde(default)]
+    pub company_name: Option<String>,
+}
+
+/// `CSRResponseBody` (also ShowCsr's and UpdateCsr's response).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Csr {
+    /// 32 hex chars.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// PKCS#10 PEM.
+    pub csr: String,
+    /// CN.
+    pub domain_name: Option<String>,
+    /// Additional domains.
+    pub sans: Option<String>,
+    /// Key algorithm.
+    pub private_key_algo: String,
+    /// `PERSONAL` | `ENTERPRISE`.
+    pub usage: Option<String>,
+    /// C.
+    pub company_country: Option<String>,
+    /// ST.
+    pub company_province: Option<String>,
+    /// L.
+    pub company_city: Option<String>,
+    /// O.
+    pub company_name: Option<String>,
+    /// Epoch ms.
+    pub create_time: i64,
+    /// Epoch ms.
+    pub update_time: i64,
+}
+
+/// `CreateCsrResponse`: the CSR's fields without the PEM (ShowCsr has it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateCsrResponse {
+    /// 32 hex chars.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// CN.
+    pub domain_name: Option<String>,
+    /// Additional domains.
+    pub sans: Option<String>,
+    /// Key algorithm.
+    pub private_key_algo: String,
+    /// `PERSONAL` | `ENTERPRISE`.
+    pub usage: Option<String>,
+    /// C.
+    pub company_country: Option<String>,
+    /// ST.
+    pub company_province: Option<String>,
+    /// L.
+    pub company_city: Option<String>,
+    /// O.
+    pub company_name: Option<String>,
+    /// Epoch ms.
+    pub create_time: i64,
+    /// Epoch ms.
+    pub update_time: i64,
+}
+
+/// `UploadCsrRequestBody`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UploadCsrRequest {
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// PEM CSR.
+    #[serde(default)]
+    pub csr: Option<String>,
+    /// Its private key (PEM), optional.
+    #[serde(default)]
+    pub private_key: Option<String>,
+}
+
+/// `UploadCsrResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadCsrResponse {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Epoch ms.
+    pub create_time: i64,
+}
+
+/// `ListCsrResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListCsrResponse {
+    /// The page.
+    pub csr_list: Vec<Csr>,
+    /// Matches.
+    pub total: i64,
+}
+
+/// `UpdateCSRRequestBody`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UpdateCsrRequest {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `ShowCsrPrivateKeyResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CsrPrivateKeyResponse {
+    /// PEM.
+    pub private_key: String,
+}
+
+/// `NoticeRequestBody`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NoticeRequest {
+    /// Certificate id.
+    #[serde(default)]
+    pub resource_id: Option<String>,
+    /// `CERT_EXPIRING` | `CERT_EXPIRED`.
+    #[serde(default)]
+    pub notice_type: Option<Vec<String>>,
+}
