@@ -52,6 +52,8 @@ pub struct AppState {
     pub pca: Arc<Pca>,
     /// The SSL certificate manager.
     pub scm: Arc<Scm>,
+    /// Identity-policy decisions (the IAM administration API invalidates it).
+    pub authz: Arc<openccm_app::iam::authz::Authorizer>,
     /// Edge settings.
     pub settings: Arc<HttpSettings>,
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
+use openccm_app::iam::authz::Authorizer;
 use openccm_app::iam::bootstrap::BootstrapCredentials;
 use openccm_app::iam::{Iam, IamSettings};
 use openccm_app::pca::{Pca, PcaSettings};
@@ -187,12 +188,14 @@ async fn serve(config: Config) -> Result<(), String> {
     let pools =
         CryptoPools::for_this_machine().map_err(|e| format!("cannot start crypto threads: {e}"))?;
     let custody = Arc::new(KeyCustody::new(keyring));
+    let authz = Arc::new(Authorizer::new(store.clone(), &iam.settings().region));
     let scm = Arc::new(Scm::new(
         store.clone(),
         custody.clone(),
         clock.clone(),
         pools.clone(),
         ScmSettings::default(),
+        authz.clone(),
     ));
     let pca = Arc::new(Pca::new(
         store.clone(),
@@ -203,6 +206,7 @@ async fn serve(config: Config) -> Result<(), String> {
             public_url,
             ..PcaSettings::default()
         },
+        authz.clone(),
     ));
     // Issuance intents older than this were cut short by a crash or kill.
     let failed = pca
@@ -217,6 +221,7 @@ async fn serve(config: Config) -> Result<(), String> {
         iam,
         pca,
         scm,
+        authz,
         settings: Arc::new(HttpSettings {
             max_body_bytes: config.max_body_bytes,
         }),

@@ -56,6 +56,14 @@ hex32_id!(
     /// An SCM CSR id: 32 lower-case hex chars.
     CsrId
 );
+hex32_id!(
+    /// An IAM user group id: 32 lower-case hex chars.
+    GroupId
+);
+hex32_id!(
+    /// An identity policy id: 32 lower-case hex chars.
+    PolicyId
+);
 
 /// An SCM certificate id: `scs` + 13 digits (16 chars), like the cloud's
 /// `scs1590053258704`.

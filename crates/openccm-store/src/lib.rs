@@ -26,14 +26,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use ids::{AccessKeyId, CaId, CertId, CsrId, DomainId, ProjectId, ScmCertId, UserId};
+pub use ids::{
+    AccessKeyId, CaId, CertId, CsrId, DomainId, GroupId, PolicyId, ProjectId, ScmCertId, UserId,
+};
 pub use postgres::PgStore;
 pub use queries::Sql;
 pub use records::{
     AccessKey, Account, BootstrapPlan, CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings,
-    CsrFilter, CsrRecord, InsertOutcome, NameFields, Page, Project, ScmCertFilter, ScmCertRecord,
-    ScmInsertOutcome, ScmSortKey, SortDir, TagFilter, TagOutcome, TaggedResource, UpdateOutcome,
-    User,
+    CsrFilter, CsrRecord, Group, InsertOutcome, NameFields, Page, PolicyRecord, Principal, Project,
+    ScmCertFilter, ScmCertRecord, ScmInsertOutcome, ScmSortKey, Scope, SortDir, TagFilter,
+    TagOutcome, TaggedResource, UpdateOutcome, User, Visibility,
 };
 pub use sqlite::SqliteStore;
 
@@ -119,6 +121,82 @@ pub trait IamStore: Send + Sync {
     async fn access_key(&self, access_key: &AccessKeyId) -> StoreResult<Option<AccessKey>>;
     /// The projects of an account, optionally only the one with `name`.
     async fn projects(&self, domain: &DomainId, name: Option<&str>) -> StoreResult<Vec<Project>>;
+}
+
+/// Administration of accounts, users, access keys, groups and identity
+/// policies. Everything but account creation is scoped to one account.
+#[async_trait]
+pub trait IamAdminStore: Send + Sync {
+    /// Creates an account with its administrator, access key and project
+    /// (a `Conflict` when the name is taken).
+    async fn create_account(&self, plan: &BootstrapPlan) -> StoreResult<()>;
+    /// Every account.
+    async fn accounts(&self) -> StoreResult<Vec<Account>>;
+    /// Creates a user (a `Conflict` when the name is taken in the account).
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// The users of an account.
+    async fn users(&self, domain: &DomainId) -> StoreResult<Vec<User>>;
+    /// Replaces a user's password hash, enabled flag and credentials version.
+    async fn update_user(&self, user: &User) -> StoreResult<bool>;
+    /// Deletes a non-administrator user with its keys, memberships and
+    /// attachments. Returns false if there was no such user.
+    async fn delete_user(&self, domain: &DomainId, user: &UserId) -> StoreResult<bool>;
+    /// Adds an access key unless the user holds `max_per_user` already (or
+    /// is not in the account): false, nothing written.
+    async fn create_access_key(&self, key: &AccessKey, max_per_user: i64) -> StoreResult<bool>;
+    /// The access keys of an account, or of one of its users.
+    async fn access_keys(
+        &self,
+        domain: &DomainId,
+        user: Option<&UserId>,
+    ) -> StoreResult<Vec<AccessKey>>;
+    /// Enables/disables an access key or changes its description.
+    async fn update_access_key(
+        &self,
+        domain: &DomainId,
+        key: &AccessKeyId,
+        enabled: Option<bool>,
+        description: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// Deletes an access key.
+    async fn delete_access_key(&self, domain: &DomainId, key: &AccessKeyId) -> StoreResult<bool>;
+    /// Creates a group (a `Conflict` when the name is taken).
+    async fn create_group(&self, group: &Group) -> StoreResult<()>;
+    /// The groups of an account.
+    async fn groups(&self, domain: &DomainId) -> StoreResult<Vec<Group>>;
+    /// Deletes a group with its memberships and attachments.
+    async fn delete_group(&self, domain: &DomainId, group: &GroupId) -> StoreResult<bool>;
+    /// Adds or removes a user to or from a group (false if either is not in the account).
+    async fn set_group_member(
+        &self,
+        domain: &DomainId,
+        group: &GroupId,
+        user: &UserId,
+        member: bool,
+    ) -> StoreResult<bool>;
+    /// Stores a policy (a `Conflict` when the name is taken).
+    async fn create_policy(&self, policy: &PolicyRecord) -> StoreResult<()>;
+    /// One policy.
+    async fn policy(&self, domain: &DomainId, id: &PolicyId) -> StoreResult<Option<PolicyRecord>>;
+    /// The policies of an account.
+    async fn policies(&self, domain: &DomainId) -> StoreResult<Vec<PolicyRecord>>;
+    /// Deletes a policy and its attachments.
+    async fn delete_policy(&self, domain: &DomainId, id: &PolicyId) -> StoreResult<bool>;
+    /// Attaches or detaches a policy (false if either is not in the account).
+    async fn set_attachment(
+        &self,
+        domain: &DomainId,
+        policy: &PolicyId,
+        principal: &Principal,
+        attached: bool,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// The policies that apply to a user: attached to it or to its groups.
+    async fn policies_of_user(
+        &self,
+        domain: &DomainId,
+        user: &UserId,
+    ) -> StoreResult<Vec<PolicyRecord>>;
 }
 
 /// A serial number reservation: unique per issuing CA, forever.
@@ -294,11 +372,13 @@ pub trait ScmStore: Send + Sync {
         resource: TaggedResource,
         ids: &[String],
     ) -> StoreResult<Vec<(String, String, String)>>;
-    /// Every (key, value) used on resources of a type in the account.
+    /// Every (key, value) used on resources of a type in the account
+    /// (only on resources `visibility` shows, when given).
     async fn all_tags(
         &self,
         domain: &DomainId,
         resource: TaggedResource,
+        visibility: Option<&Visibility>,
     ) -> StoreResult<Vec<(String, String)>>;
     /// Stores a CSR.
     async fn insert_csr(&self, csr: &CsrRecord) -> StoreResult<()>;
@@ -345,9 +425,12 @@ pub trait ScmStore: Send + Sync {
 }
 
 /// Everything the application needs from storage.
-pub trait Store: MetaStore + IamStore + PcaStore + ScmStore + std::fmt::Debug {}
+pub trait Store:
+    MetaStore + IamStore + IamAdminStore + PcaStore + ScmStore + std::fmt::Debug
+{
+}
 
-impl<T: MetaStore + IamStore + PcaStore + ScmStore + std::fmt::Debug> Store for T {}
+impl<T: MetaStore + IamStore + IamAdminStore + PcaStore + ScmStore + std::fmt::Debug> Store for T {}
 
 /// Opens the store named by `url`: `sqlite:<path>` or `postgres://...`.
 /// Anything else is an error, never a fallback. Applies pending migrations.

@@ -307,6 +307,8 @@ pub struct CaFilter {
     pub status: Option<String>,
     /// `ROOT` | `SUBORDINATE`.
     pub ca_type: Option<String>,
+    /// What the caller may see.
+    pub visibility: Visibility,
     /// Column: `create_time` | `common_name` | `type` | `not_after`.
     pub sort_key: String,
     /// Direction.
@@ -322,6 +324,8 @@ pub struct CertFilter {
     pub status: Option<String>,
     /// Only certificates of this CA.
     pub issuer_id: Option<CaId>,
+    /// What the caller may see.
+    pub visibility: Visibility,
     /// Column: `create_time` | `common_name` | `issuer_name` | `not_after`.
     pub sort_key: String,
     /// Direction.
@@ -458,6 +462,8 @@ pub struct ScmCertFilter {
     pub not_after_from: Option<i64>,
     /// Tag conditions.
     pub tags: TagFilter,
+    /// What the caller may see (`None`: everything).
+    pub visibility: Option<Visibility>,
     /// Sort column.
     pub sort_key: ScmSortKey,
     /// Direction.
@@ -563,4 +569,134 @@ pub enum TagOutcome {
     NoResource,
     /// The resource would carry more than the allowed tags; nothing written.
     TooMany,
+}
+
+/// An IAM user group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Id.
+    pub group_id: crate::GroupId,
+    /// Account.
+    pub domain_id: DomainId,
+    /// Name, unique in the account.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+/// An identity policy as stored: the document is validated before it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRecord {
+    /// Id.
+    pub policy_id: crate::PolicyId,
+    /// Account.
+    pub domain_id: DomainId,
+    /// Name, unique in the account.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// The JSON document.
+    pub document: String,
+    /// Epoch ms.
+    pub created_at: i64,
+    /// Epoch ms.
+    pub updated_at: i64,
+}
+
+/// Who a policy is attached to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A user.
+    User(UserId),
+    /// A group.
+    Group(crate::GroupId),
+}
+
+impl Principal {
+    /// The `principal_type` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::User(_) => "user",
+            Self::Group(_) => "group",
+        }
+    }
+
+    /// The `principal_id` column.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::User(u) => u.as_str(),
+            Self::Group(g) => g.as_str(),
+        }
+    }
+}
+
+/// What a caller may see in a list: the union of `scopes`, minus what the
+/// exclusions name. Computed by the application from identity policies,
+/// applied by the store in SQL so that pages and totals agree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visibility {
+    /// Allowed slices; empty = nothing is visible.
+    pub scopes: Vec<Scope>,
+    /// Projects no resource may be shown from.
+    pub excluded_projects: Vec<String>,
+    /// When set, only these projects may be shown.
+    pub only_projects: Option<Vec<String>>,
+    /// Tags that hide a resource: (key, values; empty = any value).
+    pub excluded_tags: Vec<(String, Vec<String>)>,
+}
+
+/// One allowed slice: resources in one of `projects` (any, if `None`) that
+/// carry every tag of `tags` (with one of its values; any, if empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Projects.
+    pub projects: Option<Vec<String>>,
+    /// Required tags.
+    pub tags: Vec<(String, Vec<String>)>,
+}
+
+impl Visibility {
+    /// Everything.
+    pub fn everything() -> Self {
+        Self {
+            scopes: vec![Scope::default()],
+            ..Self::default()
+        }
+    }
+
+    /// Whether nothing can be visible.
+    pub fn is_empty(&self) -> bool {
+        self.scopes.is_empty()
+    }
+
+    /// Whether it shows everything.
+    pub fn is_everything(&self) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| s.projects.is_none() && s.tags.is_empty())
+            && self.excluded_projects.is_empty()
+            && self.only_projects.is_none()
+            && self.excluded_tags.is_empty()
+    }
+
+    /// Whether a resource of `project` with `tags` is visible.
+    pub fn shows(&self, project: &str, tags: &[(String, String)]) -> bool {
+        let has = |key: &str, values: &[String]| {
+            tags.iter()
+                .any(|(k, v)| k == key && (values.is_empty() || values.contains(v)))
+        };
+        self.scopes.iter().any(|s| {
+            s.projects
+                .as_ref()
+                .is_none_or(|p| p.iter().any(|x| x == project))
+                && s.tags.iter().all(|(k, v)| has(k, v))
+        }) && !self.excluded_projects.iter().any(|p| p == project)
+            && self
+                .only_projects
+                .as_ref()
+                .is_none_or(|p| p.iter().any(|x| x == project))
+            && !self.excluded_tags.iter().any(|(k, v)| has(k, v))
+    }
 }

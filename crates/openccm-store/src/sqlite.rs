@@ -33,7 +33,7 @@ const MAX_BATCH: usize = 256;
 const MAX_IDLE_READERS: usize = 16;
 
 /// The migrations, in order (embedded: the binary carries its schema).
-const MIGRATIONS: [(i64, &str, &str); 5] = [
+const MIGRATIONS: [(i64, &str, &str); 6] = [
     (1, "iam", include_str!("../migrations/sqlite/0001_iam.sql")),
     (2, "pca", include_str!("../migrations/sqlite/0002_pca.sql")),
     (
@@ -47,6 +47,11 @@ const MIGRATIONS: [(i64, &str, &str); 5] = [
         include_str!("../migrations/sqlite/0004_intents.sql"),
     ),
     (5, "scm", include_str!("../migrations/sqlite/0005_scm.sql")),
+    (
+        6,
+        "policies",
+        include_str!("../migrations/sqlite/0006_policies.sql"),
+    ),
 ];
 
 fn db_error(err: rusqlite::Error) -> StoreError {

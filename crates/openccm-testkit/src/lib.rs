@@ -17,6 +17,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, Response};
 use http_body_util::BodyExt as _;
+use openccm_app::iam::authz::Authorizer;
 use openccm_app::iam::bootstrap::BootstrapCredentials;
 use openccm_app::iam::{Iam, IamSettings};
 use openccm_app::pca::{Pca, PcaSettings};
@@ -254,12 +255,14 @@ impl TestApp {
             IamSettings::default(),
         ));
         let custody = Arc::new(KeyCustody::new(keyring));
+        let authz = Arc::new(Authorizer::new(store.clone(), &iam.settings().region));
         let scm = Arc::new(Scm::new(
             store.clone(),
             custody.clone(),
             clock.clone(),
             shared_pools(),
             ScmSettings::default(),
+            authz.clone(),
         ));
         let pca = Arc::new(Pca::new(
             store.clone(),
@@ -270,6 +273,7 @@ impl TestApp {
                 public_url: "http://openccm.test".to_owned(),
                 ..PcaSettings::default()
             },
+            authz.clone(),
         ));
         iam.verify_keyring().await.expect("keyring");
         let admin = iam
@@ -281,6 +285,7 @@ impl TestApp {
             iam: iam.clone(),
             pca: pca.clone(),
             scm: scm.clone(),
+            authz: authz.clone(),
             settings: Arc::new(settings.clone()),
         });
         Self {

@@ -9,11 +9,15 @@
 //! - [`signing`]: the SDK's canonical request and signature schemes (pure).
 //! - [`token`]: sealed, expiring bearer tokens.
 //! - [`password`]: argon2id password hashes.
+//! - [`policy`]: identity policy documents and decisions.
 //! - [`bootstrap`]: the first start's administrator and credentials file.
+//! - [`authz`]: actions, identity-policy decisions, list visibility.
 
+pub mod authz;
 pub mod bootstrap;
 pub mod cache;
 pub mod password;
+pub mod policy;
 pub mod signing;
 pub mod token;
 

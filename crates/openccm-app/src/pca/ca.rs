@@ -17,6 +17,7 @@ use super::input::{self, ActivateCa, CreateCa, CrlInput};
 use super::{distinguished_name, name_fields, random_bytes, stored_name, CaView, Pca};
 use crate::common::{enterprise_project_for_create, required};
 use crate::error::{Error, Invalid, Result};
+use crate::iam::authz::{actions, Action, RequestFacts};
 use crate::iam::Caller;
 
 /// Root CA validity limit (years).
@@ -137,7 +138,7 @@ impl Pca {
     /// Loads an issuing parent: same account, active (not expired), holding its key.
     async fn active_parent(&self, caller: &Caller, issuer_id: &str) -> Result<CaRecord> {
         let id = input::ca_id(issuer_id)?;
-        let parent = self.load_ca(caller, &id).await?;
+        let parent = self.load_ca_unchecked(caller, &id).await?;
         if super::ca_status(&parent, self.now()) != "ACTIVED" {
             return Err(Error::InvalidState(
                 "the issuing CA is not ACTIVED".to_owned(),
@@ -153,6 +154,7 @@ impl Pca {
 
     /// CreateCertificateAuthority.
     pub async fn create_ca(&self, caller: &Caller, req: CreateCa) -> Result<CaId> {
+        self.authz.precheck(caller, actions::PCA_CA_CREATE).await?;
         if req.cloud_only {
             return Err(Error::invalid(
                 "ca_id (prepaid CAs) and hsm_cluster_info are cloud-only and not supported",
@@ -170,6 +172,17 @@ impl Pca {
         let key_algorithm =
             input::key_algorithm(required(req.key_algorithm.as_deref(), "key_algorithm")?)?;
         let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
+        self.authz
+            .authorize(
+                caller,
+                actions::PCA_CA_CREATE,
+                None,
+                RequestFacts {
+                    project: Some(&project),
+                    ..RequestFacts::default()
+                },
+            )
+            .await?;
         let crl = input::crl_settings(req.crl.as_ref())?;
         let now = self.now();
         let subject = dn.to_name()?;
@@ -334,6 +347,7 @@ impl Pca {
 
     /// ListCertificateAuthority.
     pub async fn list_cas(&self, caller: &Caller, query: ListCas) -> Result<(i64, Vec<CaView>)> {
+        let visibility = self.authz.visibility(caller, actions::PCA_CA_LIST).await?;
         let page = page(query.limit, query.offset, 1000)?;
         if let Some(status) = &query.status {
             if ![
@@ -367,6 +381,7 @@ impl Pca {
             name: query.name.filter(|n| !n.is_empty()),
             status: query.status,
             ca_type: query.ca_type,
+            visibility,
             sort_key,
             sort_dir: sort_dir(query.sort_dir.as_deref())?,
         };
@@ -384,7 +399,7 @@ impl Pca {
     /// ShowCertificateAuthority.
     pub async fn show_ca(&self, caller: &Caller, ca_id: &str) -> Result<CaView> {
         let id = input::ca_id(ca_id)?;
-        let ca = self.load_ca(caller, &id).await?;
+        let ca = self.load_ca(caller, actions::PCA_CA_GET, &id).await?;
         Ok(self.view(ca, self.now()))
     }
 
@@ -420,7 +435,7 @@ impl Pca {
     /// by one of the account's active CAs.
     pub async fn activate_ca(&self, caller: &Caller, ca_id: &str, req: ActivateCa) -> Result<()> {
         let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, &id).await?;
+        let mut ca = self.load_ca(caller, actions::PCA_CA_ACTIVATE, &id).await?;
         self.require_status(&ca, &["PENDING"], "Activation")?;
         let parent = self
             .active_parent(caller, required(req.issuer_id.as_deref(), "issuer_id")?)
@@ -479,7 +494,9 @@ impl Pca {
     /// ExportCertificateAuthorityCsr (pending CAs): a CSR signed by the CA's key.
     pub async fn export_ca_csr(&self, caller: &Caller, ca_id: &str) -> Result<String> {
         let id = input::ca_id(ca_id)?;
-        let ca = self.load_ca(caller, &id).await?;
+        let ca = self
+            .load_ca(caller, actions::PCA_CA_EXPORT_CSR, &id)
+            .await?;
         self.require_status(&ca, &["PENDING"], "CSR export")?;
         let signer = self.signer(&ca)?;
         let subject = stored_name(&ca.subject)?;
@@ -507,7 +524,7 @@ impl Pca {
         chain: Option<&str>,
     ) -> Result<()> {
         let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, &id).await?;
+        let mut ca = self.load_ca(caller, actions::PCA_CA_IMPORT, &id).await?;
         self.require_status(&ca, &["PENDING"], "Certificate import")?;
         let certificate = required(certificate, "certificate")?;
         let chain_text = required(
@@ -607,7 +624,7 @@ impl Pca {
         ca_id: &str,
     ) -> Result<(String, String)> {
         let id = input::ca_id(ca_id)?;
-        let ca = self.load_ca(caller, &id).await?;
+        let ca = self.load_ca(caller, actions::PCA_CA_EXPORT, &id).await?;
         self.require_status(&ca, &["ACTIVED", "EXPIRED"], "Certificate export")?;
         let chain = self.chain_from(&caller.domain_id, &ca).await?;
         let pem = |der: &Vec<u8>| openccm_pki::cert::der_to_pem(der, openccm_pki::pem::Eol::CRLF);
@@ -623,7 +640,7 @@ impl Pca {
     /// DisableCertificateAuthority: ACTIVED or EXPIRED → DISABLED.
     pub async fn disable_ca(&self, caller: &Caller, ca_id: &str) -> Result<()> {
         let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, &id).await?;
+        let mut ca = self.load_ca(caller, actions::PCA_CA_DISABLE, &id).await?;
         self.require_status(&ca, &["ACTIVED", "EXPIRED"], "Disabling")?;
         ca.status = "DISABLED".to_owned();
         self.update(&ca, &["ACTIVED"], None).await
@@ -632,7 +649,7 @@ impl Pca {
     /// EnableCertificateAuthority: DISABLED → ACTIVED.
     pub async fn enable_ca(&self, caller: &Caller, ca_id: &str) -> Result<()> {
         let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, &id).await?;
+        let mut ca = self.load_ca(caller, actions::PCA_CA_ENABLE, &id).await?;
         self.require_status(&ca, &["DISABLED"], "Enabling")?;
         ca.status = "ACTIVED".to_owned();
         self.update(&ca, &["DISABLED"], None).await
@@ -656,7 +673,7 @@ impl Pca {
                 .filter(|d| (7..=30).contains(d))
                 .ok_or_else(|| Error::invalid("pending_days must be 7-30"))?,
         };
-        let mut ca = self.load_ca(caller, &id).await?;
+        let mut ca = self.load_ca(caller, actions::PCA_CA_DELETE, &id).await?;
         let status = self.require_status(
             &ca,
             &["PENDING", "DISABLED", "EXPIRED", "REVOKED"],
@@ -684,7 +701,7 @@ impl Pca {
     /// RestoreCertificateAuthority: DELETED → DISABLED (REVOKED stays revoked).
     pub async fn restore_ca(&self, caller: &Caller, ca_id: &str) -> Result<()> {
         let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, &id).await?;
+        let mut ca = self.load_ca(caller, actions::PCA_CA_RESTORE, &id).await?;
         self.require_status(&ca, &["DELETED"], "Restoring")?;
         ca.status = if ca.revoked_at.is_some() {
             "REVOKED"
@@ -705,7 +722,7 @@ impl Pca {
     ) -> Result<()> {
         let id = input::ca_id(ca_id)?;
         let reason = input::revocation_reason(reason)?;
-        let mut ca = self.load_ca(caller, &id).await?;
+        let mut ca = self.load_ca(caller, actions::PCA_CA_REVOKE, &id).await?;
         if ca.ca_type == "ROOT" {
             return Err(Error::InvalidState(
                 "a root CA cannot be revoked".to_owned(),
@@ -722,11 +739,12 @@ impl Pca {
     async fn change_settings(
         &self,
         caller: &Caller,
+        action: Action,
         ca_id: &str,
         change: impl FnOnce(&mut CaRecord) -> Result<()>,
     ) -> Result<()> {
         let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, &id).await?;
+        let mut ca = self.load_ca(caller, action, &id).await?;
         self.require_status(
             &ca,
             &["PENDING", "ACTIVED", "EXPIRED", "DISABLED"],
@@ -752,7 +770,7 @@ impl Pca {
             bucket,
             valid_days,
         }))?;
-        self.change_settings(caller, ca_id, |ca| {
+        self.change_settings(caller, actions::PCA_CA_ENABLE_CRL, ca_id, |ca| {
             ca.crl = settings;
             Ok(())
         })
@@ -761,7 +779,7 @@ impl Pca {
 
     /// DisableCertificateAuthorityCrl.
     pub async fn disable_crl(&self, caller: &Caller, ca_id: &str) -> Result<()> {
-        self.change_settings(caller, ca_id, |ca| {
+        self.change_settings(caller, actions::PCA_CA_DISABLE_CRL, ca_id, |ca| {
             ca.crl = CrlSettings {
                 enabled: false,
                 ..ca.crl.clone()
@@ -774,7 +792,7 @@ impl Pca {
     /// UpdateOcspSwitch.
     pub async fn set_ocsp(&self, caller: &Caller, ca_id: &str, on: Option<bool>) -> Result<()> {
         let on = required(on, "ocsp_switch")?;
-        self.change_settings(caller, ca_id, |ca| {
+        self.change_settings(caller, actions::PCA_CA_OCSP, ca_id, |ca| {
             ca.ocsp_enabled = on;
             Ok(())
         })
@@ -783,6 +801,10 @@ impl Pca {
 
     /// ShowCertificateAuthorityQuota: (used, quota).
     pub async fn ca_quota(&self, caller: &Caller) -> Result<(i64, i64)> {
+        self.authz.precheck(caller, actions::PCA_CA_QUOTA).await?;
+        self.authz
+            .authorize(caller, actions::PCA_CA_QUOTA, None, RequestFacts::default())
+            .await?;
         Ok((
             self.store.count_cas(&caller.domain_id, self.now()).await?,
             self.settings.ca_quota,
@@ -791,6 +813,15 @@ impl Pca {
 
     /// ShowCertificateQuota: (used, quota).
     pub async fn certificate_quota(&self, caller: &Caller) -> Result<(i64, i64)> {
+        self.authz.precheck(caller, actions::PCA_CERT_QUOTA).await?;
+        self.authz
+            .authorize(
+                caller,
+                actions::PCA_CERT_QUOTA,
+                None,
+                RequestFacts::default(),
+            )
+            .await?;
         Ok((
             self.store.count_certificates(&caller.domain_id).await?,
             self.settings.certificate_quota,

@@ -27,6 +27,7 @@ use super::input::{self, CreateCertificate, CreateCertificateByCsr};
 use super::{cert_status, name_fields, not_found_cert, random_bytes, CertView, Pca};
 use crate::common::{enterprise_project_for_create, required};
 use crate::error::{Error, Invalid, Result};
+use crate::iam::authz::{actions, Action, RequestFacts, ResourceKind, Target};
 use crate::iam::Caller;
 
 /// ListCertificate query.
@@ -94,7 +95,7 @@ impl Pca {
         issuer_id: Option<&str>,
     ) -> Result<(CaRecord, Arc<IssuerInfo>, Arc<dyn Signer>)> {
         let id = input::ca_id(required(issuer_id, "issuer_id")?)?;
-        let ca = self.load_ca(caller, &id).await?;
+        let ca = self.load_ca_unchecked(caller, &id).await?;
         let status = super::ca_status(&ca, self.now());
         if status != "ACTIVED" {
             return Err(Error::InvalidState(format!(
@@ -132,6 +133,7 @@ impl Pca {
         caller: &Caller,
         req: CreateCertificate,
     ) -> Result<CertId> {
+        self.authz.precheck(caller, actions::PCA_ISSUE).await?;
         let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_deref()).await?;
         let key_algorithm = match req.key_algorithm.as_deref() {
             Some(name) => input::key_algorithm(name)?,
@@ -166,6 +168,14 @@ impl Pca {
         let alt_names = input::alt_names(req.alt_names.as_deref())?;
         let custom_extension = input::custom_extension(req.custom_extension.as_ref())?;
         let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
+        self.authorize_issue(
+            caller,
+            actions::PCA_ISSUE,
+            &ca,
+            &project,
+            dn.common_name.as_deref().unwrap_or_default(),
+        )
+        .await?;
         self.check_certificate_quota(caller).await?;
 
         let cert_id = CertId::from_random(random_bytes());
@@ -213,6 +223,35 @@ impl Pca {
         .await
     }
 
+    /// Issuing is an action on the issuing CA, placing the certificate in
+    /// `project`, for the common name `cn` (`pca:CommonName`).
+    async fn authorize_issue(
+        &self,
+        caller: &Caller,
+        action: Action,
+        ca: &CaRecord,
+        project: &str,
+        cn: &str,
+    ) -> Result<()> {
+        self.authz
+            .authorize(
+                caller,
+                action,
+                Some(Target {
+                    kind: ResourceKind::PcaCa,
+                    id: ca.ca_id.as_str(),
+                    project: None,
+                    tags: &[],
+                }),
+                RequestFacts {
+                    project: Some(project),
+                    tags: None,
+                    extra: &[("pca:CommonName", cn)],
+                },
+            )
+            .await
+    }
+
     async fn check_certificate_quota(&self, caller: &Caller) -> Result<()> {
         if self.store.count_certificates(&caller.domain_id).await?
             >= self.settings.certificate_quota
@@ -232,6 +271,9 @@ impl Pca {
         caller: &Caller,
         req: CreateCertificateByCsr,
     ) -> Result<String> {
+        self.authz
+            .precheck(caller, actions::PCA_ISSUE_BY_CSR)
+            .await?;
         let csr_text = required(req.csr, "csr")?;
         let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_deref()).await?;
         // Verifying the CSR's signature is public-key work: off the executor too.
@@ -257,6 +299,14 @@ impl Pca {
             SUBORDINATE_MAX_YEARS,
         )?;
         let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
+        self.authorize_issue(
+            caller,
+            actions::PCA_ISSUE_BY_CSR,
+            &ca,
+            &project,
+            &common_name,
+        )
+        .await?;
         // The documented default for CSR issuance is SHA-384 (SM3 under an SM2 CA).
         let hash = Self::issuing_hash(&ca, None, HashAlgorithm::Sha384)?;
         let kind = req.kind.as_deref().unwrap_or("ENTITY_CERT");
@@ -578,7 +628,16 @@ impl Pca {
     }
 
     /// ParseCertificateSigningRequest.
-    pub fn parse_csr(&self, csr: Option<&str>) -> Result<CsrInfo> {
+    pub async fn parse_csr(&self, caller: &Caller, csr: Option<&str>) -> Result<CsrInfo> {
+        self.authz.precheck(caller, actions::PCA_PARSE_CSR).await?;
+        self.authz
+            .authorize(
+                caller,
+                actions::PCA_PARSE_CSR,
+                None,
+                RequestFacts::default(),
+            )
+            .await?;
         let parsed = openccm_pki::csr::parse_pem(required(csr, "csr")?)?;
         let family = match parsed.key_algorithm {
             KeyAlgorithm::Sm2 => "SM2",
@@ -604,6 +663,10 @@ impl Pca {
         caller: &Caller,
         query: ListCertificates,
     ) -> Result<(i64, Vec<CertView>)> {
+        let visibility = self
+            .authz
+            .visibility(caller, actions::PCA_CERT_LIST)
+            .await?;
         let page = page(query.limit, query.offset, 1000)?;
         if let Some(status) = &query.status {
             if !["ISSUED", "REVOKED", "EXPIRED"].contains(&status.as_str()) {
@@ -624,6 +687,7 @@ impl Pca {
             name: query.name.filter(|n| !n.is_empty()),
             status: query.status,
             issuer_id: None,
+            visibility,
             sort_key,
             sort_dir: sort_dir(query.sort_dir.as_deref())?,
         };
@@ -644,16 +708,35 @@ impl Pca {
         ))
     }
 
+    /// Loads a certificate of the caller's account for `action` (checked
+    /// before the read and on the certificate's project).
     pub(crate) async fn load_certificate(
         &self,
         caller: &Caller,
+        action: Action,
         certificate_id: &str,
     ) -> Result<CertRecord> {
         let id = input::cert_id(certificate_id)?;
-        self.store
+        self.authz.precheck(caller, action).await?;
+        let record = self
+            .store
             .certificate(&caller.domain_id, &id)
             .await?
-            .ok_or_else(not_found_cert)
+            .ok_or_else(not_found_cert)?;
+        self.authz
+            .authorize(
+                caller,
+                action,
+                Some(Target {
+                    kind: ResourceKind::PcaCert,
+                    id: record.certificate_id.as_str(),
+                    project: Some(&record.enterprise_project_id),
+                    tags: &[],
+                }),
+                RequestFacts::default(),
+            )
+            .await?;
+        Ok(record)
     }
 
     /// ShowCertificate (seed 003).
@@ -662,7 +745,9 @@ impl Pca {
         caller: &Caller,
         certificate_id: &str,
     ) -> Result<CertView> {
-        let record = self.load_certificate(caller, certificate_id).await?;
+        let record = self
+            .load_certificate(caller, actions::PCA_CERT_GET, certificate_id)
+            .await?;
         Ok(CertView {
             status: cert_status(&record, self.now()),
             record,
@@ -677,7 +762,9 @@ impl Pca {
         reason: Option<&str>,
     ) -> Result<()> {
         let reason = input::revocation_reason(reason)?;
-        let record = self.load_certificate(caller, certificate_id).await?;
+        let record = self
+            .load_certificate(caller, actions::PCA_CERT_REVOKE, certificate_id)
+            .await?;
         let status = cert_status(&record, self.now());
         if status != "ISSUED" {
             return Err(Error::InvalidState(format!(
@@ -704,7 +791,10 @@ impl Pca {
 
     /// DeleteCertificate.
     pub async fn delete_certificate(&self, caller: &Caller, certificate_id: &str) -> Result<()> {
-        let id = input::cert_id(certificate_id)?;
+        let id = self
+            .load_certificate(caller, actions::PCA_CERT_DELETE, certificate_id)
+            .await?
+            .certificate_id;
         if self
             .store
             .delete_certificate(&caller.domain_id, &id, self.now())

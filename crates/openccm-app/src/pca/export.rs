@@ -143,7 +143,13 @@ impl Pca {
         }
         let sm_standard = input::string_bool(req.sm_standard.as_deref(), "is_sm_standard", false)?;
         let password = check_password(req.password.as_deref())?;
-        let record = self.load_certificate(caller, certificate_id).await?;
+        let record = self
+            .load_certificate(
+                caller,
+                crate::iam::authz::actions::PCA_CERT_EXPORT,
+                certificate_id,
+            )
+            .await?;
         let status = cert_status(&record, self.now());
         if status != "ISSUED" {
             return Err(Error::InvalidState(format!(

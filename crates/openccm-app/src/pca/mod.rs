@@ -25,6 +25,7 @@ use x509_cert::name::Name;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::iam::authz::{Action, Authorizer, RequestFacts, ResourceKind, Target};
 use crate::iam::Caller;
 use crate::pool::CryptoPools;
 
@@ -82,6 +83,7 @@ pub struct Pca {
     pools: CryptoPools,
     settings: PcaSettings,
     issuers: Arc<IssuerCache>,
+    authz: Arc<Authorizer>,
 }
 
 /// The status of a CA at `now`: an active CA past its notAfter is EXPIRED.
@@ -123,6 +125,7 @@ impl Pca {
         clock: Arc<dyn Clock>,
         pools: CryptoPools,
         settings: PcaSettings,
+        authz: Arc<Authorizer>,
     ) -> Self {
         Self {
             store,
@@ -131,6 +134,7 @@ impl Pca {
             pools,
             settings,
             issuers: Arc::default(),
+            authz,
         }
     }
 
@@ -172,7 +176,31 @@ impl Pca {
         }
     }
 
-    async fn load_ca(&self, caller: &Caller, id: &CaId) -> Result<CaRecord> {
+    /// Loads a CA of the caller's account for `action`: refused before the
+    /// read when no policy could allow the action, and after it unless the
+    /// policies allow it on this CA (its project).
+    async fn load_ca(&self, caller: &Caller, action: Action, id: &CaId) -> Result<CaRecord> {
+        self.authz.precheck(caller, action).await?;
+        let ca = self.load_ca_unchecked(caller, id).await?;
+        self.authz
+            .authorize(
+                caller,
+                action,
+                Some(Target {
+                    kind: ResourceKind::PcaCa,
+                    id: ca.ca_id.as_str(),
+                    project: Some(&ca.enterprise_project_id),
+                    tags: &[],
+                }),
+                RequestFacts::default(),
+            )
+            .await?;
+        Ok(ca)
+    }
+
+    /// Loads a CA of the caller's account that an authorised operation
+    /// involves (the parent that signs an authorised subordinate).
+    async fn load_ca_unchecked(&self, caller: &Caller, id: &CaId) -> Result<CaRecord> {
         self.store
             .ca(&caller.domain_id, id, self.now())
             .await?

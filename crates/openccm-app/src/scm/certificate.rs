@@ -13,9 +13,10 @@ use openccm_store::{
 };
 use zeroize::Zeroizing;
 
-use super::{cert_id, cert_status, not_found_cert, page, Scm, ScmCertView};
+use super::{cert_status, not_found_cert, page, Scm, ScmCertView};
 use crate::common::{enterprise_project_for_create, is_project_uuid, required, DEFAULT_PROJECT};
 use crate::error::{Error, Invalid, Result};
+use crate::iam::authz::{actions, RequestFacts};
 use crate::iam::Caller;
 
 /// Field bounds of ImportCertificate and ExportCertificate (seed 000).
@@ -254,6 +255,7 @@ impl Scm {
         caller: &Caller,
         input: ImportCertificate,
     ) -> Result<ScmCertId> {
+        self.authz.precheck(caller, actions::SCM_UPLOAD).await?;
         let name = required(input.name, "name")?;
         check_name(&name)?;
         let certificate = required(input.certificate, "certificate")?;
@@ -282,6 +284,17 @@ impl Scm {
             }
         }
         let project = enterprise_project_for_create(input.enterprise_project_id.as_deref())?;
+        self.authz
+            .authorize(
+                caller,
+                actions::SCM_UPLOAD,
+                None,
+                RequestFacts {
+                    project: Some(&project),
+                    ..RequestFacts::default()
+                },
+            )
+            .await?;
 
         let certs = parse_certificates(&certificate, "certificate")?;
         let (leaf_text, chain_text) = match (&input.certificate_chain, certs.len()) {
@@ -428,6 +441,7 @@ impl Scm {
         caller: &Caller,
         query: ListCertificates,
     ) -> Result<(i64, Vec<ScmCertView>)> {
+        let visibility = self.authz.visibility(caller, actions::SCM_LIST).await?;
         let page = page(query.limit, query.offset, 10, 50)?;
         let sort_dir = match query.sort_dir.as_deref() {
             None | Some("DESC") => SortDir::Desc,
@@ -447,6 +461,7 @@ impl Scm {
         let mut filter = ScmCertFilter {
             sort_key,
             sort_dir,
+            visibility: (!visibility.is_everything()).then_some(visibility),
             ..ScmCertFilter::default()
         };
         match query.status.as_deref() {
@@ -511,20 +526,12 @@ impl Scm {
 
     /// One certificate.
     pub async fn show_certificate(&self, caller: &Caller, id: &str) -> Result<ScmCertView> {
-        let record = self.load(caller, id).await?;
+        let record = self.load_for(caller, actions::SCM_GET, id, None).await?;
         Ok(ScmCertView {
             status: cert_status(&record, self.now()).to_owned(),
             record,
             tags: Vec::new(),
         })
-    }
-
-    pub(super) async fn load(&self, caller: &Caller, id: &str) -> Result<ScmCertRecord> {
-        let id = cert_id(id)?;
-        self.store
-            .scm_certificate(&caller.domain_id, &id)
-            .await?
-            .ok_or_else(not_found_cert)
     }
 
     /// Exports a certificate with its chain and keys (seed 000).
@@ -533,7 +540,7 @@ impl Scm {
         caller: &Caller,
         id: &str,
     ) -> Result<ExportedCertificate> {
-        let record = self.load(caller, id).await?;
+        let record = self.load_for(caller, actions::SCM_EXPORT, id, None).await?;
         let private_key = self.open_text(&record.key_owner, &record.sealed_key)?;
         let enc_private_key = match (&record.enc_key_owner, &record.enc_sealed_key) {
             (Some(owner), Some(sealed)) => Some(self.open_text(owner, sealed)?),
@@ -571,7 +578,10 @@ impl Scm {
 
     /// Deletes a certificate (with its tags and notification settings).
     pub async fn delete_certificate(&self, caller: &Caller, id: &str) -> Result<()> {
-        let id = cert_id(id)?;
+        let id = self
+            .load_for(caller, actions::SCM_DELETE, id, None)
+            .await?
+            .certificate_id;
         if self
             .store
             .delete_scm_certificate(&caller.domain_id, &id)

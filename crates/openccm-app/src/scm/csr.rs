@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use super::{page, Scm};
 use crate::common::required;
 use crate::error::{Error, Invalid, Result};
+use crate::iam::authz::actions;
 use crate::iam::Caller;
 
 /// CreateCsr input.
@@ -186,6 +187,8 @@ fn csr_id(text: &str) -> Result<CsrId> {
 impl Scm {
     /// Generates a key pair and a CSR for it; the key stays sealed here.
     pub async fn create_csr(&self, caller: &Caller, input: CreateCsr) -> Result<CsrRecord> {
+        self.authorize_csr(caller, actions::SCM_CREATE_CSR, None)
+            .await?;
         let name = required(input.name, "name")?;
         check_csr_name(&name)?;
         let domain_name = required(input.domain_name.filter(|d| !d.is_empty()), "domain_name")?;
@@ -290,6 +293,8 @@ impl Scm {
     /// Stores a customer's CSR (its signature verified), with its private
     /// key when given (which must match).
     pub async fn upload_csr(&self, caller: &Caller, input: UploadCsr) -> Result<CsrRecord> {
+        self.authorize_csr(caller, actions::SCM_UPLOAD_CSR, None)
+            .await?;
         let name = required(input.name, "name")?;
         check_csr_name(&name)?;
         let csr_text = required(input.csr.filter(|c| !c.trim().is_empty()), "csr")?;
@@ -394,6 +399,8 @@ impl Scm {
         caller: &Caller,
         query: ListCsrs,
     ) -> Result<(i64, Vec<CsrRecord>)> {
+        self.authorize_csr(caller, actions::SCM_LIST_CSR, None)
+            .await?;
         let page = page(query.limit, query.offset, 1, 50)?;
         let filter = CsrFilter {
             name: query.name.filter(|n| !n.is_empty()),
@@ -411,6 +418,12 @@ impl Scm {
 
     /// One CSR.
     pub async fn show_csr(&self, caller: &Caller, id: &str) -> Result<CsrRecord> {
+        self.authorize_csr(caller, actions::SCM_GET_CSR, Some(id))
+            .await?;
+        self.load_csr(caller, id).await
+    }
+
+    async fn load_csr(&self, caller: &Caller, id: &str) -> Result<CsrRecord> {
         self.store
             .csr(&caller.domain_id, &csr_id(id)?)
             .await?
@@ -424,6 +437,8 @@ impl Scm {
         id: &str,
         name: Option<String>,
     ) -> Result<CsrRecord> {
+        self.authorize_csr(caller, actions::SCM_UPDATE_CSR, Some(id))
+            .await?;
         let id = csr_id(id)?;
         let name = required(name, "name")?;
         check_csr_name(&name)?;
@@ -442,6 +457,8 @@ impl Scm {
 
     /// Deletes a CSR (certificates imported for it keep their own copy of the key).
     pub async fn delete_csr(&self, caller: &Caller, id: &str) -> Result<()> {
+        self.authorize_csr(caller, actions::SCM_DELETE_CSR, Some(id))
+            .await?;
         if self
             .store
             .delete_csr(&caller.domain_id, &csr_id(id)?)
@@ -455,7 +472,9 @@ impl Scm {
 
     /// The private key of a CSR (PEM).
     pub async fn csr_private_key(&self, caller: &Caller, id: &str) -> Result<Zeroizing<String>> {
-        let record = self.show_csr(caller, id).await?;
+        self.authorize_csr(caller, actions::SCM_GET_CSR_KEY, Some(id))
+            .await?;
+        let record = self.load_csr(caller, id).await?;
         let custody = self.custody.clone();
         let (_, pem) = self
             .pools

@@ -23,6 +23,8 @@ use openccm_store::{ScmCertId, ScmCertRecord, Store};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::iam::authz::{Action, Authorizer, RequestFacts, ResourceKind, Target};
+use crate::iam::Caller;
 use crate::pool::CryptoPools;
 
 /// SCM settings.
@@ -99,6 +101,7 @@ pub struct Scm {
     pools: CryptoPools,
     settings: ScmSettings,
     ids: Arc<IdSequence>,
+    authz: Arc<Authorizer>,
 }
 
 impl Scm {
@@ -109,6 +112,7 @@ impl Scm {
         clock: Arc<dyn Clock>,
         pools: CryptoPools,
         settings: ScmSettings,
+        authz: Arc<Authorizer>,
     ) -> Self {
         Self {
             store,
@@ -117,11 +121,86 @@ impl Scm {
             pools,
             settings,
             ids: Arc::default(),
+            authz,
         }
     }
 
     fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Loads a certificate of the caller's account for `action`: refused
+    /// before the read when no policy could allow the action, and after it
+    /// unless the policies allow it on this certificate (project, tags), with
+    /// `request_tags` for tag operations.
+    pub(super) async fn load_for(
+        &self,
+        caller: &Caller,
+        action: Action,
+        id: &str,
+        request_tags: Option<&[(String, String)]>,
+    ) -> Result<ScmCertRecord> {
+        let id = cert_id(id)?;
+        self.authz.precheck(caller, action).await?;
+        let record = self
+            .store
+            .scm_certificate(&caller.domain_id, &id)
+            .await?
+            .ok_or_else(not_found_cert)?;
+        let tags: Vec<(String, String)> = if caller.is_root {
+            Vec::new()
+        } else {
+            self.store
+                .tags_of(
+                    &caller.domain_id,
+                    openccm_store::TaggedResource::ScmCertificate,
+                    &[id.to_string()],
+                )
+                .await?
+                .into_iter()
+                .map(|(_, k, v)| (k, v))
+                .collect()
+        };
+        self.authz
+            .authorize(
+                caller,
+                action,
+                Some(Target {
+                    kind: ResourceKind::ScmCert,
+                    id: id.as_str(),
+                    project: Some(&record.enterprise_project_id),
+                    tags: &tags,
+                }),
+                RequestFacts {
+                    tags: request_tags,
+                    ..RequestFacts::default()
+                },
+            )
+            .await?;
+        Ok(record)
+    }
+
+    /// Checks `action` on a CSR (CSRs carry no project or tags).
+    pub(super) async fn authorize_csr(
+        &self,
+        caller: &Caller,
+        action: Action,
+        id: Option<&str>,
+    ) -> Result<()> {
+        self.authz.precheck(caller, action).await?;
+        self.authz
+            .authorize(
+                caller,
+                action,
+                id.map(|id| Target {
+                    kind: ResourceKind::ScmCsr,
+                    id,
+                    project: None,
+                    tags: &[],
+                }),
+                RequestFacts::default(),
+            )
+            .await
     }
 }
 

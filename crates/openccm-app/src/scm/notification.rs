@@ -5,6 +5,7 @@ use openccm_store::ScmCertId;
 
 use super::{not_found_cert, Scm};
 use crate::error::{Error, Result};
+use crate::iam::authz::actions;
 use crate::iam::Caller;
 
 /// One entry of EnableNotification / DisableNotification.
@@ -42,6 +43,12 @@ impl Scm {
                 .resource_id
                 .ok_or_else(|| Error::invalid("resource_id is required"))?;
             let id = ScmCertId::parse(&id).ok_or_else(not_found_cert)?;
+            let action = if enabled {
+                actions::SCM_ENABLE_NOTIFICATION
+            } else {
+                actions::SCM_DISABLE_NOTIFICATION
+            };
+            self.load_for(caller, action, id.as_str(), None).await?;
             let types = notice.notice_type.unwrap_or_default();
             if types.is_empty() {
                 return Err(Error::invalid("notice_type must name at least one type"));

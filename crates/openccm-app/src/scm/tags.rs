@@ -8,6 +8,7 @@ use openccm_store::{ScmCertFilter, TagFilter, TagOutcome, TaggedResource};
 use super::certificate::TOTAL_COUNT_CAP;
 use super::{cert_id, not_found_cert, page, Scm, ScmCertView};
 use crate::error::{Error, Invalid, Result};
+use crate::iam::authz::actions;
 use crate::iam::Caller;
 
 /// A tag as callers give it.
@@ -137,8 +138,17 @@ fn outcome(outcome: TagOutcome, max: usize) -> Result<()> {
 impl Scm {
     /// Adds one tag (replacing the value of an existing key).
     pub async fn create_tag(&self, caller: &Caller, id: &str, tag: Option<TagInput>) -> Result<()> {
-        let id = cert_id(id)?;
+        cert_id(id)?;
         let tag = checked_tag(tag.ok_or_else(|| tag_error("tag is required"))?)?;
+        let id = self
+            .load_for(
+                caller,
+                actions::SCM_CREATE_TAG,
+                id,
+                Some(std::slice::from_ref(&tag)),
+            )
+            .await?
+            .certificate_id;
         let max = self.settings.max_tags_per_resource;
         outcome(
             self.store
@@ -162,7 +172,7 @@ impl Scm {
         action: Option<&str>,
         tags: Option<Vec<TagInput>>,
     ) -> Result<()> {
-        let id = cert_id(id)?;
+        cert_id(id)?;
         let tags = tags.unwrap_or_default();
         if tags.is_empty() || tags.len() > 20 {
             return Err(tag_error("tags must hold 1 to 20 tags"));
@@ -174,6 +184,10 @@ impl Scm {
                     .into_iter()
                     .map(checked_tag)
                     .collect::<Result<Vec<_>>>()?;
+                let id = self
+                    .load_for(caller, actions::SCM_CREATE_TAG, id, Some(&tags))
+                    .await?
+                    .certificate_id;
                 outcome(
                     self.store
                         .add_tags(
@@ -199,6 +213,14 @@ impl Scm {
                         Ok((key, t.value.filter(|v| !v.is_empty())))
                     })
                     .collect::<Result<Vec<_>>>()?;
+                let named: Vec<(String, String)> = tags
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
+                    .collect();
+                let id = self
+                    .load_for(caller, actions::SCM_DELETE_TAG, id, Some(&named))
+                    .await?
+                    .certificate_id;
                 outcome(
                     self.store
                         .remove_tags(
@@ -221,7 +243,9 @@ impl Scm {
         caller: &Caller,
         id: &str,
     ) -> Result<Vec<(String, String)>> {
-        let record = self.load(caller, id).await?;
+        let record = self
+            .load_for(caller, actions::SCM_LIST_TAGS, id, None)
+            .await?;
         Ok(self
             .store
             .tags_of(
@@ -237,10 +261,18 @@ impl Scm {
 
     /// Every tag key of the account's certificates with its values.
     pub async fn all_tags(&self, caller: &Caller) -> Result<Vec<(String, Vec<String>)>> {
+        let visibility = self
+            .authz
+            .visibility(caller, actions::SCM_LIST_TAGS)
+            .await?;
         let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (key, value) in self
             .store
-            .all_tags(&caller.domain_id, TaggedResource::ScmCertificate)
+            .all_tags(
+                &caller.domain_id,
+                TaggedResource::ScmCertificate,
+                (!visibility.is_everything()).then_some(&visibility),
+            )
             .await?
         {
             keys.entry(key).or_default().push(value);
@@ -255,6 +287,7 @@ impl Scm {
         caller: &Caller,
         query: ResourceQuery,
     ) -> Result<(i64, Option<Vec<ScmCertView>>)> {
+        let visibility = self.authz.visibility(caller, actions::SCM_LIST).await?;
         let count_only = match query.action.as_deref() {
             None | Some("filter") => false,
             Some("count") => true,
@@ -269,6 +302,7 @@ impl Scm {
                 none: conditions(query.not_tags, "not_tags")?,
                 not_all: conditions(query.not_tags_any, "not_tags_any")?,
             },
+            visibility: (!visibility.is_everything()).then_some(visibility),
             ..ScmCertFilter::default()
         };
         for (key, value) in query.matches.unwrap_or_default() {

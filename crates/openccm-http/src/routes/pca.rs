@@ -605,11 +605,11 @@ async fn create_certificate_by_csr(
 
 async fn parse_csr(
     State(state): State<AppState>,
-    CallerOf(_caller): CallerOf,
+    CallerOf(caller): CallerOf,
     body: Result<ApiJson<wire::ParseCsrRequest>, BodyRejection>,
 ) -> PcaResult<Json<wire::ParseCsrResponse>> {
     let ApiJson(req) = body?;
-    let info = state.pca.parse_csr(req.csr.as_deref())?;
+    let info = state.pca.parse_csr(&caller, req.csr.as_deref()).await?;
     let dn = info.distinguished_name;
     Ok(Json(wire::ParseCsrResponse {
         key_algorithm: info.key_algorithm,

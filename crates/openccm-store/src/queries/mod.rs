@@ -5,6 +5,7 @@
 //! - [`pca`]: private CAs, certificates, serials, quota counters.
 //! - [`scm`]: SSL certificates, CSRs, tags, notification settings.
 
+mod admin;
 mod pca;
 mod scm;
 
@@ -130,6 +131,97 @@ pub(crate) fn placeholders(count: usize) -> String {
         .join(", ")
 }
 
+/// `EXISTS` for one tag key (and, if any are given, one of its values) on
+/// the resource whose id is the column `id_col` of the outer row.
+pub(crate) fn tag_exists(
+    c: &mut Conditions,
+    resource_type: &str,
+    id_col: &str,
+    key: &str,
+    values: &[String],
+) -> String {
+    let mut clause = format!(
+        "EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = '{resource_type}' AND t.resource_id = {id_col} \
+         AND t.tag_key = {}",
+        c.next_placeholder()
+    );
+    c.args.push(Value::from(key));
+    if !values.is_empty() {
+        let mut marks = Vec::new();
+        for value in values {
+            marks.push(c.next_placeholder());
+            c.args.push(Value::from(value.as_str()));
+        }
+        clause = format!("{clause} AND t.tag_value IN ({})", marks.join(", "));
+    }
+    clause.push(')');
+    clause
+}
+
+fn in_list(c: &mut Conditions, column: &str, values: &[String]) -> String {
+    if values.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    let marks: Vec<String> = values
+        .iter()
+        .map(|v| {
+            let mark = c.next_placeholder();
+            c.args.push(Value::from(v.as_str()));
+            mark
+        })
+        .collect();
+    format!("{column} IN ({})", marks.join(", "))
+}
+
+/// Restricts rows to what `v` shows: the row's project is `project_col`, its
+/// id (for tags of `resource_type`) `id_col`.
+pub(crate) fn push_visibility(
+    c: &mut Conditions,
+    v: &crate::Visibility,
+    project_col: &str,
+    resource_type: &str,
+    id_col: &str,
+) {
+    if v.is_everything() {
+        return;
+    }
+    if v.is_empty() {
+        c.sql.push("1 = 0".to_owned());
+        return;
+    }
+    let scopes: Vec<String> = v
+        .scopes
+        .iter()
+        .map(|scope| {
+            let mut parts = Vec::new();
+            if let Some(projects) = &scope.projects {
+                parts.push(in_list(c, project_col, projects));
+            }
+            for (key, values) in &scope.tags {
+                parts.push(tag_exists(c, resource_type, id_col, key, values));
+            }
+            if parts.is_empty() {
+                "1 = 1".to_owned()
+            } else {
+                format!("({})", parts.join(" AND "))
+            }
+        })
+        .collect();
+    c.sql.push(format!("({})", scopes.join(" OR ")));
+    if !v.excluded_projects.is_empty() {
+        let clause = in_list(c, project_col, &v.excluded_projects);
+        c.sql.push(format!("NOT {clause}"));
+    }
+    if let Some(only) = &v.only_projects {
+        let clause = in_list(c, project_col, only);
+        c.sql.push(clause);
+    }
+    for (key, values) in &v.excluded_tags {
+        let clause = tag_exists(c, resource_type, id_col, key, values);
+        c.sql.push(format!("NOT {clause}"));
+    }
+}
+
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
 }
@@ -142,7 +234,7 @@ fn user_id(row: &Row, column: &str) -> StoreResult<UserId> {
     UserId::parse(&row.text(column)?).ok_or_else(|| corrupt(column))
 }
 
-fn account_from_row(row: &Row) -> StoreResult<Account> {
+pub(crate) fn account_from_row(row: &Row) -> StoreResult<Account> {
     Ok(Account {
         domain_id: domain_id(row, "domain_id")?,
         name: row.text("name")?,
@@ -151,7 +243,7 @@ fn account_from_row(row: &Row) -> StoreResult<Account> {
     })
 }
 
-fn user_from_row(row: &Row) -> StoreResult<User> {
+pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
     Ok(User {
         user_id: user_id(row, "user_id")?,
         domain_id: domain_id(row, "domain_id")?,
@@ -164,7 +256,7 @@ fn user_from_row(row: &Row) -> StoreResult<User> {
     })
 }
 
-fn access_key_from_row(row: &Row) -> StoreResult<AccessKey> {
+pub(crate) fn access_key_from_row(row: &Row) -> StoreResult<AccessKey> {
     Ok(AccessKey {
         access_key: AccessKeyId::parse(&row.text("access_key")?)
             .ok_or_else(|| corrupt("access_key"))?,
@@ -187,7 +279,7 @@ fn project_from_row(row: &Row) -> StoreResult<Project> {
     })
 }
 
-const USER_COLUMNS: &str =
+pub(crate) const USER_COLUMNS: &str =
     "user_id, domain_id, name, password_hash, is_root, enabled, credentials_version, created_at";
 
 /// Lock keys of [`Tx::lock`].

@@ -360,6 +360,13 @@ impl<B: Backend> PcaStore for Sql<B> {
         c.push("domain_id = ?", args![domain.as_str()]);
         c.push("listed = ?", args![true]);
         c.push(CA_NOT_GONE, args![now]);
+        super::push_visibility(
+            &mut c,
+            &filter.visibility,
+            "enterprise_project_id",
+            "pca-ca",
+            "cas.ca_id",
+        );
         if let Some(name) = &filter.name {
             c.push(
                 "LOWER(common_name) LIKE ? ESCAPE '\\'",
@@ -602,6 +609,13 @@ impl<B: Backend> PcaStore for Sql<B> {
         let mut c = Conditions::default();
         c.push("domain_id = ?", args![domain.as_str()]);
         c.push("state = 'ISSUED' AND deleted_at IS NULL", args![]);
+        super::push_visibility(
+            &mut c,
+            &filter.visibility,
+            "enterprise_project_id",
+            "pca-cert",
+            "certificates.certificate_id",
+        );
         if let Some(issuer) = &filter.issuer_id {
             c.push("issuer_id = ?", args![issuer.as_str()]);
         }

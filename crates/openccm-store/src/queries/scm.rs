@@ -136,31 +136,13 @@ fn csr_args(c: &CsrRecord) -> Vec<Value> {
     ]
 }
 
-/// `EXISTS` for one tag key (and, if any are given, one of its values) on
-/// the row `c`.
 fn tag_exists(
     c: &mut Conditions,
     resource: TaggedResource,
     key: &str,
     values: &[String],
 ) -> String {
-    let mut clause = format!(
-        "EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = '{}' AND t.resource_id = c.certificate_id \
-         AND t.tag_key = {}",
-        resource.as_str(),
-        c.next_placeholder()
-    );
-    c.args.push(Value::from(key));
-    if !values.is_empty() {
-        let mut marks = Vec::new();
-        for value in values {
-            marks.push(c.next_placeholder());
-            c.args.push(Value::from(value.as_str()));
-        }
-        clause = format!("{clause} AND t.tag_value IN ({})", marks.join(", "));
-    }
-    clause.push(')');
-    clause
+    super::tag_exists(c, resource.as_str(), "c.certificate_id", key, values)
 }
 
 /// Adds the tag conditions of `filter` to `c`.
@@ -242,6 +224,15 @@ fn cert_conditions(domain: &DomainId, filter: &ScmCertFilter, now: i64) -> Condi
         c.push("c.not_after >= ?", args![from]);
     }
     push_tag_filter(&mut c, TaggedResource::ScmCertificate, &filter.tags);
+    if let Some(visibility) = &filter.visibility {
+        super::push_visibility(
+            &mut c,
+            visibility,
+            "c.enterprise_project_id",
+            TaggedResource::ScmCertificate.as_str(),
+            "c.certificate_id",
+        );
+    }
     c
 }
 
@@ -535,17 +526,34 @@ impl<B: Backend> ScmStore for Sql<B> {
         &self,
         domain: &DomainId,
         resource: TaggedResource,
+        visibility: Option<&crate::Visibility>,
     ) -> StoreResult<Vec<(String, String)>> {
-        self.read(
-            "SELECT DISTINCT tag_key, tag_value FROM tags WHERE domain_id = $1 AND resource_type = $2 \
-             ORDER BY tag_key, tag_value",
-            args![domain.as_str(), resource.as_str()],
-            Weight::Scan,
-        )
-        .await?
-        .iter()
-        .map(|r| Ok((r.text("tag_key")?, r.text("tag_value")?)))
-        .collect()
+        let mut c = Conditions::default();
+        c.push("t.domain_id = ?", args![domain.as_str()]);
+        c.push("t.resource_type = ?", args![resource.as_str()]);
+        let (table, column) = resource_table(resource);
+        let join = match visibility {
+            Some(v) => {
+                super::push_visibility(
+                    &mut c,
+                    v,
+                    "c.enterprise_project_id",
+                    resource.as_str(),
+                    &format!("c.{column}"),
+                );
+                format!("JOIN {table} c ON c.{column} = t.resource_id")
+            }
+            None => String::new(),
+        };
+        let sql = format!(
+            "SELECT DISTINCT t.tag_key, t.tag_value FROM tags t {join} {} ORDER BY t.tag_key, t.tag_value",
+            c.where_sql()
+        );
+        self.read(&sql, c.args, Weight::Scan)
+            .await?
+            .iter()
+            .map(|r| Ok((r.text("tag_key")?, r.text("tag_value")?)))
+            .collect()
     }
 
     async fn insert_csr(&self, csr: &CsrRecord) -> StoreResult<()> {

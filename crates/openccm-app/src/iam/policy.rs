@@ -1,0 +1,829 @@
+//! Identity policies: the JSON documents, their validation, and the
+//! decision for one request. Pure: no I/O, no clock.
+//!
+//! ```json
+//! {"Version": "5.0",
+//!  "Statement": [{"Effect": "Allow",
+//!                 "Action": ["scm:cert:get", "scm:cert:list"],
+//!                 "Resource": ["*"],
+//!                 "Condition": {"StringEquals": {"g:EnterpriseProjectId": ["<id>"],
+//!                                                "g:ResourceTag/env": ["prod"]}}}]}
+//! ```
+//!
+//! Semantics (those of IAM identity policies): a request is allowed when some
+//! Allow statement matches it and no Deny statement does; an explicit Deny
+//! always wins; nothing matching means denied. A statement matches when one
+//! of its actions matches the action (or one of its aliases), one of its
+//! resources matches the resource, and every condition holds. Actions and
+//! resources are matched case-insensitively with `*` and `?` wildcards.
+//! Conditions: operators are ANDed, the keys of one operator are ANDed, the
+//! values of one key are ORed. A key missing from the request fails positive
+//! operators and satisfies negated ones (`StringNotEquals`, `StringNotLike`),
+//! unless the operator ends in `IfExists`, which makes a missing key pass.
+//! Multi-valued keys (`g:TagKeys`) take `ForAnyValue:` (the default) or
+//! `ForAllValues:`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The largest policy document accepted (characters), as Huawei IAM's.
+pub const MAX_DOCUMENT_CHARS: usize = 6144;
+/// The most statements in a document.
+pub const MAX_STATEMENTS: usize = 100;
+
+/// Allow or Deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Allow.
+    Allow,
+    /// Deny (wins).
+    Deny,
+}
+
+/// A condition operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operator {
+    StringEquals,
+    StringNotEquals,
+    StringEqualsIgnoreCase,
+    StringNotEqualsIgnoreCase,
+    StringLike,
+    StringNotLike,
+    StringStartWith,
+    Bool,
+    Null,
+}
+
+impl Operator {
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "StringEquals" => Self::StringEquals,
+            "StringNotEquals" => Self::StringNotEquals,
+            "StringEqualsIgnoreCase" => Self::StringEqualsIgnoreCase,
+            "StringNotEqualsIgnoreCase" => Self::StringNotEqualsIgnoreCase,
+            "StringLike" => Self::StringLike,
+            "StringNotLike" => Self::StringNotLike,
+            "StringStartWith" => Self::StringStartWith,
+            "Bool" => Self::Bool,
+            "Null" => Self::Null,
+            _ => return None,
+        })
+    }
+
+    fn negated(self) -> bool {
+        matches!(
+            self,
+            Self::StringNotEquals | Self::StringNotEqualsIgnoreCase | Self::StringNotLike
+        )
+    }
+
+    /// Whether `actual` satisfies the positive form of the operator for `expected`.
+    fn matches(self, actual: &str, expected: &str) -> bool {
+        match self {
+            Self::StringEquals | Self::StringNotEquals => actual == expected,
+            Self::StringEqualsIgnoreCase | Self::StringNotEqualsIgnoreCase => {
+                actual.to_lowercase() == expected.to_lowercase()
+            }
+            Self::StringLike | Self::StringNotLike => glob(expected, actual, false),
+            Self::StringStartWith => actual.starts_with(expected),
+            Self::Bool => actual.eq_ignore_ascii_case(expected),
+            Self::Null => false,
+        }
+    }
+}
+
+/// How a multi-valued key is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetQualifier {
+    /// No qualifier (single-valued keys; `ForAnyValue` for multi-valued ones).
+    None,
+    ForAnyValue,
+    ForAllValues,
+}
+
+/// One condition: `operator` on `key` with `values`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    operator: Operator,
+    qualifier: SetQualifier,
+    if_exists: bool,
+    /// The key, normalised by [`normalize_key`].
+    key: String,
+    values: Vec<String>,
+}
+
+/// One statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// Allow or Deny.
+    pub effect: Effect,
+    actions: Vec<String>,
+    resources: Vec<String>,
+    conditions: Vec<Condition>,
+}
+
+/// A validated policy document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// The statements.
+    pub statements: Vec<Statement>,
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::invalid(format!("invalid policy document: {}", msg.into()))
+}
+
+/// Condition keys are case-insensitive up to the tag key: `g:ResourceTag/Env`
+/// keeps `Env`, the prefix becomes `g:resourcetag/`.
+pub fn normalize_key(key: &str) -> String {
+    match key.split_once('/') {
+        Some((prefix, rest)) => format!("{}/{rest}", prefix.to_ascii_lowercase()),
+        None => key.to_ascii_lowercase(),
+    }
+}
+
+fn strings(value: &Value, what: &str) -> Result<Vec<String>> {
+    match value {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Bool(b) => Ok(vec![b.to_string()]),
+        Value::Number(n) => Ok(vec![n.to_string()]),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.clone()),
+                Value::Bool(b) => Ok(b.to_string()),
+                Value::Number(n) => Ok(n.to_string()),
+                _ => Err(invalid(format!("{what} must hold strings"))),
+            })
+            .collect(),
+        _ => Err(invalid(format!(
+            "{what} must be a string or a non-empty list of strings"
+        ))),
+    }
+}
+
+fn valid_action(action: &str) -> bool {
+    action == "*"
+        || (action.split(':').count() == 3
+            && action.len() <= 128
+            && action
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '*' | '?' | '_' | '-')))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocument {
+    #[serde(rename = "Version")]
+    version: String,
+    #[serde(rename = "Statement")]
+    statement: Vec<RawStatement>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatement {
+    #[serde(rename = "Effect")]
+    effect: String,
+    #[serde(rename = "Action")]
+    action: Value,
+    #[serde(rename = "Resource", default)]
+    resource: Option<Value>,
+    #[serde(rename = "Condition", default)]
+    condition: Option<BTreeMap<String, BTreeMap<String, Value>>>,
+    #[serde(rename = "Sid", default)]
+    _sid: Option<String>,
+}
+
+impl Policy {
+    /// Parses and validates a document. Refuses what it would not enforce
+    /// exactly: unknown fields, operators or effects, malformed actions.
+    pub fn parse(text: &str) -> Result<Self> {
+        if text.chars().count() > MAX_DOCUMENT_CHARS {
+            return Err(invalid(format!(
+                "longer than {MAX_DOCUMENT_CHARS} characters"
+            )));
+        }
+        let raw: RawDocument = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        if raw.version != "1.1" && raw.version != "5.0" {
+            return Err(invalid("Version must be \"1.1\" or \"5.0\""));
+        }
+        if raw.statement.is_empty() || raw.statement.len() > MAX_STATEMENTS {
+            return Err(invalid(format!(
+                "Statement must hold 1 to {MAX_STATEMENTS} statements"
+            )));
+        }
+        let statements = raw
+            .statement
+            .into_iter()
+            .map(|s| {
+                let effect = match s.effect.as_str() {
+                    "Allow" => Effect::Allow,
+                    "Deny" => Effect::Deny,
+                    _ => return Err(invalid("Effect must be Allow or Deny")),
+                };
+                let actions = strings(&s.action, "Action")?;
+                if let Some(bad) = actions.iter().find(|a| !valid_action(a)) {
+                    return Err(invalid(format!(
+                        "{bad:?} is not an action (service:resource:verb, * allowed)"
+                    )));
+                }
+                let resources = match &s.resource {
+                    None => vec!["*".to_owned()],
+                    Some(v) => strings(v, "Resource")?,
+                };
+                let mut conditions = Vec::new();
+                for (op_name, keys) in s.condition.unwrap_or_default() {
+                    let (qualifier, rest) = if let Some(r) = op_name.strip_prefix("ForAnyValue:") {
+                        (SetQualifier::ForAnyValue, r)
+                    } else if let Some(r) = op_name.strip_prefix("ForAllValues:") {
+                        (SetQualifier::ForAllValues, r)
+                    } else {
+                        (SetQualifier::None, op_name.as_str())
+                    };
+                    let (base, if_exists) = match rest.strip_suffix("IfExists") {
+                        Some(base) => (base, true),
+                        None => (rest, false),
+                    };
+                    let operator = Operator::parse(base).ok_or_else(|| {
+                        invalid(format!("unsupported condition operator {op_name:?}"))
+                    })?;
+                    if keys.is_empty() {
+                        return Err(invalid(format!("{op_name} names no condition key")));
+                    }
+                    for (key, values) in keys {
+                        if key.is_empty() || key.len() > 256 || !key.contains(':') {
+                            return Err(invalid(format!("{key:?} is not a condition key")));
+                        }
+                        let values = strings(&values, &key)?;
+                        if operator == Operator::Null || operator == Operator::Bool {
+                            for v in &values {
+                                if v != "true" && v != "false" {
+                                    return Err(invalid(format!(
+                                        "{op_name} takes \"true\" or \"false\""
+                                    )));
+                                }
+                            }
+                        }
+                        conditions.push(Condition {
+                            operator,
+                            qualifier,
+                            if_exists,
+                            key: normalize_key(&key),
+                            values,
+                        });
+                    }
+                }
+                Ok(Statement {
+                    effect,
+                    actions,
+                    resources,
+                    conditions,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { statements })
+    }
+}
+
+/// `*` and `?` wildcards; `fold` compares case-insensitively.
+pub fn glob(pattern: &str, text: &str, fold: bool) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = if fold {
+        (
+            pattern.to_lowercase().chars().collect(),
+            text.to_lowercase().chars().collect(),
+        )
+    } else {
+        (pattern.chars().collect(), text.chars().collect())
+    };
+    // Iterative matching with backtracking to the last `*`.
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// The facts a decision is made on.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    /// The action (`scm:cert:get`).
+    pub action: String,
+    /// Other names of the action (`scm:cert:download` for `scm:cert:export`).
+    pub aliases: Vec<String>,
+    /// The resource URN, for operations on one resource.
+    pub resource: Option<String>,
+    /// Condition key values, by normalised key; multi-valued keys hold several.
+    pub values: BTreeMap<String, Vec<String>>,
+}
+
+impl RequestContext {
+    /// A context for `action`.
+    pub fn new(action: &str, aliases: &[&str]) -> Self {
+        Self {
+            action: action.to_owned(),
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            resource: None,
+            values: BTreeMap::new(),
+        }
+    }
+
+    /// Sets a single-valued key.
+    pub fn set(&mut self, key: &str, value: &str) -> &mut Self {
+        self.values
+            .insert(normalize_key(key), vec![value.to_owned()]);
+        self
+    }
+
+    /// Sets a multi-valued key.
+    pub fn set_many(&mut self, key: &str, values: Vec<String>) -> &mut Self {
+        self.values.insert(normalize_key(key), values);
+        self
+    }
+}
+
+/// Whether the condition holds for `ctx`.
+fn condition_holds(c: &Condition, ctx: &RequestContext) -> bool {
+    let actual = ctx.values.get(&c.key);
+    if c.operator == Operator::Null {
+        let absent = actual.is_none_or(Vec::is_empty);
+        return c.values.iter().any(|v| (v == "true") == absent);
+    }
+    let Some(actual) = actual.filter(|a| !a.is_empty()) else {
+        // A missing key: IfExists passes; negated operators pass; the rest fail.
+        return c.if_exists || c.operator.negated();
+    };
+    let any_expected = |value: &str| c.values.iter().any(|e| c.operator.matches(value, e));
+    let positive = match c.qualifier {
+        SetQualifier::ForAllValues => actual.iter().all(|a| any_expected(a)),
+        SetQualifier::None | SetQualifier::ForAnyValue => actual.iter().any(|a| any_expected(a)),
+    };
+    if c.operator.negated() {
+        !positive
+    } else {
+        positive
+    }
+}
+
+fn action_matches(statement: &Statement, ctx: &RequestContext) -> bool {
+    statement.actions.iter().any(|pattern| {
+        glob(pattern, &ctx.action, true) || ctx.aliases.iter().any(|a| glob(pattern, a, true))
+    })
+}
+
+fn resource_matches(statement: &Statement, ctx: &RequestContext) -> bool {
+    statement
+        .resources
+        .iter()
+        .any(|pattern| match &ctx.resource {
+            // An operation on no particular resource: only `*` covers it.
+            None => pattern == "*",
+            Some(urn) => glob(pattern, urn, true),
+        })
+}
+
+/// Whether `statement` applies to `ctx`.
+pub fn statement_matches(statement: &Statement, ctx: &RequestContext) -> bool {
+    action_matches(statement, ctx)
+        && resource_matches(statement, ctx)
+        && statement.conditions.iter().all(|c| condition_holds(c, ctx))
+}
+
+/// The outcome of an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Some Allow matched and no Deny did.
+    Allow,
+    /// A Deny matched.
+    ExplicitDeny,
+    /// Nothing allowed it.
+    ImplicitDeny,
+}
+
+/// Decides `ctx` under `policies`.
+pub fn evaluate<'a>(
+    policies: impl IntoIterator<Item = &'a Policy>,
+    ctx: &RequestContext,
+) -> Decision {
+    let mut allowed = false;
+    for policy in policies {
+        for statement in &policy.statements {
+            if statement_matches(statement, ctx) {
+                match statement.effect {
+                    Effect::Deny => return Decision::ExplicitDeny,
+                    Effect::Allow => allowed = true,
+                }
+            }
+        }
+    }
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny
+    }
+}
+
+/// Condition keys whose values depend on the resource (unknown before it is
+/// loaded). Every other key is known from the caller and the request.
+pub fn is_resource_key(key: &str) -> bool {
+    key == "g:enterpriseprojectid" || key.starts_with("g:resourcetag/")
+}
+
+/// Whether some statement could allow `ctx` for *some* resource and no
+/// statement denies it for *every* resource: the check made before any data
+/// is read. Conditions on resource keys are assumed to hold for Allow (some
+/// resource may satisfy them) and to fail for Deny (some resource may escape).
+pub fn may_allow<'a>(
+    policies: impl IntoIterator<Item = &'a Policy> + Clone,
+    ctx: &RequestContext,
+) -> bool {
+    let applies = |s: &Statement, effect: Effect| {
+        s.effect == effect
+            && action_matches(s, ctx)
+            && (ctx.resource.is_some() || s.resources.iter().any(|r| r == "*" || r.contains(':')))
+            && s.conditions.iter().all(|c| {
+                if is_resource_key(&c.key) && !ctx.values.contains_key(&c.key) {
+                    effect == Effect::Allow
+                } else {
+                    condition_holds(c, ctx)
+                }
+            })
+    };
+    let unconditional_deny = policies.clone().into_iter().any(|p| {
+        p.statements
+            .iter()
+            .any(|s| applies(s, Effect::Deny) && s.resources.iter().any(|r| r == "*"))
+    });
+    !unconditional_deny
+        && policies
+            .into_iter()
+            .any(|p| p.statements.iter().any(|s| applies(s, Effect::Allow)))
+}
+
+pub use openccm_store::{Scope, Visibility};
+
+/// A resource-key condition that lists can translate to SQL.
+enum Translated {
+    Projects(Vec<String>),
+    Tag(String, Vec<String>),
+}
+
+fn translate(c: &Condition) -> Option<Translated> {
+    let exact = matches!(c.operator, Operator::StringEquals)
+        || (c.operator == Operator::StringLike && !c.values.iter().any(|v| v.contains(['*', '?'])));
+    if !exact || c.if_exists {
+        return None;
+    }
+    if c.key == "g:enterpriseprojectid" {
+        Some(Translated::Projects(c.values.clone()))
+    } else {
+        c.key
+            .strip_prefix("g:resourcetag/")
+            .map(|tag| Translated::Tag(tag.to_owned(), c.values.clone()))
+    }
+}
+
+/// What the caller may list with `ctx` (a list action, no resource).
+///
+/// Only conditions that translate exactly widen what is shown: an Allow
+/// with another kind of resource condition is ignored (it can only show
+/// less), and a Deny that cannot be translated hides everything.
+pub fn visibility<'a>(
+    policies: impl IntoIterator<Item = &'a Policy>,
+    ctx: &RequestContext,
+) -> Visibility {
+    let mut v = Visibility::default();
+    let mut deny_all = false;
+    for policy in policies {
+        for s in &policy.statements {
+            if !action_matches(s, ctx) || !s.resources.iter().any(|r| r == "*" || r.contains(':')) {
+                continue;
+            }
+            // Caller-level conditions decide now whether the statement applies.
+            let (resource_conds, caller_conds): (Vec<&Condition>, Vec<&Condition>) =
+                s.conditions.iter().partition(|c| is_resource_key(&c.key));
+            if !caller_conds.iter().all(|c| condition_holds(c, ctx)) {
+                continue;
+            }
+            match s.effect {
+                Effect::Allow => {
+                    let mut scope = Scope::default();
+                    let mut exact = true;
+                    for c in resource_conds {
+                        match translate(c) {
+                            Some(Translated::Projects(p)) => {
+                                scope.projects = Some(match scope.projects.take() {
+                                    Some(prev) => {
+                                        prev.into_iter().filter(|x| p.contains(x)).collect()
+                                    }
+                                    None => p,
+                                });
+                            }
+                            Some(Translated::Tag(k, values)) => scope.tags.push((k, values)),
+                            None => exact = false,
+                        }
+                    }
+                    if exact {
+                        v.scopes.push(scope);
+                    }
+                }
+                Effect::Deny => match resource_conds.as_slice() {
+                    [c] => match translate(c) {
+                        Some(Translated::Projects(p)) => v.excluded_projects.extend(p),
+                        Some(Translated::Tag(k, values)) => v.excluded_tags.push((k, values)),
+                        None if c.key == "g:enterpriseprojectid"
+                            && c.operator == Operator::StringNotEquals
+                            && !c.if_exists =>
+                        {
+                            v.only_projects = Some(match v.only_projects.take() {
+                                Some(prev) => {
+                                    prev.into_iter().filter(|x| c.values.contains(x)).collect()
+                                }
+                                None => c.values.clone(),
+                            });
+                        }
+                        None => deny_all = true,
+                    },
+                    _ => deny_all = true,
+                },
+            }
+        }
+    }
+    if deny_all {
+        v.scopes.clear();
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(json: &str) -> Policy {
+        Policy::parse(json).unwrap()
+    }
+
+    fn ctx(action: &str) -> RequestContext {
+        RequestContext::new(action, &[])
+    }
+
+    #[test]
+    fn documents_are_validated() {
+        for bad in [
+            "not json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}"#,
+            r#"{"Version": "5.0", "Statement": []}"#,
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Maybe", "Action": "*"}]}"#,
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "scm cert get"}]}"#,
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": []}]}"#,
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "*", "Condition": {"NumericLessThan": {"g:X": "1"}}}]}"#,
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "*", "Condition": {"Bool": {"g:X": "yes"}}}]}"#,
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "*", "Extra": 1}]}"#,
+        ] {
+            assert!(Policy::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Policy::parse(&format!(
+            r#"{{"Version": "5.0", "Statement": [{{"Effect": "Allow", "Action": "*", "Sid": "{}"}}]}}"#,
+            "x".repeat(MAX_DOCUMENT_CHARS)
+        ))
+        .is_err());
+    }
+
+    #[test]
+    fn globs_match_like_iam() {
+        assert!(glob("pca:cert:*", "pca:cert:get", true));
+        assert!(glob("*", "anything", true));
+        assert!(glob("scm:*:get", "scm:cert:get", true));
+        assert!(glob("SCM:CERT:GET", "scm:cert:get", true));
+        assert!(!glob("pca:cert:*", "pca:ca:get", true));
+        assert!(glob("a?c", "abc", false));
+        assert!(!glob("a?c", "abbc", false));
+        assert!(glob("*a*b*", "xxaxxbxx", false));
+        assert!(!glob("*a*b", "xxaxxbxxc", false));
+        assert!(glob("", "", false));
+    }
+
+    /// The decision matrix: policies × requests.
+    #[test]
+    fn allow_deny_wildcards_aliases_and_conditions() {
+        let project = "0d0b1c4e-7a3f-4c7b-9c5e-0123456789ab";
+        let allow_get = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["scm:cert:get"]}]}"#,
+        );
+        let allow_all_scm = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["scm:*:*"]}]}"#,
+        );
+        let deny_export = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Deny", "Action": ["scm:cert:export"]}]}"#,
+        );
+        let allow_download = policy(
+            r#"{"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["scm:cert:download"]}]}"#,
+        );
+        let allow_in_project = policy(&format!(
+            r#"{{"Version": "5.0", "Statement": [{{"Effect": "Allow", "Action": ["scm:cert:get"],
+                "Condition": {{"StringEquals": {{"g:EnterpriseProjectId": ["{project}"], "g:ResourceTag/env": ["prod"]}}}}}}]}}"#
+        ));
+        let deny_prod = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Deny", "Action": ["scm:cert:*"],
+            "Condition": {"StringEquals": {"g:ResourceTag/env": ["prod"]}}}]}"#,
+        );
+        let request_tags = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["scm:cert:createTag"],
+            "Condition": {"ForAllValues:StringEquals": {"g:TagKeys": ["env", "team"]}, "StringLike": {"g:RequestTag/env": ["dev*"]}}}]}"#,
+        );
+        let resource_scoped = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["pca:cert:get"],
+            "Resource": ["pca:*:*:cert:1111*"]}]}"#,
+        );
+
+        let get = ctx("scm:cert:get");
+        let mut export = RequestContext::new("scm:cert:export", &["scm:cert:download"]);
+        export.resource = Some("scm:local-1:d:cert:scs1".into());
+        let mut get_prod = ctx("scm:cert:get");
+        get_prod
+            .set("g:EnterpriseProjectId", project)
+            .set("g:ResourceTag/env", "prod");
+        let mut get_dev = ctx("scm:cert:get");
+        get_dev
+            .set("g:EnterpriseProjectId", project)
+            .set("g:ResourceTag/env", "dev");
+        let mut get_other_project = ctx("scm:cert:get");
+        get_other_project
+            .set("g:EnterpriseProjectId", "0")
+            .set("g:ResourceTag/env", "prod");
+        let mut tag_dev = ctx("scm:cert:createTag");
+        tag_dev
+            .set_many("g:TagKeys", vec!["env".into()])
+            .set("g:RequestTag/env", "dev-1");
+        let mut tag_owner = ctx("scm:cert:createTag");
+        tag_owner
+            .set_many("g:TagKeys", vec!["env".into(), "owner".into()])
+            .set("g:RequestTag/env", "dev");
+        let mut cert_1111 = ctx("pca:cert:get");
+        cert_1111.resource = Some("pca:local-1:d:cert:1111aaaa".into());
+        let mut cert_2222 = ctx("pca:cert:get");
+        cert_2222.resource = Some("pca:local-1:d:cert:2222aaaa".into());
+        let cert_any = ctx("pca:cert:get");
+
+        let (allow, explicit, implicit) = (
+            Decision::Allow,
+            Decision::ExplicitDeny,
+            Decision::ImplicitDeny,
+        );
+        let cases: Vec<(Vec<&Policy>, &RequestContext, Decision)> = vec![
+            (vec![], &get, implicit),
+            (vec![&allow_get], &get, allow),
+            (vec![&allow_get], &export, implicit),
+            (vec![&allow_all_scm], &export, allow),
+            (vec![&allow_all_scm, &deny_export], &export, explicit),
+            (vec![&deny_export, &allow_all_scm], &export, explicit),
+            (vec![&allow_download], &export, allow),
+            (vec![&allow_in_project], &get_prod, allow),
+            (vec![&allow_in_project], &get_dev, implicit),
+            (vec![&allow_in_project], &get_other_project, implicit),
+            (vec![&allow_in_project], &get, implicit),
+            (vec![&allow_all_scm, &deny_prod], &get_prod, explicit),
+            (vec![&allow_all_scm, &deny_prod], &get_dev, allow),
+            (vec![&request_tags], &tag_dev, allow),
+            (vec![&request_tags], &tag_owner, implicit),
+            (vec![&resource_scoped], &cert_1111, allow),
+            (vec![&resource_scoped], &cert_2222, implicit),
+            (vec![&resource_scoped], &cert_any, implicit),
+        ];
+        for (i, (policies, request, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                evaluate(policies, request),
+                expected,
+                "case {i}: {request:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_keys_and_negated_operators() {
+        let not_equals = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "*",
+            "Condition": {"StringNotEquals": {"g:ResourceTag/env": ["prod"]}}}]}"#,
+        );
+        let if_exists = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "*",
+            "Condition": {"StringEqualsIfExists": {"g:ResourceTag/env": ["prod"]}}}]}"#,
+        );
+        let null = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "*",
+            "Condition": {"Null": {"g:ResourceTag/env": "true"}}}]}"#,
+        );
+        let untagged = ctx("scm:cert:get");
+        let mut prod = ctx("scm:cert:get");
+        prod.set("g:ResourceTag/env", "prod");
+        assert_eq!(evaluate([&not_equals], &untagged), Decision::Allow);
+        assert_eq!(evaluate([&not_equals], &prod), Decision::ImplicitDeny);
+        assert_eq!(evaluate([&if_exists], &untagged), Decision::Allow);
+        assert_eq!(evaluate([&if_exists], &prod), Decision::Allow);
+        assert_eq!(evaluate([&null], &untagged), Decision::Allow);
+        assert_eq!(evaluate([&null], &prod), Decision::ImplicitDeny);
+        // Keys compare case-insensitively up to the tag key.
+        let mut upper = ctx("scm:cert:get");
+        upper.set("G:RESOURCETAG/env", "prod");
+        assert_eq!(evaluate([&not_equals], &upper), Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn the_pre_check_assumes_the_best_for_allow_and_the_worst_for_deny() {
+        let scoped = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "scm:cert:get",
+            "Condition": {"StringEquals": {"g:ResourceTag/env": ["prod"]}}}]}"#,
+        );
+        let deny_prod = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Deny", "Action": "scm:cert:get",
+            "Condition": {"StringEquals": {"g:ResourceTag/env": ["prod"]}}}]}"#,
+        );
+        let deny =
+            policy(r#"{"Version": "5.0", "Statement": [{"Effect": "Deny", "Action": "scm:*:*"}]}"#);
+        let user_scoped = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "scm:cert:get",
+            "Condition": {"StringEquals": {"g:UserName": ["alice"]}}}]}"#,
+        );
+        let mut get = ctx("scm:cert:get");
+        assert!(may_allow([&scoped], &get));
+        assert!(may_allow([&scoped, &deny_prod], &get));
+        assert!(!may_allow([&scoped, &deny], &get));
+        assert!(!may_allow([&deny_prod], &get));
+        assert!(!may_allow([&scoped], &ctx("scm:cert:export")));
+        get.set("g:UserName", "bob");
+        assert!(!may_allow([&user_scoped], &get));
+        get.set("g:UserName", "alice");
+        assert!(may_allow([&user_scoped], &get));
+    }
+
+    #[test]
+    fn visibility_translates_project_and_tag_conditions() {
+        let p1 = "0d0b1c4e-7a3f-4c7b-9c5e-0123456789ab";
+        let scoped = policy(&format!(
+            r#"{{"Version": "5.0", "Statement": [{{"Effect": "Allow", "Action": "scm:cert:list",
+            "Condition": {{"StringEquals": {{"g:EnterpriseProjectId": ["{p1}"], "g:ResourceTag/env": ["prod"]}}}}}}]}}"#
+        ));
+        let list = ctx("scm:cert:list");
+        let v = visibility([&scoped], &list);
+        assert_eq!(
+            v.scopes,
+            vec![Scope {
+                projects: Some(vec![p1.into()]),
+                tags: vec![("env".into(), vec!["prod".into()])]
+            }]
+        );
+        assert!(v.shows(p1, &[("env".into(), "prod".into())]));
+        assert!(!v.shows(p1, &[("env".into(), "dev".into())]));
+        assert!(!v.shows("0", &[("env".into(), "prod".into())]));
+
+        let everything = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "scm:*:*"}]}"#,
+        );
+        let deny_p1 = policy(&format!(
+            r#"{{"Version": "5.0", "Statement": [{{"Effect": "Deny", "Action": "scm:cert:list",
+            "Condition": {{"StringEquals": {{"g:EnterpriseProjectId": ["{p1}"]}}}}}}]}}"#
+        ));
+        let v = visibility([&everything, &deny_p1], &list);
+        assert!(v.shows("0", &[]));
+        assert!(!v.shows(p1, &[]));
+        let only_p1 = policy(&format!(
+            r#"{{"Version": "5.0", "Statement": [{{"Effect": "Deny", "Action": "scm:cert:list",
+            "Condition": {{"StringNotEquals": {{"g:EnterpriseProjectId": ["{p1}"]}}}}}}]}}"#
+        ));
+        let v = visibility([&everything, &only_p1], &list);
+        assert!(v.shows(p1, &[]) && !v.shows("0", &[]));
+        // A Deny it cannot translate hides everything; an Allow it cannot translate shows nothing more.
+        let odd_deny = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Deny", "Action": "scm:cert:list",
+            "Condition": {"StringLike": {"g:ResourceTag/env": ["pr*"]}}}]}"#,
+        );
+        assert!(visibility([&everything, &odd_deny], &list).is_empty());
+        let odd_allow = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "scm:cert:list",
+            "Condition": {"StringLike": {"g:ResourceTag/env": ["pr*"]}}}]}"#,
+        );
+        assert!(visibility([&odd_allow], &list).is_empty());
+        assert!(visibility([], &list).is_empty());
+        assert!(visibility([&scoped], &ctx("pca:cert:list")).is_empty());
+    }
+}
