@@ -8,7 +8,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use openccm_app::{Error, Invalid};
-use openccm_wire::error::{gateway, pca, scm};
+use openccm_wire::error::{gateway, iam, pca, scm};
 use openccm_wire::{ErrorBody, ErrorCode};
 
 use crate::middleware::RequestId;
@@ -22,6 +22,8 @@ pub enum Service {
     Scm,
     /// The gateway itself (auth, routing) and the IAM subset.
     Gateway,
+    /// The IAM administration API.
+    Iam,
 }
 
 /// An error on its way to the client.
@@ -114,6 +116,16 @@ pub fn classify(service: Service, err: &Error) -> (StatusCode, ErrorCode, String
             },
             |(s, c)| (s, c, e.to_string()),
         ),
+        (Service::Iam, e) => iam_code(e).map_or_else(
+            || {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    iam::INTERNAL,
+                    internal_msg.to_owned(),
+                )
+            },
+            |(s, c)| (s, c, e.to_string()),
+        ),
         (Service::Gateway, e) => gateway_code(e).map_or_else(
             || {
                 (
@@ -189,6 +201,19 @@ pub fn scm_invalid_code(kind: Invalid) -> ErrorCode {
     }
 }
 
+fn iam_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
+    Some(match err {
+        Error::InvalidArgument { .. } => (StatusCode::BAD_REQUEST, iam::INVALID_PARAMETER),
+        Error::NotFound(_) => (StatusCode::NOT_FOUND, iam::NOT_FOUND),
+        Error::Conflict(_) => (StatusCode::CONFLICT, iam::CONFLICT),
+        Error::InvalidState(_) => (StatusCode::BAD_REQUEST, iam::INVALID_STATE),
+        Error::Forbidden(_) => (StatusCode::FORBIDDEN, iam::FORBIDDEN),
+        Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, iam::QUOTA_EXCEEDED),
+        Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
+        Error::Internal(_) | _ => return None,
+    })
+}
+
 fn gateway_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
     Some(match err {
         Error::InvalidArgument { .. } | Error::Conflict(_) | Error::InvalidState(_) => {
@@ -261,7 +286,7 @@ mod tests {
 
     #[test]
     fn every_error_has_a_catalogue_code_in_every_service() {
-        for service in [Service::Pca, Service::Scm, Service::Gateway] {
+        for service in [Service::Pca, Service::Scm, Service::Gateway, Service::Iam] {
             for err in every_error() {
                 let (status, code, msg) = classify(service, &err);
                 assert!(status.is_client_error() || status.is_server_error());
@@ -272,6 +297,7 @@ mod tests {
                     }
                     (_, Service::Pca) => assert_eq!(prefix, "PCA"),
                     (_, Service::Scm) => assert_eq!(prefix, "SCM"),
+                    (_, Service::Iam) => assert_eq!(prefix, "IAM"),
                 }
                 assert!(
                     !msg.contains("secret detail"),

@@ -62,6 +62,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(routes::iam::protected())
+        .merge(routes::admin::routes())
         .merge(routes::pca::routes())
         .merge(routes::scm::routes())
         .route_layer(axum::middleware::from_fn_with_state(

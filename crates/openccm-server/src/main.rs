@@ -5,6 +5,7 @@
 //! the keyring, wires the services and serves HTTP. Logic worth testing lives
 //! in the library crates.
 
+mod admin;
 mod config;
 mod serve;
 
@@ -28,11 +29,16 @@ enum Command {
     /// administrator whose credentials are printed once and kept in
     /// `<data-dir>/credentials.toml`.
     Serve(Box<config::ServeArgs>),
+    /// Administer accounts, IAM users, access keys, groups and identity
+    /// policies directly on the store (the same data directory, database and
+    /// master key as `serve`; it may run while servers do).
+    Admin(Box<admin::AdminArgs>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(*args),
+        Command::Admin(args) => admin::run(*args),
     }
 }

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
-use openccm_app::iam::authz::Authorizer;
 use openccm_app::iam::bootstrap::BootstrapCredentials;
 use openccm_app::iam::{Iam, IamSettings};
 use openccm_app::pca::{Pca, PcaSettings};
@@ -188,7 +187,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let pools =
         CryptoPools::for_this_machine().map_err(|e| format!("cannot start crypto threads: {e}"))?;
     let custody = Arc::new(KeyCustody::new(keyring));
-    let authz = Arc::new(Authorizer::new(store.clone(), &iam.settings().region));
+    let authz = iam.authorizer();
     let scm = Arc::new(Scm::new(
         store.clone(),
         custody.clone(),

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, Response};
 use http_body_util::BodyExt as _;
-use openccm_app::iam::authz::Authorizer;
 use openccm_app::iam::bootstrap::BootstrapCredentials;
 use openccm_app::iam::{Iam, IamSettings};
 use openccm_app::pca::{Pca, PcaSettings};
@@ -255,7 +254,7 @@ impl TestApp {
             IamSettings::default(),
         ));
         let custody = Arc::new(KeyCustody::new(keyring));
-        let authz = Arc::new(Authorizer::new(store.clone(), &iam.settings().region));
+        let authz = iam.authorizer();
         let scm = Arc::new(Scm::new(
             store.clone(),
             custody.clone(),
@@ -337,6 +336,27 @@ impl TestApp {
                 sign::Scheme::HmacSha256,
                 &self.admin.access_key,
                 &self.admin.secret_key,
+                self.clock.now_ms(),
+            );
+        self.send(request).await
+    }
+
+    /// Sends a request signed with another access key (`SDK-HMAC-SHA256`).
+    pub async fn signed_as(
+        &self,
+        access_key: &str,
+        secret_key: &str,
+        domain_id: &str,
+        method: &str,
+        target: &str,
+        body: Option<&str>,
+    ) -> TestResponse {
+        let request = sign::SdkRequest::new(method, target, body)
+            .domain_id(domain_id)
+            .sign(
+                sign::Scheme::HmacSha256,
+                access_key,
+                secret_key,
                 self.clock.now_ms(),
             );
         self.send(request).await

@@ -165,6 +165,27 @@ pub mod scm {
     pub const CLOUD_ONLY: ErrorCode = ErrorCode("SCM.9009");
 }
 
+/// IAM administration codes (OpenCCM's own: the administration API is not
+/// part of the seeds).
+pub mod iam {
+    use super::ErrorCode;
+
+    /// 400 invalid parameter.
+    pub const INVALID_PARAMETER: ErrorCode = ErrorCode("IAM.9001");
+    /// 409 the name is taken.
+    pub const CONFLICT: ErrorCode = ErrorCode("IAM.9002");
+    /// 404 the user, key, group or policy does not exist.
+    pub const NOT_FOUND: ErrorCode = ErrorCode("IAM.9003");
+    /// 403 only the account administrator may do this.
+    pub const FORBIDDEN: ErrorCode = ErrorCode("IAM.9004");
+    /// 400 a limit is reached (two access keys per user).
+    pub const QUOTA_EXCEEDED: ErrorCode = ErrorCode("IAM.9005");
+    /// 500 internal error.
+    pub const INTERNAL: ErrorCode = ErrorCode("IAM.9006");
+    /// 400 the state does not allow it.
+    pub const INVALID_STATE: ErrorCode = ErrorCode("IAM.9007");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +220,13 @@ mod tests {
             scm::CLOUD_ONLY,
             scm::CERTIFICATE_FORMAT,
             scm::PRIVATE_KEY_FORMAT,
+            iam::INVALID_PARAMETER,
+            iam::CONFLICT,
+            iam::NOT_FOUND,
+            iam::FORBIDDEN,
+            iam::QUOTA_EXCEEDED,
+            iam::INTERNAL,
+            iam::INVALID_STATE,
         ];
         for code in all {
             let s = code.as_str();
@@ -206,7 +234,7 @@ mod tests {
             let (prefix, digits) = s.split_once('.').unwrap();
             let expected_len = match prefix {
                 "PCA" => 8,
-                "SCM" | "APIGW" => 4,
+                "SCM" | "APIGW" | "IAM" => 4,
                 other => panic!("unknown prefix {other}"),
             };
             assert_eq!(digits.len(), expected_len, "{s}");

@@ -220,3 +220,221 @@ pub struct KeystoneError {
     /// Human-readable message.
     pub message: String,
 }
+
+// ---- administration (the account administrator's API) ---------------------
+
+/// `{"user": {...}}` of CreateUser / UpdateUser.
+#[derive(Debug, Default, Deserialize)]
+pub struct UserRequest {
+    /// The user.
+    #[serde(default)]
+    pub user: Option<UserFields>,
+}
+
+/// The settable fields of a user.
+#[derive(Debug, Default, Deserialize)]
+pub struct UserFields {
+    /// Name (create only).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Password.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Enabled.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// A user as the administration API shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UserInfo {
+    /// 32 hex chars.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Account.
+    pub domain_id: String,
+    /// Enabled.
+    pub enabled: bool,
+    /// The account administrator.
+    pub is_root_user: bool,
+    /// Whether the user can log in with a password.
+    pub pwd_status: bool,
+    /// ISO 8601.
+    pub create_time: String,
+}
+
+/// `{"user": {...}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UserResponse {
+    /// The user.
+    pub user: UserInfo,
+}
+
+/// `{"users": [...]}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UserList {
+    /// Users.
+    pub users: Vec<UserInfo>,
+}
+
+/// `{"credential": {...}}` of CreateCredential / UpdateCredential.
+#[derive(Debug, Default, Deserialize)]
+pub struct CredentialRequest {
+    /// The key.
+    #[serde(default)]
+    pub credential: Option<CredentialFields>,
+}
+
+/// Settable fields of an access key.
+#[derive(Debug, Default, Deserialize)]
+pub struct CredentialFields {
+    /// Owner (create only).
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// `active` | `inactive` (update only).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// An access key; `secret` only in the response that creates it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Credential {
+    /// AK.
+    pub access: String,
+    /// SK, shown once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// `active` | `inactive`.
+    pub status: String,
+    /// Owner.
+    pub user_id: String,
+    /// Description.
+    pub description: String,
+    /// ISO 8601.
+    pub create_time: String,
+}
+
+/// `{"credential": {...}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CredentialResponse {
+    /// The key.
+    pub credential: Credential,
+}
+
+/// `{"credentials": [...]}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CredentialList {
+    /// Keys (no secrets).
+    pub credentials: Vec<Credential>,
+}
+
+/// `{"group": {...}}` of CreateGroup.
+#[derive(Debug, Default, Deserialize)]
+pub struct GroupRequest {
+    /// The group.
+    #[serde(default)]
+    pub group: Option<GroupFields>,
+}
+
+/// Settable fields of a group.
+#[derive(Debug, Default, Deserialize)]
+pub struct GroupFields {
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A group.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GroupInfo {
+    /// 32 hex chars.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Account.
+    pub domain_id: String,
+    /// ISO 8601.
+    pub create_time: String,
+}
+
+/// `{"group": {...}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GroupResponse {
+    /// The group.
+    pub group: GroupInfo,
+}
+
+/// `{"groups": [...]}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GroupList {
+    /// Groups.
+    pub groups: Vec<GroupInfo>,
+}
+
+/// CreatePolicy (IAM v5 style): the document is a JSON string.
+#[derive(Debug, Default, Deserialize)]
+pub struct PolicyRequest {
+    /// Name.
+    #[serde(default)]
+    pub policy_name: Option<String>,
+    /// The document (JSON text).
+    #[serde(default)]
+    pub policy_document: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A policy.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PolicyInfo {
+    /// 32 hex chars.
+    pub policy_id: String,
+    /// Name.
+    pub policy_name: String,
+    /// Description.
+    pub description: String,
+    /// Always `v1`: documents are not versioned yet.
+    pub default_version_id: String,
+    /// The document (ShowPolicy only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    /// ISO 8601.
+    pub created_at: String,
+    /// ISO 8601.
+    pub updated_at: String,
+}
+
+/// `{"policy": {...}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PolicyResponse {
+    /// The policy.
+    pub policy: PolicyInfo,
+}
+
+/// `{"policies": [...]}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PolicyList {
+    /// Policies.
+    pub policies: Vec<PolicyInfo>,
+}
+
+/// `{"user_id": ...}` or `{"group_id": ...}` of attach/detach.
+#[derive(Debug, Default, Deserialize)]
+pub struct AttachRequest {
+    /// A user.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// A group.
+    #[serde(default)]
+    pub group_id: Option<String>,
+}

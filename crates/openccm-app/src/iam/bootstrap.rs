@@ -90,6 +90,11 @@ fn random_id() -> [u8; 16] {
     bytes
 }
 
+/// A random login password (24 letters and digits).
+pub fn random_password() -> String {
+    random_string(24, ALNUM)
+}
+
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// A fresh access key pair: a 20-char AK and a 40-char SK (Huawei's shapes).
@@ -121,7 +126,7 @@ impl Iam {
         let user_id = UserId::from_random(random_id());
         let project_id = ProjectId::from_random(random_id());
         let (access_key, secret_key) = generate_access_key();
-        let login_password = Zeroizing::new(random_string(24, ALNUM));
+        let login_password = Zeroizing::new(random_password());
         let pw = login_password.clone();
         let password_hash = tokio::task::spawn_blocking(move || password::hash(&pw))
             .await

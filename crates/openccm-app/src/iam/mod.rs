@@ -12,7 +12,9 @@
 //! - [`policy`]: identity policy documents and decisions.
 //! - [`bootstrap`]: the first start's administrator and credentials file.
 //! - [`authz`]: actions, identity-policy decisions, list visibility.
+//! - [`admin`]: accounts, users, access keys, groups, policies.
 
+pub mod admin;
 pub mod authz;
 pub mod bootstrap;
 pub mod cache;
@@ -103,6 +105,7 @@ pub struct Iam {
     clock: Arc<dyn Clock>,
     settings: IamSettings,
     cache: Arc<cache::AuthCache>,
+    authz: Arc<authz::Authorizer>,
 }
 
 /// The message of every failed AK/SK check, as the cloud gateway words it.
@@ -121,12 +124,18 @@ impl Iam {
         settings: IamSettings,
     ) -> Self {
         Self {
+            authz: Arc::new(authz::Authorizer::new(store.clone(), &settings.region)),
             store,
             keyring,
             clock,
             settings,
             cache: Arc::new(cache::AuthCache::default()),
         }
+    }
+
+    /// The authorizer every service checks with.
+    pub fn authorizer(&self) -> Arc<authz::Authorizer> {
+        self.authz.clone()
     }
 
     /// The authentication cache (changes to a user call `forget_user`).

@@ -449,10 +449,11 @@ pub fn is_resource_key(key: &str) -> bool {
     key == "g:enterpriseprojectid" || key.starts_with("g:resourcetag/")
 }
 
-/// Whether some statement could allow `ctx` for *some* resource and no
-/// statement denies it for *every* resource: the check made before any data
-/// is read. Conditions on resource keys are assumed to hold for Allow (some
-/// resource may satisfy them) and to fail for Deny (some resource may escape).
+/// Whether some statement could allow `ctx` for *some* resource and request,
+/// and no statement denies it for *every* one: the check made before any
+/// data is read. Conditions on keys not known yet (the resource's project
+/// and tags, the request's tags) are assumed to hold for Allow and to fail
+/// for Deny; the caller's own keys are known and decide.
 pub fn may_allow<'a>(
     policies: impl IntoIterator<Item = &'a Policy> + Clone,
     ctx: &RequestContext,
@@ -462,10 +463,10 @@ pub fn may_allow<'a>(
             && action_matches(s, ctx)
             && (ctx.resource.is_some() || s.resources.iter().any(|r| r == "*" || r.contains(':')))
             && s.conditions.iter().all(|c| {
-                if is_resource_key(&c.key) && !ctx.values.contains_key(&c.key) {
-                    effect == Effect::Allow
-                } else {
+                if ctx.values.contains_key(&c.key) {
                     condition_holds(c, ctx)
+                } else {
+                    effect == Effect::Allow
                 }
             })
     };

@@ -9,5 +9,7 @@
 
 mod auth;
 mod edge;
+mod isolation;
 mod pca;
+mod policies;
 mod scm;

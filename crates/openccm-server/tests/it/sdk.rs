@@ -18,7 +18,18 @@ fn sdk_dir() -> PathBuf {
 
 /// Runs `script` against `server` as the bootstrap administrator.
 fn run_script(script: &str, server: &Server, creds: &Credentials) -> String {
+    run_script_with(script, server, creds, &[])
+}
+
+/// Runs `script` with extra environment variables.
+fn run_script_with(
+    script: &str,
+    server: &Server,
+    creds: &Credentials,
+    extra: &[(&str, &str)],
+) -> String {
     let out = Command::new(python())
+        .envs(extra.iter().copied())
         .current_dir(sdk_dir())
         .arg(script)
         .env("OPENCCM_ENDPOINT", &server.base_url)
@@ -90,6 +101,145 @@ async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_postgres() {
     let (server, creds) = start(dir.path(), Some(&url));
     assert!(run_script("foundation.py", &server, &creds).contains("foundation: ok"));
     assert!(run_script("pca_lifecycle.py", &server, &creds).contains("pca lifecycle: ok"));
+    assert_eq!(server.terminate(), 0);
+}
+
+/// Runs `openccm admin` on the server's data directory; returns stdout.
+fn admin(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(crate::harness::binary())
+        .arg("admin")
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run openccm admin");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "openccm admin {args:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn field<'a>(text: &'a str, label: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.starts_with(label))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|v| v.split_whitespace().next().unwrap_or(""))
+        .unwrap_or_else(|| panic!("no {label} in {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_works_as_an_iam_user_with_exactly_its_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, creds) = start(dir.path(), None);
+    let data = dir.path().join("data");
+    let project = "0d0b1c4e-7a3f-4c7b-9c5e-0123456789ab";
+    // The account administrator sets the user up with the CLI.
+    let account = &creds.domain_name;
+    admin(
+        &data,
+        &[
+            "user",
+            "create",
+            "--account",
+            account,
+            "--name",
+            "viewer",
+            "--no-password",
+        ],
+    );
+    let key = admin(
+        &data,
+        &["key", "create", "--account", account, "--user", "viewer"],
+    );
+    let (ak, sk) = (
+        field(&key, "access key (AK)"),
+        field(&key, "secret key (SK)"),
+    );
+    let document = dir.path().join("policy.json");
+    std::fs::write(
+        &document,
+        format!(
+            r#"{{"Version": "5.0", "Statement": [{{"Effect": "Allow", "Action": ["scm:cert:get"],
+                "Condition": {{"StringEquals": {{"g:EnterpriseProjectId": ["{project}"], "g:ResourceTag/env": ["prod"]}}}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    admin(
+        &data,
+        &[
+            "policy",
+            "create",
+            "--account",
+            account,
+            "--name",
+            "show-prod-in-x",
+            "--document",
+            document.to_str().unwrap(),
+        ],
+    );
+    admin(
+        &data,
+        &[
+            "policy",
+            "attach",
+            "--account",
+            account,
+            "--name",
+            "show-prod-in-x",
+            "--user",
+            "viewer",
+        ],
+    );
+    let listed = admin(
+        &data,
+        &["key", "list", "--account", account, "--user", "viewer"],
+    );
+    assert!(
+        listed.contains(ak) && !listed.contains(sk),
+        "keys are listed without secrets"
+    );
+    let out = run_script_with(
+        "iam_narrow.py",
+        &server,
+        &creds,
+        &[
+            ("OPENCCM_USER_AK", ak),
+            ("OPENCCM_USER_SK", sk),
+            ("OPENCCM_PROJECT", project),
+        ],
+    );
+    assert!(out.contains("iam narrow policy: ok"), "{out}");
+
+    // A second account from the CLI is a separate tenant.
+    let other = admin(&data, &["account", "create", "--name", "tenant-b"]);
+    assert!(field(&other, "account (domain) id").len() == 32);
+    let accounts = admin(&data, &["account", "list"]);
+    assert!(accounts.contains("tenant-b") && accounts.contains(account.as_str()));
+    // Rotation: a new key, the old one disabled.
+    let rotated = admin(
+        &data,
+        &["key", "rotate", "--account", account, "--access-key", ak],
+    );
+    let new_ak = field(&rotated, "new access key (AK)");
+    let listed = admin(
+        &data,
+        &["key", "list", "--account", account, "--user", "viewer"],
+    );
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(ak) && l.contains("inactive")),
+        "{listed}"
+    );
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(new_ak) && l.contains(" active")),
+        "{listed}"
+    );
     assert_eq!(server.terminate(), 0);
 }
 

@@ -1,0 +1,488 @@
+//! The account administrator's IAM API, shaped like Huawei IAM's:
+//! users (`/v3/users`), access keys (`/v3.0/OS-CREDENTIAL/credentials`),
+//! user groups (`/v3/groups`) and identity policies (`/v5/policies`).
+//! Errors carry `IAM.*` codes in the Huawei error body.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use openccm_app::clock::iso8601_micros;
+use openccm_app::Error;
+use openccm_store::{AccessKey, Group, GroupId, PolicyRecord, Principal, User, UserId};
+use openccm_wire::error::iam as codes;
+use openccm_wire::iam as wire;
+use serde::Deserialize;
+
+use crate::error::{ApiError, Service};
+use crate::extract::{ApiJson, BodyRejection, CallerOf};
+use crate::AppState;
+
+/// An error of an administration route.
+#[derive(Debug)]
+pub struct AdminError(ApiError);
+
+impl From<Error> for AdminError {
+    fn from(err: Error) -> Self {
+        Self(ApiError::from_app(Service::Iam, &err))
+    }
+}
+
+impl From<BodyRejection> for AdminError {
+    fn from(rejection: BodyRejection) -> Self {
+        match rejection {
+            BodyRejection::Malformed(msg) => Self(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_PARAMETER,
+                msg,
+            )),
+            other @ BodyRejection::UnsupportedMediaType => Self(ApiError::from_rejection(other)),
+        }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+type AdminResult<T> = Result<T, AdminError>;
+
+/// The administration routes (behind authentication).
+pub fn routes() -> Router<AppState> {
+    let creds = "/v3.0/OS-CREDENTIAL/credentials";
+    Router::new()
+        .route("/v3/users", get(list_users).post(create_user))
+        .route(
+            "/v3/users/{user_id}",
+            get(show_user).patch(update_user).delete(delete_user),
+        )
+        .route(creds, get(list_keys).post(create_key))
+        .route(
+            &format!("{creds}/{{access_key}}"),
+            get(show_key).put(update_key).delete(delete_key),
+        )
+        .route("/v3/groups", get(list_groups).post(create_group))
+        .route("/v3/groups/{group_id}", axum::routing::delete(delete_group))
+        .route(
+            "/v3/groups/{group_id}/users/{user_id}",
+            put(add_member).delete(remove_member),
+        )
+        .route("/v5/policies", get(list_policies).post(create_policy))
+        .route(
+            "/v5/policies/{policy_id}",
+            get(show_policy).delete(delete_policy),
+        )
+        .route("/v5/policies/{policy_id}/attach-user", post(attach_user))
+        .route("/v5/policies/{policy_id}/detach-user", post(detach_user))
+        .route("/v5/policies/{policy_id}/attach-group", post(attach_group))
+        .route("/v5/policies/{policy_id}/detach-group", post(detach_group))
+}
+
+fn required<T>(value: Option<T>, field: &str) -> Result<T, AdminError> {
+    value.ok_or_else(|| AdminError::from(Error::invalid(format!("{field} is required"))))
+}
+
+fn user_out(u: &User) -> wire::UserInfo {
+    wire::UserInfo {
+        id: u.user_id.to_string(),
+        name: u.name.clone(),
+        domain_id: u.domain_id.to_string(),
+        enabled: u.enabled,
+        is_root_user: u.is_root,
+        pwd_status: u.password_hash.is_some(),
+        create_time: iso8601_micros(u.created_at),
+    }
+}
+
+fn key_out(k: &AccessKey, secret: Option<String>) -> wire::Credential {
+    wire::Credential {
+        access: k.access_key.to_string(),
+        secret,
+        status: if k.enabled { "active" } else { "inactive" }.to_owned(),
+        user_id: k.user_id.to_string(),
+        description: k.description.clone(),
+        create_time: iso8601_micros(k.created_at),
+    }
+}
+
+fn group_out(g: &Group) -> wire::GroupInfo {
+    wire::GroupInfo {
+        id: g.group_id.to_string(),
+        name: g.name.clone(),
+        description: g.description.clone(),
+        domain_id: g.domain_id.to_string(),
+        create_time: iso8601_micros(g.created_at),
+    }
+}
+
+fn policy_out(p: &PolicyRecord, with_document: bool) -> wire::PolicyInfo {
+    wire::PolicyInfo {
+        policy_id: p.policy_id.to_string(),
+        policy_name: p.name.clone(),
+        description: p.description.clone(),
+        default_version_id: "v1".to_owned(),
+        policy_document: with_document.then(|| p.document.clone()),
+        created_at: iso8601_micros(p.created_at),
+        updated_at: iso8601_micros(p.updated_at),
+    }
+}
+
+// ---- users --------------------------------------------------------------
+
+async fn create_user(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    body: Result<ApiJson<wire::UserRequest>, BodyRejection>,
+) -> AdminResult<(StatusCode, Json<wire::UserResponse>)> {
+    let ApiJson(req) = body?;
+    let fields = required(req.user, "user")?;
+    let name = required(fields.name, "user.name")?;
+    let user = state
+        .iam
+        .create_user(
+            &caller,
+            &name,
+            fields.password.as_deref(),
+            fields.enabled.unwrap_or(true),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(wire::UserResponse {
+            user: user_out(&user),
+        }),
+    ))
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+) -> AdminResult<Json<wire::UserList>> {
+    let users = state.iam.list_users(&caller).await?;
+    Ok(Json(wire::UserList {
+        users: users.iter().map(user_out).collect(),
+    }))
+}
+
+async fn show_user(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(id): Path<String>,
+) -> AdminResult<Json<wire::UserResponse>> {
+    let user = state.iam.show_user(&caller, &id).await?;
+    Ok(Json(wire::UserResponse {
+        user: user_out(&user),
+    }))
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(id): Path<String>,
+    body: Result<ApiJson<wire::UserRequest>, BodyRejection>,
+) -> AdminResult<Json<wire::UserResponse>> {
+    let ApiJson(req) = body?;
+    let fields = required(req.user, "user")?;
+    if fields.name.is_some() {
+        return Err(Error::invalid("a user's name cannot change").into());
+    }
+    let user = state
+        .iam
+        .update_user(&caller, &id, fields.password.as_deref(), fields.enabled)
+        .await?;
+    Ok(Json(wire::UserResponse {
+        user: user_out(&user),
+    }))
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(id): Path<String>,
+) -> AdminResult<StatusCode> {
+    state.iam.delete_user(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- access keys --------------------------------------------------------
+
+async fn create_key(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    body: Result<ApiJson<wire::CredentialRequest>, BodyRejection>,
+) -> AdminResult<(StatusCode, Json<wire::CredentialResponse>)> {
+    let ApiJson(req) = body?;
+    let fields = required(req.credential, "credential")?;
+    let user_id = required(fields.user_id, "credential.user_id")?;
+    let new = state
+        .iam
+        .create_access_key(
+            &caller,
+            &user_id,
+            fields.description.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(wire::CredentialResponse {
+            credential: key_out(&new.key, Some(new.secret_key.to_string())),
+        }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct KeyQuery {
+    user_id: Option<String>,
+}
+
+async fn list_keys(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    q: Result<Query<KeyQuery>, axum::extract::rejection::QueryRejection>,
+) -> AdminResult<Json<wire::CredentialList>> {
+    let Query(q) = q.map_err(|e| Error::invalid(format!("malformed query string: {e}")))?;
+    let keys = state
+        .iam
+        .list_access_keys(&caller, q.user_id.as_deref())
+        .await?;
+    Ok(Json(wire::CredentialList {
+        credentials: keys.iter().map(|k| key_out(k, None)).collect(),
+    }))
+}
+
+async fn show_key(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ak): Path<String>,
+) -> AdminResult<Json<wire::CredentialResponse>> {
+    let keys = state.iam.list_access_keys(&caller, None).await?;
+    let key = keys
+        .iter()
+        .find(|k| k.access_key.as_str() == ak)
+        .ok_or_else(|| Error::NotFound("The access key does not exist.".to_owned()))?;
+    Ok(Json(wire::CredentialResponse {
+        credential: key_out(key, None),
+    }))
+}
+
+async fn update_key(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ak): Path<String>,
+    body: Result<ApiJson<wire::CredentialRequest>, BodyRejection>,
+) -> AdminResult<Json<wire::CredentialResponse>> {
+    let ApiJson(req) = body?;
+    let fields = required(req.credential, "credential")?;
+    let enabled = match fields.status.as_deref() {
+        None => None,
+        Some("active") => Some(true),
+        Some("inactive") => Some(false),
+        Some(_) => return Err(Error::invalid("status must be active or inactive").into()),
+    };
+    let key = state
+        .iam
+        .update_access_key(&caller, &ak, enabled, fields.description.as_deref())
+        .await?;
+    Ok(Json(wire::CredentialResponse {
+        credential: key_out(&key, None),
+    }))
+}
+
+async fn delete_key(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(ak): Path<String>,
+) -> AdminResult<StatusCode> {
+    state.iam.delete_access_key(&caller, &ak).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- groups -------------------------------------------------------------
+
+async fn create_group(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    body: Result<ApiJson<wire::GroupRequest>, BodyRejection>,
+) -> AdminResult<(StatusCode, Json<wire::GroupResponse>)> {
+    let ApiJson(req) = body?;
+    let fields = required(req.group, "group")?;
+    let name = required(fields.name, "group.name")?;
+    let group = state
+        .iam
+        .create_group(
+            &caller,
+            &name,
+            fields.description.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(wire::GroupResponse {
+            group: group_out(&group),
+        }),
+    ))
+}
+
+async fn list_groups(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+) -> AdminResult<Json<wire::GroupList>> {
+    let groups = state.iam.list_groups(&caller).await?;
+    Ok(Json(wire::GroupList {
+        groups: groups.iter().map(group_out).collect(),
+    }))
+}
+
+async fn delete_group(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(id): Path<String>,
+) -> AdminResult<StatusCode> {
+    state.iam.delete_group(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn add_member(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path((group, user)): Path<(String, String)>,
+) -> AdminResult<StatusCode> {
+    state
+        .iam
+        .set_group_member(&caller, &group, &user, true)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path((group, user)): Path<(String, String)>,
+) -> AdminResult<StatusCode> {
+    state
+        .iam
+        .set_group_member(&caller, &group, &user, false)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- policies -----------------------------------------------------------
+
+async fn create_policy(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    body: Result<ApiJson<wire::PolicyRequest>, BodyRejection>,
+) -> AdminResult<Json<wire::PolicyResponse>> {
+    let ApiJson(req) = body?;
+    let name = required(req.policy_name, "policy_name")?;
+    let document = required(req.policy_document, "policy_document")?;
+    let policy = state
+        .iam
+        .create_policy(
+            &caller,
+            &name,
+            &document,
+            req.description.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    Ok(Json(wire::PolicyResponse {
+        policy: policy_out(&policy, true),
+    }))
+}
+
+async fn list_policies(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+) -> AdminResult<Json<wire::PolicyList>> {
+    let policies = state.iam.list_policies(&caller).await?;
+    Ok(Json(wire::PolicyList {
+        policies: policies.iter().map(|p| policy_out(p, false)).collect(),
+    }))
+}
+
+async fn show_policy(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(id): Path<String>,
+) -> AdminResult<Json<wire::PolicyResponse>> {
+    let policy = state.iam.show_policy(&caller, &id).await?;
+    Ok(Json(wire::PolicyResponse {
+        policy: policy_out(&policy, true),
+    }))
+}
+
+async fn delete_policy(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(id): Path<String>,
+) -> AdminResult<StatusCode> {
+    state.iam.delete_policy(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn principal(req: wire::AttachRequest, group: bool) -> Result<Principal, AdminError> {
+    let not_found = || Error::NotFound("The user or group does not exist.".to_owned());
+    if group {
+        let id = required(req.group_id, "group_id")?;
+        Ok(Principal::Group(GroupId::parse(&id).ok_or_else(not_found)?))
+    } else {
+        let id = required(req.user_id, "user_id")?;
+        Ok(Principal::User(UserId::parse(&id).ok_or_else(not_found)?))
+    }
+}
+
+async fn attach(
+    state: &AppState,
+    caller: &openccm_app::iam::Caller,
+    id: &str,
+    body: Result<ApiJson<wire::AttachRequest>, BodyRejection>,
+    group: bool,
+    attached: bool,
+) -> AdminResult<StatusCode> {
+    let ApiJson(req) = body?;
+    let principal = principal(req, group)?;
+    state
+        .iam
+        .set_attachment(caller, id, principal, attached)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn attach_user(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(id): Path<String>,
+    body: Result<ApiJson<wire::AttachRequest>, BodyRejection>,
+) -> AdminResult<StatusCode> {
+    attach(&state, &caller, &id, body, false, true).await
+}
+
+async fn detach_user(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(id): Path<String>,
+    body: Result<ApiJson<wire::AttachRequest>, BodyRejection>,
+) -> AdminResult<StatusCode> {
+    attach(&state, &caller, &id, body, false, false).await
+}
+
+async fn attach_group(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(id): Path<String>,
+    body: Result<ApiJson<wire::AttachRequest>, BodyRejection>,
+) -> AdminResult<StatusCode> {
+    attach(&state, &caller, &id, body, true, true).await
+}
+
+async fn detach_group(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    Path(id): Path<String>,
+    body: Result<ApiJson<wire::AttachRequest>, BodyRejection>,
+) -> AdminResult<StatusCode> {
+    attach(&state, &caller, &id, body, true, false).await
+}
