@@ -36,6 +36,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CORES = os.cpu_count() or 1
 WORK = tempfile.mkdtemp(prefix="openccm-bench-")
 results = []
+speeds_raw = {}
 
 
 def free_port():
@@ -192,6 +193,7 @@ def main():
     speeds = {}
     for api_name, speed_name in [("EC256", "ecdsap256"), ("RSA2048", "rsa2048"), ("SM2", "sm2")]:
         sign, verify = openssl_speed(speed_name)
+        speeds_raw[api_name] = (sign, verify)
         capacity = CORES / (1 / sign + 1 / verify)
         speeds[api_name] = capacity
         print(f"  {api_name}: sign {sign:.0f}/s, verify {verify:.0f}/s -> capacity of one issuance "
@@ -230,6 +232,16 @@ def main():
                 print(f"  {alg} c={c:<2}: {rps:8.0f} issuances/s ({share:6.1%} of capacity), p50 {p50:.2f} ms, p99 {p99:.2f} ms")
                 if c == 32:
                     report(f"{alg} issuance at c=32", f"{share:.1%} of {capacity:.0f}/s", f">= {target:.0%}", share >= target)
+                    if alg == "SM2":
+                        # An SM2 issuance is a dual certificate: the CA also generates the encryption
+                        # key pair and signs a second certificate, which the one-signature formula
+                        # does not count.
+                        # A key generation is one fixed-base scalar multiplication, like a signature.
+                        sign_rate, verify_rate = speeds_raw["SM2"]
+                        dual = CORES / (3 / sign_rate + 1 / verify_rate)
+                        print(f"        (an SM2 issuance signs twice and generates a key pair: the machine's ceiling for"
+                              f" that work is {dual:.0f}/s = {dual / capacity:.0%} of the formula's capacity;"
+                              f" measured {rps / dual:.0%} of it)")
                 if c == 1 and alg == "EC256":
                     report("EC256 issuance p99 at c=1", f"{p99:.2f} ms", "<= 2 ms", p99 <= 2.0)
 

@@ -20,6 +20,9 @@ use openccm_http::{AppState, HttpSettings};
 
 use crate::config::{Config, LogFormat, ServeArgs};
 
+/// Issuance intents older than this were cut short (no issuance takes so long).
+const STALE_INTENT_MS: i64 = 10 * 60 * 1000;
+
 /// Runs the server; the exit code says how it ended.
 pub fn run(args: ServeArgs) -> ExitCode {
     let config = match Config::load(args) {
@@ -207,13 +210,37 @@ async fn serve(config: Config) -> Result<(), String> {
         },
         authz.clone(),
     ));
-    // Issuance intents older than this were cut short by a crash or kill.
+    // Issuance intents that no server will complete: on the embedded store
+    // this process is the only writer, so every pending intent was cut short
+    // by a crash or kill; servers sharing PostgreSQL may be mid-issuance, so
+    // only intents older than any issuance takes are failed, now and then
+    // periodically.
+    let startup_age = if config.database_url.is_sqlite() {
+        0
+    } else {
+        STALE_INTENT_MS
+    };
     let failed = pca
-        .fail_stale_intents(10 * 60 * 1000)
+        .fail_stale_intents(startup_age)
         .await
         .map_err(|e| format!("cannot reconcile issuance intents: {e}"))?;
     if failed > 0 {
         tracing::warn!(failed, "marked interrupted issuances as failed");
+    }
+    if !config.database_url.is_sqlite() {
+        let pca = pca.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_mins(5));
+            every.tick().await;
+            loop {
+                every.tick().await;
+                match pca.fail_stale_intents(STALE_INTENT_MS).await {
+                    Ok(0) => {}
+                    Ok(failed) => tracing::warn!(failed, "marked interrupted issuances as failed"),
+                    Err(err) => tracing::error!(error = %err, "cannot reconcile issuance intents"),
+                }
+            }
+        });
     }
 
     let state = AppState {

@@ -37,7 +37,7 @@ pub struct PasswordIdentity {
 }
 
 /// `auth.identity.password.user`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct PasswordUser {
     /// IAM user name (or `id`).
     #[serde(default)]
@@ -50,6 +50,16 @@ pub struct PasswordUser {
     /// The account the user belongs to (by name or id); required with `name`.
     #[serde(default)]
     pub domain: Option<NameOrId>,
+}
+
+impl std::fmt::Debug for PasswordUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("PasswordUser")
+            .field("name", &self.name)
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `{"name": ...}` or `{"id": ...}`.
@@ -232,7 +242,7 @@ pub struct UserRequest {
 }
 
 /// The settable fields of a user.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct UserFields {
     /// Name (create only).
     #[serde(default)]
@@ -243,6 +253,16 @@ pub struct UserFields {
     /// Enabled.
     #[serde(default)]
     pub enabled: Option<bool>,
+}
+
+impl std::fmt::Debug for UserFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("UserFields")
+            .field("name", &self.name)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A user as the administration API shows it.
@@ -301,7 +321,7 @@ pub struct CredentialFields {
 }
 
 /// An access key; `secret` only in the response that creates it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 pub struct Credential {
     /// AK.
     pub access: String,
@@ -316,6 +336,17 @@ pub struct Credential {
     pub description: String,
     /// ISO 8601.
     pub create_time: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("Credential")
+            .field("access", &self.access)
+            .field("status", &self.status)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `{"credential": {...}}`.

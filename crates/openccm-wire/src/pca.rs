@@ -432,7 +432,7 @@ pub struct ListCertificateResponse {
 }
 
 /// `ExportCertificateRequestBody` (`is_compressed`/`is_sm_standard` are JSON strings).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct ExportCertificateRequest {
     /// `"true"` | `"false"`.
     #[serde(default)]
@@ -448,8 +448,17 @@ pub struct ExportCertificateRequest {
     pub password: Option<String>,
 }
 
+impl std::fmt::Debug for ExportCertificateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("ExportCertificateRequest")
+            .field("type_", &self.type_)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `ExportCertificateResponse`: fields that do not apply are omitted.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct ExportCertificateResponse {
     /// PEM private key (signing key for SM2).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -472,6 +481,14 @@ pub struct ExportCertificateResponse {
     /// GM/T 0010 signed and enveloped data, base64.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_and_enveloped_data: Option<String>,
+}
+
+impl std::fmt::Debug for ExportCertificateResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("ExportCertificateResponse")
+            .finish_non_exhaustive()
+    }
 }
 
 /// `ParseCertificateSigningRequestRequestBody`.

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 /// `ImportCertificateRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct ImportCertificateRequest {
     /// 3–63 chars.
     #[serde(default)]
@@ -35,6 +35,15 @@ pub struct ImportCertificateRequest {
     /// SM dual certificate: the encryption private key.
     #[serde(default)]
     pub enc_private_key: Option<String>,
+}
+
+impl std::fmt::Debug for ImportCertificateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("ImportCertificateRequest")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `ImportCertificateResponse`.
@@ -190,7 +199,7 @@ pub struct ShowCertificateResponse {
 }
 
 /// `ExportCertificateResponse` (seed 000).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct ExportCertificateResponse {
     /// Certificate followed by its chain, 1–12288.
     pub entire_certificate: String,
@@ -207,6 +216,14 @@ pub struct ExportCertificateResponse {
     /// SM certificates only: the encryption private key, plain or enveloped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enc_private_key: Option<String>,
+}
+
+impl std::fmt::Debug for ExportCertificateResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("ExportCertificateResponse")
+            .finish_non_exhaustive()
+    }
 }
 
 /// `ScsResourceTag`.
@@ -487,7 +504,7 @@ pub struct CreateCsrResponse {
 }
 
 /// `UploadCsrRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct UploadCsrRequest {
     /// Name.
     #[serde(default)]
@@ -498,6 +515,15 @@ pub struct UploadCsrRequest {
     /// Its private key (PEM), optional.
     #[serde(default)]
     pub private_key: Option<String>,
+}
+
+impl std::fmt::Debug for UploadCsrRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("UploadCsrRequest")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `UploadCsrResponse`.
@@ -529,10 +555,18 @@ pub struct UpdateCsrRequest {
 }
 
 /// `ShowCsrPrivateKeyResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct CsrPrivateKeyResponse {
     /// PEM.
     pub private_key: String,
+}
+
+impl std::fmt::Debug for CsrPrivateKeyResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("CsrPrivateKeyResponse")
+            .finish_non_exhaustive()
+    }
 }
 
 /// `NoticeRequestBody`.

@@ -305,6 +305,13 @@ impl Authorizer {
             }
         }
         if let Some(project) = request.project {
+            if target.is_some_and(|t| t.project.is_some()) {
+                // Two projects for one key: decide each in its own call.
+                return Err(Error::Internal(
+                    "an authorization names both a resource project and a request project"
+                        .to_owned(),
+                ));
+            }
             ctx.set("g:EnterpriseProjectId", project);
         }
         if let Some(tags) = request.tags {

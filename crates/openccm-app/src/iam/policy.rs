@@ -373,15 +373,15 @@ fn condition_holds(c: &Condition, ctx: &RequestContext) -> bool {
         // A missing key: IfExists passes; negated operators pass; the rest fail.
         return c.if_exists || c.operator.negated();
     };
-    let any_expected = |value: &str| c.values.iter().any(|e| c.operator.matches(value, e));
-    let positive = match c.qualifier {
-        SetQualifier::ForAllValues => actual.iter().all(|a| any_expected(a)),
-        SetQualifier::None | SetQualifier::ForAnyValue => actual.iter().any(|a| any_expected(a)),
+    // One context value satisfies the operator: for a negated operator, it
+    // matches none of the policy's values.
+    let satisfied = |value: &str| {
+        let matches_one = c.values.iter().any(|e| c.operator.matches(value, e));
+        matches_one != c.operator.negated()
     };
-    if c.operator.negated() {
-        !positive
-    } else {
-        positive
+    match c.qualifier {
+        SetQualifier::ForAllValues => actual.iter().all(|a| satisfied(a)),
+        SetQualifier::None | SetQualifier::ForAnyValue => actual.iter().any(|a| satisfied(a)),
     }
 }
 
@@ -517,13 +517,29 @@ pub fn visibility<'a>(
     let mut deny_all = false;
     for policy in policies {
         for s in &policy.statements {
-            if !action_matches(s, ctx) || !s.resources.iter().any(|r| r == "*" || r.contains(':')) {
+            // A list is an operation on no particular resource: an Allow counts
+            // only with `Resource: "*"`; a Deny naming any resource of the
+            // kind hides what it cannot translate (below).
+            let covers_all = s.resources.iter().any(|r| r == "*");
+            if !action_matches(s, ctx)
+                || (s.effect == Effect::Allow && !covers_all)
+                || (s.effect == Effect::Deny
+                    && !covers_all
+                    && !s.resources.iter().any(|r| r.contains(':')))
+            {
                 continue;
             }
+
             // Caller-level conditions decide now whether the statement applies.
             let (resource_conds, caller_conds): (Vec<&Condition>, Vec<&Condition>) =
                 s.conditions.iter().partition(|c| is_resource_key(&c.key));
             if !caller_conds.iter().all(|c| condition_holds(c, ctx)) {
+                continue;
+            }
+            if s.effect == Effect::Deny && !covers_all {
+                // A Deny on particular resources: the list cannot tell which
+                // rows they are, so it shows nothing rather than too much.
+                deny_all = true;
                 continue;
             }
             match s.effect {
@@ -747,6 +763,61 @@ mod tests {
         let mut upper = ctx("scm:cert:get");
         upper.set("G:RESOURCETAG/env", "prod");
         assert_eq!(evaluate([&not_equals], &upper), Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn negated_operators_apply_per_value_under_set_qualifiers() {
+        let allow_no_secret = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "*",
+            "Condition": {"ForAllValues:StringNotEquals": {"g:TagKeys": ["secret"]}}}]}"#,
+        );
+        let deny_other_keys = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Deny", "Action": "*",
+            "Condition": {"ForAnyValue:StringNotEquals": {"g:TagKeys": ["env", "team"]}}}]}"#,
+        );
+        let keys = |k: &[&str]| {
+            let mut c = ctx("scm:cert:createTag");
+            c.set_many("g:TagKeys", k.iter().map(|s| (*s).to_owned()).collect());
+            c
+        };
+        assert_eq!(
+            evaluate([&allow_no_secret], &keys(&["env", "x"])),
+            Decision::Allow
+        );
+        assert_eq!(
+            evaluate([&allow_no_secret], &keys(&["secret", "x"])),
+            Decision::ImplicitDeny
+        );
+        assert_eq!(
+            evaluate([&deny_other_keys], &keys(&["env", "owner"])),
+            Decision::ExplicitDeny
+        );
+        assert_eq!(
+            evaluate([&deny_other_keys], &keys(&["env", "team"])),
+            Decision::ImplicitDeny
+        );
+    }
+
+    #[test]
+    fn an_allow_on_one_resource_does_not_open_the_list() {
+        let one = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "scm:cert:*",
+            "Resource": ["scm:*:*:cert:scs1234567890123"]}]}"#,
+        );
+        assert!(visibility([&one], &ctx("scm:cert:list")).is_empty());
+        assert_eq!(
+            evaluate([&one], &ctx("scm:cert:list")),
+            Decision::ImplicitDeny
+        );
+        let all = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": "scm:cert:*"}]}"#,
+        );
+        let deny_one = policy(
+            r#"{"Version": "5.0", "Statement": [{"Effect": "Deny", "Action": "scm:cert:*",
+            "Resource": ["scm:*:*:cert:scs1234567890123"]}]}"#,
+        );
+        assert!(visibility([&all], &ctx("scm:cert:list")).is_everything());
+        assert!(visibility([&all, &deny_one], &ctx("scm:cert:list")).is_empty());
     }
 
     #[test]

@@ -136,9 +136,16 @@ impl Pca {
     }
 
     /// Loads an issuing parent: same account, active (not expired), holding its key.
-    async fn active_parent(&self, caller: &Caller, issuer_id: &str) -> Result<CaRecord> {
+    /// Loads an issuing parent for `action`, checked on the parent itself
+    /// (its project): signing a subordinate uses the parent's key.
+    async fn active_parent(
+        &self,
+        caller: &Caller,
+        action: Action,
+        issuer_id: &str,
+    ) -> Result<CaRecord> {
         let id = input::ca_id(issuer_id)?;
-        let parent = self.load_ca_unchecked(caller, &id).await?;
+        let parent = self.load_ca(caller, action, &id).await?;
         if super::ca_status(&parent, self.now()) != "ACTIVED" {
             return Err(Error::InvalidState(
                 "the issuing CA is not ACTIVED".to_owned(),
@@ -216,7 +223,11 @@ impl Pca {
                 ));
             } else {
                 let parent = self
-                    .active_parent(caller, req.issuer_id.as_deref().unwrap_or_default())
+                    .active_parent(
+                        caller,
+                        actions::PCA_CA_CREATE,
+                        req.issuer_id.as_deref().unwrap_or_default(),
+                    )
                     .await?;
                 hash.check_fits(KeyAlgorithm::parse(&parent.key_algorithm)?)?;
                 let validity = input::validity(validity_input, now, SUBORDINATE_MAX_YEARS)?;
@@ -438,7 +449,11 @@ impl Pca {
         let mut ca = self.load_ca(caller, actions::PCA_CA_ACTIVATE, &id).await?;
         self.require_status(&ca, &["PENDING"], "Activation")?;
         let parent = self
-            .active_parent(caller, required(req.issuer_id.as_deref(), "issuer_id")?)
+            .active_parent(
+                caller,
+                actions::PCA_CA_ACTIVATE,
+                required(req.issuer_id.as_deref(), "issuer_id")?,
+            )
             .await?;
         if parent.ca_id == ca.ca_id {
             return Err(Error::invalid("a CA cannot sign itself"));

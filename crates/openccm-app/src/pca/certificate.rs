@@ -168,14 +168,13 @@ impl Pca {
         let alt_names = input::alt_names(req.alt_names.as_deref())?;
         let custom_extension = input::custom_extension(req.custom_extension.as_ref())?;
         let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
-        self.authorize_issue(
-            caller,
-            actions::PCA_ISSUE,
-            &ca,
-            &project,
-            dn.common_name.as_deref().unwrap_or_default(),
-        )
-        .await?;
+        let mut names: Vec<String> = dn.common_name.iter().cloned().collect();
+        names.extend(alt_names.iter().filter_map(|n| match n {
+            AltName::Dns(d) => Some(d.clone()),
+            _ => None,
+        }));
+        self.authorize_issue(caller, actions::PCA_ISSUE, &ca, &project, &names)
+            .await?;
         self.check_certificate_quota(caller).await?;
 
         let cert_id = CertId::from_random(random_bytes());
@@ -223,33 +222,60 @@ impl Pca {
         .await
     }
 
-    /// Issuing is an action on the issuing CA, placing the certificate in
-    /// `project`, for the common name `cn` (`pca:CommonName`).
+    /// Issuing is an action on the issuing CA (checked with the CA's own
+    /// project) that places a certificate in `project` (checked with that
+    /// project), for every one of `names` (`pca:CommonName` is checked for
+    /// the common name and each DNS name, so a SAN cannot escape a pattern
+    /// the common name obeys).
     async fn authorize_issue(
         &self,
         caller: &Caller,
         action: Action,
         ca: &CaRecord,
         project: &str,
-        cn: &str,
+        names: &[String],
     ) -> Result<()> {
-        self.authz
-            .authorize(
-                caller,
-                action,
-                Some(Target {
-                    kind: ResourceKind::PcaCa,
-                    id: ca.ca_id.as_str(),
-                    project: None,
-                    tags: &[],
-                }),
-                RequestFacts {
-                    project: Some(project),
-                    tags: None,
-                    extra: &[("pca:CommonName", cn)],
-                },
-            )
-            .await
+        let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+        names.dedup();
+        if names.is_empty() {
+            names.push("");
+        }
+        for name in names {
+            let extra = [("pca:CommonName", name)];
+            let ca_target = Target {
+                kind: ResourceKind::PcaCa,
+                id: ca.ca_id.as_str(),
+                project: Some(&ca.enterprise_project_id),
+                tags: &[],
+            };
+            self.authz
+                .authorize(
+                    caller,
+                    action,
+                    Some(ca_target),
+                    RequestFacts {
+                        extra: &extra,
+                        ..RequestFacts::default()
+                    },
+                )
+                .await?;
+            self.authz
+                .authorize(
+                    caller,
+                    action,
+                    Some(Target {
+                        project: None,
+                        ..ca_target
+                    }),
+                    RequestFacts {
+                        project: Some(project),
+                        tags: None,
+                        extra: &extra,
+                    },
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     async fn check_certificate_quota(&self, caller: &Caller) -> Result<()> {
@@ -299,14 +325,13 @@ impl Pca {
             SUBORDINATE_MAX_YEARS,
         )?;
         let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
-        self.authorize_issue(
-            caller,
-            actions::PCA_ISSUE_BY_CSR,
-            &ca,
-            &project,
-            &common_name,
-        )
-        .await?;
+        let mut names = vec![common_name.clone()];
+        names.extend(csr.alt_names.iter().filter_map(|n| match n {
+            GeneralName::DnsName(d) => Some(d.as_str().to_owned()),
+            _ => None,
+        }));
+        self.authorize_issue(caller, actions::PCA_ISSUE_BY_CSR, &ca, &project, &names)
+            .await?;
         // The documented default for CSR issuance is SHA-384 (SM3 under an SM2 CA).
         let hash = Self::issuing_hash(&ca, None, HashAlgorithm::Sha384)?;
         let kind = req.kind.as_deref().unwrap_or("ENTITY_CERT");

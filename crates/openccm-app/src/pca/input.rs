@@ -138,7 +138,7 @@ pub struct CreateCertificateByCsr {
 }
 
 /// ExportCertificate.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExportRequest {
     /// `"true"` → zip.
     pub compressed: Option<String>,
@@ -148,6 +148,15 @@ pub struct ExportRequest {
     pub sm_standard: Option<String>,
     /// Encrypts exported keys.
     pub password: Option<String>,
+}
+
+impl std::fmt::Debug for ExportRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("ExportRequest")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Parses a CA id (`PCA.00020201` when malformed).

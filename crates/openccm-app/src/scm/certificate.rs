@@ -37,7 +37,7 @@ pub mod bounds {
 pub const TOTAL_COUNT_CAP: i64 = 10_000;
 
 /// ImportCertificate input.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ImportCertificate {
     /// Name.
     pub name: Option<String>,
@@ -55,6 +55,15 @@ pub struct ImportCertificate {
     pub enc_certificate: Option<String>,
     /// SM2 encryption key: PEM, or a base64 SM2 enveloped key.
     pub enc_private_key: Option<String>,
+}
+
+impl std::fmt::Debug for ImportCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("ImportCertificate")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// ListCertificates query.
@@ -348,6 +357,14 @@ impl Scm {
             return Err(Error::invalid(
                 "private_key is required (unless the certificate is for a CSR created in SCM)",
             ));
+        }
+        if given_key.is_none() {
+            if let Some(csr) = &csr {
+                // The certificate takes the CSR's private key, which its export
+                // hands out: the caller must be allowed to read that key.
+                self.authorize_csr(caller, actions::SCM_GET_CSR_KEY, Some(csr.csr_id.as_str()))
+                    .await?;
+            }
         }
 
         // Everything cryptographic runs off the executor.

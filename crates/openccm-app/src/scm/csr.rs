@@ -41,7 +41,7 @@ pub struct CreateCsr {
 }
 
 /// UploadCsr input.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UploadCsr {
     /// Name (≤ 63).
     pub name: Option<String>,
@@ -49,6 +49,15 @@ pub struct UploadCsr {
     pub csr: Option<String>,
     /// Its private key (PEM), optional.
     pub private_key: Option<String>,
+}
+
+impl std::fmt::Debug for UploadCsr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material and passwords never reach a log through `{:?}`.
+        f.debug_struct("UploadCsr")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// ListCsr query.

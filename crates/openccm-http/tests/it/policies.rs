@@ -546,6 +546,19 @@ both_backends!(policies_decide_every_operation, |app| async move {
     )
     .await
     .assert_error(403, "PCA.90010003");
+    // A SAN cannot escape the pattern the common name obeys.
+    let mut with_san = issue("c.internal.example.com", PROJECT);
+    with_san["subject_alternative_names"] = json!([{"type": "DNS", "value": "www.example.com"}]);
+    u.call(&app, "POST", "/v1/private-certificates", Some(with_san))
+        .await
+        .assert_error(403, "PCA.90010003");
+    // The issuing CA is checked in its own project: a CA of another project does not sign.
+    let other_ca = root_ca(&app, "0").await;
+    let mut under_other = issue("d.internal.example.com", PROJECT);
+    under_other["issuer_id"] = json!(other_ca);
+    u.call(&app, "POST", "/v1/private-certificates", Some(under_other))
+        .await
+        .assert_error(403, "PCA.90010003");
     u.call(
         &app,
         "POST",
@@ -584,7 +597,74 @@ both_backends!(policies_decide_every_operation, |app| async move {
     .await
     .assert_error(403, "PCA.90010003");
 
-    // 7. Groups: a policy attached to a group applies to its members.
+    // 7. Importing a certificate for a CSR made here takes the CSR's key:
+    //    that needs the right to read it.
+    let r = admin_post(
+        &app,
+        "/v3/scm/csr",
+        json!({"name": "adm", "domain_name": "adm.example.com",
+        "private_key_algo": "EC_P256", "usage": "PERSONAL"}),
+    )
+    .await;
+    let csr_id = ok(&r, 201)["id"].as_str().unwrap().to_owned();
+    let csr_pem = ok(
+        &app.signed("GET", &format!("/v3/scm/csr/{csr_id}"), None)
+            .await,
+        200,
+    )["csr"]
+        .clone();
+    let r = admin_post(
+        &app,
+        "/v1/private-certificates/csr",
+        json!({"issuer_id": ca, "csr": csr_pem,
+        "validity": {"type": "DAY", "value": 1}}),
+    )
+    .await;
+    let for_csr = ok(&r, 200)["certificate_id"].as_str().unwrap().to_owned();
+    let pem = ok(
+        &admin_post(
+            &app,
+            &format!("/v1/private-certificates/{for_csr}/export"),
+            json!({"is_compressed": "false", "type": "OTHER"}),
+        )
+        .await,
+        200,
+    );
+    detach(&app, &pca, &u).await;
+    let upload_export = policy(
+        &app,
+        "upload-export",
+        json!([{"Effect": "Allow",
+        "Action": ["scm:cert:upload", "scm:cert:export", "scm:cert:get"]}]),
+    )
+    .await;
+    attach(&app, &upload_export, &u).await;
+    let body = json!({"name": "steal", "certificate": pem["certificate"], "certificate_chain": pem["certificate_chain"]});
+    u.call(
+        &app,
+        "POST",
+        "/v3/scm/certificates/import",
+        Some(body.clone()),
+    )
+    .await
+    .assert_error(403, "SCM.9004");
+    let csr_key = policy(
+        &app,
+        "csr-key",
+        json!([{"Effect": "Allow", "Action": ["scm::getCsrPrivateKey"]}]),
+    )
+    .await;
+    attach(&app, &csr_key, &u).await;
+    ok(
+        &u.call(&app, "POST", "/v3/scm/certificates/import", Some(body))
+            .await,
+        200,
+    );
+    detach(&app, &upload_export, &u).await;
+    detach(&app, &csr_key, &u).await;
+    attach(&app, &pca, &u).await;
+
+    // 8. Groups: a policy attached to a group applies to its members.
     detach(&app, &pca, &u).await;
     let r = admin_post(&app, "/v3/groups", json!({"group": {"name": "readers"}})).await;
     let group = ok(&r, 201)["group"]["id"].as_str().unwrap().to_owned();

@@ -420,3 +420,182 @@ async fn the_listener_speaks_tls_when_given_a_certificate() {
     assert!(plain.is_err() || plain.unwrap().status() != 200);
     assert_eq!(server.terminate(), 0);
 }
+
+/// Issues certificates from several clients until the server is killed with
+/// SIGKILL, restarts it, and checks the store: every acknowledged
+/// certificate is there and whole, no listed certificate is half-issued, no
+/// serial repeats, and (on the embedded store, where the restarted server is
+/// the only writer) the quota counts exactly the certificates.
+async fn a_kill_during_issuance_leaves_a_consistent_store(database_url: Option<String>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut args = vec!["--data-dir".to_owned(), data.to_str().unwrap().to_owned()];
+    if let Some(url) = &database_url {
+        args.extend(["--database-url".to_owned(), url.clone()]);
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut server = Server::start(&argv, dir.path());
+    let creds = Credentials::read(&data);
+    let client = reqwest::Client::new();
+    let root = r#"{"type": "ROOT", "key_algorithm": "EC256", "signature_algorithm": "SHA256", "validity": {"type": "YEAR", "value": 1},
+        "distinguished_name": {"common_name": "Kill Root", "country": "CN", "state": "s", "locality": "l", "organization": "o", "organizational_unit": "u"}}"#;
+    let r = signed(
+        &client,
+        &server,
+        &creds,
+        "POST",
+        "/v1/private-certificate-authorities",
+        Some(root),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let ca = r.json::<serde_json::Value>().await.unwrap()["ca_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (base_url, host) = (server.base_url.clone(), server.host());
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let (client, creds, acknowledged, stop, base_url, host, ca) = (
+            client.clone(),
+            creds.clone(),
+            acknowledged.clone(),
+            stop.clone(),
+            base_url.clone(),
+            host.clone(),
+            ca.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::SeqCst) {
+                n += 1;
+                let body = format!(r#"{{"issuer_id": "{ca}", "key_algorithm": "EC256",
+                    "distinguished_name": {{"common_name": "k{i}-{n}.example.com"}}, "validity": {{"type": "DAY", "value": 1}}}}"#);
+                let request = openccm_testkit::sign::SdkRequest::new("POST", "/v1/private-certificates", Some(&body)).host(&host);
+                let mut builder = client.post(format!("{base_url}/v1/private-certificates")).body(body.clone());
+                for (name, value) in request.signed_headers(&creds.access_key, &creds.secret_key, crate::harness::now_ms()) {
+                    builder = builder.header(name, value);
+                }
+                match builder.send().await {
+                    Ok(r) if r.status() == 200 => {
+                        if let Ok(v) = r.json::<serde_json::Value>().await {
+                            acknowledged.lock().unwrap().push(v["certificate_id"].as_str().unwrap().to_owned());
+                        }
+                    }
+                    Ok(r) => panic!("issuance answered {}", r.status()),
+                    Err(_) => break, // the server is gone
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.child.kill().unwrap(); // SIGKILL: no graceful anything
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 10,
+        "the kill came during issuance ({} issued)",
+        acknowledged.len()
+    );
+    drop(server);
+
+    let server = Server::start(&argv, dir.path());
+    let r = signed(
+        &client,
+        &server,
+        &creds,
+        "GET",
+        "/v1/private-certificates?limit=1000",
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let list = r.json::<serde_json::Value>().await.unwrap();
+    let listed: Vec<serde_json::Value> = list["certificates"].as_array().unwrap().clone();
+    assert_eq!(list["total"].as_u64().unwrap() as usize, listed.len());
+    let ids: std::collections::HashSet<String> = listed
+        .iter()
+        .map(|c| c["certificate_id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &acknowledged {
+        assert!(ids.contains(id), "acknowledged certificate {id} was lost");
+    }
+    let serials: std::collections::HashSet<String> = listed
+        .iter()
+        .map(|c| c["serial_number"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(serials.len(), listed.len(), "a serial repeats");
+    for c in &listed {
+        assert_eq!(c["status"], "ISSUED");
+        let id = c["certificate_id"].as_str().unwrap();
+        let r = signed(
+            &client,
+            &server,
+            &creds,
+            "POST",
+            &format!("/v1/private-certificates/{id}/export"),
+            Some(r#"{"is_compressed": "false", "type": "OTHER"}"#),
+        )
+        .await;
+        assert_eq!(r.status(), 200, "certificate {id} is whole");
+        let e = r.json::<serde_json::Value>().await.unwrap();
+        assert!(e["certificate"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(e["private_key"].as_str().unwrap().contains("PRIVATE KEY"));
+    }
+    if database_url.is_none() {
+        let r = signed(
+            &client,
+            &server,
+            &creds,
+            "GET",
+            "/v1/private-certificates/quotas",
+            None,
+        )
+        .await;
+        let quota = r.json::<serde_json::Value>().await.unwrap();
+        assert_eq!(
+            quota["quotas"]["resources"][0]["used"].as_u64().unwrap() as usize,
+            listed.len(),
+            "interrupted issuances gave their quota back"
+        );
+    }
+    // And it goes on issuing.
+    let body = format!(
+        r#"{{"issuer_id": "{ca}", "key_algorithm": "EC256",
+        "distinguished_name": {{"common_name": "after.example.com"}}, "validity": {{"type": "DAY", "value": 1}}}}"#
+    );
+    let r = signed(
+        &client,
+        &server,
+        &creds,
+        "POST",
+        "/v1/private-certificates",
+        Some(&body),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(server.terminate(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_during_issuance_leaves_a_consistent_sqlite_store() {
+    a_kill_during_issuance_leaves_a_consistent_store(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_during_issuance_leaves_a_consistent_postgres_store() {
+    a_kill_during_issuance_leaves_a_consistent_store(Some(pg_database().await)).await;
+}
