@@ -269,7 +269,7 @@ pub trait PcaStore: Send + Sync {
     /// longer pending.
     async fn complete_certificate(&self, cert: &CertRecord) -> StoreResult<bool>;
     /// Marks an intent `FAILED` (signing failed) and gives its quota back.
-    async fn fail_certificate(&self, cert_id: &CertId) -> StoreResult<()>;
+    async fn fail_certificate(&self, cert: &CertRecord) -> StoreResult<()>;
     /// Marks intents older than `before` as `FAILED` (left by a crash).
     /// Returns how many issuances they were.
     async fn fail_stale_intents(&self, before: i64) -> StoreResult<u64>;

@@ -634,11 +634,11 @@ impl Pca {
         let (main, enc) = match signed {
             Ok(Ok(done)) => done,
             Ok(Err(e)) => {
-                self.store.fail_certificate(&cert_id).await?;
+                self.store.fail_certificate(&record).await?;
                 return Err(e.into());
             }
             Err(e) => {
-                self.store.fail_certificate(&cert_id).await?;
+                self.store.fail_certificate(&record).await?;
                 return Err(e);
             }
         };

@@ -224,6 +224,14 @@ fn status_list(expected: &[&str]) -> String {
         .join(", ")
 }
 
+/// The serials an issuance intent reserved: the certificate's and, for an
+/// SM2 dual certificate, the encryption certificate's.
+fn intent_serials(cert: &CertRecord) -> Vec<String> {
+    std::iter::once(cert.serial_number.clone())
+        .chain(cert.enc_serial_number.clone())
+        .collect()
+}
+
 /// Reserves a serial for `resource_id`, in `state` (`ISSUED`, or `PENDING`
 /// for an intent); `false` when it is taken.
 async fn reserve_serial(
@@ -517,13 +525,20 @@ impl<B: Backend> PcaStore for Sql<B> {
         let cert = cert.clone();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                let issued = tx
-                    .exec(
-                        "UPDATE serials SET state = 'ISSUED' WHERE resource_id = $1 AND state = 'PENDING'",
-                        &params![cert.certificate_id.as_str()],
-                    )
-                    .await?;
-                if issued == 0 {
+                // By primary key: the serials table grows with every
+                // certificate, so a lookup by resource would be a scan.
+                let serials = intent_serials(&cert);
+                let mut issued = 0;
+                for serial in &serials {
+                    issued += tx
+                        .exec(
+                            "UPDATE serials SET state = 'ISSUED' WHERE issuer_id = $1 AND serial = $2 \
+                             AND resource_id = $3 AND state = 'PENDING'",
+                            &params![cert.issuer_id.as_str(), serial.as_str(), cert.certificate_id.as_str()],
+                        )
+                        .await?;
+                }
+                if issued != serials.len() as u64 {
                     return Ok(Finish::Rollback(false));
                 }
                 tx.exec(
@@ -537,19 +552,22 @@ impl<B: Backend> PcaStore for Sql<B> {
         .await
     }
 
-    async fn fail_certificate(&self, cert_id: &CertId) -> StoreResult<()> {
-        let args = args![cert_id.as_str()];
+    async fn fail_certificate(&self, cert: &CertRecord) -> StoreResult<()> {
+        let cert = cert.clone();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                let rows = tx
-                    .query(
-                        "UPDATE serials SET state = 'FAILED' WHERE resource_id = $1 AND state = 'PENDING' \
-                         RETURNING domain_id",
-                        &args,
-                    )
-                    .await?;
-                if let Some(domain) = rows.first().map(|r| r.opt_text("domain_id")).transpose()?.flatten() {
-                    release_certificate_quota(tx, &domain, 1).await?;
+                let mut failed = 0;
+                for serial in intent_serials(&cert) {
+                    failed += tx
+                        .exec(
+                            "UPDATE serials SET state = 'FAILED' WHERE issuer_id = $1 AND serial = $2 \
+                             AND resource_id = $3 AND state = 'PENDING'",
+                            &params![cert.issuer_id.as_str(), serial.as_str(), cert.certificate_id.as_str()],
+                        )
+                        .await?;
+                }
+                if failed > 0 {
+                    release_certificate_quota(tx, cert.domain_id.as_str(), 1).await?;
                 }
                 Ok(Finish::Commit(()))
             })
