@@ -148,6 +148,45 @@ check(csr_out.private_key is None and csr_out.certificate, "CSR exports carry no
 quota = pca.show_certificate_quota(ShowCertificateQuotaRequest())
 check(quota.quotas.resources[0].used == 2, f"certificate quota {quota}")
 
+# --- tags and resource instances ---------------------------------------------------
+pca.create_ca_tag(CreateCaTagRequest(ca_id=sub, body=ResourceTagRequestBody(tag=ResourceTag(key="env", value="prod"))))
+pca.batch_create_ca_tags(BatchCreateCaTagsRequest(ca_id=sub, body=BatchOperateTagRequestBody(
+    tags=[ResourceTag(key="team", value="pki"), ResourceTag(key="环境", value="生产")])))
+tags = pca.list_ca_tags(ListCaTagsRequest(ca_id=sub)).tags
+check(sorted((t.key, t.value) for t in tags) == [("env", "prod"), ("team", "pki"), ("环境", "生产")], f"CA tags {tags}")
+check([t.key for t in pca.list_domain_ca_tags(ListDomainCaTagsRequest()).tags] == ["env", "team", "环境"], "CA tag keys")
+found = pca.list_ca_resource_instances(ListCaResourceInstancesRequest(body=ListResourceInstancesRequestBody(
+    tags=[DomainTags(key="env", values=["prod"])], limit=10, offset=0)))
+check(found.total_count == 1 and found.resources[0].resource_id == sub and found.resources[0].resource_name == "SDK Sub",
+      f"CAs by tag {found}")
+check(found.resources[0].resource_detail["ca_id"] == sub, "resource detail")
+count = pca.count_ca_resource_instances(CountCaResourceInstancesRequest(body=ListResourceInstancesRequestBody(
+    tags=[DomainTags(key="team", values=[])])))
+check(count.total_count == 1, f"CA count {count}")
+pca.batch_delete_ca_tags(BatchDeleteCaTagsRequest(ca_id=sub, body=BatchOperateTagRequestBody(
+    tags=[ResourceTag(key="team", value="pki")])))
+check(len(pca.list_ca_tags(ListCaTagsRequest(ca_id=sub)).tags) == 2, "CA tag removed")
+
+pca.create_cert_tag(CreateCertTagRequest(certificate_id=issued, body=ResourceTagRequestBody(
+    tag=ResourceTag(key="env", value="prod"))))
+pca.batch_create_cert_tags(BatchCreateCertTagsRequest(certificate_id=from_csr, body=BatchOperateTagRequestBody(
+    tags=[ResourceTag(key="env", value="dev")])))
+check([(t.key, t.value) for t in pca.list_cert_tags(ListCertTagsRequest(certificate_id=issued)).tags]
+      == [("env", "prod")], "certificate tags")
+keys = pca.list_domain_cert_tags(ListDomainCertTagsRequest()).tags
+check([(k.key, sorted(k.values)) for k in keys] == [("env", ["dev", "prod"])], f"certificate tag keys {keys}")
+found = pca.list_cert_resource_instances(ListCertResourceInstancesRequest(body=ListResourceInstancesRequestBody(
+    tags=[DomainTags(key="env", values=["dev", "prod"])], limit=10)))
+check(sorted(r.resource_id for r in found.resources) == sorted([issued, from_csr]), f"certificates by tag {found}")
+count = pca.count_cert_resource_instances(CountCertResourceInstancesRequest(body=ListResourceInstancesRequestBody(
+    tags=[DomainTags(key="env", values=["prod"])])))
+check(count.total_count == 1, f"certificate count {count}")
+pca.batch_delete_cert_tags(BatchDeleteCertTagsRequest(certificate_id=issued, body=BatchOperateTagRequestBody(
+    tags=[ResourceTag(key="env")])))
+check(pca.list_cert_tags(ListCertTagsRequest(certificate_id=issued)).tags == [], "certificate tag removed")
+expect_error(lambda: pca.create_cert_tag(CreateCertTagRequest(certificate_id=issued, body=ResourceTagRequestBody(
+    tag=ResourceTag(key="bad/key", value="v")))), 400, "PCA.90020006")
+
 # --- revoke, delete ------------------------------------------------------------
 pca.revoke_certificate(RevokeCertificateRequest(certificate_id=from_csr, body=RevokeCertificateRequestBody(
     reason="KEY_COMPROMISE")))

@@ -23,6 +23,7 @@ pub mod iam;
 pub mod pca;
 pub mod pool;
 pub mod scm;
+pub mod tags;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, Invalid, Result};

@@ -170,6 +170,7 @@ pub fn pca_invalid_code(kind: Invalid) -> ErrorCode {
             pca::INVALID_CERTIFICATE
         }
         Invalid::PrivateKey | Invalid::PrivateKeyFormat => pca::INVALID_PRIVATE_KEY,
+        Invalid::Tag => pca::INVALID_TAG,
         Invalid::Parameter | Invalid::Body | _ => pca::INVALID_PARAMETER,
     }
 }

@@ -309,6 +309,8 @@ pub struct CaFilter {
     pub ca_type: Option<String>,
     /// What the caller may see.
     pub visibility: Visibility,
+    /// Tag conditions.
+    pub tags: TagFilter,
     /// Column: `create_time` | `common_name` | `type` | `not_after`.
     pub sort_key: String,
     /// Direction.
@@ -326,6 +328,8 @@ pub struct CertFilter {
     pub issuer_id: Option<CaId>,
     /// What the caller may see.
     pub visibility: Visibility,
+    /// Tag conditions.
+    pub tags: TagFilter,
     /// Column: `create_time` | `common_name` | `issuer_name` | `not_after`.
     pub sort_key: String,
     /// Direction.
@@ -549,6 +553,10 @@ pub struct CsrFilter {
 pub enum TaggedResource {
     /// An SCM certificate.
     ScmCertificate,
+    /// A private CA.
+    PcaCa,
+    /// A private certificate.
+    PcaCertificate,
 }
 
 impl TaggedResource {
@@ -556,6 +564,8 @@ impl TaggedResource {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ScmCertificate => "scm-cert",
+            Self::PcaCa => "pca-ca",
+            Self::PcaCertificate => "pca-cert",
         }
     }
 }

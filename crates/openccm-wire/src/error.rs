@@ -122,6 +122,8 @@ pub mod pca {
     pub const INVALID_PRIVATE_KEY: ErrorCode = ErrorCode("PCA.90020004");
     /// 400 a cloud-only operation (billing, OBS, dedicated HSM). OpenCCM's own code.
     pub const CLOUD_ONLY: ErrorCode = ErrorCode("PCA.90020005");
+    /// 400 a tag key or value breaks the tag rules, or too many tags. OpenCCM's own code.
+    pub const INVALID_TAG: ErrorCode = ErrorCode("PCA.90020006");
     /// 403 the identity policy does not allow the action. OpenCCM's own code.
     pub const FORBIDDEN: ErrorCode = ErrorCode("PCA.90010003");
     /// 500 internal error. OpenCCM's own code.

@@ -559,3 +559,101 @@ pub struct ConsoleConfig {
     /// OCSP.
     pub is_support_ocsp: bool,
 }
+
+/// `ResourceTag`: a tag on a CA or certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceTag {
+    /// Key.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Value.
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// `DomainTags`: a tag key and its values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainTags {
+    /// Key.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Values.
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+}
+
+/// `ResourceTagRequestBody` (CreateCaTag, CreateCertTag).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResourceTagRequest {
+    /// The tag.
+    #[serde(default)]
+    pub tag: Option<ResourceTag>,
+}
+
+/// `BatchOperateTagRequestBody` (batch create and delete).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BatchOperateTagRequest {
+    /// The tags.
+    #[serde(default)]
+    pub tags: Option<Vec<ResourceTag>>,
+}
+
+/// `ListResourceInstancesRequestBody` (filter and count).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListResourceInstancesRequest {
+    /// Tag conditions.
+    #[serde(default)]
+    pub tags: Option<Vec<DomainTags>>,
+    /// Page size.
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Offset.
+    #[serde(default)]
+    pub offset: Option<i64>,
+    /// Fuzzy matches.
+    #[serde(default)]
+    pub matches: Option<Vec<ResourceTag>>,
+}
+
+/// `ListCaTagsResponse`, `ListCertTagsResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceTagsResponse {
+    /// Tags of the resource.
+    pub tags: Vec<ResourceTag>,
+}
+
+/// `ListDomainCaTagsResponse`, `ListDomainCertTagsResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DomainTagsResponse {
+    /// Keys in use, with their values.
+    pub tags: Vec<DomainTags>,
+}
+
+/// `TagResource`: a resource a tag query found.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TagResource {
+    /// CA or certificate id.
+    pub resource_id: String,
+    /// The resource as ShowCertificateAuthority / ShowCertificate show it.
+    pub resource_detail: serde_json::Value,
+    /// Its tags.
+    pub tags: Vec<ResourceTag>,
+    /// Its common name.
+    pub resource_name: String,
+}
+
+/// `ListCaResourceInstancesResponse`, `ListCertResourceInstancesResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceInstancesResponse {
+    /// Matches.
+    pub total_count: i64,
+    /// The page.
+    pub resources: Vec<TagResource>,
+}
+
+/// `CountCaResourceInstancesResponse`, `CountCertResourceInstancesResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceCountResponse {
+    /// Matches.
+    pub total_count: i64,
+}

@@ -87,6 +87,18 @@ pub mod actions {
     pub const PCA_PARSE_CSR: Action = action("pca:cert:parseCsr");
     /// ShowCertificateQuota.
     pub const PCA_CERT_QUOTA: Action = action("pca:cert:quota");
+    /// CreateCaTag, BatchCreateCaTags.
+    pub const PCA_CA_CREATE_TAG: Action = action("pca:ca:createTag");
+    /// BatchDeleteCaTags.
+    pub const PCA_CA_DELETE_TAG: Action = action("pca:ca:deleteTag");
+    /// ListCaTags, ListDomainCaTags.
+    pub const PCA_CA_LIST_TAGS: Action = action("pca:ca:listTags");
+    /// CreateCertTag, BatchCreateCertTags.
+    pub const PCA_CERT_CREATE_TAG: Action = action("pca:cert:createTag");
+    /// BatchDeleteCertTags.
+    pub const PCA_CERT_DELETE_TAG: Action = action("pca:cert:deleteTag");
+    /// ListCertTags, ListDomainCertTags.
+    pub const PCA_CERT_LIST_TAGS: Action = action("pca:cert:listTags");
 
     /// ImportCertificate.
     pub const SCM_UPLOAD: Action = action("scm:cert:upload");

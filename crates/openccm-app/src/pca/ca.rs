@@ -393,6 +393,7 @@ impl Pca {
             status: query.status,
             ca_type: query.ca_type,
             visibility,
+            tags: openccm_store::TagFilter::default(),
             sort_key,
             sort_dir: sort_dir(query.sort_dir.as_deref())?,
         };

@@ -18,6 +18,7 @@ use openccm_pki::san::AltName;
 use openccm_pki::{HashAlgorithm, KeyAlgorithm, Signer};
 use openccm_store::{
     CaId, CaRecord, CertFilter, CertId, CertRecord, InsertOutcome, NameFields, SerialReservation,
+    TaggedResource,
 };
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
@@ -240,13 +241,16 @@ impl Pca {
         if names.is_empty() {
             names.push("");
         }
+        let ca_tags = self
+            .resource_tags(caller, TaggedResource::PcaCa, ca.ca_id.as_str())
+            .await?;
         for name in names {
             let extra = [("pca:CommonName", name)];
             let ca_target = Target {
                 kind: ResourceKind::PcaCa,
                 id: ca.ca_id.as_str(),
                 project: Some(&ca.enterprise_project_id),
-                tags: &[],
+                tags: &ca_tags,
             };
             self.authz
                 .authorize(
@@ -713,6 +717,7 @@ impl Pca {
             status: query.status,
             issuer_id: None,
             visibility,
+            tags: openccm_store::TagFilter::default(),
             sort_key,
             sort_dir: sort_dir(query.sort_dir.as_deref())?,
         };
@@ -734,12 +739,24 @@ impl Pca {
     }
 
     /// Loads a certificate of the caller's account for `action` (checked
-    /// before the read and on the certificate's project).
+    /// before the read and on the certificate's project and tags).
     pub(crate) async fn load_certificate(
         &self,
         caller: &Caller,
         action: Action,
         certificate_id: &str,
+    ) -> Result<CertRecord> {
+        self.load_certificate_for(caller, action, certificate_id, None)
+            .await
+    }
+
+    /// [`Self::load_certificate`] for a request that sets `request_tags`.
+    pub(crate) async fn load_certificate_for(
+        &self,
+        caller: &Caller,
+        action: Action,
+        certificate_id: &str,
+        request_tags: Option<&[(String, String)]>,
     ) -> Result<CertRecord> {
         let id = input::cert_id(certificate_id)?;
         self.authz.precheck(caller, action).await?;
@@ -748,6 +765,13 @@ impl Pca {
             .certificate(&caller.domain_id, &id)
             .await?
             .ok_or_else(not_found_cert)?;
+        let tags = self
+            .resource_tags(
+                caller,
+                TaggedResource::PcaCertificate,
+                record.certificate_id.as_str(),
+            )
+            .await?;
         self.authz
             .authorize(
                 caller,
@@ -756,9 +780,12 @@ impl Pca {
                     kind: ResourceKind::PcaCert,
                     id: record.certificate_id.as_str(),
                     project: Some(&record.enterprise_project_id),
-                    tags: &[],
+                    tags: &tags,
                 }),
-                RequestFacts::default(),
+                RequestFacts {
+                    tags: request_tags,
+                    ..RequestFacts::default()
+                },
             )
             .await?;
         Ok(record)

@@ -13,6 +13,7 @@ pub mod ca;
 pub mod certificate;
 pub mod export;
 pub mod input;
+pub mod tags;
 
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ use der::Decode as _;
 use openccm_custody::{KeyCustody, KeyHandle};
 use openccm_pki::profile::IssuerInfo;
 use openccm_pki::{KeyAlgorithm, Signer};
-use openccm_store::{CaId, CaRecord, CertRecord, DomainId, Store};
+use openccm_store::{CaId, CaRecord, CertRecord, DomainId, Store, TaggedResource};
 use x509_cert::name::Name;
 
 use crate::clock::Clock;
@@ -178,10 +179,24 @@ impl Pca {
 
     /// Loads a CA of the caller's account for `action`: refused before the
     /// read when no policy could allow the action, and after it unless the
-    /// policies allow it on this CA (its project).
+    /// policies allow it on this CA (its project and tags).
     async fn load_ca(&self, caller: &Caller, action: Action, id: &CaId) -> Result<CaRecord> {
+        self.load_ca_for(caller, action, id, None).await
+    }
+
+    /// [`Self::load_ca`] for a request that sets `request_tags`.
+    async fn load_ca_for(
+        &self,
+        caller: &Caller,
+        action: Action,
+        id: &CaId,
+        request_tags: Option<&[(String, String)]>,
+    ) -> Result<CaRecord> {
         self.authz.precheck(caller, action).await?;
         let ca = self.load_ca_unchecked(caller, id).await?;
+        let tags = self
+            .resource_tags(caller, TaggedResource::PcaCa, ca.ca_id.as_str())
+            .await?;
         self.authz
             .authorize(
                 caller,
@@ -190,12 +205,36 @@ impl Pca {
                     kind: ResourceKind::PcaCa,
                     id: ca.ca_id.as_str(),
                     project: Some(&ca.enterprise_project_id),
-                    tags: &[],
+                    tags: &tags,
                 }),
-                RequestFacts::default(),
+                RequestFacts {
+                    tags: request_tags,
+                    ..RequestFacts::default()
+                },
             )
             .await?;
         Ok(ca)
+    }
+
+    /// The tags of a resource, as policy conditions see them
+    /// (`g:ResourceTag/<key>`). Policies do not bind the account's root
+    /// user, so its requests skip the read.
+    async fn resource_tags(
+        &self,
+        caller: &Caller,
+        resource: TaggedResource,
+        id: &str,
+    ) -> Result<Vec<(String, String)>> {
+        if caller.is_root {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .store
+            .tags_of(&caller.domain_id, resource, &[id.to_owned()])
+            .await?
+            .into_iter()
+            .map(|(_, k, v)| (k, v))
+            .collect())
     }
 
     /// Loads a CA of the caller's account that an authorised operation

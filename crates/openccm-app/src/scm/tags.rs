@@ -5,29 +5,14 @@ use std::collections::BTreeMap;
 
 use openccm_store::{ScmCertFilter, TagFilter, TagOutcome, TaggedResource};
 
+pub use crate::tags::{check_key, check_value, TagCondition, TagInput};
+use crate::tags::{checked_tag, conditions, tag_error};
+
 use super::certificate::TOTAL_COUNT_CAP;
 use super::{cert_id, not_found_cert, page, Scm, ScmCertView};
-use crate::error::{Error, Invalid, Result};
+use crate::error::{Error, Result};
 use crate::iam::authz::actions;
 use crate::iam::Caller;
-
-/// A tag as callers give it.
-#[derive(Debug, Clone, Default)]
-pub struct TagInput {
-    /// Key.
-    pub key: Option<String>,
-    /// Value.
-    pub value: Option<String>,
-}
-
-/// A tag condition: a key and the values that satisfy it (any, if empty).
-#[derive(Debug, Clone, Default)]
-pub struct TagCondition {
-    /// Key.
-    pub key: Option<String>,
-    /// Values.
-    pub values: Option<Vec<String>>,
-}
 
 /// ListCertificatesByTag input.
 #[derive(Debug, Clone, Default)]
@@ -50,79 +35,6 @@ pub struct ResourceQuery {
     pub action: Option<String>,
     /// Fuzzy matches: (`resource_name`, value).
     pub matches: Option<Vec<(Option<String>, Option<String>)>>,
-}
-
-/// Most keys, and values per key, in one tag filter.
-const MAX_FILTER: usize = 20;
-
-fn tag_error(message: impl Into<String>) -> Error {
-    Error::invalid_kind(Invalid::Tag, message)
-}
-
-fn allowed(c: char, in_value: bool) -> bool {
-    c.is_alphanumeric()
-        || matches!(c, ' ' | '_' | '.' | ':' | '=' | '+' | '-' | '@')
-        || (in_value && c == '/')
-}
-
-/// A tag key: 1–128 letters, digits, space and `_ . : = + - @`, not
-/// starting with the reserved `_sys_`.
-pub fn check_key(key: &str) -> Result<()> {
-    let n = key.chars().count();
-    if !(1..=128).contains(&n) || !key.chars().all(|c| allowed(c, false)) {
-        return Err(tag_error(
-            "a tag key is 1 to 128 letters, digits, spaces or _ . : = + - @",
-        ));
-    }
-    if key.starts_with("_sys_") {
-        return Err(tag_error("tag keys starting with _sys_ are reserved"));
-    }
-    Ok(())
-}
-
-/// A tag value: 0–255 letters, digits, space and `_ . : = + - @ /`.
-pub fn check_value(value: &str) -> Result<()> {
-    if value.chars().count() > 255 || !value.chars().all(|c| allowed(c, true)) {
-        return Err(tag_error(
-            "a tag value is up to 255 letters, digits, spaces or _ . : = + - @ /",
-        ));
-    }
-    Ok(())
-}
-
-fn checked_tag(tag: TagInput) -> Result<(String, String)> {
-    let key = tag.key.ok_or_else(|| tag_error("a tag needs a key"))?;
-    check_key(&key)?;
-    let value = tag.value.unwrap_or_default();
-    check_value(&value)?;
-    Ok((key, value))
-}
-
-fn conditions(list: Option<Vec<TagCondition>>, field: &str) -> Result<Vec<(String, Vec<String>)>> {
-    let list = list.unwrap_or_default();
-    if list.len() > MAX_FILTER {
-        return Err(tag_error(format!(
-            "{field} holds more than {MAX_FILTER} keys"
-        )));
-    }
-    list.into_iter()
-        .map(|c| {
-            let key = c
-                .key
-                .ok_or_else(|| tag_error(format!("{field}: a key is required")))?;
-            check_key(&key)?;
-            let values = c.values.unwrap_or_default();
-            if values.len() > MAX_FILTER {
-                return Err(tag_error(format!(
-                    "{field}: more than {MAX_FILTER} values for one key"
-                )));
-            }
-            for v in &values {
-                check_value(v)?;
-            }
-            Ok((key, values))
-        })
-        .collect()
 }
 
 fn outcome(outcome: TagOutcome, max: usize) -> Result<()> {
@@ -342,24 +254,5 @@ impl Scm {
                 .collect();
         }
         Ok((total, Some(views)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tag_rules_follow_the_sdk_text() {
-        assert!(check_key("env").is_ok());
-        assert!(check_key("环境 a_b.c:d=e+f-g@h").is_ok());
-        assert!(check_key("").is_err());
-        assert!(check_key(&"k".repeat(129)).is_err());
-        assert!(check_key("a/b").is_err());
-        assert!(check_key("_sys_x").is_err());
-        assert!(check_value("").is_ok());
-        assert!(check_value("a/b").is_ok());
-        assert!(check_value("a*b").is_err());
-        assert!(check_value(&"v".repeat(256)).is_err());
     }
 }

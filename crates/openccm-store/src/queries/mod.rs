@@ -131,6 +131,46 @@ pub(crate) fn placeholders(count: usize) -> String {
         .join(", ")
 }
 
+/// Adds the tag conditions of `filter` on the resources of `resource_type`
+/// whose id is the column `id_col` of the outer row.
+pub(crate) fn push_tag_filter(
+    c: &mut Conditions,
+    resource_type: &str,
+    id_col: &str,
+    filter: &crate::TagFilter,
+) {
+    if filter.without_any_tag {
+        c.sql.push(format!(
+            "NOT EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = '{resource_type}' AND t.resource_id = {id_col})"
+        ));
+        return;
+    }
+    for (key, values) in &filter.all {
+        let clause = tag_exists(c, resource_type, id_col, key, values);
+        c.sql.push(clause);
+    }
+    if !filter.any.is_empty() {
+        let clauses: Vec<String> = filter
+            .any
+            .iter()
+            .map(|(k, v)| tag_exists(c, resource_type, id_col, k, v))
+            .collect();
+        c.sql.push(format!("({})", clauses.join(" OR ")));
+    }
+    for (key, values) in &filter.none {
+        let clause = tag_exists(c, resource_type, id_col, key, values);
+        c.sql.push(format!("NOT {clause}"));
+    }
+    if !filter.not_all.is_empty() {
+        let clauses: Vec<String> = filter
+            .not_all
+            .iter()
+            .map(|(k, v)| format!("NOT {}", tag_exists(c, resource_type, id_col, k, v)))
+            .collect();
+        c.sql.push(format!("({})", clauses.join(" OR ")));
+    }
+}
+
 /// `EXISTS` for one tag key (and, if any are given, one of its values) on
 /// the resource whose id is the column `id_col` of the outer row.
 pub(crate) fn tag_exists(

@@ -375,6 +375,7 @@ impl<B: Backend> PcaStore for Sql<B> {
             "pca-ca",
             "cas.ca_id",
         );
+        super::push_tag_filter(&mut c, "pca-ca", "cas.ca_id", &filter.tags);
         if let Some(name) = &filter.name {
             c.push(
                 "LOWER(common_name) LIKE ? ESCAPE '\\'",
@@ -485,8 +486,19 @@ impl<B: Backend> PcaStore for Sql<B> {
             status_list(expected)
         );
         let args = args![ca_id.as_str(), domain.as_str()];
+        let id = ca_id.to_string();
         self.write(Durability::Durable, move |tx| {
-            Box::pin(async move { Ok(Finish::Commit(tx.exec(&sql, &args).await? == 1)) })
+            Box::pin(async move {
+                let removed = tx.exec(&sql, &args).await? == 1;
+                if removed {
+                    tx.exec(
+                        "DELETE FROM tags WHERE resource_type = 'pca-ca' AND resource_id = $1",
+                        &params![id.as_str()],
+                    )
+                    .await?;
+                }
+                Ok(Finish::Commit(removed))
+            })
         })
         .await
     }
@@ -634,6 +646,12 @@ impl<B: Backend> PcaStore for Sql<B> {
             "pca-cert",
             "certificates.certificate_id",
         );
+        super::push_tag_filter(
+            &mut c,
+            "pca-cert",
+            "certificates.certificate_id",
+            &filter.tags,
+        );
         if let Some(issuer) = &filter.issuer_id {
             c.push("issuer_id = ?", args![issuer.as_str()]);
         }
@@ -721,6 +739,7 @@ impl<B: Backend> PcaStore for Sql<B> {
         now: i64,
     ) -> StoreResult<bool> {
         let domain = domain.to_string();
+        let id = cert_id.to_string();
         let args = args![cert_id.as_str(), domain.as_str(), now];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
@@ -734,6 +753,11 @@ impl<B: Backend> PcaStore for Sql<B> {
                     == 1;
                 if deleted {
                     release_certificate_quota(tx, &domain, 1).await?;
+                    tx.exec(
+                        "DELETE FROM tags WHERE resource_type = 'pca-cert' AND resource_id = $1",
+                        &params![id.as_str()],
+                    )
+                    .await?;
                 }
                 Ok(Finish::Commit(deleted))
             })

@@ -7,7 +7,7 @@ use crate::db::{args, params, Backend, Durability, Finish, Row, Tx, Value, Weigh
 use crate::ids::{CsrId, DomainId, ScmCertId};
 use crate::records::{
     CsrFilter, CsrRecord, Page, ScmCertFilter, ScmCertRecord, ScmInsertOutcome, ScmSortKey,
-    TagFilter, TagOutcome, TaggedResource,
+    TagOutcome, TaggedResource,
 };
 use crate::{ScmStore, StoreResult};
 
@@ -136,50 +136,6 @@ fn csr_args(c: &CsrRecord) -> Vec<Value> {
     ]
 }
 
-fn tag_exists(
-    c: &mut Conditions,
-    resource: TaggedResource,
-    key: &str,
-    values: &[String],
-) -> String {
-    super::tag_exists(c, resource.as_str(), "c.certificate_id", key, values)
-}
-
-/// Adds the tag conditions of `filter` to `c`.
-fn push_tag_filter(c: &mut Conditions, resource: TaggedResource, filter: &TagFilter) {
-    if filter.without_any_tag {
-        c.sql.push(format!(
-            "NOT EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = '{}' AND t.resource_id = c.certificate_id)",
-            resource.as_str()
-        ));
-        return;
-    }
-    for (key, values) in &filter.all {
-        let clause = tag_exists(c, resource, key, values);
-        c.sql.push(clause);
-    }
-    if !filter.any.is_empty() {
-        let clauses: Vec<String> = filter
-            .any
-            .iter()
-            .map(|(k, v)| tag_exists(c, resource, k, v))
-            .collect();
-        c.sql.push(format!("({})", clauses.join(" OR ")));
-    }
-    for (key, values) in &filter.none {
-        let clause = tag_exists(c, resource, key, values);
-        c.sql.push(format!("NOT {clause}"));
-    }
-    if !filter.not_all.is_empty() {
-        let clauses: Vec<String> = filter
-            .not_all
-            .iter()
-            .map(|(k, v)| format!("NOT {}", tag_exists(c, resource, k, v)))
-            .collect();
-        c.sql.push(format!("({})", clauses.join(" OR ")));
-    }
-}
-
 fn cert_conditions(domain: &DomainId, filter: &ScmCertFilter, now: i64) -> Conditions {
     let mut c = Conditions::default();
     c.push("c.domain_id = ?", args![domain.as_str()]);
@@ -223,7 +179,12 @@ fn cert_conditions(domain: &DomainId, filter: &ScmCertFilter, now: i64) -> Condi
     if let Some(from) = filter.not_after_from {
         c.push("c.not_after >= ?", args![from]);
     }
-    push_tag_filter(&mut c, TaggedResource::ScmCertificate, &filter.tags);
+    super::push_tag_filter(
+        &mut c,
+        TaggedResource::ScmCertificate.as_str(),
+        "c.certificate_id",
+        &filter.tags,
+    );
     if let Some(visibility) = &filter.visibility {
         super::push_visibility(
             &mut c,
@@ -237,9 +198,23 @@ fn cert_conditions(domain: &DomainId, filter: &ScmCertFilter, now: i64) -> Condi
 }
 
 /// The table and id column of a tagged resource, for the existence check.
+/// The table of a taggable resource and its id column.
 fn resource_table(resource: TaggedResource) -> (&'static str, &'static str) {
     match resource {
         TaggedResource::ScmCertificate => ("scm_certificates", "certificate_id"),
+        TaggedResource::PcaCa => ("cas", "ca_id"),
+        TaggedResource::PcaCertificate => ("certificates", "certificate_id"),
+    }
+}
+
+/// What else makes a row of the table (aliased `alias`) a live resource: a
+/// deleted or never-completed private certificate keeps its row.
+fn live_condition(resource: TaggedResource, alias: &str) -> String {
+    match resource {
+        TaggedResource::PcaCertificate => {
+            format!(" AND {alias}.state = 'ISSUED' AND {alias}.deleted_at IS NULL")
+        }
+        TaggedResource::ScmCertificate | TaggedResource::PcaCa => String::new(),
     }
 }
 
@@ -250,9 +225,12 @@ async fn resource_exists(
     id: &str,
 ) -> StoreResult<bool> {
     let (table, column) = resource_table(resource);
+    let live = live_condition(resource, "r");
     let rows = tx
         .query(
-            &format!("SELECT 1 AS one FROM {table} WHERE {column} = $1 AND domain_id = $2"),
+            &format!(
+                "SELECT 1 AS one FROM {table} r WHERE r.{column} = $1 AND r.domain_id = $2{live}"
+            ),
             &params![id, domain.as_str()],
         )
         .await?;
@@ -532,6 +510,7 @@ impl<B: Backend> ScmStore for Sql<B> {
         c.push("t.domain_id = ?", args![domain.as_str()]);
         c.push("t.resource_type = ?", args![resource.as_str()]);
         let (table, column) = resource_table(resource);
+        let live = live_condition(resource, "c");
         let join = match visibility {
             Some(v) => {
                 super::push_visibility(
@@ -541,7 +520,7 @@ impl<B: Backend> ScmStore for Sql<B> {
                     resource.as_str(),
                     &format!("c.{column}"),
                 );
-                format!("JOIN {table} c ON c.{column} = t.resource_id")
+                format!("JOIN {table} c ON c.{column} = t.resource_id{live}")
             }
             None => String::new(),
         };
