@@ -1,9 +1,11 @@
 """Independent checks of what the private CA issues, over plain HTTP with a
 token (as curl would): every kind of certificate passes pkilint's RFC 5280
 linter without errors and `openssl verify` against its chain; Tomcat and IIS
-keystores open in Java's keytool; the SM2 enveloped key is opened with the
-customer's signing key using only OpenSSL's command line and an ASN.1 parser
-written here from GB/T 35276 (not OpenCCM's code)."""
+keystores open in Java's keytool; the SM2 enveloped key (GB/T 35276) and the
+GM/T 0010 signed-and-enveloped data are opened with the customer's signing
+key using only OpenSSL's command line and ASN.1 parsers written here from the
+standards (not OpenCCM's code), and the CA's signature on the latter is
+verified with OpenSSL."""
 
 import base64
 import io
@@ -231,17 +233,8 @@ class ECPrivateKey(univ.Sequence):  # RFC 5915
             explicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatSimple, 0))))
 
 
-def open_envelope(envelope_b64, signing_key_file, enc_cert_pem, label):
-    envelope, rest = decoder.decode(base64.b64decode(envelope_b64), asn1Spec=SM2EnvelopedKey())
-    check(rest == b"", "no trailing bytes")
-    check(str(envelope["symAlgID"]["algorithm"]).startswith("1.2.156.10197.1.104"), "SM4")
-    write(f"{label}-symkey.der", encoder.encode(envelope["symEncryptedKey"]))
-    run("openssl", "pkeyutl", "-decrypt", "-inkey", signing_key_file, "-in", f"{label}-symkey.der", "-out", f"{label}-sm4.key")
-    sm4_key = open(os.path.join(work, f"{label}-sm4.key"), "rb").read()
-    check(len(sm4_key) == 16, "a 128-bit SM4 key")
-    write(f"{label}-encpriv.bin", envelope["sm2EncryptedPrivateKey"].asOctets())
-    run("openssl", "enc", "-d", "-sm4-ecb", "-nopad", "-K", sm4_key.hex(), "-in", f"{label}-encpriv.bin", "-out", f"{label}-d.bin")
-    d = open(os.path.join(work, f"{label}-d.bin"), "rb").read()
+def check_scalar(d, enc_cert_pem, label):
+    """`d` is the private scalar of the key in `enc_cert_pem`."""
     check(len(d) == 32, "a 32-byte private scalar")
     key = ECPrivateKey()
     key["version"] = 1
@@ -253,9 +246,125 @@ def open_envelope(envelope_b64, signing_key_file, enc_cert_pem, label):
     write(f"{label}-enc.pem", enc_cert_pem)
     cert_pub = run("openssl", "x509", "-in", f"{label}-enc.pem", "-noout", "-pubkey").stdout
     check(recovered_pub == cert_pub, "the recovered key is the encryption certificate's key")
+    return cert_pub
+
+
+def open_envelope(envelope_b64, signing_key_file, enc_cert_pem, label):
+    envelope, rest = decoder.decode(base64.b64decode(envelope_b64), asn1Spec=SM2EnvelopedKey())
+    check(rest == b"", "no trailing bytes")
+    check(str(envelope["symAlgID"]["algorithm"]).startswith("1.2.156.10197.1.104"), "SM4")
+    write(f"{label}-symkey.der", encoder.encode(envelope["symEncryptedKey"]))
+    run("openssl", "pkeyutl", "-decrypt", "-inkey", signing_key_file, "-in", f"{label}-symkey.der", "-out", f"{label}-sm4.key")
+    sm4_key = open(os.path.join(work, f"{label}-sm4.key"), "rb").read()
+    check(len(sm4_key) == 16, "a 128-bit SM4 key")
+    write(f"{label}-encpriv.bin", envelope["sm2EncryptedPrivateKey"].asOctets())
+    run("openssl", "enc", "-d", "-sm4-ecb", "-nopad", "-K", sm4_key.hex(), "-in", f"{label}-encpriv.bin", "-out", f"{label}-d.bin")
+    d = open(os.path.join(work, f"{label}-d.bin"), "rb").read()
+    cert_pub = check_scalar(d, enc_cert_pem, label)
     point = envelope["sm2PublicKey"].asOctets()
     check(len(point) == 65 and point[0] == 4, "sm2PublicKey is 04||X||Y")
     check(point in base64.b64decode("".join(cert_pub.decode().splitlines()[1:-1])), "sm2PublicKey is the encryption key")
+
+
+# GM/T 0010 (GB/T 35275) signedAndEnvelopedData, from the standard's ASN.1.
+class IssuerAndSerialNumber(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("issuer", univ.Any()),
+        namedtype.NamedType("serialNumber", univ.Integer()))
+
+
+class RecipientInfo(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("version", univ.Integer()),
+        namedtype.NamedType("issuerAndSerialNumber", IssuerAndSerialNumber()),
+        namedtype.NamedType("keyEncryptionAlgorithm", AlgorithmIdentifier()),
+        namedtype.NamedType("encryptedKey", univ.OctetString()))
+
+
+class EncryptedContentInfo(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("contentType", univ.ObjectIdentifier()),
+        namedtype.NamedType("contentEncryptionAlgorithm", AlgorithmIdentifier()),
+        namedtype.OptionalNamedType("encryptedContent", univ.OctetString().subtype(
+            implicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatSimple, 0))))
+
+
+class SignerInfo(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("version", univ.Integer()),
+        namedtype.NamedType("issuerAndSerialNumber", IssuerAndSerialNumber()),
+        namedtype.NamedType("digestAlgorithm", AlgorithmIdentifier()),
+        namedtype.NamedType("digestEncryptionAlgorithm", AlgorithmIdentifier()),
+        namedtype.NamedType("encryptedDigest", univ.OctetString()))
+
+
+class SignedAndEnvelopedData(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("version", univ.Integer()),
+        namedtype.NamedType("recipientInfos", univ.SetOf(componentType=RecipientInfo())),
+        namedtype.NamedType("digestAlgorithms", univ.SetOf(componentType=AlgorithmIdentifier())),
+        namedtype.NamedType("encryptedContentInfo", EncryptedContentInfo()),
+        namedtype.OptionalNamedType("certificates", univ.SetOf(componentType=univ.Any()).subtype(
+            implicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatConstructed, 0))),
+        namedtype.NamedType("signerInfos", univ.SetOf(componentType=SignerInfo())))
+
+
+class ContentInfo(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("contentType", univ.ObjectIdentifier()),
+        namedtype.NamedType("content", SignedAndEnvelopedData().subtype(
+            explicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatConstructed, 0))))
+
+
+def pem_der(pem):
+    return base64.b64decode("".join(line for line in pem.strip().splitlines() if not line.startswith("-----")))
+
+
+def serial_of(cert_pem, label):
+    write(f"{label}-serial.pem", cert_pem)
+    return int(run("openssl", "x509", "-in", f"{label}-serial.pem", "-noout", "-serial").stdout.decode().split("=")[1], 16)
+
+
+def open_signed_and_enveloped(data_b64, signing_key_file, sign_cert_pem, enc_cert_pem, ca_cert_pem, label):
+    info, rest = decoder.decode(base64.b64decode(data_b64), asn1Spec=ContentInfo())
+    check(rest == b"", "no trailing bytes")
+    check(str(info["contentType"]) == "1.2.156.10197.6.1.4.2.4", "signedAndEnvelopedData")
+    sed = info["content"]
+    check(int(sed["version"]) == 1 and len(sed["recipientInfos"]) == 1 and len(sed["signerInfos"]) == 1, "one of each")
+    recipient = sed["recipientInfos"][0]
+    check(int(recipient["issuerAndSerialNumber"]["serialNumber"]) == serial_of(sign_cert_pem, label + "-sign"),
+          "addressed to the signing certificate")
+    check(bytes(recipient["issuerAndSerialNumber"]["issuer"]) in pem_der(sign_cert_pem), "recipient issuer")
+    check(str(recipient["keyEncryptionAlgorithm"]["algorithm"]) == "1.2.156.10197.1.301.3", "SM2 encryption")
+    write(f"{label}-cek.der", recipient["encryptedKey"].asOctets())
+    run("openssl", "pkeyutl", "-decrypt", "-inkey", signing_key_file, "-in", f"{label}-cek.der", "-out", f"{label}-cek.bin")
+    cek = open(os.path.join(work, f"{label}-cek.bin"), "rb").read()
+    check(len(cek) == 16, "a 128-bit SM4 key")
+    content = sed["encryptedContentInfo"]
+    check(str(content["contentType"]) == "1.2.156.10197.6.1.4.2.1", "data")
+    check(str(content["contentEncryptionAlgorithm"]["algorithm"]) == "1.2.156.10197.1.104.2", "SM4-CBC")
+    iv, _ = decoder.decode(bytes(content["contentEncryptionAlgorithm"]["parameters"]), asn1Spec=univ.OctetString())
+    check(len(iv.asOctets()) == 16, "a 16-byte IV")
+    write(f"{label}-content.bin", content["encryptedContent"].asOctets())
+    run("openssl", "enc", "-d", "-sm4-cbc", "-K", cek.hex(), "-iv", iv.asOctets().hex(), "-in", f"{label}-content.bin",
+        "-out", f"{label}-d.bin")
+    d = open(os.path.join(work, f"{label}-d.bin"), "rb").read()
+    check_scalar(d, enc_cert_pem, label)
+    # Signed by the CA: SM2 with SM3 and the standard user id, over the content.
+    signer = sed["signerInfos"][0]
+    check(str(sed["digestAlgorithms"][0]["algorithm"]) == "1.2.156.10197.1.401", "SM3")
+    check(str(signer["digestAlgorithm"]["algorithm"]) == "1.2.156.10197.1.401", "signer SM3")
+    check(str(signer["digestEncryptionAlgorithm"]["algorithm"]) == "1.2.156.10197.1.301.1", "SM2 signature")
+    check(int(signer["issuerAndSerialNumber"]["serialNumber"]) == serial_of(ca_cert_pem, label + "-ca"), "signed by the CA")
+    check(bytes(sed["certificates"][0]) == pem_der(ca_cert_pem), "the CA certificate travels along")
+    write(f"{label}-ca.pem", ca_cert_pem)
+    write(f"{label}-ca-pub.pem", run("openssl", "x509", "-in", f"{label}-ca.pem", "-noout", "-pubkey").stdout)
+    write(f"{label}-sig.der", signer["encryptedDigest"].asOctets())
+    verify = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", f"{label}-ca-pub.pem", "-rawin", "-digest", "sm3",
+              "-in", f"{label}-d.bin", "-sigfile", f"{label}-sig.der"]
+    run(*verify, "-pkeyopt", "distid:1234567812345678")
+    check(run(*verify, "-pkeyopt", "distid:1234567812345679", ok=False).returncode != 0, "the signature binds the id")
+    return cek
 
 
 sm2_root = create_ca({"type": "ROOT", "key_algorithm": "SM2", "signature_algorithm": "SM3",
@@ -274,14 +383,23 @@ open_envelope(out["enc_private_key"], "customer-sign.key", out["enc_certificate"
 out = export(dual, is_sm_standard="true").json()
 open_envelope(out["enc_sm2_enveloped_key"], "customer-sign.key", out["enc_certificate"], "standard-mode")
 check("enc_private_key" not in out, "standard mode carries the key only enveloped")
+open_signed_and_enveloped(out["signed_and_enveloped_data"], "customer-sign.key", out["certificate"], out["enc_certificate"],
+                          out["certificate_chain"], "gmt0010")
 r = export(dual, is_compressed="true", is_sm_standard="true")
-names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
-check(names == ["chain.pem", "signCert.pem", "encSm2EnvelopedKey.key", "encCert.pem"], f"SM2 zip {names}")
+archive = zipfile.ZipFile(io.BytesIO(r.content))
+names = archive.namelist()
+check(names == ["chain.pem", "signCert.pem", "encSm2EnvelopedKey.key", "signedAndEnvelopedData.key", "encCert.pem"],
+      f"SM2 zip {names}")
+open_signed_and_enveloped(archive.read("signedAndEnvelopedData.key").decode(), "customer-sign.key",
+                          archive.read("signCert.pem").decode(), archive.read("encCert.pem").decode(),
+                          archive.read("chain.pem").decode(), "gmt0010-zip")
 wrong = run("openssl", "genpkey", "-algorithm", "SM2", "-out", "other.key")
 envelope, _ = decoder.decode(base64.b64decode(out["enc_sm2_enveloped_key"]), asn1Spec=SM2EnvelopedKey())
 write("other-symkey.der", encoder.encode(envelope["symEncryptedKey"]))
 check(run("openssl", "pkeyutl", "-decrypt", "-inkey", "other.key", "-in", "other-symkey.der", ok=False).returncode != 0,
       "another key cannot open the envelope")
+check(run("openssl", "pkeyutl", "-decrypt", "-inkey", "other.key", "-in", "gmt0010-cek.der", ok=False).returncode != 0,
+      "another key cannot open the signed-and-enveloped data")
 
 # A key pair the service generated: the encryption key comes as plain PEM.
 generated = issue({"issuer_id": sm2_root, "key_algorithm": "SM2", "distinguished_name": {"common_name": "gen.example.com"},

@@ -4,7 +4,9 @@
 //!   the caller gives a password;
 //! - PKCS#12 (IIS, and Tomcat: Java reads PKCS#12 keystores natively);
 //! - the GM/T 0009 / GB/T 35276 `SM2EnvelopedKey`, for an SM2 encryption key
-//!   generated on behalf of the owner of a signing key.
+//!   generated on behalf of the owner of a signing key;
+//! - the GM/T 0010 / GB/T 35275 `signedAndEnvelopedData` carrying the same
+//!   key, signed by the issuing CA.
 
 use der::asn1::{BitString, Int, OctetString};
 use der::{Decode as _, Encode as _};
@@ -150,6 +152,216 @@ pub fn sm2_enveloped_key(
     envelope
         .to_der()
         .map_err(|e| PkiError::Encoding(e.to_string()))
+}
+
+/// GM/T 0010 / GB/T 35275 object identifiers.
+mod gmt0010 {
+    use const_oid::ObjectIdentifier;
+
+    /// `data`.
+    pub const DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.6.1.4.2.1");
+    /// `signedAndEnvelopedData`.
+    pub const SIGNED_AND_ENVELOPED_DATA: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.2.156.10197.6.1.4.2.4");
+    /// SM4 in CBC mode (GM/T 0006); the parameter is the IV.
+    pub const SM4_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.104.2");
+    /// SM2-1, the signature scheme.
+    pub const SM2_SIGN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301.1");
+    /// SM2-3, public-key encryption.
+    pub const SM2_ENCRYPT: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301.3");
+    /// SM3.
+    pub const SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.401");
+}
+
+/// `IssuerAndSerialNumber`: names a certificate.
+#[derive(Debug, Clone, der::Sequence, der::ValueOrd)]
+pub struct IssuerAndSerialNumber {
+    /// The certificate's issuer.
+    pub issuer: x509_cert::name::Name,
+    /// Its serial number.
+    pub serial_number: x509_cert::serial_number::SerialNumber,
+}
+
+impl IssuerAndSerialNumber {
+    /// The issuer and serial of `certificate`.
+    pub fn of(certificate: &x509_cert::Certificate) -> Self {
+        Self {
+            issuer: certificate.tbs_certificate.issuer.clone(),
+            serial_number: certificate.tbs_certificate.serial_number.clone(),
+        }
+    }
+}
+
+/// `RecipientInfo` (GM/T 0010 §7.3).
+#[derive(Debug, Clone, der::Sequence, der::ValueOrd)]
+pub struct RecipientInfo {
+    /// 1.
+    pub version: u8,
+    /// The recipient's certificate.
+    pub issuer_and_serial_number: IssuerAndSerialNumber,
+    /// SM2-3.
+    pub key_encryption_algorithm: AlgorithmIdentifierOwned,
+    /// The content-encryption key, SM2-encrypted (`SM2Cipher`, DER).
+    pub encrypted_key: OctetString,
+}
+
+/// `EncryptedContentInfo` (GM/T 0010 §7.3).
+#[derive(Debug, Clone, der::Sequence)]
+pub struct EncryptedContentInfo {
+    /// `data`.
+    pub content_type: const_oid::ObjectIdentifier,
+    /// SM4-CBC with its IV.
+    pub content_encryption_algorithm: AlgorithmIdentifierOwned,
+    /// The encrypted content.
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    pub encrypted_content: Option<OctetString>,
+}
+
+/// `SignerInfo` (GM/T 0010 §7.2), without attributes: the signature is
+/// over the content itself.
+#[derive(Debug, Clone, der::Sequence, der::ValueOrd)]
+pub struct SignerInfo {
+    /// 1.
+    pub version: u8,
+    /// The signer's certificate.
+    pub issuer_and_serial_number: IssuerAndSerialNumber,
+    /// SM3.
+    pub digest_algorithm: AlgorithmIdentifierOwned,
+    /// SM2-1.
+    pub digest_encryption_algorithm: AlgorithmIdentifierOwned,
+    /// The SM2 signature (`SM2Signature`, DER) with the default user id.
+    pub encrypted_digest: OctetString,
+}
+
+/// `SignedAndEnvelopedData` (GM/T 0010 §10).
+#[derive(Debug, Clone, der::Sequence)]
+pub struct SignedAndEnvelopedData {
+    /// 1.
+    pub version: u8,
+    /// Who can open it.
+    pub recipient_infos: der::asn1::SetOfVec<RecipientInfo>,
+    /// SM3.
+    pub digest_algorithms: der::asn1::SetOfVec<AlgorithmIdentifierOwned>,
+    /// The encrypted key.
+    pub encrypted_content_info: EncryptedContentInfo,
+    /// The signer's certificate.
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    pub certificates: Option<der::asn1::SetOfVec<x509_cert::Certificate>>,
+    /// Who signed it.
+    pub signer_infos: der::asn1::SetOfVec<SignerInfo>,
+}
+
+/// `ContentInfo` holding a `SignedAndEnvelopedData`.
+#[derive(Debug, Clone, der::Sequence)]
+pub struct SignedAndEnvelopedContentInfo {
+    /// `signedAndEnvelopedData`.
+    pub content_type: const_oid::ObjectIdentifier,
+    /// The content.
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    pub content: SignedAndEnvelopedData,
+}
+
+fn algorithm(oid: const_oid::ObjectIdentifier) -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned {
+        oid,
+        parameters: None,
+    }
+}
+
+fn encoding(e: der::Error) -> PkiError {
+    PkiError::Encoding(e.to_string())
+}
+
+/// GM/T 0010 `signedAndEnvelopedData` carrying the 32-byte private scalar
+/// of the SM2 key `enveloped` to the holder of the signing certificate
+/// `recipient` (its SM2 public key), signed by `signer` whose certificate is
+/// `signer_certificate`: a fresh SM4 key encrypts the scalar (CBC, random
+/// IV, PKCS#7 padding), SM2 encryption to the recipient protects that key,
+/// and an SM2 signature (SM3, default user id) over the scalar proves who
+/// made it. Returns the DER of the `ContentInfo`.
+pub fn sm2_signed_and_enveloped_data(
+    enveloped: &SoftwareKey,
+    recipient: &x509_cert::Certificate,
+    signer: &dyn openccm_pki::Signer,
+    signer_certificate: &x509_cert::Certificate,
+) -> PkiResult<Vec<u8>> {
+    if enveloped.algorithm() != KeyAlgorithm::Sm2 || signer.key_algorithm() != KeyAlgorithm::Sm2 {
+        return Err(PkiError::Key(
+            "only SM2 keys are enveloped, and signed by an SM2 CA".to_owned(),
+        ));
+    }
+    let recipient_spki = recipient
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(encoding)?;
+    let recipient_key = PKey::public_key_from_der(&recipient_spki).map_err(ossl)?;
+    let mut sm4_key = Zeroizing::new([0u8; 16]);
+    openssl::rand::rand_bytes(sm4_key.as_mut()).map_err(ossl)?;
+    let mut iv = [0u8; 16];
+    openssl::rand::rand_bytes(&mut iv).map_err(ossl)?;
+
+    let mut ctx = PkeyCtx::new(&recipient_key).map_err(ossl)?;
+    ctx.encrypt_init().map_err(ossl)?;
+    let mut encrypted_key = Vec::new();
+    ctx.encrypt_to_vec(sm4_key.as_ref(), &mut encrypted_key)
+        .map_err(ossl)?;
+
+    let scalar = enveloped.sm2_private_scalar()?;
+    let encrypted_content =
+        openssl::symm::encrypt(Cipher::sm4_cbc(), sm4_key.as_ref(), Some(&iv), &scalar)
+            .map_err(ossl)?;
+    let signature = signer.sign(openccm_pki::HashAlgorithm::Sm3, &scalar)?;
+
+    let iv_param = der::Any::encode_from(&OctetString::new(iv.to_vec()).map_err(encoding)?)
+        .map_err(encoding)?;
+    let mut recipient_infos = der::asn1::SetOfVec::new();
+    recipient_infos
+        .insert(RecipientInfo {
+            version: 1,
+            issuer_and_serial_number: IssuerAndSerialNumber::of(recipient),
+            key_encryption_algorithm: algorithm(gmt0010::SM2_ENCRYPT),
+            encrypted_key: OctetString::new(encrypted_key).map_err(encoding)?,
+        })
+        .map_err(encoding)?;
+    let mut digest_algorithms = der::asn1::SetOfVec::new();
+    digest_algorithms
+        .insert(algorithm(gmt0010::SM3))
+        .map_err(encoding)?;
+    let mut certificates = der::asn1::SetOfVec::new();
+    certificates
+        .insert(signer_certificate.clone())
+        .map_err(encoding)?;
+    let mut signer_infos = der::asn1::SetOfVec::new();
+    signer_infos
+        .insert(SignerInfo {
+            version: 1,
+            issuer_and_serial_number: IssuerAndSerialNumber::of(signer_certificate),
+            digest_algorithm: algorithm(gmt0010::SM3),
+            digest_encryption_algorithm: algorithm(gmt0010::SM2_SIGN),
+            encrypted_digest: OctetString::new(signature).map_err(encoding)?,
+        })
+        .map_err(encoding)?;
+    SignedAndEnvelopedContentInfo {
+        content_type: gmt0010::SIGNED_AND_ENVELOPED_DATA,
+        content: SignedAndEnvelopedData {
+            version: 1,
+            recipient_infos,
+            digest_algorithms,
+            encrypted_content_info: EncryptedContentInfo {
+                content_type: gmt0010::DATA,
+                content_encryption_algorithm: AlgorithmIdentifierOwned {
+                    oid: gmt0010::SM4_CBC,
+                    parameters: Some(iv_param),
+                },
+                encrypted_content: Some(OctetString::new(encrypted_content).map_err(encoding)?),
+            },
+            certificates: Some(certificates),
+            signer_infos,
+        },
+    }
+    .to_der()
+    .map_err(encoding)
 }
 
 /// The largest SM2 enveloped key accepted (DER); a real one is under 300 bytes.

@@ -6,13 +6,17 @@
 //! signing key, and an SM2 envelope to the customer's signing key when the
 //! customer brought a CSR. A `password` encrypts every exported key; PKCS#12
 //! files without one get a fresh random password in `keystorePass.txt`.
+//! With `is_sm_standard`, the SM2 encryption key comes as a GM/T 0009
+//! envelope and as GM/T 0010 signed-and-enveloped data signed by the CA.
 
 use std::io::Write as _;
+use std::sync::Arc;
 
 use base64::Engine as _;
-use openccm_custody::{export, KeyHandle};
+use openccm_custody::{export, KeyCustody, KeyHandle};
 use openccm_pki::pem::Eol;
-use openccm_pki::KeyAlgorithm;
+use openccm_pki::{KeyAlgorithm, Signer};
+use openccm_store::CertRecord;
 use zeroize::Zeroizing;
 
 use super::input::{self, ExportRequest};
@@ -123,7 +127,9 @@ fn file_stem(common_name: &str) -> String {
 }
 
 impl Pca {
-    /// ExportCertificate.
+    /// ExportCertificate. The request is checked and the records read here;
+    /// the export itself (key decryption, PBKDF2 for passwords and keystores,
+    /// SM2 envelopes) runs on the key-generation pool, off the executor.
     pub async fn export_certificate(
         &self,
         caller: &Caller,
@@ -156,6 +162,13 @@ impl Pca {
                 "only ISSUED certificates can be exported, not {status}"
             )));
         }
+        let sm2_dual =
+            record.key_algorithm == KeyAlgorithm::Sm2.as_str() && record.enc_certificate.is_some();
+        if sm2_dual && kind != "OTHER" {
+            return Err(Error::invalid(
+                "SM2 dual certificates export only as type OTHER",
+            ));
+        }
         let issuer = self
             .store
             .ca(&caller.domain_id, &record.issuer_id, i64::MIN)
@@ -164,6 +177,53 @@ impl Pca {
                 Error::Internal("the issuing CA of a certificate is missing".to_owned())
             })?;
         let chain = self.chain_from(&caller.domain_id, &issuer).await?;
+        // The GM/T 0010 envelope is signed by the issuing CA.
+        let envelope_signer = if sm2_dual && sm_standard {
+            let certificate = issuer
+                .certificate
+                .clone()
+                .ok_or_else(|| Error::Internal("the issuing CA has no certificate".to_owned()))?;
+            Some((self.signer(&issuer)?, certificate))
+        } else {
+            None
+        };
+        let job = ExportJob {
+            custody: self.custody.clone(),
+            record,
+            chain,
+            kind: kind.to_owned(),
+            compressed,
+            sm_standard,
+            password: password.map(|p| Zeroizing::new(p.to_owned())),
+            envelope_signer,
+        };
+        self.pools.keygen.run(move || job.build()).await?
+    }
+}
+
+/// Everything an export needs, moved onto a pool thread.
+struct ExportJob {
+    custody: Arc<KeyCustody>,
+    record: CertRecord,
+    chain: Vec<Vec<u8>>,
+    kind: String,
+    compressed: bool,
+    sm_standard: bool,
+    password: Option<Zeroizing<String>>,
+    /// For SM2 dual certificates exported in the standard form: the issuing
+    /// CA's signer and certificate (DER).
+    envelope_signer: Option<(Arc<dyn Signer>, Vec<u8>)>,
+}
+
+impl ExportJob {
+    fn build(self) -> Result<Exported> {
+        let (record, chain, kind, compressed) = (
+            &self.record,
+            &self.chain,
+            self.kind.as_str(),
+            self.compressed,
+        );
+        let password = self.password.as_deref().map(String::as_str);
         let certificate = record
             .certificate
             .clone()
@@ -187,22 +247,8 @@ impl Pca {
             .transpose()?;
 
         if record.key_algorithm == KeyAlgorithm::Sm2.as_str() && record.enc_certificate.is_some() {
-            if kind != "OTHER" {
-                return Err(Error::invalid(
-                    "SM2 dual certificates export only as type OTHER",
-                ));
-            }
             return self
-                .export_sm2(
-                    &record,
-                    compressed,
-                    sm_standard,
-                    password,
-                    cert_pem,
-                    chain_pem,
-                    key_pem,
-                    eol,
-                )
+                .export_sm2(cert_pem, chain_pem, key_pem, eol)
                 .map(|fields| match fields {
                     Sm2Output::Json(f) => Exported::Json(f),
                     Sm2Output::Zip(bytes) => Exported::Zip {
@@ -265,7 +311,7 @@ impl Pca {
                 } else {
                     "server.jks"
                 };
-                let p12 = export::pkcs12(&key, &certificate, &chain, "server", store_password)?;
+                let p12 = export::pkcs12(&key, &certificate, chain, "server", store_password)?;
                 if password.is_some() {
                     zip(&[(name, &p12)])?
                 } else {
@@ -284,18 +330,15 @@ impl Pca {
         Ok(Exported::Zip { file_name, bytes })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn export_sm2(
         &self,
-        record: &openccm_store::CertRecord,
-        compressed: bool,
-        sm_standard: bool,
-        password: Option<&str>,
         cert_pem: String,
         chain_pem: String,
         key_pem: Option<Zeroizing<String>>,
         eol: Eol,
     ) -> Result<Sm2Output> {
+        let (record, compressed, sm_standard) = (&self.record, self.compressed, self.sm_standard);
+        let password = self.password.as_deref().map(String::as_str);
         let enc_der = record.enc_certificate.as_deref().unwrap_or_default();
         let enc_pem = openccm_pki::cert::der_to_pem(enc_der, eol)?;
         let enc_key = match (&record.enc_key_owner, &record.enc_sealed_key) {
@@ -316,10 +359,25 @@ impl Pca {
         let recipient = record
             .csr_public_key
             .clone()
-            .unwrap_or(certificate.public_key);
+            .unwrap_or_else(|| certificate.public_key.clone());
         let envelope_b64 = || -> Result<String> {
             Ok(base64::engine::general_purpose::STANDARD
                 .encode(export::sm2_enveloped_key(&enc_key, &recipient)?))
+        };
+        // GM/T 0010: addressed to the signing certificate, signed by the CA.
+        let signed_and_enveloped_b64 = || -> Result<String> {
+            let (signer, ca_der) = self.envelope_signer.as_ref().ok_or_else(|| {
+                Error::Internal("no signer for the GM/T 0010 envelope".to_owned())
+            })?;
+            let ca = openccm_pki::cert::parse_der(ca_der)?;
+            Ok(base64::engine::general_purpose::STANDARD.encode(
+                export::sm2_signed_and_enveloped_data(
+                    &enc_key,
+                    &certificate.certificate,
+                    signer.as_ref(),
+                    &ca.certificate,
+                )?,
+            ))
         };
         let customer_csr = record.gen_mode == "CSR";
         let enc_private = if customer_csr {
@@ -339,6 +397,7 @@ impl Pca {
             };
             if sm_standard {
                 fields.enc_sm2_enveloped_key = Some(envelope_b64()?);
+                fields.signed_and_enveloped_data = Some(signed_and_enveloped_b64()?);
             } else {
                 fields.enc_private_key = Some(enc_private);
             }
@@ -351,6 +410,10 @@ impl Pca {
         files.push(("signCert.pem", cert_pem.into_bytes()));
         if sm_standard {
             files.push(("encSm2EnvelopedKey.key", envelope_b64()?.into_bytes()));
+            files.push((
+                "signedAndEnvelopedData.key",
+                signed_and_enveloped_b64()?.into_bytes(),
+            ));
         } else {
             files.push(("encCert.key", enc_private.as_bytes().to_vec()));
         }
