@@ -255,23 +255,23 @@ pub trait PcaStore: Send + Sync {
         expected: &[&str],
     ) -> StoreResult<bool>;
     /// Records an issuance intent before anything is signed: reserves
-    /// `serials` as `PENDING` for `cert` (with the TBS digests), if the account
-    /// has fewer than `quota` certificates. Nothing is written unless
-    /// everything is.
+    /// `serials` for `cert` for good (with the TBS digests) and writes the
+    /// intent, if the account has fewer than `quota` certificates. Nothing is
+    /// written unless everything is.
     async fn insert_certificate_intent(
         &self,
         cert: &CertRecord,
         serials: &[SerialReservation],
         quota: Option<i64>,
     ) -> StoreResult<InsertOutcome>;
-    /// Completes an intent: stores the signed certificate and marks its
-    /// serials issued. Returns false (nothing written) if the intent is no
-    /// longer pending.
+    /// Completes an intent: removes it and stores the signed certificate.
+    /// Returns false (nothing written) if the intent is no longer pending.
     async fn complete_certificate(&self, cert: &CertRecord) -> StoreResult<bool>;
-    /// Marks an intent `FAILED` (signing failed) and gives its quota back.
+    /// Drops an intent whose signing failed: its serials become `FAILED`
+    /// (never reused) and its quota is given back.
     async fn fail_certificate(&self, cert: &CertRecord) -> StoreResult<()>;
-    /// Marks intents older than `before` as `FAILED` (left by a crash).
-    /// Returns how many issuances they were.
+    /// Drops the intents older than `before` (left by a crash), as
+    /// [`Self::fail_certificate`] does. Returns how many there were.
     async fn fail_stale_intents(&self, before: i64) -> StoreResult<u64>;
     /// One issued, undeleted certificate of the account.
     async fn certificate(

@@ -33,7 +33,7 @@ const MAX_BATCH: usize = 256;
 const MAX_IDLE_READERS: usize = 16;
 
 /// The migrations, in order (embedded: the binary carries its schema).
-const MIGRATIONS: [(i64, &str, &str); 6] = [
+const MIGRATIONS: [(i64, &str, &str); 7] = [
     (1, "iam", include_str!("../migrations/sqlite/0001_iam.sql")),
     (2, "pca", include_str!("../migrations/sqlite/0002_pca.sql")),
     (
@@ -51,6 +51,11 @@ const MIGRATIONS: [(i64, &str, &str); 6] = [
         6,
         "policies",
         include_str!("../migrations/sqlite/0006_policies.sql"),
+    ),
+    (
+        7,
+        "issuance_intents",
+        include_str!("../migrations/sqlite/0007_issuance_intents.sql"),
     ),
 ];
 

@@ -178,7 +178,7 @@ impl Pca {
             .await?;
         self.check_certificate_quota(caller).await?;
 
-        let cert_id = CertId::from_random(random_bytes());
+        let cert_id = CertId::from_time_and_random(self.now(), random_bytes());
         let custody = self.custody.clone();
         let (sign_owner, enc_owner) = (format!("cert:{cert_id}"), format!("cert-enc:{cert_id}"));
         let (key, enc) = self
@@ -378,7 +378,7 @@ impl Pca {
             _ => KeyUsageSet::end_entity_default(csr.key_algorithm),
         };
         key_usage.check_fits(csr.key_algorithm)?;
-        let cert_id = CertId::from_random(random_bytes());
+        let cert_id = CertId::from_time_and_random(self.now(), random_bytes());
         let enc_key = if csr.key_algorithm == KeyAlgorithm::Sm2 {
             let custody = self.custody.clone();
             let owner = format!("cert-enc:{cert_id}");

@@ -232,14 +232,13 @@ fn intent_serials(cert: &CertRecord) -> Vec<String> {
         .collect()
 }
 
-/// Reserves a serial for `resource_id`, in `state` (`ISSUED`, or `PENDING`
-/// for an intent); `false` when it is taken.
+/// Reserves a serial for `resource_id` (for good: a serial is never reused,
+/// even when its issuance fails); `false` when it is taken.
 async fn reserve_serial(
     tx: &mut dyn Tx,
     serial: &SerialReservation,
     resource_id: &str,
     domain: &DomainId,
-    state: &str,
     now: i64,
 ) -> StoreResult<bool> {
     let changed = tx
@@ -251,13 +250,26 @@ async fn reserve_serial(
                 serial.serial.as_str(),
                 resource_id,
                 now,
-                state,
+                "RESERVED",
                 domain.as_str(),
                 serial.tbs_digest.as_deref()
             ],
         )
         .await?;
     Ok(changed == 1)
+}
+
+/// Marks the serials of an issuance that never completed `FAILED` (by
+/// primary key: the serials table grows with every certificate).
+async fn fail_serials(tx: &mut dyn Tx, issuer_id: &str, serials: &[String]) -> StoreResult<()> {
+    for serial in serials {
+        tx.exec(
+            "UPDATE serials SET state = 'FAILED' WHERE issuer_id = $1 AND serial = $2",
+            &params![issuer_id, serial.as_str()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Counts one more certificate for `domain` unless it holds `quota` already;
@@ -325,9 +337,7 @@ impl<B: Backend> PcaStore for Sql<B> {
                     }
                 }
                 if let Some(serial) = &serial {
-                    if !reserve_serial(tx, serial, ca.ca_id.as_str(), &ca.domain_id, "ISSUED", now)
-                        .await?
-                    {
+                    if !reserve_serial(tx, serial, ca.ca_id.as_str(), &ca.domain_id, now).await? {
                         return Ok(Finish::Rollback(InsertOutcome::SerialTaken));
                     }
                 }
@@ -452,15 +462,8 @@ impl<B: Backend> PcaStore for Sql<B> {
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 if let Some(serial) = &serial {
-                    if !reserve_serial(
-                        tx,
-                        serial,
-                        ca.ca_id.as_str(),
-                        &ca.domain_id,
-                        "ISSUED",
-                        ca.create_time,
-                    )
-                    .await?
+                    if !reserve_serial(tx, serial, ca.ca_id.as_str(), &ca.domain_id, ca.create_time)
+                        .await?
                     {
                         return Ok(Finish::Rollback(UpdateOutcome::SerialTaken));
                     }
@@ -509,9 +512,10 @@ impl<B: Backend> PcaStore for Sql<B> {
         serials: &[SerialReservation],
         quota: Option<i64>,
     ) -> StoreResult<InsertOutcome> {
-        let (domain, cert_id, now, serials) = (
+        let (domain, cert_id, issuer, now, serials) = (
             cert.domain_id.clone(),
             cert.certificate_id.to_string(),
+            cert.issuer_id.to_string(),
             cert.create_time,
             serials.to_vec(),
         );
@@ -523,10 +527,17 @@ impl<B: Backend> PcaStore for Sql<B> {
                     return Ok(Finish::Rollback(InsertOutcome::QuotaExceeded));
                 }
                 for serial in &serials {
-                    if !reserve_serial(tx, serial, &cert_id, &domain, "PENDING", now).await? {
+                    if !reserve_serial(tx, serial, &cert_id, &domain, now).await? {
                         return Ok(Finish::Rollback(InsertOutcome::SerialTaken));
                     }
                 }
+                let listed: Vec<&str> = serials.iter().map(|s| s.serial.as_str()).collect();
+                tx.exec(
+                    "INSERT INTO issuance_intents (certificate_id, issuer_id, domain_id, serials, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &params![cert_id.as_str(), issuer.as_str(), domain.as_str(), listed.join(","), now],
+                )
+                .await?;
                 Ok(Finish::Commit(InsertOutcome::Inserted))
             })
         })
@@ -537,24 +548,22 @@ impl<B: Backend> PcaStore for Sql<B> {
         let cert = cert.clone();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                // By primary key: the serials table grows with every
-                // certificate, so a lookup by resource would be a scan.
-                let serials = intent_serials(&cert);
-                let mut issued = 0;
-                for serial in &serials {
-                    issued += tx
-                        .exec(
-                            "UPDATE serials SET state = 'ISSUED' WHERE issuer_id = $1 AND serial = $2 \
-                             AND resource_id = $3 AND state = 'PENDING'",
-                            &params![cert.issuer_id.as_str(), serial.as_str(), cert.certificate_id.as_str()],
-                        )
-                        .await?;
-                }
-                if issued != serials.len() as u64 {
+                // The intent is gone when reconciliation declared the
+                // issuance failed (its serials FAILED, its quota returned).
+                let pending = tx
+                    .exec(
+                        "DELETE FROM issuance_intents WHERE certificate_id = $1",
+                        &params![cert.certificate_id.as_str()],
+                    )
+                    .await?;
+                if pending != 1 {
                     return Ok(Finish::Rollback(false));
                 }
                 tx.exec(
-                    &format!("INSERT INTO certificates ({CERT_COLUMNS}) VALUES ({})", placeholders(32)),
+                    &format!(
+                        "INSERT INTO certificates ({CERT_COLUMNS}) VALUES ({})",
+                        placeholders(32)
+                    ),
                     &cert_args(&cert),
                 )
                 .await?;
@@ -568,17 +577,15 @@ impl<B: Backend> PcaStore for Sql<B> {
         let cert = cert.clone();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                let mut failed = 0;
-                for serial in intent_serials(&cert) {
-                    failed += tx
-                        .exec(
-                            "UPDATE serials SET state = 'FAILED' WHERE issuer_id = $1 AND serial = $2 \
-                             AND resource_id = $3 AND state = 'PENDING'",
-                            &params![cert.issuer_id.as_str(), serial.as_str(), cert.certificate_id.as_str()],
-                        )
-                        .await?;
-                }
-                if failed > 0 {
+                let pending = tx
+                    .exec(
+                        "DELETE FROM issuance_intents WHERE certificate_id = $1",
+                        &params![cert.certificate_id.as_str()],
+                    )
+                    .await?;
+                if pending == 1 {
+                    let serials = intent_serials(&cert);
+                    fail_serials(tx, cert.issuer_id.as_str(), &serials).await?;
                     release_certificate_quota(tx, cert.domain_id.as_str(), 1).await?;
                 }
                 Ok(Finish::Commit(()))
@@ -592,22 +599,22 @@ impl<B: Backend> PcaStore for Sql<B> {
             Box::pin(async move {
                 let rows = tx
                     .query(
-                        "UPDATE serials SET state = 'FAILED' WHERE state = 'PENDING' AND created_at < $1 \
-                         RETURNING resource_id, domain_id",
+                        "DELETE FROM issuance_intents WHERE created_at < $1 \
+                         RETURNING issuer_id, domain_id, serials",
                         &params![before],
                     )
                     .await?;
-                // An SM2 dual issuance holds two serials: one quota per issuance.
-                let mut issuances = std::collections::BTreeMap::new();
                 for row in &rows {
-                    if let Some(domain) = row.opt_text("domain_id")? {
-                        issuances.insert(row.text("resource_id")?, domain);
-                    }
+                    let serials: Vec<String> = row
+                        .text("serials")?
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    fail_serials(tx, &row.text("issuer_id")?, &serials).await?;
+                    release_certificate_quota(tx, &row.text("domain_id")?, 1).await?;
                 }
-                for domain in issuances.values() {
-                    release_certificate_quota(tx, domain, 1).await?;
-                }
-                Ok(Finish::Commit(issuances.len() as u64))
+                Ok(Finish::Commit(rows.len() as u64))
             })
         })
         .await

@@ -8,7 +8,7 @@ use openccm_store::{
 };
 use openccm_testkit::{Backend, TestDb};
 
-fn plan(seed: u8) -> BootstrapPlan {
+pub(crate) fn plan(seed: u8) -> BootstrapPlan {
     let domain_id = DomainId::from_random([seed; 16]);
     let user_id = UserId::from_random([seed.wrapping_add(1); 16]);
     BootstrapPlan {

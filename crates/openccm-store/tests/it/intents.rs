@@ -1,0 +1,235 @@
+//! Issuance intents: reserved before signing, completed or failed after;
+//! serials are never reused and quotas follow the outcome.
+
+use openccm_store::{
+    BootstrapOutcome, CaId, CaRecord, CertId, CertRecord, CrlSettings, DomainId, InsertOutcome,
+    NameFields, SerialReservation, Store,
+};
+use openccm_testkit::{Backend, TestDb};
+
+use crate::iam::plan;
+
+fn ca(domain: &DomainId) -> CaRecord {
+    CaRecord {
+        ca_id: CaId::from_random([7; 16]),
+        domain_id: domain.clone(),
+        ca_type: "ROOT".into(),
+        listed: true,
+        status: "ACTIVED".into(),
+        issuer_id: None,
+        issuer_name: None,
+        path_length: 7,
+        key_algorithm: "EC256".into(),
+        signature_algorithm: Some("SHA256".into()),
+        key_usages: vec!["keyCertSign".into()],
+        gen_mode: "GENERATE".into(),
+        serial_number: Some("01".into()),
+        name: NameFields {
+            common_name: "Intent Root".into(),
+            ..NameFields::default()
+        },
+        subject: vec![0x30, 0],
+        key_owner: Some("ca".into()),
+        sealed_key: Some(vec![1, 2, 3]),
+        public_key: vec![4, 5, 6],
+        certificate: Some(vec![0x30, 0]),
+        chain: None,
+        not_before: Some(0),
+        not_after: Some(i64::MAX / 2),
+        create_time: 1,
+        delete_time: None,
+        crl: CrlSettings::default(),
+        ocsp_enabled: false,
+        enterprise_project_id: "0".into(),
+        revoked_at: None,
+        revocation_reason: None,
+    }
+}
+
+fn cert(ca: &CaRecord, seed: u8, serial: &str, now: i64) -> CertRecord {
+    CertRecord {
+        certificate_id: CertId::from_random([seed; 16]),
+        domain_id: ca.domain_id.clone(),
+        issuer_id: ca.ca_id.clone(),
+        issuer_name: "Intent Root".into(),
+        state: "ISSUED".into(),
+        key_algorithm: "EC256".into(),
+        signature_algorithm: "SHA256".into(),
+        gen_mode: "CSR".into(),
+        serial_number: serial.into(),
+        name: NameFields {
+            common_name: format!("c{seed}.example.com"),
+            ..NameFields::default()
+        },
+        tbs_digest: vec![seed; 32],
+        certificate: Some(vec![0x30, 0, seed]),
+        key_owner: None,
+        sealed_key: None,
+        enc_serial_number: None,
+        enc_tbs_digest: None,
+        enc_certificate: None,
+        enc_key_owner: None,
+        enc_sealed_key: None,
+        csr_public_key: Some(vec![9]),
+        not_before: now,
+        not_after: now + 86_400_000,
+        create_time: now,
+        deleted_at: None,
+        revoked_at: None,
+        revocation_reason: None,
+        enterprise_project_id: "0".into(),
+    }
+}
+
+fn reservation(ca: &CaRecord, serial: &str) -> SerialReservation {
+    SerialReservation {
+        issuer_id: ca.ca_id.clone(),
+        serial: serial.into(),
+        tbs_digest: Some(vec![0; 32]),
+    }
+}
+
+async fn setup(backend: Backend) -> (TestDb, std::sync::Arc<dyn Store>, CaRecord) {
+    let db = TestDb::new(backend).await;
+    let store = db.open().await;
+    let plan = plan(31);
+    let domain = plan.account.domain_id.clone();
+    assert!(matches!(
+        store
+            .bootstrap(&plan, std::sync::Arc::new(|| Ok(())))
+            .await
+            .unwrap(),
+        BootstrapOutcome::Created
+    ));
+    let ca = ca(&domain);
+    assert_eq!(
+        store.insert_ca(&ca, None, None, 1).await.unwrap(),
+        InsertOutcome::Inserted
+    );
+    (db, store, ca)
+}
+
+async fn intents_complete_fail_and_never_reuse_a_serial(backend: Backend) {
+    let (_db, store, ca) = setup(backend).await;
+    let domain = ca.domain_id.clone();
+    let now = 1_000_000;
+
+    // Intent, then completion: the certificate appears and counts.
+    let a = cert(&ca, 1, "0a", now);
+    let outcome = store
+        .insert_certificate_intent(&a, &[reservation(&ca, "0a")], Some(2))
+        .await
+        .unwrap();
+    assert_eq!(outcome, InsertOutcome::Inserted);
+    assert!(
+        store
+            .certificate(&domain, &a.certificate_id)
+            .await
+            .unwrap()
+            .is_none(),
+        "an intent is not a certificate"
+    );
+    assert_eq!(
+        store.count_certificates(&domain).await.unwrap(),
+        1,
+        "the intent holds its quota"
+    );
+    assert!(store.complete_certificate(&a).await.unwrap());
+    assert!(store
+        .certificate(&domain, &a.certificate_id)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(
+        !store.complete_certificate(&a).await.unwrap(),
+        "completes once"
+    );
+
+    // The serial of a completed issuance is taken.
+    let reuse = cert(&ca, 2, "0a", now);
+    let outcome = store
+        .insert_certificate_intent(&reuse, &[reservation(&ca, "0a")], Some(10))
+        .await
+        .unwrap();
+    assert_eq!(outcome, InsertOutcome::SerialTaken);
+    assert_eq!(
+        store.count_certificates(&domain).await.unwrap(),
+        1,
+        "a refused intent holds nothing"
+    );
+
+    // Quota: one left.
+    let b = cert(&ca, 3, "0b", now);
+    assert_eq!(
+        store
+            .insert_certificate_intent(&b, &[reservation(&ca, "0b")], Some(2))
+            .await
+            .unwrap(),
+        InsertOutcome::Inserted
+    );
+    let c = cert(&ca, 4, "0c", now);
+    assert_eq!(
+        store
+            .insert_certificate_intent(&c, &[reservation(&ca, "0c")], Some(2))
+            .await
+            .unwrap(),
+        InsertOutcome::QuotaExceeded
+    );
+
+    // A failed signing gives the quota back; its serial stays taken.
+    store.fail_certificate(&b).await.unwrap();
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 1);
+    assert!(
+        !store.complete_certificate(&b).await.unwrap(),
+        "a failed intent never completes"
+    );
+    assert!(store
+        .certificate(&domain, &b.certificate_id)
+        .await
+        .unwrap()
+        .is_none());
+    let again = cert(&ca, 5, "0b", now);
+    assert_eq!(
+        store
+            .insert_certificate_intent(&again, &[reservation(&ca, "0b")], Some(10))
+            .await
+            .unwrap(),
+        InsertOutcome::SerialTaken
+    );
+
+    // An intent left by a crash: reconciliation drops the old ones only.
+    let old = cert(&ca, 6, "0d", now);
+    let young = cert(&ca, 7, "0e", now + 10_000);
+    for (record, serial) in [(&old, "0d"), (&young, "0e")] {
+        assert_eq!(
+            store
+                .insert_certificate_intent(record, &[reservation(&ca, serial)], None)
+                .await
+                .unwrap(),
+            InsertOutcome::Inserted
+        );
+    }
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 3);
+    assert_eq!(store.fail_stale_intents(now + 5_000).await.unwrap(), 1);
+    assert_eq!(
+        store.fail_stale_intents(now + 5_000).await.unwrap(),
+        0,
+        "once"
+    );
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 2);
+    assert!(
+        !store.complete_certificate(&old).await.unwrap(),
+        "a signature after reconciliation is not stored"
+    );
+    assert!(store.complete_certificate(&young).await.unwrap());
+    let after = cert(&ca, 8, "0d", now);
+    assert_eq!(
+        store
+            .insert_certificate_intent(&after, &[reservation(&ca, "0d")], None)
+            .await
+            .unwrap(),
+        InsertOutcome::SerialTaken,
+        "a serial of a crashed issuance is never reused"
+    );
+}
+on_both!(intents_complete_fail_and_never_reuse_a_serial);
