@@ -73,6 +73,13 @@ async fn resources(app: &TestApp) -> Owned {
         .await,
         200,
     );
+    for path in [
+        format!("/v1/private-certificate-authorities/{ca}/tags"),
+        format!("/v1/private-certificates/{cert}/tags"),
+    ] {
+        let r = post(app, &path, json!({"tag": {"key": "owner", "value": "a"}})).await;
+        assert_eq!(r.status, 204, "{path}");
+    }
     let r = post(
         app,
         "/v3/scm/csr",
@@ -285,6 +292,62 @@ both_backends!(
                 &a.scm,
                 unknown_scm,
             ),
+            (
+                "GET",
+                "/v1/private-certificate-authorities/{}/tags".into(),
+                None,
+                &a.ca,
+                unknown_ca,
+            ),
+            (
+                "POST",
+                "/v1/private-certificate-authorities/{}/tags".into(),
+                Some(json!({"tag": {"key": "k", "value": "v"}})),
+                &a.ca,
+                unknown_ca,
+            ),
+            (
+                "POST",
+                "/v1/private-certificate-authorities/{}/tags/create".into(),
+                Some(json!({"tags": [{"key": "k", "value": "v"}]})),
+                &a.ca,
+                unknown_ca,
+            ),
+            (
+                "DELETE",
+                "/v1/private-certificate-authorities/{}/tags/delete".into(),
+                Some(json!({"tags": [{"key": "owner"}]})),
+                &a.ca,
+                unknown_ca,
+            ),
+            (
+                "GET",
+                "/v1/private-certificates/{}/tags".into(),
+                None,
+                &a.cert,
+                unknown_cert,
+            ),
+            (
+                "POST",
+                "/v1/private-certificates/{}/tags".into(),
+                Some(json!({"tag": {"key": "k", "value": "v"}})),
+                &a.cert,
+                unknown_cert,
+            ),
+            (
+                "POST",
+                "/v1/private-certificates/{}/tags/create".into(),
+                Some(json!({"tags": [{"key": "k", "value": "v"}]})),
+                &a.cert,
+                unknown_cert,
+            ),
+            (
+                "DELETE",
+                "/v1/private-certificates/{}/tags/delete".into(),
+                Some(json!({"tags": [{"key": "owner"}]})),
+                &a.cert,
+                unknown_cert,
+            ),
             ("GET", "/v3/scm/csr/{}".into(), None, &a.csr, unknown_csr),
             (
                 "PUT",
@@ -362,8 +425,23 @@ both_backends!(
             let r = ok(&as_b("GET", path.to_owned(), None).await, 200);
             assert_eq!(r[field], 0, "{path}");
         }
-        let r = ok(&as_b("GET", "/v3/scm/tags".to_owned(), None).await, 200);
-        assert!(r["tags"].as_array().unwrap().is_empty());
+        for path in [
+            "/v3/scm/tags",
+            "/v1/private-certificate-authorities/tags",
+            "/v1/private-certificates/tags",
+        ] {
+            let r = ok(&as_b("GET", path.to_owned(), None).await, 200);
+            assert!(r["tags"].as_array().unwrap().is_empty(), "{path}");
+        }
+        for path in [
+            "/v1/private-certificate-authorities/resource-instances/filter",
+            "/v1/private-certificate-authorities/resource-instances/count",
+            "/v1/private-certificates/resource-instances/filter",
+            "/v1/private-certificates/resource-instances/count",
+        ] {
+            let r = ok(&as_b("POST", path.to_owned(), Some(json!({}))).await, 200);
+            assert_eq!(r["total_count"], 0, "{path}");
+        }
         let r = ok(
             &as_b(
                 "POST",
@@ -435,6 +513,17 @@ both_backends!(
             200,
         );
         assert_eq!(tags["tags"], json!([{"key": "owner", "value": "a"}]));
+        for path in [
+            format!("/v1/private-certificate-authorities/{}/tags", a.ca),
+            format!("/v1/private-certificates/{}/tags", a.cert),
+        ] {
+            let tags = ok(&app.signed("GET", &path, None).await, 200);
+            assert_eq!(
+                tags["tags"],
+                json!([{"key": "owner", "value": "a"}]),
+                "{path}"
+            );
+        }
         let csr = ok(
             &app.signed("GET", &format!("/v3/scm/csr/{}", a.csr), None)
                 .await,

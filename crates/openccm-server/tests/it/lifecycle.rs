@@ -518,7 +518,10 @@ async fn a_kill_during_issuance_leaves_a_consistent_store(database_url: Option<S
             &server,
             &creds,
             "GET",
-            &format!("/v1/private-certificates?limit=1000&offset={}", listed.len()),
+            &format!(
+                "/v1/private-certificates?limit=1000&offset={}",
+                listed.len()
+            ),
             None,
         )
         .await;
