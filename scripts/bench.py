@@ -161,7 +161,9 @@ def start_openccm():
     data = os.path.join(WORK, "data")
     port = free_port()
     log = open(os.path.join(WORK, "openccm.log"), "w")
-    proc = subprocess.Popen([BINARY, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data],
+    # The cloud's default quota (100000 certificates) is less than a fast run issues.
+    proc = subprocess.Popen([BINARY, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data,
+                             "--certificate-quota", "100000000"],
                             stdout=subprocess.PIPE, stderr=log, text=True)
     for line in proc.stdout:
         if line.startswith("openccm listening on"):

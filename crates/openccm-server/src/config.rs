@@ -62,6 +62,12 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM [default: 30].
     #[arg(long, env = "OPENCCM_SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
+    /// Private CAs one account may hold [default: 100, the cloud's quota].
+    #[arg(long, env = "OPENCCM_CA_QUOTA")]
+    pub ca_quota: Option<i64>,
+    /// Private certificates one account may hold [default: 100000, the cloud's quota].
+    #[arg(long, env = "OPENCCM_CERTIFICATE_QUOTA")]
+    pub certificate_quota: Option<i64>,
 }
 
 /// The TOML file's keys.
@@ -83,6 +89,8 @@ pub struct FileConfig {
     log_format: Option<String>,
     log: Option<String>,
     shutdown_grace_secs: Option<u64>,
+    ca_quota: Option<i64>,
+    certificate_quota: Option<i64>,
 }
 
 /// Log output format.
@@ -143,6 +151,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log: String,
     pub shutdown_grace_secs: u64,
+    pub ca_quota: i64,
+    pub certificate_quota: i64,
 }
 
 /// A configuration error, reported before anything starts.
@@ -160,6 +170,17 @@ fn read_secret_file(path: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(path)
         .map(|s| s.trim().to_owned())
         .map_err(|e| ConfigError::Read(path.to_owned(), e))
+}
+
+/// A per-account quota: at least 1.
+fn quota(value: Option<i64>, default: i64, name: &str) -> Result<i64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(n) if n >= 1 => Ok(n),
+        Some(n) => Err(ConfigError::Invalid(format!(
+            "{name} must be at least 1, not {n}"
+        ))),
+    }
 }
 
 impl Config {
@@ -284,6 +305,12 @@ impl Config {
                 .shutdown_grace_secs
                 .or(file.shutdown_grace_secs)
                 .unwrap_or(30),
+            ca_quota: quota(args.ca_quota.or(file.ca_quota), 100, "ca_quota")?,
+            certificate_quota: quota(
+                args.certificate_quota.or(file.certificate_quota),
+                100_000,
+                "certificate_quota",
+            )?,
         })
     }
 }
@@ -303,6 +330,24 @@ mod tests {
             PathBuf::from("./openccm-data/master.key")
         );
         assert_eq!(c.token_ttl_secs, 86_400);
+        assert_eq!((c.ca_quota, c.certificate_quota), (100, 100_000));
+    }
+
+    #[test]
+    fn quotas_are_configurable_and_positive() {
+        let c = Config::load(ServeArgs {
+            certificate_quota: Some(50_000_000),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!((c.ca_quota, c.certificate_quota), (100, 50_000_000));
+        assert!(matches!(
+            Config::load(ServeArgs {
+                ca_quota: Some(0),
+                ..ServeArgs::default()
+            }),
+            Err(ConfigError::Invalid(..))
+        ));
     }
 
     #[test]

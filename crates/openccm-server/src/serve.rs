@@ -206,7 +206,8 @@ async fn serve(config: Config) -> Result<(), String> {
         pools,
         PcaSettings {
             public_url,
-            ..PcaSettings::default()
+            ca_quota: config.ca_quota,
+            certificate_quota: config.certificate_quota,
         },
         authz.clone(),
     ));
