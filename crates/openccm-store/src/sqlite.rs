@@ -31,6 +31,12 @@ pub type SqliteStore = Sql<SqliteDb>;
 const MAX_BATCH: usize = 256;
 /// Idle read connections kept open.
 const MAX_IDLE_READERS: usize = 16;
+/// How often the checkpointer copies committed WAL frames into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+/// WAL frames at which the writer checkpoints itself (a backstop: the
+/// checkpointer normally has copied them already, so this is cheap and lets
+/// the WAL start over).
+const WRITER_AUTOCHECKPOINT_FRAMES: i64 = 4000;
 
 /// The migrations, in order (embedded: the binary carries its schema).
 const MIGRATIONS: [(i64, &str, &str); 7] = [
@@ -134,6 +140,8 @@ pub struct SqliteDb {
     readers: Arc<Readers>,
     jobs: Mutex<Option<mpsc::Sender<WriteJob>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Dropping it stops the checkpointer (a file database only).
+    checkpointer: Mutex<Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -341,6 +349,8 @@ impl Sql<SqliteDb> {
                         .map_err(db_error)?;
                     conn.pragma_update(None, "synchronous", "FULL")
                         .map_err(db_error)?;
+                    conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_FRAMES)
+                        .map_err(db_error)?;
                     migrate(&conn)?;
                     Ok(conn)
                 });
@@ -358,6 +368,10 @@ impl Sql<SqliteDb> {
         started
             .await
             .map_err(|_| StoreError::Database("the writer stopped".to_owned()))??;
+        let checkpointer = match &target {
+            Target::File(_) => Some(start_checkpointer(&target)?),
+            Target::Memory(_) => None,
+        };
         Ok(Sql(SqliteDb {
             readers: Arc::new(Readers {
                 target,
@@ -365,8 +379,36 @@ impl Sql<SqliteDb> {
             }),
             jobs: Mutex::new(Some(jobs)),
             writer: Mutex::new(Some(writer)),
+            checkpointer: Mutex::new(checkpointer),
         }))
     }
+}
+
+/// Starts the checkpointer: a thread with its own connection that copies
+/// committed WAL frames into the database file every [`CHECKPOINT_EVERY`]
+/// (PASSIVE: it never blocks the writer or readers). Without it the writer
+/// copies them itself inside a commit, every thousand frames, and the request
+/// whose commit that is waits for it.
+fn start_checkpointer(
+    target: &Target,
+) -> StoreResult<(mpsc::Sender<()>, std::thread::JoinHandle<()>)> {
+    let conn = target.open(false)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db_error)?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    let handle = std::thread::Builder::new()
+        .name("sqlite-checkpoint".to_owned())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                // A failure (the disk, say) is the writer's to report: its
+                // own commits fail the same way, and its auto-checkpoint
+                // takes over.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        })
+        .map_err(|e| StoreError::Database(format!("cannot start the checkpointer: {e}")))?;
+    Ok((stop, handle))
 }
 
 /// The writer thread: batches of queued jobs, one transaction and one commit each.
@@ -523,6 +565,11 @@ impl Backend for SqliteDb {
         }
         let handle = self.writer.lock().ok().and_then(|mut w| w.take());
         if let Some(handle) = handle {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+        let checkpointer = self.checkpointer.lock().ok().and_then(|mut c| c.take());
+        if let Some((stop, handle)) = checkpointer {
+            drop(stop);
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
         if let Ok(mut idle) = self.readers.idle.lock() {
