@@ -410,4 +410,11 @@ write("gen-enc.key", out["enc_private_key"])
 write("gen-enc.pem", out["enc_certificate"])
 check(run("openssl", "pkey", "-in", "gen-enc.key", "-pubout").stdout ==
       run("openssl", "x509", "-in", "gen-enc.pem", "-noout", "-pubkey").stdout, "generated encryption key matches")
+# An SM2 dual certificate from a non-SM2 CA: the GM/T 0009 envelope, but no
+# GM/T 0010 data (only an SM2 CA signs one).
+mixed = issue({"issuer_id": root, "key_algorithm": "SM2", "distinguished_name": {"common_name": "mixed.example.com"},
+               "validity": {"type": "DAY", "value": 30}})
+out = export(mixed, is_sm_standard="true").json()
+check(out.get("enc_sm2_enveloped_key") and out.get("signed_and_enveloped_data") is None,
+      f"no GM/T 0010 data from an EC CA: {sorted(out)}")
 print(f"pca external checks: ok ({len(linted)} certificates linted)")

@@ -97,6 +97,26 @@ pub(crate) fn conditions(
         .collect()
 }
 
+/// The exact (key, value) pairs a batch delete removes: a pair with a value
+/// stands as given; a key without one stands for the value the resource
+/// carries under it (and for nothing if it carries none). `current` holds
+/// the resource's tags as (resource id, key, value).
+pub(crate) fn resolve_removals(
+    requested: &[(String, Option<String>)],
+    current: &[(String, String, String)],
+) -> Vec<(String, String)> {
+    requested
+        .iter()
+        .filter_map(|(key, value)| match value {
+            Some(v) => Some((key.clone(), v.clone())),
+            None => current
+                .iter()
+                .find(|(_, k, _)| k == key)
+                .map(|(_, k, v)| (k.clone(), v.clone())),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +133,25 @@ mod tests {
         assert!(check_value("a/b").is_ok());
         assert!(check_value("a*b").is_err());
         assert!(check_value(&"v".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn removals_by_key_name_the_value_they_remove() {
+        let current = vec![
+            ("r".to_owned(), "env".to_owned(), "prod".to_owned()),
+            ("r".to_owned(), "team".to_owned(), "web".to_owned()),
+        ];
+        let requested = vec![
+            ("env".to_owned(), None),
+            ("team".to_owned(), Some("other".to_owned())),
+            ("absent".to_owned(), None),
+        ];
+        assert_eq!(
+            resolve_removals(&requested, &current),
+            vec![
+                ("env".to_owned(), "prod".to_owned()),
+                ("team".to_owned(), "other".to_owned())
+            ]
+        );
     }
 }

@@ -26,19 +26,6 @@ macro_rules! hex32_id {
                 Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
             }
 
-            /// A time-ordered (version 7, RFC 9562) UUID: the creation time in
-            /// Unix milliseconds, then 74 CSPRNG bits. Ids made one after
-            /// another sort together, so the index on them grows at its end
-            /// instead of at a random page per insert.
-            pub fn from_time_and_random(unix_ms: i64, mut bytes: [u8; 16]) -> Self {
-                let ms = u64::try_from(unix_ms).unwrap_or(0).to_be_bytes();
-                bytes[..6].copy_from_slice(&ms[2..]);
-                bytes[6] = (bytes[6] & 0x0f) | 0x70;
-                bytes[8] = (bytes[8] & 0x3f) | 0x80;
-                let h: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                Self(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
-            }
-
             /// The id as text.
             pub fn as_str(&self) -> &str {
                 &self.0

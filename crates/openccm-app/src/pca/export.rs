@@ -20,7 +20,7 @@ use openccm_store::CertRecord;
 use zeroize::Zeroizing;
 
 use super::input::{self, ExportRequest};
-use super::{cert_status, Pca};
+use super::{ca_status, cert_status, Pca};
 use crate::common::required;
 use crate::error::{Error, Result};
 use crate::iam::Caller;
@@ -177,8 +177,12 @@ impl Pca {
                 Error::Internal("the issuing CA of a certificate is missing".to_owned())
             })?;
         let chain = self.chain_from(&caller.domain_id, &issuer).await?;
-        // The GM/T 0010 envelope is signed by the issuing CA.
-        let envelope_signer = if sm2_dual && sm_standard {
+        // The GM/T 0010 envelope is signed by the issuing CA: only an SM2 CA
+        // that is active now signs one (a revoked, disabled or deleted CA's
+        // key signs nothing more); otherwise the export leaves it out.
+        let ca_signs = issuer.key_algorithm == KeyAlgorithm::Sm2.as_str()
+            && ca_status(&issuer, self.now()) == "ACTIVED";
+        let envelope_signer = if sm2_dual && sm_standard && ca_signs {
             let certificate = issuer
                 .certificate
                 .clone()
@@ -364,20 +368,21 @@ impl ExportJob {
             Ok(base64::engine::general_purpose::STANDARD
                 .encode(export::sm2_enveloped_key(&enc_key, &recipient)?))
         };
-        // GM/T 0010: addressed to the signing certificate, signed by the CA.
-        let signed_and_enveloped_b64 = || -> Result<String> {
-            let (signer, ca_der) = self.envelope_signer.as_ref().ok_or_else(|| {
-                Error::Internal("no signer for the GM/T 0010 envelope".to_owned())
-            })?;
+        // GM/T 0010: addressed to the signing certificate, signed by the CA
+        // (when the CA can sign it).
+        let signed_and_enveloped_b64 = || -> Result<Option<String>> {
+            let Some((signer, ca_der)) = self.envelope_signer.as_ref() else {
+                return Ok(None);
+            };
             let ca = openccm_pki::cert::parse_der(ca_der)?;
-            Ok(base64::engine::general_purpose::STANDARD.encode(
+            Ok(Some(base64::engine::general_purpose::STANDARD.encode(
                 export::sm2_signed_and_enveloped_data(
                     &enc_key,
                     &certificate.certificate,
                     signer.as_ref(),
                     &ca.certificate,
                 )?,
-            ))
+            )))
         };
         let customer_csr = record.gen_mode == "CSR";
         let enc_private = if customer_csr {
@@ -397,7 +402,7 @@ impl ExportJob {
             };
             if sm_standard {
                 fields.enc_sm2_enveloped_key = Some(envelope_b64()?);
-                fields.signed_and_enveloped_data = Some(signed_and_enveloped_b64()?);
+                fields.signed_and_enveloped_data = signed_and_enveloped_b64()?;
             } else {
                 fields.enc_private_key = Some(enc_private);
             }
@@ -410,10 +415,9 @@ impl ExportJob {
         files.push(("signCert.pem", cert_pem.into_bytes()));
         if sm_standard {
             files.push(("encSm2EnvelopedKey.key", envelope_b64()?.into_bytes()));
-            files.push((
-                "signedAndEnvelopedData.key",
-                signed_and_enveloped_b64()?.into_bytes(),
-            ));
+            if let Some(data) = signed_and_enveloped_b64()? {
+                files.push(("signedAndEnvelopedData.key", data.into_bytes()));
+            }
         } else {
             files.push(("encCert.key", enc_private.as_bytes().to_vec()));
         }

@@ -257,16 +257,25 @@ impl Pca {
                 Ok((key, t.value.filter(|v| !v.is_empty())))
             })
             .collect::<Result<Vec<_>>>()?;
-        let named: Vec<(String, String)> = tags
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
-            .collect();
-        let id = self
-            .load_resource(caller, resource, resource.delete_tag(), id, Some(&named))
+        // A key without a value removes that key whatever its value: the
+        // request is authorised with the values it would remove (so a
+        // condition on g:RequestTag sees `env=prod`, not `env=`), and exactly
+        // those are removed (a value changed meanwhile is left alone).
+        let action = resource.delete_tag();
+        self.authz.precheck(caller, action).await?;
+        let current = self
+            .store
+            .tags_of(&caller.domain_id, resource.tagged(), &[id.to_owned()])
             .await?;
+        let named = crate::tags::resolve_removals(&tags, &current);
+        let id = self
+            .load_resource(caller, resource, action, id, Some(&named))
+            .await?;
+        let exact: Vec<(String, Option<String>)> =
+            named.into_iter().map(|(k, v)| (k, Some(v))).collect();
         let outcome = self
             .store
-            .remove_tags(&caller.domain_id, resource.tagged(), &id, &tags)
+            .remove_tags(&caller.domain_id, resource.tagged(), &id, &exact)
             .await?;
         Self::tag_outcome(resource, outcome)
     }

@@ -125,21 +125,31 @@ impl Scm {
                         Ok((key, t.value.filter(|v| !v.is_empty())))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let named: Vec<(String, String)> = tags
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
-                    .collect();
+                // Authorised with the values a key-only removal would remove
+                // (see crate::tags::resolve_removals), and exactly those go.
+                self.authz.precheck(caller, actions::SCM_DELETE_TAG).await?;
+                let current = self
+                    .store
+                    .tags_of(
+                        &caller.domain_id,
+                        TaggedResource::ScmCertificate,
+                        &[id.to_owned()],
+                    )
+                    .await?;
+                let named = crate::tags::resolve_removals(&tags, &current);
                 let id = self
                     .load_for(caller, actions::SCM_DELETE_TAG, id, Some(&named))
                     .await?
                     .certificate_id;
+                let exact: Vec<(String, Option<String>)> =
+                    named.into_iter().map(|(k, v)| (k, Some(v))).collect();
                 outcome(
                     self.store
                         .remove_tags(
                             &caller.domain_id,
                             TaggedResource::ScmCertificate,
                             id.as_str(),
-                            &tags,
+                            &exact,
                         )
                         .await?,
                     max,

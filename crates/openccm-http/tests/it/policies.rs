@@ -825,5 +825,61 @@ both_backends!(
         u.call(&app, "GET", &format!("{certs}/{prod}"), None)
             .await
             .assert_error(403, "PCA.90010003");
+
+        // Removing a tag by its key alone is judged by the value it would remove.
+        let guard = policy(
+            &app,
+            "pca-untag-but-prod",
+            json!([
+            {"Effect": "Allow", "Action": "pca:cert:deleteTag"},
+            {"Effect": "Deny", "Action": "pca:cert:deleteTag",
+             "Condition": {"StringEquals": {"g:RequestTag/env": ["prod"]}}}]),
+        )
+        .await;
+        attach(&app, &guard, &u).await;
+        let r = admin_post(
+            &app,
+            &format!("{certs}/{dev}/tags"),
+            json!({"tag": {"key": "env", "value": "prod"}}),
+        )
+        .await;
+        assert_eq!(r.status, 204);
+        let untag = json!({"tags": [{"key": "env"}]});
+        u.call(
+            &app,
+            "DELETE",
+            &format!("{certs}/{dev}/tags/delete"),
+            Some(untag.clone()),
+        )
+        .await
+        .assert_error(403, "PCA.90010003");
+        let tags = ok(
+            &app.signed("GET", &format!("{certs}/{dev}/tags"), None)
+                .await,
+            200,
+        );
+        assert_eq!(tags["tags"], json!([{"key": "env", "value": "prod"}]));
+        let r = admin_post(
+            &app,
+            &format!("{certs}/{dev}/tags"),
+            json!({"tag": {"key": "env", "value": "dev"}}),
+        )
+        .await;
+        assert_eq!(r.status, 204);
+        let r = u
+            .call(
+                &app,
+                "DELETE",
+                &format!("{certs}/{dev}/tags/delete"),
+                Some(untag),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+        let tags = ok(
+            &app.signed("GET", &format!("{certs}/{dev}/tags"), None)
+                .await,
+            200,
+        );
+        assert_eq!(tags["tags"], json!([]));
     }
 );
