@@ -372,13 +372,14 @@ pub trait ScmStore: Send + Sync {
         resource: TaggedResource,
         ids: &[String],
     ) -> StoreResult<Vec<(String, String, String)>>;
-    /// Every (key, value) used on resources of a type in the account
-    /// (only on resources `visibility` shows, when given).
+    /// Every (key, value) used on the live resources of a type in the
+    /// account at `now` (only on resources `visibility` shows, when given).
     async fn all_tags(
         &self,
         domain: &DomainId,
         resource: TaggedResource,
         visibility: Option<&Visibility>,
+        now: i64,
     ) -> StoreResult<Vec<(String, String)>>;
     /// Stores a CSR.
     async fn insert_csr(&self, csr: &CsrRecord) -> StoreResult<()>;

@@ -314,6 +314,7 @@ impl Pca {
                 &caller.domain_id,
                 resource.tagged(),
                 (!visibility.is_everything()).then_some(&visibility),
+                self.now(),
             )
             .await?
         {

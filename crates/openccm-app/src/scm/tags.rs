@@ -194,6 +194,7 @@ impl Scm {
                 &caller.domain_id,
                 TaggedResource::ScmCertificate,
                 (!visibility.is_everything()).then_some(&visibility),
+                self.now(),
             )
             .await?
         {

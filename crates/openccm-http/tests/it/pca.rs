@@ -2123,5 +2123,51 @@ both_backends!(
         )
         .await
         .assert_error(400, "PCA.90020006");
+
+        // A CA whose scheduled deletion has passed is gone, its tags with it.
+        let has_doomed = |v: &Value| {
+            v["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["key"] == "doomed")
+        };
+        ok(
+            &post(
+                &app,
+                &format!("{cas}/{other_ca}/tags"),
+                json!({"tag": {"key": "doomed", "value": "yes"}}),
+            )
+            .await,
+            204,
+        );
+        assert!(has_doomed(&ok(
+            &get(&app, &format!("{cas}/tags")).await,
+            200
+        )));
+        ok(
+            &app.signed("POST", &format!("{cas}/{other_ca}/disable"), None)
+                .await,
+            204,
+        );
+        ok(
+            &app.signed("DELETE", &format!("{cas}/{other_ca}?pending_days=7"), None)
+                .await,
+            204,
+        );
+        assert!(
+            has_doomed(&ok(&get(&app, &format!("{cas}/tags")).await, 200)),
+            "still restorable"
+        );
+        app.clock.advance(8 * DAY);
+        assert!(!has_doomed(&ok(
+            &get(&app, &format!("{cas}/tags")).await,
+            200
+        )));
+        let r = ok(
+            &post(&app, &format!("{cas}/resource-instances/count"), json!({})).await,
+            200,
+        );
+        assert_eq!(r["total_count"], 1);
     }
 );

@@ -328,6 +328,8 @@ pub(crate) mod locks {
     pub const BOOTSTRAP: i32 = 0x4f43_0001;
     /// Quota-checked inserts of one account.
     pub const DOMAIN: i32 = 0x4f43_0002;
+    /// Tag writes on one resource (the per-resource tag limit).
+    pub const TAGS: i32 = 0x4f43_0003;
 }
 
 #[async_trait]

@@ -393,6 +393,10 @@ impl<B: Backend> ScmStore for Sql<B> {
         let (domain, id, tags) = (domain.clone(), id.to_owned(), tags.to_vec());
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
+                // Concurrent additions to one resource take turns, so that
+                // together they cannot pass the limit each checks alone.
+                tx.lock(locks::TAGS, &format!("{}:{id}", resource.as_str()))
+                    .await?;
                 if !resource_exists(tx, &domain, resource, &id).await? {
                     return Ok(Finish::Rollback(TagOutcome::NoResource));
                 }
@@ -505,25 +509,31 @@ impl<B: Backend> ScmStore for Sql<B> {
         domain: &DomainId,
         resource: TaggedResource,
         visibility: Option<&crate::Visibility>,
+        now: i64,
     ) -> StoreResult<Vec<(String, String)>> {
         let mut c = Conditions::default();
         c.push("t.domain_id = ?", args![domain.as_str()]);
         c.push("t.resource_type = ?", args![resource.as_str()]);
         let (table, column) = resource_table(resource);
+        // Only the tags of live resources: a CA whose scheduled deletion has
+        // passed keeps its row (and tags) but is gone for the API.
         let live = live_condition(resource, "c");
-        let join = match visibility {
-            Some(v) => {
-                super::push_visibility(
-                    &mut c,
-                    v,
-                    "c.enterprise_project_id",
-                    resource.as_str(),
-                    &format!("c.{column}"),
-                );
-                format!("JOIN {table} c ON c.{column} = t.resource_id{live}")
-            }
-            None => String::new(),
-        };
+        let join = format!("JOIN {table} c ON c.{column} = t.resource_id{live}");
+        if resource == TaggedResource::PcaCa {
+            c.push(
+                "NOT (c.status = 'DELETED' AND c.delete_time IS NOT NULL AND c.delete_time <= ?)",
+                args![now],
+            );
+        }
+        if let Some(v) = visibility {
+            super::push_visibility(
+                &mut c,
+                v,
+                "c.enterprise_project_id",
+                resource.as_str(),
+                &format!("c.{column}"),
+            );
+        }
         let sql = format!(
             "SELECT DISTINCT t.tag_key, t.tag_value FROM tags t {join} {} ORDER BY t.tag_key, t.tag_value",
             c.where_sql()

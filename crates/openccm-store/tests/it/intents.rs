@@ -89,7 +89,7 @@ fn reservation(ca: &CaRecord, serial: &str) -> SerialReservation {
     }
 }
 
-async fn setup(backend: Backend) -> (TestDb, std::sync::Arc<dyn Store>, CaRecord) {
+pub(crate) async fn setup(backend: Backend) -> (TestDb, std::sync::Arc<dyn Store>, CaRecord) {
     let db = TestDb::new(backend).await;
     let store = db.open().await;
     let plan = plan(31);

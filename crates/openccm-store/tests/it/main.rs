@@ -10,3 +10,4 @@
 #[macro_use]
 mod iam;
 mod intents;
+mod tags;
