@@ -1,6 +1,8 @@
 //! Tags as callers give them (the Huawei TMS rules: one value per key),
 //! shared by the PCA and SCM tag operations.
 
+use std::collections::{BTreeMap, HashMap};
+
 use crate::error::{Error, Invalid, Result};
 
 /// A tag as callers give it.
@@ -95,6 +97,51 @@ pub(crate) fn conditions(
             Ok((key, values))
         })
         .collect()
+}
+
+/// Most tags one batch request adds or removes.
+pub(crate) const MAX_BATCH: usize = 20;
+
+/// The tags of a batch request: 1 to [`MAX_BATCH`] of them.
+pub(crate) fn batch(tags: Option<Vec<TagInput>>) -> Result<Vec<TagInput>> {
+    let tags = tags.unwrap_or_default();
+    if tags.is_empty() || tags.len() > MAX_BATCH {
+        return Err(tag_error(format!("tags must hold 1 to {MAX_BATCH} tags")));
+    }
+    Ok(tags)
+}
+
+/// A tag to remove: its key, and its value unless missing or empty (then
+/// the key goes whatever its value).
+pub(crate) fn removal(tag: TagInput) -> Result<(String, Option<String>)> {
+    let key = tag.key.ok_or_else(|| tag_error("a tag needs a key"))?;
+    check_key(&key)?;
+    if let Some(v) = &tag.value {
+        check_value(v)?;
+    }
+    Ok((key, tag.value.filter(|v| !v.is_empty())))
+}
+
+/// (key, value) pairs grouped by key, keys in order: the account's tags as
+/// the ListTags operations answer them.
+pub(crate) fn group_by_key(pairs: Vec<(String, String)>) -> Vec<(String, Vec<String>)> {
+    let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, value) in pairs {
+        keys.entry(key).or_default().push(value);
+    }
+    keys.into_iter().collect()
+}
+
+/// Tags read for several resources, (resource id, key, value), as a map
+/// from resource id to its (key, value) pairs.
+pub(crate) fn by_resource(
+    rows: Vec<(String, String, String)>,
+) -> HashMap<String, Vec<(String, String)>> {
+    let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (id, key, value) in rows {
+        map.entry(id).or_default().push((key, value));
+    }
+    map
 }
 
 /// The exact (key, value) pairs a batch delete removes: a pair with a value

@@ -69,6 +69,19 @@ impl ApiError {
         }
     }
 
+    /// The response to a body rejection on a route of `service`: 415 for a
+    /// non-JSON body; a malformed one is the service's invalid parameter.
+    pub fn from_body(service: Service, rejection: crate::extract::BodyRejection) -> Self {
+        match rejection {
+            crate::extract::BodyRejection::Malformed(msg) => {
+                Self::from_app(service, &Error::invalid(msg))
+            }
+            other @ crate::extract::BodyRejection::UnsupportedMediaType => {
+                Self::from_rejection(other)
+            }
+        }
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status

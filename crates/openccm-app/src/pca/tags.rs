@@ -1,15 +1,15 @@
 //! Tags on private CAs and certificates, and the tag queries
 //! (`resource-instances/filter|count`), pca-v1.md § Tags and resource instances.
 
-use std::collections::BTreeMap;
-
 use openccm_store::{CaFilter, CertFilter, Page, SortDir, TagFilter, TagOutcome, TaggedResource};
 
 use super::{cert_status, input, not_found_ca, not_found_cert, CaView, CertView, Pca};
 use crate::error::{Error, Result};
 use crate::iam::authz::{actions, Action};
 use crate::iam::Caller;
-use crate::tags::{check_key, check_value, checked_tag, conditions, tag_error, TagInput};
+use crate::tags::{
+    batch, by_resource, checked_tag, conditions, group_by_key, removal, tag_error, TagInput,
+};
 
 pub use crate::tags::TagCondition;
 
@@ -191,13 +191,7 @@ impl Pca {
         id: &str,
         tags: Option<Vec<TagInput>>,
     ) -> Result<()> {
-        let tags = tags.unwrap_or_default();
-        if tags.is_empty() || tags.len() > MAX_TAGS_PER_RESOURCE {
-            return Err(tag_error(format!(
-                "tags must hold 1 to {MAX_TAGS_PER_RESOURCE} tags"
-            )));
-        }
-        let tags = tags
+        let tags = batch(tags)?
             .into_iter()
             .map(checked_tag)
             .collect::<Result<Vec<_>>>()?;
@@ -240,22 +234,9 @@ impl Pca {
         id: &str,
         tags: Option<Vec<TagInput>>,
     ) -> Result<()> {
-        let tags = tags.unwrap_or_default();
-        if tags.is_empty() || tags.len() > MAX_TAGS_PER_RESOURCE {
-            return Err(tag_error(format!(
-                "tags must hold 1 to {MAX_TAGS_PER_RESOURCE} tags"
-            )));
-        }
-        let tags = tags
+        let tags = batch(tags)?
             .into_iter()
-            .map(|t| {
-                let key = t.key.ok_or_else(|| tag_error("a tag needs a key"))?;
-                check_key(&key)?;
-                if let Some(v) = &t.value {
-                    check_value(v)?;
-                }
-                Ok((key, t.value.filter(|v| !v.is_empty())))
-            })
+            .map(removal)
             .collect::<Result<Vec<_>>>()?;
         // A key without a value removes that key whatever its value: the
         // request is authorised with the values it would remove (so a
@@ -307,8 +288,7 @@ impl Pca {
         resource: PcaResource,
     ) -> Result<Vec<(String, Vec<String>)>> {
         let visibility = self.authz.visibility(caller, resource.list_tags()).await?;
-        let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (key, value) in self
+        let pairs = self
             .store
             .all_tags(
                 &caller.domain_id,
@@ -316,11 +296,8 @@ impl Pca {
                 (!visibility.is_everything()).then_some(&visibility),
                 self.now(),
             )
-            .await?
-        {
-            keys.entry(key).or_default().push(value);
-        }
-        Ok(keys.into_iter().collect())
+            .await?;
+        Ok(group_by_key(pairs))
     }
 
     /// ListCaResourceInstances / ListCertResourceInstances (a page of the
@@ -427,12 +404,9 @@ impl Pca {
                 .store
                 .tags_of(&caller.domain_id, resource.tagged(), &ids)
                 .await?;
+            let mut tags = by_resource(tags);
             for view in &mut found {
-                view.tags = tags
-                    .iter()
-                    .filter(|(id, _, _)| id == view.id())
-                    .map(|(_, k, v)| (k.clone(), v.clone()))
-                    .collect();
+                view.tags = tags.remove(view.id()).unwrap_or_default();
             }
         }
         Ok((total, found))

@@ -1,12 +1,10 @@
 //! Tags on SSL certificates (the Huawei tag model: one value per key) and
 //! the tag queries (`resource_instances`).
 
-use std::collections::BTreeMap;
-
 use openccm_store::{ScmCertFilter, TagFilter, TagOutcome, TaggedResource};
 
+use crate::tags::{batch, by_resource, checked_tag, conditions, group_by_key, removal, tag_error};
 pub use crate::tags::{check_key, check_value, TagCondition, TagInput};
-use crate::tags::{checked_tag, conditions, tag_error};
 
 use super::certificate::TOTAL_COUNT_CAP;
 use super::{cert_id, not_found_cert, page, Scm, ScmCertView};
@@ -85,10 +83,7 @@ impl Scm {
         tags: Option<Vec<TagInput>>,
     ) -> Result<()> {
         cert_id(id)?;
-        let tags = tags.unwrap_or_default();
-        if tags.is_empty() || tags.len() > 20 {
-            return Err(tag_error("tags must hold 1 to 20 tags"));
-        }
+        let tags = batch(tags)?;
         let max = self.settings.max_tags_per_resource;
         match action {
             Some("create") => {
@@ -114,17 +109,7 @@ impl Scm {
                 )
             }
             Some("delete") => {
-                let tags = tags
-                    .into_iter()
-                    .map(|t| {
-                        let key = t.key.ok_or_else(|| tag_error("a tag needs a key"))?;
-                        check_key(&key)?;
-                        if let Some(v) = &t.value {
-                            check_value(v)?;
-                        }
-                        Ok((key, t.value.filter(|v| !v.is_empty())))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
+                let tags = tags.into_iter().map(removal).collect::<Result<Vec<_>>>()?;
                 // Authorised with the values a key-only removal would remove
                 // (see crate::tags::resolve_removals), and exactly those go.
                 self.authz.precheck(caller, actions::SCM_DELETE_TAG).await?;
@@ -187,8 +172,7 @@ impl Scm {
             .authz
             .visibility(caller, actions::SCM_LIST_TAGS)
             .await?;
-        let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (key, value) in self
+        let pairs = self
             .store
             .all_tags(
                 &caller.domain_id,
@@ -196,11 +180,8 @@ impl Scm {
                 (!visibility.is_everything()).then_some(&visibility),
                 self.now(),
             )
-            .await?
-        {
-            keys.entry(key).or_default().push(value);
-        }
-        Ok(keys.into_iter().collect())
+            .await?;
+        Ok(group_by_key(pairs))
     }
 
     /// Certificates by tags: the matches (with their tags) and their number;
@@ -257,12 +238,11 @@ impl Scm {
             .store
             .tags_of(&caller.domain_id, TaggedResource::ScmCertificate, &ids)
             .await?;
+        let mut tags = by_resource(tags);
         for view in &mut views {
             view.tags = tags
-                .iter()
-                .filter(|(id, _, _)| id == view.record.certificate_id.as_str())
-                .map(|(_, k, v)| (k.clone(), v.clone()))
-                .collect();
+                .remove(view.record.certificate_id.as_str())
+                .unwrap_or_default();
         }
         Ok((total, Some(views)))
     }

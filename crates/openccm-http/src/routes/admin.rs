@@ -5,50 +5,24 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use openccm_app::clock::iso8601_micros;
 use openccm_app::Error;
 use openccm_store::{AccessKey, Group, GroupId, PolicyRecord, Principal, User, UserId};
-use openccm_wire::error::iam as codes;
 use openccm_wire::iam as wire;
 use serde::Deserialize;
 
-use crate::error::{ApiError, Service};
+use crate::error::Service;
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
 use crate::AppState;
 
-/// An error of an administration route.
-#[derive(Debug)]
-pub struct AdminError(ApiError);
-
-impl From<Error> for AdminError {
-    fn from(err: Error) -> Self {
-        Self(ApiError::from_app(Service::Iam, &err))
-    }
-}
-
-impl From<BodyRejection> for AdminError {
-    fn from(rejection: BodyRejection) -> Self {
-        match rejection {
-            BodyRejection::Malformed(msg) => Self(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                codes::INVALID_PARAMETER,
-                msg,
-            )),
-            other @ BodyRejection::UnsupportedMediaType => Self(ApiError::from_rejection(other)),
-        }
-    }
-}
-
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        self.0.into_response()
-    }
-}
-
-type AdminResult<T> = Result<T, AdminError>;
+route_error!(
+    /// An error of an administration route.
+    AdminError,
+    AdminResult,
+    Service::Iam
+);
 
 /// The administration routes (behind authentication).
 pub fn routes() -> Router<AppState> {

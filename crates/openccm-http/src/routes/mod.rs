@@ -1,5 +1,36 @@
 //! Handlers, one module per API family.
 
+/// Defines the error type of one service's routes (`$name`, and `$result`
+/// for its results): application errors and body rejections become that
+/// service's API errors.
+macro_rules! route_error {
+    ($(#[$doc:meta])* $name:ident, $result:ident, $service:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(crate::error::ApiError);
+
+        impl From<openccm_app::Error> for $name {
+            fn from(err: openccm_app::Error) -> Self {
+                Self(crate::error::ApiError::from_app($service, &err))
+            }
+        }
+
+        impl From<crate::extract::BodyRejection> for $name {
+            fn from(rejection: crate::extract::BodyRejection) -> Self {
+                Self(crate::error::ApiError::from_body($service, rejection))
+            }
+        }
+
+        impl axum::response::IntoResponse for $name {
+            fn into_response(self) -> axum::response::Response {
+                self.0.into_response()
+            }
+        }
+
+        type $result<T> = Result<T, $name>;
+    };
+}
+
 pub mod admin;
 pub mod health;
 pub mod iam;

@@ -25,36 +25,12 @@ use crate::error::{ApiError, Service};
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
 use crate::AppState;
 
-/// An error of a PCA route.
-#[derive(Debug)]
-pub struct PcaError(ApiError);
-
-impl From<Error> for PcaError {
-    fn from(err: Error) -> Self {
-        Self(ApiError::from_app(Service::Pca, &err))
-    }
-}
-
-impl From<BodyRejection> for PcaError {
-    fn from(rejection: BodyRejection) -> Self {
-        match rejection {
-            BodyRejection::Malformed(msg) => Self(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                codes::INVALID_PARAMETER,
-                msg,
-            )),
-            other @ BodyRejection::UnsupportedMediaType => Self(ApiError::from_rejection(other)),
-        }
-    }
-}
-
-impl IntoResponse for PcaError {
-    fn into_response(self) -> Response {
-        self.0.into_response()
-    }
-}
-
-type PcaResult<T> = Result<T, PcaError>;
+route_error!(
+    /// An error of a PCA route.
+    PcaError,
+    PcaResult,
+    Service::Pca
+);
 
 /// The PCA routes (all behind authentication).
 pub fn routes() -> Router<AppState> {

@@ -24,36 +24,12 @@ use crate::error::{ApiError, Service};
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
 use crate::AppState;
 
-/// An error of an SCM route.
-#[derive(Debug)]
-pub struct ScmError(ApiError);
-
-impl From<Error> for ScmError {
-    fn from(err: Error) -> Self {
-        Self(ApiError::from_app(Service::Scm, &err))
-    }
-}
-
-impl From<BodyRejection> for ScmError {
-    fn from(rejection: BodyRejection) -> Self {
-        match rejection {
-            BodyRejection::Malformed(msg) => Self(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                codes::INVALID_PARAMETER,
-                msg,
-            )),
-            other @ BodyRejection::UnsupportedMediaType => Self(ApiError::from_rejection(other)),
-        }
-    }
-}
-
-impl IntoResponse for ScmError {
-    fn into_response(self) -> Response {
-        self.0.into_response()
-    }
-}
-
-type ScmResult<T> = Result<T, ScmError>;
+route_error!(
+    /// An error of an SCM route.
+    ScmError,
+    ScmResult,
+    Service::Scm
+);
 
 /// The SCM routes (all behind authentication).
 pub fn routes() -> Router<AppState> {

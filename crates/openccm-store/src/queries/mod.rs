@@ -41,6 +41,44 @@ impl<B: Backend> Sql<B> {
             .next())
     }
 
+    /// How many rows of `from` (a table, with its alias if `c` uses one) the
+    /// conditions select.
+    pub(crate) async fn count_where(&self, from: &str, c: &Conditions) -> StoreResult<i64> {
+        self.read(
+            &format!("SELECT COUNT(*) AS n FROM {from} {}", c.where_sql()),
+            c.args.clone(),
+            Weight::Scan,
+        )
+        .await?
+        .first()
+        .map_or(Ok(0), |r| r.int("n"))
+    }
+
+    /// One `page` of the rows of `from` that `c` selects, sorted by `order`
+    /// (whose own placeholders, if any, are bound in `c` already).
+    pub(crate) async fn page_where(
+        &self,
+        columns: &str,
+        from: &str,
+        mut c: Conditions,
+        order: &str,
+        page: crate::records::Page,
+    ) -> StoreResult<Vec<Row>> {
+        let where_sql = c.where_sql();
+        let limit = c.next_placeholder();
+        c.args.push(Value::from(page.limit));
+        let offset = c.next_placeholder();
+        c.args.push(Value::from(page.offset));
+        self.read(
+            &format!(
+                "SELECT {columns} FROM {from} {where_sql} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+            ),
+            c.args,
+            Weight::Scan,
+        )
+        .await
+    }
+
     /// Runs `work` in a write transaction and answers once it is committed.
     pub(crate) async fn write<T: Send + 'static>(
         &self,

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{corrupt, like_pattern, locks, placeholders, sort_dir, Conditions, Sql};
-use crate::db::{args, params, Backend, Durability, Finish, Row, Tx, Value, Weight};
+use crate::db::{args, params, Backend, Durability, Finish, Row, Tx, Value};
 use crate::ids::{CaId, CertId, DomainId};
 use crate::records::{
     CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings, InsertOutcome, NameFields, Page,
@@ -401,29 +401,16 @@ impl<B: Backend> PcaStore for Sql<B> {
             Some(other) => c.push("status = ?", args![other]),
             None => {}
         }
-        let where_sql = c.where_sql();
-        let total = self
-            .read(
-                &format!("SELECT COUNT(*) AS n FROM cas {where_sql}"),
-                c.args.clone(),
-                Weight::Scan,
-            )
-            .await?
-            .first()
-            .map_or(Ok(0), |r| r.int("n"))?;
+        let total = self.count_where("cas", &c).await?;
         let column = match filter.sort_key.as_str() {
             "common_name" => "common_name",
             "type" => "ca_type",
             "not_after" => "not_after",
             _ => "create_time",
         };
-        let (limit, offset) = (c.next_placeholder(), format!("${}", c.args.len() + 2));
-        c.args.extend(args![page.limit, page.offset]);
-        let sql = format!(
-            "SELECT {CA_COLUMNS} FROM cas {where_sql} ORDER BY {column} {dir}, ca_id {dir} LIMIT {limit} OFFSET {offset}",
-            dir = sort_dir(filter.sort_dir)
-        );
-        let rows = self.read(&sql, c.args, Weight::Scan).await?;
+        let dir = sort_dir(filter.sort_dir);
+        let order = format!("{column} {dir}, ca_id {dir}");
+        let rows = self.page_where(CA_COLUMNS, "cas", c, &order, page).await?;
         Ok((
             total,
             rows.iter().map(ca_from_row).collect::<StoreResult<_>>()?,
@@ -674,30 +661,18 @@ impl<B: Backend> PcaStore for Sql<B> {
             Some("REVOKED") => c.push("revoked_at IS NOT NULL", args![]),
             _ => {}
         }
-        let where_sql = c.where_sql();
-        let total = self
-            .read(
-                &format!("SELECT COUNT(*) AS n FROM certificates {where_sql}"),
-                c.args.clone(),
-                Weight::Scan,
-            )
-            .await?
-            .first()
-            .map_or(Ok(0), |r| r.int("n"))?;
+        let total = self.count_where("certificates", &c).await?;
         let column = match filter.sort_key.as_str() {
             "common_name" => "common_name",
             "issuer_name" => "issuer_name",
             "not_after" => "not_after",
             _ => "create_time",
         };
-        let (limit, offset) = (c.next_placeholder(), format!("${}", c.args.len() + 2));
-        c.args.extend(args![page.limit, page.offset]);
-        let sql = format!(
-            "SELECT {CERT_LIST_COLUMNS} FROM certificates {where_sql} ORDER BY {column} {dir}, certificate_id {dir} \
-             LIMIT {limit} OFFSET {offset}",
-            dir = sort_dir(filter.sort_dir)
-        );
-        let rows = self.read(&sql, c.args, Weight::Scan).await?;
+        let dir = sort_dir(filter.sort_dir);
+        let order = format!("{column} {dir}, certificate_id {dir}");
+        let rows = self
+            .page_where(CERT_LIST_COLUMNS, "certificates", c, &order, page)
+            .await?;
         Ok((
             total,
             rows.iter()

@@ -303,7 +303,6 @@ impl<B: Backend> ScmStore for Sql<B> {
         now: i64,
     ) -> StoreResult<Vec<ScmCertRecord>> {
         let mut c = cert_conditions(domain, filter, now);
-        let where_sql = c.where_sql();
         let dir = sort_dir(filter.sort_dir);
         let order = match filter.sort_key {
             ScmSortKey::UpdateTime => format!("c.update_time {dir}"),
@@ -316,18 +315,15 @@ impl<B: Backend> ScmStore for Sql<B> {
                 )
             }
         };
-        let (limit, offset) = (c.next_placeholder(), format!("${}", c.args.len() + 2));
-        c.args.extend(args![page.limit, page.offset]);
-        let sql = format!(
-            "SELECT {} FROM scm_certificates c {where_sql} ORDER BY {order}, c.certificate_id {dir} \
-             LIMIT {limit} OFFSET {offset}",
-            CERT_LIST_COLUMNS
-                .split(", ")
-                .map(|col| format!("c.{}", col.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let rows = self.read(&sql, c.args, Weight::Scan).await?;
+        let columns = CERT_LIST_COLUMNS
+            .split(", ")
+            .map(|col| format!("c.{}", col.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let order = format!("{order}, c.certificate_id {dir}");
+        let rows = self
+            .page_where(&columns, "scm_certificates c", c, &order, page)
+            .await?;
         rows.iter().map(|r| cert_from_row(r, false)).collect()
     }
 
@@ -607,26 +603,14 @@ impl<B: Backend> ScmStore for Sql<B> {
         if let Some(algo) = &filter.private_key_algo {
             c.push("private_key_algo = ?", args![algo.as_str()]);
         }
-        let where_sql = c.where_sql();
-        let total = self
-            .read(
-                &format!("SELECT COUNT(*) AS n FROM scm_csrs {where_sql}"),
-                c.args.clone(),
-                Weight::Scan,
-            )
-            .await?
-            .first()
-            .map_or(Ok(0), |r| r.int("n"))?;
-        let (limit, offset) = (c.next_placeholder(), format!("${}", c.args.len() + 2));
-        c.args.extend(args![page.limit, page.offset]);
+        let total = self.count_where("scm_csrs", &c).await?;
         let rows = self
-            .read(
-                &format!(
-                    "SELECT {CSR_COLUMNS} FROM scm_csrs {where_sql} ORDER BY create_time DESC, csr_id DESC \
-                     LIMIT {limit} OFFSET {offset}"
-                ),
-                c.args,
-                Weight::Scan,
+            .page_where(
+                CSR_COLUMNS,
+                "scm_csrs",
+                c,
+                "create_time DESC, csr_id DESC",
+                page,
             )
             .await?;
         Ok((
