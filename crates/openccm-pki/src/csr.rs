@@ -47,11 +47,49 @@ fn csr_error(msg: impl Into<String>) -> PkiError {
     PkiError::Csr(msg.into())
 }
 
+/// A CSR whose structure is parsed but whose self-signature is not checked
+/// yet. What it asks for can be read (to authorise a request and build the
+/// certificate it wants) but only [`UnverifiedCsr::verify`] yields a
+/// [`ParsedCsr`]: issuance checks the signature on the signing thread, right
+/// before it signs, which saves a thread hand-off per issuance.
+#[derive(Debug, Clone)]
+pub struct UnverifiedCsr {
+    request: ParsedCsr,
+    signed: Vec<u8>,
+    algorithm: const_oid::ObjectIdentifier,
+    signature: Vec<u8>,
+}
+
+impl UnverifiedCsr {
+    /// What the CSR asks for, not yet proven to come from the key's holder.
+    pub fn request(&self) -> &ParsedCsr {
+        &self.request
+    }
+
+    /// Checks the self-signature (proof of possession of the key).
+    pub fn verify(self) -> PkiResult<ParsedCsr> {
+        crate::verify::verify_with_sm2_ids(
+            &self.request.public_key,
+            self.algorithm,
+            &self.signed,
+            &self.signature,
+            &[crate::sm2::DEFAULT_USER_ID, b""],
+        )
+        .map_err(|_| csr_error("the CSR's signature does not verify"))?;
+        Ok(self.request)
+    }
+}
+
 /// Parses a PEM CSR (`\n` or `\r\n` line breaks) and verifies its signature.
 ///
 /// Fails when the text is too large, not exactly one `CERTIFICATE REQUEST`
 /// block, not DER, of an unsupported algorithm, or its signature does not verify.
 pub fn parse_pem(text: &str) -> PkiResult<ParsedCsr> {
+    parse_pem_unverified(text)?.verify()
+}
+
+/// Parses a PEM CSR like [`parse_pem`], leaving its signature to check.
+pub fn parse_pem_unverified(text: &str) -> PkiResult<UnverifiedCsr> {
     if text.len() > MAX_CSR_BYTES {
         return Err(csr_error(format!(
             "the CSR is larger than {MAX_CSR_BYTES} bytes"
@@ -62,7 +100,7 @@ pub fn parse_pem(text: &str) -> PkiResult<ParsedCsr> {
         [block]
             if block.label == "CERTIFICATE REQUEST" || block.label == "NEW CERTIFICATE REQUEST" =>
         {
-            parse_der(&block.der)
+            parse_der_unverified(&block.der)
         }
         [] => Err(csr_error("no PEM block")),
         [_] => Err(csr_error("the PEM block is not a CERTIFICATE REQUEST")),
@@ -72,6 +110,11 @@ pub fn parse_pem(text: &str) -> PkiResult<ParsedCsr> {
 
 /// Parses a DER CSR and verifies its signature.
 pub fn parse_der(der: &[u8]) -> PkiResult<ParsedCsr> {
+    parse_der_unverified(der)?.verify()
+}
+
+/// Parses a DER CSR, leaving its signature to check.
+pub fn parse_der_unverified(der: &[u8]) -> PkiResult<UnverifiedCsr> {
     let req =
         CertReq::from_der(der).map_err(|e| csr_error(format!("not a PKCS#10 request: {e}")))?;
     // Strict DER: the signature covers the encoding, so only canonical input
@@ -95,14 +138,7 @@ pub fn parse_der(der: &[u8]) -> PkiResult<ParsedCsr> {
         .signature
         .as_bytes()
         .ok_or_else(|| csr_error("malformed signature"))?;
-    crate::verify::verify_with_sm2_ids(
-        &public_key,
-        req.algorithm.oid,
-        &info_der,
-        signature,
-        &[crate::sm2::DEFAULT_USER_ID, b""],
-    )
-    .map_err(|_| csr_error("the CSR's signature does not verify"))?;
+    let signature = signature.to_vec();
 
     let mut key_usage = None;
     let mut alt_names = Vec::new();
@@ -132,16 +168,21 @@ pub fn parse_der(der: &[u8]) -> PkiResult<ParsedCsr> {
     }
     let distinguished_name =
         DistinguishedName::from_name(&req.info.subject).map_err(|e| csr_error(e.to_string()))?;
-    Ok(ParsedCsr {
-        der: der.to_vec(),
-        subject: req.info.subject,
-        distinguished_name,
-        public_key,
-        key_algorithm,
-        signature_family,
-        signature_hash,
-        key_usage,
-        alt_names,
+    Ok(UnverifiedCsr {
+        request: ParsedCsr {
+            der: der.to_vec(),
+            subject: req.info.subject,
+            distinguished_name,
+            public_key,
+            key_algorithm,
+            signature_family,
+            signature_hash,
+            key_usage,
+            alt_names,
+        },
+        signed: info_der,
+        algorithm: req.algorithm.oid,
+        signature,
     })
 }
 

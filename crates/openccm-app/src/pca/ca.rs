@@ -87,7 +87,7 @@ impl Pca {
         root_key: Option<std::sync::Arc<dyn openccm_pki::Signer>>,
         plan: CaCertPlan<'_>,
     ) -> Result<(Vec<u8>, Serial)> {
-        let serial = Serial::from_random(random_bytes());
+        let serial = Serial::from_time_and_random(self.now(), random_bytes());
         let (issuer, signer, urls) = if let Some(parent) = parent {
             (
                 IssuerInfo::clone(&*self.issuer_info(parent)?),

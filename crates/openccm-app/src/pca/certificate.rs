@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use der::Encode as _;
 use openccm_custody::KeyHandle;
+use openccm_pki::csr::UnverifiedCsr;
 use openccm_pki::profile::{
     self, CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, Serial, TbsRequest,
 };
@@ -30,6 +31,7 @@ use crate::common::{enterprise_project_for_create, required};
 use crate::error::{Error, Invalid, Result};
 use crate::iam::authz::{actions, Action, RequestFacts, ResourceKind, Target};
 use crate::iam::Caller;
+use crate::pool;
 
 /// ListCertificate query.
 #[derive(Debug, Clone, Default)]
@@ -85,6 +87,8 @@ struct Issuance {
     enc_key: Option<(KeyHandle, Vec<u8>)>,
     csr_public_key: Option<Vec<u8>>,
     project: String,
+    /// The CSR whose signature the signing job checks before it signs.
+    unverified_csr: Option<UnverifiedCsr>,
 }
 
 impl Pca {
@@ -218,6 +222,7 @@ impl Pca {
                 enc_key: enc,
                 csr_public_key: None,
                 project,
+                unverified_csr: None,
             },
         )
         .await
@@ -306,12 +311,11 @@ impl Pca {
             .await?;
         let csr_text = required(req.csr, "csr")?;
         let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_deref()).await?;
-        // Verifying the CSR's signature is public-key work: off the executor too.
-        let csr = self
-            .pools
-            .signing
-            .run(move || openccm_pki::csr::parse_pem(&csr_text))
-            .await??;
+        // Parsing is bounded and cheap; checking the CSR's signature is
+        // public-key work, done off the executor: by the signing job of an
+        // end-entity issuance (right before it signs), else below.
+        let unverified = openccm_pki::csr::parse_pem_unverified(&csr_text)?;
+        let csr = unverified.request();
         let dn = &csr.distinguished_name;
         let common_name = dn
             .common_name
@@ -342,6 +346,11 @@ impl Pca {
         match kind {
             "ENTITY_CERT" => {}
             "INTERMEDIATE_CA" => {
+                let csr = self
+                    .pools
+                    .signing
+                    .run(move || unverified.verify())
+                    .await??;
                 return self
                     .issue_intermediate(
                         caller,
@@ -416,6 +425,7 @@ impl Pca {
                 csr_public_key: enc_key.as_ref().map(|_| csr.public_key.clone()),
                 enc_key,
                 project,
+                unverified_csr: Some(unverified),
             },
         )
         .await
@@ -437,7 +447,7 @@ impl Pca {
     ) -> Result<CaId> {
         let path_length = input::path_length(path_length)?;
         let ca_id = CaId::from_random(random_bytes());
-        let serial = Serial::from_random(random_bytes());
+        let serial = Serial::from_time_and_random(self.now(), random_bytes());
         let linted = profile::build(
             &issuer_info,
             &TbsRequest {
@@ -542,7 +552,7 @@ impl Pca {
 
     /// Records the intent, signs, completes.
     async fn issue(&self, caller: &Caller, cert_id: CertId, plan: Issuance) -> Result<CertId> {
-        let serial = Serial::from_random(random_bytes());
+        let serial = Serial::from_time_and_random(self.now(), random_bytes());
         let linted = profile::build(
             &plan.issuer_info,
             &self.tbs_request(
@@ -560,7 +570,7 @@ impl Pca {
         }];
         let enc = match &plan.enc_key {
             Some((_, enc_public)) => {
-                let enc_serial = Serial::from_random(random_bytes());
+                let enc_serial = Serial::from_time_and_random(self.now(), random_bytes());
                 let enc_linted = profile::build(
                     &plan.issuer_info,
                     &self.tbs_request(
@@ -610,45 +620,69 @@ impl Pca {
             revocation_reason: None,
             enterprise_project_id: plan.project.clone(),
         };
-        match self
-            .store
-            .insert_certificate_intent(&record, &serials, Some(self.settings.certificate_quota))
-            .await?
-        {
-            InsertOutcome::Inserted => {}
-            InsertOutcome::QuotaExceeded => {
-                return Err(Error::QuotaExceeded(
-                    "The certificate quota is used up.".to_owned(),
-                ))
-            }
-            InsertOutcome::SerialTaken => {
-                return Err(Error::Internal("serial number collision; retry".to_owned()))
-            }
-        }
-        let signer = plan.signer.clone();
-        let signed = self
-            .pools
-            .signing
-            .run(move || -> openccm_pki::PkiResult<_> {
-                let main = linted.sign(signer.as_ref())?;
-                let enc = enc.map(|(_, l)| l.sign(signer.as_ref())).transpose()?;
-                Ok((main, enc))
-            })
-            .await;
-        let (main, enc) = match signed {
-            Ok(Ok(done)) => done,
-            Ok(Err(e)) => {
-                self.store.fail_certificate(&record).await?;
-                return Err(e.into());
-            }
-            Err(e) => {
-                self.store.fail_certificate(&record).await?;
-                return Err(e);
+        // The intent is queued for the store's writer now; the signing task
+        // waits for it on a signing thread (woken there by the writer), signs,
+        // and queues the completion, which this task awaits. The intent is
+        // recorded before anything is signed; nothing is answered before the
+        // completion is durable.
+        let intent = {
+            let (store, record) = (self.store.clone(), record.clone());
+            let quota = Some(self.settings.certificate_quota);
+            async move {
+                store
+                    .insert_certificate_intent(&record, &serials, quota)
+                    .await
             }
         };
-        record.certificate = Some(main.der);
-        record.enc_certificate = enc.map(|e| e.der);
-        if !self.store.complete_certificate(&record).await? {
+        let (store, signer, csr) = (self.store.clone(), plan.signer.clone(), plan.unverified_csr);
+        let intent_record = record.clone();
+        let task = self
+            .pools
+            .signing
+            .run_after(intent, move |recorded| async move {
+                match recorded? {
+                    InsertOutcome::Inserted => {}
+                    InsertOutcome::QuotaExceeded => {
+                        return Err(Error::QuotaExceeded(
+                            "The certificate quota is used up.".to_owned(),
+                        ))
+                    }
+                    InsertOutcome::SerialTaken => {
+                        return Err(Error::Internal("serial number collision; retry".to_owned()))
+                    }
+                }
+                let signed = (|| -> openccm_pki::PkiResult<_> {
+                    if let Some(csr) = csr {
+                        csr.verify()?;
+                    }
+                    let main = linted.sign(signer.as_ref())?;
+                    let enc = enc.map(|(_, l)| l.sign(signer.as_ref())).transpose()?;
+                    Ok((main, enc))
+                })();
+                match signed {
+                    Ok((main, enc)) => {
+                        record.certificate = Some(main.der);
+                        record.enc_certificate = enc.map(|e| e.der);
+                        Ok(pool::start(async move {
+                            store.complete_certificate(&record).await
+                        }))
+                    }
+                    Err(e) => {
+                        store.fail_certificate(&record).await?;
+                        Err(e.into())
+                    }
+                }
+            });
+        let completion = match task.await {
+            Ok(outcome) => outcome?,
+            Err(lost) => {
+                // The task panicked or the pool is gone: give the serials and
+                // the quota back now rather than at reconciliation.
+                self.store.fail_certificate(&intent_record).await?;
+                return Err(lost);
+            }
+        };
+        if !completion.await? {
             return Err(Error::Internal(
                 "the issuance intent vanished before completion".to_owned(),
             ));

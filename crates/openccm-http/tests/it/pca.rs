@@ -1222,6 +1222,66 @@ both_backends!(certificates_are_issued_from_csrs, |app| async move {
         .await
         .assert_error(400, "PCA.90020002");
     }
+    // Well-formed DER whose self-signature does not verify: checked by the
+    // signing task after the intent is recorded, which must then leave no
+    // certificate and give its quota back. RSA, EC and SM2 requests.
+    let before = ok(&get(&app, "/v1/private-certificates?limit=1").await, 200)["total"].clone();
+    let used = || async {
+        ok(&get(&app, "/v1/private-certificates/quotas").await, 200)["quotas"]["resources"][0]
+            ["used"]
+            .clone()
+    };
+    let used_before = used().await;
+    for (keyspec, extra) in [
+        (&["-newkey", "rsa:2048"][..], &[][..]),
+        (
+            &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"][..],
+            &[][..],
+        ),
+        (
+            &["-newkey", "sm2"][..],
+            &["-sm3", "-sigopt", "distid:1234567812345678"][..],
+        ),
+    ] {
+        csr(d, keyspec, "/CN=forged.example.com", extra);
+        openssl(
+            d,
+            &[
+                "req", "-in", "csr.pem", "-outform", "DER", "-out", "csr.der",
+            ],
+        );
+        let mut der = std::fs::read(d.join("csr.der")).unwrap();
+        *der.last_mut().unwrap() ^= 0x01;
+        std::fs::write(d.join("forged.der"), &der).unwrap();
+        let forged = openssl(d, &["req", "-inform", "DER", "-in", "forged.der"]);
+        // Still a request openssl reads, yet its signature fails.
+        assert!(Command::new("openssl")
+            .current_dir(d)
+            .args([
+                "req",
+                "-inform",
+                "DER",
+                "-in",
+                "forged.der",
+                "-verify",
+                "-noout"
+            ])
+            .output()
+            .map(|o| !o.status.success() || String::from_utf8_lossy(&o.stderr).contains("fail"))
+            .unwrap());
+        post(
+            &app,
+            "/v1/private-certificates/csr",
+            json!({"issuer_id": root, "csr": forged, "validity": {"type": "DAY", "value": 1}}),
+        )
+        .await
+        .assert_error(400, "PCA.90020002");
+    }
+    assert_eq!(
+        ok(&get(&app, "/v1/private-certificates?limit=1").await, 200)["total"],
+        before
+    );
+    assert_eq!(used().await, used_before);
     let small = csr(d, &["-newkey", "rsa:1024"], "/CN=weak", &[]);
     post(
         &app,
