@@ -449,6 +449,13 @@ fn group_commit(mut conn: Connection, queue: &mpsc::Receiver<WriteJob>) {
 
 type Reply = (oneshot::Sender<StoreResult<Erased>>, StoreResult<Erased>);
 
+/// Runs a transaction-control statement from the statement cache: a batch
+/// runs two per job and two more per commit, and compiling each anew
+/// (`execute_batch`) cost the writer more than some of the jobs.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Runs a batch; `Err` means nothing of it was committed (every reply then
 /// carries the error).
 fn run_batch(
@@ -460,13 +467,20 @@ fn run_batch(
 ) -> StoreResult<()> {
     let mut failure = None;
     if durable != *synchronous_full {
-        match conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" }) {
+        match control(
+            conn,
+            if durable {
+                "PRAGMA synchronous = FULL"
+            } else {
+                "PRAGMA synchronous = NORMAL"
+            },
+        ) {
             Ok(()) => *synchronous_full = durable,
             Err(e) => failure = Some(db_error(e)),
         }
     }
     if failure.is_none() {
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
             failure = Some(db_error(e));
         }
     }
@@ -478,7 +492,7 @@ fn run_batch(
             ));
             continue;
         }
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = control(conn, "SAVEPOINT job") {
             failure = Some(db_error(e));
             replies.push((
                 job.reply,
@@ -489,9 +503,9 @@ fn run_batch(
         let result = run_ready((job.run)(&mut SqliteTx { conn: &mut *conn }));
         let keep = matches!(result, Ok(Finish::Commit(_)));
         let closed = if keep {
-            conn.execute_batch("RELEASE job")
+            control(conn, "RELEASE job")
         } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            control(conn, "ROLLBACK TO job").and_then(|()| control(conn, "RELEASE job"))
         };
         if let Err(e) = closed {
             failure = Some(db_error(e));
@@ -504,7 +518,7 @@ fn run_batch(
         ));
     }
     if failure.is_none() {
-        if let Err(e) = conn.execute_batch("COMMIT") {
+        if let Err(e) = control(conn, "COMMIT") {
             failure = Some(db_error(e));
         }
     }

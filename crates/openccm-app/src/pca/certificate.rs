@@ -13,13 +13,13 @@ use der::Encode as _;
 use openccm_custody::KeyHandle;
 use openccm_pki::csr::UnverifiedCsr;
 use openccm_pki::profile::{
-    self, CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, Serial, TbsRequest,
+    self, CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, LintedTbs, Serial, TbsRequest,
 };
 use openccm_pki::san::AltName;
 use openccm_pki::{HashAlgorithm, KeyAlgorithm, Signer};
 use openccm_store::{
     CaId, CaRecord, CertFilter, CertId, CertRecord, InsertOutcome, NameFields, SerialReservation,
-    TaggedResource,
+    Store, TaggedResource,
 };
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
@@ -89,6 +89,70 @@ struct Issuance {
     project: String,
     /// The CSR whose signature the signing job checks before it signs.
     unverified_csr: Option<UnverifiedCsr>,
+}
+
+/// The completion of an issuance, queued for the store: `true` once durable,
+/// `false` if reconciliation failed the intent first.
+type Completion = pool::Started<
+    std::pin::Pin<Box<dyn std::future::Future<Output = openccm_store::StoreResult<bool>> + Send>>,
+>;
+
+/// What the signing task of an issuance holds.
+struct SigningWork {
+    store: Arc<dyn Store>,
+    signer: Arc<dyn Signer>,
+    linted: LintedTbs,
+    enc: Option<LintedTbs>,
+}
+
+impl SigningWork {
+    /// On a signing thread: checks the CSR's signature (if any), waits for
+    /// the intent, signs, and queues the completion (returned, to be awaited
+    /// by the request). A failure after the intent is recorded fails the
+    /// intent: its serials are never used, its quota is returned.
+    async fn run(
+        self,
+        csr: Option<UnverifiedCsr>,
+        intent: impl std::future::Future<Output = openccm_store::StoreResult<InsertOutcome>>,
+        mut record: CertRecord,
+    ) -> Result<Completion> {
+        let verified = csr.map(UnverifiedCsr::verify).transpose();
+        match intent.await? {
+            InsertOutcome::Inserted => {}
+            InsertOutcome::QuotaExceeded => {
+                return Err(Error::QuotaExceeded(
+                    "The certificate quota is used up.".to_owned(),
+                ))
+            }
+            InsertOutcome::SerialTaken => {
+                return Err(Error::Internal("serial number collision; retry".to_owned()))
+            }
+        }
+        let Self {
+            store,
+            signer,
+            linted,
+            enc,
+        } = self;
+        let signed = verified.and_then(|_| {
+            let main = linted.sign(signer.as_ref())?;
+            let enc = enc.map(|l| l.sign(signer.as_ref())).transpose()?;
+            Ok((main, enc))
+        });
+        match signed {
+            Ok((main, enc)) => {
+                record.certificate = Some(main.der);
+                record.enc_certificate = enc.map(|e| e.der);
+                Ok(pool::start(Box::pin(async move {
+                    store.complete_certificate(&record).await
+                })))
+            }
+            Err(e) => {
+                store.fail_certificate(&record).await?;
+                Err(e.into())
+            }
+        }
+    }
 }
 
 impl Pca {
@@ -591,7 +655,7 @@ impl Pca {
             None => None,
         };
         let now = self.now();
-        let mut record = CertRecord {
+        let record = CertRecord {
             certificate_id: cert_id.clone(),
             domain_id: caller.domain_id.clone(),
             issuer_id: plan.issuer.ca_id.clone(),
@@ -620,12 +684,13 @@ impl Pca {
             revocation_reason: None,
             enterprise_project_id: plan.project.clone(),
         };
-        // The intent is queued for the store's writer now; the signing task
-        // waits for it on a signing thread (woken there by the writer), signs,
-        // and queues the completion, which this task awaits. The intent is
-        // recorded before anything is signed; nothing is answered before the
-        // completion is durable.
-        let intent = {
+        // The intent is queued for the store's writer now. The signing task
+        // checks the CSR's signature meanwhile (when there is one; else it
+        // starts only once the writer wakes it), waits for the intent,
+        // signs, and queues the completion, which this task awaits. Nothing
+        // is signed before its intent is recorded; nothing is answered
+        // before its completion is durable.
+        let intent = pool::start({
             let (store, record) = (self.store.clone(), record.clone());
             let quota = Some(self.settings.certificate_quota);
             async move {
@@ -633,47 +698,32 @@ impl Pca {
                     .insert_certificate_intent(&record, &serials, quota)
                     .await
             }
+        });
+        let work = SigningWork {
+            store: self.store.clone(),
+            signer: plan.signer.clone(),
+            linted,
+            enc: enc.map(|(_, l)| l),
         };
-        let (store, signer, csr) = (self.store.clone(), plan.signer.clone(), plan.unverified_csr);
         let intent_record = record.clone();
-        let task = self
-            .pools
-            .signing
-            .run_after(intent, move |recorded| async move {
-                match recorded? {
-                    InsertOutcome::Inserted => {}
-                    InsertOutcome::QuotaExceeded => {
-                        return Err(Error::QuotaExceeded(
-                            "The certificate quota is used up.".to_owned(),
-                        ))
-                    }
-                    InsertOutcome::SerialTaken => {
-                        return Err(Error::Internal("serial number collision; retry".to_owned()))
-                    }
-                }
-                let signed = (|| -> openccm_pki::PkiResult<_> {
-                    if let Some(csr) = csr {
-                        csr.verify()?;
-                    }
-                    let main = linted.sign(signer.as_ref())?;
-                    let enc = enc.map(|(_, l)| l.sign(signer.as_ref())).transpose()?;
-                    Ok((main, enc))
-                })();
-                match signed {
-                    Ok((main, enc)) => {
-                        record.certificate = Some(main.der);
-                        record.enc_certificate = enc.map(|e| e.der);
-                        Ok(pool::start(async move {
-                            store.complete_certificate(&record).await
-                        }))
-                    }
-                    Err(e) => {
-                        store.fail_certificate(&record).await?;
-                        Err(e.into())
-                    }
-                }
-            });
-        let completion = match task.await {
+        let signing = &self.pools.signing;
+        let task = match plan.unverified_csr {
+            Some(csr) => {
+                signing
+                    .run_after(std::future::ready(()), move |()| {
+                        work.run(Some(csr), intent, record)
+                    })
+                    .await
+            }
+            None => {
+                signing
+                    .run_after(intent, move |recorded| {
+                        work.run(None, std::future::ready(recorded), record)
+                    })
+                    .await
+            }
+        };
+        let completion = match task {
             Ok(outcome) => outcome?,
             Err(lost) => {
                 // The task panicked or the pool is gone: give the serials and
