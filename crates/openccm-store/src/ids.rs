@@ -23,7 +23,7 @@ macro_rules! hex32_id {
 
             /// A fresh random id from `bytes` (16 bytes of CSPRNG output).
             pub fn from_random(bytes: [u8; 16]) -> Self {
-                Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+                Self(hex::encode(bytes))
             }
 
             /// The id as text.
@@ -120,7 +120,7 @@ macro_rules! uuid_id {
             pub fn from_random(mut bytes: [u8; 16]) -> Self {
                 bytes[6] = (bytes[6] & 0x0f) | 0x40;
                 bytes[8] = (bytes[8] & 0x3f) | 0x80;
-                let h: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                let h = hex::encode(bytes);
                 Self(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
             }
 
@@ -133,7 +133,7 @@ macro_rules! uuid_id {
                 bytes[..6].copy_from_slice(&ms[2..]);
                 bytes[6] = (bytes[6] & 0x0f) | 0x70;
                 bytes[8] = (bytes[8] & 0x3f) | 0x80;
-                let h: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                let h = hex::encode(bytes);
                 Self(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
             }
 
