@@ -5,7 +5,7 @@
 //! *key generation* (RSA-4096 takes seconds: capped so that reads keep a
 //! core). A job's result comes back on a oneshot channel.
 //!
-//! A pool also runs *tasks* ([`CryptoPool::run_async`]): futures polled on
+//! A pool also runs *tasks* ([`CryptoPool::run_after`]): futures polled on
 //! its threads and, when they wait, resumed there by whatever wakes them. An
 //! issuance waits for its intent to be recorded and then signs: as a task the
 //! store's writer wakes the signing thread directly, not the executor that
@@ -15,6 +15,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -25,19 +26,22 @@ use crate::error::{Error, Result};
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
 thread_local! {
-    /// Whether this thread is a pool worker.
-    static ON_POOL: Cell<bool> = const { Cell::new(false) };
+    /// The pool this thread works for, if any.
+    static ON_POOL: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
-/// Moves the task awaiting it onto its pool: ready at once on a pool worker,
-/// else it reschedules the task there.
-struct ToPool;
+/// Numbers the pools, for [`ON_POOL`].
+static POOLS: AtomicUsize = AtomicUsize::new(0);
+
+/// Moves the task awaiting it onto pool `.0`: ready at once on one of its
+/// workers, else it reschedules the task there.
+struct ToPool(usize);
 
 impl Future for ToPool {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if ON_POOL.get() {
+        if ON_POOL.get() == Some(self.0) {
             Poll::Ready(())
         } else {
             cx.waker().wake_by_ref();
@@ -72,8 +76,12 @@ impl PoolTask {
             return;
         };
         if let Some(future) = slot.as_mut() {
-            if future.as_mut().poll(&mut cx).is_ready() {
-                *slot = None;
+            // A panic drops the task (and with it the sender of its result,
+            // so its caller hears of the failure) instead of leaving it to
+            // wait for a wake-up that may never come.
+            match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+                Ok(Poll::Pending) => {}
+                Ok(Poll::Ready(())) | Err(_) => *slot = None,
             }
         }
     }
@@ -111,6 +119,44 @@ pub fn start<F: Future>(future: F) -> Started<F> {
     }
 }
 
+/// A future whose work goes on whether or not its owner polls it: either
+/// [`start`]ed in place, or spawned onto the runtime.
+pub enum Driven<F: Future> {
+    /// Goes on by itself once polled (a write queued for SQLite's writer).
+    Started(Started<F>),
+    /// Driven by the runtime (a PostgreSQL transaction advances only when
+    /// polled: on a signing thread it would wait behind signatures, holding
+    /// its row locks, and a dropped owner would cancel it).
+    Spawned(tokio::task::JoinHandle<F::Output>),
+}
+
+/// Starts `future` so that it proceeds without its owner: polled once here
+/// when `runs_unpolled` (it then goes on by itself), else spawned onto the
+/// current runtime.
+pub fn drive<F>(future: F, runs_unpolled: bool) -> Driven<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) if !runs_unpolled => Driven::Spawned(runtime.spawn(future)),
+        _ => Driven::Started(start(future)),
+    }
+}
+
+impl<F: Future> Future for Driven<F> {
+    type Output = Result<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<F::Output>> {
+        match self.get_mut() {
+            Driven::Started(started) => Pin::new(started).poll(cx).map(Ok),
+            Driven::Spawned(handle) => Pin::new(handle).poll(cx).map(|joined| {
+                joined.map_err(|e| Error::Internal(format!("a store task failed: {e}")))
+            }),
+        }
+    }
+}
+
 impl<F: Future> Future for Started<F> {
     type Output = F::Output;
 
@@ -127,6 +173,7 @@ impl<F: Future> Future for Started<F> {
 #[derive(Clone)]
 pub struct CryptoPool {
     name: &'static str,
+    id: usize,
     sender: channel::Sender<Job>,
 }
 
@@ -146,12 +193,13 @@ impl CryptoPool {
         // Many consumers on one channel: a job wakes one idle worker (a
         // shared `Mutex<Receiver>` would wake a second one to wait on it).
         let (sender, receiver) = channel::unbounded::<Job>();
+        let id = POOLS.fetch_add(1, Ordering::Relaxed);
         for i in 0..threads.max(1) {
             let receiver = receiver.clone();
             std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
                 .spawn(move || {
-                    ON_POOL.set(true);
+                    ON_POOL.set(Some(id));
                     while let Ok(job) = receiver.recv() {
                         // A panicking job loses its result (its caller sees
                         // an error), not the worker.
@@ -159,7 +207,7 @@ impl CryptoPool {
                     }
                 })?;
         }
-        Ok(Self { name, sender })
+        Ok(Self { name, id, sender })
     }
 
     /// Runs `job` on a worker and waits for its result without blocking the executor.
@@ -201,10 +249,11 @@ impl CryptoPool {
         T: Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let pool = self.id;
         let task = Arc::new(PoolTask {
             future: Mutex::new(Some(Box::pin(async move {
                 let ready = wait.await;
-                ToPool.await;
+                ToPool(pool).await;
                 let _ = tx.send(then(ready).await);
             }))),
             queue: self.sender.clone(),
@@ -293,6 +342,64 @@ mod tests {
         assert!(failed.is_err());
         // The single worker survived both.
         assert_eq!(pool.run(|| 1 + 1).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_task_that_panics_while_a_wake_up_is_pending_still_fails() {
+        let pool = CryptoPool::new("pending", 1).unwrap();
+        // The task leaves its waker with a channel that never fires, then
+        // panics: the task must still be dropped (and its caller told).
+        let (_never_sent, mut never) = tokio::sync::oneshot::channel::<()>();
+        let outcome = pool.run_after(std::future::ready(()), move |()| async move {
+            std::future::poll_fn(|cx| {
+                let _ = Pin::new(&mut never).poll(cx);
+                Poll::Ready(())
+            })
+            .await;
+            panic!("after registering a wake-up");
+        });
+        let outcome: Result<()> = tokio::time::timeout(std::time::Duration::from_secs(10), outcome)
+            .await
+            .expect("the caller of a panicked task must not wait forever");
+        assert!(outcome.is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_task_moves_to_its_own_pool_even_from_another_pool() {
+        let a = CryptoPool::new("pool-a", 1).unwrap();
+        let b = CryptoPool::new("pool-b", 1).unwrap();
+        let name = b
+            .run_after(std::future::ready(()), move |()| async move {
+                assert!(thread_name().starts_with("pool-b-"));
+                a.run_after(std::future::ready(()), |()| async { thread_name() })
+                    .await
+                    .unwrap()
+            })
+            .await
+            .unwrap();
+        assert!(name.starts_with("pool-a-"), "ran on {name}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn driven_futures_finish_without_their_owner() {
+        // A future that advances only when polled, like a PostgreSQL
+        // transaction: driven on the runtime, it finishes though its owner
+        // drops it.
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let steps = async move {
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            let _ = done.send(());
+        };
+        drop(drive(steps, false));
+        tokio::time::timeout(std::time::Duration::from_secs(10), finished)
+            .await
+            .unwrap()
+            .unwrap();
+        // One that goes on by itself is started in place, and answers.
+        assert_eq!(drive(async { 3 }, true).await.unwrap(), 3);
+        assert_eq!(drive(async { 4 }, false).await.unwrap(), 4);
     }
 
     #[tokio::test]

@@ -20,8 +20,11 @@ pub const MAX_CSR_BYTES: usize = 64 * 1024;
 const EXTENSION_REQUEST: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14");
 
-/// A parsed and verified CSR.
-#[derive(Debug, Clone)]
+/// What a CSR asks for. [`parse_pem`] and [`UnverifiedCsr::verify`] return
+/// one only once its self-signature is verified; [`UnverifiedCsr::request`]
+/// lends one before (not `Clone`, so that a lent one cannot pass for a
+/// verified one).
+#[derive(Debug)]
 pub struct ParsedCsr {
     /// The DER.
     pub der: Vec<u8>,
@@ -52,7 +55,7 @@ fn csr_error(msg: impl Into<String>) -> PkiError {
 /// certificate it wants) but only [`UnverifiedCsr::verify`] yields a
 /// [`ParsedCsr`]: issuance checks the signature on the signing thread, right
 /// before it signs, which saves a thread hand-off per issuance.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct UnverifiedCsr {
     request: ParsedCsr,
     signed: Vec<u8>,

@@ -272,7 +272,8 @@ pub struct IssuerInfo {
 /// the store's serial index grow at its end, as its certificates table does:
 /// with fully random serials every issuance rewrote (and first read) a random
 /// page of an index that outgrows memory at tens of millions of certificates.
-/// The prefix tells no more than notBefore does.
+/// The prefix discloses the issuance time (to the millisecond), which
+/// notBefore usually shows to the second anyway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Serial([u8; 16]);
 

@@ -238,6 +238,10 @@ pub type WriteFn<T> =
 /// A database backend.
 #[async_trait]
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
+    /// See [`crate::MetaStore::writes_run_unpolled`].
+    fn writes_run_unpolled(&self) -> bool {
+        false
+    }
     /// Runs a read-only query outside any write transaction.
     async fn read(&self, sql: &str, args: Vec<Value>, weight: Weight) -> StoreResult<Vec<Row>>;
     /// Runs write work in a transaction and answers once it is committed.

@@ -97,6 +97,10 @@ pub trait MetaStore: Send + Sync {
         -> StoreResult<()>;
     /// Closes the connections, waiting for in-flight queries (graceful shutdown).
     async fn close(&self);
+    /// Whether a write, once its future has been polled, goes on to its
+    /// commit without being polled again (SQLite's writer thread runs it);
+    /// else (PostgreSQL) its future must be driven to the end on the runtime.
+    fn writes_run_unpolled(&self) -> bool;
 }
 
 /// Accounts, users, access keys and projects.

@@ -467,14 +467,7 @@ fn run_batch(
 ) -> StoreResult<()> {
     let mut failure = None;
     if durable != *synchronous_full {
-        match control(
-            conn,
-            if durable {
-                "PRAGMA synchronous = FULL"
-            } else {
-                "PRAGMA synchronous = NORMAL"
-            },
-        ) {
+        match conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" }) {
             Ok(()) => *synchronous_full = durable,
             Err(e) => failure = Some(db_error(e)),
         }
@@ -533,6 +526,11 @@ fn run_batch(
 
 #[async_trait]
 impl Backend for SqliteDb {
+    /// The job is queued at the first poll; the writer thread commits it.
+    fn writes_run_unpolled(&self) -> bool {
+        true
+    }
+
     async fn read(&self, sql: &str, args: Vec<Value>, weight: Weight) -> StoreResult<Vec<Row>> {
         match weight {
             Weight::Point => self.readers.with(|conn| run_query(conn, sql, &args)),
@@ -588,6 +586,54 @@ impl Backend for SqliteDb {
         }
         if let Ok(mut idle) = self.readers.idle.lock() {
             idle.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(durability: Durability) -> WriteJob {
+        let (reply, _answer) = oneshot::channel();
+        WriteJob {
+            run: Box::new(|_tx| Box::pin(async { Ok(Finish::Commit(Box::new(()) as Erased)) })),
+            durability,
+            reply,
+        }
+    }
+
+    fn synchronous(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Durable batches must fsync (FULL = 2) however often the writer has
+    /// switched; deferred-only batches may skip it (NORMAL = 1).
+    #[test]
+    fn each_batch_commits_with_the_synchronous_level_it_needs() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "synchronous", "FULL").unwrap();
+        let mut full = true;
+        for round in 0..3 {
+            for (durability, level) in [(Durability::Deferred, 1), (Durability::Durable, 2)] {
+                let durable = durability == Durability::Durable;
+                let mut replies = Vec::new();
+                run_batch(
+                    &mut conn,
+                    vec![job(durability)],
+                    durable,
+                    &mut full,
+                    &mut replies,
+                )
+                .unwrap();
+                assert_eq!(
+                    synchronous(&conn),
+                    level,
+                    "round {round}, durable {durable}"
+                );
+                assert!(replies.iter().all(|(_, r)| r.is_ok()));
+            }
         }
     }
 }

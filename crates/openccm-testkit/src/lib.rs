@@ -103,12 +103,49 @@ impl TestDb {
         }
     }
 
+    /// The PostgreSQL database's name, if this is one.
+    fn postgres_name(&self) -> Option<&str> {
+        match self.backend {
+            Backend::Postgres => self.url.rsplit_once('/').map(|(_, name)| name),
+            Backend::Sqlite => None,
+        }
+    }
+
     /// Opens the store on this database (applying migrations).
     ///
     /// # Panics
     /// When it cannot be opened.
     pub async fn open(&self) -> Arc<dyn Store> {
         openccm_store::open(&self.url, 8).await.expect("open store")
+    }
+}
+
+/// A PostgreSQL test database is dropped with its value (a SQLite one goes
+/// with its temp directory): a development server would otherwise keep every
+/// database every run made. `WITH (FORCE)` closes the store's connections.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name().map(str::to_owned) else {
+            return;
+        };
+        // Drop may run inside the test's runtime: do the work on a thread of
+        // its own with a runtime of its own.
+        let dropper = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&pg_admin_url())
+                    .await
+                    .ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+            })
+        });
+        let _ = dropper.join();
     }
 }
 

@@ -93,7 +93,7 @@ struct Issuance {
 
 /// The completion of an issuance, queued for the store: `true` once durable,
 /// `false` if reconciliation failed the intent first.
-type Completion = pool::Started<
+type Completion = pool::Driven<
     std::pin::Pin<Box<dyn std::future::Future<Output = openccm_store::StoreResult<bool>> + Send>>,
 >;
 
@@ -113,11 +113,11 @@ impl SigningWork {
     async fn run(
         self,
         csr: Option<UnverifiedCsr>,
-        intent: impl std::future::Future<Output = openccm_store::StoreResult<InsertOutcome>>,
+        intent: impl std::future::Future<Output = Result<openccm_store::StoreResult<InsertOutcome>>>,
         mut record: CertRecord,
     ) -> Result<Completion> {
         let verified = csr.map(UnverifiedCsr::verify).transpose();
-        match intent.await? {
+        match intent.await?? {
             InsertOutcome::Inserted => {}
             InsertOutcome::QuotaExceeded => {
                 return Err(Error::QuotaExceeded(
@@ -143,9 +143,11 @@ impl SigningWork {
             Ok((main, enc)) => {
                 record.certificate = Some(main.der);
                 record.enc_certificate = enc.map(|e| e.der);
-                Ok(pool::start(Box::pin(async move {
-                    store.complete_certificate(&record).await
-                })))
+                let unpolled = store.writes_run_unpolled();
+                Ok(pool::drive(
+                    Box::pin(async move { store.complete_certificate(&record).await }),
+                    unpolled,
+                ))
             }
             Err(e) => {
                 store.fail_certificate(&record).await?;
@@ -684,21 +686,25 @@ impl Pca {
             revocation_reason: None,
             enterprise_project_id: plan.project.clone(),
         };
-        // The intent is queued for the store's writer now. The signing task
+        // The intent is queued for the store's writer now (on PostgreSQL, its
+        // transaction runs on the runtime). The signing task
         // checks the CSR's signature meanwhile (when there is one; else it
         // starts only once the writer wakes it), waits for the intent,
         // signs, and queues the completion, which this task awaits. Nothing
         // is signed before its intent is recorded; nothing is answered
         // before its completion is durable.
-        let intent = pool::start({
-            let (store, record) = (self.store.clone(), record.clone());
-            let quota = Some(self.settings.certificate_quota);
-            async move {
-                store
-                    .insert_certificate_intent(&record, &serials, quota)
-                    .await
-            }
-        });
+        let intent = pool::drive(
+            {
+                let (store, record) = (self.store.clone(), record.clone());
+                let quota = Some(self.settings.certificate_quota);
+                async move {
+                    store
+                        .insert_certificate_intent(&record, &serials, quota)
+                        .await
+                }
+            },
+            self.store.writes_run_unpolled(),
+        );
         let work = SigningWork {
             store: self.store.clone(),
             signer: plan.signer.clone(),
@@ -732,7 +738,7 @@ impl Pca {
                 return Err(lost);
             }
         };
-        if !completion.await? {
+        if !completion.await?? {
             return Err(Error::Internal(
                 "the issuance intent vanished before completion".to_owned(),
             ));

@@ -235,9 +235,7 @@ pub async fn password_token(
         .to_owned()
 }
 
-/// A fresh PostgreSQL database on the test server.
-pub async fn pg_database() -> String {
-    openccm_testkit::TestDb::new(openccm_testkit::Backend::Postgres)
-        .await
-        .url
+/// A fresh PostgreSQL database on the test server, dropped with the value.
+pub async fn pg_database() -> openccm_testkit::TestDb {
+    openccm_testkit::TestDb::new(openccm_testkit::Backend::Postgres).await
 }

@@ -191,7 +191,8 @@ async fn sigterm_lets_in_flight_requests_finish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_share_one_postgres_database() {
     let dir = tempfile::tempdir().unwrap();
-    let url = pg_database().await;
+    let db = pg_database().await;
+    let url = db.url.clone();
     let key = dir.path().join("shared-master.key");
     let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
     let args = |data: &std::path::Path| {
@@ -241,7 +242,8 @@ async fn two_servers_share_one_postgres_database() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_starts_on_postgres_bootstrap_once() {
     let dir = tempfile::tempdir().unwrap();
-    let url = pg_database().await;
+    let db = pg_database().await;
+    let url = db.url.clone();
     let key = dir.path().join("shared-master.key");
     // Create the shared key first so both processes read the same one.
     {
@@ -288,7 +290,8 @@ async fn concurrent_first_starts_on_postgres_bootstrap_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_master_key_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    let url = pg_database().await;
+    let db = pg_database().await;
+    let url = db.url.clone();
     let first = Server::start(
         &[
             "--database-url",
@@ -609,5 +612,6 @@ async fn a_kill_during_issuance_leaves_a_consistent_sqlite_store() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_during_issuance_leaves_a_consistent_postgres_store() {
-    a_kill_during_issuance_leaves_a_consistent_store(Some(pg_database().await)).await;
+    let db = pg_database().await;
+    a_kill_during_issuance_leaves_a_consistent_store(Some(db.url.clone())).await;
 }

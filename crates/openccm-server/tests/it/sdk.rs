@@ -88,7 +88,8 @@ async fn the_sdk_round_trips_every_algorithm_through_scm_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_round_trips_every_algorithm_through_scm_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
-    let url = pg_database().await;
+    let db = pg_database().await;
+    let url = db.url.clone();
     let (server, creds) = start(dir.path(), Some(&url));
     assert!(run_script("scm_lifecycle.py", &server, &creds).contains("scm lifecycle: ok"));
     assert_eq!(server.terminate(), 0);
@@ -97,7 +98,8 @@ async fn the_sdk_round_trips_every_algorithm_through_scm_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
-    let url = pg_database().await;
+    let db = pg_database().await;
+    let url = db.url.clone();
     let (server, creds) = start(dir.path(), Some(&url));
     assert!(run_script("foundation.py", &server, &creds).contains("foundation: ok"));
     assert!(run_script("pca_lifecycle.py", &server, &creds).contains("pca lifecycle: ok"));

@@ -372,6 +372,10 @@ pub(crate) mod locks {
 
 #[async_trait]
 impl<B: Backend> MetaStore for Sql<B> {
+    fn writes_run_unpolled(&self) -> bool {
+        self.0.writes_run_unpolled()
+    }
+
     async fn key_checks(&self) -> StoreResult<Vec<(u32, Vec<u8>)>> {
         let rows = self
             .read(
