@@ -757,7 +757,13 @@ impl Pca {
                 RequestFacts::default(),
             )
             .await?;
-        let parsed = openccm_pki::csr::parse_pem(required(csr, "csr")?)?;
+        // The signature check is public-key work: off the executor.
+        let unverified = openccm_pki::csr::parse_pem_unverified(required(csr, "csr")?)?;
+        let parsed = self
+            .pools
+            .signing
+            .run(move || unverified.verify())
+            .await??;
         let family = match parsed.key_algorithm {
             KeyAlgorithm::Sm2 => "SM2",
             a if a.is_rsa() => "RSA",
