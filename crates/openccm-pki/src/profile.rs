@@ -522,9 +522,11 @@ pub fn build(issuer: &IssuerInfo, request: &TbsRequest) -> PkiResult<LintedTbs> 
     };
     lint(&tbs, issuer, request, subject_key_algorithm)?;
     let der = tbs.to_der().map_err(crate::encoding)?;
+    let digest = Sha256::digest(&der).into();
     Ok(LintedTbs {
         tbs,
         der,
+        digest,
         signature_algorithm: signature,
         issuer_key_algorithm: issuer.key_algorithm,
         hash: request.hash,
@@ -648,6 +650,9 @@ pub trait Signer: Send + Sync {
 pub struct LintedTbs {
     tbs: TbsCertificate,
     der: Vec<u8>,
+    /// SHA-256 of `der`, computed once: the intent records it, the signed
+    /// certificate carries it.
+    digest: [u8; 32],
     signature_algorithm: AlgorithmIdentifierOwned,
     issuer_key_algorithm: KeyAlgorithm,
     hash: HashAlgorithm,
@@ -670,7 +675,7 @@ impl LintedTbs {
 
     /// SHA-256 of the TBS DER (recorded with the issuance intent).
     pub fn digest(&self) -> [u8; 32] {
-        Sha256::digest(&self.der).into()
+        self.digest
     }
 
     /// Signs with `signer`, checks that the certificate carries exactly the
@@ -698,7 +703,7 @@ impl LintedTbs {
                 &signature,
             )?;
         }
-        let digest = self.digest();
+        let digest = self.digest;
         let certificate = Certificate {
             tbs_certificate: self.tbs,
             signature_algorithm: self.signature_algorithm,

@@ -15,5 +15,6 @@ pub mod error;
 pub mod iam;
 pub mod pca;
 pub mod scm;
+pub mod tags;
 
 pub use error::{ErrorBody, ErrorCode};

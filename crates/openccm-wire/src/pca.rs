@@ -7,6 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::tags::{
+    ResourceTag, ResourceTagsResponse, TagRequest as ResourceTagRequest, TagValues as DomainTags,
+    TagValuesResponse as DomainTagsResponse,
+};
+
 /// `DistinguishedName` / `CertDistinguishedName`. Responses carry every
 /// field, `null` when the subject has no such attribute.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -560,36 +565,6 @@ pub struct ConsoleConfig {
     pub is_support_ocsp: bool,
 }
 
-/// `ResourceTag`: a tag on a CA or certificate.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResourceTag {
-    /// Key.
-    #[serde(default)]
-    pub key: Option<String>,
-    /// Value.
-    #[serde(default)]
-    pub value: Option<String>,
-}
-
-/// `DomainTags`: a tag key and its values.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DomainTags {
-    /// Key.
-    #[serde(default)]
-    pub key: Option<String>,
-    /// Values.
-    #[serde(default)]
-    pub values: Option<Vec<String>>,
-}
-
-/// `ResourceTagRequestBody` (CreateCaTag, CreateCertTag).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ResourceTagRequest {
-    /// The tag.
-    #[serde(default)]
-    pub tag: Option<ResourceTag>,
-}
-
 /// `BatchOperateTagRequestBody` (batch create and delete).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct BatchOperateTagRequest {
@@ -613,20 +588,6 @@ pub struct ListResourceInstancesRequest {
     /// Fuzzy matches.
     #[serde(default)]
     pub matches: Option<Vec<ResourceTag>>,
-}
-
-/// `ListCaTagsResponse`, `ListCertTagsResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ResourceTagsResponse {
-    /// Tags of the resource.
-    pub tags: Vec<ResourceTag>,
-}
-
-/// `ListDomainCaTagsResponse`, `ListDomainCertTagsResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DomainTagsResponse {
-    /// Keys in use, with their values.
-    pub tags: Vec<DomainTags>,
 }
 
 /// `TagResource`: a resource a tag query found.

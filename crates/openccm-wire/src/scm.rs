@@ -8,6 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::tags::{
+    ResourceTag, ResourceTagsResponse, TagRequest as CreateTagRequest, TagValues as Tag,
+    TagValuesResponse as AllTagsResponse,
+};
+
 /// `ImportCertificateRequestBody`.
 #[derive(Clone, Default, Deserialize)]
 pub struct ImportCertificateRequest {
@@ -226,36 +231,6 @@ impl std::fmt::Debug for ExportCertificateResponse {
     }
 }
 
-/// `ScsResourceTag`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResourceTag {
-    /// Key.
-    #[serde(default)]
-    pub key: Option<String>,
-    /// Value.
-    #[serde(default)]
-    pub value: Option<String>,
-}
-
-/// `ScsTag`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tag {
-    /// Key.
-    #[serde(default)]
-    pub key: Option<String>,
-    /// Values.
-    #[serde(default)]
-    pub values: Option<Vec<String>>,
-}
-
-/// `CreateCertificateTagRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct CreateTagRequest {
-    /// The tag.
-    #[serde(default)]
-    pub tag: Option<ResourceTag>,
-}
-
 /// `BatchCreateOrDeleteTagsRequestBody`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct BatchTagsRequest {
@@ -272,20 +247,6 @@ pub struct BatchTagsRequest {
 pub struct DescResponse {
     /// Result text.
     pub desc: String,
-}
-
-/// `ListTagsByCertificateResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ResourceTagsResponse {
-    /// Tags.
-    pub tags: Vec<ResourceTag>,
-}
-
-/// `ListAllTagsResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AllTagsResponse {
-    /// Keys with their values.
-    pub tags: Vec<Tag>,
 }
 
 /// `ScsMatch`.

@@ -618,7 +618,8 @@ impl Pca {
 
     /// Records the intent, signs, completes.
     async fn issue(&self, caller: &Caller, cert_id: CertId, plan: Issuance) -> Result<CertId> {
-        let serial = Serial::from_time_and_random(self.now(), random_bytes());
+        let now = self.now();
+        let serial = Serial::from_time_and_random(now, random_bytes());
         let linted = profile::build(
             &plan.issuer_info,
             &self.tbs_request(
@@ -636,7 +637,7 @@ impl Pca {
         }];
         let enc = match &plan.enc_key {
             Some((_, enc_public)) => {
-                let enc_serial = Serial::from_time_and_random(self.now(), random_bytes());
+                let enc_serial = Serial::from_time_and_random(now, random_bytes());
                 let enc_linted = profile::build(
                     &plan.issuer_info,
                     &self.tbs_request(
@@ -656,7 +657,6 @@ impl Pca {
             }
             None => None,
         };
-        let now = self.now();
         let record = CertRecord {
             certificate_id: cert_id.clone(),
             domain_id: caller.domain_id.clone(),

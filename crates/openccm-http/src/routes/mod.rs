@@ -36,3 +36,4 @@ pub mod health;
 pub mod iam;
 pub mod pca;
 pub mod scm;
+mod tags;

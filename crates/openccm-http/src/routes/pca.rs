@@ -1,5 +1,6 @@
 //! PCA v1 routes (pca-v1.md): wire ↔ domain conversion only.
 
+use super::tags::{resource_tags as resource_tags_out, tag_in, tag_out, tag_values, tags_in};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +15,6 @@ use openccm_app::pca::input::{
 };
 use openccm_app::pca::tags::{Found, PcaResource, ResourceQuery, TagCondition, TaggedView};
 use openccm_app::pca::{CaView, CertView};
-use openccm_app::tags::TagInput;
 use openccm_app::Error;
 use openccm_pki::profile::ExtendedKeyUsageFlags;
 use openccm_wire::error::pca as codes;
@@ -766,20 +766,6 @@ const fn tagged<const CA: bool>() -> PcaResource {
     }
 }
 
-fn tag_in(tag: wire::ResourceTag) -> TagInput {
-    TagInput {
-        key: tag.key,
-        value: tag.value,
-    }
-}
-
-fn tag_out((key, value): (String, String)) -> wire::ResourceTag {
-    wire::ResourceTag {
-        key: Some(key),
-        value: Some(value),
-    }
-}
-
 fn tagged_out(view: TaggedView) -> wire::TagResource {
     let resource_id = view.id().to_owned();
     let resource_name = view.name().to_owned();
@@ -836,10 +822,9 @@ async fn batch_create_tags<const CA: bool>(
     body: Result<ApiJson<wire::BatchOperateTagRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
-    let tags = req.tags.map(|tags| tags.into_iter().map(tag_in).collect());
     state
         .pca
-        .batch_create_tags(&caller, tagged::<CA>(), &id, tags)
+        .batch_create_tags(&caller, tagged::<CA>(), &id, tags_in(req.tags))
         .await?;
     Ok(no_content())
 }
@@ -851,10 +836,9 @@ async fn batch_delete_tags<const CA: bool>(
     body: Result<ApiJson<wire::BatchOperateTagRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
-    let tags = req.tags.map(|tags| tags.into_iter().map(tag_in).collect());
     state
         .pca
-        .batch_delete_tags(&caller, tagged::<CA>(), &id, tags)
+        .batch_delete_tags(&caller, tagged::<CA>(), &id, tags_in(req.tags))
         .await?;
     Ok(no_content())
 }
@@ -868,9 +852,7 @@ async fn resource_tags<const CA: bool>(
         .pca
         .resource_tag_list(&caller, tagged::<CA>(), &id)
         .await?;
-    Ok(Json(wire::ResourceTagsResponse {
-        tags: tags.into_iter().map(tag_out).collect(),
-    }))
+    Ok(Json(resource_tags_out(tags)))
 }
 
 async fn domain_tags<const CA: bool>(
@@ -878,15 +860,7 @@ async fn domain_tags<const CA: bool>(
     CallerOf(caller): CallerOf,
 ) -> PcaResult<Json<wire::DomainTagsResponse>> {
     let tags = state.pca.domain_tags(&caller, tagged::<CA>()).await?;
-    Ok(Json(wire::DomainTagsResponse {
-        tags: tags
-            .into_iter()
-            .map(|(key, values)| wire::DomainTags {
-                key: Some(key),
-                values: Some(values),
-            })
-            .collect(),
-    }))
+    Ok(Json(tag_values(tags)))
 }
 
 async fn resources_by_tag<const CA: bool>(

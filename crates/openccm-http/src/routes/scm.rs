@@ -12,7 +12,9 @@ use axum::{Json, Router};
 use openccm_app::scm::certificate::{ImportCertificate, ListCertificates};
 use openccm_app::scm::csr::{CreateCsr, ListCsrs, UploadCsr};
 use openccm_app::scm::notification::Notice;
-use openccm_app::scm::tags::{ResourceQuery, TagCondition, TagInput};
+use openccm_app::scm::tags::{ResourceQuery, TagCondition};
+
+use super::tags::{resource_tags, tag_in, tag_out, tag_values, tags_in};
 use openccm_app::scm::{scm_time, ScmCertView};
 use openccm_app::Error;
 use openccm_store::{CsrRecord, ScmCertRecord};
@@ -210,14 +212,7 @@ fn tag_resource_out(view: &ScmCertView) -> wire::TagResource {
     let (domain_type, domain_count, wildcard_count) = domain_type(r);
     wire::TagResource {
         resource_id: r.certificate_id.to_string(),
-        tags: view
-            .tags
-            .iter()
-            .map(|(k, v)| wire::ResourceTag {
-                key: Some(k.clone()),
-                value: Some(v.clone()),
-            })
-            .collect(),
+        tags: view.tags.iter().cloned().map(tag_out).collect(),
         resource_name: r.name.clone(),
         resource_detail: wire::TagResourceDetail {
             cert_id: r.certificate_id.to_string(),
@@ -407,14 +402,7 @@ async fn create_tag(
     let ApiJson(req) = body?;
     state
         .scm
-        .create_tag(
-            &caller,
-            &id,
-            req.tag.map(|t| TagInput {
-                key: t.key,
-                value: t.value,
-            }),
-        )
+        .create_tag(&caller, &id, req.tag.map(tag_in))
         .await?;
     Ok(success())
 }
@@ -428,19 +416,7 @@ async fn batch_tags(
     let ApiJson(req) = body?;
     state
         .scm
-        .batch_tags(
-            &caller,
-            &id,
-            req.action.as_deref(),
-            req.tags.map(|tags| {
-                tags.into_iter()
-                    .map(|t| TagInput {
-                        key: t.key,
-                        value: t.value,
-                    })
-                    .collect()
-            }),
-        )
+        .batch_tags(&caller, &id, req.action.as_deref(), tags_in(req.tags))
         .await?;
     Ok(success())
 }
@@ -451,15 +427,7 @@ async fn certificate_tags(
     Path(id): Path<String>,
 ) -> ScmResult<Json<wire::ResourceTagsResponse>> {
     let tags = state.scm.certificate_tags(&caller, &id).await?;
-    Ok(Json(wire::ResourceTagsResponse {
-        tags: tags
-            .into_iter()
-            .map(|(k, v)| wire::ResourceTag {
-                key: Some(k),
-                value: Some(v),
-            })
-            .collect(),
-    }))
+    Ok(Json(resource_tags(tags)))
 }
 
 async fn all_tags(
@@ -467,15 +435,7 @@ async fn all_tags(
     CallerOf(caller): CallerOf,
 ) -> ScmResult<Json<wire::AllTagsResponse>> {
     let tags = state.scm.all_tags(&caller).await?;
-    Ok(Json(wire::AllTagsResponse {
-        tags: tags
-            .into_iter()
-            .map(|(k, values)| wire::Tag {
-                key: Some(k),
-                values: Some(values),
-            })
-            .collect(),
-    }))
+    Ok(Json(tag_values(tags)))
 }
 
 async fn certificates_by_tag(

@@ -66,6 +66,14 @@ async fn issue(app: &TestApp, issuer: &str, extra: Value) -> TestResponse {
     post(app, "/v1/private-certificates", body).await
 }
 
+/// Issues with `issue` (which must succeed) and returns the certificate id.
+async fn issued(app: &TestApp, issuer: &str, extra: Value) -> String {
+    ok(&issue(app, issuer, extra).await, 200)["certificate_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn openssl(dir: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new("openssl")
         .current_dir(dir)
@@ -700,13 +708,7 @@ both_backends!(
         // It issues, and its certificates chain up to the external root. (OpenSSL
         // dated it by the wall clock, a moment after the fake clock's start.)
         app.clock.advance(5_000);
-        let cert = ok(
-            &issue(&app, &pending, json!({"key_algorithm": "EC256"})).await,
-            200,
-        )["certificate_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let cert = issued(&app, &pending, json!({"key_algorithm": "EC256"})).await;
         let exported = ok(
             &post(
                 &app,
@@ -1310,13 +1312,7 @@ both_backends!(exports_follow_the_documented_formats, |app| async move {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let root = create_root(&app, "EC256", "SHA256").await;
-    let id = ok(
-        &issue(&app, &root, json!({"key_algorithm": "RSA2048"})).await,
-        200,
-    )["certificate_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = issued(&app, &root, json!({"key_algorithm": "RSA2048"})).await;
     let export = |body: Value| {
         let app = &app;
         let id = id.clone();
@@ -1464,10 +1460,7 @@ both_backends!(exports_follow_the_documented_formats, |app| async move {
 
 both_backends!(revocation_and_deletion_are_final, |app| async move {
     let root = create_root(&app, "EC256", "SHA256").await;
-    let id = ok(&issue(&app, &root, json!({})).await, 200)["certificate_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = issued(&app, &root, json!({})).await;
     let path = format!("/v1/private-certificates/{id}");
     app.signed("POST", &format!("{path}/revoke"), None)
         .await
@@ -1513,18 +1506,12 @@ both_backends!(revocation_and_deletion_are_final, |app| async move {
         .await
         .assert_error(404, "PCA.10010002");
     // Expiry is computed from time.
-    let short = ok(
-        &issue(
-            &app,
-            &root,
-            json!({"validity": {"type": "HOUR", "value": 1}}),
-        )
-        .await,
-        200,
-    )["certificate_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let short = issued(
+        &app,
+        &root,
+        json!({"validity": {"type": "HOUR", "value": 1}}),
+    )
+    .await;
     app.clock.advance(3_600_000);
     assert_eq!(
         ok(
@@ -1719,10 +1706,7 @@ both_backends!(
         assert_eq!(ca["crl_configuration"]["obs_bucket_name"], "crl-bucket");
         let url = format!("http://openccm.test/pca/crl/{root}/root-crl.crl");
         assert_eq!(ca["crl_configuration"]["crl_dis_point"], url);
-        let id = ok(&issue(&app, &root, json!({})).await, 200)["certificate_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = issued(&app, &root, json!({})).await;
         let exported = ok(
             &post(
                 &app,
@@ -1827,42 +1811,24 @@ both_backends!(
         let certs = "/v1/private-certificates";
         let ca = create_root(&app, "EC256", "SHA256").await;
         let other_ca = create_root(&app, "EC384", "SHA384").await;
-        let a = ok(
-            &issue(
-                &app,
-                &ca,
-                json!({"distinguished_name": {"common_name": "tagged-a.example.com"}}),
-            )
-            .await,
-            200,
-        )["certificate_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let b = ok(
-            &issue(
-                &app,
-                &ca,
-                json!({"distinguished_name": {"common_name": "tagged-b.example.com"}}),
-            )
-            .await,
-            200,
-        )["certificate_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let c = ok(
-            &issue(
-                &app,
-                &ca,
-                json!({"distinguished_name": {"common_name": "plain-c.example.com"}}),
-            )
-            .await,
-            200,
-        )["certificate_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let a = issued(
+            &app,
+            &ca,
+            json!({"distinguished_name": {"common_name": "tagged-a.example.com"}}),
+        )
+        .await;
+        let b = issued(
+            &app,
+            &ca,
+            json!({"distinguished_name": {"common_name": "tagged-b.example.com"}}),
+        )
+        .await;
+        let c = issued(
+            &app,
+            &ca,
+            json!({"distinguished_name": {"common_name": "plain-c.example.com"}}),
+        )
+        .await;
 
         // One tag, then a batch; one value per key, the later one wins.
         let r = post(
