@@ -3,7 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use openccm_store::{Store, TaggedResource};
+
 use crate::error::{Error, Invalid, Result};
+use crate::iam::authz::{Action, Authorizer};
+use crate::iam::Caller;
 
 /// A tag as callers give it.
 #[derive(Debug, Clone, Default)]
@@ -122,14 +126,31 @@ pub(crate) fn removal(tag: TagInput) -> Result<(String, Option<String>)> {
     Ok((key, tag.value.filter(|v| !v.is_empty())))
 }
 
-/// (key, value) pairs grouped by key, keys in order: the account's tags as
-/// the ListTags operations answer them.
-pub(crate) fn group_by_key(pairs: Vec<(String, String)>) -> Vec<(String, Vec<String>)> {
+/// The account's tags on `resource`s the caller may see under `action`
+/// (live ones only, as of `now`), grouped by key, keys in order: what the
+/// ListDomain…Tags / ListAllTags operations answer.
+pub(crate) async fn account_tags(
+    authz: &Authorizer,
+    store: &dyn Store,
+    caller: &Caller,
+    action: Action,
+    resource: TaggedResource,
+    now: i64,
+) -> Result<Vec<(String, Vec<String>)>> {
+    let visibility = authz.visibility(caller, action).await?;
+    let pairs = store
+        .all_tags(
+            &caller.domain_id,
+            resource,
+            (!visibility.is_everything()).then_some(&visibility),
+            now,
+        )
+        .await?;
     let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (key, value) in pairs {
         keys.entry(key).or_default().push(value);
     }
-    keys.into_iter().collect()
+    Ok(keys.into_iter().collect())
 }
 
 /// Tags read for several resources, (resource id, key, value), as a map

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::iam::authz::{actions, Action};
 use crate::iam::Caller;
 use crate::tags::{
-    batch, by_resource, checked_tag, conditions, group_by_key, removal, tag_error, TagInput,
+    account_tags, batch, by_resource, checked_tag, conditions, removal, tag_error, TagInput,
 };
 
 pub use crate::tags::TagCondition;
@@ -287,17 +287,15 @@ impl Pca {
         caller: &Caller,
         resource: PcaResource,
     ) -> Result<Vec<(String, Vec<String>)>> {
-        let visibility = self.authz.visibility(caller, resource.list_tags()).await?;
-        let pairs = self
-            .store
-            .all_tags(
-                &caller.domain_id,
-                resource.tagged(),
-                (!visibility.is_everything()).then_some(&visibility),
-                self.now(),
-            )
-            .await?;
-        Ok(group_by_key(pairs))
+        account_tags(
+            &self.authz,
+            self.store.as_ref(),
+            caller,
+            resource.list_tags(),
+            resource.tagged(),
+            self.now(),
+        )
+        .await
     }
 
     /// ListCaResourceInstances / ListCertResourceInstances (a page of the

@@ -3,7 +3,7 @@
 
 use openccm_store::{ScmCertFilter, TagFilter, TagOutcome, TaggedResource};
 
-use crate::tags::{batch, by_resource, checked_tag, conditions, group_by_key, removal, tag_error};
+use crate::tags::{account_tags, batch, by_resource, checked_tag, conditions, removal, tag_error};
 pub use crate::tags::{check_key, check_value, TagCondition, TagInput};
 
 use super::certificate::TOTAL_COUNT_CAP;
@@ -168,20 +168,15 @@ impl Scm {
 
     /// Every tag key of the account's certificates with its values.
     pub async fn all_tags(&self, caller: &Caller) -> Result<Vec<(String, Vec<String>)>> {
-        let visibility = self
-            .authz
-            .visibility(caller, actions::SCM_LIST_TAGS)
-            .await?;
-        let pairs = self
-            .store
-            .all_tags(
-                &caller.domain_id,
-                TaggedResource::ScmCertificate,
-                (!visibility.is_everything()).then_some(&visibility),
-                self.now(),
-            )
-            .await?;
-        Ok(group_by_key(pairs))
+        account_tags(
+            &self.authz,
+            self.store.as_ref(),
+            caller,
+            actions::SCM_LIST_TAGS,
+            TaggedResource::ScmCertificate,
+            self.now(),
+        )
+        .await
     }
 
     /// Certificates by tags: the matches (with their tags) and their number;
