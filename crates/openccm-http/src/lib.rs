@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         ));
     let public = Router::new()
         .merge(routes::health::routes())
+        .merge(routes::revocation::routes())
         .merge(routes::iam::public());
     Router::new()
         .merge(protected)

@@ -17,6 +17,8 @@
 //! - [`profile`]: issuance requests, extensions, the lint, `LintedTbs`, signing.
 //! - [`csr`]: PKCS#10 parsing and verification.
 //! - [`cert`]: certificate parsing, key matching, chain links.
+//! - [`crl`]: full and delta CRLs, streamed and signed.
+//! - [`ocsp`]: OCSP requests parsed, responses built and signed.
 //! - [`key`]: private keys handed in by customers (PKCS#1, SEC1, PKCS#8).
 //! - [`pem`]: bounded PEM decoding and CRLF/LF encoding.
 //! - [`verify`]: signature verification (RSA, ECDSA, SM2 with SM3).
@@ -25,9 +27,11 @@
 
 pub mod algorithm;
 pub mod cert;
+pub mod crl;
 pub mod csr;
 pub mod key;
 pub mod name;
+pub mod ocsp;
 pub mod pem;
 pub mod profile;
 pub mod san;

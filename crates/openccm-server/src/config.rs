@@ -68,6 +68,11 @@ pub struct ServeArgs {
     /// Private certificates one account may hold [default: 100000, the cloud's quota].
     #[arg(long, env = "OPENCCM_CERTIFICATE_QUOTA")]
     pub certificate_quota: Option<i64>,
+    /// Also write every CA's current CRLs to this directory, as
+    /// `<ca_id>/<name>.crl` and `<ca_id>/<name>-delta.crl`, for a web
+    /// server or an object-store sync to serve [default: none].
+    #[arg(long, env = "OPENCCM_CRL_PUBLISH_DIR")]
+    pub crl_publish_dir: Option<PathBuf>,
 }
 
 /// The TOML file's keys.
@@ -91,6 +96,7 @@ pub struct FileConfig {
     shutdown_grace_secs: Option<u64>,
     ca_quota: Option<i64>,
     certificate_quota: Option<i64>,
+    crl_publish_dir: Option<PathBuf>,
 }
 
 /// Log output format.
@@ -153,6 +159,7 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     pub ca_quota: i64,
     pub certificate_quota: i64,
+    pub crl_publish_dir: Option<PathBuf>,
 }
 
 /// A configuration error, reported before anything starts.
@@ -311,6 +318,7 @@ impl Config {
                 100_000,
                 "certificate_quota",
             )?,
+            crl_publish_dir: args.crl_publish_dir.or(file.crl_publish_dir),
         })
     }
 }

@@ -7,6 +7,7 @@
 
 mod admin;
 mod config;
+mod publish;
 mod serve;
 
 use std::process::ExitCode;

@@ -208,6 +208,7 @@ async fn serve(config: Config) -> Result<(), String> {
             public_url,
             ca_quota: config.ca_quota,
             certificate_quota: config.certificate_quota,
+            ..PcaSettings::default()
         },
         authz.clone(),
     ));
@@ -243,6 +244,11 @@ async fn serve(config: Config) -> Result<(), String> {
             }
         });
     }
+
+    tokio::spawn(crate::publish::run(
+        pca.clone(),
+        config.crl_publish_dir.clone(),
+    ));
 
     let state = AppState {
         iam,

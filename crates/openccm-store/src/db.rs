@@ -226,7 +226,17 @@ pub trait Tx: Send {
     /// same `(key, scope)` lock — across servers on PostgreSQL; SQLite has one
     /// writer already.
     async fn lock(&mut self, key: i32, scope: &str) -> StoreResult<()>;
+    /// Tells the other servers sharing the database, once this transaction
+    /// commits, that `ca_id` changed (PostgreSQL `NOTIFY`). SQLite has no
+    /// other servers: the backend's own feed tells this one.
+    async fn notify_ca_changed(&mut self, _ca_id: &str) -> StoreResult<()> {
+        Ok(())
+    }
 }
+
+/// How many CA changes a slow subscriber may fall behind before it is told
+/// to forget everything ([`crate::StoreEvent::Resync`]).
+pub const EVENT_BACKLOG: usize = 4096;
 
 /// Erased write results (the backends are not generic over them).
 pub type Erased = Box<dyn std::any::Any + Send>;
@@ -252,4 +262,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     ) -> StoreResult<Erased>;
     /// Closes the connections, waiting for in-flight work.
     async fn close(&self);
+    /// The feed of CA changes: this server's, published after their commit,
+    /// and (PostgreSQL) those of every other server sharing the database.
+    fn events(&self) -> &tokio::sync::broadcast::Sender<crate::StoreEvent>;
 }

@@ -32,10 +32,11 @@ pub use ids::{
 pub use postgres::PgStore;
 pub use queries::Sql;
 pub use records::{
-    AccessKey, Account, BootstrapPlan, CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings,
-    CsrFilter, CsrRecord, Group, InsertOutcome, NameFields, Page, PolicyRecord, Principal, Project,
-    ScmCertFilter, ScmCertRecord, ScmInsertOutcome, ScmSortKey, Scope, SortDir, TagFilter,
-    TagOutcome, TaggedResource, UpdateOutcome, User, Visibility,
+    AccessKey, Account, BootstrapPlan, CaFilter, CaRecord, CertFilter, CertRecord, CrlCounters,
+    CrlSettings, CsrFilter, CsrRecord, Group, InsertOutcome, NameFields, Page, PolicyRecord,
+    Principal, Project, RevocationEntry, ScmCertFilter, ScmCertRecord, ScmInsertOutcome,
+    ScmSortKey, Scope, SerialStatus, SortDir, StoreEvent, StoredCrl, TagFilter, TagOutcome,
+    TaggedResource, UpdateOutcome, User, Visibility,
 };
 pub use sqlite::SqliteStore;
 
@@ -250,6 +251,10 @@ pub trait PcaStore: Send + Sync {
         expected: &[&str],
         serial: Option<&SerialReservation>,
     ) -> StoreResult<UpdateOutcome>;
+    /// Revokes a CA: replaces its fields as [`Self::update_ca`] does and, when
+    /// OpenCCM's CA signed its certificate, lists that certificate under its
+    /// issuer's revocations, in one transaction.
+    async fn revoke_ca(&self, ca: &CaRecord, expected: &[&str]) -> StoreResult<UpdateOutcome>;
     /// Removes a CA whose status is one of `expected` (pending CAs). Returns
     /// whether it was removed.
     async fn remove_ca(
@@ -294,8 +299,10 @@ pub trait PcaStore: Send + Sync {
     ) -> StoreResult<(i64, Vec<CertRecord>)>;
     /// Certificates of the account that count against the quota.
     async fn count_certificates(&self, domain: &DomainId) -> StoreResult<i64>;
-    /// Revokes an issued, unexpired, unrevoked certificate. Returns false if
-    /// it was not in that state.
+    /// Revokes an issued, unexpired, unrevoked certificate and lists its
+    /// serials (both of an SM2 dual certificate) under its issuer's
+    /// revocations, in one transaction. Returns false if it was not in that
+    /// state.
     async fn revoke_certificate(
         &self,
         domain: &DomainId,
@@ -310,6 +317,52 @@ pub trait PcaStore: Send + Sync {
         cert_id: &CertId,
         now: i64,
     ) -> StoreResult<bool>;
+}
+
+/// Revocation as CRLs and OCSP see it, across every account: relying
+/// parties ask by issuing CA and serial, never by account.
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// What the store knows of `serial` (lower-case hex) under `issuer`.
+    async fn serial_status(&self, issuer: &CaId, serial: &str) -> StoreResult<SerialStatus>;
+    /// The CA's counters as they stand (zeros before its first revocation
+    /// or CRL).
+    async fn crl_counters(&self, ca: &CaId) -> StoreResult<CrlCounters>;
+    /// Draws the CA's next CRL number (durably) and reads, with it, the seq
+    /// of the CA's latest committed revocation: a CRL listing revocations up
+    /// to that seq never lists less than one with a lower number.
+    async fn next_crl_number(&self, ca: &CaId) -> StoreResult<CrlCounters>;
+    /// At most `limit` revocations under `issuer` with a seq in
+    /// `(after_seq, up_to_seq]` and a notAfter at or after `unexpired_at`,
+    /// in seq order (page on with the last seq).
+    async fn revocations(
+        &self,
+        issuer: &CaId,
+        after_seq: i64,
+        up_to_seq: i64,
+        unexpired_at: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<RevocationEntry>>;
+    /// How many revocations under `issuer` have a seq in `(after_seq, up_to_seq]`.
+    async fn count_revocations(
+        &self,
+        issuer: &CaId,
+        after_seq: i64,
+        up_to_seq: i64,
+    ) -> StoreResult<i64>;
+    /// The CA's stored full CRL; its DER only `with_der`.
+    async fn full_crl(&self, ca: &CaId, with_der: bool) -> StoreResult<Option<StoredCrl>>;
+    /// Stores a full CRL unless one with a number as high is stored already
+    /// (another server's). Returns whether it was stored.
+    async fn save_full_crl(&self, ca: &CaId, crl: &StoredCrl) -> StoreResult<bool>;
+    /// A CA of any account by id, unless it is gone at `now` (relying
+    /// parties name CAs by id alone).
+    async fn issuing_ca(&self, ca: &CaId, now: i64) -> StoreResult<Option<CaRecord>>;
+    /// Every CA, of any account, that publishes a CRL and can sign one.
+    async fn crl_issuing_cas(&self) -> StoreResult<Vec<CaRecord>>;
+    /// The feed of CA changes (revocations under a CA, its settings, its
+    /// status), from this server and every other sharing the database.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoreEvent>;
 }
 
 /// SSL certificates, CSRs, tags and expiry-notification settings.
@@ -431,11 +484,21 @@ pub trait ScmStore: Send + Sync {
 
 /// Everything the application needs from storage.
 pub trait Store:
-    MetaStore + IamStore + IamAdminStore + PcaStore + ScmStore + std::fmt::Debug
+    MetaStore + IamStore + IamAdminStore + PcaStore + RevocationStore + ScmStore + std::fmt::Debug
 {
 }
 
-impl<T: MetaStore + IamStore + IamAdminStore + PcaStore + ScmStore + std::fmt::Debug> Store for T {}
+impl<
+        T: MetaStore
+            + IamStore
+            + IamAdminStore
+            + PcaStore
+            + RevocationStore
+            + ScmStore
+            + std::fmt::Debug,
+    > Store for T
+{
+}
 
 /// Opens the store named by `url`: `sqlite:<path>` or `postgres://...`.
 /// Anything else is an error, never a fallback. Applies pending migrations.

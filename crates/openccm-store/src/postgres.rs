@@ -23,6 +23,54 @@ pub type PgStore = Sql<PgDb>;
 #[derive(Debug)]
 pub struct PgDb {
     pool: PgPool,
+    /// CA changes: this server's, published after their commit, and every
+    /// server's, as `NOTIFY` delivers them.
+    events: tokio::sync::broadcast::Sender<crate::StoreEvent>,
+    /// The task that listens for the other servers' notifications.
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+/// The channel CA changes are announced on.
+const CA_CHANGES: &str = "openccm_ca_changes";
+
+/// Forwards `NOTIFY openccm_ca_changes` payloads (CA ids) into `events`.
+/// A lost connection may have lost notifications: it sends `Resync` before
+/// listening again, and keeps trying (every 100 ms) while the database is
+/// unreachable, so that cached answers never outlive a missed change by
+/// more than that.
+async fn listen(pool: PgPool, events: tokio::sync::broadcast::Sender<crate::StoreEvent>) {
+    loop {
+        let listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(CA_CHANGES).await {
+                Ok(()) => Some(listener),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot listen for CA changes");
+                    None
+                }
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot connect to listen for CA changes");
+                None
+            }
+        };
+        // Whatever happened before this connection listened was not heard.
+        let _ = events.send(crate::StoreEvent::Resync);
+        if let Some(mut listener) = listener {
+            while let Ok(Some(notification)) = listener.try_recv().await {
+                if let Some(id) = crate::CaId::parse(notification.payload()) {
+                    let _ = events.send(crate::StoreEvent::CaChanged(id));
+                }
+            }
+            tracing::warn!("lost the connection that listens for CA changes; reconnecting");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
@@ -124,6 +172,16 @@ impl Tx for PgTx<'_> {
             .map_err(map_sqlx)?;
         Ok(())
     }
+
+    async fn notify_ca_changed(&mut self, ca_id: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CA_CHANGES)
+            .bind(ca_id)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(map_sqlx)?;
+        Ok(())
+    }
 }
 
 impl Sql<PgDb> {
@@ -138,7 +196,13 @@ impl Sql<PgDb> {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(Sql(PgDb { pool }))
+        let events = tokio::sync::broadcast::channel(crate::db::EVENT_BACKLOG).0;
+        let listener = tokio::spawn(listen(pool.clone(), events.clone()));
+        Ok(Sql(PgDb {
+            pool,
+            events,
+            listener,
+        }))
     }
 }
 
@@ -177,7 +241,12 @@ impl Backend for PgDb {
         }
     }
 
+    fn events(&self) -> &tokio::sync::broadcast::Sender<crate::StoreEvent> {
+        &self.events
+    }
+
     async fn close(&self) {
+        self.listener.abort();
         self.pool.close().await;
     }
 }

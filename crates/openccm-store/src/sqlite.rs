@@ -39,7 +39,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 const WRITER_AUTOCHECKPOINT_FRAMES: i64 = 4000;
 
 /// The migrations, in order (embedded: the binary carries its schema).
-const MIGRATIONS: [(i64, &str, &str); 7] = [
+const MIGRATIONS: [(i64, &str, &str); 8] = [
     (1, "iam", include_str!("../migrations/sqlite/0001_iam.sql")),
     (2, "pca", include_str!("../migrations/sqlite/0002_pca.sql")),
     (
@@ -62,6 +62,11 @@ const MIGRATIONS: [(i64, &str, &str); 7] = [
         7,
         "issuance_intents",
         include_str!("../migrations/sqlite/0007_issuance_intents.sql"),
+    ),
+    (
+        8,
+        "revocations",
+        include_str!("../migrations/sqlite/0008_revocations.sql"),
     ),
 ];
 
@@ -142,6 +147,8 @@ pub struct SqliteDb {
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Dropping it stops the checkpointer (a file database only).
     checkpointer: Mutex<Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
+    /// CA changes, published after their commit (one server per database).
+    events: tokio::sync::broadcast::Sender<crate::StoreEvent>,
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -380,6 +387,7 @@ impl Sql<SqliteDb> {
             jobs: Mutex::new(Some(jobs)),
             writer: Mutex::new(Some(writer)),
             checkpointer: Mutex::new(checkpointer),
+            events: tokio::sync::broadcast::channel(crate::db::EVENT_BACKLOG).0,
         }))
     }
 }
@@ -568,6 +576,10 @@ impl Backend for SqliteDb {
         answer
             .await
             .map_err(|_| StoreError::Database("the writer stopped".to_owned()))?
+    }
+
+    fn events(&self) -> &tokio::sync::broadcast::Sender<crate::StoreEvent> {
+        &self.events
     }
 
     async fn close(&self) {

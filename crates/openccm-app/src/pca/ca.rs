@@ -421,7 +421,25 @@ impl Pca {
         expected: &[&str],
         serial: Option<&SerialReservation>,
     ) -> Result<()> {
-        match self.store.update_ca(record, expected, serial).await? {
+        let outcome = self.store.update_ca(record, expected, serial).await?;
+        self.changed(record, outcome)
+    }
+
+    /// The answer to a CA write; an applied one first empties the CA's CRL
+    /// and OCSP caches (and, for a revoked CA, its issuer's), so that no
+    /// answer after it shows the CA as it was.
+    fn changed(&self, record: &CaRecord, outcome: UpdateOutcome) -> Result<()> {
+        if outcome == UpdateOutcome::Updated {
+            self.revocation.invalidate(&record.ca_id);
+            if let Some(issuer) = record
+                .issuer_id
+                .as_ref()
+                .filter(|_| record.revoked_at.is_some())
+            {
+                self.revocation.invalidate(issuer);
+            }
+        }
+        match outcome {
             UpdateOutcome::Updated => Ok(()),
             UpdateOutcome::StateChanged => Err(Error::InvalidState(
                 "the CA changed state meanwhile; retry".to_owned(),
@@ -749,7 +767,8 @@ impl Pca {
         ca.status = "REVOKED".to_owned();
         ca.revoked_at = Some(self.now());
         ca.revocation_reason = Some(reason);
-        self.update(&ca, &[stored.as_str()], None).await
+        let outcome = self.store.revoke_ca(&ca, &[stored.as_str()]).await?;
+        self.changed(&ca, outcome)
     }
 
     async fn change_settings(

@@ -929,6 +929,9 @@ impl Pca {
             )
             .await?
         {
+            // Before the revoke is answered, no cached OCSP answer or CRL of
+            // this server may still show the certificate as good.
+            self.revocation.invalidate(&record.issuer_id);
             Ok(())
         } else {
             Err(Error::InvalidState(

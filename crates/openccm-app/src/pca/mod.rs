@@ -7,12 +7,14 @@
 //!
 //! Submodules: [`input`] (typed inputs and their rules), [`ca`] (CA
 //! lifecycle), [`certificate`] (issue, list, show, revoke, delete),
-//! [`export`] (export formats).
+//! [`export`] (export formats), [`revocation`] (CRLs and the OCSP
+//! responder), [`tags`].
 
 pub mod ca;
 pub mod certificate;
 pub mod export;
 pub mod input;
+pub mod revocation;
 pub mod tags;
 
 use std::sync::Arc;
@@ -40,6 +42,8 @@ pub struct PcaSettings {
     pub ca_quota: i64,
     /// Certificates per account (the cloud's 100000).
     pub certificate_quota: i64,
+    /// CRL and OCSP publication.
+    pub revocation: revocation::RevocationSettings,
 }
 
 impl Default for PcaSettings {
@@ -48,6 +52,7 @@ impl Default for PcaSettings {
             public_url: "http://127.0.0.1:8080".to_owned(),
             ca_quota: 100,
             certificate_quota: 100_000,
+            revocation: revocation::RevocationSettings::default(),
         }
     }
 }
@@ -85,6 +90,7 @@ pub struct Pca {
     settings: PcaSettings,
     issuers: Arc<IssuerCache>,
     authz: Arc<Authorizer>,
+    revocation: Arc<revocation::RevocationCache>,
 }
 
 /// The status of a CA at `now`: an active CA past its notAfter is EXPIRED.
@@ -128,6 +134,13 @@ impl Pca {
         settings: PcaSettings,
         authz: Arc<Authorizer>,
     ) -> Self {
+        let revocation = Arc::<revocation::RevocationCache>::default();
+        // Other servers' changes (and, on PostgreSQL, this one's again)
+        // reach the caches through the store's feed; this server's own
+        // changes also invalidate them directly, before they are answered.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(revocation.clone().follow(store.subscribe()));
+        }
         Self {
             store,
             custody,
@@ -136,6 +149,7 @@ impl Pca {
             settings,
             issuers: Arc::default(),
             authz,
+            revocation,
         }
     }
 

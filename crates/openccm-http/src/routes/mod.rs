@@ -35,5 +35,6 @@ pub mod admin;
 pub mod health;
 pub mod iam;
 pub mod pca;
+pub mod revocation;
 pub mod scm;
 mod tags;

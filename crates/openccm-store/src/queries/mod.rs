@@ -4,9 +4,11 @@
 //! - this module: [`Sql`], the metadata and IAM queries;
 //! - [`pca`]: private CAs, certificates, serials, quota counters.
 //! - [`scm`]: SSL certificates, CSRs, tags, notification settings.
+//! - [`revocation`]: revoked serials, CRL numbers and stored CRLs (CRLs, OCSP).
 
 mod admin;
 mod pca;
+mod revocation;
 mod scm;
 
 use async_trait::async_trait;

@@ -9,7 +9,7 @@ use crate::records::{
     CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings, InsertOutcome, NameFields, Page,
     UpdateOutcome,
 };
-use crate::{PcaStore, SerialReservation, StoreResult};
+use crate::{PcaStore, SerialReservation, StoreEvent, StoreResult};
 
 fn domain_of(row: &Row) -> StoreResult<DomainId> {
     DomainId::parse(&row.text("domain_id")?).ok_or_else(|| corrupt("domain_id"))
@@ -21,13 +21,13 @@ fn opt_ca_id(row: &Row, column: &str) -> StoreResult<Option<CaId>> {
         .transpose()
 }
 
-const CA_COLUMNS: &str = "ca_id, domain_id, ca_type, listed, status, issuer_id, issuer_name, path_length, \
+pub(super) const CA_COLUMNS: &str = "ca_id, domain_id, ca_type, listed, status, issuer_id, issuer_name, path_length, \
     key_algorithm, signature_algorithm, key_usages, gen_mode, serial_number, common_name, country, state, \
     locality, organization, organizational_unit, subject, key_owner, sealed_key, public_key, certificate, chain, \
     not_before, not_after, create_time, delete_time, crl_enabled, crl_name, crl_bucket, crl_valid_days, \
     ocsp_enabled, enterprise_project_id, revoked_at, revocation_reason";
 
-fn ca_from_row(row: &Row) -> StoreResult<CaRecord> {
+pub(super) fn ca_from_row(row: &Row) -> StoreResult<CaRecord> {
     let key_usages = row.text("key_usages")?;
     Ok(CaRecord {
         ca_id: CaId::parse(&row.text("ca_id")?).ok_or_else(|| corrupt("ca_id"))?,
@@ -122,7 +122,7 @@ fn ca_args(ca: &CaRecord) -> Vec<Value> {
 }
 
 /// A CA is gone once its scheduled deletion time has passed.
-const CA_NOT_GONE: &str =
+pub(super) const CA_NOT_GONE: &str =
     "NOT (status = 'DELETED' AND delete_time IS NOT NULL AND delete_time <= ?)";
 
 const CERT_COLUMNS: &str = "certificate_id, domain_id, issuer_id, issuer_name, state, key_algorithm, \
@@ -318,6 +318,111 @@ async fn count_listed_cas(tx: &mut dyn Tx, domain: &DomainId, now: i64) -> Store
     rows.first().map_or(Ok(0), |r| r.int("n"))
 }
 
+/// A revocation to record: serials of one issuing CA.
+struct Revoked {
+    issuer: CaId,
+    serials: Vec<String>,
+    at: i64,
+    reason: String,
+    not_after: i64,
+}
+
+/// Records revoked serials under their issuer, numbering them from the CA's
+/// counter row (whose update also serialises concurrent revocations of one
+/// CA, across servers), and announces the change on commit.
+async fn record_revocation(tx: &mut dyn Tx, revoked: &Revoked) -> StoreResult<()> {
+    let n = i64::try_from(revoked.serials.len()).unwrap_or(i64::MAX);
+    let rows = tx
+        .query(
+            "INSERT INTO crl_counters (ca_id, revocation_seq, crl_number) VALUES ($1, $2, 0) \
+             ON CONFLICT (ca_id) DO UPDATE SET revocation_seq = crl_counters.revocation_seq + $2 \
+             RETURNING revocation_seq",
+            &params![revoked.issuer.as_str(), n],
+        )
+        .await?;
+    let last = rows.first().map_or_else(
+        || Err(corrupt("revocation_seq")),
+        |r| r.int("revocation_seq"),
+    )?;
+    for (seq, serial) in (last - n + 1..).zip(&revoked.serials) {
+        tx.exec(
+            "INSERT INTO revocations (issuer_id, serial, seq, revoked_at, reason, not_after) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (issuer_id, serial) DO NOTHING",
+            &params![
+                revoked.issuer.as_str(),
+                serial.as_str(),
+                seq,
+                revoked.at,
+                revoked.reason.as_str(),
+                revoked.not_after
+            ],
+        )
+        .await?;
+    }
+    tx.notify_ca_changed(revoked.issuer.as_str()).await
+}
+
+impl<B: Backend> Sql<B> {
+    /// Replaces a CA's mutable fields if its status is one of `expected`,
+    /// reserving `serial` and recording `revocation` in the same
+    /// transaction; announces the change (and the revocation's) on commit.
+    async fn change_ca(
+        &self,
+        ca: &CaRecord,
+        expected: &[&str],
+        serial: Option<&SerialReservation>,
+        revocation: Option<Revoked>,
+    ) -> StoreResult<UpdateOutcome> {
+        let (ca, serial) = (ca.clone(), serial.cloned());
+        let ca_id = ca.ca_id.clone();
+        let issuer = revocation.as_ref().map(|r| r.issuer.clone());
+        let assignments: Vec<String> = CA_COLUMNS
+            .split(", ")
+            .enumerate()
+            .map(|(i, column)| format!("{} = ${}", column.trim(), i + 1))
+            .collect();
+        let sql = format!(
+            "UPDATE cas SET {} WHERE ca_id = $1 AND domain_id = $2 AND status IN ({})",
+            assignments.join(", "),
+            status_list(expected)
+        );
+        let outcome = self
+            .write(Durability::Durable, move |tx| {
+                Box::pin(async move {
+                    if let Some(serial) = &serial {
+                        if !reserve_serial(
+                            tx,
+                            serial,
+                            ca.ca_id.as_str(),
+                            &ca.domain_id,
+                            ca.create_time,
+                        )
+                        .await?
+                        {
+                            return Ok(Finish::Rollback(UpdateOutcome::SerialTaken));
+                        }
+                    }
+                    if tx.exec(&sql, &ca_args(&ca)).await? != 1 {
+                        return Ok(Finish::Rollback(UpdateOutcome::StateChanged));
+                    }
+                    if let Some(revocation) = &revocation {
+                        record_revocation(tx, revocation).await?;
+                    }
+                    tx.notify_ca_changed(ca.ca_id.as_str()).await?;
+                    Ok(Finish::Commit(UpdateOutcome::Updated))
+                })
+            })
+            .await?;
+        if outcome == UpdateOutcome::Updated {
+            let _ = self.0.events().send(StoreEvent::CaChanged(ca_id));
+            if let Some(issuer) = issuer {
+                let _ = self.0.events().send(StoreEvent::CaChanged(issuer));
+            }
+        }
+        Ok(outcome)
+    }
+}
+
 #[async_trait]
 impl<B: Backend> PcaStore for Sql<B> {
     async fn insert_ca(
@@ -435,34 +540,28 @@ impl<B: Backend> PcaStore for Sql<B> {
         expected: &[&str],
         serial: Option<&SerialReservation>,
     ) -> StoreResult<UpdateOutcome> {
-        let (ca, serial) = (ca.clone(), serial.cloned());
-        let assignments: Vec<String> = CA_COLUMNS
-            .split(", ")
-            .enumerate()
-            .map(|(i, column)| format!("{} = ${}", column.trim(), i + 1))
-            .collect();
-        let sql = format!(
-            "UPDATE cas SET {} WHERE ca_id = $1 AND domain_id = $2 AND status IN ({})",
-            assignments.join(", "),
-            status_list(expected)
-        );
-        self.write(Durability::Durable, move |tx| {
-            Box::pin(async move {
-                if let Some(serial) = &serial {
-                    if !reserve_serial(tx, serial, ca.ca_id.as_str(), &ca.domain_id, ca.create_time)
-                        .await?
-                    {
-                        return Ok(Finish::Rollback(UpdateOutcome::SerialTaken));
-                    }
-                }
-                if tx.exec(&sql, &ca_args(&ca)).await? == 1 {
-                    Ok(Finish::Commit(UpdateOutcome::Updated))
-                } else {
-                    Ok(Finish::Rollback(UpdateOutcome::StateChanged))
-                }
-            })
-        })
-        .await
+        self.change_ca(ca, expected, serial, None).await
+    }
+
+    async fn revoke_ca(&self, ca: &CaRecord, expected: &[&str]) -> StoreResult<UpdateOutcome> {
+        // The CA's certificate goes on its issuer's CRL when OpenCCM signed
+        // it (an externally signed CA is revoked by its external issuer).
+        let revocation = match (&ca.issuer_id, &ca.serial_number, ca.not_after, &ca.chain) {
+            (Some(issuer), Some(serial), Some(not_after), None) if *issuer != ca.ca_id => {
+                Some(Revoked {
+                    issuer: issuer.clone(),
+                    serials: vec![serial.clone()],
+                    at: ca.revoked_at.unwrap_or_default(),
+                    reason: ca
+                        .revocation_reason
+                        .clone()
+                        .unwrap_or_else(|| "UNSPECIFIED".to_owned()),
+                    not_after,
+                })
+            }
+            _ => None,
+        };
+        self.change_ca(ca, expected, None, revocation).await
     }
 
     async fn remove_ca(
@@ -698,20 +797,44 @@ impl<B: Backend> PcaStore for Sql<B> {
         now: i64,
     ) -> StoreResult<bool> {
         let args = args![cert_id.as_str(), domain.as_str(), now, reason];
-        self.write(Durability::Durable, move |tx| {
-            Box::pin(async move {
-                let changed = tx
-                    .exec(
-                        "UPDATE certificates SET revoked_at = $3, revocation_reason = $4 WHERE certificate_id = $1 \
-                         AND domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL AND revoked_at IS NULL \
-                         AND not_after > $3",
-                        &args,
+        let reason = reason.to_owned();
+        let issuer = self
+            .write(Durability::Durable, move |tx| {
+                Box::pin(async move {
+                    let rows = tx
+                        .query(
+                            "UPDATE certificates SET revoked_at = $3, revocation_reason = $4 WHERE certificate_id = $1 \
+                             AND domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL AND revoked_at IS NULL \
+                             AND not_after > $3 RETURNING issuer_id, serial_number, enc_serial_number, not_after",
+                            &args,
+                        )
+                        .await?;
+                    let Some(row) = rows.first() else {
+                        return Ok(Finish::Commit(None));
+                    };
+                    let issuer = CaId::parse(&row.text("issuer_id")?).ok_or_else(|| corrupt("issuer_id"))?;
+                    let mut serials = vec![row.text("serial_number")?];
+                    serials.extend(row.opt_text("enc_serial_number")?);
+                    record_revocation(
+                        tx,
+                        &Revoked {
+                            issuer: issuer.clone(),
+                            serials,
+                            at: now,
+                            reason,
+                            not_after: row.int("not_after")?,
+                        },
                     )
                     .await?;
-                Ok(Finish::Commit(changed == 1))
+                    Ok(Finish::Commit(Some(issuer)))
+                })
             })
-        })
-        .await
+            .await?;
+        let revoked = issuer.is_some();
+        if let Some(issuer) = issuer {
+            let _ = self.0.events().send(StoreEvent::CaChanged(issuer));
+        }
+        Ok(revoked)
     }
 
     async fn delete_certificate(

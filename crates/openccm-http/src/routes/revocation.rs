@@ -1,0 +1,202 @@
+//! CRLs and OCSP at the URLs issued certificates carry: public, no
+//! authentication (relying parties have no credentials).
+//!
+//! - `GET /pca/crl/{ca_id}/{name}.crl` and `…/{name}-delta.crl`: DER
+//!   (`application/pkix-crl`) with `ETag` (the CRL number), `Last-Modified`
+//!   (thisUpdate) and `Cache-Control` ending by nextUpdate; conditional
+//!   requests get 304.
+//! - `POST /pca/ocsp/{ca_id}` (RFC 6960 Appendix A) and
+//!   `GET /pca/ocsp/{ca_id}/{base64 request}` (RFC 5019 §5, cacheable).
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine as _;
+use bytes::Bytes;
+use openccm_app::pca::revocation::{OcspAnswer, ServedCrl};
+
+use crate::error::Service;
+use crate::AppState;
+
+route_error!(
+    /// A PCA error on a CRL route.
+    CrlError,
+    CrlResult,
+    Service::Pca
+);
+
+/// RFC 5019 §5 clients send padded base64; some drop the padding.
+const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
+/// Largest OCSP request accepted: sixteen questions with a nonce fit in 2 KB.
+const MAX_OCSP_REQUEST: usize = 8 * 1024;
+
+/// How long shared caches may keep a full CRL (a new one follows revocations
+/// within the refresh interval, and its delta is always fresher).
+const FULL_CRL_MAX_AGE_SECS: i64 = 300;
+
+/// How long caches may keep an OCSP answer (RFC 5019 §6.2: no later than
+/// nextUpdate).
+const OCSP_MAX_AGE_SECS: i64 = 60;
+
+/// The revocation routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/pca/crl/{ca_id}/{file}", get(crl))
+        .route("/pca/ocsp/{ca_id}", post(ocsp_post))
+        .route("/pca/ocsp/{ca_id}/{*request}", get(ocsp_get))
+}
+
+fn http_date(ms: i64) -> HeaderValue {
+    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or_default());
+    HeaderValue::from_str(&httpdate::fmt_http_date(at))
+        .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
+}
+
+fn now_ms() -> i64 {
+    // The edge stamps caching headers with the wall clock, like the
+    // `Date` header hyper adds; the CRL's own times come from the service.
+    #[allow(clippy::disallowed_methods)]
+    let now = std::time::SystemTime::now();
+    now.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `max-age` for content valid until `next_update`, at most `cap` seconds.
+fn max_age(next_update: i64, cap: i64) -> i64 {
+    ((next_update - now_ms()) / 1000).clamp(0, cap)
+}
+
+/// Whether a conditional request already holds this version: `If-None-Match`
+/// names its tag, or (without one) `If-Modified-Since` is not before it.
+fn not_modified(headers: &HeaderMap, etag: &str, modified_ms: i64) -> bool {
+    if let Some(tags) = headers.get(header::IF_NONE_MATCH) {
+        return tags.to_str().is_ok_and(|tags| {
+            tags.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        });
+    }
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .and_then(|since| since.duration_since(UNIX_EPOCH).ok())
+        .is_some_and(|since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX) >= modified_ms)
+}
+
+async fn crl(
+    State(state): State<AppState>,
+    Path((ca_id, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> CrlResult<Response> {
+    let served: ServedCrl = state.pca.published_crl(&ca_id, &file).await?;
+    let etag = format!(
+        "\"{}{}\"",
+        if served.delta { "d" } else { "f" },
+        served.number
+    );
+    let cap = if served.delta {
+        0
+    } else {
+        FULL_CRL_MAX_AGE_SECS
+    };
+    let mut response = if not_modified(&headers, &etag, served.this_update) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, "application/pkix-crl")],
+            Bytes::clone(&served.der),
+        )
+            .into_response()
+    };
+    let headers = response.headers_mut();
+    if let Ok(tag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, tag);
+    }
+    headers.insert(header::LAST_MODIFIED, http_date(served.this_update));
+    headers.insert(header::EXPIRES, http_date(served.next_update));
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "public, max-age={}, no-transform",
+        max_age(served.next_update, cap)
+    )) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    Ok(response)
+}
+
+fn ocsp_response(answer: OcspAnswer, cacheable: bool, headers: &HeaderMap) -> Response {
+    let etag = format!("\"{}\"", answer.etag);
+    let validity = answer.validity.filter(|_| cacheable);
+    let mut response = match validity {
+        Some((this_update, _)) if not_modified(headers, &etag, this_update) => {
+            StatusCode::NOT_MODIFIED.into_response()
+        }
+        _ => (
+            [(header::CONTENT_TYPE, "application/ocsp-response")],
+            answer.der,
+        )
+            .into_response(),
+    };
+    let out = response.headers_mut();
+    match validity {
+        Some((this_update, next_update)) => {
+            if let Ok(tag) = HeaderValue::from_str(&etag) {
+                out.insert(header::ETAG, tag);
+            }
+            out.insert(header::LAST_MODIFIED, http_date(this_update));
+            out.insert(header::EXPIRES, http_date(next_update));
+            if let Ok(value) = HeaderValue::from_str(&format!(
+                "public, max-age={}, no-transform, must-revalidate",
+                max_age(next_update, OCSP_MAX_AGE_SECS)
+            )) {
+                out.insert(header::CACHE_CONTROL, value);
+            }
+        }
+        None => {
+            out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+    response
+}
+
+async fn ocsp_post(
+    State(state): State<AppState>,
+    Path(ca_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let answer = if body.len() > MAX_OCSP_REQUEST {
+        OcspAnswer::malformed()
+    } else {
+        state.pca.ocsp(&ca_id, &body).await
+    };
+    // RFC 5019 §5: only GET answers are meant for caches.
+    ocsp_response(answer, false, &headers)
+}
+
+async fn ocsp_get(
+    State(state): State<AppState>,
+    Path((ca_id, request)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    // RFC 5019 §5: base64, then URL-encoded (the path extractor decoded it).
+    let der = if request.len() > MAX_OCSP_REQUEST * 2 {
+        None
+    } else {
+        BASE64.decode(request.as_bytes()).ok()
+    };
+    let answer = match der {
+        Some(der) => state.pca.ocsp(&ca_id, &der).await,
+        None => OcspAnswer::malformed(),
+    };
+    ocsp_response(answer, true, &headers)
+}
