@@ -12,4 +12,5 @@ mod edge;
 mod isolation;
 mod pca;
 mod policies;
+mod revocation;
 mod scm;
