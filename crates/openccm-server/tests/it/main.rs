@@ -10,4 +10,5 @@
 
 mod harness;
 mod lifecycle;
+mod revocation;
 mod sdk;
