@@ -47,8 +47,6 @@ pub enum Refusal {
     Malformed,
     /// internalError (2).
     Internal,
-    /// tryLater (3).
-    TryLater,
     /// unauthorized (6): a question about a CA this responder does not serve.
     Unauthorized,
 }
@@ -59,7 +57,6 @@ impl Refusal {
         let response = match self {
             Self::Malformed => OcspResponse::malformed_request(),
             Self::Internal => OcspResponse::internal_error(),
-            Self::TryLater => OcspResponse::try_later(),
             Self::Unauthorized => OcspResponse::unauthorized(),
         };
         // A status with no response bytes always encodes (three fixed octets).
@@ -177,6 +174,12 @@ impl IssuerHashes {
         })
     }
 
+    /// SHA-1 of the CA's public key value: its responder id, byKey
+    /// (RFC 6960 §4.2.2.3).
+    pub fn sha1_key(&self) -> [u8; 20] {
+        self.sha1_key
+    }
+
     /// Whether the question is about a certificate of this CA.
     pub fn asks_about_me(&self, question: &Question) -> bool {
         let id = &question.cert_id;
@@ -246,15 +249,6 @@ fn crl_reason(code: u8) -> Option<CrlReason> {
         10 => CrlReason::AaCompromise,
         _ => return None,
     })
-}
-
-/// SHA-1 of a SubjectPublicKeyInfo's key value: a responder id byKey.
-///
-/// Fails if the public key does not parse.
-pub fn key_hash(spki_der: &[u8]) -> PkiResult<[u8; 20]> {
-    let spki =
-        SubjectPublicKeyInfoRef::from_der(spki_der).map_err(|e| PkiError::Key(e.to_string()))?;
-    Ok(Sha1::digest(spki.subject_public_key.raw_bytes()).into())
 }
 
 /// Builds and signs a successful OCSPResponse (DER): producedAt and every

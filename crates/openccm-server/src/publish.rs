@@ -3,7 +3,7 @@
 //! with `--crl-publish-dir`, written to a directory that any web server or
 //! object-store sync can serve.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +30,7 @@ pub async fn run(pca: Arc<Pca>, dir: Option<PathBuf>) {
                 continue;
             }
         };
+        let mut current = HashSet::new();
         for (ca_id, name) in cas {
             for file in [format!("{name}.crl"), format!("{name}-delta.crl")] {
                 let crl = match pca.published_crl(&ca_id, &file).await {
@@ -41,6 +42,7 @@ pub async fn run(pca: Arc<Pca>, dir: Option<PathBuf>) {
                 };
                 let Some(dir) = &dir else { continue };
                 let path = dir.join(&ca_id).join(&file);
+                current.insert(path.clone());
                 if written.get(&path) == Some(&crl.number) {
                     continue;
                 }
@@ -54,20 +56,45 @@ pub async fn run(pca: Arc<Pca>, dir: Option<PathBuf>) {
                 }
             }
         }
+        // A CA that stopped publishing, was renamed or is gone leaves no CRL
+        // behind that a web server would go on serving past its nextUpdate.
+        let gone: Vec<PathBuf> = written
+            .keys()
+            .filter(|path| !current.contains(*path))
+            .cloned()
+            .collect();
+        for path in gone {
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => {
+                    tracing::error!(error = %err, path = %path.display(), "CRL job: cannot remove a CRL");
+                    continue;
+                }
+            }
+            written.remove(&path);
+        }
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so that a
-/// reader sees the old CRL or the new one, never part of one.
+/// Writes `bytes` to `path` through a temporary file (named for this
+/// process: servers may share the directory), flushed to disk, and a
+/// rename, so that a reader sees the old CRL or the new one, never part of
+/// one.
 async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt as _;
     let Some(parent) = path.parent() else {
         return Err(std::io::Error::other("no parent directory"));
     };
     tokio::fs::create_dir_all(parent).await?;
     let temporary = parent.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("crl")
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("crl"),
+        std::process::id()
     ));
-    tokio::fs::write(&temporary, bytes).await?;
+    let mut file = tokio::fs::File::create(&temporary).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await?;
+    drop(file);
     tokio::fs::rename(&temporary, path).await
 }

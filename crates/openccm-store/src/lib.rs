@@ -353,13 +353,15 @@ pub trait RevocationStore: Send + Sync {
     /// The CA's stored full CRL; its DER only `with_der`.
     async fn full_crl(&self, ca: &CaId, with_der: bool) -> StoreResult<Option<StoredCrl>>;
     /// Stores a full CRL unless one with a number as high is stored already
-    /// (another server's). Returns whether it was stored.
-    async fn save_full_crl(&self, ca: &CaId, crl: &StoredCrl) -> StoreResult<bool>;
+    /// (another server's). Returns whether it was stored, and the CRL (its
+    /// DER is moved through, not copied).
+    async fn save_full_crl(&self, ca: &CaId, crl: StoredCrl) -> StoreResult<(bool, StoredCrl)>;
     /// A CA of any account by id, unless it is gone at `now` (relying
     /// parties name CAs by id alone).
     async fn issuing_ca(&self, ca: &CaId, now: i64) -> StoreResult<Option<CaRecord>>;
-    /// Every CA, of any account, that publishes a CRL and can sign one.
-    async fn crl_issuing_cas(&self) -> StoreResult<Vec<CaRecord>>;
+    /// Every CA, of any account, that publishes a CRL and can sign one (and
+    /// is not gone at `now`).
+    async fn crl_issuing_cas(&self, now: i64) -> StoreResult<Vec<CaRecord>>;
     /// The feed of CA changes (revocations under a CA, its settings, its
     /// status), from this server and every other sharing the database.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoreEvent>;

@@ -39,37 +39,42 @@ impl Drop for PgDb {
 /// The channel CA changes are announced on.
 const CA_CHANGES: &str = "openccm_ca_changes";
 
-/// Forwards `NOTIFY openccm_ca_changes` payloads (CA ids) into `events`.
-/// A lost connection may have lost notifications: it sends `Resync` before
-/// listening again, and keeps trying (every 100 ms) while the database is
-/// unreachable, so that cached answers never outlive a missed change by
-/// more than that.
-async fn listen(pool: PgPool, events: tokio::sync::broadcast::Sender<crate::StoreEvent>) {
-    loop {
-        let listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+/// Forwards `NOTIFY openccm_ca_changes` payloads (CA ids) into `events`, on
+/// a connection of its own (a busy pool never delays it). A lost
+/// connection may have lost notifications: `Resync` follows, and sqlx
+/// reconnects (and listens again) on the next receive; while the database is
+/// unreachable it retries every 100 ms, so cached answers never outlive a
+/// missed change by much more than the outage.
+async fn listen(url: String, events: tokio::sync::broadcast::Sender<crate::StoreEvent>) {
+    let mut listener = loop {
+        match sqlx::postgres::PgListener::connect(&url).await {
             Ok(mut listener) => match listener.listen(CA_CHANGES).await {
-                Ok(()) => Some(listener),
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot listen for CA changes");
-                    None
-                }
+                Ok(()) => break listener,
+                Err(err) => tracing::warn!(error = %err, "cannot listen for CA changes"),
             },
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot connect to listen for CA changes");
-                None
-            }
-        };
-        // Whatever happened before this connection listened was not heard.
-        let _ = events.send(crate::StoreEvent::Resync);
-        if let Some(mut listener) = listener {
-            while let Ok(Some(notification)) = listener.try_recv().await {
+            Err(err) => tracing::warn!(error = %err, "cannot connect to listen for CA changes"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    // Whatever changed before this connection listened was not heard.
+    let _ = events.send(crate::StoreEvent::Resync);
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => {
                 if let Some(id) = crate::CaId::parse(notification.payload()) {
                     let _ = events.send(crate::StoreEvent::CaChanged(id));
                 }
             }
-            tracing::warn!("lost the connection that listens for CA changes; reconnecting");
+            Ok(None) => {
+                tracing::warn!("lost the connection that listens for CA changes; reconnecting");
+                let _ = events.send(crate::StoreEvent::Resync);
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "listening for CA changes failed; retrying");
+                let _ = events.send(crate::StoreEvent::Resync);
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 
@@ -197,7 +202,7 @@ impl Sql<PgDb> {
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
         let events = tokio::sync::broadcast::channel(crate::db::EVENT_BACKLOG).0;
-        let listener = tokio::spawn(listen(pool.clone(), events.clone()));
+        let listener = tokio::spawn(listen(url.to_owned(), events.clone()));
         Ok(Sql(PgDb {
             pool,
             events,

@@ -765,6 +765,8 @@ pub struct StoredCrl {
     pub next_update: i64,
     /// The signed CRL (DER); empty when only the metadata was read.
     pub der: Vec<u8>,
+    /// The delta CRL URL it names in freshestCRL, if any.
+    pub freshest_url: Option<String>,
 }
 
 impl std::fmt::Debug for StoredCrl {
@@ -775,6 +777,7 @@ impl std::fmt::Debug for StoredCrl {
             .field("this_update", &self.this_update)
             .field("next_update", &self.next_update)
             .field("der_len", &self.der.len())
+            .field("freshest_url", &self.freshest_url)
             .finish()
     }
 }

@@ -93,6 +93,15 @@ pub struct Pca {
     revocation: Arc<revocation::RevocationCache>,
 }
 
+/// The name of a CA's CRL files (`<name>.crl`, `<name>-delta.crl`): its
+/// `crl_name`, else its id.
+pub fn crl_name(ca: &CaRecord) -> String {
+    ca.crl
+        .crl_name
+        .clone()
+        .unwrap_or_else(|| ca.ca_id.to_string())
+}
+
 /// The status of a CA at `now`: an active CA past its notAfter is EXPIRED.
 pub fn ca_status(ca: &CaRecord, now: i64) -> String {
     if ca.status == "ACTIVED" && ca.not_after.is_some_and(|na| na <= now) {
@@ -165,14 +174,11 @@ impl Pca {
     /// The CRL URL of a CA whose CRL publishing is on.
     pub fn crl_url(&self, ca: &CaRecord) -> Option<String> {
         ca.crl.enabled.then(|| {
-            let name = ca
-                .crl
-                .crl_name
-                .clone()
-                .unwrap_or_else(|| ca.ca_id.to_string());
             format!(
-                "{}/pca/crl/{}/{name}.crl",
-                self.settings.public_url, ca.ca_id
+                "{}/pca/crl/{}/{}.crl",
+                self.settings.public_url,
+                ca.ca_id,
+                crl_name(ca)
             )
         })
     }

@@ -18,8 +18,12 @@
 //!   built (by whichever server is asked) after every change.
 //! - A CRL lists an entry while the certificate is unexpired at its
 //!   thisUpdate; an expired certificate leaves with the next CRL.
-//! - OCSP answers are signed by the CA's key; without a nonce, the answer for
-//!   one serial is kept for half its validity.
+//! - OCSP answers are signed by the CA's key; an answer to one question
+//!   without a nonce is kept, under the request's exact bytes, for half its
+//!   validity (`unknown` answers are not kept: anyone can ask about any
+//!   serial).
+//! - Caches exist only for CAs that exist: an unknown id costs a read, never
+//!   memory.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,12 +31,12 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use der::Decode as _;
 use openccm_pki::crl::{CrlBuilder, CrlHeader, CrlKind};
-use openccm_pki::ocsp::{self, CertIdHash, IssuerHashes, ParsedRequest, Refusal, Status};
+use openccm_pki::ocsp::{self, IssuerHashes, Refusal, Status};
 use openccm_pki::{HashAlgorithm, KeyAlgorithm, Signer};
 use openccm_store::{CaId, CaRecord, SerialStatus, StoreEvent, StoredCrl};
 use x509_cert::name::Name;
 
-use super::Pca;
+use super::{crl_name, Pca};
 use crate::error::{Error, Result};
 
 const DAY_MS: i64 = 86_400_000;
@@ -42,6 +46,9 @@ const PAGE: i64 = 10_000;
 
 /// OCSP answers kept per CA before the CA's cache is emptied.
 const MAX_CACHED_OCSP: usize = 100_000;
+
+/// Largest OCSP request kept as a cache key.
+const MAX_CACHED_REQUEST: usize = 512;
 
 /// Settings of the CRL and OCSP publication.
 #[derive(Debug, Clone)]
@@ -95,21 +102,25 @@ pub struct OcspAnswer {
     /// A tag of the content (hex of its SHA-256's first 16 bytes): two
     /// answers within one second differ in content, not in thisUpdate.
     pub etag: String,
+    /// Whether any client asking the same may be given this answer (one
+    /// question, no nonce): what HTTP caches may keep.
+    pub shared: bool,
 }
 
 impl OcspAnswer {
-    fn new(der: Vec<u8>, validity: Option<(i64, i64)>) -> Self {
+    fn new(der: Vec<u8>, validity: Option<(i64, i64)>, shared: bool) -> Self {
         use sha2::Digest as _;
         let digest = sha2::Sha256::digest(&der);
         Self {
             etag: hex::encode(digest.get(..16).unwrap_or_default()),
             der: Bytes::from(der),
             validity,
+            shared,
         }
     }
 
     fn refused(refusal: Refusal) -> Self {
-        Self::new(refusal.response(), None)
+        Self::new(refusal.response(), None, false)
     }
 
     /// The answer to a request that is not one (malformedRequest).
@@ -130,6 +141,13 @@ struct Issuer {
     signer: Arc<dyn Signer>,
 }
 
+impl Issuer {
+    /// A CA scheduled for deletion is gone once its time has come.
+    fn is_gone(&self, now: i64) -> bool {
+        self.record.status == "DELETED" && self.record.delete_time.is_some_and(|t| t <= now)
+    }
+}
+
 /// A cached full CRL with what it was built as.
 struct CachedFull {
     served: ServedCrl,
@@ -143,23 +161,66 @@ struct CachedDelta {
     base: i64,
 }
 
+impl CachedDelta {
+    /// A delta is rebuilt shortly before its nextUpdate, never served after.
+    fn is_current(&self, base: i64, now: i64) -> bool {
+        let margin = (self.served.next_update - self.served.this_update) / 10;
+        self.base == base && now < self.served.next_update - margin
+    }
+}
+
+/// When a cached value was read: a value read under another stamp than the
+/// slot's when it is stored is not stored (the CA changed meanwhile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    /// Grows when everything is forgotten.
+    epoch: u64,
+    /// Grows with every change of the CA.
+    generation: u64,
+}
+
 #[derive(Default)]
 struct Slot {
-    /// Grows with every change of the CA: an answer computed from reads
-    /// started under an older generation is not kept.
     generation: u64,
     issuer: Option<Arc<Issuer>>,
-    ocsp: HashMap<(CertIdHash, Vec<u8>), OcspAnswer>,
+    /// By the exact request bytes (one question, no nonce).
+    ocsp: HashMap<Vec<u8>, OcspAnswer>,
     full: Option<Arc<CachedFull>>,
     delta: Option<Arc<CachedDelta>>,
 }
 
-/// The per-CA caches, and a lock per CA that orders CRL builds.
+impl Slot {
+    /// Forgets what may show the CA as it was; the full CRL stays a valid
+    /// base unless `everything` (it is checked against the CA's settings
+    /// when served).
+    fn forget(&mut self, everything: bool) {
+        self.generation += 1;
+        self.issuer = None;
+        self.ocsp.clear();
+        self.delta = None;
+        if everything {
+            self.full = None;
+        }
+    }
+}
+
+/// Which CRL a build lock orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Build {
+    Full,
+    Delta,
+}
+
+/// The per-CA caches, and per-CA locks that make CRL builds single-flight.
 #[derive(Default)]
 pub(crate) struct RevocationCache {
+    epoch: std::sync::atomic::AtomicU64,
     slots: Mutex<HashMap<CaId, Slot>>,
-    builds: Mutex<HashMap<CaId, Arc<tokio::sync::Mutex<()>>>>,
+    builds: Mutex<HashMap<(CaId, Build), BuildLock>>,
 }
+
+/// Held while a CA's CRL of one kind is built.
+type BuildLock = Arc<tokio::sync::Mutex<()>>;
 
 impl std::fmt::Debug for RevocationCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -168,45 +229,65 @@ impl std::fmt::Debug for RevocationCache {
 }
 
 impl RevocationCache {
-    fn with_slot<T>(&self, ca: &CaId, f: impl FnOnce(&mut Slot) -> T) -> T {
-        let mut slots = self
-            .slots
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<CaId, Slot>> {
+        self.slots
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(slots.entry(ca.clone()).or_default())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Forgets what was cached about `ca` except its full CRL, which stays a
-    /// valid base (it is checked against the CA's settings when served).
+    fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Reads from a CA's slot without creating one.
+    fn peek<T>(&self, ca: &CaId, f: impl FnOnce(Option<&Slot>) -> T) -> T {
+        f(self.slots().get(ca))
+    }
+
+    /// The stamp to read under.
+    fn stamp(&self, ca: &CaId) -> Stamp {
+        // The epoch first: a clear() between the two reads then shows.
+        let epoch = self.epoch();
+        Stamp {
+            epoch,
+            generation: self.peek(ca, |slot| slot.map_or(0, |s| s.generation)),
+        }
+    }
+
+    /// Stores into a CA's slot (created for a CA that exists) if nothing
+    /// changed since `stamp`.
+    fn store_if(&self, ca: &CaId, stamp: Stamp, f: impl FnOnce(&mut Slot)) {
+        let mut slots = self.slots();
+        if self.epoch() != stamp.epoch {
+            return;
+        }
+        let slot = slots.entry(ca.clone()).or_default();
+        if slot.generation == stamp.generation {
+            f(slot);
+        }
+    }
+
+    /// Forgets what was cached about `ca` but its full CRL.
     pub(crate) fn invalidate(&self, ca: &CaId) {
-        self.with_slot(ca, |slot| {
-            slot.generation += 1;
-            slot.issuer = None;
-            slot.ocsp.clear();
-            slot.delta = None;
-        });
+        if let Some(slot) = self.slots().get_mut(ca) {
+            slot.forget(false);
+        }
     }
 
     /// Forgets everything (changes may have been missed).
     fn clear(&self) {
-        let mut slots = self
-            .slots
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut slots = self.slots();
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         for slot in slots.values_mut() {
-            slot.generation += 1;
-            slot.issuer = None;
-            slot.ocsp.clear();
-            slot.delta = None;
-            slot.full = None;
+            slot.forget(true);
         }
     }
 
-    fn build_lock(&self, ca: &CaId) -> Arc<tokio::sync::Mutex<()>> {
+    fn build_lock(&self, ca: &CaId, build: Build) -> BuildLock {
         self.builds
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(ca.clone())
+            .entry((ca.clone(), build))
             .or_default()
             .clone()
     }
@@ -227,14 +308,17 @@ impl RevocationCache {
     }
 }
 
-/// What a CRL URL's file name asks for.
-enum CrlFile {
-    Full,
-    Delta,
-}
-
 fn not_found() -> Error {
     Error::NotFound("no such CRL".to_owned())
+}
+
+/// Whether a full CRL can still be served as the CA's newest.
+enum Freshness {
+    Fresh,
+    /// Due for a rebuild, but still valid meanwhile.
+    Stale,
+    /// Built for another delta URL, or expired: never served.
+    Unusable,
 }
 
 impl Pca {
@@ -246,19 +330,14 @@ impl Pca {
 
     /// The CA as an issuer of CRLs and OCSP answers: `None` when it is
     /// unknown, gone, pending, or its key is held outside OpenCCM.
-    async fn issuer(&self, ca_id: &CaId) -> Result<Option<(Arc<Issuer>, u64)>> {
+    async fn issuer(&self, ca_id: &CaId) -> Result<Option<Arc<Issuer>>> {
         let now = self.now();
-        let (cached, generation) = self
+        let stamp = self.revocation.stamp(ca_id);
+        if let Some(issuer) = self
             .revocation
-            .with_slot(ca_id, |slot| (slot.issuer.clone(), slot.generation));
-        if let Some(issuer) = cached {
-            // A scheduled deletion takes effect by time alone.
-            if issuer.record.delete_time.is_none_or(|t| t > now)
-                || issuer.record.status != "DELETED"
-            {
-                return Ok(Some((issuer, generation)));
-            }
-            return Ok(None);
+            .peek(ca_id, |slot| slot.and_then(|s| s.issuer.clone()))
+        {
+            return Ok((!issuer.is_gone(now)).then_some(issuer));
         }
         let Some(record) = self.store.issuing_ca(ca_id, now).await? else {
             return Ok(None);
@@ -273,23 +352,21 @@ impl Pca {
             Some(name) => HashAlgorithm::parse(name)?,
             None => key_algorithm.default_hash(),
         };
+        let hashes = IssuerHashes::new(&record.subject, &record.public_key)?;
         let issuer = Arc::new(Issuer {
             name: Name::from_der(&record.subject)
                 .map_err(|e| Error::Internal(format!("stored subject: {e}")))?,
             key_identifier: parsed.key_identifier()?,
-            hashes: IssuerHashes::new(&record.subject, &record.public_key)?,
-            key_hash: ocsp::key_hash(&record.public_key)?,
+            key_hash: hashes.sha1_key(),
+            hashes,
             key_algorithm,
             hash,
             signer,
             record,
         });
-        self.revocation.with_slot(ca_id, |slot| {
-            if slot.generation == generation {
-                slot.issuer = Some(issuer.clone());
-            }
-        });
-        Ok(Some((issuer, generation)))
+        self.revocation
+            .store_if(ca_id, stamp, |slot| slot.issuer = Some(issuer.clone()));
+        Ok(Some(issuer))
     }
 
     /// `GET /pca/crl/{ca_id}/{file}`: the CA's full CRL at the name its
@@ -299,110 +376,133 @@ impl Pca {
     /// CRL, or another name; with `Internal` when no CRL can be built.
     pub async fn published_crl(&self, ca_id: &str, file: &str) -> Result<ServedCrl> {
         let id = CaId::parse(ca_id).ok_or_else(not_found)?;
-        let (issuer, _) = self.issuer(&id).await?.ok_or_else(not_found)?;
+        let issuer = self.issuer(&id).await?.ok_or_else(not_found)?;
         if !issuer.record.crl.enabled {
             return Err(not_found());
         }
-        let name = issuer
-            .record
-            .crl
-            .crl_name
-            .clone()
-            .unwrap_or_else(|| id.to_string());
-        let kind = match file.strip_suffix(".crl") {
-            Some(stem) if stem == name => CrlFile::Full,
-            Some(stem) if stem.strip_suffix("-delta") == Some(name.as_str()) => CrlFile::Delta,
-            _ => return Err(not_found()),
-        };
-        match kind {
-            CrlFile::Full => Ok(self.full_crl(&issuer).await?.served.clone()),
-            CrlFile::Delta => Ok(self.delta_crl(&issuer).await?.served.clone()),
+        let name = crl_name(&issuer.record);
+        match file.strip_suffix(".crl") {
+            Some(stem) if stem == name => Ok(self.full_crl(&issuer).await?.served.clone()),
+            Some(stem) if stem.strip_suffix("-delta") == Some(name.as_str()) => {
+                Ok(self.delta_crl(&issuer).await?.served.clone())
+            }
+            _ => Err(not_found()),
         }
     }
 
-    /// The CA's current full CRL: the cached one while it is fresh, the
-    /// stored one if another server built a fresher one, else a new one.
+    /// The CA's current full CRL. A fresh cached one is served as it is; a
+    /// stale one while a single background task replaces it (a large CA's
+    /// rebuild takes seconds, and its deltas keep being served meanwhile);
+    /// without a usable one, the caller waits for the build.
     async fn full_crl(&self, issuer: &Arc<Issuer>) -> Result<Arc<CachedFull>> {
         let id = &issuer.record.ca_id;
-        let freshest = self.delta_url(&issuer.record);
-        let cached = self.revocation.with_slot(id, |slot| slot.full.clone());
-        if let Some(full) = &cached {
-            if self.full_is_fresh(full, freshest.as_ref(), id).await? {
-                return Ok(full.clone());
-            }
-        }
-        let lock = self.revocation.build_lock(id);
-        let _building = lock.lock().await;
-        // Someone (this server or another) may have built it meanwhile.
-        if let Some(stored) = self.store.full_crl(id, false).await? {
-            let known = self
-                .revocation
-                .with_slot(id, |slot| slot.full.as_ref().map(|f| f.served.number));
-            let candidate = if known == Some(stored.crl_number) {
-                self.revocation.with_slot(id, |slot| slot.full.clone())
-            } else {
-                self.store
-                    .full_crl(id, true)
-                    .await?
-                    .map(|crl| Arc::new(cached_full(crl, freshest.clone())))
-            };
-            if let Some(full) = candidate {
-                if self.full_is_fresh(&full, freshest.as_ref(), id).await? {
-                    self.revocation
-                        .with_slot(id, |slot| slot.full = Some(full.clone()));
+        let cached = self
+            .revocation
+            .peek(id, |slot| slot.and_then(|s| s.full.clone()));
+        if let Some(full) = cached {
+            match self.freshness(&full, issuer).await? {
+                Freshness::Fresh => return Ok(full),
+                Freshness::Stale => {
+                    if let Ok(guard) = self.revocation.build_lock(id, Build::Full).try_lock_owned()
+                    {
+                        let (this, issuer) = (self.clone(), issuer.clone());
+                        tokio::spawn(async move {
+                            let _building = guard;
+                            if let Err(err) = this.refresh_full(&issuer).await {
+                                tracing::error!(error = %err, ca_id = %issuer.record.ca_id, "cannot rebuild a full CRL");
+                            }
+                        });
+                    }
                     return Ok(full);
                 }
+                Freshness::Unusable => {}
             }
         }
-        let full = Arc::new(self.build_full_crl(issuer, freshest).await?);
-        self.revocation
-            .with_slot(id, |slot| slot.full = Some(full.clone()));
+        let lock = self.revocation.build_lock(id, Build::Full);
+        let _building = lock.lock().await;
+        self.refresh_full(issuer).await
+    }
+
+    /// With the CA's full-CRL build lock held: the newest usable full CRL —
+    /// cached, stored by any server, or built now — cached for next time.
+    async fn refresh_full(&self, issuer: &Arc<Issuer>) -> Result<Arc<CachedFull>> {
+        let id = &issuer.record.ca_id;
+        let stamp = self.revocation.stamp(id);
+        let cached = self
+            .revocation
+            .peek(id, |slot| slot.and_then(|s| s.full.clone()));
+        let mut candidate = cached.clone();
+        // Another task or server may have built a newer one meanwhile.
+        if let Some(stored) = self.store.full_crl(id, false).await? {
+            if cached
+                .as_ref()
+                .is_none_or(|c| c.served.number < stored.crl_number)
+            {
+                candidate = self
+                    .store
+                    .full_crl(id, true)
+                    .await?
+                    .map(|crl| Arc::new(cached_full(crl)));
+            }
+        }
+        let full = match candidate {
+            Some(full) if matches!(self.freshness(&full, issuer).await?, Freshness::Fresh) => full,
+            _ => Arc::new(self.build_full_crl(issuer).await?),
+        };
+        self.revocation.store_if(id, stamp, |slot| {
+            if slot
+                .full
+                .as_ref()
+                .is_none_or(|f| f.served.number < full.served.number)
+            {
+                slot.full = Some(full.clone());
+            }
+        });
         Ok(full)
     }
 
-    /// Whether a full CRL can still be served as the CA's newest: built for
-    /// the CA's current delta URL, within the first half of its validity,
-    /// and not older than the refresh interval while revocations followed it
-    /// (nor followed by more than the delta limit).
-    async fn full_is_fresh(
-        &self,
-        full: &CachedFull,
-        freshest: Option<&String>,
-        id: &CaId,
-    ) -> Result<bool> {
+    /// Whether a full CRL can be served as the CA's newest: built for the
+    /// CA's current delta URL and unexpired; fresh within the first half of
+    /// its validity, unless revocations followed it for longer than the
+    /// refresh interval or past the delta limit.
+    async fn freshness(&self, full: &CachedFull, issuer: &Issuer) -> Result<Freshness> {
         let now = self.now();
         let served = &full.served;
-        if full.freshest.as_ref() != freshest
-            || now >= served.this_update + (served.next_update - served.this_update) / 2
-        {
-            return Ok(false);
+        if full.freshest != self.delta_url(&issuer.record) || now >= served.next_update {
+            return Ok(Freshness::Unusable);
         }
+        if now >= served.this_update + (served.next_update - served.this_update) / 2 {
+            return Ok(Freshness::Stale);
+        }
+        let id = &issuer.record.ca_id;
         let counters = self.store.crl_counters(id).await?;
         if counters.revocation_seq == full.revocation_seq {
-            return Ok(true);
+            return Ok(Freshness::Fresh);
         }
         if now >= served.this_update + self.settings.revocation.full_crl_refresh_ms {
-            return Ok(false);
+            return Ok(Freshness::Stale);
         }
         let since = self
             .store
             .count_revocations(id, full.revocation_seq, counters.revocation_seq)
             .await?;
-        Ok(since < self.settings.revocation.delta_limit)
+        Ok(if since < self.settings.revocation.delta_limit {
+            Freshness::Fresh
+        } else {
+            Freshness::Stale
+        })
     }
 
-    /// Builds, signs and stores a full CRL of every unexpired revocation.
-    async fn build_full_crl(
-        &self,
-        issuer: &Arc<Issuer>,
-        freshest: Option<String>,
-    ) -> Result<CachedFull> {
+    /// Builds, signs and stores a full CRL of every unexpired revocation;
+    /// when another server stored a newer one meanwhile, that one.
+    async fn build_full_crl(&self, issuer: &Arc<Issuer>) -> Result<CachedFull> {
         let id = &issuer.record.ca_id;
+        let freshest = self.delta_url(&issuer.record);
         let valid_days = issuer.record.crl.valid_days.unwrap_or(7).clamp(1, 30);
         let this_update = openccm_pki::time::truncate_to_seconds(self.now());
         let next_update = this_update + valid_days * DAY_MS;
         let counters = self.store.next_crl_number(id).await?;
-        let (der, _) = self
+        let (der, entries) = self
             .stream_crl(
                 issuer,
                 counters.crl_number,
@@ -415,39 +515,56 @@ impl Pca {
                 next_update,
             )
             .await?;
-        let stored = StoredCrl {
-            crl_number: counters.crl_number,
-            revocation_seq: counters.revocation_seq,
-            this_update,
-            next_update,
-            der,
-        };
-        self.store.save_full_crl(id, &stored).await?;
-        tracing::info!(ca_id = %id, crl_number = stored.crl_number, bytes = stored.der.len(), "built a full CRL");
-        Ok(cached_full(stored, freshest))
+        let (stored, crl) = self
+            .store
+            .save_full_crl(
+                id,
+                StoredCrl {
+                    crl_number: counters.crl_number,
+                    revocation_seq: counters.revocation_seq,
+                    this_update,
+                    next_update,
+                    der,
+                    freshest_url: freshest,
+                },
+            )
+            .await?;
+        if !stored {
+            if let Some(newer) = self.store.full_crl(id, true).await? {
+                return Ok(cached_full(newer));
+            }
+        }
+        tracing::info!(ca_id = %id, crl_number = crl.crl_number, entries, bytes = crl.der.len(), "built a full CRL");
+        Ok(cached_full(crl))
     }
 
     /// The CA's delta CRL against its current full CRL: the cached one
-    /// until the CA changes, else a new one.
+    /// until the CA changes, else one built now (one build at a time per CA;
+    /// who waited for it takes it).
     async fn delta_crl(&self, issuer: &Arc<Issuer>) -> Result<Arc<CachedDelta>> {
         let id = &issuer.record.ca_id;
         let full = self.full_crl(issuer).await?;
-        let now = self.now();
-        let generation = self.revocation.with_slot(id, |slot| {
-            let fresh = slot.delta.as_ref().filter(|d| {
-                d.base == full.served.number && now < d.served.next_update - d.lifetime_margin()
-            });
-            fresh.cloned().ok_or(slot.generation)
-        });
-        let generation = match generation {
-            Ok(delta) => return Ok(delta),
-            Err(generation) => generation,
+        let current = || {
+            let now = self.now();
+            self.revocation.peek(id, |slot| {
+                slot.and_then(|s| s.delta.clone())
+                    .filter(|d| d.is_current(full.served.number, now))
+            })
         };
-        let this_update = openccm_pki::time::truncate_to_seconds(now);
+        if let Some(delta) = current() {
+            return Ok(delta);
+        }
+        let lock = self.revocation.build_lock(id, Build::Delta);
+        let _building = lock.lock().await;
+        if let Some(delta) = current() {
+            return Ok(delta);
+        }
+        let stamp = self.revocation.stamp(id);
+        let this_update = openccm_pki::time::truncate_to_seconds(self.now());
         let next_update =
             (this_update + self.settings.revocation.delta_validity_ms).min(full.served.next_update);
         let counters = self.store.next_crl_number(id).await?;
-        let (der, entries) = self
+        let (der, _) = self
             .stream_crl(
                 issuer,
                 counters.crl_number,
@@ -470,16 +587,8 @@ impl Pca {
             },
             base: full.served.number,
         });
-        self.revocation.with_slot(id, |slot| {
-            if slot.generation == generation {
-                slot.delta = Some(delta.clone());
-            }
-        });
-        if i64::try_from(entries).unwrap_or(i64::MAX) >= self.settings.revocation.delta_limit {
-            // The next request rebuilds the full CRL (full_is_fresh counts
-            // the entries since it); this one still gets a complete answer.
-            tracing::info!(ca_id = %id, entries, "the delta CRL reached its limit");
-        }
+        self.revocation
+            .store_if(id, stamp, |slot| slot.delta = Some(delta.clone()));
         Ok(delta)
     }
 
@@ -550,14 +659,36 @@ impl Pca {
     }
 
     async fn answer_ocsp(&self, ca_id: &str, request: &[u8]) -> Result<OcspAnswer> {
+        let Some(id) = CaId::parse(ca_id) else {
+            return Ok(match ocsp::parse_request(request) {
+                Ok(_) => OcspAnswer::refused(Refusal::Unauthorized),
+                Err(refusal) => OcspAnswer::refused(refusal),
+            });
+        };
+        let now = self.now();
+        let validity = self.settings.revocation.ocsp_validity_ms;
+        // A request seen before, byte for byte: its answer stands until the
+        // CA changes (which empties the slot) or half its validity passes.
+        let cached = self.revocation.peek(&id, |slot| {
+            let slot = slot?;
+            let issuer = slot.issuer.as_ref()?;
+            if issuer.is_gone(now) || !issuer.record.ocsp_enabled {
+                return None;
+            }
+            slot.ocsp.get(request).cloned()
+        });
+        if let Some(answer) = cached.filter(|a| {
+            a.validity
+                .is_some_and(|(this_update, _)| now < this_update + validity / 2)
+        }) {
+            return Ok(answer);
+        }
         let parsed = match ocsp::parse_request(request) {
             Ok(parsed) => parsed,
             Err(refusal) => return Ok(OcspAnswer::refused(refusal)),
         };
-        let Some(id) = CaId::parse(ca_id) else {
-            return Ok(OcspAnswer::refused(Refusal::Unauthorized));
-        };
-        let Some((issuer, generation)) = self.issuer(&id).await? else {
+        let stamp = self.revocation.stamp(&id);
+        let Some(issuer) = self.issuer(&id).await? else {
             return Ok(OcspAnswer::refused(Refusal::Unauthorized));
         };
         if !issuer.record.ocsp_enabled
@@ -567,22 +698,6 @@ impl Pca {
                 .all(|q| issuer.hashes.asks_about_me(q))
         {
             return Ok(OcspAnswer::refused(Refusal::Unauthorized));
-        }
-        let now = self.now();
-        let key = cache_key(&parsed);
-        if let Some(key) = &key {
-            let cached = self.revocation.with_slot(&id, |slot| {
-                (slot.generation == generation)
-                    .then(|| slot.ocsp.get(key).cloned())
-                    .flatten()
-            });
-            let validity = self.settings.revocation.ocsp_validity_ms;
-            if let Some(answer) = cached.filter(|a| {
-                a.validity
-                    .is_some_and(|(this_update, _)| now < this_update + validity / 2)
-            }) {
-                return Ok(answer);
-            }
         }
         let mut statuses = Vec::with_capacity(parsed.questions.len());
         for question in &parsed.questions {
@@ -601,8 +716,12 @@ impl Pca {
                 },
             );
         }
+        let shared = parsed.questions.len() == 1 && parsed.nonce.is_none();
+        // Anyone may ask about any serial: `unknown` answers are not kept.
+        let keep =
+            shared && request.len() <= MAX_CACHED_REQUEST && !statuses.contains(&Status::Unknown);
         let this_update = openccm_pki::time::truncate_to_seconds(now);
-        let next_update = this_update + self.settings.revocation.ocsp_validity_ms;
+        let next_update = this_update + validity;
         let signing = issuer.clone();
         let der = self
             .pools
@@ -631,15 +750,13 @@ impl Pca {
                 )
             })
             .await??;
-        let answer = OcspAnswer::new(der, Some((this_update, next_update)));
-        if let Some(key) = key {
-            self.revocation.with_slot(&id, |slot| {
-                if slot.generation == generation {
-                    if slot.ocsp.len() >= MAX_CACHED_OCSP {
-                        slot.ocsp.clear();
-                    }
-                    slot.ocsp.insert(key, answer.clone());
+        let answer = OcspAnswer::new(der, Some((this_update, next_update)), shared);
+        if keep {
+            self.revocation.store_if(&id, stamp, |slot| {
+                if slot.ocsp.len() >= MAX_CACHED_OCSP {
+                    slot.ocsp.clear();
                 }
+                slot.ocsp.insert(request.to_vec(), answer.clone());
             });
         }
         Ok(answer)
@@ -649,20 +766,12 @@ impl Pca {
     pub async fn crl_publishers(&self) -> Result<Vec<(String, String)>> {
         Ok(self
             .store
-            .crl_issuing_cas()
+            .crl_issuing_cas(self.now())
             .await?
-            .into_iter()
-            .map(|ca| {
-                let name = ca
-                    .crl
-                    .crl_name
-                    .clone()
-                    .unwrap_or_else(|| ca.ca_id.to_string());
-                (ca.ca_id.to_string(), name)
-            })
+            .iter()
+            .map(|ca| (ca.ca_id.to_string(), crl_name(ca)))
             .collect())
     }
-
     /// Checks that every CRL-publishing CA serves every unexpired revoked
     /// serial exactly once (its full and delta CRL together, as a relying
     /// party combines them) and nothing that was never revoked: the
@@ -670,7 +779,7 @@ impl Pca {
     /// with `Internal` naming the first CA whose CRLs are wrong.
     pub async fn check_crls(&self) -> Result<Vec<String>> {
         let mut report = Vec::new();
-        for record in self.store.crl_issuing_cas().await? {
+        for record in self.store.crl_issuing_cas(self.now()).await? {
             // A revocation committed between serving and reading the store
             // shows as missing: the second look serves it.
             let mut outcome = self.check_crl(&record).await;
@@ -750,14 +859,7 @@ impl Pca {
     }
 }
 
-impl CachedDelta {
-    /// A delta is rebuilt shortly before its nextUpdate, never served after.
-    fn lifetime_margin(&self) -> i64 {
-        (self.served.next_update - self.served.this_update) / 10
-    }
-}
-
-fn cached_full(crl: StoredCrl, freshest: Option<String>) -> CachedFull {
+fn cached_full(crl: StoredCrl) -> CachedFull {
     CachedFull {
         served: ServedCrl {
             der: Bytes::from(crl.der),
@@ -767,17 +869,7 @@ fn cached_full(crl: StoredCrl, freshest: Option<String>) -> CachedFull {
             delta: false,
         },
         revocation_seq: crl.revocation_seq,
-        freshest,
-    }
-}
-
-/// Requests for one certificate without a nonce share one cached answer.
-fn cache_key(parsed: &ParsedRequest) -> Option<(CertIdHash, Vec<u8>)> {
-    match (parsed.questions.as_slice(), &parsed.nonce) {
-        ([question], None) => question
-            .hash
-            .map(|hash| (hash, question.cert_id.serial_number.as_bytes().to_vec())),
-        _ => None,
+        freshest: crl.freshest_url,
     }
 }
 

@@ -76,7 +76,10 @@ fn max_age(next_update: i64, cap: i64) -> i64 {
 }
 
 /// Whether a conditional request already holds this version: `If-None-Match`
-/// names its tag, or (without one) `If-Modified-Since` is not before it.
+/// names its tag; or, without one, `If-Modified-Since` is at least a second
+/// after `modified_ms`. HTTP dates have whole seconds, and a delta CRL or an
+/// OCSP answer can change twice within one (RFC 9110 §8.8.2.2: a
+/// Last-Modified that close to its change is a weak validator).
 fn not_modified(headers: &HeaderMap, etag: &str, modified_ms: i64) -> bool {
     if let Some(tags) = headers.get(header::IF_NONE_MATCH) {
         return tags.to_str().is_ok_and(|tags| {
@@ -90,7 +93,21 @@ fn not_modified(headers: &HeaderMap, etag: &str, modified_ms: i64) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| httpdate::parse_http_date(v).ok())
         .and_then(|since| since.duration_since(UNIX_EPOCH).ok())
-        .is_some_and(|since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX) >= modified_ms)
+        .is_some_and(|since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX) >= modified_ms + 1000
+        })
+}
+
+/// `Cache-Control` and `Expires` for content valid until `next_update`,
+/// kept by caches at most `cap` seconds.
+fn freshness_headers(headers: &mut HeaderMap, next_update: i64, cap: i64, extra: &str) {
+    let max_age = max_age(next_update, cap);
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("public, max-age={max_age}, no-transform{extra}"))
+    {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    headers.insert(header::EXPIRES, http_date(now_ms() + max_age * 1000));
 }
 
 async fn crl(
@@ -123,19 +140,13 @@ async fn crl(
         headers.insert(header::ETAG, tag);
     }
     headers.insert(header::LAST_MODIFIED, http_date(served.this_update));
-    headers.insert(header::EXPIRES, http_date(served.next_update));
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "public, max-age={}, no-transform",
-        max_age(served.next_update, cap)
-    )) {
-        headers.insert(header::CACHE_CONTROL, value);
-    }
+    freshness_headers(headers, served.next_update, cap, "");
     Ok(response)
 }
 
 fn ocsp_response(answer: OcspAnswer, cacheable: bool, headers: &HeaderMap) -> Response {
     let etag = format!("\"{}\"", answer.etag);
-    let validity = answer.validity.filter(|_| cacheable);
+    let validity = answer.validity.filter(|_| cacheable && answer.shared);
     let mut response = match validity {
         Some((this_update, _)) if not_modified(headers, &etag, this_update) => {
             StatusCode::NOT_MODIFIED.into_response()
@@ -153,13 +164,7 @@ fn ocsp_response(answer: OcspAnswer, cacheable: bool, headers: &HeaderMap) -> Re
                 out.insert(header::ETAG, tag);
             }
             out.insert(header::LAST_MODIFIED, http_date(this_update));
-            out.insert(header::EXPIRES, http_date(next_update));
-            if let Ok(value) = HeaderValue::from_str(&format!(
-                "public, max-age={}, no-transform, must-revalidate",
-                max_age(next_update, OCSP_MAX_AGE_SECS)
-            )) {
-                out.insert(header::CACHE_CONTROL, value);
-            }
+            freshness_headers(out, next_update, OCSP_MAX_AGE_SECS, ", must-revalidate");
         }
         None => {
             out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -486,12 +486,22 @@ both_backends!(
 
             later.push((dir, alg, ca, name, doomed));
         }
-        // After the refresh interval the full CRLs list them too.
+        // After the refresh interval the full CRLs list them too: the stale
+        // one is served (its delta covers the rest) while one background
+        // task rebuilds it.
         app.clock.advance(3_600_000 + 1000);
         let at = (app.clock.now_ms() / 1000).to_string();
         for (dir, alg, ca, name, doomed) in later {
             let d = dir.path();
-            let full = fetch_crl(&app, d, &ca, &format!("{name}.crl")).await;
+            let stale = fetch_crl(&app, d, &ca, &format!("{name}.crl")).await;
+            let mut full = stale;
+            for _ in 0..100 {
+                if !serials(&full).is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                full = fetch_crl(&app, d, &ca, &format!("{name}.crl")).await;
+            }
             let listed = serials(&full);
             assert_eq!(listed.len(), if alg == "SM2" { 2 } else { 1 }, "{listed:?}");
             assert_eq!(listed[0], serial_of(d, &doomed));
@@ -960,6 +970,36 @@ both_backends!(
             }
             other => panic!("{other:?}"),
         }
+        // A GET with a nonce is answered for that client alone.
+        openssl(
+            d,
+            &[
+                "ocsp",
+                "-issuer",
+                "ca.pem",
+                "-cert",
+                &format!("{cert}.pem"),
+                "-reqout",
+                "n.der",
+            ],
+        );
+        let nonced = base64::engine::general_purpose::STANDARD
+            .encode(std::fs::read(d.join("n.der")).unwrap());
+        let r = public(
+            &app,
+            "GET",
+            &format!(
+                "/pca/ocsp/{ca}/{}",
+                nonced
+                    .replace('+', "%2B")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D")
+            ),
+            Vec::new(),
+            &[],
+        )
+        .await;
+        assert_eq!(r.header("cache-control").unwrap(), "no-store");
         // Bad base64 in the path: malformedRequest.
         let r = public(
             &app,

@@ -282,6 +282,56 @@ async fn a_revoke_on_sqlite_is_seen_by_openssl_within_a_second() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // CRL numbers survive a restart: the next CRL's is higher.
+    let numbers = |text: String| -> Vec<u64> {
+        let mut lines = text.lines();
+        let mut out = Vec::new();
+        while let Some(line) = lines.next() {
+            if line.contains("X509v3 CRL Number") {
+                out.push(lines.next().unwrap().trim().parse().unwrap());
+            }
+        }
+        out
+    };
+    let crl_number = |server: &Server, file: &Path| {
+        let path = file
+            .strip_prefix(&publish)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let url = format!("{}/pca/crl/{path}", server.base_url);
+        async move {
+            let der = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("c.crl"), &der).unwrap();
+            numbers(openssl(
+                dir.path(),
+                &["crl", "-inform", "DER", "-in", "c.crl", "-noout", "-text"],
+            ))[0]
+        }
+    };
+    let delta = walk(&publish)
+        .into_iter()
+        .find(|f| f.to_str().unwrap().ends_with("-delta.crl"))
+        .unwrap();
+    let before = crl_number(&server, &delta).await;
+    assert_eq!(server.terminate(), 0);
+    let server = Server::start(
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--crl-publish-dir",
+            publish.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let after = crl_number(&server, &delta).await;
+    assert!(
+        after > before,
+        "CRL number {after} after a restart, {before} before"
+    );
+
     // The self-check, while the server runs.
     let out = Command::new(harness::binary())
         .args([

@@ -35,7 +35,10 @@ CREATE TABLE crls (
     revocation_seq BIGINT  NOT NULL,
     this_update    BIGINT  NOT NULL,
     next_update    BIGINT  NOT NULL,
-    der            BYTEA   NOT NULL
+    der            BYTEA   NOT NULL,
+    -- The delta CRL URL it names (freshestCRL): a CRL built for another
+    -- URL (a changed crl_name or --public-url) is not served as current.
+    freshest_url   TEXT
 );
 
 -- What was revoked before these tables existed.

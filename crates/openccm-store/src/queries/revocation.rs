@@ -15,6 +15,7 @@ fn stored_crl(row: &Row) -> StoreResult<StoredCrl> {
         this_update: row.int("this_update")?,
         next_update: row.int("next_update")?,
         der: row.opt_blob("der")?.unwrap_or_default(),
+        freshest_url: row.opt_text("freshest_url")?,
     })
 }
 
@@ -134,7 +135,7 @@ impl<B: Backend> RevocationStore for Sql<B> {
         let der = if with_der { "der" } else { "NULL AS der" };
         self.read_one(
             &format!(
-                "SELECT crl_number, revocation_seq, this_update, next_update, {der} FROM crls WHERE ca_id = $1"
+                "SELECT crl_number, revocation_seq, this_update, next_update, freshest_url, {der} FROM crls WHERE ca_id = $1"
             ),
             args![ca.as_str()],
         )
@@ -144,30 +145,40 @@ impl<B: Backend> RevocationStore for Sql<B> {
         .transpose()
     }
 
-    async fn save_full_crl(&self, ca: &CaId, crl: &StoredCrl) -> StoreResult<bool> {
+    async fn save_full_crl(&self, ca: &CaId, crl: StoredCrl) -> StoreResult<(bool, StoredCrl)> {
+        let mut crl = crl;
+        // The DER moves into the statement and back: a large CRL is not copied.
+        let der = std::mem::take(&mut crl.der);
         let args = args![
             ca.as_str(),
             crl.crl_number,
             crl.revocation_seq,
             crl.this_update,
             crl.next_update,
-            crl.der.as_slice()
+            der,
+            crl.freshest_url.as_deref()
         ];
-        self.write(Durability::Durable, move |tx| {
+        let (stored, der) = self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 let changed = tx
                     .exec(
-                        "INSERT INTO crls (ca_id, crl_number, revocation_seq, this_update, next_update, der) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ca_id) DO UPDATE SET \
-                         crl_number = $2, revocation_seq = $3, this_update = $4, next_update = $5, der = $6 \
-                         WHERE crls.crl_number < $2",
+                        "INSERT INTO crls (ca_id, crl_number, revocation_seq, this_update, next_update, der, freshest_url) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (ca_id) DO UPDATE SET \
+                         crl_number = $2, revocation_seq = $3, this_update = $4, next_update = $5, der = $6, \
+                         freshest_url = $7 WHERE crls.crl_number < $2",
                         &args,
                     )
                     .await?;
-                Ok(Finish::Commit(changed == 1))
+                let der = match args.into_iter().nth(5) {
+                    Some(crate::db::Value::Blob(Some(der))) => der,
+                    _ => Vec::new(),
+                };
+                Ok(Finish::Commit((changed == 1, der)))
             })
         })
-        .await
+        .await?;
+        crl.der = der;
+        Ok((stored, crl))
     }
 
     async fn issuing_ca(&self, ca: &CaId, now: i64) -> StoreResult<Option<CaRecord>> {
@@ -185,14 +196,15 @@ impl<B: Backend> RevocationStore for Sql<B> {
         .transpose()
     }
 
-    async fn crl_issuing_cas(&self) -> StoreResult<Vec<CaRecord>> {
+    async fn crl_issuing_cas(&self, now: i64) -> StoreResult<Vec<CaRecord>> {
         self.read(
             &format!(
                 "SELECT {} FROM cas WHERE crl_enabled = $1 AND certificate IS NOT NULL \
-                 AND sealed_key IS NOT NULL AND status <> 'DELETED' ORDER BY ca_id",
-                super::pca::CA_COLUMNS
+                 AND sealed_key IS NOT NULL AND {} ORDER BY ca_id",
+                super::pca::CA_COLUMNS,
+                super::pca::CA_NOT_GONE.replace('?', "$2")
             ),
-            args![true],
+            args![true, now],
             Weight::Scan,
         )
         .await?
