@@ -469,6 +469,7 @@ both_backends!(
                         &[
                             "verify",
                             "-crl_check",
+                            "-extended_crl",
                             "-use_deltas",
                             "-CAfile",
                             "ca.pem",
@@ -1035,5 +1036,58 @@ both_backends!(
         );
         let r = public(&app, "POST", &format!("/pca/ocsp/{ca}"), question, &[]).await;
         assert_eq!(status(&r.body), x509_ocsp::OcspResponseStatus::Unauthorized);
+    }
+);
+
+both_backends!(
+    openssl_combines_a_full_crl_with_a_newer_empty_delta,
+    |app| async move {
+        // The full CRL lists the revoked certificate; its delta, built
+        // seconds later, lists nothing new. OpenSSL must use the full CRL as
+        // the complete one: with -use_deltas alone, OpenSSL 3.0 may pick the
+        // newer delta as "complete" (get_crl_score only skips deltas under
+        // -extended_crl), which is why the README gives both flags.
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let ca = publishing_root(&app, d, "EC256", "SHA256", "skew").await;
+        let cert = issued_pem(&app, d, &ca, "EC256", "SHA256").await;
+        revoke(&app, &cert, "KEY_COMPROMISE").await;
+        let full = fetch_crl(&app, d, &ca, "skew.crl").await;
+        assert_eq!(serials(&full), vec![serial_of(d, &cert)]);
+        app.clock.advance(2_000);
+        let delta = fetch_crl(&app, d, &ca, "skew-delta.crl").await;
+        assert!(serials(&delta).is_empty());
+        assert!(
+            openccm_pki::time::from_x509(&delta.tbs_cert_list.this_update)
+                > openccm_pki::time::from_x509(&full.tbs_cert_list.this_update)
+        );
+        std::fs::write(
+            d.join("crls.pem"),
+            [
+                std::fs::read(d.join("skew.crl.pem")).unwrap(),
+                std::fs::read(d.join("skew-delta.crl.pem")).unwrap(),
+            ]
+            .concat(),
+        )
+        .unwrap();
+        let at = (app.clock.now_ms() / 1000).to_string();
+        let (accepted, text) = run(
+            d,
+            "openssl",
+            &[
+                "verify",
+                "-attime",
+                &at,
+                "-crl_check",
+                "-extended_crl",
+                "-use_deltas",
+                "-CAfile",
+                "ca.pem",
+                "-CRLfile",
+                "crls.pem",
+                &format!("{cert}.pem"),
+            ],
+        );
+        assert!(!accepted && text.contains("certificate revoked"), "{text}");
     }
 );

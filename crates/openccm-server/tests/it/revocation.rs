@@ -221,6 +221,7 @@ async fn revoke_is_seen_everywhere_within_a_second(
                 &[
                     "verify",
                     "-crl_check",
+                    "-extended_crl",
                     "-use_deltas",
                     "-CAfile",
                     "ca.pem",

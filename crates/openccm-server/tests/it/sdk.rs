@@ -74,6 +74,7 @@ async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_sqlite() {
     let (server, creds) = start(dir.path(), None);
     assert!(run_script("foundation.py", &server, &creds).contains("foundation: ok"));
     assert!(run_script("pca_lifecycle.py", &server, &creds).contains("pca lifecycle: ok"));
+    assert!(run_script("pca_revocation.py", &server, &creds).contains("pca revocation: ok"));
     assert_eq!(server.terminate(), 0);
 }
 
@@ -103,6 +104,7 @@ async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_postgres() {
     let (server, creds) = start(dir.path(), Some(&url));
     assert!(run_script("foundation.py", &server, &creds).contains("foundation: ok"));
     assert!(run_script("pca_lifecycle.py", &server, &creds).contains("pca lifecycle: ok"));
+    assert!(run_script("pca_revocation.py", &server, &creds).contains("pca revocation: ok"));
     assert_eq!(server.terminate(), 0);
 }
 
