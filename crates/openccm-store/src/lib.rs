@@ -350,6 +350,12 @@ pub trait RevocationStore: Send + Sync {
         after_seq: i64,
         up_to_seq: i64,
     ) -> StoreResult<i64>;
+    /// Every serial under `issuer` whose certificate record says it is
+    /// revoked (certificates, both of an SM2 pair, and subordinate CAs),
+    /// with its notAfter: read from the records themselves, not from the
+    /// revocations CRLs are built from, so that a check can catch a
+    /// revocation that never reached them.
+    async fn revoked_in_records(&self, issuer: &CaId) -> StoreResult<Vec<(String, i64)>>;
     /// The CA's stored full CRL; its DER only `with_der`.
     async fn full_crl(&self, ca: &CaId, with_der: bool) -> StoreResult<Option<StoredCrl>>;
     /// Stores a full CRL unless one with a number as high is stored already

@@ -750,6 +750,29 @@ both_backends!(
                 .any(|l| l.contains(&ca) && l.contains(" 200 unexpired")),
             "{report:?}"
         );
+        // A revocation that never reached the CRLs' table is caught: the
+        // check reads the certificate records.
+        let lost = issued_pem(&app, d, &ca, "EC256", "SHA256").await;
+        revoke(&app, &lost, "SUPERSEDED").await;
+        let serial = serial_of(d, &lost);
+        let sql = format!("DELETE FROM revocations WHERE serial = '{serial}'");
+        match app.db.backend {
+            openccm_testkit::Backend::Sqlite => {
+                let path = app.db.url.strip_prefix("sqlite:").unwrap();
+                rusqlite::Connection::open(path)
+                    .unwrap()
+                    .execute_batch(&sql)
+                    .unwrap();
+            }
+            openccm_testkit::Backend::Postgres => {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&app.db.url)
+                    .await
+                    .unwrap();
+                sqlx::query(&sql).execute(&mut conn).await.unwrap();
+            }
+        }
+        let err = app.pca.check_crls().await.unwrap_err().to_string();
+        assert!(err.contains("missing from its CRLs"), "{err}");
     }
 );
 

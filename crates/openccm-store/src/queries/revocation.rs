@@ -131,6 +131,24 @@ impl<B: Backend> RevocationStore for Sql<B> {
         .map_or(Ok(0), |r| r.int("n"))
     }
 
+    async fn revoked_in_records(&self, issuer: &CaId) -> StoreResult<Vec<(String, i64)>> {
+        self.read(
+            "SELECT serial_number AS serial, not_after FROM certificates \
+             WHERE issuer_id = $1 AND state = 'ISSUED' AND revoked_at IS NOT NULL \
+             UNION ALL SELECT enc_serial_number, not_after FROM certificates \
+             WHERE issuer_id = $1 AND state = 'ISSUED' AND revoked_at IS NOT NULL AND enc_serial_number IS NOT NULL \
+             UNION ALL SELECT serial_number, not_after FROM cas \
+             WHERE issuer_id = $1 AND ca_id <> $1 AND revoked_at IS NOT NULL AND serial_number IS NOT NULL \
+             AND not_after IS NOT NULL AND chain IS NULL",
+            args![issuer.as_str()],
+            Weight::Scan,
+        )
+        .await?
+        .iter()
+        .map(|row| Ok((row.text("serial")?, row.int("not_after")?)))
+        .collect()
+    }
+
     async fn full_crl(&self, ca: &CaId, with_der: bool) -> StoreResult<Option<StoredCrl>> {
         let der = if with_der { "der" } else { "NULL AS der" };
         self.read_one(

@@ -46,7 +46,7 @@ fn ca(domain: &DomainId) -> CaRecord {
     }
 }
 
-fn cert(ca: &CaRecord, seed: u8, serial: &str, now: i64) -> CertRecord {
+pub(crate) fn cert(ca: &CaRecord, seed: u8, serial: &str, now: i64) -> CertRecord {
     CertRecord {
         certificate_id: CertId::from_random([seed; 16]),
         domain_id: ca.domain_id.clone(),
@@ -81,7 +81,7 @@ fn cert(ca: &CaRecord, seed: u8, serial: &str, now: i64) -> CertRecord {
     }
 }
 
-fn reservation(ca: &CaRecord, serial: &str) -> SerialReservation {
+pub(crate) fn reservation(ca: &CaRecord, serial: &str) -> SerialReservation {
     SerialReservation {
         issuer_id: ca.ca_id.clone(),
         serial: serial.into(),

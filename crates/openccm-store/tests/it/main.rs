@@ -10,4 +10,5 @@
 #[macro_use]
 mod iam;
 mod intents;
+mod revocation;
 mod tags;
