@@ -21,7 +21,7 @@ use x509_cert::name::Name;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use crate::algorithm::signature_algorithm_identifier;
-use crate::profile::Signer;
+use crate::profile::{sign_checked, Signer};
 use crate::{HashAlgorithm, KeyAlgorithm, PkiError, PkiResult};
 
 /// OIDs of CRL extensions.
@@ -325,8 +325,7 @@ impl UnsignedCrl {
 
     /// Signs it with the CA's key: the CertificateList DER.
     ///
-    /// RSA signatures are verified before they leave (see
-    /// [`crate::LintedTbs::sign`] for why RSA alone).
+    /// RSA signatures are verified before they leave ([`sign_checked`]).
     ///
     /// Fails if the signer is not a key of the CRL's algorithm or signing fails.
     pub fn sign(self, signer: &dyn Signer) -> PkiResult<Vec<u8>> {
@@ -335,15 +334,7 @@ impl UnsignedCrl {
                 "the signer is not the CA's key".to_owned(),
             ));
         }
-        let signature = signer.sign(self.hash, &self.tbs)?;
-        if self.key_algorithm.is_rsa() {
-            crate::verify::verify(
-                signer.public_key_der(),
-                self.signature_algorithm.oid,
-                &self.tbs,
-                &signature,
-            )?;
-        }
+        let signature = sign_checked(signer, &self.signature_algorithm, self.hash, &self.tbs)?;
         let algorithm = self.signature_algorithm.to_der().map_err(crate::encoding)?;
         let signature = BitString::from_bytes(&signature)
             .and_then(|b| b.to_der())

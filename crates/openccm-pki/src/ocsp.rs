@@ -19,7 +19,7 @@ use x509_ocsp::{
 };
 
 use crate::algorithm::signature_algorithm_identifier;
-use crate::profile::Signer;
+use crate::profile::{sign_checked, Signer};
 use crate::{HashAlgorithm, KeyAlgorithm, PkiError, PkiResult};
 
 /// The questions one request may ask. RFC 5019 clients ask one; OpenSSL's
@@ -255,8 +255,7 @@ fn crl_reason(code: u8) -> Option<CrlReason> {
 /// thisUpdate are `now`, every nextUpdate `next_update`, and `nonce`, if
 /// given, is echoed.
 ///
-/// RSA signatures are verified before they leave (see
-/// [`crate::LintedTbs::sign`] for why RSA alone).
+/// RSA signatures are verified before they leave ([`sign_checked`]).
 ///
 /// Fails if the signer is not the responder's key or encoding or signing fails.
 pub fn sign_response(
@@ -306,15 +305,7 @@ pub fn sign_response(
     let tbs = data.to_der().map_err(crate::encoding)?;
     let signature_algorithm =
         signature_algorithm_identifier(responder.key_algorithm, responder.hash)?;
-    let signature = signer.sign(responder.hash, &tbs)?;
-    if responder.key_algorithm.is_rsa() {
-        crate::verify::verify(
-            signer.public_key_der(),
-            signature_algorithm.oid,
-            &tbs,
-            &signature,
-        )?;
-    }
+    let signature = sign_checked(signer, &signature_algorithm, responder.hash, &tbs)?;
     let basic = BasicOcspResponse {
         tbs_response_data: data,
         signature_algorithm,

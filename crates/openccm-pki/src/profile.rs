@@ -678,31 +678,16 @@ impl LintedTbs {
         self.digest
     }
 
-    /// Signs with `signer`, checks that the certificate carries exactly the
-    /// linted TBS, and — for RSA — that the signature verifies with the
-    /// signer's public key. Fails if the signer's key is not the issuer's the
-    /// TBS was built for.
-    ///
-    /// Why RSA only: a faulty RSA-CRT signature leaks a factor of the modulus
-    /// (Boneh-DeMillo-Lipton), so a signature must never leave unchecked, and
-    /// checking costs a fifteenth of signing. An ECDSA or SM2 fault yields an
-    /// invalid signature that relying parties refuse, with no such leak, and
-    /// checking would cost three times the signature.
+    /// Signs with `signer` ([`sign_checked`]) and checks that the
+    /// certificate carries exactly the linted TBS. Fails if the signer's key
+    /// is not the issuer's the TBS was built for.
     pub fn sign(self, signer: &dyn Signer) -> PkiResult<SignedCertificate> {
         if signer.key_algorithm() != self.issuer_key_algorithm {
             return Err(PkiError::Signing(
                 "the signer is not the issuing key".to_owned(),
             ));
         }
-        let signature = signer.sign(self.hash, &self.der)?;
-        if self.issuer_key_algorithm.is_rsa() {
-            crate::verify::verify(
-                signer.public_key_der(),
-                self.signature_algorithm.oid,
-                &self.der,
-                &signature,
-            )?;
-        }
+        let signature = sign_checked(signer, &self.signature_algorithm, self.hash, &self.der)?;
         let digest = self.digest;
         let certificate = Certificate {
             tbs_certificate: self.tbs,
@@ -727,6 +712,29 @@ impl LintedTbs {
             tbs_digest: digest,
         })
     }
+}
+
+/// Signs `message` (a TBS) with `signer` for `algorithm` and, for RSA,
+/// verifies the signature with the signer's public key before it leaves.
+///
+/// Why RSA only: a faulty RSA-CRT signature leaks a factor of the modulus
+/// (Boneh-DeMillo-Lipton), so a signature must never leave unchecked, and
+/// checking costs a fifteenth of signing. An ECDSA or SM2 fault yields an
+/// invalid signature that relying parties refuse, with no such leak, and
+/// checking would cost three times the signature.
+///
+/// Fails if signing fails or an RSA signature does not verify.
+pub fn sign_checked(
+    signer: &dyn Signer,
+    algorithm: &AlgorithmIdentifierOwned,
+    hash: HashAlgorithm,
+    message: &[u8],
+) -> PkiResult<Vec<u8>> {
+    let signature = signer.sign(hash, message)?;
+    if signer.key_algorithm().is_rsa() {
+        crate::verify::verify(signer.public_key_der(), algorithm.oid, message, &signature)?;
+    }
+    Ok(signature)
 }
 
 #[cfg(test)]

@@ -682,15 +682,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
 fn open_pca(config: &Config, iam: &Iam) -> Result<openccm_app::pca::Pca, String> {
     let (keyring, _) =
         Keyring::load_or_create(&config.master_key_file).map_err(|e| e.to_string())?;
-    let scheme = if config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("{scheme}://{}", config.listen));
+    let public_url = config.public_url_for(config.listen);
     Ok(openccm_app::pca::Pca::new(
         iam.store().clone(),
         Arc::new(openccm_custody::KeyCustody::new(Arc::new(keyring))),

@@ -162,6 +162,18 @@ pub struct Config {
     pub crl_publish_dir: Option<PathBuf>,
 }
 
+impl Config {
+    /// The URL clients reach a server listening on `bound` at: the
+    /// configured public URL, else `http(s)://<bound>` (CRL and OCSP URLs in
+    /// certificates, and the delta URL in CRLs, are built from it).
+    pub fn public_url_for(&self, bound: std::net::SocketAddr) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{bound}"))
+    }
+}
+
 /// A configuration error, reported before anything starts.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -175,15 +175,7 @@ async fn serve(config: Config) -> Result<(), String> {
         .set_nonblocking(true)
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let scheme = if config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("{scheme}://{bound}"));
+    let public_url = config.public_url_for(bound);
     if config.public_url.is_none() && bound.ip().is_unspecified() {
         tracing::warn!(%public_url, "listening on all interfaces without --public-url: CRL and OCSP URLs in issued certificates will not be reachable");
     }
