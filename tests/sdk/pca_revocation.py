@@ -1,7 +1,10 @@
 """A certificate revoked through the official SDK (huaweicloudsdkccm) is
 reported revoked by `openssl ocsp` at the URL the certificate carries, and
 listed on the CRLs at the CA's crl_dis_point (OpenSSL's verify rejects it),
-within a second of the SDK's revoke call returning: RSA, EC and SM2 CAs."""
+within a second of the SDK's revoke call returning: RSA, EC and SM2 CAs.
+
+With OPENCCM_OBSERVER_ENDPOINT (another server on the same database), the
+same is asked of that server too: the URLs with its address."""
 
 import os
 import subprocess
@@ -14,6 +17,8 @@ from huaweicloudsdkccm.v1 import *  # noqa: F401,F403 (the SDK's documented impo
 from common import check, client
 
 pca = client(CcmClient.new_builder())
+ENDPOINT = os.environ["OPENCCM_ENDPOINT"]
+OBSERVERS = [ENDPOINT] + [e for e in [os.environ.get("OPENCCM_OBSERVER_ENDPOINT")] if e]
 
 
 def run(work, *args):
@@ -60,35 +65,42 @@ for alg, sig in [("RSA2048", "SHA256"), ("EC256", "SHA256"), ("SM2", "SM3")]:
     code, text = run(work, "x509", "-in", "cert.pem", "-noout", "-ext", "crlDistributionPoints")
     check(crl_url in text, f"the certificate carries {crl_url}: {text}")
 
-    def ocsp_status():
+    def ocsp_status(url):
         # SM2: OpenSSL 3.0's command line verifies SM2 with an empty user id;
         # the Rust suite checks SM2 signatures with an independent verifier.
-        args = ["ocsp", "-issuer", "ca.pem", "-cert", "cert.pem", "-url", ocsp_url, "-CAfile", "ca.pem", "-no_nonce"]
+        args = ["ocsp", "-issuer", "ca.pem", "-cert", "cert.pem", "-url", url, "-CAfile", "ca.pem", "-no_nonce"]
         if alg == "SM2":
             args.append("-noverify")
         code, text = run(work, *args)
         check(code == 0 and (alg == "SM2" or "Response verify OK" in text), f"openssl ocsp: {text}")
         return next(line.split(": ", 1)[1].strip() for line in text.splitlines() if line.startswith("cert.pem: "))
 
-    check(ocsp_status() == "good", f"{alg}: good before the revoke")
+    def at(observer, url):
+        return url.replace(ENDPOINT, observer, 1)
+
+    for observer in OBSERVERS:
+        check(ocsp_status(at(observer, ocsp_url)) == "good", f"{alg}: good at {observer} before the revoke")
     pca.revoke_certificate(RevokeCertificateRequest(certificate_id=cert, body=RevokeCertificateRequestBody(
         reason="KEY_COMPROMISE")))
     answered = time.monotonic()
-    status = ocsp_status()
-    crls = fetch_pem(work, crl_url, "full") + fetch_pem(work, crl_url[:-len(".crl")] + "-delta.crl", "delta")
-    elapsed = time.monotonic() - answered
-    check(status == "revoked", f"{alg}: OCSP says {status} after the revoke")
-    with open(os.path.join(work, "crls.pem"), "w") as f:
-        f.write(crls)
     code, serial = run(work, "x509", "-in", "cert.pem", "-noout", "-serial")
     serial = serial.strip().split("=", 1)[1]
-    listing = run(work, "crl", "-in", "full.pem", "-noout", "-text")[1] + run(work, "crl", "-in", "delta.pem",
-                                                                              "-noout", "-text")[1]
-    check(listing.count(f"Serial Number: {serial}") == 1, f"{alg}: the CRLs list {serial} once")
-    if alg != "SM2":
-        code, text = run(work, "verify", "-crl_check", "-extended_crl", "-use_deltas", "-CAfile", "ca.pem", "-CRLfile", "crls.pem",
-                         "cert.pem")
-        check(code != 0 and "certificate revoked" in text, f"{alg}: openssl verify -crl_check: {text}\n{listing}")
-    check(elapsed < 1.0, f"{alg}: {elapsed:.3f} s from the revoke to OCSP and CRLs saying so")
+    for observer in OBSERVERS:
+        status = ocsp_status(at(observer, ocsp_url))
+        full_url = at(observer, crl_url)
+        crls = fetch_pem(work, full_url, "full") + fetch_pem(work, full_url[:-len(".crl")] + "-delta.crl", "delta")
+        elapsed = time.monotonic() - answered
+        check(status == "revoked", f"{alg}: OCSP at {observer} says {status} after the revoke")
+        with open(os.path.join(work, "crls.pem"), "w") as f:
+            f.write(crls)
+        listing = run(work, "crl", "-in", "full.pem", "-noout", "-text")[1] + run(
+            work, "crl", "-in", "delta.pem", "-noout", "-text")[1]
+        check(listing.count(f"Serial Number: {serial}") == 1, f"{alg}: the CRLs at {observer} list {serial} once")
+        if alg != "SM2":
+            code, text = run(work, "verify", "-crl_check", "-extended_crl", "-use_deltas", "-CAfile", "ca.pem",
+                             "-CRLfile", "crls.pem", "cert.pem")
+            check(code != 0 and "certificate revoked" in text,
+                  f"{alg}: openssl verify -crl_check at {observer}: {text}\n{listing}")
+        check(elapsed < 1.0, f"{alg}: {elapsed:.3f} s from the revoke to {observer}'s OCSP and CRLs saying so")
 
 print("pca revocation: ok")

@@ -99,6 +99,9 @@ pub struct ParsedRequest {
     pub questions: Vec<Question>,
     /// The nonce extension, to be echoed (RFC 8954).
     pub nonce: Option<Extension>,
+    /// Whether it is in RFC 5019's plain form: no requestor name, no
+    /// signature, no extensions but a nonce, none on the questions.
+    pub plain: bool,
 }
 
 /// Parses a DER OCSPRequest (the caller bounds its size).
@@ -109,6 +112,14 @@ pub struct ParsedRequest {
 pub fn parse_request(der: &[u8]) -> Result<ParsedRequest, Refusal> {
     let request = OcspRequest::from_der(der).map_err(|_| Refusal::Malformed)?;
     let list = request.tbs_request.request_list;
+    let plain = request.tbs_request.requestor_name.is_none()
+        && request.optional_signature.is_none()
+        && request
+            .tbs_request
+            .request_extensions
+            .as_ref()
+            .is_none_or(|e| e.iter().all(|e| e.extn_id == oid::NONCE))
+        && list.iter().all(|r| r.single_request_extensions.is_none());
     if list.is_empty() || list.len() > MAX_QUESTIONS {
         return Err(Refusal::Malformed);
     }
@@ -144,7 +155,11 @@ pub fn parse_request(der: &[u8]) -> Result<ParsedRequest, Refusal> {
             }
         })
         .collect();
-    Ok(ParsedRequest { questions, nonce })
+    Ok(ParsedRequest {
+        questions,
+        nonce,
+        plain,
+    })
 }
 
 /// What identifies a CA in a CertID, under each hash the responder knows,

@@ -33,6 +33,17 @@ pub async fn run(pca: Arc<Pca>, dir: Option<PathBuf>) {
         let mut current = HashSet::new();
         for (ca_id, name) in cas {
             for file in [format!("{name}.crl"), format!("{name}-delta.crl")] {
+                let Some(dir) = &dir else {
+                    // Without a directory the job only keeps CRLs built.
+                    if let Err(err) = pca.published_crl(&ca_id, &file).await {
+                        tracing::error!(error = %err, %ca_id, "CRL job: cannot build a CRL");
+                    }
+                    continue;
+                };
+                let path = dir.join(&ca_id).join(&file);
+                // A CA that still publishes keeps its file through a passing
+                // failure: the old CRL stays until it can be replaced.
+                current.insert(path.clone());
                 let crl = match pca.published_crl(&ca_id, &file).await {
                     Ok(crl) => crl,
                     Err(err) => {
@@ -40,9 +51,6 @@ pub async fn run(pca: Arc<Pca>, dir: Option<PathBuf>) {
                         continue;
                     }
                 };
-                let Some(dir) = &dir else { continue };
-                let path = dir.join(&ca_id).join(&file);
-                current.insert(path.clone());
                 if written.get(&path) == Some(&crl.number) {
                     continue;
                 }
@@ -56,23 +64,31 @@ pub async fn run(pca: Arc<Pca>, dir: Option<PathBuf>) {
                 }
             }
         }
-        // A CA that stopped publishing, was renamed or is gone leaves no CRL
-        // behind that a web server would go on serving past its nextUpdate.
-        let gone: Vec<PathBuf> = written
-            .keys()
-            .filter(|path| !current.contains(*path))
-            .cloned()
-            .collect();
-        for path in gone {
-            match tokio::fs::remove_file(&path).await {
-                Ok(()) => {}
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(err) => {
+        if let Some(dir) = &dir {
+            written.retain(|path, _| current.contains(path));
+            remove_others(dir, &current).await;
+        }
+    }
+}
+
+/// Removes the CRLs in `dir/<ca_id>/` that no CA publishes any more (it
+/// stopped, was renamed or is gone; or a previous process wrote them), so
+/// that no web server goes on serving them past their nextUpdate.
+async fn remove_others(dir: &Path, current: &HashSet<PathBuf>) {
+    let Ok(mut cas) = tokio::fs::read_dir(dir).await else {
+        return;
+    };
+    while let Ok(Some(ca)) = cas.next_entry().await {
+        let Ok(mut files) = tokio::fs::read_dir(ca.path()).await else {
+            continue;
+        };
+        while let Ok(Some(file)) = files.next_entry().await {
+            let path = file.path();
+            if path.extension().is_some_and(|e| e == "crl") && !current.contains(&path) {
+                if let Err(err) = tokio::fs::remove_file(&path).await {
                     tracing::error!(error = %err, path = %path.display(), "CRL job: cannot remove a CRL");
-                    continue;
                 }
             }
-            written.remove(&path);
         }
     }
 }
@@ -87,14 +103,26 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         return Err(std::io::Error::other("no parent directory"));
     };
     tokio::fs::create_dir_all(parent).await?;
+    // Named for this process and moment: servers on several hosts may
+    // share the directory.
+    let nanos = std::time::SystemTime::UNIX_EPOCH
+        .elapsed()
+        .map_or(0, |d| d.subsec_nanos());
     let temporary = parent.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}.{nanos}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("crl"),
         std::process::id()
     ));
-    let mut file = tokio::fs::File::create(&temporary).await?;
-    file.write_all(bytes).await?;
-    file.sync_all().await?;
-    drop(file);
-    tokio::fs::rename(&temporary, path).await
+    let written = async {
+        let mut file = tokio::fs::File::create(&temporary).await?;
+        file.write_all(bytes).await?;
+        file.sync_all().await?;
+        drop(file);
+        tokio::fs::rename(&temporary, path).await
+    }
+    .await;
+    if written.is_err() {
+        let _ = tokio::fs::remove_file(&temporary).await;
+    }
+    written
 }

@@ -40,41 +40,43 @@ impl Drop for PgDb {
 const CA_CHANGES: &str = "openccm_ca_changes";
 
 /// Forwards `NOTIFY openccm_ca_changes` payloads (CA ids) into `events`, on
-/// a connection of its own (a busy pool never delays it). A lost
-/// connection may have lost notifications: `Resync` follows, and sqlx
-/// reconnects (and listens again) on the next receive; while the database is
-/// unreachable it retries every 100 ms, so cached answers never outlive a
-/// missed change by much more than the outage.
+/// a connection of its own (a busy pool never delays it). Whatever changed
+/// while nothing listened was not heard: `Resync` follows every (re)start of
+/// listening — after sqlx's own reconnect (`Ok(None)`), and after a new
+/// connection has issued its `LISTEN` when an error dropped the old one.
+/// While the database is unreachable it retries every 100 ms.
 async fn listen(url: String, events: tokio::sync::broadcast::Sender<crate::StoreEvent>) {
-    let mut listener = loop {
-        match sqlx::postgres::PgListener::connect(&url).await {
-            Ok(mut listener) => match listener.listen(CA_CHANGES).await {
-                Ok(()) => break listener,
-                Err(err) => tracing::warn!(error = %err, "cannot listen for CA changes"),
-            },
-            Err(err) => tracing::warn!(error = %err, "cannot connect to listen for CA changes"),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
-    // Whatever changed before this connection listened was not heard.
-    let _ = events.send(crate::StoreEvent::Resync);
     loop {
-        match listener.try_recv().await {
-            Ok(Some(notification)) => {
-                if let Some(id) = crate::CaId::parse(notification.payload()) {
-                    let _ = events.send(crate::StoreEvent::CaChanged(id));
+        let mut listener = loop {
+            match sqlx::postgres::PgListener::connect(&url).await {
+                Ok(mut listener) => match listener.listen(CA_CHANGES).await {
+                    Ok(()) => break listener,
+                    Err(err) => tracing::warn!(error = %err, "cannot listen for CA changes"),
+                },
+                Err(err) => tracing::warn!(error = %err, "cannot connect to listen for CA changes"),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        let _ = events.send(crate::StoreEvent::Resync);
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    if let Some(id) = crate::CaId::parse(notification.payload()) {
+                        let _ = events.send(crate::StoreEvent::CaChanged(id));
+                    }
+                }
+                // sqlx has reconnected and listens again.
+                Ok(None) => {
+                    tracing::warn!("reconnected the connection that listens for CA changes");
+                    let _ = events.send(crate::StoreEvent::Resync);
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "listening for CA changes failed; reconnecting");
+                    break;
                 }
             }
-            Ok(None) => {
-                tracing::warn!("lost the connection that listens for CA changes; reconnecting");
-                let _ = events.send(crate::StoreEvent::Resync);
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "listening for CA changes failed; retrying");
-                let _ = events.send(crate::StoreEvent::Resync);
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
         }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

@@ -280,6 +280,26 @@ impl TestApp {
     /// # Panics
     /// When any part cannot be set up.
     pub async fn with_settings(backend: Backend, settings: HttpSettings) -> Self {
+        Self::with_all_settings(
+            backend,
+            settings,
+            PcaSettings {
+                public_url: "http://openccm.test".to_owned(),
+                ..PcaSettings::default()
+            },
+        )
+        .await
+    }
+
+    /// A fresh app on `backend` with these edge and PCA settings.
+    ///
+    /// # Panics
+    /// When any part cannot be set up.
+    pub async fn with_all_settings(
+        backend: Backend,
+        settings: HttpSettings,
+        pca_settings: PcaSettings,
+    ) -> Self {
         let db = TestDb::new(backend).await;
         let store = db.open().await;
         let clock = Arc::new(FakeClock::now());
@@ -305,10 +325,7 @@ impl TestApp {
             custody,
             clock.clone(),
             shared_pools(),
-            PcaSettings {
-                public_url: "http://openccm.test".to_owned(),
-                ..PcaSettings::default()
-            },
+            pca_settings,
             authz.clone(),
         ));
         iam.verify_keyring().await.expect("keyring");

@@ -44,7 +44,8 @@ const DAY_MS: i64 = 86_400_000;
 /// Revocations read from the store per page while a CRL is built.
 const PAGE: i64 = 10_000;
 
-/// OCSP answers kept per CA before the CA's cache is emptied.
+/// OCSP answers kept, over every CA: about 1 KB each with its key. Past it,
+/// answers are still given, just not kept.
 const MAX_CACHED_OCSP: usize = 100_000;
 
 /// Largest OCSP request kept as a cache key.
@@ -193,14 +194,17 @@ impl Slot {
     /// Forgets what may show the CA as it was; the full CRL stays a valid
     /// base unless `everything` (it is checked against the CA's settings
     /// when served).
-    fn forget(&mut self, everything: bool) {
+    /// Returns how many OCSP answers it dropped.
+    fn forget(&mut self, everything: bool) -> usize {
         self.generation += 1;
         self.issuer = None;
+        let dropped = self.ocsp.len();
         self.ocsp.clear();
         self.delta = None;
         if everything {
             self.full = None;
         }
+        dropped
     }
 }
 
@@ -215,6 +219,8 @@ enum Build {
 #[derive(Default)]
 pub(crate) struct RevocationCache {
     epoch: std::sync::atomic::AtomicU64,
+    /// OCSP answers kept, over every slot.
+    ocsp_entries: std::sync::atomic::AtomicUsize,
     slots: Mutex<HashMap<CaId, Slot>>,
     builds: Mutex<HashMap<(CaId, Build), BuildLock>>,
 }
@@ -267,11 +273,15 @@ impl RevocationCache {
         }
     }
 
-    /// Forgets what was cached about `ca` but its full CRL.
+    /// Forgets what was cached about `ca` but its full CRL. The slot is
+    /// created if missing: a first answer for the CA whose reads began before
+    /// this change (its stamp saw no slot, generation 0) must find the
+    /// generation moved and not be kept. Only changes of CAs that exist
+    /// come here.
     pub(crate) fn invalidate(&self, ca: &CaId) {
-        if let Some(slot) = self.slots().get_mut(ca) {
-            slot.forget(false);
-        }
+        let dropped = self.slots().entry(ca.clone()).or_default().forget(false);
+        self.ocsp_entries
+            .fetch_sub(dropped, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Forgets everything (changes may have been missed).
@@ -279,7 +289,9 @@ impl RevocationCache {
         let mut slots = self.slots();
         self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         for slot in slots.values_mut() {
-            slot.forget(true);
+            let dropped = slot.forget(true);
+            self.ocsp_entries
+                .fetch_sub(dropped, std::sync::atomic::Ordering::SeqCst);
         }
     }
 
@@ -752,11 +764,14 @@ impl Pca {
             .await??;
         let answer = OcspAnswer::new(der, Some((this_update, next_update)), shared);
         if keep {
+            let entries = &self.revocation.ocsp_entries;
             self.revocation.store_if(&id, stamp, |slot| {
-                if slot.ocsp.len() >= MAX_CACHED_OCSP {
-                    slot.ocsp.clear();
+                use std::sync::atomic::Ordering;
+                if entries.load(Ordering::SeqCst) < MAX_CACHED_OCSP
+                    && slot.ocsp.insert(request.to_vec(), answer.clone()).is_none()
+                {
+                    entries.fetch_add(1, Ordering::SeqCst);
                 }
-                slot.ocsp.insert(request.to_vec(), answer.clone());
             });
         }
         Ok(answer)
@@ -876,4 +891,60 @@ fn served_serials(der: &[u8]) -> Result<Vec<String>> {
         .iter()
         .map(|r| hex::encode(r.serial_number.as_bytes()))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ca() -> CaId {
+        CaId::from_random([1; 16])
+    }
+
+    fn remember(cache: &RevocationCache, stamp: Stamp) {
+        cache.store_if(&ca(), stamp, |slot| {
+            slot.ocsp
+                .insert(vec![1], OcspAnswer::refused(Refusal::Unauthorized));
+        });
+    }
+
+    fn remembered(cache: &RevocationCache) -> bool {
+        cache.peek(&ca(), |slot| slot.is_some_and(|s| !s.ocsp.is_empty()))
+    }
+
+    #[test]
+    fn an_answer_read_before_a_change_is_not_kept() {
+        // Nothing cached yet for the CA: the first answer's reads begin, the
+        // CA changes, then the answer comes back.
+        let cache = RevocationCache::default();
+        let stamp = cache.stamp(&ca());
+        cache.invalidate(&ca());
+        remember(&cache, stamp);
+        assert!(!remembered(&cache));
+
+        // The same with a slot in place, and across a Resync.
+        let stamp = cache.stamp(&ca());
+        cache.invalidate(&ca());
+        remember(&cache, stamp);
+        assert!(!remembered(&cache));
+        let stamp = cache.stamp(&ca());
+        cache.clear();
+        remember(&cache, stamp);
+        assert!(!remembered(&cache));
+
+        // Without a change in between it is kept, until the next change.
+        let stamp = cache.stamp(&ca());
+        remember(&cache, stamp);
+        assert!(remembered(&cache));
+        cache.invalidate(&ca());
+        assert!(!remembered(&cache));
+    }
+
+    #[test]
+    fn unknown_cas_leave_no_slot_behind() {
+        let cache = RevocationCache::default();
+        let _ = cache.stamp(&ca());
+        assert!(cache.peek(&ca(), |slot| slot.is_none()));
+        assert!(cache.slots().is_empty());
+    }
 }

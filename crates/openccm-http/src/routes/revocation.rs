@@ -3,8 +3,8 @@
 //!
 //! - `GET /pca/crl/{ca_id}/{name}.crl` and `…/{name}-delta.crl`: DER
 //!   (`application/pkix-crl`) with `ETag` (the CRL number), `Last-Modified`
-//!   (thisUpdate) and `Cache-Control` ending by nextUpdate; conditional
-//!   requests get 304.
+//!   (thisUpdate) and `Cache-Control: max-age=0` (revalidate: a delta only
+//!   applies to the newest full CRL); `If-None-Match` gets 304.
 //! - `POST /pca/ocsp/{ca_id}` (RFC 6960 Appendix A) and
 //!   `GET /pca/ocsp/{ca_id}/{base64 request}` (RFC 5019 §5, cacheable).
 
@@ -39,9 +39,11 @@ const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::n
 /// Largest OCSP request accepted: sixteen questions with a nonce fit in 2 KB.
 const MAX_OCSP_REQUEST: usize = 8 * 1024;
 
-/// How long shared caches may keep a full CRL (a new one follows revocations
-/// within the refresh interval, and its delta is always fresher).
-const FULL_CRL_MAX_AGE_SECS: i64 = 300;
+/// How long shared caches may keep a CRL without asking again: not at all.
+/// A delta changes with every revocation, and names the newest full CRL as
+/// its base: a cache holding an older full CRL would leave its clients one
+/// no current delta applies to. Revalidating costs a 304.
+const CRL_MAX_AGE_SECS: i64 = 0;
 
 /// How long caches may keep an OCSP answer (RFC 5019 §6.2: no later than
 /// nextUpdate).
@@ -75,26 +77,19 @@ fn max_age(next_update: i64, cap: i64) -> i64 {
     ((next_update - now_ms()) / 1000).clamp(0, cap)
 }
 
-/// Whether a conditional request already holds this version: `If-None-Match`
-/// names its tag; or, without one, `If-Modified-Since` is at least a second
-/// after `modified_ms`. HTTP dates have whole seconds, and a delta CRL or an
-/// OCSP answer can change twice within one (RFC 9110 §8.8.2.2: a
-/// Last-Modified that close to its change is a weak validator).
-fn not_modified(headers: &HeaderMap, etag: &str, modified_ms: i64) -> bool {
-    if let Some(tags) = headers.get(header::IF_NONE_MATCH) {
-        return tags.to_str().is_ok_and(|tags| {
+/// Whether a conditional request already holds this version: its
+/// `If-None-Match` names the current tag. `If-Modified-Since` is not
+/// honoured: `Last-Modified` has whole seconds, comes from the clock of
+/// whichever server built the CRL or answer, and a delta or an OCSP answer
+/// can change twice within one second.
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|tags| tags.to_str().ok())
+        .is_some_and(|tags| {
             tags.split(',')
                 .map(|t| t.trim().trim_start_matches("W/"))
                 .any(|t| t == etag || t == "*")
-        });
-    }
-    headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok())
-        .and_then(|since| since.duration_since(UNIX_EPOCH).ok())
-        .is_some_and(|since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX) >= modified_ms + 1000
         })
 }
 
@@ -121,12 +116,7 @@ async fn crl(
         if served.delta { "d" } else { "f" },
         served.number
     );
-    let cap = if served.delta {
-        0
-    } else {
-        FULL_CRL_MAX_AGE_SECS
-    };
-    let mut response = if not_modified(&headers, &etag, served.this_update) {
+    let mut response = if not_modified(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
@@ -140,7 +130,12 @@ async fn crl(
         headers.insert(header::ETAG, tag);
     }
     headers.insert(header::LAST_MODIFIED, http_date(served.this_update));
-    freshness_headers(headers, served.next_update, cap, "");
+    freshness_headers(
+        headers,
+        served.next_update,
+        CRL_MAX_AGE_SECS,
+        ", must-revalidate",
+    );
     Ok(response)
 }
 
@@ -148,9 +143,7 @@ fn ocsp_response(answer: OcspAnswer, cacheable: bool, headers: &HeaderMap) -> Re
     let etag = format!("\"{}\"", answer.etag);
     let validity = answer.validity.filter(|_| cacheable && answer.shared);
     let mut response = match validity {
-        Some((this_update, _)) if not_modified(headers, &etag, this_update) => {
-            StatusCode::NOT_MODIFIED.into_response()
-        }
+        Some(_) if not_modified(headers, &etag) => StatusCode::NOT_MODIFIED.into_response(),
         _ => (
             [(header::CONTENT_TYPE, "application/ocsp-response")],
             answer.der,

@@ -108,6 +108,39 @@ async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_postgres() {
     assert_eq!(server.terminate(), 0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sdk_revoke_on_one_postgres_server_is_seen_on_the_other_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = pg_database().await;
+    let key = dir.path().join("shared-master.key");
+    let start = |name: &str| {
+        let data = dir.path().join(name);
+        Server::start(
+            &[
+                "--database-url",
+                &db.url,
+                "--master-key-file",
+                key.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
+    let a = start("a");
+    let b = start("b");
+    let creds = Credentials::read(&dir.path().join("a"));
+    let out = run_script_with(
+        "pca_revocation.py",
+        &a,
+        &creds,
+        &[("OPENCCM_OBSERVER_ENDPOINT", &b.base_url)],
+    );
+    assert!(out.contains("pca revocation: ok"), "{out}");
+    assert_eq!(a.terminate(), 0);
+    assert_eq!(b.terminate(), 0);
+}
+
 /// Runs `openccm admin` on the server's data directory; returns stdout.
 fn admin(data: &Path, args: &[&str]) -> String {
     let out = Command::new(crate::harness::binary())
