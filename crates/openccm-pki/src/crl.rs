@@ -1,10 +1,12 @@
 //! Certificate revocation lists (RFC 5280 §5), full and delta, built as a
 //! stream.
 //!
-//! A CA with a million revoked certificates has a CRL of some 40 MB: the
+//! A CA with a million revoked certificates has a CRL of some 50 MB: the
 //! entries are appended to one DER buffer as they are read from the store
-//! ([`CrlBuilder::push`]), and only the fixed fields around them are
-//! assembled at the end. Nothing else per entry is kept.
+//! ([`CrlBuilder::push`]), after the fixed fields that precede them and a
+//! little room for the headers whose lengths are known only at the end. The
+//! TBS and then the signed CRL are completed in that same buffer: no copy
+//! of the entries is ever made, and nothing else per entry is kept.
 //!
 //! Like a certificate's TBS, a TBSCertList can only be signed once it is
 //! complete ([`CrlBuilder::finish`] yields the [`UnsignedCrl`] that
@@ -101,15 +103,28 @@ pub struct CrlHeader {
 pub struct CrlBuilder {
     header: CrlHeader,
     signature_algorithm: AlgorithmIdentifierOwned,
-    /// The DER of the revokedCertificates entries, back to back.
-    entries: Vec<u8>,
+    /// `[ROOM][prefix][ROOM][entries…]`: the TBS fields before the entries
+    /// (version, signature, issuer, thisUpdate, nextUpdate), then the
+    /// entries' DER back to back. The room holds the headers written at the
+    /// end (the certificate list's, the TBS's, the entries' SEQUENCE).
+    buffer: Vec<u8>,
+    prefix_len: usize,
     count: u64,
 }
+
+/// Room for the two outer headers (a SEQUENCE header is at most 6 octets up
+/// to the 256 MiB `der` encodes).
+const OUTER_ROOM: usize = 12;
+
+/// Room for the entries' SEQUENCE header.
+const ENTRIES_ROOM: usize = 6;
 
 /// A complete TBSCertList, ready to be signed.
 #[derive(Debug)]
 pub struct UnsignedCrl {
-    tbs: Vec<u8>,
+    /// `[room][TBSCertList]`, the TBS from `tbs_start`.
+    buffer: Vec<u8>,
+    tbs_start: usize,
     signature_algorithm: AlgorithmIdentifierOwned,
     key_algorithm: KeyAlgorithm,
     hash: HashAlgorithm,
@@ -122,16 +137,6 @@ fn header_of(tag: Tag, len: usize) -> PkiResult<Vec<u8>> {
         .map_err(crate::encoding)?
         .to_der()
         .map_err(crate::encoding)
-}
-
-fn sequence(parts: &[&[u8]]) -> PkiResult<Vec<u8>> {
-    let len = parts.iter().map(|p| p.len()).sum();
-    let mut out = header_of(Tag::Sequence, len)?;
-    out.reserve(len);
-    for part in parts {
-        out.extend_from_slice(part);
-    }
-    Ok(out)
 }
 
 fn extension(
@@ -163,12 +168,32 @@ impl CrlBuilder {
         }
         let signature_algorithm =
             signature_algorithm_identifier(header.key_algorithm, header.hash)?;
+        let mut buffer = vec![0; OUTER_ROOM];
+        for field in [
+            x509_cert::Version::V2.to_der(),
+            signature_algorithm.to_der(),
+            header.issuer.to_der(),
+            crate::time::to_x509(header.this_update)?.to_der(),
+            crate::time::to_x509(header.next_update)?.to_der(),
+        ] {
+            buffer.extend_from_slice(&field.map_err(crate::encoding)?);
+        }
+        let prefix_len = buffer.len() - OUTER_ROOM;
+        buffer.resize(buffer.len() + ENTRIES_ROOM, 0);
         Ok(Self {
             header,
             signature_algorithm,
-            entries: Vec::new(),
+            buffer,
+            prefix_len,
             count: 0,
         })
+    }
+
+    /// Makes room for about `entries` more entries at once (a CRL of known
+    /// size then never doubles its buffer while it grows).
+    pub fn reserve(&mut self, entries: usize) {
+        // An entry with a 16-octet serial and a reason code: 45 octets.
+        self.buffer.reserve(entries.saturating_mul(48));
     }
 
     /// Appends the entry of a revoked certificate: its serial (the INTEGER's
@@ -201,7 +226,7 @@ impl CrlBuilder {
             crl_entry_extensions: extensions,
         };
         entry
-            .encode_to_vec(&mut self.entries)
+            .encode_to_vec(&mut self.buffer)
             .map_err(crate::encoding)?;
         self.count += 1;
         Ok(())
@@ -263,46 +288,49 @@ impl CrlBuilder {
                 &BaseCrlNumber(uint(*base)?),
             )?),
         }
-        let version = x509_cert::Version::V2.to_der().map_err(crate::encoding)?;
-        let algorithm = self.signature_algorithm.to_der().map_err(crate::encoding)?;
-        let issuer = h.issuer.to_der().map_err(crate::encoding)?;
-        let this_update = crate::time::to_x509(h.this_update)?
-            .to_der()
-            .map_err(crate::encoding)?;
-        let next_update = crate::time::to_x509(h.next_update)?
-            .to_der()
-            .map_err(crate::encoding)?;
-        let entries_header = if self.count == 0 {
-            Vec::new()
-        } else {
-            header_of(Tag::Sequence, self.entries.len())?
-        };
         // crlExtensions [0] EXPLICIT Extensions
         let extensions = extensions.to_der().map_err(crate::encoding)?;
-        let mut explicit = header_of(
+        let explicit = header_of(
             Tag::ContextSpecific {
                 constructed: true,
                 number: TagNumber::N0,
             },
             extensions.len(),
         )?;
-        explicit.extend_from_slice(&extensions);
-        let tbs = sequence(&[
-            &version,
-            &algorithm,
-            &issuer,
-            &this_update,
-            &next_update,
-            &entries_header,
-            &self.entries,
-            &explicit,
-        ])?;
+        let Self {
+            mut buffer,
+            prefix_len,
+            count,
+            signature_algorithm,
+            header,
+            ..
+        } = self;
+        let entries_start = OUTER_ROOM + prefix_len + ENTRIES_ROOM;
+        // The entries' header ends where they begin (RFC 5280 §5.1.2.6: no
+        // field at all without entries); the prefix moves up against it.
+        let entries_header = if count == 0 {
+            Vec::new()
+        } else {
+            header_of(Tag::Sequence, buffer.len() - entries_start)?
+        };
+        let header_start = entries_start - entries_header.len();
+        buffer[header_start..entries_start].copy_from_slice(&entries_header);
+        let prefix_start = header_start - prefix_len;
+        buffer.copy_within(OUTER_ROOM..OUTER_ROOM + prefix_len, prefix_start);
+        buffer.extend_from_slice(&explicit);
+        buffer.extend_from_slice(&extensions);
+        let tbs_header = header_of(Tag::Sequence, buffer.len() - prefix_start)?;
+        let tbs_start = prefix_start
+            .checked_sub(tbs_header.len())
+            .ok_or_else(|| crate::encoding("TBS header"))?;
+        buffer[tbs_start..prefix_start].copy_from_slice(&tbs_header);
         Ok(UnsignedCrl {
-            tbs,
-            signature_algorithm: self.signature_algorithm,
-            key_algorithm: h.key_algorithm,
-            hash: h.hash,
-            count: self.count,
+            buffer,
+            tbs_start,
+            signature_algorithm,
+            key_algorithm: header.key_algorithm,
+            hash: header.hash,
+            count,
         })
     }
 }
@@ -310,7 +338,7 @@ impl CrlBuilder {
 impl UnsignedCrl {
     /// The TBSCertList DER.
     pub fn tbs(&self) -> &[u8] {
-        &self.tbs
+        self.buffer.get(self.tbs_start..).unwrap_or_default()
     }
 
     /// How many entries it lists.
@@ -334,12 +362,28 @@ impl UnsignedCrl {
                 "the signer is not the CA's key".to_owned(),
             ));
         }
-        let signature = sign_checked(signer, &self.signature_algorithm, self.hash, &self.tbs)?;
+        let signature = sign_checked(signer, &self.signature_algorithm, self.hash, self.tbs())?;
         let algorithm = self.signature_algorithm.to_der().map_err(crate::encoding)?;
         let signature = BitString::from_bytes(&signature)
             .and_then(|b| b.to_der())
             .map_err(crate::encoding)?;
-        sequence(&[&self.tbs, &algorithm, &signature])
+        // CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm,
+        // signatureValue }, its header in the room left before the TBS.
+        let Self {
+            mut buffer,
+            tbs_start,
+            ..
+        } = self;
+        let content = buffer.len() - tbs_start + algorithm.len() + signature.len();
+        let header = header_of(Tag::Sequence, content)?;
+        let start = tbs_start
+            .checked_sub(header.len())
+            .ok_or_else(|| crate::encoding("CRL header"))?;
+        buffer[start..tbs_start].copy_from_slice(&header);
+        buffer.extend_from_slice(&algorithm);
+        buffer.extend_from_slice(&signature);
+        buffer.drain(..start);
+        Ok(buffer)
     }
 }
 

@@ -628,6 +628,13 @@ impl Pca {
             next_update,
             kind,
         })?;
+        // Sized once: a large CRL's buffer never doubles (and copies) on
+        // the way.
+        let expected = self
+            .store
+            .count_revocations(&issuer.record.ca_id, after_seq, up_to_seq)
+            .await?;
+        builder.reserve(usize::try_from(expected).unwrap_or_default());
         let mut after = after_seq;
         loop {
             let page = self
