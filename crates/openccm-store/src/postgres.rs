@@ -45,7 +45,11 @@ const CA_CHANGES: &str = "openccm_ca_changes";
 /// listening — after sqlx's own reconnect (`Ok(None)`), and after a new
 /// connection has issued its `LISTEN` when an error dropped the old one.
 /// While the database is unreachable it retries every 100 ms.
-async fn listen(url: String, events: tokio::sync::broadcast::Sender<crate::StoreEvent>) {
+async fn listen(
+    url: String,
+    events: tokio::sync::broadcast::Sender<crate::StoreEvent>,
+    mut listening: Option<tokio::sync::oneshot::Sender<()>>,
+) {
     loop {
         let mut listener = loop {
             match sqlx::postgres::PgListener::connect(&url).await {
@@ -58,6 +62,9 @@ async fn listen(url: String, events: tokio::sync::broadcast::Sender<crate::Store
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         };
         let _ = events.send(crate::StoreEvent::Resync);
+        if let Some(listening) = listening.take() {
+            let _ = listening.send(());
+        }
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) => {
@@ -204,7 +211,16 @@ impl Sql<PgDb> {
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
         let events = tokio::sync::broadcast::channel(crate::db::EVENT_BACKLOG).0;
-        let listener = tokio::spawn(listen(url.to_owned(), events.clone()));
+        // The store is handed out once it hears the other servers' changes
+        // (or, with a database that accepts no listener, after ten seconds).
+        let (listening, heard) = tokio::sync::oneshot::channel();
+        let listener = tokio::spawn(listen(url.to_owned(), events.clone(), Some(listening)));
+        if tokio::time::timeout(std::time::Duration::from_secs(10), heard)
+            .await
+            .is_err()
+        {
+            tracing::warn!("not yet listening for CA changes; starting anyway");
+        }
         Ok(Sql(PgDb {
             pool,
             events,
