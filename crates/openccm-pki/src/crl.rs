@@ -23,7 +23,7 @@ use x509_cert::name::Name;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use crate::algorithm::signature_algorithm_identifier;
-use crate::profile::{sign_checked, Signer};
+use crate::profile::{extension, sign_checked, Signer};
 use crate::{HashAlgorithm, KeyAlgorithm, PkiError, PkiResult};
 
 /// OIDs of CRL extensions.
@@ -137,19 +137,6 @@ fn header_of(tag: Tag, len: usize) -> PkiResult<Vec<u8>> {
         .map_err(crate::encoding)?
         .to_der()
         .map_err(crate::encoding)
-}
-
-fn extension(
-    oid: const_oid::ObjectIdentifier,
-    critical: bool,
-    value: &impl der::Encode,
-) -> PkiResult<Extension> {
-    Ok(Extension {
-        extn_id: oid,
-        critical,
-        extn_value: OctetString::new(value.to_der().map_err(crate::encoding)?)
-            .map_err(crate::encoding)?,
-    })
 }
 
 fn uint(value: u64) -> PkiResult<Uint> {

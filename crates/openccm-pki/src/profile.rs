@@ -355,7 +355,8 @@ pub fn key_identifier(spki_der: &[u8]) -> PkiResult<Vec<u8>> {
     Ok(digest.get(..20).map(<[u8]>::to_vec).unwrap_or_default())
 }
 
-fn extension(
+/// An extension whose value is the DER of `value`.
+pub(crate) fn extension(
     oid: ObjectIdentifier,
     critical: bool,
     value: &impl der::Encode,

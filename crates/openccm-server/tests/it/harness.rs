@@ -235,6 +235,31 @@ pub async fn password_token(
         .to_owned()
 }
 
+/// Two servers on one PostgreSQL database, sharing a master key, with their
+/// data directories `a` and `b` under `dir`; `a` bootstrapped the
+/// administrator whose credentials come back.
+pub fn two_servers(dir: &Path, db: &openccm_testkit::TestDb) -> (Server, Server, Credentials) {
+    let key = dir.join("shared-master.key");
+    let start = |name: &str| {
+        let data = dir.join(name);
+        Server::start(
+            &[
+                "--database-url",
+                &db.url,
+                "--master-key-file",
+                key.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ],
+            dir,
+        )
+    };
+    let a = start("a");
+    let b = start("b");
+    let creds = Credentials::read(&dir.join("a"));
+    (a, b, creds)
+}
+
 /// A fresh PostgreSQL database on the test server, dropped with the value.
 pub async fn pg_database() -> openccm_testkit::TestDb {
     openccm_testkit::TestDb::new(openccm_testkit::Backend::Postgres).await

@@ -378,24 +378,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 async fn two_servers_on_postgres_see_each_others_revokes_within_a_second() {
     let dir = tempfile::tempdir().unwrap();
     let db = pg_database().await;
-    let key = dir.path().join("shared-master.key");
-    let start = |name: &str| {
-        let data = dir.path().join(name);
-        Server::start(
-            &[
-                "--database-url",
-                &db.url,
-                "--master-key-file",
-                key.to_str().unwrap(),
-                "--data-dir",
-                data.to_str().unwrap(),
-            ],
-            dir.path(),
-        )
-    };
-    let a = start("a");
-    let b = start("b");
-    let creds = Credentials::read(&dir.path().join("a"));
+    let (a, b, creds) = crate::harness::two_servers(dir.path(), &db);
     // A revokes; B (and A) answer.
     revoke_is_seen_everywhere_within_a_second(&a, &[&b, &a], &creds).await;
     // And the other way round.

@@ -112,24 +112,7 @@ async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_postgres() {
 async fn an_sdk_revoke_on_one_postgres_server_is_seen_on_the_other_within_a_second() {
     let dir = tempfile::tempdir().unwrap();
     let db = pg_database().await;
-    let key = dir.path().join("shared-master.key");
-    let start = |name: &str| {
-        let data = dir.path().join(name);
-        Server::start(
-            &[
-                "--database-url",
-                &db.url,
-                "--master-key-file",
-                key.to_str().unwrap(),
-                "--data-dir",
-                data.to_str().unwrap(),
-            ],
-            dir.path(),
-        )
-    };
-    let a = start("a");
-    let b = start("b");
-    let creds = Credentials::read(&dir.path().join("a"));
+    let (a, b, creds) = crate::harness::two_servers(dir.path(), &db);
     let out = run_script_with(
         "pca_revocation.py",
         &a,
