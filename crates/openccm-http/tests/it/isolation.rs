@@ -3,21 +3,9 @@
 //! gets for ids that do not exist; its lists, counts and tags show none of
 //! the first account's resources; and nothing it tries changes them.
 
-use openccm_testkit::{both_backends, TestApp, TestResponse};
+use crate::common::{ok, post};
+use openccm_testkit::{both_backends, TestApp};
 use serde_json::{json, Value};
-
-fn ok(r: &TestResponse, status: u16) -> Value {
-    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
-    if r.body.is_empty() {
-        Value::Null
-    } else {
-        r.json()
-    }
-}
-
-async fn post(app: &TestApp, path: &str, body: Value) -> TestResponse {
-    app.signed("POST", path, Some(&body.to_string())).await
-}
 
 /// The first account's resources.
 struct Owned {

@@ -8,6 +8,7 @@
 )]
 
 mod auth;
+mod common;
 mod edge;
 mod isolation;
 mod pca;

@@ -2,6 +2,7 @@
 
 use std::process::Command;
 
+use crate::common::{get, ok, post};
 use openccm_testkit::{both_backends, TestApp, TestResponse};
 use serde_json::{json, Value};
 
@@ -10,23 +11,6 @@ const DAY: i64 = 86_400_000;
 fn dn(cn: &str) -> Value {
     json!({"common_name": cn, "country": "CN", "state": "Guangdong", "locality": "Shenzhen",
            "organization": "示例组织", "organizational_unit": "IT"})
-}
-
-async fn post(app: &TestApp, path: &str, body: Value) -> TestResponse {
-    app.signed("POST", path, Some(&body.to_string())).await
-}
-
-async fn get(app: &TestApp, path: &str) -> TestResponse {
-    app.signed("GET", path, None).await
-}
-
-fn ok(r: &TestResponse, status: u16) -> Value {
-    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
-    if r.body.is_empty() {
-        Value::Null
-    } else {
-        r.json()
-    }
 }
 
 async fn create_root(app: &TestApp, alg: &str, hash: &str) -> String {

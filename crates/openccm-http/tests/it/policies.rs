@@ -3,6 +3,7 @@
 //! resources (Allow, Deny precedence, wildcards, aliases, each condition
 //! key) through the real routes.
 
+use crate::common::ok;
 use openccm_testkit::{both_backends, TestApp, TestResponse};
 use serde_json::{json, Value};
 
@@ -11,15 +12,6 @@ const OTHER_PROJECT: &str = "7e57ab1e-0000-4c7b-9c5e-0123456789ab";
 
 async fn admin_post(app: &TestApp, path: &str, body: Value) -> TestResponse {
     app.signed("POST", path, Some(&body.to_string())).await
-}
-
-fn ok(r: &TestResponse, status: u16) -> Value {
-    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
-    if r.body.is_empty() {
-        Value::Null
-    } else {
-        r.json()
-    }
 }
 
 /// An IAM user with an access key.

@@ -5,28 +5,21 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::common::{get, ok, post};
 use axum::body::Body;
 use axum::http::Request;
 use der::{Decode as _, Encode as _};
 use openccm_testkit::{both_backends, TestApp, TestResponse};
-use serde_json::{json, Value};
+use serde_json::json;
 
 const DAY: i64 = 86_400_000;
 
 /// The three key families, as (key algorithm, signature hash).
 const FAMILIES: [(&str, &str); 3] = [("EC256", "SHA256"), ("RSA2048", "SHA256"), ("SM2", "SM3")];
 
-async fn post(app: &TestApp, path: &str, body: Value) -> TestResponse {
-    app.signed("POST", path, Some(&body.to_string())).await
-}
-
-fn ok(r: &TestResponse, status: u16) -> Value {
-    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
-    if r.body.is_empty() {
-        Value::Null
-    } else {
-        r.json()
-    }
+/// An unauthenticated GET, as a relying party sends it.
+async fn public_get(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+    public(app, "GET", path, Vec::new(), headers).await
 }
 
 /// An unauthenticated request, as a relying party sends it.
@@ -174,14 +167,7 @@ async fn fetch_crl(
     ca: &str,
     file: &str,
 ) -> x509_cert::crl::CertificateList {
-    let r = public(
-        app,
-        "GET",
-        &format!("/pca/crl/{ca}/{file}"),
-        Vec::new(),
-        &[],
-    )
-    .await;
+    let r = public_get(app, &format!("/pca/crl/{ca}/{file}"), &[]).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.header("content-type").unwrap(), "application/pkix-crl");
     assert!(r.header("etag").is_some() && r.header("last-modified").is_some());
@@ -575,30 +561,19 @@ both_backends!(crl_numbers_grow_and_caches_revalidate, |app| async move {
     );
 
     // A conditional request for the version held gets 304; after a change, the new one.
-    let r = public(
-        &app,
-        "GET",
-        &format!("/pca/crl/{ca}/numbers-delta.crl"),
-        Vec::new(),
-        &[],
-    )
-    .await;
+    let r = public_get(&app, &format!("/pca/crl/{ca}/numbers-delta.crl"), &[]).await;
     let etag = r.header("etag").unwrap();
-    let again = public(
+    let again = public_get(
         &app,
-        "GET",
         &format!("/pca/crl/{ca}/numbers-delta.crl"),
-        Vec::new(),
         &[("if-none-match", &etag)],
     )
     .await;
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty());
-    let since = public(
+    let since = public_get(
         &app,
-        "GET",
         &format!("/pca/crl/{ca}/numbers.crl"),
-        Vec::new(),
         &[("if-modified-since", "Fri, 01 Jan 2100 00:00:00 GMT")],
     )
     .await;
@@ -608,11 +583,9 @@ both_backends!(crl_numbers_grow_and_caches_revalidate, |app| async move {
     assert!(r.header("cache-control").unwrap().contains("max-age=0"));
     let other = issued_pem(&app, d, &ca, "EC256", "SHA256").await;
     revoke(&app, &other, "CESSATION_OF_OPERATION").await;
-    let changed = public(
+    let changed = public_get(
         &app,
-        "GET",
         &format!("/pca/crl/{ca}/numbers-delta.crl"),
-        Vec::new(),
         &[("if-none-match", &etag)],
     )
     .await;
@@ -626,11 +599,7 @@ both_backends!(crl_numbers_grow_and_caches_revalidate, |app| async move {
         "/pca/crl/not-a-ca/numbers.crl".to_owned(),
         "/pca/crl/00000000-0000-0000-0000-000000000000/numbers.crl".to_owned(),
     ] {
-        assert_eq!(
-            public(&app, "GET", &path, Vec::new(), &[]).await.status,
-            404,
-            "{path}"
-        );
+        assert_eq!(public_get(&app, &path, &[]).await.status, 404, "{path}");
     }
     ok(
         &post(
@@ -642,15 +611,9 @@ both_backends!(crl_numbers_grow_and_caches_revalidate, |app| async move {
         204,
     );
     assert_eq!(
-        public(
-            &app,
-            "GET",
-            &format!("/pca/crl/{ca}/numbers.crl"),
-            Vec::new(),
-            &[]
-        )
-        .await
-        .status,
+        public_get(&app, &format!("/pca/crl/{ca}/numbers.crl"), &[])
+            .await
+            .status,
         404
     );
 });
@@ -713,14 +676,7 @@ both_backends!(
             tasks.push(tokio::spawn(async move {
                 revoke(&app, &id, "AFFILIATION_CHANGED").await;
                 // Crawlers fetch the delta while revocations commit.
-                let r = public(
-                    &app,
-                    "GET",
-                    &format!("/pca/crl/{ca}/busy-delta.crl"),
-                    Vec::new(),
-                    &[],
-                )
-                .await;
+                let r = public_get(&app, &format!("/pca/crl/{ca}/busy-delta.crl"), &[]).await;
                 assert_eq!(r.status, 200);
             }));
         }
@@ -729,9 +685,7 @@ both_backends!(
         }
         let mut expected = Vec::new();
         for id in &ids {
-            let r = app
-                .signed("GET", &format!("/v1/private-certificates/{id}"), None)
-                .await;
+            let r = get(&app, &format!("/v1/private-certificates/{id}")).await;
             expected.push(
                 ok(&r, 200)["serial_number"]
                     .as_str()
@@ -801,12 +755,7 @@ both_backends!(
         .unwrap()
         .to_owned();
         let sub_ca = ok(
-            &app.signed(
-                "GET",
-                &format!("/v1/private-certificate-authorities/{sub}"),
-                None,
-            )
-            .await,
+            &get(&app, &format!("/v1/private-certificate-authorities/{sub}")).await,
             200,
         );
         let serial = sub_ca["serial_number"].as_str().unwrap().to_lowercase();
@@ -953,7 +902,7 @@ both_backends!(
                 .replace('/', "%2F")
                 .replace('=', "%3D")
         );
-        let first = public(&app, "GET", &path, Vec::new(), &[]).await;
+        let first = public_get(&app, &path, &[]).await;
         assert_eq!(first.status, 200);
         let cache = first.header("cache-control").unwrap();
         assert!(
@@ -962,7 +911,7 @@ both_backends!(
         );
         assert!(first.header("last-modified").is_some());
         let etag = first.header("etag").unwrap();
-        let second = public(&app, "GET", &path, Vec::new(), &[]).await;
+        let second = public_get(&app, &path, &[]).await;
         assert_eq!(
             second.body, first.body,
             "a cached status is served as signed"
@@ -974,18 +923,15 @@ both_backends!(
                 .replace('+', "%2B")
                 .replace('/', "%2F")
         );
+        assert_eq!(public_get(&app, &unpadded, &[]).await.body, first.body);
         assert_eq!(
-            public(&app, "GET", &unpadded, Vec::new(), &[]).await.body,
-            first.body
-        );
-        assert_eq!(
-            public(&app, "GET", &path, Vec::new(), &[("if-none-match", &etag)])
+            public_get(&app, &path, &[("if-none-match", &etag)])
                 .await
                 .status,
             304
         );
         revoke(&app, &cert, "PRIVILEGE_WITHDRAWN").await;
-        let after = public(&app, "GET", &path, Vec::new(), &[("if-none-match", &etag)]).await;
+        let after = public_get(&app, &path, &[("if-none-match", &etag)]).await;
         assert_eq!(after.status, 200);
         let single = &basic_response(&after.body).tbs_response_data.responses[0];
         match single.cert_status {
@@ -1012,9 +958,8 @@ both_backends!(
         );
         let nonced = base64::engine::general_purpose::STANDARD
             .encode(std::fs::read(d.join("n.der")).unwrap());
-        let r = public(
+        let r = public_get(
             &app,
-            "GET",
             &format!(
                 "/pca/ocsp/{ca}/{}",
                 nonced
@@ -1022,29 +967,14 @@ both_backends!(
                     .replace('/', "%2F")
                     .replace('=', "%3D")
             ),
-            Vec::new(),
             &[],
         )
         .await;
         assert_eq!(r.header("cache-control").unwrap(), "no-store");
         // Bad base64 in the path: malformedRequest.
-        let r = public(
-            &app,
-            "GET",
-            &format!("/pca/ocsp/{ca}/%%%%"),
-            Vec::new(),
-            &[],
-        )
-        .await;
+        let r = public_get(&app, &format!("/pca/ocsp/{ca}/%%%%"), &[]).await;
         assert_ne!(r.status, 500);
-        let r = public(
-            &app,
-            "GET",
-            &format!("/pca/ocsp/{ca}/bm90IGRlcg=="),
-            Vec::new(),
-            &[],
-        )
-        .await;
+        let r = public_get(&app, &format!("/pca/ocsp/{ca}/bm90IGRlcg=="), &[]).await;
         assert_eq!(
             status(&r.body),
             x509_ocsp::OcspResponseStatus::MalformedRequest

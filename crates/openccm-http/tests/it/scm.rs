@@ -7,28 +7,12 @@
 use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::common::{get, ok, post};
 use openccm_store::ScmCertId;
 use openccm_testkit::{both_backends, TestApp, TestResponse};
 use serde_json::{json, Value};
 
 const DAY: i64 = 86_400_000;
-
-async fn post(app: &TestApp, path: &str, body: Value) -> TestResponse {
-    app.signed("POST", path, Some(&body.to_string())).await
-}
-
-async fn get(app: &TestApp, path: &str) -> TestResponse {
-    app.signed("GET", path, None).await
-}
-
-fn ok(r: &TestResponse, status: u16) -> Value {
-    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
-    if r.body.is_empty() {
-        Value::Null
-    } else {
-        r.json()
-    }
-}
 
 fn openssl(dir: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new("openssl")

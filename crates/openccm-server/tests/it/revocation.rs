@@ -240,15 +240,18 @@ async fn a_revoke_on_sqlite_is_seen_by_openssl_within_a_second() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let publish = dir.path().join("published");
-    let server = Server::start(
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--crl-publish-dir",
-            publish.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let start = || {
+        Server::start(
+            &[
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--crl-publish-dir",
+                publish.to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
+    let server = start();
     let creds = Credentials::read(&data);
     revoke_is_seen_everywhere_within_a_second(&server, &[&server], &creds).await;
 
@@ -318,15 +321,7 @@ async fn a_revoke_on_sqlite_is_seen_by_openssl_within_a_second() {
         .unwrap();
     let before = crl_number(&server, &delta).await;
     assert_eq!(server.terminate(), 0);
-    let server = Server::start(
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--crl-publish-dir",
-            publish.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let server = start();
     let after = crl_number(&server, &delta).await;
     assert!(
         after > before,

@@ -1,0 +1,24 @@
+//! Helpers every module of the HTTP suite uses.
+
+use openccm_testkit::{TestApp, TestResponse};
+use serde_json::Value;
+
+/// A POST signed as the administrator, with a JSON body.
+pub async fn post(app: &TestApp, path: &str, body: Value) -> TestResponse {
+    app.signed("POST", path, Some(&body.to_string())).await
+}
+
+/// A GET signed as the administrator.
+pub async fn get(app: &TestApp, path: &str) -> TestResponse {
+    app.signed("GET", path, None).await
+}
+
+/// Asserts the status; the body as JSON (`Null` when empty).
+pub fn ok(r: &TestResponse, status: u16) -> Value {
+    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+    if r.body.is_empty() {
+        Value::Null
+    } else {
+        r.json()
+    }
+}
