@@ -273,16 +273,22 @@ impl Keyring {
         open_with(&self.keys, aad, sealed)
     }
 
-    /// Seals a bearer-token payload under the current token subkey.
-    pub fn seal_token(&self, payload: &[u8]) -> Vec<u8> {
-        seal_with(&self.token_keys, self.current, b"openccm token", payload).0
+    /// Seals a bearer-token payload under the current token subkey. `kind`
+    /// (the AAD) names what the payload is, so that one kind of token is
+    /// never accepted as another.
+    pub fn seal_token(&self, kind: &[u8], payload: &[u8]) -> Vec<u8> {
+        seal_with(&self.token_keys, self.current, kind, payload).0
     }
 
     /// Opens a token sealed by [`Keyring::seal_token`] with any held version.
-    pub fn open_token(&self, token: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyringError> {
+    pub fn open_token(
+        &self,
+        kind: &[u8],
+        token: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KeyringError> {
         open_with(
             &self.token_keys,
-            b"openccm token",
+            kind,
             &SealedSecret::from_bytes(token.to_vec()),
         )
     }
@@ -523,17 +529,26 @@ mod tests {
     #[test]
     fn tokens_open_only_with_the_token_key() {
         let ring = ring();
-        let token = ring.seal_token(b"payload");
-        assert_eq!(ring.open_token(&token).unwrap().as_slice(), b"payload");
+        let token = ring.seal_token(b"openccm token", b"payload");
+        assert_eq!(
+            ring.open_token(b"openccm token", &token)
+                .unwrap()
+                .as_slice(),
+            b"payload"
+        );
+        // One kind of token is not another.
+        assert!(ring.open_token(b"openccm security token", &token).is_err());
         // A token is not a stored secret: the master key itself does not open it,
         // and a stored secret is not a token.
         assert!(ring
             .open(b"openccm token", &SealedSecret::from_bytes(token.clone()))
             .is_err());
         let secret = ring.seal(b"openccm token", b"payload");
-        assert!(ring.open_token(secret.as_bytes()).is_err());
+        assert!(ring
+            .open_token(b"openccm token", secret.as_bytes())
+            .is_err());
         let other = Keyring::from_keys(vec![(1, [8u8; 32])]);
-        assert!(other.open_token(&token).is_err());
+        assert!(other.open_token(b"openccm token", &token).is_err());
     }
 
     #[test]

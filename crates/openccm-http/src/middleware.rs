@@ -176,34 +176,56 @@ pub fn raw_body(req: &Request) -> RawBody {
 /// # Errors
 /// The application error, for the edge to map.
 pub async fn caller_of(state: &AppState, input: AuthInput<'_>) -> Result<Caller, Error> {
-    let headers = input.headers;
-    if let Some(token) = headers.get("x-auth-token") {
-        let token = token.to_str().map_err(|_| {
-            Error::Unauthenticated(
-                "Incorrect IAM authentication information: decrypt token fail".into(),
-            )
-        })?;
-        return state.iam.authenticate_token(token).await;
+    if let Some(token) = input.headers.get("x-auth-token") {
+        return token_caller(state, token).await;
     }
-    if let Some(authorization) = headers.get(http::header::AUTHORIZATION) {
-        let authorization = authorization.to_str().map_err(|_| {
-            Error::Unauthenticated(
-                "Incorrect IAM authentication information: malformed Authorization header".into(),
-            )
-        })?;
-        let source = Headers::new(headers, input.uri);
-        let parts = RequestParts {
-            method: input.method.as_str(),
-            path: input.uri.path(),
-            query: input.uri.query().unwrap_or(""),
-            headers: &source,
-            body: input.body,
-        };
-        return state.iam.authenticate_signed(authorization, &parts).await;
+    if input.headers.contains_key(http::header::AUTHORIZATION) {
+        return signed_caller(state, input).await;
     }
     Err(Error::Unauthenticated(
         "Incorrect IAM authentication information: x-auth-token not found".into(),
     ))
+}
+
+/// Authenticates the bearer token `token` (an `X-Auth-Token` value).
+///
+/// # Errors
+/// `Unauthenticated` when it is not a valid token.
+pub async fn token_caller(state: &AppState, token: &HeaderValue) -> Result<Caller, Error> {
+    let token = token.to_str().map_err(|_| {
+        Error::Unauthenticated(
+            "Incorrect IAM authentication information: decrypt token fail".into(),
+        )
+    })?;
+    state.iam.authenticate_token(token).await
+}
+
+/// Authenticates a request by its AK/SK signature alone (`X-Auth-Token`, if
+/// also present, is not looked at).
+///
+/// # Errors
+/// `Unauthenticated` without a valid `Authorization` header.
+pub async fn signed_caller(state: &AppState, input: AuthInput<'_>) -> Result<Caller, Error> {
+    let headers = input.headers;
+    let Some(authorization) = headers.get(http::header::AUTHORIZATION) else {
+        return Err(Error::Unauthenticated(
+            "Incorrect IAM authentication information: Authorization not found".into(),
+        ));
+    };
+    let authorization = authorization.to_str().map_err(|_| {
+        Error::Unauthenticated(
+            "Incorrect IAM authentication information: malformed Authorization header".into(),
+        )
+    })?;
+    let source = Headers::new(headers, input.uri);
+    let parts = RequestParts {
+        method: input.method.as_str(),
+        path: input.uri.path(),
+        query: input.uri.query().unwrap_or(""),
+        headers: &source,
+        body: input.body,
+    };
+    state.iam.authenticate_signed(authorization, &parts).await
 }
 
 /// Route layer of protected routes: nothing below runs unauthenticated.

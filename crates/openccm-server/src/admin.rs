@@ -348,6 +348,7 @@ async fn administrator(iam: &Iam, account: &str) -> Result<Caller, String> {
         user_name: root.name,
         is_root: true,
         method: AuthMethod::Password,
+        binding: openccm_app::iam::Binding::default(),
     })
 }
 

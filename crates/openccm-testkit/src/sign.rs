@@ -108,6 +108,13 @@ impl SdkRequest {
         self
     }
 
+    /// Removes a header (e.g. the `Content-Type` the SDK always sets).
+    #[must_use]
+    pub fn without_header(mut self, name: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+
     /// The canonical request and string to sign, as the SDK computes them.
     pub fn string_to_sign(&self, scheme: Scheme, date: &str) -> (String, String) {
         let algorithm = match scheme {
@@ -133,6 +140,16 @@ impl SdkRequest {
             .map(|(n, v)| format!("{n}:{v}\n"))
             .collect();
         let body = self.body.as_deref().unwrap_or("");
+        // Like the SDK: a payload-hash header on a non-empty body is used literally.
+        let payload_hash = self
+            .headers
+            .iter()
+            .find(|(n, _)| {
+                n.eq_ignore_ascii_case("x-sdk-content-sha256")
+                    || n.eq_ignore_ascii_case("x-sdk-content-sm3")
+            })
+            .filter(|_| !body.is_empty())
+            .map_or_else(|| algorithm.hash_hex(body.as_bytes()), |(_, v)| v.clone());
         let canonical = format!(
             "{}\n{}\n{}\n{}\n{}\n{}",
             self.method.to_ascii_uppercase(),
@@ -140,7 +157,7 @@ impl SdkRequest {
             canonical_query(query),
             canonical_headers,
             signed.join(";"),
-            algorithm.hash_hex(body.as_bytes())
+            payload_hash
         );
         let sts = format!(
             "{}\n{}\n{}",

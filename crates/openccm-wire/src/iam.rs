@@ -27,6 +27,29 @@ pub struct Identity {
     /// Present for the password method.
     #[serde(default)]
     pub password: Option<PasswordIdentity>,
+    /// The token method (a new token from a token, or temporary credentials).
+    #[serde(default)]
+    pub token: Option<TokenIdentity>,
+}
+
+/// `auth.identity.token`.
+#[derive(Deserialize, Default)]
+pub struct TokenIdentity {
+    /// The token; `X-Auth-Token` is used when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Lifetime of temporary credentials, in seconds (900–86400).
+    #[serde(default)]
+    pub duration_seconds: Option<i64>,
+}
+
+impl std::fmt::Debug for TokenIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A token is a credential: it never reaches a log through `{:?}`.
+        f.debug_struct("TokenIdentity")
+            .field("duration_seconds", &self.duration_seconds)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `auth.identity.password`.

@@ -60,6 +60,20 @@ pub struct Caller {
     pub is_root: bool,
     /// How it authenticated.
     pub method: AuthMethod,
+    /// What a token minted for this caller must stay bound to.
+    pub binding: Binding,
+}
+
+/// What a credential minted from another one (a token from a signature, a
+/// token from a token) stays bound to, so that it never outlives its origin.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Binding {
+    /// The access key whose signature started the chain: deleting or
+    /// disabling it ends every credential minted from it.
+    pub access_key: Option<AccessKeyId>,
+    /// Epoch ms after which nothing minted from this caller may live (the
+    /// expiry of the token or temporary credentials the caller presented).
+    pub not_after: Option<i64>,
 }
 
 /// IAM settings, handed down by the server's configuration.
@@ -225,6 +239,11 @@ impl Iam {
                 "temporary credentials (X-Security-Token) are not supported",
             ));
         }
+        if signing::has_encoded_slash(parts.path) {
+            return Err(auth_failed(
+                "an encoded '/' in the path is not accepted with a signature",
+            ));
+        }
         let canonical =
             signing::canonical_request(&auth, parts).map_err(|e| auth_failed(&e.to_string()))?;
         let sdk_date = String::from_utf8_lossy(date);
@@ -237,25 +256,7 @@ impl Iam {
             ))
         };
         let ak = AccessKeyId::parse(&auth.access).ok_or_else(not_exist)?;
-        let opened = match self.cache.key(ak.as_str()) {
-            Some(opened) => opened,
-            None => {
-                let key = self.store.access_key(&ak).await?.ok_or_else(not_exist)?;
-                let secret = self
-                    .keyring
-                    .open(
-                        &bootstrap::secret_key_aad(&key.access_key),
-                        &openccm_custody::SealedSecret::from_bytes(key.sealed_secret.clone()),
-                    )
-                    .map_err(|e| Error::Internal(format!("cannot open the secret of {ak}: {e}")))?;
-                let opened = cache::OpenedKey {
-                    key,
-                    secret: Arc::new(secret),
-                };
-                self.cache.put_key(ak.as_str(), opened.clone());
-                opened
-            }
-        };
+        let opened = self.opened_key(&ak).await?.ok_or_else(not_exist)?;
         if !opened.key.enabled {
             return Err(not_exist());
         }
@@ -288,11 +289,48 @@ impl Iam {
                 ));
             }
         }
+        let binding = Binding {
+            access_key: Some(ak),
+            not_after: None,
+        };
         Ok(caller(
             &user,
             &account,
             AuthMethod::Signature(auth.algorithm),
+            binding,
         ))
+    }
+
+    /// The access key `ak` with its opened secret, from the cache or the store.
+    async fn opened_key(&self, ak: &AccessKeyId) -> Result<Option<cache::OpenedKey>> {
+        if let Some(opened) = self.cache.key(ak.as_str()) {
+            return Ok(Some(opened));
+        }
+        let Some(key) = self.store.access_key(ak).await? else {
+            return Ok(None);
+        };
+        let secret = self
+            .keyring
+            .open(
+                &bootstrap::secret_key_aad(&key.access_key),
+                &openccm_custody::SealedSecret::from_bytes(key.sealed_secret.clone()),
+            )
+            .map_err(|e| Error::Internal(format!("cannot open the secret of {ak}: {e}")))?;
+        let opened = cache::OpenedKey {
+            key,
+            secret: Arc::new(secret),
+        };
+        self.cache.put_key(ak.as_str(), opened.clone());
+        Ok(Some(opened))
+    }
+
+    /// Whether `ak` still exists, is enabled and belongs to `user_id`: a
+    /// credential bound to a key lives only as long as the key.
+    async fn key_is_live(&self, ak: &AccessKeyId, user_id: &UserId) -> Result<bool> {
+        Ok(self
+            .opened_key(ak)
+            .await?
+            .is_some_and(|opened| opened.key.enabled && &opened.key.user_id == user_id))
     }
 
     /// Authenticates an `X-Auth-Token`.
@@ -318,7 +356,16 @@ impl Iam {
         {
             return Err(auth_failed("the token was revoked"));
         }
-        Ok(caller(&user, &account, AuthMethod::Token))
+        if let Some(ak) = &claims.access_key {
+            if !self.key_is_live(ak, &user.user_id).await? {
+                return Err(auth_failed("the token was revoked"));
+            }
+        }
+        let binding = Binding {
+            access_key: claims.access_key,
+            not_after: Some(claims.expires_at),
+        };
+        Ok(caller(&user, &account, AuthMethod::Token, binding))
     }
 
     /// Checks a password and returns the caller it belongs to.
@@ -339,7 +386,12 @@ impl Iam {
             return Err(fail());
         };
         let (user, account) = self.active_user(&user.user_id).await.map_err(|_| fail())?;
-        Ok(caller(&user, &account, AuthMethod::Password))
+        Ok(caller(
+            &user,
+            &account,
+            AuthMethod::Password,
+            Binding::default(),
+        ))
     }
 
     async fn find_login_user(&self, login: &PasswordLogin<'_>) -> Result<Option<User>> {
@@ -366,7 +418,8 @@ impl Iam {
         }
     }
 
-    /// Mints a token for `caller`.
+    /// Mints a token for `caller`, bound to the caller's access key and never
+    /// outliving the credential the caller presented.
     pub async fn issue_token(&self, caller: &Caller) -> Result<IssuedToken> {
         let user = self
             .store
@@ -374,11 +427,14 @@ impl Iam {
             .await?
             .ok_or_else(|| Error::Unauthenticated("the user no longer exists".to_owned()))?;
         let now = self.clock.now_ms();
+        let expires_at =
+            (now + self.settings.token_ttl_ms).min(caller.binding.not_after.unwrap_or(i64::MAX));
         Ok(token::issue(
             &self.keyring,
             &user,
+            caller.binding.access_key.as_ref(),
             now,
-            now + self.settings.token_ttl_ms,
+            expires_at,
         ))
     }
 
@@ -417,7 +473,7 @@ impl Iam {
     }
 }
 
-fn caller(user: &User, account: &Account, method: AuthMethod) -> Caller {
+fn caller(user: &User, account: &Account, method: AuthMethod, binding: Binding) -> Caller {
     Caller {
         domain_id: account.domain_id.clone(),
         domain_name: account.name.clone(),
@@ -425,5 +481,6 @@ fn caller(user: &User, account: &Account, method: AuthMethod) -> Caller {
         user_name: user.name.clone(),
         is_root: user.is_root,
         method,
+        binding,
     }
 }

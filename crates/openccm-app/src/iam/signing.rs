@@ -96,7 +96,7 @@ pub enum SignatureError {
     /// `X-Sdk-Date` is not `YYYYMMDDTHHMMSSZ`.
     #[error("malformed X-Sdk-Date")]
     MalformedDate,
-    /// The payload-hash header does not match the body, or claims an unsigned JSON body.
+    /// The payload-hash header does not match the body, or claims an unsigned non-empty body.
     #[error("payload hash header does not match the body")]
     PayloadHashMismatch,
     /// The signature does not verify.
@@ -215,18 +215,16 @@ pub fn canonical_uri(raw_path: &str) -> String {
     out
 }
 
-/// The canonical query string: decode every `name=value`, sort by name then
-/// value, re-encode, join with `&`. `+` stays a plus (the SDK sends `%20`).
+/// The canonical query string: decode every `name=value` exactly as the
+/// router's `Query` extractor does (`application/x-www-form-urlencoded`: `+`
+/// is a space), sort by name then value, re-encode, join with `&`. Decoding
+/// like `Query` is what makes one signature cover one request: `a+b` and
+/// `a%2Bb` are different values to the handler, so they canonicalise to
+/// `a%20b` and `a%2Bb`. (The SDK sends spaces as `%20` and never a bare `+`,
+/// so its signatures are unchanged.)
 pub fn canonical_query(raw_query: &str) -> String {
-    let decode =
-        |s: &str| String::from_utf8_lossy(&percent_decode_str(s).collect::<Vec<u8>>()).into_owned();
-    let mut pairs: Vec<(String, String)> = raw_query
-        .split('&')
-        .filter(|item| !item.is_empty())
-        .map(|item| {
-            let (name, value) = item.split_once('=').unwrap_or((item, ""));
-            (decode(name), decode(value))
-        })
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw_query.as_bytes())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect();
     pairs.sort();
     pairs
@@ -242,23 +240,30 @@ pub fn canonical_query(raw_query: &str) -> String {
         .join("&")
 }
 
-fn is_json_like(content_type: Option<&[u8]>) -> bool {
-    content_type.is_some_and(|ct| {
-        let ct = String::from_utf8_lossy(ct).trim().to_ascii_lowercase();
-        ct.starts_with("application/json") || ct.starts_with("application/bson")
-    })
+/// Whether the raw path holds an encoded `/`. [`canonical_uri`] (like the
+/// SDK) turns it into a separator, while routing keeps it inside one
+/// segment: `/x/a%2Fb` and `/x/a/b` would share a signature, so such paths
+/// are not accepted with one (no OpenCCM id contains a `/`).
+pub fn has_encoded_slash(raw_path: &str) -> bool {
+    raw_path
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'2' && w[2].eq_ignore_ascii_case(&b'f'))
 }
 
 /// The payload-hash line of the canonical request.
 ///
 /// An empty body hashes the empty string. A payload-hash header replaces the
 /// hash only when it is honest: a hex hash must equal the body's hash (else a
-/// signed header could vouch for a swapped body), and `UNSIGNED-PAYLOAD` is
-/// refused for JSON bodies, which the SDK always signs.
+/// signed header could vouch for a swapped body). `UNSIGNED-PAYLOAD` is
+/// refused for every non-empty body, whatever its content type: a body the
+/// signature does not cover could be swapped in transit (the SDK signs every
+/// JSON body, and no OpenCCM call takes another kind).
 fn payload_hash(
     algorithm: SigningAlgorithm,
     parts: &RequestParts<'_>,
 ) -> Result<String, SignatureError> {
+    // The SDK hashes an empty body whatever the header says.
     if parts.body.is_empty() {
         return Ok(algorithm.hash_hex(b""));
     }
@@ -267,12 +272,6 @@ fn payload_hash(
         return Ok(computed);
     };
     let claimed = String::from_utf8_lossy(claimed).trim().to_owned();
-    if claimed == UNSIGNED_PAYLOAD {
-        if is_json_like(parts.header("content-type")) {
-            return Err(SignatureError::PayloadHashMismatch);
-        }
-        return Ok(claimed);
-    }
     if claimed == computed {
         Ok(computed)
     } else {
@@ -554,6 +553,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn encoded_slashes_are_found_in_either_case() {
+        assert!(has_encoded_slash("/v1/x/a%2Fb"));
+        assert!(has_encoded_slash("/v1/x/a%2fb"));
+        assert!(!has_encoded_slash("/v1/x/a%20b/c"));
+        assert!(!has_encoded_slash("/v1/x/%252F"));
+    }
+
+    #[test]
     fn canonical_uri_follows_the_sdk() {
         assert_eq!(
             canonical_uri("/v1/private-certificates"),
@@ -575,7 +582,9 @@ mod tests {
         assert_eq!(canonical_query("b=2&a=1"), "a=1&b=2");
         assert_eq!(canonical_query("a=2&a=1"), "a=1&a=2");
         assert_eq!(canonical_query("q=a%20b&p=x%2By"), "p=x%2By&q=a%20b");
-        assert_eq!(canonical_query("q=a+b"), "q=a%2Bb");
+        // `+` is a space, as `Query` reads it: `a+b` and `a%2Bb` differ.
+        assert_eq!(canonical_query("q=a+b"), "q=a%20b");
+        assert_ne!(canonical_query("q=a+b"), canonical_query("q=a%2Bb"));
         assert_eq!(canonical_query("flag"), "flag=");
         assert_eq!(canonical_query("n=%e7%a4%ba"), "n=%E7%A4%BA");
     }

@@ -5,20 +5,26 @@
 //! subkey of the master keyring, so it cannot be forged or altered, and every
 //! server sharing the keyring accepts it without a database lookup of the
 //! token itself. It names the user's `credentials_version`: changing a
-//! password or key, disabling or deleting the user makes it useless at once.
+//! password, disabling or deleting the user makes it useless at once. A
+//! token minted by an AK/SK signature also names that access key: deleting
+//! or disabling the key ends the token (checked in `Iam::authenticate_token`).
 //!
-//! Claims layout (58 bytes): version (1) | domain id (16) | user id (16) |
-//! issued at ms (8, BE) | expires at ms (8, BE) | credentials version (8, BE) | reserved (1).
+//! Claims layout (57 bytes + AK): version (1) | domain id (16) | user id (16) |
+//! issued at ms (8, BE) | expires at ms (8, BE) | credentials version (8, BE) |
+//! access key (0–128 ASCII bytes: absent for a password login).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use openccm_custody::Keyring;
-use openccm_store::{DomainId, User, UserId};
+use openccm_store::{AccessKeyId, DomainId, User, UserId};
 
-const CLAIMS_VERSION: u8 = 1;
-const CLAIMS_LEN: usize = 58;
+/// Version 1 tokens did not name their access key: they no longer open, so
+/// a token minted before the key binding existed cannot outlive its key.
+const CLAIMS_VERSION: u8 = 2;
+const FIXED_LEN: usize = 57;
 /// Longer input is not a token of ours; refuse it before decoding.
 const MAX_TOKEN_LEN: usize = 512;
+const AAD: &[u8] = b"openccm token";
 
 /// A freshly minted token.
 #[derive(Clone)]
@@ -53,6 +59,9 @@ pub struct Claims {
     pub expires_at: i64,
     /// The user's credentials version when the token was minted.
     pub credentials_version: i64,
+    /// The access key whose signature minted the token (directly, or through
+    /// an earlier token or temporary credentials): the token dies with it.
+    pub access_key: Option<AccessKeyId>,
 }
 
 fn id_bytes(hex_id: &str) -> [u8; 16] {
@@ -62,18 +71,26 @@ fn id_bytes(hex_id: &str) -> [u8; 16] {
     out
 }
 
-/// Mints a token for `user`, valid from `now_ms` until `expires_at_ms`.
-pub fn issue(keyring: &Keyring, user: &User, now_ms: i64, expires_at_ms: i64) -> IssuedToken {
-    let mut claims = Vec::with_capacity(CLAIMS_LEN);
+/// Mints a token for `user`, valid from `now_ms` until `expires_at_ms`,
+/// bound to `access_key` when a signature with that key minted it.
+pub fn issue(
+    keyring: &Keyring,
+    user: &User,
+    access_key: Option<&AccessKeyId>,
+    now_ms: i64,
+    expires_at_ms: i64,
+) -> IssuedToken {
+    let ak = access_key.map_or(&[][..], |ak| ak.as_str().as_bytes());
+    let mut claims = Vec::with_capacity(FIXED_LEN + ak.len());
     claims.push(CLAIMS_VERSION);
     claims.extend_from_slice(&id_bytes(user.domain_id.as_str()));
     claims.extend_from_slice(&id_bytes(user.user_id.as_str()));
     claims.extend_from_slice(&now_ms.to_be_bytes());
     claims.extend_from_slice(&expires_at_ms.to_be_bytes());
     claims.extend_from_slice(&user.credentials_version.to_be_bytes());
-    claims.push(0);
+    claims.extend_from_slice(ak);
     IssuedToken {
-        token: URL_SAFE_NO_PAD.encode(keyring.seal_token(&claims)),
+        token: URL_SAFE_NO_PAD.encode(keyring.seal_token(AAD, &claims)),
         issued_at: now_ms,
         expires_at: expires_at_ms,
     }
@@ -86,8 +103,8 @@ pub fn open(keyring: &Keyring, token: &str) -> Option<Claims> {
         return None;
     }
     let sealed = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
-    let claims = keyring.open_token(&sealed).ok()?;
-    if claims.len() != CLAIMS_LEN || claims.first() != Some(&CLAIMS_VERSION) {
+    let claims = keyring.open_token(AAD, &sealed).ok()?;
+    if claims.len() < FIXED_LEN || claims.first() != Some(&CLAIMS_VERSION) {
         return None;
     }
     let i64_at = |at: usize| -> Option<i64> {
@@ -100,6 +117,10 @@ pub fn open(keyring: &Keyring, token: &str) -> Option<Claims> {
         issued_at: i64_at(33)?,
         expires_at: i64_at(41)?,
         credentials_version: i64_at(49)?,
+        access_key: match claims.get(FIXED_LEN..)? {
+            [] => None,
+            ak => Some(AccessKeyId::parse(std::str::from_utf8(ak).ok()?)?),
+        },
     })
 }
 
@@ -123,7 +144,7 @@ mod tests {
     #[test]
     fn tokens_round_trip_their_claims() {
         let ring = Keyring::from_keys(vec![(1, [9; 32])]);
-        let t = issue(&ring, &user(), 1000, 2000);
+        let t = issue(&ring, &user(), None, 1000, 2000);
         assert!(
             t.token.len() >= 32,
             "SCM requires tokens of at least 32 chars"
@@ -139,12 +160,16 @@ mod tests {
             ),
             (1000, 2000, 7)
         );
+        assert_eq!(claims.access_key, None);
+        let ak = AccessKeyId::parse("HPUAEXAMPLEAK0000001").unwrap();
+        let bound = issue(&ring, &user(), Some(&ak), 1000, 2000);
+        assert_eq!(open(&ring, &bound.token).unwrap().access_key, Some(ak));
     }
 
     #[test]
     fn altered_or_foreign_tokens_do_not_open() {
         let ring = Keyring::from_keys(vec![(1, [9; 32])]);
-        let t = issue(&ring, &user(), 1000, 2000).token;
+        let t = issue(&ring, &user(), None, 1000, 2000).token;
         let other = Keyring::from_keys(vec![(1, [8; 32])]);
         assert!(open(&other, &t).is_none());
         let mut bytes = t.clone().into_bytes();

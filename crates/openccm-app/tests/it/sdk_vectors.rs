@@ -118,9 +118,19 @@ fn there_are_vectors_for_every_scheme() {
     }
 }
 
+/// SDK requests OpenCCM refuses on purpose: the SDK marks a non-JSON body
+/// `UNSIGNED-PAYLOAD`, and a body the signature does not cover could be
+/// swapped in transit (no OpenCCM call takes a non-JSON body).
+const REFUSED: &[&str] = &["non_json_unsigned_payload"];
+
 #[test]
 fn every_captured_sdk_request_verifies() {
     for v in vectors() {
+        if REFUSED.contains(&v.name.as_str()) {
+            let err = check(&v, &v.sk).expect_err(&v.name);
+            assert!(err.contains("payload hash"), "{}: {err}", v.name);
+            continue;
+        }
         let (canonical, sts) = check(&v, &v.sk).unwrap_or_else(|e| panic!("{}: {e}", v.name));
         assert_eq!(
             String::from_utf8(canonical).unwrap(),

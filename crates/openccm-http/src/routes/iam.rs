@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::error::{ApiError, Service};
 use crate::extract::{parse_json, BodyRejection, CallerOf};
-use crate::middleware::{caller_of, raw_body, AuthInput};
+use crate::middleware::{caller_of, raw_body, signed_caller, token_caller, AuthInput};
 use crate::AppState;
 
 /// Routes that need no prior authentication (the request carries its own credential).
@@ -172,21 +172,34 @@ async fn create_token(
                 password: &user.password,
             })
             .await?
-    } else if parts.headers.contains_key(http::header::AUTHORIZATION) {
-        // `hw_ak_sk` (or any non-password method): the AK/SK signature of this
-        // very request is the credential.
-        caller_of(&state, input).await?
+    } else if identity.methods.iter().any(|m| m == "token") {
+        // A token for a token: the new one is bound like the old one and
+        // never outlives it (`Binding`).
+        let presented = identity.token.as_ref().and_then(|t| t.id.as_deref());
+        match presented {
+            Some(token) => state.iam.authenticate_token(token).await?,
+            None => {
+                let header = parts.headers.get("x-auth-token").ok_or_else(|| {
+                    KeystoneResponse(
+                        StatusCode::UNAUTHORIZED,
+                        "The request you have made requires authentication.".to_owned(),
+                    )
+                })?;
+                token_caller(&state, header).await?
+            }
+        }
     } else {
-        return Err(KeystoneResponse(
-            StatusCode::UNAUTHORIZED,
-            "The request you have made requires authentication.".to_owned(),
-        ));
+        // `hw_ak_sk` (or any other method): the AK/SK signature of this very
+        // request is the credential, and nothing else is (an `X-Auth-Token`
+        // beside it does not count).
+        signed_caller(&state, input).await?
     };
     let scope = requested_scope(&state, &caller, request.auth.scope.as_ref()).await?;
     let issued = state.iam.issue_token(&caller).await?;
     let methods = match caller.method {
         AuthMethod::Password => vec!["password".to_owned()],
-        _ => vec!["hw_ak_sk".to_owned()],
+        AuthMethod::Token => vec!["token".to_owned()],
+        AuthMethod::Signature(_) => vec!["hw_ak_sk".to_owned()],
     };
     let body = token_body(
         &caller,

@@ -9,9 +9,11 @@
 
 mod auth;
 mod common;
+mod credentials;
 mod edge;
 mod isolation;
 mod pca;
 mod policies;
 mod revocation;
 mod scm;
+mod signatures;

@@ -1,0 +1,211 @@
+//! Credentials that end when they should: tokens bound to the access key that
+//! minted them, tokens that cannot extend their own life, and the token call
+//! that trusts only the credential its method names.
+
+use axum::body::Body;
+use axum::http::Request;
+use openccm_testkit::sign::{Scheme, SdkRequest};
+use openccm_testkit::{both_backends, TestApp, TestResponse};
+use serde_json::json;
+
+use crate::common::ok;
+
+/// A fresh access key of the administrator: (AK, SK).
+async fn new_admin_key(app: &TestApp) -> (String, String) {
+    let token = app.admin_token().await;
+    let me = app
+        .send(
+            Request::get("/v3/auth/tokens")
+                .header("x-auth-token", &token)
+                .header("x-subject-token", &token)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let user_id = ok(&me, 200)["token"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"credential": {"user_id": user_id}}).to_string();
+    let r = app
+        .signed("POST", "/v3.0/OS-CREDENTIAL/credentials", Some(&body))
+        .await;
+    let c = &ok(&r, 201)["credential"];
+    (
+        c["access"].as_str().unwrap().to_owned(),
+        c["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// `POST /v3/auth/tokens` signed with (`ak`, `sk`).
+async fn token_by_signature(app: &TestApp, ak: &str, sk: &str) -> TestResponse {
+    let body = r#"{"auth": {"identity": {"methods": ["hw_ak_sk"]}}}"#;
+    app.signed_as(
+        ak,
+        sk,
+        &app.admin.domain_id,
+        "POST",
+        "/v3/auth/tokens",
+        Some(body),
+    )
+    .await
+}
+
+async fn works(app: &TestApp, token: &str) -> bool {
+    let r = app.with_token(token, "GET", "/v3/auth/domains", None).await;
+    match r.status {
+        200 => true,
+        401 => false,
+        other => panic!("unexpected {other}: {}", String::from_utf8_lossy(&r.body)),
+    }
+}
+
+both_backends!(
+    deleting_an_access_key_ends_the_tokens_it_minted,
+    |app| async move {
+        let (ak, sk) = new_admin_key(&app).await;
+        let r = token_by_signature(&app, &ak, &sk).await;
+        let token = ok(&r, 201);
+        assert_eq!(token["token"]["methods"], json!(["hw_ak_sk"]));
+        let token = r.header("x-subject-token").unwrap();
+        // A token minted from that token carries the same binding.
+        let r = app
+            .with_token(
+                &token,
+                "POST",
+                "/v3/auth/tokens",
+                Some(r#"{"auth": {"identity": {"methods": ["token"]}}}"#),
+            )
+            .await;
+        ok(&r, 201);
+        let child = r.header("x-subject-token").unwrap();
+        let password_token = app.admin_token().await;
+        assert!(works(&app, &token).await && works(&app, &child).await);
+
+        let r = app
+            .signed(
+                "DELETE",
+                &format!("/v3.0/OS-CREDENTIAL/credentials/{ak}"),
+                None,
+            )
+            .await;
+        ok(&r, 204);
+        assert!(
+            !works(&app, &token).await,
+            "the key is gone, so is its token"
+        );
+        assert!(!works(&app, &child).await, "and the token minted from it");
+        assert!(
+            works(&app, &password_token).await,
+            "a password token does not depend on the key"
+        );
+    }
+);
+
+both_backends!(
+    disabling_an_access_key_ends_its_tokens_until_enabled_again,
+    |app| async move {
+        let (ak, sk) = new_admin_key(&app).await;
+        let r = token_by_signature(&app, &ak, &sk).await;
+        ok(&r, 201);
+        let token = r.header("x-subject-token").unwrap();
+        let path = format!("/v3.0/OS-CREDENTIAL/credentials/{ak}");
+        let set = |status: &'static str| {
+            let body = json!({"credential": {"status": status}}).to_string();
+            let app = &app;
+            let path = path.clone();
+            async move { ok(&app.signed("PUT", &path, Some(&body)).await, 200) }
+        };
+        set("inactive").await;
+        assert!(!works(&app, &token).await);
+        set("active").await;
+        assert!(works(&app, &token).await);
+    }
+);
+
+both_backends!(
+    a_token_for_a_token_never_outlives_the_original,
+    |app| async move {
+        let token = app.admin_token().await;
+        let original = ok(
+            &app.send(
+                Request::get("/v3/auth/tokens")
+                    .header("x-auth-token", &token)
+                    .header("x-subject-token", &token)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await,
+            200,
+        )["token"]["expires_at"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.clock.advance(3_600_000);
+        // By header and by `identity.token.id`.
+        let bodies = [
+            json!({"auth": {"identity": {"methods": ["token"]}}}),
+            json!({"auth": {"identity": {"methods": ["token"], "token": {"id": token}}}}),
+        ];
+        for body in bodies {
+            let r = app
+                .with_token(&token, "POST", "/v3/auth/tokens", Some(&body.to_string()))
+                .await;
+            let renewed = ok(&r, 201);
+            assert_eq!(renewed["token"]["methods"], json!(["token"]));
+            assert_eq!(renewed["token"]["expires_at"], original.as_str());
+        }
+        // Once the original has expired, it mints nothing.
+        app.clock.advance(24 * 3_600_000);
+        let r = app
+            .with_token(
+                &token,
+                "POST",
+                "/v3/auth/tokens",
+                Some(r#"{"auth": {"identity": {"methods": ["token"]}}}"#),
+            )
+            .await;
+        assert_eq!(r.status, 401);
+        assert!(r.header("x-subject-token").is_none());
+    }
+);
+
+both_backends!(
+    the_signature_method_is_not_satisfied_by_a_token,
+    |app| async move {
+        let token = app.admin_token().await;
+        // An X-Auth-Token beside a worthless Authorization header.
+        let r = app
+            .send(
+                Request::post("/v3/auth/tokens")
+                    .header("content-type", "application/json")
+                    .header("x-auth-token", &token)
+                    .header(
+                        "authorization",
+                        "SDK-HMAC-SHA256 Access=X, SignedHeaders=host;x-sdk-date, Signature=00",
+                    )
+                    .body(Body::from(
+                        r#"{"auth": {"identity": {"methods": ["hw_ak_sk"]}}}"#,
+                    ))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, 401, "{}", String::from_utf8_lossy(&r.body));
+        assert!(r.header("x-subject-token").is_none());
+        // A real signature with a token beside it: the signature counts.
+        let request = SdkRequest::new(
+            "POST",
+            "/v3/auth/tokens",
+            Some(r#"{"auth": {"identity": {"methods": ["hw_ak_sk"]}}}"#),
+        )
+        .domain_id(&app.admin.domain_id)
+        .header("X-Auth-Token", "not-a-token")
+        .sign(
+            Scheme::HmacSha256,
+            &app.admin.access_key,
+            &app.admin.secret_key,
+            app.clock.now_ms(),
+        );
+        ok(&app.send(request).await, 201);
+    }
+);
