@@ -2,7 +2,8 @@
 //!
 //! - PEM PKCS#8, encrypted with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) when
 //!   the caller gives a password;
-//! - PKCS#12 (IIS, and Tomcat: Java reads PKCS#12 keystores natively);
+//! - PKCS#12 (IIS, and Tomcat: Java reads PKCS#12 keystores natively), with
+//!   the same PBES2 for the key and the certificates and an HMAC-SHA256 MAC;
 //! - the GM/T 0009 / GB/T 35276 `SM2EnvelopedKey`, for an SM2 encryption key
 //!   generated on behalf of the owner of a signing key;
 //! - the GM/T 0010 / GB/T 35275 `signedAndEnvelopedData` carrying the same
@@ -12,6 +13,8 @@ use der::asn1::{BitString, Int, OctetString};
 use der::{Decode as _, Encode as _};
 use openccm_pki::algorithm::oid;
 use openccm_pki::{KeyAlgorithm, PkiError, PkiResult};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
 use openssl::pkcs12::Pkcs12;
 use openssl::pkey::PKey;
 use openssl::pkey_ctx::PkeyCtx;
@@ -23,25 +26,51 @@ use zeroize::Zeroizing;
 
 use crate::keys::SoftwareKey;
 
+/// PBKDF2-HMAC-SHA256 iterations of every password-protected export (the
+/// PEM key; each PBES2 bag and the MAC of a PKCS#12 file). OpenSSL's default
+/// is 2,048 and keytool's 10,000; 100,000 costs a guesser 10× keytool's work
+/// per password while every reader still opens the file: OpenSSL and Java
+/// take any count, and .NET/Windows refuse a PKCS#12 file whose KDFs add up
+/// to more than 600,000 iterations (key bag + certificate bag + MAC =
+/// 300,000 here).
+pub const PBKDF2_ITERATIONS: u32 = 100_000;
+
 fn ossl(err: openssl::error::ErrorStack) -> PkiError {
     PkiError::Key(err.to_string())
 }
 
-/// The private key as PEM: PKCS#8, encrypted under `password` if given.
+/// The private key as PEM: PKCS#8, encrypted under `password` if given
+/// (PBES2: PBKDF2-HMAC-SHA256 with [`PBKDF2_ITERATIONS`], AES-256-CBC; the
+/// OpenSSL binding cannot set the count, the `pkcs8` crate can).
 pub fn private_key_pem(key: &SoftwareKey, password: Option<&str>) -> PkiResult<Zeroizing<String>> {
-    let pem = match password {
-        Some(pw) => key
-            .pkey()
-            .private_key_to_pem_pkcs8_passphrase(Cipher::aes_256_cbc(), pw.as_bytes())
-            .map_err(ossl)?,
-        None => key.pkey().private_key_to_pem_pkcs8().map_err(ossl)?,
+    let Some(password) = password else {
+        let pem = key.pkey().private_key_to_pem_pkcs8().map_err(ossl)?;
+        let text =
+            String::from_utf8(pem).map_err(|_| PkiError::Key("PEM is not UTF-8".to_owned()))?;
+        return Ok(Zeroizing::new(text));
     };
-    let text = String::from_utf8(pem).map_err(|_| PkiError::Key("PEM is not UTF-8".to_owned()))?;
-    Ok(Zeroizing::new(text))
+    let der = Zeroizing::new(key.pkey().private_key_to_pkcs8().map_err(ossl)?);
+    let mut salt = [0u8; 16];
+    let mut iv = [0u8; 16];
+    openssl::rand::rand_bytes(&mut salt).map_err(ossl)?;
+    openssl::rand::rand_bytes(&mut iv).map_err(ossl)?;
+    let pkcs8_error = |e: pkcs8::Error| PkiError::Key(format!("cannot encrypt the key: {e}"));
+    let params =
+        pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, &iv)
+            .map_err(|e| pkcs8_error(e.into()))?;
+    let encrypted = pkcs8::PrivateKeyInfo::try_from(der.as_slice())
+        .map_err(pkcs8_error)?
+        .encrypt_with_params(params, password.as_bytes())
+        .map_err(pkcs8_error)?;
+    let pem = encrypted
+        .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
+        .map_err(|e| pkcs8_error(e.into()))?;
+    Ok(Zeroizing::new(pem.to_string()))
 }
 
 /// A PKCS#12 file holding the key, its certificate and the chain, protected
-/// by `password` (OpenSSL 3 defaults: PBES2/AES-256-CBC, HMAC-SHA256 MAC).
+/// by `password`: PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for the key and the
+/// certificates, an HMAC-SHA256 MAC, each with [`PBKDF2_ITERATIONS`].
 pub fn pkcs12(
     key: &SoftwareKey,
     certificate_der: &[u8],
@@ -57,7 +86,15 @@ pub fn pkcs12(
             .map_err(ossl)?;
     }
     let mut builder = Pkcs12::builder();
-    builder.name(friendly_name).pkey(key.pkey()).cert(&cert);
+    builder
+        .name(friendly_name)
+        .pkey(key.pkey())
+        .cert(&cert)
+        .key_algorithm(Nid::AES_256_CBC)
+        .cert_algorithm(Nid::AES_256_CBC)
+        .key_iter(PBKDF2_ITERATIONS)
+        .mac_iter(PBKDF2_ITERATIONS)
+        .mac_md(MessageDigest::sha256());
     if !chain_der.is_empty() {
         builder.ca(chain);
     }
@@ -447,6 +484,23 @@ mod tests {
             PKey::private_key_from_pem_passphrase(encrypted.as_bytes(), b"s3cret").unwrap();
         assert_eq!(opened.public_key_to_der().unwrap(), key.public_key());
         assert!(PKey::private_key_from_pem_passphrase(encrypted.as_bytes(), b"wrong").is_err());
+        // PBES2: PBKDF2-HMAC-SHA256 with our count, AES-256-CBC.
+        use pkcs8::pkcs5::{pbes2, EncryptionScheme};
+        let (label, der) = pkcs8::der::pem::decode_vec(encrypted.as_bytes()).unwrap();
+        assert_eq!(label, "ENCRYPTED PRIVATE KEY");
+        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice()).unwrap();
+        let EncryptionScheme::Pbes2(params) = info.encryption_algorithm else {
+            panic!("not PBES2");
+        };
+        let pbes2::Kdf::Pbkdf2(kdf) = params.kdf else {
+            panic!("not PBKDF2");
+        };
+        assert_eq!(kdf.iteration_count, PBKDF2_ITERATIONS);
+        assert_eq!(kdf.prf, pbes2::Pbkdf2Prf::HmacWithSha256);
+        assert!(matches!(
+            params.encryption,
+            pbes2::EncryptionScheme::Aes256Cbc { .. }
+        ));
     }
 
     #[test]

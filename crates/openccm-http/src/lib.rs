@@ -23,10 +23,12 @@ pub mod routes;
 
 use std::sync::Arc;
 
+use axum::http::{header, HeaderValue};
 use axum::Router;
 use openccm_app::iam::Iam;
 use openccm_app::pca::Pca;
 use openccm_app::scm::Scm;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
@@ -58,7 +60,8 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
 }
 
-/// The whole API.
+/// The whole API. Every response outside the public revocation and health
+/// routes is `Cache-Control: no-store`.
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(routes::iam::protected())
@@ -68,11 +71,19 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::authenticate,
+        ))
+        .merge(routes::iam::public())
+        // Exports carry private keys and passwords, IAM answers carry tokens
+        // and secret keys, and every answer is one account's data: none of it
+        // may be kept by a browser or a proxy. (The revocation routes set
+        // their own caching: CRLs and OCSP answers are public.)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
         ));
     let public = Router::new()
         .merge(routes::health::routes())
-        .merge(routes::revocation::routes())
-        .merge(routes::iam::public());
+        .merge(routes::revocation::routes());
     Router::new()
         .merge(protected)
         .merge(public)

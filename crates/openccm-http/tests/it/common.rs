@@ -1,5 +1,8 @@
 //! Helpers every module of the HTTP suite uses.
 
+use std::path::Path;
+use std::process::Command;
+
 use openccm_testkit::{TestApp, TestResponse};
 use serde_json::Value;
 
@@ -21,4 +24,19 @@ pub fn ok(r: &TestResponse, status: u16) -> Value {
     } else {
         r.json()
     }
+}
+
+/// Runs `program` in `dir`: whether it succeeded, and its stdout and stderr.
+pub fn run(dir: &Path, program: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }

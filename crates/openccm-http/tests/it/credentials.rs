@@ -209,3 +209,60 @@ both_backends!(
         ok(&app.send(request).await, 201);
     }
 );
+
+both_backends!(
+    every_answer_carrying_a_secret_is_no_store,
+    |app| async move {
+        let no_store = |r: &TestResponse, what: &str| {
+            assert_eq!(
+                r.header("cache-control").as_deref(),
+                Some("no-store"),
+                "{what}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+        };
+        // A token (X-Subject-Token), by password and by signature.
+        let body = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": app.admin.user_name, "password": app.admin.password.as_str(),
+            "domain": {"name": app.admin.domain_name}}}}}});
+        let r = app
+            .send(
+                Request::post("/v3/auth/tokens")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await;
+        no_store(&r, "password token");
+        let token = r.header("x-subject-token").unwrap();
+        let r = token_by_signature(&app, &app.admin.access_key, &app.admin.secret_key).await;
+        no_store(&r, "signed token");
+        let r = app
+            .send(
+                Request::get("/v3/auth/tokens")
+                    .header("x-auth-token", &token)
+                    .header("x-subject-token", &token)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        no_store(&r, "token validation");
+        // A secret key.
+        let me = r.json()["token"]["user"]["id"].as_str().unwrap().to_owned();
+        let r = app
+            .signed(
+                "POST",
+                "/v3.0/OS-CREDENTIAL/credentials",
+                Some(&json!({"credential": {"user_id": me}}).to_string()),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+        no_store(&r, "credential creation");
+        // Refusals too.
+        let r = app
+            .with_token("forged-token", "GET", "/v3/auth/domains", None)
+            .await;
+        assert_eq!(r.status, 401);
+        no_store(&r, "refusal");
+    }
+);

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::common::{get, ok, post};
+use crate::common::{get, ok, post, run};
 use openccm_testkit::{both_backends, TestApp, TestResponse};
 use serde_json::{json, Value};
 
@@ -1303,10 +1303,9 @@ both_backends!(exports_follow_the_documented_formats, |app| async move {
         async move { post(app, &format!("/v1/private-certificates/{id}/export"), body).await }
     };
     for t in ["APACHE", "NGINX", "OTHER"] {
-        let r = ok(
-            &export(json!({"is_compressed": "false", "type": t})).await,
-            200,
-        );
+        let raw = export(json!({"is_compressed": "false", "type": t})).await;
+        assert_eq!(raw.header("cache-control").as_deref(), Some("no-store"));
+        let r = ok(&raw, 200);
         let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
@@ -1343,6 +1342,17 @@ both_backends!(exports_follow_the_documented_formats, |app| async move {
             "-noout",
         ],
     );
+    // PBES2: PBKDF2-HMAC-SHA256 with 100,000 (0x0186A0) iterations, AES-256-CBC.
+    let structure = openssl(d, &["asn1parse", "-in", "enc.key"]);
+    for expected in [
+        "PBES2",
+        "PBKDF2",
+        ":0186A0",
+        "hmacWithSHA256",
+        "aes-256-cbc",
+    ] {
+        assert!(structure.contains(expected), "{expected} in {structure}");
+    }
     assert!(
         Command::new("openssl")
             .current_dir(d)
@@ -1412,6 +1422,45 @@ both_backends!(exports_follow_the_documented_formats, |app| async move {
                 2,
                 "certificate and chain"
             );
+            // Key and certificates under PBES2/AES-256, the MAC over SHA-256,
+            // each with 100,000 PBKDF2 iterations; Java opens it.
+            let (_, info) = run(
+                d,
+                "openssl",
+                &[
+                    "pkcs12",
+                    "-in",
+                    "store.p12",
+                    "-passin",
+                    &format!("pass:{pass}"),
+                    "-info",
+                    "-noout",
+                ],
+            );
+            assert!(info.contains("MAC: sha256, Iteration 100000"), "{info}");
+            let pbes2 = "PBES2, PBKDF2, AES-256-CBC, Iteration 100000, PRF hmacWithSHA256";
+            assert!(
+                info.contains(&format!("Shrouded Keybag: {pbes2}")),
+                "{info}"
+            );
+            assert!(
+                info.contains(&format!("PKCS7 Encrypted data: {pbes2}")),
+                "{info}"
+            );
+            let (opened, listing) = run(
+                d,
+                "keytool",
+                &[
+                    "-list",
+                    "-keystore",
+                    "store.p12",
+                    "-storetype",
+                    "PKCS12",
+                    "-storepass",
+                    &pass,
+                ],
+            );
+            assert!(opened && listing.contains("PrivateKeyEntry"), "{listing}");
         }
         if t == "NGINX" {
             let crt = String::from_utf8(entries[1].1.clone()).unwrap();

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{get, ok, post};
+use crate::common::{get, ok, post, run};
 use axum::body::Body;
 use axum::http::Request;
 use der::{Decode as _, Encode as _};
@@ -38,20 +38,6 @@ async fn public(
         builder = builder.header(*name, *value);
     }
     app.send(builder.body(Body::from(body)).unwrap()).await
-}
-
-fn run(dir: &Path, program: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(program)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> String {
