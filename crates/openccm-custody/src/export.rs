@@ -485,21 +485,20 @@ mod tests {
         assert_eq!(opened.public_key_to_der().unwrap(), key.public_key());
         assert!(PKey::private_key_from_pem_passphrase(encrypted.as_bytes(), b"wrong").is_err());
         // PBES2: PBKDF2-HMAC-SHA256 with our count, AES-256-CBC.
-        use pkcs8::pkcs5::{pbes2, EncryptionScheme};
         let (label, der) = pkcs8::der::pem::decode_vec(encrypted.as_bytes()).unwrap();
         assert_eq!(label, "ENCRYPTED PRIVATE KEY");
         let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice()).unwrap();
-        let EncryptionScheme::Pbes2(params) = info.encryption_algorithm else {
+        let pkcs8::pkcs5::EncryptionScheme::Pbes2(params) = info.encryption_algorithm else {
             panic!("not PBES2");
         };
-        let pbes2::Kdf::Pbkdf2(kdf) = params.kdf else {
+        let pkcs8::pkcs5::pbes2::Kdf::Pbkdf2(kdf) = params.kdf else {
             panic!("not PBKDF2");
         };
         assert_eq!(kdf.iteration_count, PBKDF2_ITERATIONS);
-        assert_eq!(kdf.prf, pbes2::Pbkdf2Prf::HmacWithSha256);
+        assert_eq!(kdf.prf, pkcs8::pkcs5::pbes2::Pbkdf2Prf::HmacWithSha256);
         assert!(matches!(
             params.encryption,
-            pbes2::EncryptionScheme::Aes256Cbc { .. }
+            pkcs8::pkcs5::pbes2::EncryptionScheme::Aes256Cbc { .. }
         ));
     }
 
