@@ -3,7 +3,6 @@
 //! which shares no code with the signing path (OpenSSL).
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::common::{get, ok, post, run};
 use axum::body::Body;
