@@ -163,6 +163,14 @@ pub struct AuthInput<'a> {
     pub body: &'a [u8],
 }
 
+/// The TCP peer's address, when the server recorded it (`ConnectInfo`).
+/// Only the peer counts: a forwarded-for header is the client's own claim.
+pub fn peer_address(req: &Request) -> Option<std::net::IpAddr> {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
 /// The buffered body of `req` (empty if none was buffered).
 pub fn raw_body(req: &Request) -> RawBody {
     req.extensions()

@@ -73,6 +73,18 @@ pub struct ServeArgs {
     /// server or an object-store sync to serve [default: none].
     #[arg(long, env = "OPENCCM_CRL_PUBLISH_DIR")]
     pub crl_publish_dir: Option<PathBuf>,
+    /// Consecutive failed logins that lock a user [default: 5].
+    #[arg(long, env = "OPENCCM_LOGIN_MAX_FAILURES")]
+    pub login_max_failures: Option<u32>,
+    /// Failed logins count together within this many seconds [default: 900].
+    #[arg(long, env = "OPENCCM_LOGIN_FAILURE_WINDOW_SECS")]
+    pub login_failure_window_secs: Option<u64>,
+    /// How long a locked user (or blocked address) is refused, in seconds [default: 900].
+    #[arg(long, env = "OPENCCM_LOGIN_LOCKOUT_SECS")]
+    pub login_lockout_secs: Option<u64>,
+    /// Failed logins from one address, within the window, that block it [default: 20].
+    #[arg(long, env = "OPENCCM_LOGIN_MAX_FAILURES_PER_ADDRESS")]
+    pub login_max_failures_per_address: Option<u32>,
 }
 
 /// The TOML file's keys.
@@ -97,6 +109,10 @@ pub struct FileConfig {
     ca_quota: Option<i64>,
     certificate_quota: Option<i64>,
     crl_publish_dir: Option<PathBuf>,
+    login_max_failures: Option<u32>,
+    login_failure_window_secs: Option<u64>,
+    login_lockout_secs: Option<u64>,
+    login_max_failures_per_address: Option<u32>,
 }
 
 /// Log output format.
@@ -160,6 +176,10 @@ pub struct Config {
     pub ca_quota: i64,
     pub certificate_quota: i64,
     pub crl_publish_dir: Option<PathBuf>,
+    pub login_max_failures: u32,
+    pub login_failure_window_secs: u64,
+    pub login_lockout_secs: u64,
+    pub login_max_failures_per_address: u32,
 }
 
 impl Config {
@@ -189,6 +209,28 @@ fn read_secret_file(path: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(path)
         .map(|s| s.trim().to_owned())
         .map_err(|e| ConfigError::Read(path.to_owned(), e))
+}
+
+/// A setting within `range`, or its default.
+fn within<T>(
+    value: Option<T>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    name: &str,
+) -> Result<T, ConfigError>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    let value = value.unwrap_or(default);
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid(format!(
+            "{name} must be between {} and {}, not {value}",
+            range.start(),
+            range.end()
+        )))
+    }
 }
 
 /// A per-account quota: at least 1.
@@ -331,6 +373,32 @@ impl Config {
                 "certificate_quota",
             )?,
             crl_publish_dir: args.crl_publish_dir.or(file.crl_publish_dir),
+            login_max_failures: within(
+                args.login_max_failures.or(file.login_max_failures),
+                5,
+                1..=100,
+                "login_max_failures",
+            )?,
+            login_failure_window_secs: within(
+                args.login_failure_window_secs
+                    .or(file.login_failure_window_secs),
+                900,
+                1..=86_400,
+                "login_failure_window_secs",
+            )?,
+            login_lockout_secs: within(
+                args.login_lockout_secs.or(file.login_lockout_secs),
+                900,
+                1..=86_400,
+                "login_lockout_secs",
+            )?,
+            login_max_failures_per_address: within(
+                args.login_max_failures_per_address
+                    .or(file.login_max_failures_per_address),
+                20,
+                1..=10_000,
+                "login_max_failures_per_address",
+            )?,
         })
     }
 }

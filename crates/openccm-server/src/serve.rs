@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
 use openccm_app::iam::bootstrap::BootstrapCredentials;
+use openccm_app::iam::lockout::LockoutSettings;
 use openccm_app::iam::{Iam, IamSettings};
 use openccm_app::pca::{Pca, PcaSettings};
 use openccm_app::pool::CryptoPools;
@@ -145,6 +146,12 @@ async fn serve(config: Config) -> Result<(), String> {
         IamSettings {
             token_ttl_ms: i64::try_from(config.token_ttl_secs).unwrap_or(86_400) * 1000,
             region: config.region.clone(),
+            lockout: LockoutSettings {
+                max_failures: i64::from(config.login_max_failures),
+                window_ms: secs_to_ms(config.login_failure_window_secs),
+                lock_ms: secs_to_ms(config.login_lockout_secs),
+                max_failures_per_address: config.login_max_failures_per_address,
+            },
             ..IamSettings::default()
         },
     ));
@@ -251,7 +258,8 @@ async fn serve(config: Config) -> Result<(), String> {
             max_body_bytes: config.max_body_bytes,
         }),
     };
-    let app = openccm_http::router(state).into_make_service();
+    // The peer address reaches handlers (login throttling, the audit trail).
+    let app = openccm_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let handle = Handle::new();
     tokio::spawn(shutdown_on_signal(
         handle.clone(),
@@ -290,6 +298,11 @@ async fn serve(config: Config) -> Result<(), String> {
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Seconds (validated small) as milliseconds.
+fn secs_to_ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }
 
 fn announce_listening(scheme: &str, addr: SocketAddr) {

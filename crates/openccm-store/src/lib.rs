@@ -33,10 +33,10 @@ pub use postgres::PgStore;
 pub use queries::Sql;
 pub use records::{
     AccessKey, Account, BootstrapPlan, CaFilter, CaRecord, CertFilter, CertRecord, CrlCounters,
-    CrlSettings, CsrFilter, CsrRecord, Group, InsertOutcome, NameFields, Page, PolicyRecord,
-    Principal, Project, RevocationEntry, ScmCertFilter, ScmCertRecord, ScmInsertOutcome,
-    ScmSortKey, Scope, SerialStatus, SortDir, StoreEvent, StoredCrl, TagFilter, TagOutcome,
-    TaggedResource, UpdateOutcome, User, Visibility,
+    CrlSettings, CsrFilter, CsrRecord, Group, InsertOutcome, LockoutRule, LoginFailures,
+    NameFields, Page, PolicyRecord, Principal, Project, RevocationEntry, ScmCertFilter,
+    ScmCertRecord, ScmInsertOutcome, ScmSortKey, Scope, SerialStatus, SortDir, StoreEvent,
+    StoredCrl, TagFilter, TagOutcome, TaggedResource, UpdateOutcome, User, Visibility,
 };
 pub use sqlite::SqliteStore;
 
@@ -126,6 +126,21 @@ pub trait IamStore: Send + Sync {
     async fn access_key(&self, access_key: &AccessKeyId) -> StoreResult<Option<AccessKey>>;
     /// The projects of an account, optionally only the one with `name`.
     async fn projects(&self, domain: &DomainId, name: Option<&str>) -> StoreResult<Vec<Project>>;
+    /// A user's failed logins and lock, if the user failed since the last success.
+    async fn login_failures(&self, user: &UserId) -> StoreResult<Option<LoginFailures>>;
+    /// Counts a failed login of `user` at `now`, atomically across servers:
+    /// failures older than the window start a new count, and reaching
+    /// `lockout.max_failures` locks the user until `now + lockout.lock_ms`
+    /// (`newly_locked` is true for the one failure that did it). Failures
+    /// while locked change nothing.
+    async fn record_login_failure(
+        &self,
+        user: &UserId,
+        now: i64,
+        lockout: LockoutRule,
+    ) -> StoreResult<LoginFailures>;
+    /// Forgets a user's failed logins (after a successful one).
+    async fn clear_login_failures(&self, user: &UserId) -> StoreResult<()>;
 }
 
 /// Administration of accounts, users, access keys, groups and identity

@@ -743,6 +743,28 @@ pub enum SerialStatus {
     },
 }
 
+/// When failed logins lock a user out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutRule {
+    /// Consecutive failures that lock the user.
+    pub max_failures: i64,
+    /// Failures count together when they fall within this many ms.
+    pub window_ms: i64,
+    /// How long the lock lasts, in ms.
+    pub lock_ms: i64,
+}
+
+/// A user's failed logins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFailures {
+    /// Consecutive failures in the current window (0 right after a lock).
+    pub failures: i64,
+    /// Epoch ms until which logins are refused (0: never locked).
+    pub locked_until: i64,
+    /// This failure is the one that locked the user.
+    pub newly_locked: bool,
+}
+
 /// A CA's CRL counters at one moment: both only grow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CrlCounters {

@@ -39,7 +39,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 const WRITER_AUTOCHECKPOINT_FRAMES: i64 = 4000;
 
 /// The migrations, in order (embedded: the binary carries its schema).
-const MIGRATIONS: [(i64, &str, &str); 8] = [
+const MIGRATIONS: [(i64, &str, &str); 9] = [
     (1, "iam", include_str!("../migrations/sqlite/0001_iam.sql")),
     (2, "pca", include_str!("../migrations/sqlite/0002_pca.sql")),
     (
@@ -67,6 +67,11 @@ const MIGRATIONS: [(i64, &str, &str); 8] = [
         8,
         "revocations",
         include_str!("../migrations/sqlite/0008_revocations.sql"),
+    ),
+    (
+        9,
+        "login_failures",
+        include_str!("../migrations/sqlite/0009_login_failures.sql"),
     ),
 ];
 

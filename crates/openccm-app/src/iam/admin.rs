@@ -94,15 +94,14 @@ fn not_found(what: &str) -> Error {
     Error::NotFound(format!("The {what} does not exist."))
 }
 
-async fn hash(password: &str) -> Result<String> {
-    let pw = Zeroizing::new(password.to_owned());
-    tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .map_err(Error::Internal)
-}
-
 impl Iam {
+    async fn hash_password(&self, password: &str) -> Result<String> {
+        let pw = Zeroizing::new(password.to_owned());
+        self.argon2(move || password::hash(&pw))
+            .await?
+            .map_err(Error::Internal)
+    }
+
     /// Creates an account with its administrator (a random password), an
     /// access key and a project: what a deployment operator does for a new
     /// tenant. The credentials are returned once.
@@ -114,7 +113,7 @@ impl Iam {
         let project_id = ProjectId::from_random(random_bytes());
         let (access_key, secret_key) = generate_access_key();
         let login = Zeroizing::new(super::bootstrap::random_password());
-        let password_hash = hash(&login).await?;
+        let password_hash = self.hash_password(&login).await?;
         let credentials = BootstrapCredentials {
             domain_id: domain_id.to_string(),
             domain_name: name.to_owned(),
@@ -191,7 +190,7 @@ impl Iam {
         let password_hash = match password {
             Some(p) => {
                 check_password(p)?;
-                Some(hash(p).await?)
+                Some(self.hash_password(p).await?)
             }
             None => None,
         };
@@ -245,7 +244,7 @@ impl Iam {
         }
         if let Some(p) = password {
             check_password(p)?;
-            user.password_hash = Some(hash(p).await?);
+            user.password_hash = Some(self.hash_password(p).await?);
         }
         if let Some(e) = enabled {
             user.enabled = e;
@@ -253,6 +252,10 @@ impl Iam {
         user.credentials_version += 1;
         if !self.store.update_user(&user).await? {
             return Err(not_found("user"));
+        }
+        if password.is_some() {
+            // A new password set by the administrator ends a lockout.
+            self.store.clear_login_failures(&user.user_id).await?;
         }
         self.cache.forget_user(&user.user_id);
         Ok(user)

@@ -128,9 +128,9 @@ impl Iam {
         let (access_key, secret_key) = generate_access_key();
         let login_password = Zeroizing::new(random_password());
         let pw = login_password.clone();
-        let password_hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?
+        let password_hash = self
+            .argon2(move || password::hash(&pw))
+            .await?
             .map_err(Error::Internal)?;
         let credentials = BootstrapCredentials {
             domain_id: domain_id.to_string(),

@@ -18,6 +18,7 @@ pub mod admin;
 pub mod authz;
 pub mod bootstrap;
 pub mod cache;
+pub mod lockout;
 pub mod password;
 pub mod policy;
 pub mod signing;
@@ -85,6 +86,8 @@ pub struct IamSettings {
     pub max_clock_skew_ms: i64,
     /// The region name this deployment answers to (project name).
     pub region: String,
+    /// Failed-login lockout.
+    pub lockout: lockout::LockoutSettings,
 }
 
 impl Default for IamSettings {
@@ -93,6 +96,7 @@ impl Default for IamSettings {
             token_ttl_ms: 24 * 3600 * 1000,
             max_clock_skew_ms: 15 * 60 * 1000,
             region: "local-1".to_owned(),
+            lockout: lockout::LockoutSettings::default(),
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct PasswordLogin<'a> {
     pub user_id: Option<&'a str>,
     /// The password.
     pub password: &'a str,
+    /// The client's address (the TCP peer), when known.
+    pub source: Option<std::net::IpAddr>,
 }
 
 /// The IAM service.
@@ -120,6 +126,9 @@ pub struct Iam {
     settings: IamSettings,
     cache: Arc<cache::AuthCache>,
     authz: Arc<authz::Authorizer>,
+    addresses: Arc<lockout::AddressThrottle>,
+    lockouts: Arc<lockout::LockoutCounters>,
+    argon2: lockout::Argon2Slots,
 }
 
 /// The message of every failed AK/SK check, as the cloud gateway words it.
@@ -144,7 +153,24 @@ impl Iam {
             clock,
             settings,
             cache: Arc::new(cache::AuthCache::default()),
+            addresses: Arc::default(),
+            lockouts: Arc::default(),
+            argon2: lockout::Argon2Slots::default(),
         }
+    }
+
+    /// Locks imposed on users and addresses since start.
+    pub fn lockout_counters(&self) -> &lockout::LockoutCounters {
+        &self.lockouts
+    }
+
+    /// Runs argon2 work (hashing or verifying a password) within the
+    /// one-thread-per-core cap.
+    pub async fn argon2<R: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> R + Send + 'static,
+    ) -> Result<R> {
+        self.argon2.run(work).await
     }
 
     /// The authorizer every service checks with.
@@ -371,27 +397,70 @@ impl Iam {
     /// Checks a password and returns the caller it belongs to.
     ///
     /// Fails with `Unauthenticated` for an unknown account or user, a user
-    /// without a password, a disabled user, or a wrong password; the time
-    /// taken does not reveal which.
+    /// without a password, a disabled or locked-out user, a wrong password,
+    /// or a source address refused after too many failures; the answer is
+    /// the same for all, and the time taken does not reveal which (but for
+    /// a refused address, whose attempts cost no argon2 work). See
+    /// [`lockout`] for the rules.
     pub async fn login_with_password(&self, login: &PasswordLogin<'_>) -> Result<Caller> {
         let fail = || Error::Unauthenticated("The username or password is wrong.".to_owned());
+        let rules = self.settings.lockout;
+        let now = self.clock.now_ms();
+        if let Some(address) = login.source {
+            if self.addresses.is_blocked(address, now) {
+                tracing::info!(%address, "login refused: the address is blocked");
+                return Err(fail());
+            }
+        }
         let user = self.find_login_user(login).await?;
-        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        let password = login.password.to_owned();
-        let matches =
-            tokio::task::spawn_blocking(move || password::verify(hash.as_deref(), &password))
-                .await
-                .map_err(|e| Error::Internal(e.to_string()))?;
-        let (Some(user), true) = (user, matches) else {
-            return Err(fail());
+        let failures = match &user {
+            Some(user) => self.store.login_failures(&user.user_id).await?,
+            None => None,
         };
-        let (user, account) = self.active_user(&user.user_id).await.map_err(|_| fail())?;
-        Ok(caller(
-            &user,
-            &account,
-            AuthMethod::Password,
-            Binding::default(),
-        ))
+        let locked = failures.is_some_and(|f| f.locked_until > now);
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let password = zeroize::Zeroizing::new(login.password.to_owned());
+        let matches = self
+            .argon2(move || password::verify(hash.as_deref(), &password))
+            .await?;
+        if matches && !locked {
+            if let Some(user) = user {
+                if failures.is_some() {
+                    self.store.clear_login_failures(&user.user_id).await?;
+                }
+                let (user, account) = self.active_user(&user.user_id).await.map_err(|_| fail())?;
+                return Ok(caller(
+                    &user,
+                    &account,
+                    AuthMethod::Password,
+                    Binding::default(),
+                ));
+            }
+        }
+        if let Some(address) = login.source {
+            if self.addresses.record_failure(address, now, &rules) {
+                self.lockouts.address_blocked();
+                tracing::warn!(%address, lock_ms = rules.lock_ms, "login: address blocked after repeated failures");
+            }
+        }
+        if let Some(user) = &user {
+            if !locked {
+                let state = self
+                    .store
+                    .record_login_failure(&user.user_id, now, rules.rule())
+                    .await?;
+                if state.newly_locked {
+                    self.lockouts.user_locked();
+                    tracing::warn!(
+                        user = %user.user_id,
+                        address = ?login.source,
+                        lock_ms = rules.lock_ms,
+                        "login: user locked after repeated failures"
+                    );
+                }
+            }
+        }
+        Err(fail())
     }
 
     async fn find_login_user(&self, login: &PasswordLogin<'_>) -> Result<Option<User>> {

@@ -19,7 +19,9 @@ use serde::Deserialize;
 
 use crate::error::{ApiError, Service};
 use crate::extract::{parse_json, BodyRejection, CallerOf};
-use crate::middleware::{caller_of, raw_body, signed_caller, token_caller, AuthInput};
+use crate::middleware::{
+    caller_of, peer_address, raw_body, signed_caller, token_caller, AuthInput,
+};
 use crate::AppState;
 
 /// Routes that need no prior authentication (the request carries its own credential).
@@ -144,6 +146,7 @@ async fn create_token(
     req: Request,
 ) -> Result<Response, KeystoneResponse> {
     let raw = raw_body(&req);
+    let source = peer_address(&req);
     let (parts, _) = req.into_parts();
     let input = AuthInput {
         headers: &parts.headers,
@@ -170,6 +173,7 @@ async fn create_token(
                 user_name: user.name.as_deref(),
                 user_id: user.id.as_deref(),
                 password: &user.password,
+                source,
             })
             .await?
     } else if identity.methods.iter().any(|m| m == "token") {

@@ -12,6 +12,7 @@ mod common;
 mod credentials;
 mod edge;
 mod isolation;
+mod lockout;
 mod pca;
 mod policies;
 mod revocation;

@@ -191,6 +191,8 @@ impl<B: Backend> IamAdminStore for Sql<B> {
                 }
                 tx.exec("DELETE FROM access_keys WHERE user_id = $1 AND domain_id = $2", &args)
                     .await?;
+                tx.exec("DELETE FROM login_failures WHERE user_id = $1", &args[..1])
+                    .await?;
                 tx.exec("DELETE FROM group_members WHERE user_id = $1 AND domain_id = $2", &args)
                     .await?;
                 tx.exec(

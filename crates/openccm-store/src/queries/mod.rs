@@ -15,7 +15,9 @@ use async_trait::async_trait;
 
 use crate::db::{args, params, Backend, BoxFuture, Durability, Finish, Row, Tx, Value, Weight};
 use crate::ids::{AccessKeyId, DomainId, ProjectId, UserId};
-use crate::records::{AccessKey, Account, BootstrapPlan, Project, SortDir, User};
+use crate::records::{
+    AccessKey, Account, BootstrapPlan, LockoutRule, LoginFailures, Project, SortDir, User,
+};
 use crate::{BeforeCommit, BootstrapOutcome, IamStore, MetaStore, StoreError, StoreResult};
 
 /// A store: the shared queries over one backend.
@@ -565,5 +567,88 @@ impl<B: Backend> IamStore for Sql<B> {
             }
         };
         rows.iter().map(project_from_row).collect()
+    }
+
+    async fn login_failures(&self, user: &UserId) -> StoreResult<Option<LoginFailures>> {
+        self.read_one(
+            "SELECT failures, locked_until FROM login_failures WHERE user_id = $1",
+            args![user.as_str()],
+        )
+        .await?
+        .map(|row| -> StoreResult<LoginFailures> {
+            Ok(LoginFailures {
+                failures: row.int("failures")?,
+                locked_until: row.int("locked_until")?,
+                newly_locked: false,
+            })
+        })
+        .transpose()
+    }
+
+    async fn record_login_failure(
+        &self,
+        user: &UserId,
+        now: i64,
+        rule: LockoutRule,
+    ) -> StoreResult<LoginFailures> {
+        let user = user.as_str().to_owned();
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                // One statement, so that failures on two servers both count.
+                let rows = tx
+                    .query(
+                        "INSERT INTO login_failures (user_id, failures, window_started_at, locked_until) \
+                         VALUES ($1, 1, $2, 0) \
+                         ON CONFLICT (user_id) DO UPDATE SET \
+                           failures = CASE \
+                             WHEN login_failures.locked_until > $2 THEN login_failures.failures \
+                             WHEN login_failures.window_started_at <= $3 THEN 1 \
+                             ELSE login_failures.failures + 1 END, \
+                           window_started_at = CASE \
+                             WHEN login_failures.locked_until > $2 THEN login_failures.window_started_at \
+                             WHEN login_failures.window_started_at <= $3 THEN $2 \
+                             ELSE login_failures.window_started_at END \
+                         RETURNING failures, locked_until",
+                        &params![user.as_str(), now, now - rule.window_ms],
+                    )
+                    .await?;
+                let row = rows.first().ok_or_else(|| corrupt("login_failures"))?;
+                let mut state = LoginFailures {
+                    failures: row.int("failures")?,
+                    locked_until: row.int("locked_until")?,
+                    newly_locked: false,
+                };
+                if state.locked_until <= now && state.failures >= rule.max_failures {
+                    let until = now + rule.lock_ms;
+                    tx.exec(
+                        "UPDATE login_failures SET failures = 0, locked_until = $2 WHERE user_id = $1",
+                        &params![user.as_str(), until],
+                    )
+                    .await?;
+                    state = LoginFailures {
+                        failures: 0,
+                        locked_until: until,
+                        newly_locked: true,
+                    };
+                }
+                Ok(Finish::Commit(state))
+            })
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, user: &UserId) -> StoreResult<()> {
+        let user = user.as_str().to_owned();
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                tx.exec(
+                    "DELETE FROM login_failures WHERE user_id = $1",
+                    &params![user.as_str()],
+                )
+                .await?;
+                Ok(Finish::Commit(()))
+            })
+        })
+        .await
     }
 }

@@ -227,3 +227,45 @@ async fn unknown_url_schemes_are_refused() {
         );
     }
 }
+
+async fn failed_logins_count_atomically_and_lock_once(backend: Backend) {
+    use openccm_store::LockoutRule;
+    let (_db, store) = fresh(backend).await;
+    let user = UserId::from_random([7; 16]);
+    let rule = LockoutRule {
+        max_failures: 5,
+        window_ms: 1_000,
+        lock_ms: 10_000,
+    };
+    assert!(store.login_failures(&user).await.unwrap().is_none());
+    // Twenty failures at once, as from several servers: every one counts,
+    // and exactly one of them locks (the others arrive while locked or
+    // after the lock restarted the count).
+    let attempts = (0..20).map(|_| {
+        let store = store.clone();
+        let user = user.clone();
+        tokio::spawn(async move { store.record_login_failure(&user, 100, rule).await })
+    });
+    let mut locks = 0;
+    for attempt in attempts.collect::<Vec<_>>() {
+        let state = attempt.await.unwrap().unwrap();
+        locks += usize::from(state.newly_locked);
+    }
+    assert_eq!(locks, 1);
+    let state = store.login_failures(&user).await.unwrap().unwrap();
+    assert_eq!(state.locked_until, 100 + rule.lock_ms);
+    // While locked nothing changes; after, the window has passed: a new count.
+    let during = store
+        .record_login_failure(&user, 5_000, rule)
+        .await
+        .unwrap();
+    assert_eq!((during.failures, during.newly_locked), (0, false));
+    let after = store
+        .record_login_failure(&user, 100 + rule.lock_ms, rule)
+        .await
+        .unwrap();
+    assert_eq!((after.failures, after.newly_locked), (1, false));
+    store.clear_login_failures(&user).await.unwrap();
+    assert!(store.login_failures(&user).await.unwrap().is_none());
+}
+on_both!(failed_logins_count_atomically_and_lock_once);
