@@ -7,8 +7,8 @@
 //! `openccm-store`.
 //!
 //! Pipeline, outermost first: request id and access log → panic guard →
-//! body buffering with the size limit → routing → authentication (protected
-//! routes only) → handler.
+//! routing → body buffering with the route's size limit and time limit →
+//! authentication (protected routes only) → handler.
 //!
 //! Modules:
 //! - [`error`]: `ApiError` and the status/code mapping.
@@ -22,6 +22,7 @@ pub mod middleware;
 pub mod routes;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{header, HeaderValue};
 use axum::Router;
@@ -33,14 +34,25 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
-    /// Largest accepted request body, in bytes.
+    /// Largest body of the PCA and SCM routes (certificates, keys, CSRs), in bytes.
     pub max_body_bytes: usize,
+    /// Largest body of the IAM routes (tokens, users, keys, policies) and
+    /// the OCSP responder, in bytes (at most `max_body_bytes`).
+    pub max_small_body_bytes: usize,
+    /// Time a client gets to send a whole request body.
+    pub body_timeout: Duration,
+    /// Request bodies being received at once; a request with a body beyond
+    /// this is refused with 503 before any of it is read.
+    pub max_inflight_bodies: usize,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             max_body_bytes: 8 * 1024 * 1024,
+            max_small_body_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(30),
+            max_inflight_bodies: 256,
         }
     }
 }
@@ -62,17 +74,44 @@ pub struct AppState {
 
 /// The whole API. Every response outside the public revocation and health
 /// routes is `Cache-Control: no-store`.
+///
+/// Bodies are buffered (and so limited) per group of routes, after routing
+/// and before authentication: a route never reads more than its own limit
+/// from a client that has not authenticated yet.
 pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
-        .merge(routes::iam::protected())
-        .merge(routes::admin::routes())
-        .merge(routes::pca::routes())
-        .merge(routes::scm::routes())
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::authenticate,
+    let settings = &state.settings;
+    let slots = Arc::new(tokio::sync::Semaphore::new(settings.max_inflight_bodies));
+    let limit = |max_bytes: usize| middleware::BodyLimits {
+        max_bytes,
+        timeout: settings.body_timeout,
+        slots: slots.clone(),
+    };
+    let small = settings.max_small_body_bytes.min(settings.max_body_bytes);
+    let buffered = |routes: Router<AppState>, max_bytes: usize| {
+        routes.route_layer(axum::middleware::from_fn_with_state(
+            limit(max_bytes),
+            middleware::buffer_body,
         ))
-        .merge(routes::iam::public())
+    };
+    let authenticated = |routes: Router<AppState>, max_bytes: usize| {
+        buffered(
+            routes.route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                middleware::authenticate,
+            )),
+            max_bytes,
+        )
+    };
+    let api = Router::new()
+        .merge(authenticated(
+            routes::iam::protected().merge(routes::admin::routes()),
+            small,
+        ))
+        .merge(authenticated(
+            routes::pca::routes().merge(routes::scm::routes()),
+            settings.max_body_bytes,
+        ))
+        .merge(buffered(routes::iam::public(), small))
         // Exports carry private keys and passwords, IAM answers carry tokens
         // and secret keys, and every answer is one account's data: none of it
         // may be kept by a browser or a proxy. (The revocation routes set
@@ -83,16 +122,12 @@ pub fn router(state: AppState) -> Router {
         ));
     let public = Router::new()
         .merge(routes::health::routes())
-        .merge(routes::revocation::routes());
+        .merge(buffered(routes::revocation::routes(), small));
     Router::new()
-        .merge(protected)
+        .merge(api)
         .merge(public)
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::buffer_body,
-        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,
         ))

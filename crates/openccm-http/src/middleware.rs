@@ -1,5 +1,5 @@
 //! The request pipeline: request id and access log, body buffering with the
-//! size limit, authentication.
+//! route's size and time limits, authentication.
 
 use std::time::Instant;
 
@@ -71,12 +71,25 @@ fn request_id(req: &Request) -> RequestId {
         .unwrap_or_default()
 }
 
-/// Reads the whole body, up to `max_body_bytes`, before anything else runs:
-/// over the limit → 413; the bytes are kept as [`RawBody`] for signature
-/// checks and put back for the extractors.
-pub async fn buffer_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// How a group of routes buffers request bodies.
+#[derive(Debug, Clone)]
+pub struct BodyLimits {
+    /// Largest body, in bytes.
+    pub max_bytes: usize,
+    /// Time to receive the whole body.
+    pub timeout: std::time::Duration,
+    /// One permit per body being received, shared by every route.
+    pub slots: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// Reads the whole body, up to the route's limit, before authentication and
+/// the handler run: over the limit → 413; not received within the time
+/// limit → 408; too many bodies being received already → 503 (nothing
+/// read). The bytes are kept as [`RawBody`] for signature checks and put
+/// back for the extractors.
+pub async fn buffer_body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
     let id = request_id(&req);
-    let limit = state.settings.max_body_bytes;
+    let limit = limits.max_bytes;
     let too_large = || {
         ApiError::gateway(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -94,10 +107,26 @@ pub async fn buffer_body(State(state): State<AppState>, req: Request, next: Next
     if declared.is_some_and(|len| len > limit as u64) {
         return too_large();
     }
+    if axum::body::HttpBody::is_end_stream(req.body()) {
+        return next.run(req).await;
+    }
+    let Ok(slot) = limits.slots.clone().try_acquire_owned() else {
+        let mut busy = ApiError::gateway(
+            StatusCode::SERVICE_UNAVAILABLE,
+            gateway::BUSY,
+            "Too many request bodies are being received; retry shortly.",
+            &id,
+        )
+        .into_response();
+        busy.headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return busy;
+    };
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => bytes,
-        Err(err) => {
+    let read = tokio::time::timeout(limits.timeout, axum::body::to_bytes(body, limit)).await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(err)) => {
             let over_limit = std::error::Error::source(&err).is_some_and(
                 <dyn std::error::Error + 'static>::is::<http_body_util::LengthLimitError>,
             ) || err.to_string().contains("length limit");
@@ -112,7 +141,26 @@ pub async fn buffer_body(State(state): State<AppState>, req: Request, next: Next
             )
             .into_response();
         }
+        Err(_) => {
+            tracing::info!(
+                timeout_ms = u64::try_from(limits.timeout.as_millis()).unwrap_or(u64::MAX),
+                "request body not received in time"
+            );
+            let mut timed_out = ApiError::gateway(
+                StatusCode::REQUEST_TIMEOUT,
+                gateway::BODY_TIMEOUT,
+                "The request body was not received in time.",
+                &id,
+            )
+            .into_response();
+            // The rest of the body may still arrive: do not read it as the next request.
+            timed_out
+                .headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            return timed_out;
+        }
     };
+    drop(slot);
     let mut req = Request::from_parts(parts, Body::from(bytes.clone()));
     req.extensions_mut().insert(RawBody(bytes));
     next.run(req).await

@@ -85,6 +85,26 @@ pub struct ServeArgs {
     /// Failed logins from one address, within the window, that block it [default: 20].
     #[arg(long, env = "OPENCCM_LOGIN_MAX_FAILURES_PER_ADDRESS")]
     pub login_max_failures_per_address: Option<u32>,
+    /// Seconds a client gets to send a request's headers, from the
+    /// connection's start or the end of the previous response [default: 30].
+    #[arg(long, env = "OPENCCM_HEADER_TIMEOUT_SECS")]
+    pub header_timeout_secs: Option<u64>,
+    /// Seconds a client gets to send a request's body [default: 30].
+    #[arg(long, env = "OPENCCM_BODY_TIMEOUT_SECS")]
+    pub body_timeout_secs: Option<u64>,
+    /// Seconds a connection may sit idle (no request in progress, nothing
+    /// sent or received) before it is closed [default: 20].
+    #[arg(long, env = "OPENCCM_IDLE_TIMEOUT_SECS")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Connections open at once; more are closed on accept [default: 1024].
+    #[arg(long, env = "OPENCCM_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Request bodies received at once; more are answered 503 [default: 256].
+    #[arg(long, env = "OPENCCM_MAX_INFLIGHT_BODIES")]
+    pub max_inflight_bodies: Option<usize>,
+    /// Largest body of the IAM and OCSP routes in bytes [default: 65536].
+    #[arg(long, env = "OPENCCM_MAX_SMALL_BODY_BYTES")]
+    pub max_small_body_bytes: Option<usize>,
 }
 
 /// The TOML file's keys.
@@ -113,6 +133,12 @@ pub struct FileConfig {
     login_failure_window_secs: Option<u64>,
     login_lockout_secs: Option<u64>,
     login_max_failures_per_address: Option<u32>,
+    header_timeout_secs: Option<u64>,
+    body_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
+    max_inflight_bodies: Option<usize>,
+    max_small_body_bytes: Option<usize>,
 }
 
 /// Log output format.
@@ -180,6 +206,12 @@ pub struct Config {
     pub login_failure_window_secs: u64,
     pub login_lockout_secs: u64,
     pub login_max_failures_per_address: u32,
+    pub header_timeout_secs: u64,
+    pub body_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub max_connections: usize,
+    pub max_inflight_bodies: usize,
+    pub max_small_body_bytes: usize,
 }
 
 impl Config {
@@ -398,6 +430,42 @@ impl Config {
                 20,
                 1..=10_000,
                 "login_max_failures_per_address",
+            )?,
+            header_timeout_secs: within(
+                args.header_timeout_secs.or(file.header_timeout_secs),
+                30,
+                1..=3600,
+                "header_timeout_secs",
+            )?,
+            body_timeout_secs: within(
+                args.body_timeout_secs.or(file.body_timeout_secs),
+                30,
+                1..=3600,
+                "body_timeout_secs",
+            )?,
+            idle_timeout_secs: within(
+                args.idle_timeout_secs.or(file.idle_timeout_secs),
+                20,
+                1..=3600,
+                "idle_timeout_secs",
+            )?,
+            max_connections: within(
+                args.max_connections.or(file.max_connections),
+                1024,
+                1..=1_000_000,
+                "max_connections",
+            )?,
+            max_inflight_bodies: within(
+                args.max_inflight_bodies.or(file.max_inflight_bodies),
+                256,
+                1..=1_000_000,
+                "max_inflight_bodies",
+            )?,
+            max_small_body_bytes: within(
+                args.max_small_body_bytes.or(file.max_small_body_bytes),
+                64 * 1024,
+                1024..=max_body_bytes,
+                "max_small_body_bytes",
             )?,
         })
     }

@@ -7,6 +7,7 @@
 
 mod admin;
 mod config;
+mod limits;
 mod publish;
 mod serve;
 

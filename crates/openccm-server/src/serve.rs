@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::accept::DefaultAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use axum_server::Handle;
 use openccm_app::iam::bootstrap::BootstrapCredentials;
 use openccm_app::iam::lockout::LockoutSettings;
@@ -20,6 +21,7 @@ use openccm_custody::{KeyCustody, Keyring};
 use openccm_http::{AppState, HttpSettings};
 
 use crate::config::{Config, LogFormat, ServeArgs};
+use crate::limits::{ConnectionLimits, LimitedAcceptor};
 
 /// Issuance intents older than this were cut short (no issuance takes so long).
 const STALE_INTENT_MS: i64 = 10 * 60 * 1000;
@@ -256,6 +258,9 @@ async fn serve(config: Config) -> Result<(), String> {
         authz,
         settings: Arc::new(HttpSettings {
             max_body_bytes: config.max_body_bytes,
+            max_small_body_bytes: config.max_small_body_bytes,
+            body_timeout: Duration::from_secs(config.body_timeout_secs),
+            max_inflight_bodies: config.max_inflight_bodies,
         }),
     };
     // The peer address reaches handlers (login throttling, the audit trail).
@@ -276,28 +281,50 @@ async fn serve(config: Config) -> Result<(), String> {
             announce_listening(scheme, addr);
         }
     });
+    let limited = LimitedAcceptor::new(
+        DefaultAcceptor,
+        ConnectionLimits {
+            max_connections: config.max_connections,
+            idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+        },
+    );
+    let header_timeout = Duration::from_secs(config.header_timeout_secs);
     let served = match &config.tls {
         Some(tls) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let rustls_config = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                 .await
                 .map_err(|e| format!("cannot load TLS certificate/key: {e}"))?;
-            axum_server::from_tcp_rustls(listener, rustls_config)
-                .handle(handle)
-                .serve(app)
-                .await
+            // Limits first, on the raw connection: a refused client costs no handshake.
+            let acceptor = RustlsAcceptor::new(rustls_config)
+                .handshake_timeout(header_timeout)
+                .acceptor(limited);
+            let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
+            set_header_timeout(server.http_builder(), header_timeout);
+            server.handle(handle).serve(app).await
         }
         None => {
-            axum_server::from_tcp(listener)
-                .handle(handle)
-                .serve(app)
-                .await
+            let mut server = axum_server::from_tcp(listener).acceptor(limited);
+            set_header_timeout(server.http_builder(), header_timeout);
+            server.handle(handle).serve(app).await
         }
     };
     served.map_err(|e| format!("cannot serve on {}: {e}", config.listen))?;
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Request headers must arrive within `timeout` (hyper counts from the
+/// connection's start, then from the end of each response).
+fn set_header_timeout(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    timeout: Duration,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout);
 }
 
 /// Seconds (validated small) as milliseconds.

@@ -76,6 +76,10 @@ pub mod gateway {
     pub const UNSUPPORTED_MEDIA_TYPE: ErrorCode = ErrorCode("APIGW.9415");
     /// 400: a malformed request outside any service (e.g. IAM bodies). OpenCCM's own code.
     pub const BAD_REQUEST: ErrorCode = ErrorCode("APIGW.9400");
+    /// 408: the request body did not arrive within the time limit. OpenCCM's own code.
+    pub const BODY_TIMEOUT: ErrorCode = ErrorCode("APIGW.9408");
+    /// 503: too many request bodies being received at once. OpenCCM's own code.
+    pub const BUSY: ErrorCode = ErrorCode("APIGW.9503");
     /// 500: internal fault outside any service. OpenCCM's own code.
     pub const INTERNAL: ErrorCode = ErrorCode("APIGW.9500");
 }

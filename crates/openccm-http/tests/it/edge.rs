@@ -75,6 +75,7 @@ async fn oversized_body_is_413(backend: Backend) {
         backend,
         HttpSettings {
             max_body_bytes: 2048,
+            ..HttpSettings::default()
         },
     )
     .await;
@@ -94,7 +95,7 @@ async fn oversized_body_is_413(backend: Backend) {
     let stream = futures_stream(big);
     let r = app
         .send(
-            Request::post("/v3/auth/domains")
+            Request::post("/v3/users")
                 .header("content-type", "application/json")
                 .body(stream)
                 .unwrap(),

@@ -441,6 +441,7 @@ async fn oversized_bodies_are_refused_before_parsing() {
             openccm_testkit::Backend::Sqlite,
             openccm_http::HttpSettings {
                 max_body_bytes: 16 * 1024,
+                ..openccm_http::HttpSettings::default()
             },
         )
         .await;

@@ -10,5 +10,6 @@
 
 mod harness;
 mod lifecycle;
+mod limits;
 mod revocation;
 mod sdk;

@@ -1,0 +1,233 @@
+//! Connection limits: clients that cannot hold the server.
+//!
+//! - At most `max_connections` connections at once: one more is closed as
+//!   soon as it is accepted, before TLS or HTTP (the permit is held by the
+//!   connection's stream and given back when it closes).
+//! - An idle connection (no request in progress, nothing read or written
+//!   for `idle_timeout`) is closed; so is one whose client stops reading a
+//!   response for that long.
+//! - Request headers must arrive within the header timeout (hyper's
+//!   `header_read_timeout`, set in `serve.rs`, which counts from the
+//!   connection's start or the end of the previous response).
+//! - Bodies have their own size and time limits at the HTTP edge
+//!   (`openccm_http::middleware::buffer_body`).
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum_server::accept::Accept;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, Sleep};
+
+/// Limits on connections.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Idle time after which a connection is closed.
+    pub idle_timeout: Duration,
+}
+
+/// An acceptor that applies [`ConnectionLimits`] before handing the
+/// connection to `inner` (plain TCP, or TLS on top of it).
+#[derive(Debug, Clone)]
+pub struct LimitedAcceptor<A> {
+    inner: A,
+    slots: Arc<Semaphore>,
+    idle_timeout: Duration,
+    /// Epoch seconds of the last "connection refused" warning (one a second at most).
+    last_warning: Arc<AtomicI64>,
+}
+
+impl<A> LimitedAcceptor<A> {
+    /// Wraps `inner`.
+    pub fn new(inner: A, limits: ConnectionLimits) -> Self {
+        Self {
+            inner,
+            slots: Arc::new(Semaphore::new(limits.max_connections)),
+            idle_timeout: limits.idle_timeout,
+            last_warning: Arc::default(),
+        }
+    }
+
+    fn warn_refused(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        if self.last_warning.swap(now, Ordering::Relaxed) != now {
+            tracing::warn!("connection refused: the connection limit is reached");
+        }
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send>>;
+
+impl<I, S, A> Accept<I, S> for LimitedAcceptor<A>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: Send + 'static,
+    A: Accept<Watched<I>, Tracked<S>> + Clone + Send + Sync + 'static,
+    A::Future: Send,
+    A::Stream: Send,
+    A::Service: Send,
+{
+    type Stream = A::Stream;
+    type Service = A::Service;
+    type Future = BoxFuture<(Self::Stream, Self::Service)>;
+
+    fn accept(&self, stream: I, service: S) -> Self::Future {
+        let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+            self.warn_refused();
+            // Dropping the stream closes the connection.
+            return Box::pin(std::future::ready(Err(io::Error::other(
+                "connection limit reached",
+            ))));
+        };
+        let busy = Arc::new(AtomicUsize::new(0));
+        let stream = Watched {
+            inner: stream,
+            _permit: permit,
+            busy: busy.clone(),
+            idle_timeout: self.idle_timeout,
+            last_activity: Instant::now(),
+            deadline: Box::pin(tokio::time::sleep(self.idle_timeout)),
+        };
+        let service = Tracked {
+            inner: service,
+            busy,
+        };
+        let inner = self.inner.clone();
+        Box::pin(async move { inner.accept(stream, service).await })
+    }
+}
+
+/// A connection's stream: holds its connection permit and closes the
+/// connection once it has been idle too long.
+#[derive(Debug)]
+pub struct Watched<I> {
+    inner: I,
+    _permit: OwnedSemaphorePermit,
+    /// Requests of this connection in progress (see [`Tracked`]).
+    busy: Arc<AtomicUsize>,
+    idle_timeout: Duration,
+    last_activity: Instant,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl<I> Watched<I> {
+    /// Whether the idle time has run out (registering for a wake-up if not).
+    fn idle_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        let deadline = self.last_activity + self.idle_timeout;
+        if self.deadline.deadline() != deadline {
+            self.deadline.as_mut().reset(deadline);
+        }
+        self.deadline.as_mut().poll(cx).is_ready()
+    }
+}
+
+fn idle_error() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "connection idle for too long")
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    self.last_activity = Instant::now();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => {
+                // Waiting for a request while none is in progress: idle. (A
+                // request in progress may take its time; its body has its own
+                // limit.)
+                if self.busy.load(Ordering::Acquire) == 0 && self.idle_expired(cx) {
+                    return Poll::Ready(Err(idle_error()));
+                }
+                Poll::Pending
+            }
+            other @ Poll::Ready(_) => other,
+        }
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, buf) {
+            Poll::Ready(Ok(n)) => {
+                if n > 0 {
+                    self.last_activity = Instant::now();
+                }
+                Poll::Ready(Ok(n))
+            }
+            // The client does not read what it asked for.
+            Poll::Pending if self.idle_expired(cx) => Poll::Ready(Err(idle_error())),
+            other => other,
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A connection's service: counts its requests in progress, so that a
+/// connection waiting on the server is never taken for an idle one.
+#[derive(Debug, Clone)]
+pub struct Tracked<S> {
+    inner: S,
+    busy: Arc<AtomicUsize>,
+}
+
+/// Decrements the count when the request's future ends or is dropped.
+struct Busy(Arc<AtomicUsize>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl<S, R> tower::Service<R> for Tracked<S>
+where
+    S: tower::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        self.busy.fetch_add(1, Ordering::AcqRel);
+        let busy = Busy(self.busy.clone());
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let _busy = busy;
+            future.await
+        })
+    }
+}
