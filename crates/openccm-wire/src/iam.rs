@@ -30,6 +30,9 @@ pub struct Identity {
     /// The token method (a new token from a token, or temporary credentials).
     #[serde(default)]
     pub token: Option<TokenIdentity>,
+    /// A policy narrowing temporary credentials (refused: not supported).
+    #[serde(default)]
+    pub policy: Option<serde_json::Value>,
 }
 
 /// `auth.identity.token`.
@@ -377,6 +380,36 @@ impl std::fmt::Debug for Credential {
 pub struct CredentialResponse {
     /// The key.
     pub credential: Credential,
+}
+
+/// Temporary credentials (`POST /v3.0/OS-CREDENTIAL/securitytokens`).
+#[derive(Serialize, Deserialize)]
+pub struct TemporaryCredential {
+    /// ISO 8601 expiry of the AK/SK and the security token.
+    pub expires_at: String,
+    /// Temporary AK.
+    pub access: String,
+    /// Temporary SK.
+    pub secret: String,
+    /// `X-Security-Token`.
+    pub securitytoken: String,
+}
+
+impl std::fmt::Debug for TemporaryCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material never reaches a log through `{:?}`.
+        f.debug_struct("TemporaryCredential")
+            .field("access", &self.access)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `{"credential": {...}}` of temporary credentials.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TemporaryCredentialResponse {
+    /// The credentials.
+    pub credential: TemporaryCredential,
 }
 
 /// `{"credentials": [...]}`.

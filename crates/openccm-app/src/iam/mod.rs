@@ -22,6 +22,7 @@ pub mod lockout;
 pub mod password;
 pub mod policy;
 pub mod signing;
+pub mod sts;
 pub mod token;
 
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub use token::IssuedToken;
 pub enum AuthMethod {
     /// An AK/SK signature with this scheme.
     Signature(SigningAlgorithm),
+    /// A signature with temporary credentials (`X-Security-Token`).
+    Temporary(SigningAlgorithm),
     /// A bearer token (`X-Auth-Token`).
     Token,
     /// A password (only when minting a token).
@@ -132,7 +135,7 @@ pub struct Iam {
 }
 
 /// The message of every failed AK/SK check, as the cloud gateway words it.
-fn auth_failed(detail: &str) -> Error {
+pub(crate) fn auth_failed(detail: &str) -> Error {
     Error::Unauthenticated(format!(
         "Incorrect IAM authentication information: {detail}"
     ))
@@ -260,11 +263,6 @@ impl Iam {
                 crate::clock::iso8601_micros(now)
             )));
         }
-        if parts.header("x-security-token").is_some() {
-            return Err(auth_failed(
-                "temporary credentials (X-Security-Token) are not supported",
-            ));
-        }
         if signing::has_encoded_slash(parts.path) {
             return Err(auth_failed(
                 "an encoded '/' in the path is not accepted with a signature",
@@ -275,28 +273,65 @@ impl Iam {
         let sdk_date = String::from_utf8_lossy(date);
         let string_to_sign = signing::string_to_sign(auth.algorithm, &sdk_date, &canonical);
 
-        let not_exist = || {
-            auth_failed(&format!(
-                "Get secretKey failed,ak:{},err:ak not exist",
-                auth.access
-            ))
-        };
-        let ak = AccessKeyId::parse(&auth.access).ok_or_else(not_exist)?;
-        let opened = self.opened_key(&ak).await?.ok_or_else(not_exist)?;
-        if !opened.key.enabled {
-            return Err(not_exist());
-        }
+        // The secret, its user and what it binds: from the security token
+        // for temporary credentials, else from the store.
+        let (secret, user_id, binding, method, temporary) =
+            if let Some(security_token) = parts.header("x-security-token") {
+                let claims = self.open_security_token(&auth.access, security_token)?;
+                let binding = claims.binding();
+                let user_id = claims.user_id.clone();
+                let secret = claims.secret.clone();
+                (
+                    secret,
+                    user_id,
+                    binding,
+                    AuthMethod::Temporary(auth.algorithm),
+                    Some(claims),
+                )
+            } else {
+                let not_exist = || {
+                    auth_failed(&format!(
+                        "Get secretKey failed,ak:{},err:ak not exist",
+                        auth.access
+                    ))
+                };
+                let ak = AccessKeyId::parse(&auth.access).ok_or_else(not_exist)?;
+                let opened = self.opened_key(&ak).await?.ok_or_else(not_exist)?;
+                if !opened.key.enabled {
+                    return Err(not_exist());
+                }
+                let binding = Binding {
+                    access_key: Some(ak),
+                    not_after: None,
+                };
+                (
+                    zeroize::Zeroizing::new(opened.secret.to_vec()),
+                    opened.key.user_id.clone(),
+                    binding,
+                    AuthMethod::Signature(auth.algorithm),
+                    None,
+                )
+            };
         signing::verify_signature(
             auth.algorithm,
-            ak.as_str(),
-            &opened.secret,
+            &auth.access,
+            &secret,
             &string_to_sign,
             &auth.signature,
         )
         .map_err(|e| auth_failed(&e.to_string()))?;
-        let key = opened.key;
-
-        let (user, account) = self.active_user(&key.user_id).await?;
+        let (user, account) = self.active_user(&user_id).await?;
+        if let Some(claims) = &temporary {
+            let revoked = user.credentials_version != claims.credentials_version
+                || user.domain_id != claims.domain_id;
+            let origin_gone = match &claims.origin {
+                Some(ak) => !self.key_is_live(ak, &user.user_id).await?,
+                None => false,
+            };
+            if revoked || origin_gone {
+                return Err(auth_failed("the temporary credentials were revoked"));
+            }
+        }
         if let Some(domain) = parts.header("x-domain-id") {
             if domain != account.domain_id.as_str().as_bytes() {
                 return Err(Error::Forbidden(
@@ -315,16 +350,7 @@ impl Iam {
                 ));
             }
         }
-        let binding = Binding {
-            access_key: Some(ak),
-            not_after: None,
-        };
-        Ok(caller(
-            &user,
-            &account,
-            AuthMethod::Signature(auth.algorithm),
-            binding,
-        ))
+        Ok(caller(&user, &account, method, binding))
     }
 
     /// The access key `ak` with its opened secret, from the cache or the store.

@@ -64,7 +64,7 @@ pub struct Claims {
     pub access_key: Option<AccessKeyId>,
 }
 
-fn id_bytes(hex_id: &str) -> [u8; 16] {
+pub(crate) fn id_bytes(hex_id: &str) -> [u8; 16] {
     let mut out = [0u8; 16];
     // Ids are validated 32-hex newtypes, so decoding cannot fail.
     let _ = hex::decode_to_slice(hex_id, &mut out);

@@ -35,6 +35,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route(creds, get(list_keys).post(create_key))
         .route(
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            post(create_temporary_credentials),
+        )
+        .route(
             &format!("{creds}/{{access_key}}"),
             get(show_key).put(update_key).delete(delete_key),
         )
@@ -203,6 +207,58 @@ async fn create_key(
         StatusCode::CREATED,
         Json(wire::CredentialResponse {
             credential: key_out(&new.key, Some(new.secret_key.to_string())),
+        }),
+    ))
+}
+
+/// Temporary AK/SK and security token for the caller (or for the token in
+/// `auth.identity.token.id`, which must be the caller's own).
+async fn create_temporary_credentials(
+    State(state): State<AppState>,
+    CallerOf(caller): CallerOf,
+    body: Result<ApiJson<wire::TokenRequest>, BodyRejection>,
+) -> AdminResult<(StatusCode, Json<wire::TemporaryCredentialResponse>)> {
+    let ApiJson(req) = body?;
+    let identity = req.auth.identity;
+    if !identity.methods.iter().any(|m| m == "token") {
+        return Err(Error::invalid("auth.identity.methods must be [\"token\"]").into());
+    }
+    if identity.policy.is_some() {
+        return Err(Error::invalid(
+            "auth.identity.policy (narrowed temporary credentials) is not supported",
+        )
+        .into());
+    }
+    let token = identity.token.unwrap_or_default();
+    let subject = match token.id.as_deref() {
+        Some(id) => {
+            let owner = state.iam.authenticate_token(id).await?;
+            if owner.user_id != caller.user_id || owner.domain_id != caller.domain_id {
+                return Err(Error::Forbidden(
+                    "auth.identity.token.id is not a token of the caller".to_owned(),
+                )
+                .into());
+            }
+            owner
+        }
+        None => caller,
+    };
+    let duration = token
+        .duration_seconds
+        .unwrap_or(openccm_app::iam::sts::DEFAULT_DURATION_SECS);
+    let issued = state
+        .iam
+        .create_temporary_credentials(&subject, duration)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(wire::TemporaryCredentialResponse {
+            credential: wire::TemporaryCredential {
+                expires_at: iso8601_micros(issued.expires_at),
+                access: issued.access.to_string(),
+                secret: issued.secret.to_string(),
+                securitytoken: issued.security_token,
+            },
         }),
     ))
 }

@@ -203,7 +203,7 @@ async fn create_token(
     let methods = match caller.method {
         AuthMethod::Password => vec!["password".to_owned()],
         AuthMethod::Token => vec!["token".to_owned()],
-        AuthMethod::Signature(_) => vec!["hw_ak_sk".to_owned()],
+        AuthMethod::Signature(_) | AuthMethod::Temporary(_) => vec!["hw_ak_sk".to_owned()],
     };
     let body = token_body(
         &caller,

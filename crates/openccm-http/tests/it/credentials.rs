@@ -266,3 +266,214 @@ both_backends!(
         no_store(&r, "refusal");
     }
 );
+
+/// Temporary credentials: (AK, SK, security token, expires_at).
+struct Temporary {
+    ak: String,
+    sk: String,
+    token: String,
+    expires_at: String,
+}
+
+async fn temporary_by_signature(app: &TestApp, ak: &str, sk: &str, duration: i64) -> TestResponse {
+    let body = json!({"auth": {"identity": {"methods": ["token"],
+        "token": {"duration_seconds": duration}}}});
+    app.signed_as(
+        ak,
+        sk,
+        &app.admin.domain_id,
+        "POST",
+        "/v3.0/OS-CREDENTIAL/securitytokens",
+        Some(&body.to_string()),
+    )
+    .await
+}
+
+fn temporary_of(r: &TestResponse) -> Temporary {
+    let c = &ok(r, 201)["credential"];
+    Temporary {
+        ak: c["access"].as_str().unwrap().to_owned(),
+        sk: c["secret"].as_str().unwrap().to_owned(),
+        token: c["securitytoken"].as_str().unwrap().to_owned(),
+        expires_at: c["expires_at"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A GET signed with temporary credentials; `security_token` as given.
+async fn with_temporary(
+    app: &TestApp,
+    t: &Temporary,
+    security_token: Option<&str>,
+    path: &str,
+) -> TestResponse {
+    let mut request = SdkRequest::new("GET", path, None).domain_id(&app.admin.domain_id);
+    if let Some(token) = security_token {
+        request = request.header("X-Security-Token", token);
+    }
+    app.send(request.sign(Scheme::HmacSha256, &t.ak, &t.sk, app.clock.now_ms()))
+        .await
+}
+
+const CAS: &str = "/v1/private-certificate-authorities";
+
+both_backends!(
+    temporary_credentials_work_only_with_their_security_token,
+    |app| async move {
+        // By signature, and by token.
+        let r =
+            temporary_by_signature(&app, &app.admin.access_key, &app.admin.secret_key, 900).await;
+        assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+        let t = temporary_of(&r);
+        assert_eq!((t.ak.len(), t.sk.len()), (20, 40));
+        assert_ne!(t.ak, app.admin.access_key);
+        assert!(t.expires_at.ends_with('Z'));
+        let token = app.admin_token().await;
+        let by_token = app
+            .with_token(
+                &token,
+                "POST",
+                "/v3.0/OS-CREDENTIAL/securitytokens",
+                Some(r#"{"auth": {"identity": {"methods": ["token"], "token": {"duration_seconds": 3600}}}}"#),
+            )
+            .await;
+        let other = temporary_of(&by_token);
+
+        assert_eq!(
+            with_temporary(&app, &t, Some(&t.token), CAS).await.status,
+            200
+        );
+        // Without its token, with another's, with a forged one: refused.
+        with_temporary(&app, &t, None, CAS)
+            .await
+            .assert_error(401, "APIGW.0301");
+        with_temporary(&app, &t, Some(&other.token), CAS)
+            .await
+            .assert_error(401, "APIGW.0301");
+        let mut forged = t.token.clone().into_bytes();
+        forged[30] = if forged[30] == b'A' { b'B' } else { b'A' };
+        with_temporary(&app, &t, Some(std::str::from_utf8(&forged).unwrap()), CAS)
+            .await
+            .assert_error(401, "APIGW.0301");
+        // The security token is not a bearer token.
+        assert!(!works(&app, &t.token).await);
+        // Expiry: 900 s.
+        app.clock.advance(899_000);
+        assert_eq!(
+            with_temporary(&app, &t, Some(&t.token), CAS).await.status,
+            200
+        );
+        app.clock.advance(1_000);
+        let msg = with_temporary(&app, &t, Some(&t.token), CAS)
+            .await
+            .assert_error(401, "APIGW.0301");
+        assert!(msg.contains("expired"), "{msg}");
+        assert_eq!(
+            with_temporary(&app, &other, Some(&other.token), CAS)
+                .await
+                .status,
+            200
+        );
+    }
+);
+
+both_backends!(
+    temporary_credentials_end_with_their_origin,
+    |app| async move {
+        // Minted with a key that is then deleted.
+        let (ak, sk) = new_admin_key(&app).await;
+        let t = temporary_of(&temporary_by_signature(&app, &ak, &sk, 900).await);
+        assert_eq!(
+            with_temporary(&app, &t, Some(&t.token), CAS).await.status,
+            200
+        );
+        let r = app
+            .signed(
+                "DELETE",
+                &format!("/v3.0/OS-CREDENTIAL/credentials/{ak}"),
+                None,
+            )
+            .await;
+        ok(&r, 204);
+        with_temporary(&app, &t, Some(&t.token), CAS)
+            .await
+            .assert_error(401, "APIGW.0301");
+        // A user whose password changes.
+        let r = app
+            .signed(
+                "POST",
+                "/v3/users",
+                Some(&json!({"user": {"name": "erin", "password": "Secret-123"}}).to_string()),
+            )
+            .await;
+        let erin = ok(&r, 201)["user"]["id"].as_str().unwrap().to_owned();
+        let r = app
+            .signed(
+                "POST",
+                "/v3.0/OS-CREDENTIAL/credentials",
+                Some(&json!({"credential": {"user_id": erin}}).to_string()),
+            )
+            .await;
+        let c = ok(&r, 201)["credential"].clone();
+        let (eak, esk) = (c["access"].as_str().unwrap(), c["secret"].as_str().unwrap());
+        let t = temporary_of(&temporary_by_signature(&app, eak, esk, 900).await);
+        assert_eq!(
+            with_temporary(&app, &t, Some(&t.token), "/v3/auth/domains")
+                .await
+                .status,
+            200
+        );
+        let r = app
+            .signed(
+                "PATCH",
+                &format!("/v3/users/{erin}"),
+                Some(&json!({"user": {"password": "Changed-456"}}).to_string()),
+            )
+            .await;
+        ok(&r, 200);
+        let msg = with_temporary(&app, &t, Some(&t.token), "/v3/auth/domains")
+            .await
+            .assert_error(401, "APIGW.0301");
+        assert!(msg.contains("revoked"), "{msg}");
+    }
+);
+
+both_backends!(
+    temporary_credentials_are_bounded_and_extend_nothing,
+    |app| async move {
+        let (ak, sk) = (
+            app.admin.access_key.clone(),
+            app.admin.secret_key.to_string(),
+        );
+        for bad in [899, 86_401, 0, -5] {
+            temporary_by_signature(&app, &ak, &sk, bad)
+                .await
+                .assert_error(400, "IAM.9001");
+        }
+        let narrowed =
+            json!({"auth": {"identity": {"methods": ["token"], "policy": {"Version": "1.1"}}}});
+        let r = app
+            .signed(
+                "POST",
+                "/v3.0/OS-CREDENTIAL/securitytokens",
+                Some(&narrowed.to_string()),
+            )
+            .await;
+        assert_eq!(r.status, 400, "a narrowing policy is refused, not ignored");
+        let t = temporary_of(&temporary_by_signature(&app, &ak, &sk, 900).await);
+        // Temporary credentials mint no temporary credentials...
+        let body = json!({"auth": {"identity": {"methods": ["token"]}}}).to_string();
+        let request = SdkRequest::new("POST", "/v3.0/OS-CREDENTIAL/securitytokens", Some(&body))
+            .domain_id(&app.admin.domain_id)
+            .header("X-Security-Token", &t.token)
+            .sign(Scheme::HmacSha256, &t.ak, &t.sk, app.clock.now_ms());
+        assert_eq!(app.send(request).await.status, 403);
+        // ...and a token minted with them expires with them.
+        let body = r#"{"auth": {"identity": {"methods": ["hw_ak_sk"]}}}"#;
+        let request = SdkRequest::new("POST", "/v3/auth/tokens", Some(body))
+            .domain_id(&app.admin.domain_id)
+            .header("X-Security-Token", &t.token)
+            .sign(Scheme::HmacSha256, &t.ak, &t.sk, app.clock.now_ms());
+        let r = app.send(request).await;
+        assert_eq!(ok(&r, 201)["token"]["expires_at"], t.expires_at.as_str());
+    }
+);

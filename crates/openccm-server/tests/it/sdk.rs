@@ -75,6 +75,7 @@ async fn the_sdk_authenticates_and_runs_a_pca_lifecycle_on_sqlite() {
     assert!(run_script("foundation.py", &server, &creds).contains("foundation: ok"));
     assert!(run_script("pca_lifecycle.py", &server, &creds).contains("pca lifecycle: ok"));
     assert!(run_script("pca_revocation.py", &server, &creds).contains("pca revocation: ok"));
+    assert!(run_script("sts.py", &server, &creds).contains("sts: ok"));
     assert_eq!(server.terminate(), 0);
 }
 
