@@ -4,7 +4,7 @@
 use der::{Decode as _, Encode as _};
 use spki::SubjectPublicKeyInfoRef;
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{KeyUsage, SubjectAltName};
+use x509_cert::ext::pkix::{KeyUsage, NameConstraints, SubjectAltName};
 use x509_cert::name::Name;
 use x509_cert::request::CertReq;
 
@@ -42,8 +42,11 @@ pub struct ParsedCsr {
     pub signature_hash: HashAlgorithm,
     /// Requested key usages, if the CSR asks for any.
     pub key_usage: Option<KeyUsageSet>,
-    /// Requested alternative names (validated).
+    /// Requested alternative names (validated; at most
+    /// [`crate::san::MAX_ENTRIES`], the cap CreateCertificate applies).
     pub alt_names: Vec<GeneralName>,
+    /// Requested name constraints (validated), for a subordinate CA.
+    pub name_constraints: Option<NameConstraints>,
 }
 
 fn csr_error(msg: impl Into<String>) -> PkiError {
@@ -145,6 +148,7 @@ pub fn parse_der_unverified(der: &[u8]) -> PkiResult<UnverifiedCsr> {
 
     let mut key_usage = None;
     let mut alt_names = Vec::new();
+    let mut name_constraints = None;
     for attribute in req.info.attributes.iter() {
         if attribute.oid != EXTENSION_REQUEST {
             continue;
@@ -162,9 +166,21 @@ pub fn parse_der_unverified(der: &[u8]) -> PkiResult<UnverifiedCsr> {
                     let san = SubjectAltName::from_der(ext.extn_value.as_bytes())
                         .map_err(|_| csr_error("malformed subjectAltName request"))?;
                     for name in san.0 {
+                        if alt_names.len() == crate::san::MAX_ENTRIES {
+                            return Err(csr_error(format!(
+                                "the CSR requests more than {} alternative names",
+                                crate::san::MAX_ENTRIES
+                            )));
+                        }
                         check_requested_name(&name)?;
                         alt_names.push(name);
                     }
+                } else if ext.extn_id == crate::profile::oid::NAME_CONSTRAINTS {
+                    let constraints = NameConstraints::from_der(ext.extn_value.as_bytes())
+                        .map_err(|_| csr_error("malformed nameConstraints request"))?;
+                    crate::profile::check_name_constraints(&constraints)
+                        .map_err(|e| csr_error(e.to_string()))?;
+                    name_constraints = Some(constraints);
                 }
             }
         }
@@ -182,6 +198,7 @@ pub fn parse_der_unverified(der: &[u8]) -> PkiResult<UnverifiedCsr> {
             signature_hash,
             key_usage,
             alt_names,
+            name_constraints,
         },
         signed: info_der,
         algorithm: req.algorithm.oid,

@@ -13,11 +13,12 @@ use der::{Decode as _, Encode as _};
 use sha2::{Digest as _, Sha256};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
+use x509_cert::ext::pkix::constraints::name::GeneralSubtree;
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
     AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints,
-    CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+    CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages, NameConstraints, SubjectAltName,
     SubjectKeyIdentifier,
 };
 use x509_cert::ext::Extension;
@@ -41,6 +42,8 @@ pub mod oid {
     pub const SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
     /// basicConstraints.
     pub const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+    /// nameConstraints.
+    pub const NAME_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.30");
     /// cRLDistributionPoints.
     pub const CRL_DP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
     /// authorityKeyIdentifier.
@@ -344,6 +347,8 @@ pub struct TbsRequest {
     pub ocsp_url: Option<String>,
     /// CA issuers URL (AIA).
     pub ca_issuers_url: Option<String>,
+    /// Name constraints of a subordinate CA (critical, RFC 5280 §4.2.1.10).
+    pub name_constraints: Option<NameConstraints>,
 }
 
 /// The subject key identifier of a public key: the leftmost 160 bits of the
@@ -376,7 +381,8 @@ fn uri(text: &str) -> PkiResult<GeneralName> {
 }
 
 /// OIDs a custom extension may not use: the profile owns them.
-const MANAGED: [ObjectIdentifier; 8] = [
+const MANAGED: [ObjectIdentifier; 9] = [
+    oid::NAME_CONSTRAINTS,
     oid::SKI,
     oid::KEY_USAGE,
     oid::SAN,
@@ -490,6 +496,16 @@ pub fn build(issuer: &IssuerInfo, request: &TbsRequest) -> PkiResult<LintedTbs> 
             false,
             &AuthorityInfoAccessSyntax(access),
         )?);
+    }
+    if let Some(constraints) = &request.name_constraints {
+        if !matches!(request.kind, CertKind::SubordinateCa { .. }) {
+            return Err(PkiError::Extension(
+                "only a subordinate CA carries name constraints".to_owned(),
+            ));
+        }
+        check_name_constraints(constraints)?;
+        // RFC 5280 §4.2.1.10: conforming CAs MUST mark it critical.
+        extensions.push(extension(oid::NAME_CONSTRAINTS, true, constraints)?);
     }
     if let Some((custom_oid, value)) = &request.custom_extension {
         if MANAGED.contains(custom_oid) {
@@ -633,6 +649,76 @@ fn lint(
         ));
     }
     Ok(())
+}
+
+/// Subtrees a name-constraints extension may hold at most.
+pub const MAX_NAME_SUBTREES: usize = 20;
+
+/// Checks name constraints against RFC 5280 §4.2.1.10 and what the profile
+/// supports: at least one subtree, at most [`MAX_NAME_SUBTREES`], minimum 0
+/// and no maximum, and bases that are DNS names, IP ranges (address and
+/// mask), email addresses or domains, URIs' hosts, or directory names.
+pub fn check_name_constraints(constraints: &NameConstraints) -> PkiResult<()> {
+    let subtrees: Vec<&GeneralSubtree> = constraints
+        .permitted_subtrees
+        .iter()
+        .chain(constraints.excluded_subtrees.iter())
+        .flatten()
+        .collect();
+    let invalid = |msg: &str| PkiError::Extension(format!("name constraints: {msg}"));
+    if constraints
+        .permitted_subtrees
+        .as_ref()
+        .is_some_and(Vec::is_empty)
+        || constraints
+            .excluded_subtrees
+            .as_ref()
+            .is_some_and(Vec::is_empty)
+        || subtrees.is_empty()
+    {
+        return Err(invalid("no subtree, or an empty list of them"));
+    }
+    if subtrees.len() > MAX_NAME_SUBTREES {
+        return Err(invalid(&format!("more than {MAX_NAME_SUBTREES} subtrees")));
+    }
+    for subtree in subtrees {
+        if subtree.minimum != 0 || subtree.maximum.is_some() {
+            return Err(invalid("minimum must be 0 and maximum absent"));
+        }
+        match &subtree.base {
+            GeneralName::DnsName(name) => {
+                let name = name.as_str().strip_prefix('.').unwrap_or(name.as_str());
+                if !name.is_empty() && !crate::san::is_dns_name(name) {
+                    return Err(invalid(&format!("{name:?} is not a DNS name")));
+                }
+            }
+            GeneralName::IpAddress(range) => {
+                if !matches!(range.as_bytes().len(), 8 | 32) {
+                    return Err(invalid(
+                        "an IP range is an address and a mask (8 or 32 bytes)",
+                    ));
+                }
+            }
+            GeneralName::Rfc822Name(_)
+            | GeneralName::UniformResourceIdentifier(_)
+            | GeneralName::DirectoryName(_) => {}
+            _ => return Err(invalid("a subtree of an unsupported name type")),
+        }
+    }
+    Ok(())
+}
+
+/// The DNS names permitted by name constraints (empty when none are).
+pub fn permitted_dns_names(constraints: &NameConstraints) -> Vec<String> {
+    constraints
+        .permitted_subtrees
+        .iter()
+        .flatten()
+        .filter_map(|subtree| match &subtree.base {
+            GeneralName::DnsName(name) => Some(name.as_str().to_owned()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Signs certificates: implemented by `openccm-custody` (software keys, HSMs).

@@ -110,6 +110,15 @@ impl AltName {
         }
     }
 
+    /// The name as text (an IP address in its usual notation), as identity
+    /// policies compare it (`pca:CommonName`).
+    pub fn text(&self) -> String {
+        match self {
+            Self::Dns(v) | Self::Email(v) | Self::Uri(v) => v.clone(),
+            Self::Ip(ip) => ip.to_string(),
+        }
+    }
+
     /// The X.509 general name.
     pub fn to_general_name(&self) -> PkiResult<GeneralName> {
         Ok(match self {
@@ -125,6 +134,26 @@ impl AltName {
                 OctetString::new(v6.octets().to_vec()).map_err(crate::encoding)?,
             ),
         })
+    }
+}
+
+/// A general name of a type this profile carries, as text (see
+/// [`AltName::text`]); `None` for other types.
+pub fn general_name_text(name: &GeneralName) -> Option<String> {
+    match name {
+        GeneralName::DnsName(v)
+        | GeneralName::Rfc822Name(v)
+        | GeneralName::UniformResourceIdentifier(v) => Some(v.as_str().to_owned()),
+        GeneralName::IpAddress(bytes) => match bytes.as_bytes() {
+            b if b.len() == 4 => <[u8; 4]>::try_from(b)
+                .ok()
+                .map(|a| IpAddr::from(a).to_string()),
+            b if b.len() == 16 => <[u8; 16]>::try_from(b)
+                .ok()
+                .map(|a| IpAddr::from(a).to_string()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -186,6 +186,9 @@ pub struct RequestFacts<'a> {
     pub tags: Option<&'a [(String, String)]>,
     /// Service condition keys (`pca:CommonName`).
     pub extra: &'a [(&'a str, &'a str)],
+    /// Multi-valued service condition keys (`pca:PermittedDnsName`); an
+    /// empty list leaves the key out.
+    pub lists: &'a [(&'a str, &'a [String])],
 }
 
 /// How long a user's policies are reused before they are read again (a
@@ -334,6 +337,11 @@ impl Authorizer {
         }
         for (k, v) in request.extra {
             ctx.set(k, v);
+        }
+        for (k, values) in request.lists {
+            if !values.is_empty() {
+                ctx.set_many(k, values.to_vec());
+            }
         }
         match policy::evaluate(policies.iter(), &ctx) {
             Decision::Allow => Ok(()),

@@ -125,6 +125,7 @@ impl Pca {
                 crl_url: urls.0,
                 ocsp_url: urls.1,
                 ca_issuers_url: urls.2,
+                name_constraints: None,
             },
         )?;
         let signed = self

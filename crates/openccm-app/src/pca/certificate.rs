@@ -157,6 +157,17 @@ impl SigningWork {
     }
 }
 
+/// What an issuance shows identity policies besides the action and the CA.
+#[derive(Debug, Default)]
+struct IssueFacts<'a> {
+    /// Every name the certificate will carry (common name and alternative names).
+    names: &'a [String],
+    /// A subordinate CA's path length.
+    path_length: Option<u8>,
+    /// The DNS names a subordinate CA's name constraints permit.
+    permitted_dns_names: &'a [String],
+}
+
 impl Pca {
     /// The issuing CA of a certificate request: same account, ACTIVED and
     /// unexpired, holding its key.
@@ -240,11 +251,12 @@ impl Pca {
         let custom_extension = input::custom_extension(req.custom_extension.as_ref())?;
         let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
         let mut names: Vec<String> = dn.common_name.iter().cloned().collect();
-        names.extend(alt_names.iter().filter_map(|n| match n {
-            AltName::Dns(d) => Some(d.clone()),
-            _ => None,
-        }));
-        self.authorize_issue(caller, actions::PCA_ISSUE, &ca, &project, &names)
+        names.extend(alt_names.iter().map(AltName::text));
+        let facts = IssueFacts {
+            names: &names,
+            ..IssueFacts::default()
+        };
+        self.authorize_issue(caller, actions::PCA_ISSUE, &ca, &project, &facts)
             .await?;
         self.check_certificate_quota(caller).await?;
 
@@ -296,27 +308,36 @@ impl Pca {
 
     /// Issuing is an action on the issuing CA (checked with the CA's own
     /// project) that places a certificate in `project` (checked with that
-    /// project), for every one of `names` (`pca:CommonName` is checked for
-    /// the common name and each DNS name, so a SAN cannot escape a pattern
-    /// the common name obeys).
+    /// project), for every one of the certificate's names: `pca:CommonName`
+    /// is checked for the common name and for each alternative name of
+    /// every type (DNS, IP, email, URI), so no name escapes a pattern the
+    /// common name obeys. A subordinate CA also shows its path length
+    /// (`pca:PathLength`) and the DNS names its name constraints permit
+    /// (`pca:PermittedDnsName`), so that a policy can require them.
     async fn authorize_issue(
         &self,
         caller: &Caller,
         action: Action,
         ca: &CaRecord,
         project: &str,
-        names: &[String],
+        facts: &IssueFacts<'_>,
     ) -> Result<()> {
-        let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut names: Vec<&str> = facts.names.iter().map(String::as_str).collect();
+        names.sort_unstable();
         names.dedup();
         if names.is_empty() {
             names.push("");
         }
+        let path_length = facts.path_length.map(|p| p.to_string());
         let ca_tags = self
             .resource_tags(caller, TaggedResource::PcaCa, ca.ca_id.as_str())
             .await?;
         for name in names {
-            let extra = [("pca:CommonName", name)];
+            let mut extra = vec![("pca:CommonName", name)];
+            if let Some(path_length) = &path_length {
+                extra.push(("pca:PathLength", path_length));
+            }
+            let lists = [("pca:PermittedDnsName", facts.permitted_dns_names)];
             let ca_target = Target {
                 kind: ResourceKind::PcaCa,
                 id: ca.ca_id.as_str(),
@@ -330,6 +351,7 @@ impl Pca {
                     Some(ca_target),
                     RequestFacts {
                         extra: &extra,
+                        lists: &lists,
                         ..RequestFacts::default()
                     },
                 )
@@ -346,6 +368,7 @@ impl Pca {
                         project: Some(project),
                         tags: None,
                         extra: &extra,
+                        lists: &lists,
                     },
                 )
                 .await?;
@@ -400,15 +423,31 @@ impl Pca {
         )?;
         let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
         let mut names = vec![common_name.clone()];
-        names.extend(csr.alt_names.iter().filter_map(|n| match n {
-            GeneralName::DnsName(d) => Some(d.as_str().to_owned()),
-            _ => None,
-        }));
-        self.authorize_issue(caller, actions::PCA_ISSUE_BY_CSR, &ca, &project, &names)
+        names.extend(
+            csr.alt_names
+                .iter()
+                .filter_map(openccm_pki::san::general_name_text),
+        );
+        let kind = req.kind.as_deref().unwrap_or("ENTITY_CERT");
+        let intermediate = kind == "INTERMEDIATE_CA";
+        let path_length = if intermediate {
+            Some(input::path_length(req.path_length)?)
+        } else {
+            None
+        };
+        let permitted = match (&csr.name_constraints, intermediate) {
+            (Some(constraints), true) => openccm_pki::profile::permitted_dns_names(constraints),
+            _ => Vec::new(),
+        };
+        let facts = IssueFacts {
+            names: &names,
+            path_length,
+            permitted_dns_names: &permitted,
+        };
+        self.authorize_issue(caller, actions::PCA_ISSUE_BY_CSR, &ca, &project, &facts)
             .await?;
         // The documented default for CSR issuance is SHA-384 (SM3 under an SM2 CA).
         let hash = Self::issuing_hash(&ca, None, HashAlgorithm::Sha384)?;
-        let kind = req.kind.as_deref().unwrap_or("ENTITY_CERT");
         match kind {
             "ENTITY_CERT" => {}
             "INTERMEDIATE_CA" => {
@@ -426,7 +465,7 @@ impl Pca {
                         &csr,
                         hash,
                         validity,
-                        req.path_length,
+                        path_length.unwrap_or(0),
                         project,
                     )
                     .await
@@ -508,10 +547,9 @@ impl Pca {
         csr: &openccm_pki::csr::ParsedCsr,
         hash: HashAlgorithm,
         validity: (i64, i64),
-        path_length: Option<i64>,
+        path_length: u8,
         project: String,
     ) -> Result<CaId> {
-        let path_length = input::path_length(path_length)?;
         let ca_id = CaId::from_random(random_bytes());
         let serial = Serial::from_time_and_random(self.now(), random_bytes());
         let linted = profile::build(
@@ -532,6 +570,7 @@ impl Pca {
                 crl_url: self.crl_url(&parent),
                 ocsp_url: self.ocsp_url(&parent),
                 ca_issuers_url: None,
+                name_constraints: csr.name_constraints.clone(),
             },
         )?;
         let signed = self
@@ -613,6 +652,7 @@ impl Pca {
             crl_url: self.crl_url(&plan.issuer),
             ocsp_url: self.ocsp_url(&plan.issuer),
             ca_issuers_url: None,
+            name_constraints: None,
         }
     }
 

@@ -66,6 +66,7 @@ fn chain_for(algorithm: KeyAlgorithm) -> (Vec<u8>, Vec<u8>) {
             crl_url: None,
             ocsp_url: None,
             ca_issuers_url: None,
+            name_constraints: None,
         },
     )
     .unwrap()
@@ -93,6 +94,7 @@ fn chain_for(algorithm: KeyAlgorithm) -> (Vec<u8>, Vec<u8>) {
             crl_url: Some("http://pki.example/crl/root.crl".into()),
             ocsp_url: Some("http://pki.example/ocsp".into()),
             ca_issuers_url: None,
+            name_constraints: None,
         },
     )
     .unwrap()

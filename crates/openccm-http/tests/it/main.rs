@@ -12,6 +12,7 @@ mod common;
 mod credentials;
 mod edge;
 mod isolation;
+mod issuance_limits;
 mod lockout;
 mod pca;
 mod policies;

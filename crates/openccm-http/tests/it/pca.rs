@@ -58,7 +58,7 @@ async fn issued(app: &TestApp, issuer: &str, extra: Value) -> String {
         .to_owned()
 }
 
-fn openssl(dir: &std::path::Path, args: &[&str]) -> String {
+pub(crate) fn openssl(dir: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new("openssl")
         .current_dir(dir)
         .args(args)
@@ -72,7 +72,12 @@ fn openssl(dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn csr(dir: &std::path::Path, keyspec: &[&str], subject: &str, extra: &[&str]) -> String {
+pub(crate) fn csr(
+    dir: &std::path::Path,
+    keyspec: &[&str],
+    subject: &str,
+    extra: &[&str],
+) -> String {
     let mut args = vec![
         "req", "-new", "-nodes", "-keyout", "csr.key", "-out", "csr.pem", "-subj", subject,
     ];

@@ -15,7 +15,7 @@ async fn admin_post(app: &TestApp, path: &str, body: Value) -> TestResponse {
 }
 
 /// An IAM user with an access key.
-struct Member {
+pub(crate) struct Member {
     user_id: String,
     ak: String,
     sk: String,
@@ -23,7 +23,7 @@ struct Member {
 }
 
 impl Member {
-    async fn call(
+    pub(crate) async fn call(
         &self,
         app: &TestApp,
         method: &str,
@@ -43,7 +43,7 @@ impl Member {
     }
 }
 
-async fn member(app: &TestApp, name: &str) -> Member {
+pub(crate) async fn member(app: &TestApp, name: &str) -> Member {
     let r = admin_post(
         app,
         "/v3/users",
@@ -68,7 +68,7 @@ async fn member(app: &TestApp, name: &str) -> Member {
     }
 }
 
-async fn policy(app: &TestApp, name: &str, statements: Value) -> String {
+pub(crate) async fn policy(app: &TestApp, name: &str, statements: Value) -> String {
     let document = json!({"Version": "5.0", "Statement": statements}).to_string();
     let r = admin_post(
         app,
@@ -82,7 +82,7 @@ async fn policy(app: &TestApp, name: &str, statements: Value) -> String {
         .to_owned()
 }
 
-async fn attach(app: &TestApp, policy_id: &str, user: &Member) {
+pub(crate) async fn attach(app: &TestApp, policy_id: &str, user: &Member) {
     let r = admin_post(
         app,
         &format!("/v5/policies/{policy_id}/attach-user"),
@@ -143,7 +143,7 @@ async fn scm_cert(
     scm_id
 }
 
-async fn root_ca(app: &TestApp, project: &str) -> String {
+pub(crate) async fn root_ca(app: &TestApp, project: &str) -> String {
     let r = admin_post(app, "/v1/private-certificate-authorities", json!({"type": "ROOT", "key_algorithm": "EC256",
         "signature_algorithm": "SHA256", "enterprise_project_id": project,
         "distinguished_name": {"common_name": format!("Root {project}"), "country": "CN", "state": "GD", "locality": "SZ",
