@@ -38,6 +38,23 @@ pub fn iso8601_micros(ms: i64) -> String {
     }
 }
 
+/// Parses an RFC 3339 time (`2026-12-05T10:00:00Z`) or epoch milliseconds.
+///
+/// # Errors
+/// A message naming the accepted forms.
+pub fn parse_time_ms(text: &str) -> Result<i64, String> {
+    if let Ok(ms) = text.parse::<i64>() {
+        return Ok(ms);
+    }
+    let parsed =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                format!("{text:?} is neither an RFC 3339 time (2026-12-05T10:00:00Z) nor epoch milliseconds")
+            })?;
+    i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000)
+        .map_err(|_| "time out of range".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,3 +67,4 @@ mod tests {
         );
     }
 }
+

@@ -8,6 +8,7 @@
 //! Time comes from an injected [`Clock`], randomness from the OS CSPRNG.
 //!
 //! Modules:
+//! - [`audit`]: the hash-chained audit trail.
 //! - [`clock`]: the `Clock` trait and the system clock.
 //! - [`error`]: the error every use case returns.
 //! - [`iam`]: AK/SK signatures, tokens, passwords, bootstrap, `Caller`.
@@ -16,6 +17,7 @@
 //! - [`pool`]: the thread pools that run cryptography off the executor.
 //! - [`common`]: rules shared by the services.
 
+pub mod audit;
 pub mod clock;
 pub mod common;
 pub mod error;

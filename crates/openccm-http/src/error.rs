@@ -243,7 +243,11 @@ fn gateway_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        let code = crate::audit::AuditErrorCode(self.body.error_code.clone());
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        // For the audit trail's result column.
+        response.extensions_mut().insert(code);
+        response
     }
 }
 

@@ -8,14 +8,16 @@
 //!
 //! Pipeline, outermost first: request id and access log → panic guard →
 //! routing → body buffering with the route's size limit and time limit →
-//! authentication (protected routes only) → handler.
+//! audit trail → authentication (protected routes only) → handler.
 //!
 //! Modules:
+//! - [`audit`]: recording calls in the audit trail.
 //! - [`error`]: `ApiError` and the status/code mapping.
 //! - [`middleware`]: request id, access log, body limit, authentication.
 //! - [`extract`]: the JSON body and `Authenticated` extractors.
 //! - [`routes`]: handlers, one module per API family.
 
+pub mod audit;
 pub mod error;
 pub mod extract;
 pub mod middleware;
@@ -70,6 +72,8 @@ pub struct AppState {
     pub authz: Arc<openccm_app::iam::authz::Authorizer>,
     /// Edge settings.
     pub settings: Arc<HttpSettings>,
+    /// The audit trail.
+    pub audit: openccm_app::audit::AuditTrail,
 }
 
 /// The whole API. Every response outside the public revocation and health
@@ -93,12 +97,18 @@ pub fn router(state: AppState) -> Router {
             middleware::buffer_body,
         ))
     };
+    let audited = |routes: Router<AppState>| {
+        routes.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::record,
+        ))
+    };
     let authenticated = |routes: Router<AppState>, max_bytes: usize| {
         buffered(
-            routes.route_layer(axum::middleware::from_fn_with_state(
+            audited(routes.route_layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 middleware::authenticate,
-            )),
+            ))),
             max_bytes,
         )
     };
@@ -111,7 +121,7 @@ pub fn router(state: AppState) -> Router {
             routes::pca::routes().merge(routes::scm::routes()),
             settings.max_body_bytes,
         ))
-        .merge(buffered(routes::iam::public(), small))
+        .merge(buffered(audited(routes::iam::public()), small))
         // Exports carry private keys and passwords, IAM answers carry tokens
         // and secret keys, and every answer is one account's data: none of it
         // may be kept by a browser or a proxy. (The revocation routes set

@@ -299,8 +299,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     match outcome {
         Ok(caller) => {
             tracing::Span::current().record("user", caller.user_id.as_str());
+            let who = crate::audit::AuditCaller::from(&caller);
             req.extensions_mut().insert(Authenticated(caller));
-            next.run(req).await
+            let mut response = next.run(req).await;
+            response.extensions_mut().insert(who);
+            response
         }
         Err(err) => {
             let id = request_id(&req);

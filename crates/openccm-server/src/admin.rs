@@ -48,6 +48,31 @@ pub enum AdminCommand {
     /// Certificate revocation lists.
     #[command(subcommand)]
     Crl(CrlCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// Audit trail commands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Writes the audit trail to standard output as JSON lines (seq, time,
+    /// account, user, source address, action, resource, result, request id,
+    /// and the chain's macs).
+    Export {
+        /// Only events from this time on: RFC 3339 or epoch milliseconds.
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// Checks the hash chain with the master key: of the database, or of an
+    /// export. Exits non-zero when an event was edited, inserted, deleted
+    /// or reordered. Prints the head: compare it with the last one seen to
+    /// notice events deleted from the end.
+    Verify {
+        /// An export (`openccm admin audit export`) instead of the database.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 /// CRL commands.
@@ -669,6 +694,17 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 }
             }
         },
+        AdminCommand::Audit(AuditCommand::Export { since }) => {
+            let since = since
+                .as_deref()
+                .map(openccm_app::clock::parse_time_ms)
+                .transpose()?;
+            crate::admin_audit::export(iam.store().as_ref(), since).await?;
+        }
+        AdminCommand::Audit(AuditCommand::Verify { file }) => {
+            crate::admin_audit::verify(iam.store().as_ref(), iam.keyring(), file.as_deref())
+                .await?;
+        }
         AdminCommand::Crl(CrlCommand::Check) => {
             let pca = open_pca(&config, &iam)?;
             for line in pca.check_crls().await.map_err(e)? {

@@ -6,6 +6,7 @@
 //! in the library crates.
 
 mod admin;
+mod admin_audit;
 mod config;
 mod limits;
 mod publish;

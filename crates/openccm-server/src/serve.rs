@@ -190,6 +190,7 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     let pools =
         CryptoPools::for_this_machine().map_err(|e| format!("cannot start crypto threads: {e}"))?;
+    let audit = openccm_app::audit::AuditTrail::start(store.clone(), keyring.clone());
     let custody = Arc::new(KeyCustody::new(keyring));
     let authz = iam.authorizer();
     let scm = Arc::new(Scm::new(
@@ -256,6 +257,7 @@ async fn serve(config: Config) -> Result<(), String> {
         pca,
         scm,
         authz,
+        audit,
         settings: Arc::new(HttpSettings {
             max_body_bytes: config.max_body_bytes,
             max_small_body_bytes: config.max_small_body_bytes,

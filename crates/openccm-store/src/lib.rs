@@ -32,11 +32,12 @@ pub use ids::{
 pub use postgres::PgStore;
 pub use queries::Sql;
 pub use records::{
-    AccessKey, Account, BootstrapPlan, CaFilter, CaRecord, CertFilter, CertRecord, CrlCounters,
-    CrlSettings, CsrFilter, CsrRecord, Group, InsertOutcome, LockoutRule, LoginFailures,
-    NameFields, Page, PolicyRecord, Principal, Project, RevocationEntry, ScmCertFilter,
-    ScmCertRecord, ScmInsertOutcome, ScmSortKey, Scope, SerialStatus, SortDir, StoreEvent,
-    StoredCrl, TagFilter, TagOutcome, TaggedResource, UpdateOutcome, User, Visibility,
+    AccessKey, Account, AuditChainer, AuditEvent, AuditHead, BootstrapPlan, CaFilter, CaRecord,
+    CertFilter, CertRecord, ChainedAuditEvent, CrlCounters, CrlSettings, CsrFilter, CsrRecord,
+    Group, InsertOutcome, LockoutRule, LoginFailures, NameFields, Page, PolicyRecord, Principal,
+    Project, RevocationEntry, ScmCertFilter, ScmCertRecord, ScmInsertOutcome, ScmSortKey, Scope,
+    SerialStatus, SortDir, StoreEvent, StoredCrl, TagFilter, TagOutcome, TaggedResource,
+    UpdateOutcome, User, Visibility,
 };
 pub use sqlite::SqliteStore;
 
@@ -102,6 +103,27 @@ pub trait MetaStore: Send + Sync {
     /// commit without being polled again (SQLite's writer thread runs it);
     /// else (PostgreSQL) its future must be driven to the end on the runtime.
     fn writes_run_unpolled(&self) -> bool;
+}
+
+/// The audit trail: an append-only hash chain.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends `events` in order, each linked to the one before by `chain`,
+    /// in one transaction that holds the chain's head: appends from several
+    /// servers never fork the chain. Returns the seqs given.
+    async fn append_audit(
+        &self,
+        events: Vec<AuditEvent>,
+        chain: AuditChainer,
+    ) -> StoreResult<Vec<i64>>;
+    /// Up to `limit` events after `after_seq`, in seq order.
+    async fn audit_events(&self, after_seq: i64, limit: i64)
+        -> StoreResult<Vec<ChainedAuditEvent>>;
+    /// The seq of the last event before `at` (0 if none): where an export
+    /// "since `at`" starts.
+    async fn audit_seq_before(&self, at: i64) -> StoreResult<i64>;
+    /// The head of the chain.
+    async fn audit_head(&self) -> StoreResult<AuditHead>;
 }
 
 /// Accounts, users, access keys and projects.
@@ -507,7 +529,14 @@ pub trait ScmStore: Send + Sync {
 
 /// Everything the application needs from storage.
 pub trait Store:
-    MetaStore + IamStore + IamAdminStore + PcaStore + RevocationStore + ScmStore + std::fmt::Debug
+    MetaStore
+    + IamStore
+    + IamAdminStore
+    + PcaStore
+    + RevocationStore
+    + ScmStore
+    + AuditStore
+    + std::fmt::Debug
 {
 }
 
@@ -518,6 +547,7 @@ impl<
             + PcaStore
             + RevocationStore
             + ScmStore
+            + AuditStore
             + std::fmt::Debug,
     > Store for T
 {

@@ -39,7 +39,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 const WRITER_AUTOCHECKPOINT_FRAMES: i64 = 4000;
 
 /// The migrations, in order (embedded: the binary carries its schema).
-const MIGRATIONS: [(i64, &str, &str); 9] = [
+const MIGRATIONS: [(i64, &str, &str); 10] = [
     (1, "iam", include_str!("../migrations/sqlite/0001_iam.sql")),
     (2, "pca", include_str!("../migrations/sqlite/0002_pca.sql")),
     (
@@ -72,6 +72,11 @@ const MIGRATIONS: [(i64, &str, &str); 9] = [
         9,
         "login_failures",
         include_str!("../migrations/sqlite/0009_login_failures.sql"),
+    ),
+    (
+        10,
+        "audit",
+        include_str!("../migrations/sqlite/0010_audit.sql"),
     ),
 ];
 

@@ -310,7 +310,7 @@ impl TestApp {
             clock.clone(),
             IamSettings::default(),
         ));
-        let custody = Arc::new(KeyCustody::new(keyring));
+        let custody = Arc::new(KeyCustody::new(keyring.clone()));
         let authz = iam.authorizer();
         let scm = Arc::new(Scm::new(
             store.clone(),
@@ -340,6 +340,7 @@ impl TestApp {
             scm: scm.clone(),
             authz: authz.clone(),
             settings: Arc::new(settings.clone()),
+            audit: openccm_app::audit::AuditTrail::start(store.clone(), keyring.clone()),
         });
         Self {
             db,

@@ -5,6 +5,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use openccm_app::clock::iso8601_micros;
@@ -13,6 +14,7 @@ use openccm_store::{AccessKey, Group, GroupId, PolicyRecord, Principal, User, Us
 use openccm_wire::iam as wire;
 use serde::Deserialize;
 
+use crate::audit::created;
 use crate::error::Service;
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
 use crate::AppState;
@@ -114,7 +116,7 @@ async fn create_user(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     body: Result<ApiJson<wire::UserRequest>, BodyRejection>,
-) -> AdminResult<(StatusCode, Json<wire::UserResponse>)> {
+) -> AdminResult<Response> {
     let ApiJson(req) = body?;
     let fields = required(req.user, "user")?;
     let name = required(fields.name, "user.name")?;
@@ -127,11 +129,14 @@ async fn create_user(
             fields.enabled.unwrap_or(true),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(wire::UserResponse {
-            user: user_out(&user),
-        }),
+    Ok(created(
+        user.user_id.to_string(),
+        (
+            StatusCode::CREATED,
+            Json(wire::UserResponse {
+                user: user_out(&user),
+            }),
+        ),
     ))
 }
 
@@ -191,7 +196,7 @@ async fn create_key(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     body: Result<ApiJson<wire::CredentialRequest>, BodyRejection>,
-) -> AdminResult<(StatusCode, Json<wire::CredentialResponse>)> {
+) -> AdminResult<Response> {
     let ApiJson(req) = body?;
     let fields = required(req.credential, "credential")?;
     let user_id = required(fields.user_id, "credential.user_id")?;
@@ -203,11 +208,14 @@ async fn create_key(
             fields.description.as_deref().unwrap_or_default(),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(wire::CredentialResponse {
-            credential: key_out(&new.key, Some(new.secret_key.to_string())),
-        }),
+    Ok(created(
+        new.key.access_key.to_string(),
+        (
+            StatusCode::CREATED,
+            Json(wire::CredentialResponse {
+                credential: key_out(&new.key, Some(new.secret_key.to_string())),
+            }),
+        ),
     ))
 }
 
@@ -217,7 +225,7 @@ async fn create_temporary_credentials(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     body: Result<ApiJson<wire::TokenRequest>, BodyRejection>,
-) -> AdminResult<(StatusCode, Json<wire::TemporaryCredentialResponse>)> {
+) -> AdminResult<Response> {
     let ApiJson(req) = body?;
     let identity = req.auth.identity;
     if !identity.methods.iter().any(|m| m == "token") {
@@ -250,16 +258,19 @@ async fn create_temporary_credentials(
         .iam
         .create_temporary_credentials(&subject, duration)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(wire::TemporaryCredentialResponse {
-            credential: wire::TemporaryCredential {
-                expires_at: iso8601_micros(issued.expires_at),
-                access: issued.access.to_string(),
-                secret: issued.secret.to_string(),
-                securitytoken: issued.security_token,
-            },
-        }),
+    Ok(created(
+        issued.access.to_string(),
+        (
+            StatusCode::CREATED,
+            Json(wire::TemporaryCredentialResponse {
+                credential: wire::TemporaryCredential {
+                    expires_at: iso8601_micros(issued.expires_at),
+                    access: issued.access.to_string(),
+                    secret: issued.secret.to_string(),
+                    securitytoken: issued.security_token,
+                },
+            }),
+        ),
     ))
 }
 

@@ -214,6 +214,9 @@ async fn create_token(
         query.nocatalog.is_none(),
     );
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response
+        .extensions_mut()
+        .insert(crate::audit::AuditCaller::from(&caller));
     let header = HeaderValue::from_str(&issued.token)
         .map_err(|e| KeystoneResponse::from(Error::Internal(e.to_string())))?;
     response.headers_mut().insert("x-subject-token", header);

@@ -21,6 +21,7 @@ use openccm_wire::error::pca as codes;
 use openccm_wire::pca as wire;
 use serde::Deserialize;
 
+use crate::audit::created;
 use crate::error::{ApiError, Service};
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
 use crate::AppState;
@@ -244,7 +245,7 @@ async fn create_ca(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     body: Result<ApiJson<wire::CreateCertificateAuthorityRequest>, BodyRejection>,
-) -> PcaResult<Json<wire::CaIdResponse>> {
+) -> PcaResult<Response> {
     let ApiJson(req) = body?;
     let id = state
         .pca
@@ -266,9 +267,12 @@ async fn create_ca(
             },
         )
         .await?;
-    Ok(Json(wire::CaIdResponse {
-        ca_id: id.to_string(),
-    }))
+    Ok(created(
+        id.to_string(),
+        Json(wire::CaIdResponse {
+            ca_id: id.to_string(),
+        }),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -556,7 +560,7 @@ async fn create_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     body: Result<ApiJson<wire::CreateCertificateRequest>, BodyRejection>,
-) -> PcaResult<Json<wire::CertificateIdResponse>> {
+) -> PcaResult<Response> {
     let ApiJson(req) = body?;
     let eku = req.extended_key_usage.unwrap_or_default();
     let id = state
@@ -595,16 +599,19 @@ async fn create_certificate(
             },
         )
         .await?;
-    Ok(Json(wire::CertificateIdResponse {
-        certificate_id: id.to_string(),
-    }))
+    Ok(created(
+        id.to_string(),
+        Json(wire::CertificateIdResponse {
+            certificate_id: id.to_string(),
+        }),
+    ))
 }
 
 async fn create_certificate_by_csr(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     body: Result<ApiJson<wire::CreateCertificateByCsrRequest>, BodyRejection>,
-) -> PcaResult<Json<wire::CertificateIdResponse>> {
+) -> PcaResult<Response> {
     let ApiJson(req) = body?;
     let id = state
         .pca
@@ -620,7 +627,10 @@ async fn create_certificate_by_csr(
             },
         )
         .await?;
-    Ok(Json(wire::CertificateIdResponse { certificate_id: id }))
+    Ok(created(
+        id.clone(),
+        Json(wire::CertificateIdResponse { certificate_id: id }),
+    ))
 }
 
 async fn parse_csr(

@@ -280,7 +280,7 @@ async fn import_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     body: Result<ApiJson<wire::ImportCertificateRequest>, BodyRejection>,
-) -> ScmResult<Json<wire::ImportCertificateResponse>> {
+) -> ScmResult<Response> {
     let ApiJson(req) = body?;
     let id = state
         .scm
@@ -298,9 +298,12 @@ async fn import_certificate(
             },
         )
         .await?;
-    Ok(Json(wire::ImportCertificateResponse {
-        certificate_id: id.to_string(),
-    }))
+    Ok(crate::audit::created(
+        id.to_string(),
+        Json(wire::ImportCertificateResponse {
+            certificate_id: id.to_string(),
+        }),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]

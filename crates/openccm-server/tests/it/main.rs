@@ -8,6 +8,7 @@
     clippy::pedantic
 )]
 
+mod audit;
 mod harness;
 mod lifecycle;
 mod limits;

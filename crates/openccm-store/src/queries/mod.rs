@@ -7,6 +7,7 @@
 //! - [`revocation`]: revoked serials, CRL numbers and stored CRLs (CRLs, OCSP).
 
 mod admin;
+mod audit;
 mod pca;
 mod revocation;
 mod scm;
