@@ -148,21 +148,22 @@ pub trait IamStore: Send + Sync {
     async fn access_key(&self, access_key: &AccessKeyId) -> StoreResult<Option<AccessKey>>;
     /// The projects of an account, optionally only the one with `name`.
     async fn projects(&self, domain: &DomainId, name: Option<&str>) -> StoreResult<Vec<Project>>;
-    /// A user's failed logins and lock, if the user failed since the last success.
-    async fn login_failures(&self, user: &UserId) -> StoreResult<Option<LoginFailures>>;
-    /// Counts a failed login of `user` at `now`, atomically across servers:
-    /// failures older than the window start a new count, and reaching
-    /// `lockout.max_failures` locks the user until `now + lockout.lock_ms`
-    /// (`newly_locked` is true for the one failure that did it). Failures
-    /// while locked change nothing.
-    async fn record_login_failure(
+    /// The login attempts and lock of `subject` (a user id), if it has any
+    /// since its last success.
+    async fn login_failures(&self, subject: &str) -> StoreResult<Option<LoginFailures>>;
+    /// Counts a login attempt of `subject` at `now`, before its password is
+    /// checked, atomically across servers: attempts older than the window
+    /// start a new count, and reaching `lockout.max_failures` locks the
+    /// subject until `now + lockout.lock_ms` (`newly_locked` is true for the
+    /// one attempt that did it). Attempts while locked change nothing.
+    async fn record_login_attempt(
         &self,
-        user: &UserId,
+        subject: &str,
         now: i64,
         lockout: LockoutRule,
     ) -> StoreResult<LoginFailures>;
-    /// Forgets a user's failed logins (after a successful one).
-    async fn clear_login_failures(&self, user: &UserId) -> StoreResult<()>;
+    /// Forgets a subject's attempts and lock (after a successful login).
+    async fn clear_login_failures(&self, subject: &str) -> StoreResult<()>;
 }
 
 /// Administration of accounts, users, access keys, groups and identity

@@ -83,6 +83,19 @@ fn require_admin(caller: &Caller) -> Result<()> {
     }
 }
 
+/// Temporary credentials (and tokens minted with them) create no lasting
+/// credential: a leaked temporary key must not outlive its expiry by making
+/// a user, a password or an access key (or enabling one).
+fn require_lasting(caller: &Caller) -> Result<()> {
+    if caller.binding.temporary {
+        Err(Error::Forbidden(
+            "Temporary credentials cannot create users, passwords or access keys.".to_owned(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 fn conflict(what: &str) -> impl Fn(Error) -> Error + '_ {
     move |e| match e {
         Error::Conflict(_) => Error::Conflict(format!("a {what} with this name exists already")),
@@ -186,6 +199,7 @@ impl Iam {
         enabled: bool,
     ) -> Result<User> {
         require_admin(caller)?;
+        require_lasting(caller)?;
         check_name(name, "user")?;
         let password_hash = match password {
             Some(p) => {
@@ -236,6 +250,7 @@ impl Iam {
         password: Option<&str>,
         enabled: Option<bool>,
     ) -> Result<User> {
+        require_lasting(caller)?;
         let mut user = self.show_user(caller, id).await?;
         if user.is_root && enabled == Some(false) {
             return Err(Error::InvalidState(
@@ -255,7 +270,9 @@ impl Iam {
         }
         if password.is_some() {
             // A new password set by the administrator ends a lockout.
-            self.store.clear_login_failures(&user.user_id).await?;
+            self.store
+                .clear_login_failures(user.user_id.as_str())
+                .await?;
         }
         self.cache.forget_user(&user.user_id);
         Ok(user)
@@ -288,6 +305,7 @@ impl Iam {
         user_id: &str,
         description: &str,
     ) -> Result<NewAccessKey> {
+        require_lasting(caller)?;
         let user = self.show_user(caller, user_id).await?;
         if description.chars().count() > 255 {
             return Err(Error::invalid("description is at most 255 characters"));
@@ -340,6 +358,7 @@ impl Iam {
         description: Option<&str>,
     ) -> Result<AccessKey> {
         require_admin(caller)?;
+        require_lasting(caller)?;
         let ak = AccessKeyId::parse(access_key).ok_or_else(|| not_found("access key"))?;
         if description.is_some_and(|d| d.chars().count() > 255) {
             return Err(Error::invalid("description is at most 255 characters"));

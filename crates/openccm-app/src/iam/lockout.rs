@@ -1,13 +1,19 @@
 //! Password guessing: per-user lockout, per-address throttling, and a cap on
 //! the argon2 work running at once.
 //!
-//! - A user who fails [`LockoutSettings::max_failures`] logins in a row
-//!   within the window is locked for [`LockoutSettings::lock_ms`]; the count
-//!   and the lock live in the store, so they hold on every server
-//!   (`IamStore::record_login_failure`). A locked user's login is answered
-//!   like any wrong password; other users are not affected.
-//! - A source address that fails [`LockoutSettings::max_failures_per_address`]
-//!   logins within the window is refused for the lock period without any
+//! - Every login attempt of a user is counted before its password is checked
+//!   (`IamStore::record_login_attempt`), so parallel attempts cannot all
+//!   pass before the count catches up; a success clears the count. The
+//!   attempt that reaches [`LockoutSettings::max_failures`] within the window
+//!   locks the user for [`LockoutSettings::lock_ms`] unless its password is
+//!   right. The count and the lock live in the store, so they hold on every
+//!   server. A locked user's login is answered like any wrong password
+//!   (without the argon2 work); other users are not affected. Attempts for
+//!   unknown users update one shared row, so that a known and an unknown
+//!   user cost the same store work.
+//! - A source address (IPv6 by /64) with
+//!   [`LockoutSettings::max_failures_per_address`] attempts within the window
+//!   that did not succeed is refused for the lock period without any
 //!   password being checked. This is per server and in memory: it bounds the
 //!   argon2 work one address can make a server do, whichever users it tries.
 //! - Argon2 runs on at most one thread per core ([`Argon2Slots`]), however
@@ -61,64 +67,96 @@ impl LockoutSettings {
     }
 }
 
-/// Addresses tracked at most; past this, entries whose window has passed are
-/// dropped, and if that is not enough the map starts afresh (an attacker
-/// with this many addresses is not slowed by a per-address limit anyway).
+/// Addresses tracked at most. Past this, entries whose window has passed
+/// are dropped; if that is not enough, new addresses go untracked (blocks in
+/// force are never dropped), and the per-user lockout still holds.
 const MAX_ADDRESSES: usize = 100_000;
 
 #[derive(Debug, Clone, Copy)]
 struct AddressState {
-    failures: u32,
+    attempts: u32,
     window_started_at: i64,
     blocked_until: i64,
 }
 
-/// Failed logins per source address (this server's view).
+/// Whom an address counts as: IPv4 as is (an IPv4-mapped IPv6 address as
+/// its IPv4 address), IPv6 by its /64, which one client usually holds whole.
+fn throttle_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !u128::from(u64::MAX);
+                IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
+
+/// Outcome of [`AddressThrottle::begin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressVerdict {
+    /// The attempt may go on.
+    Allowed,
+    /// The attempt may go on, and it is the one that blocks the address.
+    AllowedThenBlocked,
+    /// The address is blocked: refuse without checking anything.
+    Blocked,
+}
+
+/// Login attempts per source address (this server's view). An attempt is
+/// counted before its password is checked, so a burst of parallel attempts
+/// cannot all get through before the count catches up; a success gives its
+/// attempt back.
 #[derive(Debug, Default)]
 pub struct AddressThrottle {
     states: Mutex<HashMap<IpAddr, AddressState>>,
 }
 
 impl AddressThrottle {
-    /// Whether `address` is refused at `now`.
-    pub fn is_blocked(&self, address: IpAddr, now: i64) -> bool {
-        self.states
-            .lock()
-            .is_ok_and(|states| states.get(&address).is_some_and(|s| s.blocked_until > now))
-    }
-
-    /// Counts a failure; true when it is the one that blocks the address.
-    pub fn record_failure(&self, address: IpAddr, now: i64, settings: &LockoutSettings) -> bool {
+    /// Counts an attempt from `address` at `now`.
+    pub fn begin(&self, address: IpAddr, now: i64, settings: &LockoutSettings) -> AddressVerdict {
+        let key = throttle_key(address);
         let Ok(mut states) = self.states.lock() else {
-            return false;
+            return AddressVerdict::Allowed;
         };
-        if states.len() >= MAX_ADDRESSES && !states.contains_key(&address) {
+        if states.len() >= MAX_ADDRESSES && !states.contains_key(&key) {
             states.retain(|_, s| {
                 s.blocked_until > now || s.window_started_at > now - settings.window_ms
             });
             if states.len() >= MAX_ADDRESSES {
-                states.clear();
+                return AddressVerdict::Allowed;
             }
         }
-        let state = states.entry(address).or_insert(AddressState {
-            failures: 0,
+        let state = states.entry(key).or_insert(AddressState {
+            attempts: 0,
             window_started_at: now,
             blocked_until: 0,
         });
         if state.blocked_until > now {
-            return false;
+            return AddressVerdict::Blocked;
         }
         if state.window_started_at <= now - settings.window_ms {
-            state.failures = 0;
+            state.attempts = 0;
             state.window_started_at = now;
         }
-        state.failures += 1;
-        if state.failures >= settings.max_failures_per_address {
-            state.failures = 0;
+        state.attempts += 1;
+        if state.attempts >= settings.max_failures_per_address {
+            state.attempts = 0;
             state.blocked_until = now + settings.lock_ms;
-            return true;
+            return AddressVerdict::AllowedThenBlocked;
         }
-        false
+        AddressVerdict::Allowed
+    }
+
+    /// Gives back the attempt of a successful login.
+    pub fn succeeded(&self, address: IpAddr) {
+        if let Ok(mut states) = self.states.lock() {
+            if let Some(state) = states.get_mut(&throttle_key(address)) {
+                state.attempts = state.attempts.saturating_sub(1);
+            }
+        }
     }
 }
 
@@ -127,6 +165,7 @@ impl AddressThrottle {
 pub struct LockoutCounters {
     users_locked: AtomicU64,
     addresses_blocked: AtomicU64,
+    passwords_checked: AtomicU64,
 }
 
 impl LockoutCounters {
@@ -138,6 +177,15 @@ impl LockoutCounters {
     /// Addresses blocked by this server since it started.
     pub fn addresses_blocked(&self) -> u64 {
         self.addresses_blocked.load(Ordering::Relaxed)
+    }
+
+    /// Passwords checked (argon2 runs) by login since start.
+    pub fn passwords_checked(&self) -> u64 {
+        self.passwords_checked.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn password_checked(&self) {
+        self.passwords_checked.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn user_locked(&self) {
@@ -191,25 +239,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_address_is_blocked_after_its_failures_and_released_after_the_lock() {
+    fn an_address_is_blocked_after_its_attempts_and_released_after_the_lock() {
+        use AddressVerdict::{Allowed, AllowedThenBlocked, Blocked};
         let settings = LockoutSettings {
             max_failures_per_address: 3,
             ..LockoutSettings::default()
         };
         let throttle = AddressThrottle::default();
         let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
-        assert!(!throttle.record_failure(a, 0, &settings));
-        assert!(!throttle.record_failure(a, 1, &settings));
-        assert!(throttle.record_failure(a, 2, &settings), "the third blocks");
-        assert!(throttle.is_blocked(a, 3));
-        assert!(!throttle.is_blocked(b, 3), "other addresses are not");
-        assert!(!throttle.is_blocked(a, 2 + settings.lock_ms));
-        // Failures outside the window start a new count.
+        assert_eq!(throttle.begin(a, 0, &settings), Allowed);
+        assert_eq!(throttle.begin(a, 1, &settings), Allowed);
+        assert_eq!(throttle.begin(a, 2, &settings), AllowedThenBlocked);
+        assert_eq!(throttle.begin(a, 3, &settings), Blocked);
+        assert_eq!(
+            throttle.begin(b, 3, &settings),
+            Allowed,
+            "other addresses are not"
+        );
+        assert_eq!(throttle.begin(a, 2 + settings.lock_ms, &settings), Allowed);
+        // A success gives its attempt back.
+        let c: IpAddr = "192.0.2.3".parse().unwrap();
+        for _ in 0..10 {
+            assert_eq!(throttle.begin(c, 0, &settings), Allowed);
+            throttle.succeeded(c);
+        }
+        // Attempts outside the window start a new count.
         let later = 10 * settings.window_ms;
-        assert!(!throttle.record_failure(b, 0, &settings));
-        assert!(!throttle.record_failure(b, 1, &settings));
-        assert!(!throttle.record_failure(b, later, &settings));
-        assert!(!throttle.is_blocked(b, later));
+        assert_eq!(throttle.begin(b, 4, &settings), Allowed);
+        assert_eq!(throttle.begin(b, later, &settings), Allowed);
+        assert_eq!(throttle.begin(b, later, &settings), Allowed);
+    }
+
+    #[test]
+    fn ipv6_counts_by_its_slash_64_and_mapped_ipv4_as_ipv4() {
+        let settings = LockoutSettings {
+            max_failures_per_address: 2,
+            ..LockoutSettings::default()
+        };
+        let throttle = AddressThrottle::default();
+        throttle.begin("2001:db8::1".parse().unwrap(), 0, &settings);
+        throttle.begin("2001:db8::ffff:2".parse().unwrap(), 0, &settings);
+        assert_eq!(
+            throttle.begin("2001:db8::3".parse().unwrap(), 0, &settings),
+            AddressVerdict::Blocked
+        );
+        assert_eq!(
+            throttle.begin("2001:db8:0:1::1".parse().unwrap(), 0, &settings),
+            AddressVerdict::Allowed,
+            "another /64"
+        );
+        throttle.begin("198.51.100.1".parse().unwrap(), 0, &settings);
+        throttle.begin("::ffff:198.51.100.1".parse().unwrap(), 0, &settings);
+        assert_eq!(
+            throttle.begin("198.51.100.1".parse().unwrap(), 0, &settings),
+            AddressVerdict::Blocked
+        );
     }
 
     #[tokio::test]

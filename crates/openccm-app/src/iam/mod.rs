@@ -78,6 +78,9 @@ pub struct Binding {
     /// Epoch ms after which nothing minted from this caller may live (the
     /// expiry of the token or temporary credentials the caller presented).
     pub not_after: Option<i64>,
+    /// The caller's credential comes from temporary credentials (directly,
+    /// or through a token minted with them): it creates no credentials.
+    pub temporary: bool,
 }
 
 /// IAM settings, handed down by the server's configuration.
@@ -133,6 +136,10 @@ pub struct Iam {
     lockouts: Arc<lockout::LockoutCounters>,
     argon2: lockout::Argon2Slots,
 }
+
+/// The login-attempt row every unknown user name counts on (never a user id:
+/// those are 32 hex characters).
+const UNKNOWN_LOGIN_SUBJECT: &str = "unknown-user";
 
 /// The message of every failed AK/SK check, as the cloud gateway words it.
 pub(crate) fn auth_failed(detail: &str) -> Error {
@@ -302,7 +309,7 @@ impl Iam {
                 }
                 let binding = Binding {
                     access_key: Some(ak),
-                    not_after: None,
+                    ..Binding::default()
                 };
                 (
                     zeroize::Zeroizing::new(opened.secret.to_vec()),
@@ -416,6 +423,7 @@ impl Iam {
         let binding = Binding {
             access_key: claims.access_key,
             not_after: Some(claims.expires_at),
+            temporary: claims.temporary,
         };
         Ok(caller(&user, &account, AuthMethod::Token, binding))
     }
@@ -424,69 +432,74 @@ impl Iam {
     ///
     /// Fails with `Unauthenticated` for an unknown account or user, a user
     /// without a password, a disabled or locked-out user, a wrong password,
-    /// or a source address refused after too many failures; the answer is
-    /// the same for all, and the time taken does not reveal which (but for
-    /// a refused address, whose attempts cost no argon2 work). See
-    /// [`lockout`] for the rules.
+    /// or a source address refused after too many attempts; the answer is
+    /// the same for all, and a known and an unknown user cost the same work.
+    /// Every attempt is counted before the password is checked (see
+    /// [`lockout`]); a locked user or a blocked address costs no argon2 work.
     pub async fn login_with_password(&self, login: &PasswordLogin<'_>) -> Result<Caller> {
         let fail = || Error::Unauthenticated("The username or password is wrong.".to_owned());
         let rules = self.settings.lockout;
         let now = self.clock.now_ms();
         if let Some(address) = login.source {
-            if self.addresses.is_blocked(address, now) {
-                tracing::info!(%address, "login refused: the address is blocked");
-                return Err(fail());
+            match self.addresses.begin(address, now, &rules) {
+                lockout::AddressVerdict::Allowed => {}
+                lockout::AddressVerdict::AllowedThenBlocked => {
+                    self.lockouts.address_blocked();
+                    tracing::warn!(%address, lock_ms = rules.lock_ms, "login: address blocked after repeated attempts");
+                }
+                lockout::AddressVerdict::Blocked => {
+                    tracing::info!(%address, "login refused: the address is blocked");
+                    return Err(fail());
+                }
             }
         }
         let user = self.find_login_user(login).await?;
-        let failures = match &user {
-            Some(user) => self.store.login_failures(&user.user_id).await?,
-            None => None,
-        };
-        let locked = failures.is_some_and(|f| f.locked_until > now);
+        // Unknown users share one row, whose lock means nothing.
+        let subject = user
+            .as_ref()
+            .map_or(UNKNOWN_LOGIN_SUBJECT, |u| u.user_id.as_str());
+        let attempt = self
+            .store
+            .record_login_attempt(subject, now, rules.rule())
+            .await?;
+        if let Some(user) = &user {
+            if attempt.locked_until > now && !attempt.newly_locked {
+                tracing::info!(user = %user.user_id, "login refused: the user is locked");
+                return Err(fail());
+            }
+        }
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let password = zeroize::Zeroizing::new(login.password.to_owned());
+        self.lockouts.password_checked();
         let matches = self
             .argon2(move || password::verify(hash.as_deref(), &password))
             .await?;
-        if matches && !locked {
-            if let Some(user) = user {
-                if failures.is_some() {
-                    self.store.clear_login_failures(&user.user_id).await?;
-                }
-                let (user, account) = self.active_user(&user.user_id).await.map_err(|_| fail())?;
-                return Ok(caller(
-                    &user,
-                    &account,
-                    AuthMethod::Password,
-                    Binding::default(),
-                ));
+        let (true, Some(user)) = (matches, &user) else {
+            // The attempt that reached the limit, and failed, locked the user.
+            if let (Some(user), true) = (&user, attempt.newly_locked) {
+                self.lockouts.user_locked();
+                tracing::warn!(
+                    user = %user.user_id,
+                    address = ?login.source,
+                    lock_ms = rules.lock_ms,
+                    "login: user locked after repeated failures"
+                );
             }
-        }
+            return Err(fail());
+        };
+        let (user, account) = self.active_user(&user.user_id).await.map_err(|_| fail())?;
+        self.store
+            .clear_login_failures(user.user_id.as_str())
+            .await?;
         if let Some(address) = login.source {
-            if self.addresses.record_failure(address, now, &rules) {
-                self.lockouts.address_blocked();
-                tracing::warn!(%address, lock_ms = rules.lock_ms, "login: address blocked after repeated failures");
-            }
+            self.addresses.succeeded(address);
         }
-        if let Some(user) = &user {
-            if !locked {
-                let state = self
-                    .store
-                    .record_login_failure(&user.user_id, now, rules.rule())
-                    .await?;
-                if state.newly_locked {
-                    self.lockouts.user_locked();
-                    tracing::warn!(
-                        user = %user.user_id,
-                        address = ?login.source,
-                        lock_ms = rules.lock_ms,
-                        "login: user locked after repeated failures"
-                    );
-                }
-            }
-        }
-        Err(fail())
+        Ok(caller(
+            &user,
+            &account,
+            AuthMethod::Password,
+            Binding::default(),
+        ))
     }
 
     async fn find_login_user(&self, login: &PasswordLogin<'_>) -> Result<Option<User>> {
@@ -527,7 +540,7 @@ impl Iam {
         Ok(token::issue(
             &self.keyring,
             &user,
-            caller.binding.access_key.as_ref(),
+            &caller.binding,
             now,
             expires_at,
         ))

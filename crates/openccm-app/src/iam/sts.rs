@@ -141,7 +141,7 @@ impl Iam {
                 DURATION_SECS.end()
             )));
         }
-        if matches!(caller.method, super::AuthMethod::Temporary(_)) {
+        if caller.binding.temporary {
             return Err(Error::Forbidden(
                 "temporary credentials cannot create temporary credentials".to_owned(),
             ));
@@ -197,6 +197,7 @@ impl SecurityClaims {
         Binding {
             access_key: self.origin.clone(),
             not_after: Some(self.expires_at),
+            temporary: true,
         }
     }
 }
@@ -232,7 +233,7 @@ mod tests {
         assert_eq!(claims.user_id, user().user_id);
         // Not a bearer token, and a bearer token is not a security token.
         assert!(super::super::token::open(&ring, &token).is_none());
-        let bearer = super::super::token::issue(&ring, &user(), None, 10, 20).token;
+        let bearer = super::super::token::issue(&ring, &user(), &Binding::default(), 10, 20).token;
         assert!(open(&ring, bearer.as_bytes()).is_none());
         // Altered: refused.
         let mut altered = token.into_bytes();

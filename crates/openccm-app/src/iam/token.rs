@@ -9,9 +9,10 @@
 //! token minted by an AK/SK signature also names that access key: deleting
 //! or disabling the key ends the token (checked in `Iam::authenticate_token`).
 //!
-//! Claims layout (57 bytes + AK): version (1) | domain id (16) | user id (16) |
+//! Claims layout (58 bytes + AK): version (1) | domain id (16) | user id (16) |
 //! issued at ms (8, BE) | expires at ms (8, BE) | credentials version (8, BE) |
-//! access key (0–128 ASCII bytes: absent for a password login).
+//! flags (1: bit 0, minted from temporary credentials) | access key (0–128
+//! ASCII bytes: absent for a password login).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -21,7 +22,8 @@ use openccm_store::{AccessKeyId, DomainId, User, UserId};
 /// Version 1 tokens did not name their access key: they no longer open, so
 /// a token minted before the key binding existed cannot outlive its key.
 const CLAIMS_VERSION: u8 = 2;
-const FIXED_LEN: usize = 57;
+const FIXED_LEN: usize = 58;
+const FLAG_TEMPORARY: u8 = 1;
 /// Longer input is not a token of ours; refuse it before decoding.
 const MAX_TOKEN_LEN: usize = 512;
 const AAD: &[u8] = b"openccm token";
@@ -62,6 +64,8 @@ pub struct Claims {
     /// The access key whose signature minted the token (directly, or through
     /// an earlier token or temporary credentials): the token dies with it.
     pub access_key: Option<AccessKeyId>,
+    /// Minted (directly or not) from temporary credentials.
+    pub temporary: bool,
 }
 
 pub(crate) fn id_bytes(hex_id: &str) -> [u8; 16] {
@@ -72,15 +76,19 @@ pub(crate) fn id_bytes(hex_id: &str) -> [u8; 16] {
 }
 
 /// Mints a token for `user`, valid from `now_ms` until `expires_at_ms`,
-/// bound to `access_key` when a signature with that key minted it.
+/// bound as `binding` says (the access key whose signature minted it, and
+/// whether temporary credentials did).
 pub fn issue(
     keyring: &Keyring,
     user: &User,
-    access_key: Option<&AccessKeyId>,
+    binding: &super::Binding,
     now_ms: i64,
     expires_at_ms: i64,
 ) -> IssuedToken {
-    let ak = access_key.map_or(&[][..], |ak| ak.as_str().as_bytes());
+    let ak = binding
+        .access_key
+        .as_ref()
+        .map_or(&[][..], |ak| ak.as_str().as_bytes());
     let mut claims = Vec::with_capacity(FIXED_LEN + ak.len());
     claims.push(CLAIMS_VERSION);
     claims.extend_from_slice(&id_bytes(user.domain_id.as_str()));
@@ -88,6 +96,7 @@ pub fn issue(
     claims.extend_from_slice(&now_ms.to_be_bytes());
     claims.extend_from_slice(&expires_at_ms.to_be_bytes());
     claims.extend_from_slice(&user.credentials_version.to_be_bytes());
+    claims.push(if binding.temporary { FLAG_TEMPORARY } else { 0 });
     claims.extend_from_slice(ak);
     IssuedToken {
         token: URL_SAFE_NO_PAD.encode(keyring.seal_token(AAD, &claims)),
@@ -117,6 +126,7 @@ pub fn open(keyring: &Keyring, token: &str) -> Option<Claims> {
         issued_at: i64_at(33)?,
         expires_at: i64_at(41)?,
         credentials_version: i64_at(49)?,
+        temporary: claims.get(57)? & FLAG_TEMPORARY != 0,
         access_key: match claims.get(FIXED_LEN..)? {
             [] => None,
             ak => Some(AccessKeyId::parse(std::str::from_utf8(ak).ok()?)?),
@@ -144,7 +154,13 @@ mod tests {
     #[test]
     fn tokens_round_trip_their_claims() {
         let ring = Keyring::from_keys(vec![(1, [9; 32])]);
-        let t = issue(&ring, &user(), None, 1000, 2000);
+        let t = issue(
+            &ring,
+            &user(),
+            &super::super::Binding::default(),
+            1000,
+            2000,
+        );
         assert!(
             t.token.len() >= 32,
             "SCM requires tokens of at least 32 chars"
@@ -162,14 +178,27 @@ mod tests {
         );
         assert_eq!(claims.access_key, None);
         let ak = AccessKeyId::parse("HPUAEXAMPLEAK0000001").unwrap();
-        let bound = issue(&ring, &user(), Some(&ak), 1000, 2000);
-        assert_eq!(open(&ring, &bound.token).unwrap().access_key, Some(ak));
+        let binding = super::super::Binding {
+            access_key: Some(ak.clone()),
+            not_after: None,
+            temporary: true,
+        };
+        let bound = open(&ring, &issue(&ring, &user(), &binding, 1000, 2000).token).unwrap();
+        assert_eq!((bound.access_key, bound.temporary), (Some(ak), true));
+        assert!(!claims.temporary);
     }
 
     #[test]
     fn altered_or_foreign_tokens_do_not_open() {
         let ring = Keyring::from_keys(vec![(1, [9; 32])]);
-        let t = issue(&ring, &user(), None, 1000, 2000).token;
+        let t = issue(
+            &ring,
+            &user(),
+            &super::super::Binding::default(),
+            1000,
+            2000,
+        )
+        .token;
         let other = Keyring::from_keys(vec![(1, [8; 32])]);
         assert!(open(&other, &t).is_none());
         let mut bytes = t.clone().into_bytes();

@@ -475,5 +475,70 @@ both_backends!(
             .sign(Scheme::HmacSha256, &t.ak, &t.sk, app.clock.now_ms());
         let r = app.send(request).await;
         assert_eq!(ok(&r, 201)["token"]["expires_at"], t.expires_at.as_str());
+        // ...and that token mints no temporary credentials either.
+        let derived = r.header("x-subject-token").unwrap();
+        let sts_body = json!({"auth": {"identity": {"methods": ["token"]}}}).to_string();
+        let r = app
+            .with_token(
+                &derived,
+                "POST",
+                "/v3.0/OS-CREDENTIAL/securitytokens",
+                Some(&sts_body),
+            )
+            .await;
+        assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+        // Nor lasting credentials: no user, no access key, no password.
+        let me = ok(
+            &app.send(
+                Request::get("/v3/auth/tokens")
+                    .header("x-auth-token", &derived)
+                    .header("x-subject-token", &derived)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await,
+            200,
+        )["token"]["user"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let lasting = [
+            (
+                "POST",
+                "/v3.0/OS-CREDENTIAL/credentials".to_owned(),
+                json!({"credential": {"user_id": me}}),
+            ),
+            (
+                "POST",
+                "/v3/users".to_owned(),
+                json!({"user": {"name": "mallory", "password": "Secret-123"}}),
+            ),
+            (
+                "PATCH",
+                format!("/v3/users/{me}"),
+                json!({"user": {"password": "Another-456"}}),
+            ),
+        ];
+        for (method, path, body) in lasting {
+            let body = body.to_string();
+            let signed_request = SdkRequest::new(method, &path, Some(&body))
+                .domain_id(&app.admin.domain_id)
+                .header("X-Security-Token", &t.token)
+                .sign(Scheme::HmacSha256, &t.ak, &t.sk, app.clock.now_ms());
+            let r = app.send(signed_request).await;
+            assert_eq!(
+                r.status,
+                403,
+                "{method} {path}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            let r = app.with_token(&derived, method, &path, Some(&body)).await;
+            assert_eq!(
+                r.status,
+                403,
+                "{method} {path} by token: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
     }
 );

@@ -81,6 +81,40 @@ both_backends!(
 );
 
 both_backends!(
+    a_burst_of_parallel_guesses_checks_at_most_five_passwords,
+    |app| async move {
+        user(&app, "erin").await;
+        let before = app.iam.lockout_counters().passwords_checked();
+        let guesses = (0..40).map(|i| {
+            let app = &app;
+            async move {
+                login(
+                    app,
+                    "erin",
+                    &format!("Guess-{i}"),
+                    &format!("198.51.100.{i}"),
+                )
+                .await
+            }
+        });
+        for r in futures_util::future::join_all(guesses).await {
+            assert_eq!(r.status, 401);
+        }
+        let checked = app.iam.lockout_counters().passwords_checked() - before;
+        assert_eq!(
+            checked, 5,
+            "every attempt is counted before its password is checked"
+        );
+        assert_eq!(
+            login(&app, "erin", "Secret-123", "198.51.100.200")
+                .await
+                .status,
+            401
+        );
+    }
+);
+
+both_backends!(
     only_consecutive_failures_within_the_window_count,
     |app| async move {
         user(&app, "carol").await;

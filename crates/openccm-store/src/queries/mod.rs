@@ -570,10 +570,10 @@ impl<B: Backend> IamStore for Sql<B> {
         rows.iter().map(project_from_row).collect()
     }
 
-    async fn login_failures(&self, user: &UserId) -> StoreResult<Option<LoginFailures>> {
+    async fn login_failures(&self, subject: &str) -> StoreResult<Option<LoginFailures>> {
         self.read_one(
             "SELECT failures, locked_until FROM login_failures WHERE user_id = $1",
-            args![user.as_str()],
+            args![subject],
         )
         .await?
         .map(|row| -> StoreResult<LoginFailures> {
@@ -586,13 +586,13 @@ impl<B: Backend> IamStore for Sql<B> {
         .transpose()
     }
 
-    async fn record_login_failure(
+    async fn record_login_attempt(
         &self,
-        user: &UserId,
+        subject: &str,
         now: i64,
         rule: LockoutRule,
     ) -> StoreResult<LoginFailures> {
-        let user = user.as_str().to_owned();
+        let user = subject.to_owned();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 // One statement, so that failures on two servers both count.
@@ -638,8 +638,8 @@ impl<B: Backend> IamStore for Sql<B> {
         .await
     }
 
-    async fn clear_login_failures(&self, user: &UserId) -> StoreResult<()> {
-        let user = user.as_str().to_owned();
+    async fn clear_login_failures(&self, subject: &str) -> StoreResult<()> {
+        let user = subject.to_owned();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 tx.exec(
