@@ -276,12 +276,18 @@ pub async fn method_not_allowed(request_id: Option<axum::Extension<RequestId>>) 
 /// 500 when a handler panicked (a bug): never an empty body.
 pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");
-    ApiError::new(
+    let mut response = ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         gateway::INTERNAL,
         "Internal error. Try again later; the request id identifies it in the logs.",
     )
-    .into_response()
+    .into_response();
+    // The panic guard sits outside the no-store layer.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 #[cfg(test)]

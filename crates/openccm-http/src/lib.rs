@@ -85,10 +85,15 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let settings = &state.settings;
     let slots = Arc::new(tokio::sync::Semaphore::new(settings.max_inflight_bodies));
+    // One client holds at most an eighth of the body slots (at least 2).
+    let per_client = Arc::new(middleware::ClientSlots::new(
+        (settings.max_inflight_bodies / 8).max(2),
+    ));
     let limit = |max_bytes: usize| middleware::BodyLimits {
         max_bytes,
         timeout: settings.body_timeout,
         slots: slots.clone(),
+        per_client: per_client.clone(),
     };
     let small = settings.max_small_body_bytes.min(settings.max_body_bytes);
     let buffered = |routes: Router<AppState>, max_bytes: usize| {

@@ -80,13 +80,68 @@ pub struct BodyLimits {
     pub timeout: std::time::Duration,
     /// One permit per body being received, shared by every route.
     pub slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Bodies being received per client (`client_key`), shared by every route.
+    pub per_client: std::sync::Arc<ClientSlots>,
+}
+
+/// Bodies being received per client: one client may hold at most
+/// `max_per_client` of the shared slots, so that a few slow clients cannot
+/// take them all.
+#[derive(Debug)]
+pub struct ClientSlots {
+    held: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+    max_per_client: usize,
+}
+
+impl ClientSlots {
+    /// At most `max_per_client` bodies per client.
+    pub fn new(max_per_client: usize) -> Self {
+        Self {
+            held: std::sync::Mutex::default(),
+            max_per_client: max_per_client.max(1),
+        }
+    }
+
+    /// A slot for `client`, or `None` when it holds its share already.
+    fn take(self: &std::sync::Arc<Self>, client: std::net::IpAddr) -> Option<ClientSlot> {
+        let key = openccm_app::iam::lockout::client_key(client);
+        let mut held = self.held.lock().ok()?;
+        let count = held.entry(key).or_insert(0);
+        if *count >= self.max_per_client {
+            return None;
+        }
+        *count += 1;
+        Some(ClientSlot {
+            slots: self.clone(),
+            key,
+        })
+    }
+}
+
+/// A client's slot, given back when dropped.
+struct ClientSlot {
+    slots: std::sync::Arc<ClientSlots>,
+    key: std::net::IpAddr,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        if let Ok(mut held) = self.slots.held.lock() {
+            if let Some(count) = held.get_mut(&self.key) {
+                *count -= 1;
+                if *count == 0 {
+                    held.remove(&self.key);
+                }
+            }
+        }
+    }
 }
 
 /// Reads the whole body, up to the route's limit, before authentication and
 /// the handler run: over the limit → 413; not received within the time
-/// limit → 408; too many bodies being received already → 503 (nothing
-/// read). The bytes are kept as [`RawBody`] for signature checks and put
-/// back for the extractors.
+/// limit → 408; too many bodies being received already, in all or from this
+/// client → 503 (nothing read). The bytes are kept as [`RawBody`] for
+/// signature checks and put back for the extractors.
 pub async fn buffer_body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
     let id = request_id(&req);
     let limit = limits.max_bytes;
@@ -110,7 +165,12 @@ pub async fn buffer_body(State(limits): State<BodyLimits>, req: Request, next: N
     if axum::body::HttpBody::is_end_stream(req.body()) {
         return next.run(req).await;
     }
-    let Ok(slot) = limits.slots.clone().try_acquire_owned() else {
+    let client_slot = match peer_address(&req) {
+        Some(client) => limits.per_client.take(client).map(Some),
+        None => Some(None),
+    };
+    let (Some(client_slot), Ok(slot)) = (client_slot, limits.slots.clone().try_acquire_owned())
+    else {
         let mut busy = ApiError::gateway(
             StatusCode::SERVICE_UNAVAILABLE,
             gateway::BUSY,
@@ -160,7 +220,7 @@ pub async fn buffer_body(State(limits): State<BodyLimits>, req: Request, next: N
             return timed_out;
         }
     };
-    drop(slot);
+    drop((slot, client_slot));
     let mut req = Request::from_parts(parts, Body::from(bytes.clone()));
     req.extensions_mut().insert(RawBody(bytes));
     next.run(req).await

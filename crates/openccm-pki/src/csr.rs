@@ -176,6 +176,9 @@ pub fn parse_der_unverified(der: &[u8]) -> PkiResult<UnverifiedCsr> {
                         alt_names.push(name);
                     }
                 } else if ext.extn_id == crate::profile::oid::NAME_CONSTRAINTS {
+                    if name_constraints.is_some() {
+                        return Err(csr_error("the CSR requests nameConstraints twice"));
+                    }
                     let constraints = NameConstraints::from_der(ext.extn_value.as_bytes())
                         .map_err(|_| csr_error("malformed nameConstraints request"))?;
                     crate::profile::check_name_constraints(&constraints)

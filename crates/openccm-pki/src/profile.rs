@@ -715,7 +715,7 @@ pub fn permitted_dns_names(constraints: &NameConstraints) -> Vec<String> {
         .iter()
         .flatten()
         .filter_map(|subtree| match &subtree.base {
-            GeneralName::DnsName(name) => Some(name.as_str().to_owned()),
+            GeneralName::DnsName(name) => Some(name.as_str().to_ascii_lowercase()),
             _ => None,
         })
         .collect()

@@ -110,15 +110,6 @@ impl AltName {
         }
     }
 
-    /// The name as text (an IP address in its usual notation), as identity
-    /// policies compare it (`pca:CommonName`).
-    pub fn text(&self) -> String {
-        match self {
-            Self::Dns(v) | Self::Email(v) | Self::Uri(v) => v.clone(),
-            Self::Ip(ip) => ip.to_string(),
-        }
-    }
-
     /// The X.509 general name.
     pub fn to_general_name(&self) -> PkiResult<GeneralName> {
         Ok(match self {
@@ -137,23 +128,55 @@ impl AltName {
     }
 }
 
-/// A general name of a type this profile carries, as text (see
-/// [`AltName::text`]); `None` for other types.
+/// A general name of a type this profile carries, as identity policies
+/// compare it: DNS names lower case, email addresses with their domain in
+/// lower case, URIs with their scheme and host in lower case, IP addresses in
+/// their usual notation (an IPv4-mapped IPv6 address as IPv4), so that no
+/// spelling of a name escapes a pattern. `None` for other types.
 pub fn general_name_text(name: &GeneralName) -> Option<String> {
     match name {
-        GeneralName::DnsName(v)
-        | GeneralName::Rfc822Name(v)
-        | GeneralName::UniformResourceIdentifier(v) => Some(v.as_str().to_owned()),
-        GeneralName::IpAddress(bytes) => match bytes.as_bytes() {
-            b if b.len() == 4 => <[u8; 4]>::try_from(b)
-                .ok()
-                .map(|a| IpAddr::from(a).to_string()),
-            b if b.len() == 16 => <[u8; 16]>::try_from(b)
-                .ok()
-                .map(|a| IpAddr::from(a).to_string()),
-            _ => None,
-        },
+        GeneralName::DnsName(v) => Some(v.as_str().to_ascii_lowercase()),
+        GeneralName::Rfc822Name(v) => Some(match v.as_str().rsplit_once('@') {
+            Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
+            None => v.as_str().to_ascii_lowercase(),
+        }),
+        GeneralName::UniformResourceIdentifier(v) => Some(uri_for_policy(v.as_str())),
+        GeneralName::IpAddress(bytes) => {
+            let ip = match bytes.as_bytes() {
+                b if b.len() == 4 => IpAddr::from(<[u8; 4]>::try_from(b).ok()?),
+                b if b.len() == 16 => IpAddr::from(<[u8; 16]>::try_from(b).ok()?),
+                _ => return None,
+            };
+            Some(ip.to_canonical().to_string())
+        }
         _ => None,
+    }
+}
+
+/// A common name as identity policies compare it: lower case when it is a
+/// DNS name (`WWW.Example.COM`), else as written (`Team CA`).
+pub fn common_name_for_policy(common_name: &str) -> String {
+    let lower = common_name.to_ascii_lowercase();
+    if is_dns_name(&lower) {
+        lower
+    } else {
+        common_name.to_owned()
+    }
+}
+
+/// A URI with its scheme and authority in lower case (they are
+/// case-insensitive; the path is not).
+fn uri_for_policy(uri: &str) -> String {
+    match uri.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+            format!(
+                "{}://{}{path}",
+                scheme.to_ascii_lowercase(),
+                authority.to_ascii_lowercase()
+            )
+        }
+        None => uri.to_owned(),
     }
 }
 

@@ -3,9 +3,11 @@
 //! - At most `max_connections` connections at once: one more is closed as
 //!   soon as it is accepted, before TLS or HTTP (the permit is held by the
 //!   connection's stream and given back when it closes).
-//! - An idle connection (no request in progress, nothing read or written
-//!   for `idle_timeout`) is closed; so is one whose client stops reading a
-//!   response for that long.
+//! - An idle connection is closed: one with no request in progress for
+//!   `idle_timeout` since its last request started or ended (or since it
+//!   opened). Bytes that are not a request do not count: a client trickling
+//!   headers, or HTTP/2 frames without a request (PING, SETTINGS), is idle.
+//!   So is one whose client stops reading a response for that long.
 //! - Request headers must arrive within the header timeout (hyper's
 //!   `header_read_timeout`, set in `serve.rs`, which counts from the
 //!   connection's start or the end of the previous response).
@@ -15,7 +17,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -89,21 +91,50 @@ where
                 "connection limit reached",
             ))));
         };
-        let busy = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(Requests::new());
         let stream = Watched {
             inner: stream,
             _permit: permit,
-            busy: busy.clone(),
+            requests: requests.clone(),
             idle_timeout: self.idle_timeout,
-            last_activity: Instant::now(),
+            last_write: Instant::now(),
             deadline: Box::pin(tokio::time::sleep(self.idle_timeout)),
         };
         let service = Tracked {
             inner: service,
-            busy,
+            requests,
         };
         let inner = self.inner.clone();
         Box::pin(async move { inner.accept(stream, service).await })
+    }
+}
+
+/// A connection's requests: how many are in progress, and when the last
+/// one started or ended.
+#[derive(Debug)]
+struct Requests {
+    in_progress: AtomicUsize,
+    opened: Instant,
+    /// Milliseconds after `opened` of the last start or end.
+    last_event_ms: AtomicU64,
+}
+
+impl Requests {
+    fn new() -> Self {
+        Self {
+            in_progress: AtomicUsize::new(0),
+            opened: Instant::now(),
+            last_event_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn mark(&self) {
+        let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_event_ms.store(ms, Ordering::Release);
+    }
+
+    fn last_event(&self) -> Instant {
+        self.opened + Duration::from_millis(self.last_event_ms.load(Ordering::Acquire))
     }
 }
 
@@ -113,21 +144,29 @@ where
 pub struct Watched<I> {
     inner: I,
     _permit: OwnedSemaphorePermit,
-    /// Requests of this connection in progress (see [`Tracked`]).
-    busy: Arc<AtomicUsize>,
+    /// This connection's requests (see [`Tracked`]).
+    requests: Arc<Requests>,
     idle_timeout: Duration,
-    last_activity: Instant,
+    /// When a write last made progress.
+    last_write: Instant,
     deadline: Pin<Box<Sleep>>,
 }
 
 impl<I> Watched<I> {
-    /// Whether the idle time has run out (registering for a wake-up if not).
-    fn idle_expired(&mut self, cx: &mut Context<'_>) -> bool {
-        let deadline = self.last_activity + self.idle_timeout;
+    /// Whether `since + idle_timeout` has passed (registering for a wake-up
+    /// if not).
+    fn expired(&mut self, since: Instant, cx: &mut Context<'_>) -> bool {
+        let deadline = since + self.idle_timeout;
         if self.deadline.deadline() != deadline {
             self.deadline.as_mut().reset(deadline);
         }
         self.deadline.as_mut().poll(cx).is_ready()
+    }
+
+    /// Whether writes have made no progress for the idle time.
+    fn write_stalled(&mut self, cx: &mut Context<'_>) -> bool {
+        let since = self.last_write;
+        self.expired(since, cx)
     }
 }
 
@@ -141,24 +180,20 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before {
-                    self.last_activity = Instant::now();
-                }
-                Poll::Ready(Ok(()))
-            }
             Poll::Pending => {
-                // Waiting for a request while none is in progress: idle. (A
-                // request in progress may take its time; its body has its own
-                // limit.)
-                if self.busy.load(Ordering::Acquire) == 0 && self.idle_expired(cx) {
+                // No request in progress for too long: idle, whatever bytes
+                // arrived. (A request in progress may take its time; its body
+                // has its own limit.)
+                let requests = self.requests.clone();
+                if requests.in_progress.load(Ordering::Acquire) == 0
+                    && self.expired(requests.last_event(), cx)
+                {
                     return Poll::Ready(Err(idle_error()));
                 }
                 Poll::Pending
             }
-            other @ Poll::Ready(_) => other,
+            ready @ Poll::Ready(_) => ready,
         }
     }
 }
@@ -172,14 +207,35 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
         match Pin::new(&mut self.inner).poll_write(cx, buf) {
             Poll::Ready(Ok(n)) => {
                 if n > 0 {
-                    self.last_activity = Instant::now();
+                    self.last_write = Instant::now();
                 }
                 Poll::Ready(Ok(n))
             }
             // The client does not read what it asked for.
-            Poll::Pending if self.idle_expired(cx) => Poll::Ready(Err(idle_error())),
-            other => other,
+            Poll::Pending if self.write_stalled(cx) => Poll::Ready(Err(idle_error())),
+            other @ (Poll::Pending | Poll::Ready(_)) => other,
         }
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
+            Poll::Ready(Ok(n)) => {
+                if n > 0 {
+                    self.last_write = Instant::now();
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending if self.write_stalled(cx) => Poll::Ready(Err(idle_error())),
+            other @ (Poll::Pending | Poll::Ready(_)) => other,
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -191,20 +247,22 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
     }
 }
 
-/// A connection's service: counts its requests in progress, so that a
-/// connection waiting on the server is never taken for an idle one.
+/// A connection's service: counts its requests in progress and marks when
+/// each starts and ends, so that a connection waiting on the server is never
+/// taken for an idle one, and one that sends no requests is.
 #[derive(Debug, Clone)]
 pub struct Tracked<S> {
     inner: S,
-    busy: Arc<AtomicUsize>,
+    requests: Arc<Requests>,
 }
 
-/// Decrements the count when the request's future ends or is dropped.
-struct Busy(Arc<AtomicUsize>);
+/// Ends a request when its future ends or is dropped.
+struct InProgress(Arc<Requests>);
 
-impl Drop for Busy {
+impl Drop for InProgress {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.in_progress.fetch_sub(1, Ordering::AcqRel);
+        self.0.mark();
     }
 }
 
@@ -222,11 +280,12 @@ where
     }
 
     fn call(&mut self, request: R) -> Self::Future {
-        self.busy.fetch_add(1, Ordering::AcqRel);
-        let busy = Busy(self.busy.clone());
+        self.requests.in_progress.fetch_add(1, Ordering::AcqRel);
+        self.requests.mark();
+        let in_progress = InProgress(self.requests.clone());
         let future = self.inner.call(request);
         Box::pin(async move {
-            let _busy = busy;
+            let _in_progress = in_progress;
             future.await
         })
     }

@@ -302,12 +302,12 @@ async fn serve(config: Config) -> Result<(), String> {
                 .handshake_timeout(header_timeout)
                 .acceptor(limited);
             let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
-            set_header_timeout(server.http_builder(), header_timeout);
+            configure_http(server.http_builder(), header_timeout);
             server.handle(handle).serve(app).await
         }
         None => {
             let mut server = axum_server::from_tcp(listener).acceptor(limited);
-            set_header_timeout(server.http_builder(), header_timeout);
+            configure_http(server.http_builder(), header_timeout);
             server.handle(handle).serve(app).await
         }
     };
@@ -317,16 +317,18 @@ async fn serve(config: Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Request headers must arrive within `timeout` (hyper counts from the
-/// connection's start, then from the end of each response).
-fn set_header_timeout(
+/// Request headers within `timeout` (HTTP/1; hyper counts from the
+/// connection's start, then from the end of each response). An HTTP/2
+/// connection's headers are bounded by the idle time (`limits.rs`: no
+/// request starts until they are complete).
+fn configure_http(
     builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
-    timeout: Duration,
+    header_timeout: Duration,
 ) {
     builder
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(timeout);
+        .header_read_timeout(header_timeout);
 }
 
 /// Seconds (validated small) as milliseconds.

@@ -108,7 +108,8 @@ fn not_found(what: &str) -> Error {
 }
 
 impl Iam {
-    async fn hash_password(&self, password: &str) -> Result<String> {
+    /// An argon2id hash of `password`, within the argon2 cap.
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
         let pw = Zeroizing::new(password.to_owned());
         self.argon2(move || password::hash(&pw))
             .await?

@@ -9,8 +9,8 @@ use openccm_store::{
 use rand::{Rng, RngCore};
 use zeroize::Zeroizing;
 
-use super::{password, Iam};
-use crate::error::{Error, Result};
+use super::Iam;
+use crate::error::Result;
 
 /// Persists the bootstrap credentials (the credentials file).
 pub type Persist =
@@ -127,11 +127,7 @@ impl Iam {
         let project_id = ProjectId::from_random(random_id());
         let (access_key, secret_key) = generate_access_key();
         let login_password = Zeroizing::new(random_password());
-        let pw = login_password.clone();
-        let password_hash = self
-            .argon2(move || password::hash(&pw))
-            .await?
-            .map_err(Error::Internal)?;
+        let password_hash = self.hash_password(&login_password).await?;
         let credentials = BootstrapCredentials {
             domain_id: domain_id.to_string(),
             domain_name: "admin".to_owned(),

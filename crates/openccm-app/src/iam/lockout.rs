@@ -79,9 +79,10 @@ struct AddressState {
     blocked_until: i64,
 }
 
-/// Whom an address counts as: IPv4 as is (an IPv4-mapped IPv6 address as
-/// its IPv4 address), IPv6 by its /64, which one client usually holds whole.
-fn throttle_key(address: IpAddr) -> IpAddr {
+/// Whom an address counts as, for per-client limits: IPv4 as is (an
+/// IPv4-mapped IPv6 address as its IPv4 address), IPv6 by its /64, which
+/// one client usually holds whole.
+pub fn client_key(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -117,7 +118,7 @@ pub struct AddressThrottle {
 impl AddressThrottle {
     /// Counts an attempt from `address` at `now`.
     pub fn begin(&self, address: IpAddr, now: i64, settings: &LockoutSettings) -> AddressVerdict {
-        let key = throttle_key(address);
+        let key = client_key(address);
         let Ok(mut states) = self.states.lock() else {
             return AddressVerdict::Allowed;
         };
@@ -153,7 +154,7 @@ impl AddressThrottle {
     /// Gives back the attempt of a successful login.
     pub fn succeeded(&self, address: IpAddr) {
         if let Ok(mut states) = self.states.lock() {
-            if let Some(state) = states.get_mut(&throttle_key(address)) {
+            if let Some(state) = states.get_mut(&client_key(address)) {
                 state.attempts = state.attempts.saturating_sub(1);
             }
         }

@@ -21,6 +21,7 @@ pub mod cache;
 pub mod lockout;
 pub mod password;
 pub mod policy;
+mod sealed;
 pub mod signing;
 pub mod sts;
 pub mod token;
@@ -329,13 +330,15 @@ impl Iam {
         .map_err(|e| auth_failed(&e.to_string()))?;
         let (user, account) = self.active_user(&user_id).await?;
         if let Some(claims) = &temporary {
-            let revoked = user.credentials_version != claims.credentials_version
-                || user.domain_id != claims.domain_id;
-            let origin_gone = match &claims.origin {
-                Some(ak) => !self.key_is_live(ak, &user.user_id).await?,
-                None => false,
-            };
-            if revoked || origin_gone {
+            let stands = self
+                .still_stands(
+                    &user,
+                    &claims.domain_id,
+                    claims.credentials_version,
+                    claims.origin.as_ref(),
+                )
+                .await?;
+            if !stands {
                 return Err(auth_failed("the temporary credentials were revoked"));
             }
         }
@@ -383,13 +386,27 @@ impl Iam {
         Ok(Some(opened))
     }
 
-    /// Whether `ak` still exists, is enabled and belongs to `user_id`: a
-    /// credential bound to a key lives only as long as the key.
-    async fn key_is_live(&self, ak: &AccessKeyId, user_id: &UserId) -> Result<bool> {
+    /// Whether a credential minted for `user` (in `domain`, at
+    /// `credentials_version`, bound to the access key `origin`) still stands:
+    /// the user's credentials have not changed since, and the key still
+    /// exists, is enabled and is the user's.
+    async fn still_stands(
+        &self,
+        user: &User,
+        domain: &DomainId,
+        credentials_version: i64,
+        origin: Option<&AccessKeyId>,
+    ) -> Result<bool> {
+        if user.credentials_version != credentials_version || &user.domain_id != domain {
+            return Ok(false);
+        }
+        let Some(ak) = origin else {
+            return Ok(true);
+        };
         Ok(self
             .opened_key(ak)
             .await?
-            .is_some_and(|opened| opened.key.enabled && &opened.key.user_id == user_id))
+            .is_some_and(|opened| opened.key.enabled && opened.key.user_id == user.user_id))
     }
 
     /// Authenticates an `X-Auth-Token`.
@@ -410,15 +427,16 @@ impl Iam {
             .active_user(&claims.user_id)
             .await
             .map_err(|_| auth_failed("decrypt token fail"))?;
-        if user.credentials_version != claims.credentials_version
-            || user.domain_id != claims.domain_id
-        {
+        let stands = self
+            .still_stands(
+                &user,
+                &claims.domain_id,
+                claims.credentials_version,
+                claims.access_key.as_ref(),
+            )
+            .await?;
+        if !stands {
             return Err(auth_failed("the token was revoked"));
-        }
-        if let Some(ak) = &claims.access_key {
-            if !self.key_is_live(ak, &user.user_id).await? {
-                return Err(auth_failed("the token was revoked"));
-            }
         }
         let binding = Binding {
             access_key: claims.access_key,

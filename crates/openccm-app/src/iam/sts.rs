@@ -12,24 +12,21 @@
 //! (password, state: `credentials_version`), and once the access key the
 //! credentials were minted with is deleted or disabled.
 //!
-//! Claims layout: version (1) | domain id (16) | user id (16) | issued at ms
-//! (8, BE) | expires at ms (8, BE) | credentials version (8, BE) | AK (20) |
-//! SK (40) | origin access key (0–128 ASCII bytes).
+//! Claims layout: the header of [`sealed`] (57 bytes) | AK (20) | SK (40) |
+//! origin access key (0–128 ASCII bytes).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use openccm_custody::Keyring;
 use openccm_store::{AccessKeyId, DomainId, User, UserId};
 use zeroize::Zeroizing;
 
 use super::bootstrap::generate_access_key;
+use super::sealed;
 use super::{auth_failed, Binding, Caller, Iam};
 use crate::error::{Error, Result};
 
 const CLAIMS_VERSION: u8 = 1;
 const AK_LEN: usize = AccessKeyId::LEN;
 const SK_LEN: usize = 40;
-const FIXED_LEN: usize = 57 + AK_LEN + SK_LEN;
 const MAX_TOKEN_LEN: usize = 1024;
 const AAD: &[u8] = b"openccm security token";
 
@@ -79,45 +76,27 @@ fn seal(
     expires_at_ms: i64,
 ) -> String {
     let origin = origin.map_or(&[][..], |ak| ak.as_str().as_bytes());
-    let mut claims = Zeroizing::new(Vec::with_capacity(FIXED_LEN + origin.len()));
-    claims.push(CLAIMS_VERSION);
-    claims.extend_from_slice(&super::token::id_bytes(user.domain_id.as_str()));
-    claims.extend_from_slice(&super::token::id_bytes(user.user_id.as_str()));
-    claims.extend_from_slice(&now_ms.to_be_bytes());
-    claims.extend_from_slice(&expires_at_ms.to_be_bytes());
-    claims.extend_from_slice(&user.credentials_version.to_be_bytes());
+    let mut claims = sealed::Header::of(user, now_ms, expires_at_ms)
+        .claims(CLAIMS_VERSION, AK_LEN + SK_LEN + origin.len());
     claims.extend_from_slice(credentials.0.as_str().as_bytes());
     claims.extend_from_slice(credentials.1.as_bytes());
     claims.extend_from_slice(origin);
-    URL_SAFE_NO_PAD.encode(keyring.seal_token(AAD, &claims))
+    sealed::seal(keyring, AAD, &claims)
 }
 
 /// Opens a security token; `None` when it is not one of ours or was altered.
 pub(crate) fn open(keyring: &Keyring, token: &[u8]) -> Option<SecurityClaims> {
-    if token.len() > MAX_TOKEN_LEN {
-        return None;
-    }
-    let sealed = URL_SAFE_NO_PAD.decode(token.trim_ascii()).ok()?;
-    let claims = keyring.open_token(AAD, &sealed).ok()?;
-    if claims.len() < FIXED_LEN || claims.first() != Some(&CLAIMS_VERSION) {
-        return None;
-    }
-    let i64_at = |at: usize| -> Option<i64> {
-        Some(i64::from_be_bytes(claims.get(at..at + 8)?.try_into().ok()?))
-    };
-    let id_at = |at: usize| -> Option<[u8; 16]> { claims.get(at..at + 16)?.try_into().ok() };
-    let access = std::str::from_utf8(claims.get(57..57 + AK_LEN)?).ok()?;
+    let claims = sealed::open(keyring, AAD, token, MAX_TOKEN_LEN)?;
+    let (header, rest) = sealed::Header::read(&claims, CLAIMS_VERSION)?;
+    let access = std::str::from_utf8(rest.get(..AK_LEN)?).ok()?;
     Some(SecurityClaims {
-        domain_id: DomainId::from_random(id_at(1)?),
-        user_id: UserId::from_random(id_at(17)?),
-        expires_at: i64_at(41)?,
-        credentials_version: i64_at(49)?,
+        domain_id: header.domain_id,
+        user_id: header.user_id,
+        expires_at: header.expires_at,
+        credentials_version: header.credentials_version,
         access: access.to_owned(),
-        secret: Zeroizing::new(claims.get(57 + AK_LEN..FIXED_LEN)?.to_vec()),
-        origin: match claims.get(FIXED_LEN..)? {
-            [] => None,
-            ak => Some(AccessKeyId::parse(std::str::from_utf8(ak).ok()?)?),
-        },
+        secret: Zeroizing::new(rest.get(AK_LEN..AK_LEN + SK_LEN)?.to_vec()),
+        origin: sealed::access_key(rest.get(AK_LEN + SK_LEN..)?).ok()?,
     })
 }
 

@@ -9,20 +9,18 @@
 //! token minted by an AK/SK signature also names that access key: deleting
 //! or disabling the key ends the token (checked in `Iam::authenticate_token`).
 //!
-//! Claims layout (58 bytes + AK): version (1) | domain id (16) | user id (16) |
-//! issued at ms (8, BE) | expires at ms (8, BE) | credentials version (8, BE) |
-//! flags (1: bit 0, minted from temporary credentials) | access key (0–128
-//! ASCII bytes: absent for a password login).
+//! Claims layout: the header of [`sealed`] (57 bytes) | flags (1: bit 0,
+//! minted from temporary credentials) | access key (0–128 ASCII bytes:
+//! absent for a password login).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use openccm_custody::Keyring;
 use openccm_store::{AccessKeyId, DomainId, User, UserId};
+
+use super::sealed;
 
 /// Version 1 tokens did not name their access key: they no longer open, so
 /// a token minted before the key binding existed cannot outlive its key.
 const CLAIMS_VERSION: u8 = 2;
-const FIXED_LEN: usize = 58;
 const FLAG_TEMPORARY: u8 = 1;
 /// Longer input is not a token of ours; refuse it before decoding.
 const MAX_TOKEN_LEN: usize = 512;
@@ -68,13 +66,6 @@ pub struct Claims {
     pub temporary: bool,
 }
 
-pub(crate) fn id_bytes(hex_id: &str) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    // Ids are validated 32-hex newtypes, so decoding cannot fail.
-    let _ = hex::decode_to_slice(hex_id, &mut out);
-    out
-}
-
 /// Mints a token for `user`, valid from `now_ms` until `expires_at_ms`,
 /// bound as `binding` says (the access key whose signature minted it, and
 /// whether temporary credentials did).
@@ -89,17 +80,12 @@ pub fn issue(
         .access_key
         .as_ref()
         .map_or(&[][..], |ak| ak.as_str().as_bytes());
-    let mut claims = Vec::with_capacity(FIXED_LEN + ak.len());
-    claims.push(CLAIMS_VERSION);
-    claims.extend_from_slice(&id_bytes(user.domain_id.as_str()));
-    claims.extend_from_slice(&id_bytes(user.user_id.as_str()));
-    claims.extend_from_slice(&now_ms.to_be_bytes());
-    claims.extend_from_slice(&expires_at_ms.to_be_bytes());
-    claims.extend_from_slice(&user.credentials_version.to_be_bytes());
+    let mut claims =
+        sealed::Header::of(user, now_ms, expires_at_ms).claims(CLAIMS_VERSION, 1 + ak.len());
     claims.push(if binding.temporary { FLAG_TEMPORARY } else { 0 });
     claims.extend_from_slice(ak);
     IssuedToken {
-        token: URL_SAFE_NO_PAD.encode(keyring.seal_token(AAD, &claims)),
+        token: sealed::seal(keyring, AAD, &claims),
         issued_at: now_ms,
         expires_at: expires_at_ms,
     }
@@ -108,29 +94,17 @@ pub fn issue(
 /// Opens a token; `None` when it is not one of ours or was altered.
 /// Expiry is the caller's check (it owns the clock).
 pub fn open(keyring: &Keyring, token: &str) -> Option<Claims> {
-    if token.len() > MAX_TOKEN_LEN {
-        return None;
-    }
-    let sealed = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
-    let claims = keyring.open_token(AAD, &sealed).ok()?;
-    if claims.len() < FIXED_LEN || claims.first() != Some(&CLAIMS_VERSION) {
-        return None;
-    }
-    let i64_at = |at: usize| -> Option<i64> {
-        Some(i64::from_be_bytes(claims.get(at..at + 8)?.try_into().ok()?))
-    };
-    let id_at = |at: usize| -> Option<[u8; 16]> { claims.get(at..at + 16)?.try_into().ok() };
+    let claims = sealed::open(keyring, AAD, token.as_bytes(), MAX_TOKEN_LEN)?;
+    let (header, rest) = sealed::Header::read(&claims, CLAIMS_VERSION)?;
+    let (flags, ak) = rest.split_first()?;
     Some(Claims {
-        domain_id: DomainId::from_random(id_at(1)?),
-        user_id: UserId::from_random(id_at(17)?),
-        issued_at: i64_at(33)?,
-        expires_at: i64_at(41)?,
-        credentials_version: i64_at(49)?,
-        temporary: claims.get(57)? & FLAG_TEMPORARY != 0,
-        access_key: match claims.get(FIXED_LEN..)? {
-            [] => None,
-            ak => Some(AccessKeyId::parse(std::str::from_utf8(ak).ok()?)?),
-        },
+        domain_id: header.domain_id,
+        user_id: header.user_id,
+        issued_at: header.issued_at,
+        expires_at: header.expires_at,
+        credentials_version: header.credentials_version,
+        temporary: flags & FLAG_TEMPORARY != 0,
+        access_key: sealed::access_key(ak).ok()?,
     })
 }
 

@@ -250,8 +250,19 @@ impl Pca {
         let alt_names = input::alt_names(req.alt_names.as_deref())?;
         let custom_extension = input::custom_extension(req.custom_extension.as_ref())?;
         let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
-        let mut names: Vec<String> = dn.common_name.iter().cloned().collect();
-        names.extend(alt_names.iter().map(AltName::text));
+        let mut names: Vec<String> = dn
+            .common_name
+            .iter()
+            .map(|cn| openccm_pki::san::common_name_for_policy(cn))
+            .collect();
+        names.extend(
+            alt_names
+                .iter()
+                .map(AltName::to_general_name)
+                .collect::<openccm_pki::PkiResult<Vec<_>>>()?
+                .iter()
+                .filter_map(openccm_pki::san::general_name_text),
+        );
         let facts = IssueFacts {
             names: &names,
             ..IssueFacts::default()
@@ -422,7 +433,7 @@ impl Pca {
             SUBORDINATE_MAX_YEARS,
         )?;
         let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
-        let mut names = vec![common_name.clone()];
+        let mut names = vec![openccm_pki::san::common_name_for_policy(&common_name)];
         names.extend(
             csr.alt_names
                 .iter()

@@ -245,12 +245,17 @@ impl ExportJob {
             })?),
             _ => None,
         };
-        let key_pem = key
-            .as_ref()
-            .map(|k| export::private_key_pem(k, password))
-            .transpose()?;
+        let sm2_pair =
+            record.key_algorithm == KeyAlgorithm::Sm2.as_str() && record.enc_certificate.is_some();
+        // A keystore export protects the key itself: no PEM (and no PBKDF2
+        // work) for it.
+        let keystore = compressed && matches!(kind, "IIS" | "TOMCAT") && !sm2_pair;
+        let key_pem = match &key {
+            Some(k) if !keystore => Some(export::private_key_pem(k, password)?),
+            _ => None,
+        };
 
-        if record.key_algorithm == KeyAlgorithm::Sm2.as_str() && record.enc_certificate.is_some() {
+        if sm2_pair {
             return self
                 .export_sm2(cert_pem, chain_pem, key_pem, eol)
                 .map(|fields| match fields {

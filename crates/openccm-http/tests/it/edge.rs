@@ -123,3 +123,69 @@ async fn oversized_body_is_413_sqlite() {
 async fn oversized_body_is_413_postgres() {
     oversized_body_is_413(Backend::Postgres).await;
 }
+
+/// A POST to the token route from `peer`, with `body`.
+fn from_peer(peer: &str, body: Body) -> Request<Body> {
+    let mut request = Request::post("/v3/auth/tokens")
+        .header("content-type", "application/json")
+        .body(body)
+        .unwrap();
+    let addr: std::net::SocketAddr = format!("{peer}:5000").parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    request
+}
+
+/// A body that sends a little, then nothing until `release` is dropped.
+fn stalled_body(release: tokio::sync::oneshot::Receiver<()>) -> Body {
+    let first = futures_util::stream::once(async {
+        Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"{\"auth\":"))
+    });
+    let stall = futures_util::stream::once(async move {
+        let _ = release.await;
+        Err::<axum::body::Bytes, _>(std::io::Error::other("client went away"))
+    });
+    Body::from_stream(futures_util::StreamExt::chain(first, stall))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_cannot_hold_every_body_slot() {
+    let app = std::sync::Arc::new(
+        TestApp::with_settings(
+            Backend::Sqlite,
+            HttpSettings {
+                max_inflight_bodies: 16,
+                body_timeout: std::time::Duration::from_secs(10),
+                ..HttpSettings::default()
+            },
+        )
+        .await,
+    );
+    // Two slow bodies from one client: its share (16 / 8).
+    let mut releases = Vec::new();
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let (release, wait) = tokio::sync::oneshot::channel();
+        releases.push(release);
+        let app = app.clone();
+        held.push(tokio::spawn(async move {
+            app.send(from_peer("192.0.2.1", stalled_body(wait))).await
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // A third from the same client (or its /64 neighbour for IPv6) is refused...
+    let r = app.send(from_peer("192.0.2.1", Body::from("{}"))).await;
+    r.assert_error(503, "APIGW.9503");
+    assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+    // ...another client's is read.
+    let r = app.send(from_peer("192.0.2.2", Body::from("{}"))).await;
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    drop(releases);
+    for h in held {
+        assert_eq!(h.await.unwrap().status, 400, "a body that broke off");
+    }
+    // The client's slots are back.
+    let r = app.send(from_peer("192.0.2.1", Body::from("{}"))).await;
+    assert_eq!(r.status, 400);
+}

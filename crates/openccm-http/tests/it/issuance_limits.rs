@@ -252,3 +252,43 @@ both_backends!(
             .contains("Name Constraints"));
     }
 );
+
+both_backends!(no_spelling_of_a_name_escapes_a_deny, |app| async move {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = root_ca(&app, "0").await;
+    let u = member(&app, "speller").await;
+    let rules = policy(&app, "no-secrets", json!([
+            {"Effect": "Allow", "Action": ["pca:ca:issueCertByCsr"]},
+            {"Effect": "Deny", "Action": ["pca:ca:issueCertByCsr"],
+             "Condition": {"StringLike": {"pca:CommonName": ["*.secret.example.com", "192.0.2.*"]}}}])).await;
+    attach(&app, &rules, &u).await;
+    let issue = |subject: &str, extra: &[&str]| {
+        let csr = csr(dir.path(), EC, subject, extra);
+        by_csr(&ca, &csr, json!({}))
+    };
+    let r = u
+        .call(
+            &app,
+            "POST",
+            "/v1/private-certificates/csr",
+            Some(issue("/CN=www.example.com", &[])),
+        )
+        .await;
+    ok(&r, 200);
+    let spellings = [
+        issue("/CN=DB.SECRET.EXAMPLE.COM", &[]),
+        issue(
+            "/CN=www.example.com",
+            &["-addext", "subjectAltName=DNS:Db.Secret.Example.Com"],
+        ),
+        issue(
+            "/CN=www.example.com",
+            &["-addext", "subjectAltName=IP:::ffff:192.0.2.7"],
+        ),
+    ];
+    for body in spellings {
+        u.call(&app, "POST", "/v1/private-certificates/csr", Some(body))
+            .await
+            .assert_error(403, "PCA.90010003");
+    }
+});

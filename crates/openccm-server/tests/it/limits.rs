@@ -8,25 +8,27 @@ use std::time::{Duration, Instant};
 
 use crate::harness::Server;
 
-fn limited_server(dir: &std::path::Path) -> Server {
+/// A server with low limits; `overrides` (flag, value) replace defaults.
+fn server_with(dir: &std::path::Path, overrides: &[(&str, &str)]) -> Server {
     let data = dir.join("data");
-    Server::start(
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--header-timeout-secs",
-            "2",
-            "--idle-timeout-secs",
-            "1",
-            "--body-timeout-secs",
-            "1",
-            "--max-connections",
-            "4",
-            "--max-inflight-bodies",
-            "1",
-        ],
-        dir,
-    )
+    let mut limits = vec![
+        ("--header-timeout-secs", "2"),
+        ("--idle-timeout-secs", "1"),
+        ("--body-timeout-secs", "1"),
+        ("--max-connections", "4"),
+        ("--max-inflight-bodies", "1"),
+    ];
+    for (flag, value) in overrides {
+        limits.retain(|(f, _)| f != flag);
+        limits.push((flag, value));
+    }
+    let mut args = vec!["--data-dir", data.to_str().unwrap()];
+    args.extend(limits.iter().flat_map(|(f, v)| [*f, *v]));
+    Server::start(&args, dir)
+}
+
+fn limited_server(dir: &std::path::Path) -> Server {
+    server_with(dir, &[])
 }
 
 fn connect(server: &Server) -> TcpStream {
@@ -76,17 +78,32 @@ fn response(stream: &mut TcpStream) -> String {
 const HEALTH: &[u8] = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
 
 #[test]
-fn slow_headers_and_idle_connections_are_closed() {
+fn slow_headers_are_closed_by_the_header_timeout() {
     let dir = tempfile::tempdir().unwrap();
-    let server = limited_server(dir.path());
-    // Slowloris: a header line now and then, never the end of the headers.
+    // Idle time far longer than the header timeout: only the latter can close.
+    let server = server_with(dir.path(), &[("--idle-timeout-secs", "30")]);
+    // Slowloris: a header line every 400 ms, never the end of the headers.
     let mut slow = connect(&server);
+    let started = Instant::now();
     slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    slow.write_all(b"X-A: 1\r\n").unwrap();
-    let waited = time_to_close(&mut slow);
-    assert!(waited < Duration::from_secs(5), "closed after {waited:?}");
+    for i in 0..20 {
+        std::thread::sleep(Duration::from_millis(400));
+        if slow.write_all(format!("X-A{i}: 1\r\n").as_bytes()).is_err() {
+            break;
+        }
+    }
+    let waited = started.elapsed() + time_to_close(&mut slow);
+    assert!(
+        waited >= Duration::from_millis(1800) && waited < Duration::from_millis(4000),
+        "closed after {waited:?}"
+    );
+}
+
+#[test]
+fn idle_connections_are_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = limited_server(dir.path());
     // Idle: one request served, then nothing: closed after the idle time.
     let mut idle = connect(&server);
     idle.write_all(HEALTH).unwrap();
@@ -200,4 +217,30 @@ fn an_unauthenticated_client_cannot_make_a_route_buffer_past_its_limit() {
     answer.push_str(&response(&mut stream));
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("65536 bytes"), "{answer}");
+}
+
+#[test]
+fn an_http2_client_sending_frames_but_no_request_is_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = limited_server(dir.path());
+    // h2c with prior knowledge: the preface, empty SETTINGS, then a PING
+    // every 300 ms (traffic, but never a request).
+    let mut stream = connect(&server);
+    let started = Instant::now();
+    let mut writer = stream.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let _ = writer.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0");
+        for _ in 0..30 {
+            std::thread::sleep(Duration::from_millis(300));
+            let ping = b"\0\0\x08\x06\0\0\0\0\0pingpong";
+            if writer.write_all(ping).is_err() {
+                break;
+            }
+        }
+    });
+    let waited = started.elapsed() + time_to_close(&mut stream);
+    assert!(
+        waited < Duration::from_millis(3500),
+        "closed after {waited:?}"
+    );
 }
