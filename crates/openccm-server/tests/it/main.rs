@@ -12,5 +12,6 @@ mod audit;
 mod harness;
 mod lifecycle;
 mod limits;
+mod pg_tls;
 mod revocation;
 mod sdk;
