@@ -7,4 +7,5 @@
     clippy::pedantic
 )]
 
+mod fuzz;
 mod sdk_vectors;

@@ -11,6 +11,7 @@ mod auth;
 mod common;
 mod credentials;
 mod edge;
+mod fuzz;
 mod isolation;
 mod issuance_limits;
 mod lockout;
