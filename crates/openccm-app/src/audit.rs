@@ -42,19 +42,26 @@ pub fn link(key: &[u8; 32], prev: &[u8], seq: i64, key_version: u32, e: &AuditEv
     mac.update(&seq.to_be_bytes());
     mac.update(&key_version.to_be_bytes());
     mac.update(&e.at.to_be_bytes());
-    for field in [
-        &e.domain_id,
-        &e.user_id,
-        &e.source,
-        &e.action,
-        &e.resource_id,
-        &e.result,
-        &e.request_id,
-    ] {
+    for (_, field) in text_fields(e) {
         mac.update(&u32::try_from(field.len()).unwrap_or(u32::MAX).to_be_bytes());
         mac.update(field.as_bytes());
     }
     mac.finalize().into_bytes().to_vec()
+}
+
+/// The event's text fields by name, in their one order: the mac covers
+/// them in this order and an export writes them under these names, so a
+/// field cannot be added to one and forgotten in the other.
+fn text_fields(e: &AuditEvent) -> [(&'static str, &String); 7] {
+    [
+        ("domain_id", &e.domain_id),
+        ("user_id", &e.user_id),
+        ("source", &e.source),
+        ("action", &e.action),
+        ("resource_id", &e.resource_id),
+        ("result", &e.result),
+        ("request_id", &e.request_id),
+    ]
 }
 
 /// The chainer the store calls while appending: the current key version.
@@ -68,9 +75,11 @@ pub fn chainer(keyring: Arc<Keyring>) -> AuditChainer {
     })
 }
 
-struct Pending {
-    event: AuditEvent,
-    done: oneshot::Sender<Result<()>>,
+enum Pending {
+    /// An event to append; answered once it is durable.
+    Event(AuditEvent, oneshot::Sender<Result<()>>),
+    /// Answered once every event sent before it is appended.
+    Flush(oneshot::Sender<()>),
 }
 
 /// Records events through one appender task.
@@ -100,12 +109,21 @@ impl AuditTrail {
     pub async fn record(&self, event: AuditEvent) -> Result<()> {
         let (done, result) = oneshot::channel();
         self.sender
-            .send(Pending { event, done })
+            .send(Pending::Event(event, done))
             .await
             .map_err(|_| Error::Internal("the audit appender stopped".to_owned()))?;
         result
             .await
             .map_err(|_| Error::Internal("the audit appender stopped".to_owned()))?
+    }
+
+    /// Returns once every event recorded before the call is appended (the
+    /// server calls it before closing the store).
+    pub async fn flush(&self) {
+        let (done, flushed) = oneshot::channel();
+        if self.sender.send(Pending::Flush(done)).await.is_ok() {
+            let _ = flushed.await;
+        }
     }
 }
 
@@ -122,17 +140,40 @@ async fn append_loop(
                 Err(_) => break,
             }
         }
-        let events = batch.iter().map(|p| p.event.clone()).collect();
-        let outcome = store.append_audit(events, chain.clone()).await;
-        if let Err(err) = &outcome {
-            tracing::error!(error = %err, events = batch.len(), "cannot append to the audit trail");
-        }
+        let (mut events, mut waiting, mut flushes) = (Vec::new(), Vec::new(), Vec::new());
         for pending in batch {
-            let result = match &outcome {
-                Ok(_) => Ok(()),
-                Err(err) => Err(Error::Internal(format!("audit trail: {err}"))),
-            };
-            let _ = pending.done.send(result);
+            match pending {
+                Pending::Event(event, done) => {
+                    events.push(event);
+                    waiting.push(done);
+                }
+                Pending::Flush(done) => flushes.push(done),
+            }
+        }
+        if !events.is_empty() {
+            let outcome = store.append_audit(events.clone(), chain.clone()).await;
+            match outcome {
+                Ok(_) => {
+                    for done in waiting {
+                        let _ = done.send(Ok(()));
+                    }
+                }
+                // One bad event must not cost the others their place in
+                // the chain: each is tried alone.
+                Err(err) => {
+                    tracing::warn!(error = %err, events = events.len(), "an audit batch failed; appending its events one by one");
+                    for (event, done) in events.into_iter().zip(waiting) {
+                        let alone = store.append_audit(vec![event], chain.clone()).await;
+                        if let Err(err) = &alone {
+                            tracing::error!(error = %err, "cannot append to the audit trail");
+                        }
+                        let _ = done.send(alone.map(|_| ()).map_err(Error::from));
+                    }
+                }
+            }
+        }
+        for done in flushes {
+            let _ = done.send(());
         }
     }
 }
@@ -234,21 +275,20 @@ pub async fn verify(
     store: &dyn Store,
     keyring: &Keyring,
 ) -> std::result::Result<Verified, std::result::Result<String, Error>> {
-    let mut walk = ChainCheck::from_start(keyring);
-    loop {
-        let after = walk.head().0;
-        let page = store
-            .audit_events(after, 1000)
-            .await
-            .map_err(|e| Err(Error::from(e)))?;
-        if page.is_empty() {
-            break;
-        }
-        for event in &page {
-            walk.check(event).map_err(Ok)?;
-        }
-    }
+    // The head first: events other servers append meanwhile come after it.
     let head = store.audit_head().await.map_err(|e| Err(Error::from(e)))?;
+    let mut walk = ChainCheck::from_start(keyring);
+    let mut broken = None;
+    for_each_event(store, 0, Some(head.seq), |event| {
+        if broken.is_none() {
+            broken = walk.check(event).err();
+        }
+    })
+    .await
+    .map_err(Err)?;
+    if let Some(reason) = broken {
+        return Err(Ok(reason));
+    }
     let (seq, mac) = walk.head();
     if head.seq != seq || !constant_time_eq(&head.mac, mac) {
         return Err(Ok(format!(
@@ -263,26 +303,68 @@ pub async fn verify(
     })
 }
 
+/// Calls `f` with every event after `after_seq` (up to `until_seq`), in seq
+/// order, a page at a time.
+///
+/// # Errors
+/// The store's.
+pub async fn for_each_event(
+    store: &dyn Store,
+    after_seq: i64,
+    until_seq: Option<i64>,
+    mut f: impl FnMut(&ChainedAuditEvent),
+) -> Result<()> {
+    let mut after = after_seq;
+    loop {
+        let page = store.audit_events(after, 1000).await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = last.seq;
+        for event in &page {
+            if until_seq.is_some_and(|until| event.seq > until) {
+                return Ok(());
+            }
+            f(event);
+        }
+    }
+}
+
 /// One exported event: a JSON object on one line, with its previous mac so
 /// that an export starting mid-chain can be checked on its own.
 pub fn to_json_line(e: &ChainedAuditEvent, prev: &[u8]) -> String {
-    serde_json::json!({
-        "seq": e.seq,
-        "at": e.event.at,
-        "time": crate::clock::iso8601_micros(e.event.at),
-        "domain_id": e.event.domain_id,
-        "user_id": e.event.user_id,
-        "source": e.event.source,
-        "action": e.event.action,
-        "resource_id": e.event.resource_id,
-        "result": e.event.result,
-        "request_id": e.event.request_id,
-        "key_version": e.key_version,
-        "prev": hex::encode(prev),
-        "mac": hex::encode(&e.mac),
-    })
-    .to_string()
+    let mut line = serde_json::Map::new();
+    line.insert("seq".into(), e.seq.into());
+    line.insert("at".into(), e.event.at.into());
+    line.insert(
+        "time".into(),
+        crate::clock::iso8601_micros(e.event.at).into(),
+    );
+    for (name, value) in text_fields(&e.event) {
+        line.insert(name.into(), value.as_str().into());
+    }
+    line.insert("key_version".into(), e.key_version.into());
+    line.insert("prev".into(), hex::encode(prev).into());
+    line.insert("mac".into(), hex::encode(&e.mac).into());
+    serde_json::Value::Object(line).to_string()
 }
+
+/// The keys of an exported line.
+const LINE_KEYS: [&str; 13] = [
+    "seq",
+    "at",
+    "time",
+    "domain_id",
+    "user_id",
+    "source",
+    "action",
+    "resource_id",
+    "result",
+    "request_id",
+    "key_version",
+    "prev",
+    "mac",
+];
 
 /// Reads a line of [`to_json_line`]: the event and the previous mac.
 ///
@@ -291,6 +373,10 @@ pub fn to_json_line(e: &ChainedAuditEvent, prev: &[u8]) -> String {
 pub fn from_json_line(line: &str) -> std::result::Result<(ChainedAuditEvent, Vec<u8>), String> {
     let v: serde_json::Value =
         serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
+    let object = v.as_object().ok_or("not a JSON object")?;
+    if let Some(unknown) = object.keys().find(|k| !LINE_KEYS.contains(&k.as_str())) {
+        return Err(format!("unknown field {unknown:?}"));
+    }
     let text = |k: &str| -> std::result::Result<String, String> {
         v.get(k)
             .and_then(serde_json::Value::as_str)
@@ -320,6 +406,10 @@ pub fn from_json_line(line: &str) -> std::result::Result<(ChainedAuditEvent, Vec
         key_version: u32::try_from(int("key_version")?).map_err(|_| "bad key_version")?,
         mac: bytes("mac")?,
     };
+    // The readable time is not covered by the mac: it must say what `at` says.
+    if text("time")? != crate::clock::iso8601_micros(event.event.at) {
+        return Err("time does not match at".to_owned());
+    }
     Ok((event, bytes("prev")?))
 }
 

@@ -54,8 +54,49 @@ pub fn created(resource: impl Into<String>, response: impl IntoResponse) -> Resp
     response
 }
 
+/// The longest field recorded, in characters (longer ones are cut, marked
+/// with `…`): a client cannot make the trail store its 64 KiB URI.
+const MAX_FIELD_CHARS: usize = 256;
+
+/// `text` as it may enter the trail: control characters (a NUL that
+/// PostgreSQL would refuse, a newline that would forge a line) escaped as
+/// `\u{..}`, and at most [`MAX_FIELD_CHARS`] characters.
+fn field(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_FIELD_CHARS));
+    for (n, c) in text.chars().enumerate() {
+        if n == MAX_FIELD_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Route layer: records the call once the inner layers have answered.
+///
+/// The inner layers and the recording run as one task of their own: a
+/// client that goes away mid-call cancels neither, so a change that commits
+/// is recorded even if its answer is never read.
 pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let task = tokio::spawn(tracing::Instrument::instrument(
+        run_and_record(state, req, next),
+        tracing::Span::current(),
+    ));
+    match task.await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(error = %err, "a call's task failed");
+            crate::error::panic_response(Box::new(()))
+        }
+    }
+}
+
+async fn run_and_record(state: AppState, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let route = req
         .extensions()
@@ -103,8 +144,8 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         domain_id: caller.map(|c| c.domain_id.clone()).unwrap_or_default(),
         user_id: caller.map(|c| c.user_id.clone()).unwrap_or_default(),
         source,
-        action: format!("{method} {route}"),
-        resource_id,
+        action: field(&format!("{method} {route}")),
+        resource_id: field(&resource_id),
         result,
         request_id,
     };
@@ -113,4 +154,17 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         tracing::error!(error = %err, "the call could not be recorded in the audit trail");
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_escaped_and_bounded() {
+        assert_eq!(field("ca_id=a\0b\nc"), "ca_id=a\\u{0}b\\u{a}c");
+        let long = "x".repeat(10_000);
+        assert_eq!(field(&long).chars().count(), MAX_FIELD_CHARS + 1);
+        assert_eq!(field("示例"), "示例");
+    }
 }

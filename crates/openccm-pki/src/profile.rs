@@ -715,7 +715,7 @@ pub fn permitted_dns_names(constraints: &NameConstraints) -> Vec<String> {
         .iter()
         .flatten()
         .filter_map(|subtree| match &subtree.base {
-            GeneralName::DnsName(name) => Some(name.as_str().to_ascii_lowercase()),
+            GeneralName::DnsName(name) => Some(crate::san::common_name_for_policy(name.as_str())),
             _ => None,
         })
         .collect()

@@ -129,13 +129,13 @@ impl AltName {
 }
 
 /// A general name of a type this profile carries, as identity policies
-/// compare it: DNS names lower case, email addresses with their domain in
-/// lower case, URIs with their scheme and host in lower case, IP addresses in
+/// compare it: DNS names lower case without a final dot, email addresses
+/// with their domain in lower case, URIs with their scheme and host in lower case, IP addresses in
 /// their usual notation (an IPv4-mapped IPv6 address as IPv4), so that no
 /// spelling of a name escapes a pattern. `None` for other types.
 pub fn general_name_text(name: &GeneralName) -> Option<String> {
     match name {
-        GeneralName::DnsName(v) => Some(v.as_str().to_ascii_lowercase()),
+        GeneralName::DnsName(v) => Some(common_name_for_policy(v.as_str())),
         GeneralName::Rfc822Name(v) => Some(match v.as_str().rsplit_once('@') {
             Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
             None => v.as_str().to_ascii_lowercase(),
@@ -153,14 +153,15 @@ pub fn general_name_text(name: &GeneralName) -> Option<String> {
     }
 }
 
-/// A common name as identity policies compare it: lower case when it is a
-/// DNS name (`WWW.Example.COM`), else as written (`Team CA`).
+/// A common name (or DNS name) as identity policies compare it: in lower
+/// case, without a final dot (`WWW.Example.COM.` is `www.example.com`).
+/// Policy values for `pca:CommonName` are lower-cased the same way when a
+/// policy is parsed, so the comparison ignores case.
 pub fn common_name_for_policy(common_name: &str) -> String {
-    let lower = common_name.to_ascii_lowercase();
-    if is_dns_name(&lower) {
-        lower
-    } else {
-        common_name.to_owned()
+    let lower = common_name.to_lowercase();
+    match lower.strip_suffix('.') {
+        Some(stripped) if !stripped.is_empty() => stripped.to_owned(),
+        _ => lower,
     }
 }
 

@@ -462,6 +462,15 @@ async fn set_attachment(
 
 async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
     let iam = open(&config).await?;
+    let audited = crate::admin_audit::describe(&command);
+    run_command(&config, &iam, command).await?;
+    if let Some((action, resource)) = audited {
+        crate::admin_audit::record(&iam, action, resource).await?;
+    }
+    Ok(())
+}
+
+async fn run_command(config: &Config, iam: &Iam, command: AdminCommand) -> Result<(), String> {
     let e = |err: openccm_app::Error| err.to_string();
     match command {
         AdminCommand::Account(AccountCommand::Create { name }) => {
@@ -490,7 +499,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 name,
                 no_password,
             } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 let password = (!no_password)
                     .then(|| format!("{}-Aa1", openccm_app::iam::bootstrap::random_password()));
                 let user = iam
@@ -503,7 +512,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 }
             }
             UserCommand::List { account } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 for user in iam.list_users(&admin).await.map_err(e)? {
                     println!(
                         "{}  {}{}{}",
@@ -519,16 +528,16 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 }
             }
             UserCommand::Disable { account, name } => {
-                set_user_enabled(&iam, &account, &name, false).await?;
+                set_user_enabled(iam, &account, &name, false).await?;
                 println!("disabled user {name}");
             }
             UserCommand::Enable { account, name } => {
-                set_user_enabled(&iam, &account, &name, true).await?;
+                set_user_enabled(iam, &account, &name, true).await?;
                 println!("enabled user {name}");
             }
             UserCommand::Delete { account, name } => {
-                let admin = administrator(&iam, &account).await?;
-                let id = user_id(&iam, &admin, &name).await?;
+                let admin = administrator(iam, &account).await?;
+                let id = user_id(iam, &admin, &name).await?;
                 iam.delete_user(&admin, &id).await.map_err(e)?;
                 println!("deleted user {name}");
             }
@@ -539,8 +548,8 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 user,
                 description,
             } => {
-                let admin = administrator(&iam, &account).await?;
-                let id = user_id(&iam, &admin, &user).await?;
+                let admin = administrator(iam, &account).await?;
+                let id = user_id(iam, &admin, &user).await?;
                 let key = iam
                     .create_access_key(&admin, &id, &description)
                     .await
@@ -552,9 +561,9 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 );
             }
             KeyCommand::List { account, user } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 let id = match user {
-                    Some(name) => Some(user_id(&iam, &admin, &name).await?),
+                    Some(name) => Some(user_id(iam, &admin, &name).await?),
                     None => None,
                 };
                 for key in iam
@@ -575,7 +584,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 account,
                 access_key,
             } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 let old = iam
                     .list_access_keys(&admin, None)
                     .await
@@ -601,7 +610,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 account,
                 access_key,
             } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 iam.update_access_key(&admin, &access_key, Some(false), None)
                     .await
                     .map_err(e)?;
@@ -611,7 +620,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 account,
                 access_key,
             } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 iam.update_access_key(&admin, &access_key, Some(true), None)
                     .await
                     .map_err(e)?;
@@ -621,7 +630,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 account,
                 access_key,
             } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 iam.delete_access_key(&admin, &access_key)
                     .await
                     .map_err(e)?;
@@ -630,7 +639,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
         },
         AdminCommand::Group(command) => match command {
             GroupCommand::Create { account, name } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 let group = iam.create_group(&admin, &name, "").await.map_err(e)?;
                 println!("group id : {}", group.group_id);
             }
@@ -639,16 +648,16 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 group,
                 user,
             } => {
-                let admin = administrator(&iam, &account).await?;
-                let g = group_id(&iam, &admin, &group).await?;
-                let u = user_id(&iam, &admin, &user).await?;
+                let admin = administrator(iam, &account).await?;
+                let g = group_id(iam, &admin, &group).await?;
+                let u = user_id(iam, &admin, &user).await?;
                 iam.set_group_member(&admin, &g, &u, true)
                     .await
                     .map_err(e)?;
                 println!("{user} is in {group}");
             }
             GroupCommand::List { account } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 for group in iam.list_groups(&admin).await.map_err(e)? {
                     println!("{}  {}", group.group_id, group.name);
                 }
@@ -660,7 +669,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 name,
                 document,
             } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 let text = std::fs::read_to_string(&document)
                     .map_err(|err| format!("cannot read {}: {err}", document.display()))?;
                 let policy = iam
@@ -675,7 +684,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 user,
                 group,
             } => {
-                set_attachment(&iam, &account, &name, user, group, true).await?;
+                set_attachment(iam, &account, &name, user, group, true).await?;
                 println!("attached {name}");
             }
             PolicyCommand::Detach {
@@ -684,11 +693,11 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 user,
                 group,
             } => {
-                set_attachment(&iam, &account, &name, user, group, false).await?;
+                set_attachment(iam, &account, &name, user, group, false).await?;
                 println!("detached {name}");
             }
             PolicyCommand::List { account } => {
-                let admin = administrator(&iam, &account).await?;
+                let admin = administrator(iam, &account).await?;
                 for policy in iam.list_policies(&admin).await.map_err(e)? {
                     println!("{}  {}", policy.policy_id, policy.name);
                 }
@@ -706,7 +715,7 @@ async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
                 .await?;
         }
         AdminCommand::Crl(CrlCommand::Check) => {
-            let pca = open_pca(&config, &iam)?;
+            let pca = open_pca(config, iam)?;
             for line in pca.check_crls().await.map_err(e)? {
                 println!("{line}");
             }

@@ -5,16 +5,14 @@ use std::io::{BufRead as _, Write as _};
 use std::path::Path;
 
 use openccm_app::audit::{self, ChainCheck};
+use openccm_app::iam::Iam;
 use openccm_custody::Keyring;
-use openccm_store::Store;
-
-/// Events read from the store at a time.
-const PAGE: i64 = 1000;
+use openccm_store::{AuditEvent, Store};
 
 /// Writes the events at or after `since` (epoch ms; all when `None`) to
 /// standard output, one JSON object per line, each with the mac before it.
 pub async fn export(store: &dyn Store, since: Option<i64>) -> Result<(), String> {
-    let mut after = match since {
+    let after = match since {
         Some(at) => store
             .audit_seq_before(at)
             .await
@@ -34,19 +32,18 @@ pub async fn export(store: &dyn Store, since: Option<i64>) -> Result<(), String>
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    loop {
-        let page = store
-            .audit_events(after, PAGE)
-            .await
-            .map_err(|e| e.to_string())?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for event in &page {
-            writeln!(out, "{}", audit::to_json_line(event, &prev)).map_err(|e| e.to_string())?;
+    let mut written = Ok(());
+    audit::for_each_event(store, after, None, |event| {
+        if written.is_ok() {
+            written = writeln!(out, "{}", audit::to_json_line(event, &prev));
             prev.clone_from(&event.mac);
         }
-    }
-    out.flush().map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())
 }
 
 /// Verifies the chain in the store, or in the export `file`: prints what
@@ -80,9 +77,16 @@ pub async fn verify(
         }
         let (event, prev) = audit::from_json_line(&line)
             .map_err(|e| format!("audit export BROKEN: line {}: {e}", n + 1))?;
+        let broken = |e: String| format!("audit export BROKEN: line {}: {e}", n + 1);
+        if let Some(walk) = &walk {
+            if walk.head().1 != prev.as_slice() {
+                return Err(broken(
+                    "its prev is not the mac of the line before".to_owned(),
+                ));
+            }
+        }
         let walk = walk.get_or_insert_with(|| ChainCheck::from(keyring, event.seq, prev));
-        walk.check(&event)
-            .map_err(|e| format!("audit export BROKEN: line {}: {e}", n + 1))?;
+        walk.check(&event).map_err(broken)?;
     }
     match walk {
         Some(walk) => {
@@ -96,4 +100,47 @@ pub async fn verify(
         None => println!("audit export verified: no events"),
     }
     Ok(())
+}
+
+/// The audit description of an `openccm admin` command that changes
+/// something: (`cli user create`, its arguments); `None` for reads.
+pub fn describe(command: &crate::admin::AdminCommand) -> Option<(String, String)> {
+    // Commands carry names and ids, never a secret (passwords and SKs are
+    // generated and printed, not given).
+    let text = format!("{command:?}");
+    let (group, rest) = text.split_once('(')?;
+    let verb_end = rest.find([' ', ')']).unwrap_or(rest.len());
+    let verb = rest.get(..verb_end)?;
+    if matches!(verb, "List" | "Export" | "Verify" | "Check") {
+        return None;
+    }
+    let args: String = rest
+        .get(verb_end..)?
+        .trim_matches(|c| matches!(c, ' ' | '{' | '}' | ')'))
+        .chars()
+        .take(256)
+        .collect();
+    Some((
+        format!("cli {} {}", group.to_lowercase(), verb.to_lowercase()),
+        args,
+    ))
+}
+
+/// Appends the event of a command that changed something.
+pub async fn record(iam: &Iam, action: String, resource: String) -> Result<(), String> {
+    let event = AuditEvent {
+        at: iam.clock().now_ms(),
+        source: "cli".to_owned(),
+        action,
+        resource_id: resource,
+        result: "ok".to_owned(),
+        ..AuditEvent::default()
+    };
+    iam.store()
+        .append_audit(vec![event], audit::chainer(iam.keyring().clone()))
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!("the change was made but could not be recorded in the audit trail: {e}")
+        })
 }

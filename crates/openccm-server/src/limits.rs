@@ -182,13 +182,21 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
     ) -> Poll<io::Result<()>> {
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Pending => {
-                // No request in progress for too long: idle, whatever bytes
-                // arrived. (A request in progress may take its time; its body
-                // has its own limit.)
+                // No request in progress (a response being written counts,
+                // see `Tracked`) for too long: idle, whatever bytes arrived
+                // or protocol frames were answered. (A request in progress
+                // may take its time; its body has its own limit.)
+                // While one is in progress the timer is still armed, from
+                // now: an HTTP/2 request can end with no I/O on the
+                // connection, and the timer's wake-up is what then notices.
                 let requests = self.requests.clone();
-                if requests.in_progress.load(Ordering::Acquire) == 0
-                    && self.expired(requests.last_event(), cx)
-                {
+                let busy = requests.in_progress.load(Ordering::Acquire) > 0;
+                let since = if busy {
+                    Instant::now()
+                } else {
+                    requests.last_event()
+                };
+                if self.expired(since, cx) && !busy {
                     return Poll::Ready(Err(idle_error()));
                 }
                 Poll::Pending
@@ -247,9 +255,11 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
     }
 }
 
-/// A connection's service: counts its requests in progress and marks when
-/// each starts and ends, so that a connection waiting on the server is never
-/// taken for an idle one, and one that sends no requests is.
+/// A connection's service: counts its requests in progress, from the call
+/// until the response body is written (or dropped), and marks when each
+/// starts and ends, so that a connection waiting on the server or sending a
+/// long response is never taken for an idle one, and one that sends no
+/// requests is.
 #[derive(Debug, Clone)]
 pub struct Tracked<S> {
     inner: S,
@@ -266,14 +276,41 @@ impl Drop for InProgress {
     }
 }
 
-impl<S, R> tower::Service<R> for Tracked<S>
+/// A response body that keeps its request in progress until it is written.
+pub struct TrackedBody<B> {
+    inner: Pin<Box<B>>,
+    _in_progress: InProgress,
+}
+
+impl<B: http_body::Body> http_body::Body for TrackedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        self.get_mut().inner.as_mut().poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<S, R, B> tower::Service<R> for Tracked<S>
 where
-    S: tower::Service<R>,
+    S: tower::Service<R, Response = axum::http::Response<B>>,
     S::Future: Send + 'static,
+    B: Send + 'static,
 {
-    type Response = S::Response;
+    type Response = axum::http::Response<TrackedBody<B>>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -285,8 +322,11 @@ where
         let in_progress = InProgress(self.requests.clone());
         let future = self.inner.call(request);
         Box::pin(async move {
-            let _in_progress = in_progress;
-            future.await
+            let response = future.await?;
+            Ok(response.map(|body| TrackedBody {
+                inner: Box::pin(body),
+                _in_progress: in_progress,
+            }))
         })
     }
 }

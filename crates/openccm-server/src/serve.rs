@@ -257,7 +257,7 @@ async fn serve(config: Config) -> Result<(), String> {
         pca,
         scm,
         authz,
-        audit,
+        audit: audit.clone(),
         settings: Arc::new(HttpSettings {
             max_body_bytes: config.max_body_bytes,
             max_small_body_bytes: config.max_small_body_bytes,
@@ -312,6 +312,9 @@ async fn serve(config: Config) -> Result<(), String> {
         }
     };
     served.map_err(|e| format!("cannot serve on {}: {e}", config.listen))?;
+    // Every answered call's event is appended already; this waits for the
+    // events still queued (calls whose clients left before the answer).
+    audit.flush().await;
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())

@@ -148,21 +148,21 @@ pub trait IamStore: Send + Sync {
     async fn access_key(&self, access_key: &AccessKeyId) -> StoreResult<Option<AccessKey>>;
     /// The projects of an account, optionally only the one with `name`.
     async fn projects(&self, domain: &DomainId, name: Option<&str>) -> StoreResult<Vec<Project>>;
-    /// The login attempts and lock of `subject` (a user id), if it has any
+    /// The failed logins and lock of `subject` (a user id), if it has any
     /// since its last success.
     async fn login_failures(&self, subject: &str) -> StoreResult<Option<LoginFailures>>;
-    /// Counts a login attempt of `subject` at `now`, before its password is
-    /// checked, atomically across servers: attempts older than the window
-    /// start a new count, and reaching `lockout.max_failures` locks the
-    /// subject until `now + lockout.lock_ms` (`newly_locked` is true for the
-    /// one attempt that did it). Attempts while locked change nothing.
-    async fn record_login_attempt(
+    /// Counts a failed login of `subject` at `now`, atomically across
+    /// servers: failures older than the window start a new count, and
+    /// reaching `lockout.max_failures` locks the subject until
+    /// `now + lockout.lock_ms` (`newly_locked` is true for the one failure
+    /// that did it). Failures while locked change nothing.
+    async fn record_login_failure(
         &self,
         subject: &str,
         now: i64,
         lockout: LockoutRule,
     ) -> StoreResult<LoginFailures>;
-    /// Forgets a subject's attempts and lock (after a successful login).
+    /// Forgets a subject's failures and lock (after a successful login).
     async fn clear_login_failures(&self, subject: &str) -> StoreResult<()>;
 }
 

@@ -1,16 +1,20 @@
 //! Password guessing: per-user lockout, per-address throttling, and a cap on
 //! the argon2 work running at once.
 //!
-//! - Every login attempt of a user is counted before its password is checked
-//!   (`IamStore::record_login_attempt`), so parallel attempts cannot all
-//!   pass before the count catches up; a success clears the count. The
-//!   attempt that reaches [`LockoutSettings::max_failures`] within the window
-//!   locks the user for [`LockoutSettings::lock_ms`] unless its password is
-//!   right. The count and the lock live in the store, so they hold on every
-//!   server. A locked user's login is answered like any wrong password
-//!   (without the argon2 work); other users are not affected. Attempts for
-//!   unknown users update one shared row, so that a known and an unknown
-//!   user cost the same store work.
+//! - A user who fails [`LockoutSettings::max_failures`] logins in a row
+//!   within the window is locked for [`LockoutSettings::lock_ms`]; the count
+//!   and the lock live in the store, so they hold on every server
+//!   (`IamStore::record_login_failure`); a success clears the count. A
+//!   locked user's login is answered like any wrong password, after the same
+//!   argon2 work (against a decoy), so the lock does not tell that the user
+//!   exists; other users are not affected. Failures of unknown users count
+//!   on one shared row, so that a known and an unknown user cost the same
+//!   store work.
+//! - Logins of one user run one at a time on a server ([`LoginSlots`]; the
+//!   others wait their turn), each reading the count after the one before
+//!   recorded its failure: a burst of parallel guesses gets no more tries
+//!   than sequential ones (with N servers, at most N - 1 more), while
+//!   parallel logins with the right password all succeed, one after another.
 //! - A source address (IPv6 by /64) with
 //!   [`LockoutSettings::max_failures_per_address`] attempts within the window
 //!   that did not succeed is refused for the lock period without any
@@ -151,11 +155,16 @@ impl AddressThrottle {
         AddressVerdict::Allowed
     }
 
-    /// Gives back the attempt of a successful login.
-    pub fn succeeded(&self, address: IpAddr) {
+    /// Gives back the attempt of a successful login, whose [`Self::begin`]
+    /// said `verdict`: the block it set, if it set one, goes.
+    pub fn succeeded(&self, address: IpAddr, verdict: AddressVerdict) {
         if let Ok(mut states) = self.states.lock() {
             if let Some(state) = states.get_mut(&client_key(address)) {
-                state.attempts = state.attempts.saturating_sub(1);
+                if verdict == AddressVerdict::AllowedThenBlocked {
+                    state.blocked_until = 0;
+                } else {
+                    state.attempts = state.attempts.saturating_sub(1);
+                }
             }
         }
     }
@@ -195,6 +204,30 @@ impl LockoutCounters {
 
     pub(crate) fn address_blocked(&self) {
         self.addresses_blocked.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Logins of one subject in progress on this server: one at a time.
+#[derive(Debug, Default)]
+pub struct LoginSlots {
+    slots: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl LoginSlots {
+    /// Waits for `subject`'s turn.
+    pub async fn acquire(&self, subject: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let semaphore = {
+            let mut slots = self.slots.lock().ok()?;
+            if slots.len() >= MAX_ADDRESSES {
+                // Forget subjects nobody is logging in as.
+                slots.retain(|_, s| Arc::strong_count(s) > 1);
+            }
+            slots
+                .entry(subject.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(1)))
+                .clone()
+        };
+        semaphore.acquire_owned().await.ok()
     }
 }
 
@@ -262,8 +295,15 @@ mod tests {
         let c: IpAddr = "192.0.2.3".parse().unwrap();
         for _ in 0..10 {
             assert_eq!(throttle.begin(c, 0, &settings), Allowed);
-            throttle.succeeded(c);
+            throttle.succeeded(c, Allowed);
         }
+        // A success of the attempt that blocked lifts the block.
+        let d: IpAddr = "192.0.2.4".parse().unwrap();
+        throttle.begin(d, 0, &settings);
+        throttle.begin(d, 0, &settings);
+        assert_eq!(throttle.begin(d, 0, &settings), AllowedThenBlocked);
+        throttle.succeeded(d, AllowedThenBlocked);
+        assert_eq!(throttle.begin(d, 1, &settings), Allowed);
         // Attempts outside the window start a new count.
         let later = 10 * settings.window_ms;
         assert_eq!(throttle.begin(b, 4, &settings), Allowed);

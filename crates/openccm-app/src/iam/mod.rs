@@ -134,6 +134,7 @@ pub struct Iam {
     cache: Arc<cache::AuthCache>,
     authz: Arc<authz::Authorizer>,
     addresses: Arc<lockout::AddressThrottle>,
+    login_slots: Arc<lockout::LoginSlots>,
     lockouts: Arc<lockout::LockoutCounters>,
     argon2: lockout::Argon2Slots,
 }
@@ -165,6 +166,7 @@ impl Iam {
             settings,
             cache: Arc::new(cache::AuthCache::default()),
             addresses: Arc::default(),
+            login_slots: Arc::default(),
             lockouts: Arc::default(),
             argon2: lockout::Argon2Slots::default(),
         }
@@ -451,73 +453,95 @@ impl Iam {
     /// Fails with `Unauthenticated` for an unknown account or user, a user
     /// without a password, a disabled or locked-out user, a wrong password,
     /// or a source address refused after too many attempts; the answer is
-    /// the same for all, and a known and an unknown user cost the same work.
-    /// Every attempt is counted before the password is checked (see
-    /// [`lockout`]); a locked user or a blocked address costs no argon2 work.
+    /// the same for all, and but for a refused address (which costs nothing)
+    /// each costs the same work. See [`lockout`] for the rules.
     pub async fn login_with_password(&self, login: &PasswordLogin<'_>) -> Result<Caller> {
         let fail = || Error::Unauthenticated("The username or password is wrong.".to_owned());
         let rules = self.settings.lockout;
-        let now = self.clock.now_ms();
-        if let Some(address) = login.source {
-            match self.addresses.begin(address, now, &rules) {
-                lockout::AddressVerdict::Allowed => {}
-                lockout::AddressVerdict::AllowedThenBlocked => {
-                    self.lockouts.address_blocked();
-                    tracing::warn!(%address, lock_ms = rules.lock_ms, "login: address blocked after repeated attempts");
+        let verdict = match login.source {
+            Some(address) => {
+                let verdict = self.addresses.begin(address, self.clock.now_ms(), &rules);
+                match verdict {
+                    lockout::AddressVerdict::Allowed => {}
+                    lockout::AddressVerdict::AllowedThenBlocked => {
+                        self.lockouts.address_blocked();
+                        tracing::warn!(%address, lock_ms = rules.lock_ms, "login: address blocked after repeated attempts");
+                    }
+                    lockout::AddressVerdict::Blocked => {
+                        tracing::info!(%address, "login refused: the address is blocked");
+                        return Err(fail());
+                    }
                 }
-                lockout::AddressVerdict::Blocked => {
-                    tracing::info!(%address, "login refused: the address is blocked");
-                    return Err(fail());
-                }
+                Some((address, verdict))
             }
-        }
+            None => None,
+        };
         let user = self.find_login_user(login).await?;
         // Unknown users share one row, whose lock means nothing.
         let subject = user
             .as_ref()
             .map_or(UNKNOWN_LOGIN_SUBJECT, |u| u.user_id.as_str());
-        let attempt = self
-            .store
-            .record_login_attempt(subject, now, rules.rule())
-            .await?;
-        if let Some(user) = &user {
-            if attempt.locked_until > now && !attempt.newly_locked {
-                tracing::info!(user = %user.user_id, "login refused: the user is locked");
-                return Err(fail());
+        // One login of a subject at a time on this server, each reading the
+        // count after the one before recorded its failure.
+        let slot_key = match &user {
+            Some(u) => u.user_id.to_string(),
+            None => format!(
+                "unknown:{}:{}:{}",
+                login.domain_id.or(login.domain_name).unwrap_or_default(),
+                login.user_name.unwrap_or_default(),
+                login.user_id.unwrap_or_default()
+            ),
+        };
+        let _slot = self.login_slots.acquire(&slot_key).await;
+        let now = self.clock.now_ms();
+        let failures = self.store.login_failures(subject).await?;
+        let locked = user.is_some() && failures.is_some_and(|f| f.locked_until > now);
+        // A locked user's password is not checked; the decoy costs the same.
+        let hash = match &user {
+            Some(u) if !locked => {
+                self.lockouts.password_checked();
+                u.password_hash.clone()
             }
-        }
-        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+            _ => None,
+        };
         let password = zeroize::Zeroizing::new(login.password.to_owned());
-        self.lockouts.password_checked();
         let matches = self
             .argon2(move || password::verify(hash.as_deref(), &password))
             .await?;
-        let (true, Some(user)) = (matches, &user) else {
-            // The attempt that reached the limit, and failed, locked the user.
-            if let (Some(user), true) = (&user, attempt.newly_locked) {
-                self.lockouts.user_locked();
-                tracing::warn!(
-                    user = %user.user_id,
-                    address = ?login.source,
-                    lock_ms = rules.lock_ms,
-                    "login: user locked after repeated failures"
-                );
+        if let (true, Some(user)) = (matches, &user) {
+            if let Ok((user, account)) = self.active_user(&user.user_id).await {
+                if failures.is_some() {
+                    self.store.clear_login_failures(subject).await?;
+                }
+                if let Some((address, verdict)) = verdict {
+                    self.addresses.succeeded(address, verdict);
+                }
+                return Ok(caller(
+                    &user,
+                    &account,
+                    AuthMethod::Password,
+                    Binding::default(),
+                ));
             }
-            return Err(fail());
-        };
-        let (user, account) = self.active_user(&user.user_id).await.map_err(|_| fail())?;
-        self.store
-            .clear_login_failures(user.user_id.as_str())
-            .await?;
-        if let Some(address) = login.source {
-            self.addresses.succeeded(address);
         }
-        Ok(caller(
-            &user,
-            &account,
-            AuthMethod::Password,
-            Binding::default(),
-        ))
+        if locked {
+            tracing::info!(subject, "login refused: the user is locked");
+            return Err(fail());
+        }
+        let state = self
+            .store
+            .record_login_failure(subject, now, rules.rule())
+            .await?;
+        if let (Some(user), true) = (&user, state.newly_locked) {
+            self.lockouts.user_locked();
+            tracing::warn!(
+                user = %user.user_id,
+                address = ?login.source,
+                lock_ms = rules.lock_ms,
+                "login: user locked after repeated failures"
+            );
+        }
+        Err(fail())
     }
 
     async fn find_login_user(&self, login: &PasswordLogin<'_>) -> Result<Option<User>> {

@@ -30,6 +30,9 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
+/// Condition keys holding names, compared without regard to case.
+const NAME_KEYS: [&str; 2] = ["pca:commonname", "pca:permitteddnsname"];
+
 /// The largest policy document accepted (characters), as Huawei IAM's.
 pub const MAX_DOCUMENT_CHARS: usize = 6144;
 /// The most statements in a document.
@@ -269,11 +272,19 @@ impl Policy {
                                 }
                             }
                         }
+                        let key = normalize_key(&key);
+                        // Names are compared in lower case: the request's
+                        // are lowered (openccm_pki::san), so are these.
+                        let values = if NAME_KEYS.contains(&key.as_str()) {
+                            values.iter().map(|v| v.to_lowercase()).collect()
+                        } else {
+                            values
+                        };
                         conditions.push(Condition {
                             operator,
                             qualifier,
                             if_exists,
-                            key: normalize_key(&key),
+                            key,
                             values,
                         });
                     }

@@ -18,9 +18,10 @@ use openccm_store::{AccessKeyId, DomainId, User, UserId};
 
 use super::sealed;
 
-/// Version 1 tokens did not name their access key: they no longer open, so
-/// a token minted before the key binding existed cannot outlive its key.
-const CLAIMS_VERSION: u8 = 2;
+/// Version 1 tokens did not name their access key, version 2 carried no
+/// flags: neither opens, so a token minted before the key binding existed
+/// cannot outlive its key.
+const CLAIMS_VERSION: u8 = 3;
 const FLAG_TEMPORARY: u8 = 1;
 /// Longer input is not a token of ours; refuse it before decoding.
 const MAX_TOKEN_LEN: usize = 512;

@@ -292,3 +292,34 @@ both_backends!(no_spelling_of_a_name_escapes_a_deny, |app| async move {
             .assert_error(403, "PCA.90010003");
     }
 });
+
+both_backends!(a_mixed_case_pattern_still_denies, |app| async move {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = root_ca(&app, "0").await;
+    let u = member(&app, "mixed").await;
+    let rules = policy(
+        &app,
+        "mixed-case",
+        json!([
+            {"Effect": "Allow", "Action": ["pca:ca:issueCertByCsr"]},
+            {"Effect": "Deny", "Action": ["pca:ca:issueCertByCsr"],
+             "Condition": {"StringLike": {"pca:CommonName": ["*.Corp.Example.com"]}}}]),
+    )
+    .await;
+    attach(&app, &rules, &u).await;
+    for subject in [
+        "/CN=db.corp.example.com",
+        "/CN=DB.CORP.EXAMPLE.COM.",
+        "/CN=Db.Corp.Example.Com",
+    ] {
+        let csr = csr(dir.path(), EC, subject, &[]);
+        u.call(
+            &app,
+            "POST",
+            "/v1/private-certificates/csr",
+            Some(by_csr(&ca, &csr, json!({}))),
+        )
+        .await
+        .assert_error(403, "PCA.90010003");
+    }
+});

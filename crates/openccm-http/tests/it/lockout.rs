@@ -207,3 +207,18 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    parallel_logins_with_the_right_password_all_succeed,
+    |app| async move {
+        user(&app, "frank").await;
+        let logins = (0..12).map(|i| {
+            let app = &app;
+            async move { login(app, "frank", "Secret-123", &format!("198.51.100.{i}")).await }
+        });
+        for r in futures_util::future::join_all(logins).await {
+            assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        }
+        assert_eq!(app.iam.lockout_counters().users_locked(), 0);
+    }
+);

@@ -81,6 +81,17 @@ async fn some_calls(server: &Server, creds: &Credentials) -> (String, String) {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // A control character in the path is recorded escaped.
+    let r = client
+        .get(format!(
+            "{}/v1/private-certificate-authorities/%00%0Ax",
+            server.base_url
+        ))
+        .header("x-auth-token", "forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
     let token = password_token(&client, server, creds).await;
     let r = client
         .post(format!(
@@ -136,6 +147,12 @@ async fn calls_are_recorded_and_tampering_is_detected() {
     assert!(events
         .iter()
         .any(|e| e["action"] == "POST /v3.0/OS-CREDENTIAL/securitytokens"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["resource_id"] == "ca_id=\\u{0}\\u{a}x"),
+        "control characters escaped"
+    );
     // No secret: not the token, not the temporary SK, not the password.
     let all = events.iter().map(Value::to_string).collect::<String>();
     for secret in secrets
@@ -154,6 +171,26 @@ async fn calls_are_recorded_and_tampering_is_detected() {
         (1..=i64::try_from(seqs.len()).unwrap()).collect::<Vec<_>>()
     );
     assert_eq!(server.terminate(), 0);
+
+    // Changes made with the CLI are recorded too.
+    let out = admin(
+        &[
+            &store[..],
+            &["user", "create", "--account", "admin", "--name", "carol"],
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let events = export(&store);
+    let cli = events.last().unwrap();
+    assert_eq!(
+        (cli["source"].as_str(), cli["action"].as_str()),
+        (Some("cli"), Some("cli user create"))
+    );
+    assert!(
+        cli["resource_id"].as_str().unwrap().contains("carol"),
+        "{cli}"
+    );
 
     // Intact: verified, in the database and as an export.
     let out = admin(&[&store[..], &["audit", "verify"]].concat());
@@ -250,6 +287,14 @@ async fn two_postgres_servers_appending_at_once_keep_one_chain() {
     let db = pg_database().await;
     let (a, b, creds) = two_servers(dir.path(), &db);
     let client = reqwest::Client::new();
+    // A NUL in a path must not cost a batch its place on PostgreSQL.
+    let nul = client
+        .get(format!(
+            "{}/v1/private-certificate-authorities/%00",
+            a.base_url
+        ))
+        .header("x-auth-token", "forged")
+        .send();
     let body = r#"{"auth": {"identity": {"methods": ["hw_ak_sk"]}}}"#;
     let calls = (0..40).map(|i| {
         let server = if i % 2 == 0 { &a } else { &b };
@@ -262,7 +307,9 @@ async fn two_postgres_servers_appending_at_once_keep_one_chain() {
             Some(body),
         )
     });
-    for response in futures_util::future::join_all(calls).await {
+    let (nul, responses) = tokio::join!(nul, futures_util::future::join_all(calls));
+    assert_eq!(nul.unwrap().status(), 401);
+    for response in responses {
         assert_eq!(response.status(), 201);
     }
     let key = dir.path().join("shared-master.key");
@@ -283,6 +330,7 @@ async fn two_postgres_servers_appending_at_once_keep_one_chain() {
         .filter(|e| e["action"] == "POST /v3/auth/tokens")
         .count();
     assert_eq!(tokens, 40, "every call on both servers is in the one chain");
+    assert!(events.iter().any(|e| e["resource_id"] == "ca_id=\\u{0}"));
     assert_eq!(a.terminate(), 0);
     assert_eq!(b.terminate(), 0);
 }

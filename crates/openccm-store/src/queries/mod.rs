@@ -586,7 +586,7 @@ impl<B: Backend> IamStore for Sql<B> {
         .transpose()
     }
 
-    async fn record_login_attempt(
+    async fn record_login_failure(
         &self,
         subject: &str,
         now: i64,

@@ -244,7 +244,7 @@ async fn failed_logins_count_atomically_and_lock_once(backend: Backend) {
     let attempts = (0..20).map(|_| {
         let store = store.clone();
         let user = user.clone();
-        tokio::spawn(async move { store.record_login_attempt(&user, 100, rule).await })
+        tokio::spawn(async move { store.record_login_failure(&user, 100, rule).await })
     });
     let mut locks = 0;
     for attempt in attempts.collect::<Vec<_>>() {
@@ -256,12 +256,12 @@ async fn failed_logins_count_atomically_and_lock_once(backend: Backend) {
     assert_eq!(state.locked_until, 100 + rule.lock_ms);
     // While locked nothing changes; after, the window has passed: a new count.
     let during = store
-        .record_login_attempt(&user, 5_000, rule)
+        .record_login_failure(&user, 5_000, rule)
         .await
         .unwrap();
     assert_eq!((during.failures, during.newly_locked), (0, false));
     let after = store
-        .record_login_attempt(&user, 100 + rule.lock_ms, rule)
+        .record_login_failure(&user, 100 + rule.lock_ms, rule)
         .await
         .unwrap();
     assert_eq!((after.failures, after.newly_locked), (1, false));
