@@ -163,6 +163,16 @@ impl<I> Watched<I> {
         self.deadline.as_mut().poll(cx).is_ready()
     }
 
+    /// Keeps a wake-up armed at most the idle time away, resetting the
+    /// timer only once it has fired (not on every read while busy).
+    fn keep_armed(&mut self, cx: &mut Context<'_>) {
+        if self.deadline.is_elapsed() {
+            let next = Instant::now() + self.idle_timeout;
+            self.deadline.as_mut().reset(next);
+        }
+        let _ = self.deadline.as_mut().poll(cx);
+    }
+
     /// Whether writes have made no progress for the idle time.
     fn write_stalled(&mut self, cx: &mut Context<'_>) -> bool {
         let since = self.last_write;
@@ -189,14 +199,12 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
                 // While one is in progress the timer is still armed, from
                 // now: an HTTP/2 request can end with no I/O on the
                 // connection, and the timer's wake-up is what then notices.
-                let requests = self.requests.clone();
-                let busy = requests.in_progress.load(Ordering::Acquire) > 0;
-                let since = if busy {
-                    Instant::now()
-                } else {
-                    requests.last_event()
-                };
-                if self.expired(since, cx) && !busy {
+                if self.requests.in_progress.load(Ordering::Acquire) > 0 {
+                    self.keep_armed(cx);
+                    return Poll::Pending;
+                }
+                let since = self.requests.last_event();
+                if self.expired(since, cx) {
                     return Poll::Ready(Err(idle_error()));
                 }
                 Poll::Pending
