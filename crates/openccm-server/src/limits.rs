@@ -173,6 +173,25 @@ impl<I> Watched<I> {
         let _ = self.deadline.as_mut().poll(cx);
     }
 
+    /// Notes a write's progress; a write that has waited for the client for
+    /// the idle time fails (the client does not read what it asked for).
+    fn after_write(
+        &mut self,
+        written: Poll<io::Result<usize>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        match written {
+            Poll::Ready(Ok(n)) => {
+                if n > 0 {
+                    self.last_write = Instant::now();
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending if self.write_stalled(cx) => Poll::Ready(Err(idle_error())),
+            other @ (Poll::Pending | Poll::Ready(_)) => other,
+        }
+    }
+
     /// Whether writes have made no progress for the idle time.
     fn write_stalled(&mut self, cx: &mut Context<'_>) -> bool {
         let since = self.last_write;
@@ -220,17 +239,8 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write(cx, buf) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    self.last_write = Instant::now();
-                }
-                Poll::Ready(Ok(n))
-            }
-            // The client does not read what it asked for.
-            Poll::Pending if self.write_stalled(cx) => Poll::Ready(Err(idle_error())),
-            other @ (Poll::Pending | Poll::Ready(_)) => other,
-        }
+        let written = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.after_write(written, cx)
     }
 
     fn poll_write_vectored(
@@ -238,16 +248,8 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    self.last_write = Instant::now();
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending if self.write_stalled(cx) => Poll::Ready(Err(idle_error())),
-            other @ (Poll::Pending | Poll::Ready(_)) => other,
-        }
+        let written = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.after_write(written, cx)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -6,6 +6,8 @@ use openccm_testkit::sign::{Scheme, SdkRequest};
 use openccm_testkit::{both_backends, TestApp};
 use serde_json::json;
 
+use crate::common::validate_token;
+
 fn signed(
     app: &TestApp,
     scheme: Scheme,
@@ -379,15 +381,7 @@ both_backends!(
 
 both_backends!(tokens_can_be_validated_by_their_account, |app| async move {
     let token = app.admin_token().await;
-    let r = app
-        .send(
-            Request::get("/v3/auth/tokens")
-                .header("x-auth-token", &token)
-                .header("x-subject-token", &token)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = validate_token(&app, &token).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-subject-token").unwrap(), token);
     assert_eq!(r.json()["token"]["user"]["id"].as_str().unwrap().len(), 32);

@@ -16,6 +16,18 @@ pub async fn get(app: &TestApp, path: &str) -> TestResponse {
     app.signed("GET", path, None).await
 }
 
+/// `GET /v3/auth/tokens` validating `token` with itself.
+pub async fn validate_token(app: &TestApp, token: &str) -> TestResponse {
+    app.send(
+        axum::http::Request::get("/v3/auth/tokens")
+            .header("x-auth-token", token)
+            .header("x-subject-token", token)
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
 /// Asserts the status; the body as JSON (`Null` when empty).
 pub fn ok(r: &TestResponse, status: u16) -> Value {
     assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));

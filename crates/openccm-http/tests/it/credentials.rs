@@ -8,20 +8,12 @@ use openccm_testkit::sign::{Scheme, SdkRequest};
 use openccm_testkit::{both_backends, TestApp, TestResponse};
 use serde_json::json;
 
-use crate::common::ok;
+use crate::common::{ok, validate_token};
 
 /// A fresh access key of the administrator: (AK, SK).
 async fn new_admin_key(app: &TestApp) -> (String, String) {
     let token = app.admin_token().await;
-    let me = app
-        .send(
-            Request::get("/v3/auth/tokens")
-                .header("x-auth-token", &token)
-                .header("x-subject-token", &token)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let me = validate_token(app, &token).await;
     let user_id = ok(&me, 200)["token"]["user"]["id"]
         .as_str()
         .unwrap()
@@ -127,17 +119,7 @@ both_backends!(
     a_token_for_a_token_never_outlives_the_original,
     |app| async move {
         let token = app.admin_token().await;
-        let original = ok(
-            &app.send(
-                Request::get("/v3/auth/tokens")
-                    .header("x-auth-token", &token)
-                    .header("x-subject-token", &token)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await,
-            200,
-        )["token"]["expires_at"]
+        let original = ok(&validate_token(&app, &token).await, 200)["token"]["expires_at"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -237,15 +219,7 @@ both_backends!(
         let token = r.header("x-subject-token").unwrap();
         let r = token_by_signature(&app, &app.admin.access_key, &app.admin.secret_key).await;
         no_store(&r, "signed token");
-        let r = app
-            .send(
-                Request::get("/v3/auth/tokens")
-                    .header("x-auth-token", &token)
-                    .header("x-subject-token", &token)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
+        let r = validate_token(&app, &token).await;
         no_store(&r, "token validation");
         // A secret key.
         let me = r.json()["token"]["user"]["id"].as_str().unwrap().to_owned();
@@ -488,17 +462,7 @@ both_backends!(
             .await;
         assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
         // Nor lasting credentials: no user, no access key, no password.
-        let me = ok(
-            &app.send(
-                Request::get("/v3/auth/tokens")
-                    .header("x-auth-token", &derived)
-                    .header("x-subject-token", &derived)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await,
-            200,
-        )["token"]["user"]["id"]
+        let me = ok(&validate_token(&app, &derived).await, 200)["token"]["user"]["id"]
             .as_str()
             .unwrap()
             .to_owned();
