@@ -95,6 +95,21 @@ pub(crate) fn open(
     keyring.open_token(kind, &sealed).ok()
 }
 
+/// A user for the token tests, at credentials version `version`.
+#[cfg(test)]
+pub(crate) fn test_user(version: i64) -> User {
+    User {
+        user_id: UserId::from_random([2; 16]),
+        domain_id: DomainId::from_random([1; 16]),
+        name: "alice".into(),
+        password_hash: None,
+        is_root: false,
+        enabled: true,
+        credentials_version: version,
+        created_at: 0,
+    }
+}
+
 /// An optional access key stored as its ASCII bytes (empty: none); `Err`
 /// when the bytes are not an access key.
 pub(crate) fn access_key(bytes: &[u8]) -> Result<Option<AccessKeyId>, ()> {

@@ -186,16 +186,7 @@ mod tests {
     use super::*;
 
     fn user() -> User {
-        User {
-            user_id: UserId::from_random([2; 16]),
-            domain_id: DomainId::from_random([1; 16]),
-            name: "alice".into(),
-            password_hash: None,
-            is_root: false,
-            enabled: true,
-            credentials_version: 3,
-            created_at: 0,
-        }
+        sealed::test_user(3)
     }
 
     #[test]

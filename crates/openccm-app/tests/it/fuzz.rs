@@ -5,9 +5,11 @@
 
 use openccm_app::iam::policy::{evaluate, Policy, RequestContext};
 use openccm_app::iam::signing::{
-    self, canonical_query, canonical_uri, Authorization, HeaderSource, RequestParts,
+    self, canonical_query, canonical_uri, Authorization, RequestParts,
 };
 use proptest::prelude::*;
+
+use crate::sdk_vectors::Headers;
 
 /// Strings over `alphabet`.
 fn text(alphabet: &'static str, max: usize) -> impl Strategy<Value = String> {
@@ -16,18 +18,6 @@ fn text(alphabet: &'static str, max: usize) -> impl Strategy<Value = String> {
 }
 
 const URL_CHARS: &str = "ab/=&%+2BFf0é ~.-_?#;:";
-
-struct Headers(Vec<(String, Vec<u8>)>);
-
-impl HeaderSource for Headers {
-    fn values(&self, name: &str) -> Vec<&[u8]> {
-        self.0
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
-            .collect()
-    }
-}
 
 proptest! {
     #[test]

@@ -7,7 +7,8 @@ use openccm_app::iam::signing::{
 };
 use serde_json::Value;
 
-struct Headers(Vec<(String, Vec<u8>)>);
+/// Request headers as a list (names in any case).
+pub(crate) struct Headers(pub(crate) Vec<(String, Vec<u8>)>);
 
 impl HeaderSource for Headers {
     fn values(&self, name: &str) -> Vec<&[u8]> {
