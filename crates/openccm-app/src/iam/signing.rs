@@ -402,6 +402,7 @@ pub fn verify_signature(
 /// The key pairs the ECDSA schemes derive from AK/SK (iam-auth.md § 2.4):
 /// a NIST SP 800-108 counter-mode KDF over HMAC with the SK.
 pub mod derived {
+    use hex_literal::hex;
     use hmac::{Hmac, Mac};
     use sha2::{Digest, Sha256};
     use sm3::Sm3;
@@ -410,35 +411,18 @@ pub mod derived {
     pub const SM2_USER_ID: &[u8] = b"1234567812345678";
 
     const P256_N_MINUS_2: [u8; 32] =
-        hex_literal(b"ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63254f");
+        hex!("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63254f");
     const SM2_N_MINUS_2: [u8; 32] =
-        hex_literal(b"fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54121");
+        hex!("fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54121");
     // GB/T 32918.5 curve parameters, for Z_A.
     const SM2_A: [u8; 32] =
-        hex_literal(b"fffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffc");
+        hex!("fffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffc");
     const SM2_B: [u8; 32] =
-        hex_literal(b"28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddbcbd414d940e93");
+        hex!("28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddbcbd414d940e93");
     const SM2_GX: [u8; 32] =
-        hex_literal(b"32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7");
+        hex!("32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7");
     const SM2_GY: [u8; 32] =
-        hex_literal(b"bc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0");
-
-    const fn hex_literal(text: &[u8; 64]) -> [u8; 32] {
-        const fn nibble(c: u8) -> u8 {
-            match c {
-                b'0'..=b'9' => c - b'0',
-                b'a'..=b'f' => c - b'a' + 10,
-                _ => 0,
-            }
-        }
-        let mut out = [0u8; 32];
-        let mut i = 0;
-        while i < 32 {
-            out[i] = (nibble(text[2 * i]) << 4) | nibble(text[2 * i + 1]);
-            i += 1;
-        }
-        out
-    }
+        hex!("bc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0");
 
     /// The first counter value whose HMAC output `c` satisfies `c <= n - 2`;
     /// the private scalar is `c + 1`.
