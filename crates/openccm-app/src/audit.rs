@@ -151,6 +151,8 @@ async fn append_loop(
             }
         }
         if !events.is_empty() {
+            // Shared, not copied: a failed batch is retried event by event.
+            let events: Arc<[AuditEvent]> = events.into();
             let outcome = store.append_audit(events.clone(), chain.clone()).await;
             match outcome {
                 Ok(_) => {
@@ -162,8 +164,10 @@ async fn append_loop(
                 // the chain: each is tried alone.
                 Err(err) => {
                     tracing::warn!(error = %err, events = events.len(), "an audit batch failed; appending its events one by one");
-                    for (event, done) in events.into_iter().zip(waiting) {
-                        let alone = store.append_audit(vec![event], chain.clone()).await;
+                    for (event, done) in events.iter().zip(waiting) {
+                        let alone = store
+                            .append_audit(Arc::from([event.clone()]), chain.clone())
+                            .await;
                         if let Err(err) = &alone {
                             tracing::error!(error = %err, "cannot append to the audit trail");
                         }

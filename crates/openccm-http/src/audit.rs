@@ -101,38 +101,33 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
 }
 
 async fn run_and_record(state: AppState, req: Request, next: Next) -> Response {
+    // What the event needs from the request, taken before it is consumed
+    // and formatted only if the call is recorded (most reads are not).
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
-    let source = peer_address(&req)
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.0.clone())
-        .unwrap_or_default();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let source = peer_address(&req);
+    let request_id = req.extensions().get::<RequestId>().cloned();
     let (mut parts, body) = req.into_parts();
     let params =
         <RawPathParams as axum::extract::FromRequestParts<()>>::from_request_parts(&mut parts, &())
             .await
-            .ok()
-            .map(|params| {
-                params
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("&")
-            })
-            .unwrap_or_default();
+            .ok();
+    let uri = parts.uri.clone();
     let response = next.run(Request::from_parts(parts, body)).await;
     let status = response.status();
     let denied = status.as_u16() == 401 || status.as_u16() == 403;
     if matches!(method, Method::GET | Method::HEAD) && !denied {
         return response;
     }
+    let params = params
+        .map(|params| {
+            params
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .unwrap_or_default();
     let caller = response.extensions().get::<AuditCaller>();
     let resource_id = match response.extensions().get::<AuditResource>() {
         Some(created) if params.is_empty() => created.0.clone(),
@@ -143,15 +138,16 @@ async fn run_and_record(state: AppState, req: Request, next: Next) -> Response {
         Some(code) => format!("{} {}", status.as_u16(), code.0),
         None => status.as_u16().to_string(),
     };
+    let route = route.as_ref().map_or(uri.path(), MatchedPath::as_str);
     let event = AuditEvent {
         at: state.iam.clock().now_ms(),
         domain_id: caller.map(|c| c.domain_id.clone()).unwrap_or_default(),
         user_id: caller.map(|c| c.user_id.clone()).unwrap_or_default(),
-        source,
+        source: source.map(|a| a.to_string()).unwrap_or_default(),
         action: field(&format!("{method} {route}")),
         resource_id: field(&resource_id),
         result,
-        request_id,
+        request_id: request_id.map(|id| id.0).unwrap_or_default(),
     };
     if let Err(err) = state.audit.record(event).await {
         // The call happened: its answer still goes out, and the failure is loud.

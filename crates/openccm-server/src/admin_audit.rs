@@ -137,7 +137,10 @@ pub async fn record(iam: &Iam, action: String, resource: String) -> Result<(), S
         ..AuditEvent::default()
     };
     iam.store()
-        .append_audit(vec![event], audit::chainer(iam.keyring().clone()))
+        .append_audit(
+            std::sync::Arc::from([event]),
+            audit::chainer(iam.keyring().clone()),
+        )
         .await
         .map(|_| ())
         .map_err(|e| {

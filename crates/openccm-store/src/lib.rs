@@ -113,7 +113,7 @@ pub trait AuditStore: Send + Sync {
     /// servers never fork the chain. Returns the seqs given.
     async fn append_audit(
         &self,
-        events: Vec<AuditEvent>,
+        events: std::sync::Arc<[AuditEvent]>,
         chain: AuditChainer,
     ) -> StoreResult<Vec<i64>>;
     /// Up to `limit` events after `after_seq`, in seq order.

@@ -139,6 +139,30 @@ pub struct Iam {
     argon2: lockout::Argon2Slots,
 }
 
+/// Where the secret of a signed request comes from.
+enum SigningKey {
+    /// A stored access key.
+    Stored(cache::OpenedKey),
+    /// Temporary credentials, from their security token.
+    Temporary(sts::SecurityClaims),
+}
+
+impl SigningKey {
+    fn secret(&self) -> &[u8] {
+        match self {
+            Self::Stored(opened) => &opened.secret,
+            Self::Temporary(claims) => &claims.secret,
+        }
+    }
+
+    fn user_id(&self) -> &UserId {
+        match self {
+            Self::Stored(opened) => &opened.key.user_id,
+            Self::Temporary(claims) => &claims.user_id,
+        }
+    }
+}
+
 /// The login-attempt row every unknown user name counts on (never a user id:
 /// those are 32 hex characters).
 const UNKNOWN_LOGIN_SUBJECT: &str = "unknown-user";
@@ -283,55 +307,22 @@ impl Iam {
         let sdk_date = String::from_utf8_lossy(date);
         let string_to_sign = signing::string_to_sign(auth.algorithm, &sdk_date, &canonical);
 
-        // The secret, its user and what it binds: from the security token
-        // for temporary credentials, else from the store.
-        let (secret, user_id, binding, method, temporary) =
-            if let Some(security_token) = parts.header("x-security-token") {
-                let claims = self.open_security_token(&auth.access, security_token)?;
-                let binding = claims.binding();
-                let user_id = claims.user_id.clone();
-                let secret = claims.secret.clone();
-                (
-                    secret,
-                    user_id,
-                    binding,
-                    AuthMethod::Temporary(auth.algorithm),
-                    Some(claims),
-                )
-            } else {
-                let not_exist = || {
-                    auth_failed(&format!(
-                        "Get secretKey failed,ak:{},err:ak not exist",
-                        auth.access
-                    ))
-                };
-                let ak = AccessKeyId::parse(&auth.access).ok_or_else(not_exist)?;
-                let opened = self.opened_key(&ak).await?.ok_or_else(not_exist)?;
-                if !opened.key.enabled {
-                    return Err(not_exist());
-                }
-                let binding = Binding {
-                    access_key: Some(ak),
-                    ..Binding::default()
-                };
-                (
-                    zeroize::Zeroizing::new(opened.secret.to_vec()),
-                    opened.key.user_id.clone(),
-                    binding,
-                    AuthMethod::Signature(auth.algorithm),
-                    None,
-                )
-            };
+        // The secret: from the security token for temporary credentials,
+        // else from the store.
+        let key = match parts.header("x-security-token") {
+            Some(token) => SigningKey::Temporary(self.open_security_token(&auth.access, token)?),
+            None => SigningKey::Stored(self.stored_key(&auth.access).await?),
+        };
         signing::verify_signature(
             auth.algorithm,
             &auth.access,
-            &secret,
+            key.secret(),
             &string_to_sign,
             &auth.signature,
         )
         .map_err(|e| auth_failed(&e.to_string()))?;
-        let (user, account) = self.active_user(&user_id).await?;
-        if let Some(claims) = &temporary {
+        let (user, account) = self.active_user(key.user_id()).await?;
+        if let SigningKey::Temporary(claims) = &key {
             let stands = self
                 .still_stands(
                     &user,
@@ -362,7 +353,35 @@ impl Iam {
                 ));
             }
         }
+        let (method, binding) = match key {
+            SigningKey::Stored(opened) => (
+                AuthMethod::Signature(auth.algorithm),
+                Binding {
+                    access_key: Some(opened.key.access_key),
+                    ..Binding::default()
+                },
+            ),
+            SigningKey::Temporary(claims) => {
+                (AuthMethod::Temporary(auth.algorithm), claims.binding())
+            }
+        };
         Ok(caller(&user, &account, method, binding))
+    }
+
+    /// The enabled access key `access`, with its opened secret.
+    async fn stored_key(&self, access: &str) -> Result<cache::OpenedKey> {
+        let not_exist = || {
+            auth_failed(&format!(
+                "Get secretKey failed,ak:{access},err:ak not exist"
+            ))
+        };
+        let ak = AccessKeyId::parse(access).ok_or_else(not_exist)?;
+        let opened = self.opened_key(&ak).await?.ok_or_else(not_exist)?;
+        if opened.key.enabled {
+            Ok(opened)
+        } else {
+            Err(not_exist())
+        }
     }
 
     /// The access key `ak` with its opened secret, from the cache or the store.

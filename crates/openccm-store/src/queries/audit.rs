@@ -33,7 +33,7 @@ fn event_from_row(row: &Row) -> StoreResult<ChainedAuditEvent> {
 impl<B: Backend> AuditStore for Sql<B> {
     async fn append_audit(
         &self,
-        events: Vec<AuditEvent>,
+        events: std::sync::Arc<[AuditEvent]>,
         chain: AuditChainer,
     ) -> StoreResult<Vec<i64>> {
         self.write(Durability::Durable, move |tx| {
@@ -50,7 +50,7 @@ impl<B: Backend> AuditStore for Sql<B> {
                 let head = rows.first().ok_or_else(|| corrupt("audit_head"))?;
                 let (mut seq, mut mac) = (head.int("seq")?, head.blob("mac")?);
                 let mut seqs = Vec::with_capacity(events.len());
-                for event in &events {
+                for event in events.iter() {
                     seq += 1;
                     let (key_version, next) = chain(&mac, seq, event);
                     tx.exec(
