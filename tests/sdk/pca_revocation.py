@@ -4,7 +4,9 @@ listed on the CRLs at the CA's crl_dis_point (OpenSSL's verify rejects it),
 within a second of the SDK's revoke call returning: RSA, EC and SM2 CAs.
 
 With OPENCCM_OBSERVER_ENDPOINT (another server on the same database), the
-same is asked of that server too: the URLs with its address."""
+same is asked of that server too: the URLs with its address. With
+OPENCCM_CA_ALGORITHMS (say "RSA2048,EC256" for a PKCS#11 token without SM2),
+only those CAs."""
 
 import os
 import subprocess
@@ -38,7 +40,8 @@ def fetch_pem(work, url, name):
         return f.read()
 
 
-for alg, sig in [("RSA2048", "SHA256"), ("EC256", "SHA256"), ("SM2", "SM3")]:
+ALGORITHMS = os.environ.get("OPENCCM_CA_ALGORITHMS", "RSA2048,EC256,SM2").split(",")
+for alg, sig in [(a, "SM3" if a == "SM2" else "SHA256") for a in ALGORITHMS]:
     work = tempfile.mkdtemp()
     ca = pca.create_certificate_authority(CreateCertificateAuthorityRequest(body=CreateCertificateAuthorityRequestBody(
         type="ROOT", key_algorithm=alg, signature_algorithm=sig, validity=Validity(type="YEAR", value=10),

@@ -221,14 +221,7 @@ impl Signer for SoftwareKey {
             return Ok(signature);
         }
         if let Some(ec) = &self.ec {
-            let digest: Vec<u8> = match hash {
-                HashAlgorithm::Sha256 => openssl::sha::sha256(message).to_vec(),
-                HashAlgorithm::Sha384 => openssl::sha::sha384(message).to_vec(),
-                HashAlgorithm::Sha512 => openssl::sha::sha512(message).to_vec(),
-                HashAlgorithm::Sm3 => {
-                    return Err(PkiError::SignatureAlgorithm("ECDSA with SM3".to_owned()))
-                }
-            };
+            let digest = hash.ecdsa_digest(message)?;
             return openssl::ecdsa::EcdsaSig::sign(&digest, ec)
                 .and_then(|sig| sig.to_der())
                 .map_err(signing);

@@ -234,6 +234,17 @@ impl HashAlgorithm {
         }
     }
 
+    /// The digest of `message` that ECDSA signs (SHA-2; ECDSA with SM3 is
+    /// refused).
+    pub fn ecdsa_digest(self, message: &[u8]) -> PkiResult<Vec<u8>> {
+        Ok(match self {
+            Self::Sha256 => openssl::sha::sha256(message).to_vec(),
+            Self::Sha384 => openssl::sha::sha384(message).to_vec(),
+            Self::Sha512 => openssl::sha::sha512(message).to_vec(),
+            Self::Sm3 => return Err(PkiError::SignatureAlgorithm("ECDSA with SM3".to_owned())),
+        })
+    }
+
     /// Checks that a key of `key` may sign with this hash: SM3 goes with SM2
     /// and only with SM2 (GM/T 0006).
     pub fn check_fits(self, key: KeyAlgorithm) -> PkiResult<()> {

@@ -11,7 +11,6 @@ use openssl::pkey::{PKey, Public};
 use spki::SubjectPublicKeyInfoRef;
 
 use crate::algorithm::{parse_signature_oid, SignatureFamily};
-use crate::HashAlgorithm;
 use crate::{KeyAlgorithm, PkiError, PkiResult};
 
 /// `RSAPublicKey` (RFC 8017 A.1.1).
@@ -148,14 +147,7 @@ pub fn verify_with_sm2_ids(
             let point = EcPoint::from_bytes(group, point_bytes, &mut ctx)
                 .map_err(|_| PkiError::Key("the EC public key is not a curve point".to_owned()))?;
             let key = EcKey::from_public_key(group, &point).map_err(ossl)?;
-            let digest: Vec<u8> = match hash {
-                HashAlgorithm::Sha256 => openssl::sha::sha256(message).to_vec(),
-                HashAlgorithm::Sha384 => openssl::sha::sha384(message).to_vec(),
-                HashAlgorithm::Sha512 => openssl::sha::sha512(message).to_vec(),
-                HashAlgorithm::Sm3 => {
-                    return Err(PkiError::SignatureAlgorithm("ECDSA with SM3".to_owned()))
-                }
-            };
+            let digest = hash.ecdsa_digest(message)?;
             openssl::ecdsa::EcdsaSig::from_der(signature)
                 .and_then(|sig| sig.verify(&digest, &key))
                 .unwrap_or(false)

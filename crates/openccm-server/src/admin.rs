@@ -731,7 +731,7 @@ fn open_pca(config: &Config, iam: &Iam) -> Result<openccm_app::pca::Pca, String>
     let public_url = config.public_url_for(config.listen);
     Ok(openccm_app::pca::Pca::new(
         iam.store().clone(),
-        Arc::new(openccm_custody::KeyCustody::new(Arc::new(keyring))),
+        config.key_store(Arc::new(keyring))?,
         Arc::new(SystemClock),
         openccm_app::pool::CryptoPools::for_this_machine()
             .map_err(|e| format!("cannot start crypto threads: {e}"))?,

@@ -105,6 +105,17 @@ pub struct ServeArgs {
     /// Largest body of the IAM and OCSP routes in bytes [default: 65536].
     #[arg(long, env = "OPENCCM_MAX_SMALL_BODY_BYTES")]
     pub max_small_body_bytes: Option<usize>,
+    /// PKCS#11 module (shared library): CA keys are generated and used inside
+    /// its token; exportable keys are wrapped by a token key. Needs
+    /// --pkcs11-token and --pkcs11-pin-file.
+    #[arg(long, env = "OPENCCM_PKCS11_MODULE")]
+    pub pkcs11_module: Option<PathBuf>,
+    /// Label of the PKCS#11 token to use.
+    #[arg(long, env = "OPENCCM_PKCS11_TOKEN")]
+    pub pkcs11_token: Option<String>,
+    /// File holding the token's user PIN.
+    #[arg(long, env = "OPENCCM_PKCS11_PIN_FILE")]
+    pub pkcs11_pin_file: Option<PathBuf>,
 }
 
 /// The TOML file's keys.
@@ -116,6 +127,9 @@ pub struct FileConfig {
     database_url: Option<String>,
     database_url_file: Option<PathBuf>,
     master_key_file: Option<PathBuf>,
+    pkcs11_module: Option<PathBuf>,
+    pkcs11_token: Option<String>,
+    pkcs11_pin_file: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     public_url: Option<String>,
@@ -182,6 +196,58 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// A PKCS#11 token to keep CA keys in.
+#[derive(Debug, Clone)]
+pub struct Pkcs11Files {
+    /// The module (shared library).
+    pub module: PathBuf,
+    /// The token's label.
+    pub token_label: String,
+    /// The file holding the user PIN (read at start, never logged).
+    pub pin_file: PathBuf,
+}
+
+impl Pkcs11Files {
+    /// The key store these files describe, sealing under `keyring`.
+    ///
+    /// # Errors
+    /// When the PIN file is unreadable or the token does not open.
+    pub fn key_store(
+        &self,
+        keyring: std::sync::Arc<openccm_custody::Keyring>,
+    ) -> Result<openccm_custody::Pkcs11KeyStore, String> {
+        let pin =
+            zeroize::Zeroizing::new(std::fs::read_to_string(&self.pin_file).map_err(|e| {
+                format!(
+                    "cannot read the PKCS#11 PIN file {}: {e}",
+                    self.pin_file.display()
+                )
+            })?);
+        let config = openccm_custody::Pkcs11Config {
+            module: self.module.clone(),
+            token_label: self.token_label.clone(),
+            pin: zeroize::Zeroizing::new(pin.trim_end_matches(['\r', '\n']).to_owned()),
+        };
+        openccm_custody::Pkcs11KeyStore::open(&config, keyring).map_err(|e| e.to_string())
+    }
+}
+
+impl Config {
+    /// Key custody as configured: the PKCS#11 token's, or software.
+    ///
+    /// # Errors
+    /// When the token does not open.
+    pub fn key_store(
+        &self,
+        keyring: std::sync::Arc<openccm_custody::Keyring>,
+    ) -> Result<std::sync::Arc<dyn openccm_custody::KeyStore>, String> {
+        Ok(match &self.pkcs11 {
+            Some(files) => std::sync::Arc::new(files.key_store(keyring)?),
+            None => std::sync::Arc::new(openccm_custody::SoftwareKeyStore::new(keyring)),
+        })
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -189,6 +255,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: DatabaseUrl,
     pub master_key_file: PathBuf,
+    /// Where CA keys live when not in software.
+    pub pkcs11: Option<Pkcs11Files>,
     pub tls: Option<TlsFiles>,
     /// `None`: derived from the bound address at start.
     pub public_url: Option<String>,
@@ -308,6 +376,24 @@ impl Config {
                 "database url must start with sqlite: or postgres://".to_owned(),
             ));
         }
+        let pkcs11 = match (
+            args.pkcs11_module.or(file.pkcs11_module),
+            args.pkcs11_token.or(file.pkcs11_token),
+            args.pkcs11_pin_file.or(file.pkcs11_pin_file),
+        ) {
+            (None, None, None) => None,
+            (Some(module), Some(token_label), Some(pin_file)) => Some(Pkcs11Files {
+                module,
+                token_label,
+                pin_file,
+            }),
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "pkcs11_module, pkcs11_token and pkcs11_pin_file must be given together"
+                        .to_owned(),
+                ))
+            }
+        };
         let tls = match (
             args.tls_cert.or(file.tls_cert),
             args.tls_key.or(file.tls_key),
@@ -383,6 +469,7 @@ impl Config {
                 .unwrap_or_else(|| data_dir.join("master.key")),
             data_dir,
             database_url: DatabaseUrl(database_url),
+            pkcs11,
             tls,
             region,
             token_ttl_secs,

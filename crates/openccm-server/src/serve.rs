@@ -17,7 +17,7 @@ use openccm_app::pca::{Pca, PcaSettings};
 use openccm_app::pool::CryptoPools;
 use openccm_app::scm::{Scm, ScmSettings};
 use openccm_app::SystemClock;
-use openccm_custody::{KeyCustody, Keyring};
+use openccm_custody::Keyring;
 use openccm_http::{AppState, HttpSettings};
 
 use crate::config::{Config, LogFormat, ServeArgs};
@@ -191,7 +191,10 @@ async fn serve(config: Config) -> Result<(), String> {
     let pools =
         CryptoPools::for_this_machine().map_err(|e| format!("cannot start crypto threads: {e}"))?;
     let audit = openccm_app::audit::AuditTrail::start(store.clone(), keyring.clone());
-    let custody = Arc::new(KeyCustody::new(keyring));
+    let custody = config.key_store(keyring)?;
+    if config.pkcs11.is_some() {
+        tracing::info!("CA keys live in the PKCS#11 token");
+    }
     let authz = iam.authorizer();
     let scm = Arc::new(Scm::new(
         store.clone(),

@@ -10,6 +10,7 @@
 //! - [`sign`]: an SDK-style request signer.
 
 pub mod sign;
+pub mod softhsm;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use openccm_app::pca::{Pca, PcaSettings};
 use openccm_app::pool::CryptoPools;
 use openccm_app::scm::{Scm, ScmSettings};
 use openccm_app::Clock;
-use openccm_custody::{KeyCustody, Keyring};
+use openccm_custody::{Keyring, SoftwareKeyStore};
 use openccm_http::{AppState, HttpSettings};
 use openccm_store::Store;
 use tower::ServiceExt as _;
@@ -310,7 +311,7 @@ impl TestApp {
             clock.clone(),
             IamSettings::default(),
         ));
-        let custody = Arc::new(KeyCustody::new(keyring.clone()));
+        let custody = Arc::new(SoftwareKeyStore::new(keyring.clone()));
         let authz = iam.authorizer();
         let scm = Arc::new(Scm::new(
             store.clone(),

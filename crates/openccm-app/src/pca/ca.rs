@@ -3,6 +3,7 @@
 //! revoke, CRL and OCSP settings, quotas.
 
 use der::Encode as _;
+use openccm_custody::{KeyHandle, KeyUse};
 use openccm_pki::profile::{
     self, CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, Serial, TbsRequest,
 };
@@ -179,6 +180,11 @@ impl Pca {
         dn.validate_complete()?;
         let key_algorithm =
             input::key_algorithm(required(req.key_algorithm.as_deref(), "key_algorithm")?)?;
+        // Where CA keys live decides which algorithms a CA can have (a
+        // PKCS#11 token without SM2, say): refused before anything is made.
+        self.custody
+            .supports(key_algorithm, KeyUse::Resident)
+            .map_err(|e| Error::invalid_kind(Invalid::KeyAlgorithm, e.to_string()))?;
         let project = enterprise_project_for_create(req.enterprise_project_id.as_deref())?;
         self.authz
             .authorize(
@@ -255,7 +261,7 @@ impl Pca {
         let (handle, key) = self
             .pools
             .keygen
-            .run(move || custody.generate(key_algorithm, &owner_for_job))
+            .run(move || custody.generate(key_algorithm, &owner_for_job, KeyUse::Resident))
             .await??;
         let mut record = CaRecord {
             ca_id: ca_id.clone(),
@@ -280,7 +286,7 @@ impl Pca {
             subject: subject_der,
             key_owner: Some(handle.owner.clone()),
             sealed_key: Some(handle.sealed.clone()),
-            public_key: key.public_key().to_vec(),
+            public_key: key.public_key_der().to_vec(),
             certificate: None,
             chain: None,
             not_before: None,
@@ -306,7 +312,7 @@ impl Pca {
                     root_key,
                     CaCertPlan {
                         subject: &subject,
-                        public_key: key.public_key(),
+                        public_key: key.public_key_der(),
                         hash,
                         validity,
                         kind,
@@ -720,6 +726,21 @@ impl Pca {
                 .remove_ca(&caller.domain_id, &id, &["PENDING"])
                 .await?
             {
+                // The row is gone: the key's token object (if it has one)
+                // goes after it. A failure here leaves an orphan object
+                // behind, which is logged, not an error to the caller.
+                if let (Some(owner), Some(sealed)) = (ca.key_owner.take(), ca.sealed_key.take()) {
+                    let custody = self.custody.clone();
+                    let handle = KeyHandle { owner, sealed };
+                    let destroyed = self
+                        .pools
+                        .keygen
+                        .run(move || custody.destroy(&handle))
+                        .await;
+                    if !matches!(destroyed, Ok(Ok(()))) {
+                        tracing::warn!(ca_id = %id, "the deleted CA's key object could not be destroyed");
+                    }
+                }
                 Ok(())
             } else {
                 Err(Error::InvalidState(

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use der::Encode as _;
-use openccm_custody::KeyHandle;
+use openccm_custody::{KeyHandle, KeyUse};
 use openccm_pki::csr::UnverifiedCsr;
 use openccm_pki::profile::{
     self, CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, LintedTbs, Serial, TbsRequest,
@@ -278,14 +278,16 @@ impl Pca {
             .pools
             .keygen
             .run(move || -> openccm_pki::PkiResult<_> {
-                let (handle, key) = custody.generate(key_algorithm, &sign_owner)?;
+                let (handle, key) =
+                    custody.generate(key_algorithm, &sign_owner, KeyUse::Exportable)?;
                 let enc = if key_algorithm == KeyAlgorithm::Sm2 {
-                    let (enc_handle, enc_key) = custody.generate(KeyAlgorithm::Sm2, &enc_owner)?;
-                    Some((enc_handle, enc_key.public_key().to_vec()))
+                    let (enc_handle, enc_key) =
+                        custody.generate(KeyAlgorithm::Sm2, &enc_owner, KeyUse::Exportable)?;
+                    Some((enc_handle, enc_key.public_key_der().to_vec()))
                 } else {
                     None
                 };
-                Ok(((handle, key.public_key().to_vec()), enc))
+                Ok(((handle, key.public_key_der().to_vec()), enc))
             })
             .await??;
         self.issue(
@@ -510,9 +512,9 @@ impl Pca {
             let (handle, key) = self
                 .pools
                 .keygen
-                .run(move || custody.generate(KeyAlgorithm::Sm2, &owner))
+                .run(move || custody.generate(KeyAlgorithm::Sm2, &owner, KeyUse::Exportable))
                 .await??;
-            Some((handle, key.public_key().to_vec()))
+            Some((handle, key.public_key_der().to_vec()))
         } else {
             None
         };

@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use openccm_custody::{export, KeyCustody, KeyHandle};
+use openccm_custody::{KeyExport, KeyHandle, KeyStore};
 use openccm_pki::pem::Eol;
 use openccm_pki::{KeyAlgorithm, Signer};
 use openccm_store::CertRecord;
@@ -207,7 +207,7 @@ impl Pca {
 
 /// Everything an export needs, moved onto a pool thread.
 struct ExportJob {
-    custody: Arc<KeyCustody>,
+    custody: Arc<dyn KeyStore>,
     record: CertRecord,
     chain: Vec<Vec<u8>>,
     kind: String,
@@ -220,6 +220,14 @@ struct ExportJob {
 }
 
 impl ExportJob {
+    /// The key behind `handle` as PEM (encrypted under `password`, if any).
+    fn export_pem(&self, handle: &KeyHandle, password: Option<&str>) -> Result<Zeroizing<String>> {
+        let pem = self.custody.export(handle, KeyExport::Pem { password })?;
+        String::from_utf8(pem.to_vec())
+            .map(Zeroizing::new)
+            .map_err(|_| Error::Internal("an exported key is not text".to_owned()))
+    }
+
     fn build(self) -> Result<Exported> {
         let (record, chain, kind, compressed) = (
             &self.record,
@@ -239,10 +247,10 @@ impl ExportJob {
             .map(|der| openccm_pki::cert::der_to_pem(der, eol))
             .collect::<openccm_pki::PkiResult<String>>()?;
         let key = match (&record.key_owner, &record.sealed_key) {
-            (Some(owner), Some(sealed)) => Some(self.custody.open(&KeyHandle {
+            (Some(owner), Some(sealed)) => Some(KeyHandle {
                 owner: owner.clone(),
                 sealed: sealed.clone(),
-            })?),
+            }),
             _ => None,
         };
         let sm2_pair =
@@ -251,7 +259,7 @@ impl ExportJob {
         // work) for it.
         let keystore = compressed && matches!(kind, "IIS" | "TOMCAT") && !sm2_pair;
         let key_pem = match &key {
-            Some(k) if !keystore => Some(export::private_key_pem(k, password)?),
+            Some(k) if !keystore => Some(self.export_pem(k, password)?),
             _ => None,
         };
 
@@ -320,7 +328,15 @@ impl ExportJob {
                 } else {
                     "server.jks"
                 };
-                let p12 = export::pkcs12(&key, &certificate, chain, "server", store_password)?;
+                let p12 = self.custody.export(
+                    &key,
+                    KeyExport::Pkcs12 {
+                        certificate: &certificate,
+                        chain,
+                        friendly_name: "server",
+                        password: store_password,
+                    },
+                )?;
                 if password.is_some() {
                     zip(&[(name, &p12)])?
                 } else {
@@ -351,10 +367,10 @@ impl ExportJob {
         let enc_der = record.enc_certificate.as_deref().unwrap_or_default();
         let enc_pem = openccm_pki::cert::der_to_pem(enc_der, eol)?;
         let enc_key = match (&record.enc_key_owner, &record.enc_sealed_key) {
-            (Some(owner), Some(sealed)) => self.custody.open(&KeyHandle {
+            (Some(owner), Some(sealed)) => KeyHandle {
                 owner: owner.clone(),
                 sealed: sealed.clone(),
-            })?,
+            },
             _ => {
                 return Err(Error::Internal(
                     "an SM2 dual certificate has no encryption key".to_owned(),
@@ -370,8 +386,13 @@ impl ExportJob {
             .clone()
             .unwrap_or_else(|| certificate.public_key.clone());
         let envelope_b64 = || -> Result<String> {
-            Ok(base64::engine::general_purpose::STANDARD
-                .encode(export::sm2_enveloped_key(&enc_key, &recipient)?))
+            let envelope = self.custody.export(
+                &enc_key,
+                KeyExport::Sm2Enveloped {
+                    recipient_public_key: &recipient,
+                },
+            )?;
+            Ok(base64::engine::general_purpose::STANDARD.encode(envelope.as_slice()))
         };
         // GM/T 0010: addressed to the signing certificate, signed by the CA
         // (when the CA can sign it).
@@ -380,14 +401,17 @@ impl ExportJob {
                 return Ok(None);
             };
             let ca = openccm_pki::cert::parse_der(ca_der)?;
-            Ok(Some(base64::engine::general_purpose::STANDARD.encode(
-                export::sm2_signed_and_enveloped_data(
-                    &enc_key,
-                    &certificate.certificate,
-                    signer.as_ref(),
-                    &ca.certificate,
-                )?,
-            )))
+            let data = self.custody.export(
+                &enc_key,
+                KeyExport::Sm2SignedAndEnveloped {
+                    recipient: &certificate.certificate,
+                    signer: signer.as_ref(),
+                    signer_certificate: &ca.certificate,
+                },
+            )?;
+            Ok(Some(
+                base64::engine::general_purpose::STANDARD.encode(data.as_slice()),
+            ))
         };
         let customer_csr = record.gen_mode == "CSR";
         let enc_private = if customer_csr {
@@ -395,7 +419,7 @@ impl ExportJob {
             // them only inside the envelope (seed 000).
             Zeroizing::new(envelope_b64()?)
         } else {
-            export::private_key_pem(&enc_key, password)?
+            self.export_pem(&enc_key, password)?
         };
         if !compressed {
             let mut fields = ExportFields {

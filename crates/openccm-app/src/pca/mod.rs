@@ -20,7 +20,7 @@ pub mod tags;
 use std::sync::Arc;
 
 use der::Decode as _;
-use openccm_custody::{KeyCustody, KeyHandle};
+use openccm_custody::{KeyHandle, KeyStore};
 use openccm_pki::profile::IssuerInfo;
 use openccm_pki::{KeyAlgorithm, Signer};
 use openccm_store::{CaId, CaRecord, CertRecord, DomainId, Store, TaggedResource};
@@ -84,7 +84,7 @@ type IssuerCache = std::sync::Mutex<std::collections::HashMap<(CaId, String), Ar
 #[derive(Debug, Clone)]
 pub struct Pca {
     store: Arc<dyn Store>,
-    custody: Arc<KeyCustody>,
+    custody: Arc<dyn KeyStore>,
     clock: Arc<dyn Clock>,
     pools: CryptoPools,
     settings: PcaSettings,
@@ -137,7 +137,7 @@ impl Pca {
     /// Builds the service.
     pub fn new(
         store: Arc<dyn Store>,
-        custody: Arc<KeyCustody>,
+        custody: Arc<dyn KeyStore>,
         clock: Arc<dyn Clock>,
         pools: CryptoPools,
         settings: PcaSettings,

@@ -1,10 +1,8 @@
 //! SSL certificates: import (validated completely before anything is
 //! stored), list, show, export (seed 000), delete.
 
-use std::sync::Arc;
-
 use base64::Engine as _;
-use openccm_custody::{KeyHandle, SoftwareKey};
+use openccm_custody::{KeyHandle, KeyStore, PendingKey};
 use openccm_pki::cert::ParsedCertificate;
 use openccm_pki::KeyAlgorithm;
 use openccm_store::{
@@ -240,7 +238,9 @@ fn facts(leaf: &ParsedCertificate) -> Result<Facts> {
 
 /// The signing key an import uses, and where it came from.
 struct SigningKey {
-    key: Arc<SoftwareKey>,
+    key: PendingKey,
+    /// Custody's handle of the key, when the service generated it.
+    handle: Option<KeyHandle>,
     /// The PEM text exported as `private_key`.
     pem: Zeroizing<String>,
     /// The CSR it belongs to, if any.
@@ -377,10 +377,17 @@ impl Scm {
                 move || -> Result<(SigningKey, Option<(ParsedCertificate, EncKey)>)> {
                     let leaf = leaf_copy;
                     check_chain(&leaf, &chain)?;
-                    let signing = signing_key(&custody, given_key, csr.as_ref(), &leaf)?;
+                    let signing = signing_key(custody.as_ref(), given_key, csr.as_ref(), &leaf)?;
                     let enc = enc
                         .map(|(cert_text, key_text)| {
-                            check_enc(&signing, &leaf, &chain, &cert_text, &key_text)
+                            check_enc(
+                                custody.as_ref(),
+                                &signing,
+                                &leaf,
+                                &chain,
+                                &cert_text,
+                                &key_text,
+                            )
                         })
                         .transpose()?;
                     Ok((signing, enc))
@@ -394,11 +401,15 @@ impl Scm {
         for _ in 0..8 {
             let id = self.ids.next(now)?;
             let key_owner = format!("scm-cert:{id}");
-            let sealed = self.custody.seal_secret(&key_owner, signing.pem.as_bytes());
+            let sealed = self
+                .import_material(key_owner.clone(), signing.pem.clone())
+                .await?;
             let (enc_certificate, enc_key_owner, enc_sealed_key, enc_key_enveloped) = match &enc {
                 Some((_, key)) => {
                     let owner = format!("scm-cert-enc:{id}");
-                    let sealed = self.custody.seal_secret(&owner, key.text.as_bytes());
+                    let sealed = self
+                        .import_material(owner.clone(), key.text.clone())
+                        .await?;
                     (
                         Some(input.enc_certificate.clone().unwrap_or_default()),
                         Some(owner),
@@ -558,11 +569,30 @@ impl Scm {
         id: &str,
     ) -> Result<ExportedCertificate> {
         let record = self.load_for(caller, actions::SCM_EXPORT, id, None).await?;
-        let private_key = self.open_text(&record.key_owner, &record.sealed_key)?;
-        let enc_private_key = match (&record.enc_key_owner, &record.enc_sealed_key) {
-            (Some(owner), Some(sealed)) => Some(self.open_text(owner, sealed)?),
+        // Custody may be a token round trip: off the executor.
+        let custody = self.custody.clone();
+        let key = KeyHandle {
+            owner: record.key_owner.clone(),
+            sealed: record.sealed_key.clone(),
+        };
+        let enc_key = match (&record.enc_key_owner, &record.enc_sealed_key) {
+            (Some(owner), Some(sealed)) => Some(KeyHandle {
+                owner: owner.clone(),
+                sealed: sealed.clone(),
+            }),
             _ => None,
         };
+        let (private_key, enc_private_key) = self
+            .pools
+            .signing
+            .run(move || -> Result<_> {
+                let private_key = imported_text(custody.as_ref(), &key)?;
+                let enc_private_key = enc_key
+                    .map(|handle| imported_text(custody.as_ref(), &handle))
+                    .transpose()?;
+                Ok((private_key, enc_private_key))
+            })
+            .await??;
         let mut entire = record.certificate.clone();
         if let Some(chain) = &record.certificate_chain {
             if !entire.ends_with('\n') {
@@ -578,19 +608,6 @@ impl Scm {
             enc_certificate: record.enc_certificate,
             enc_private_key,
         })
-    }
-
-    fn open_text(&self, owner: &str, sealed: &[u8]) -> Result<Zeroizing<String>> {
-        let bytes = self
-            .custody
-            .open_secret(&KeyHandle {
-                owner: owner.to_owned(),
-                sealed: sealed.to_vec(),
-            })
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        String::from_utf8(bytes.to_vec())
-            .map(Zeroizing::new)
-            .map_err(|_| Error::Internal("a stored key is not text".to_owned()))
     }
 
     /// Deletes a certificate (with its tags and notification settings).
@@ -648,10 +665,20 @@ fn check_chain(leaf: &ParsedCertificate, chain: &[ParsedCertificate]) -> Result<
     Ok(())
 }
 
+/// The key material an import stored, as the text it was handed in as.
+fn imported_text(custody: &dyn KeyStore, handle: &KeyHandle) -> Result<Zeroizing<String>> {
+    let bytes = custody
+        .imported(handle)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    String::from_utf8(bytes.to_vec())
+        .map(Zeroizing::new)
+        .map_err(|_| Error::Internal("a stored key is not text".to_owned()))
+}
+
 /// The signing key: the one given (checked against the certificate), or
 /// the key of the CSR the certificate was issued for.
 fn signing_key(
-    custody: &openccm_custody::KeyCustody,
+    custody: &dyn KeyStore,
     given: Option<String>,
     csr: Option<&CsrRecord>,
     leaf: &ParsedCertificate,
@@ -663,25 +690,26 @@ fn signing_key(
         )
     };
     if let Some(pem) = given {
-        let parsed = openccm_pki::key::parse_private_key_pem(&pem)?;
-        let key = SoftwareKey::from_pkcs8_der(&parsed.pkcs8)?;
+        let key = PendingKey::from_pem(&pem)?;
         if !key.proves_possession_of(&leaf.public_key)? {
             return Err(mismatch());
         }
         return Ok(SigningKey {
-            key: Arc::new(key),
+            key,
+            handle: None,
             pem: Zeroizing::new(pem),
             csr_id: csr.map(|c| c.csr_id.clone()),
             generated: false,
         });
     }
     let csr = csr.ok_or_else(|| Error::invalid("private_key is required"))?;
-    let (key, pem) = super::csr::open_csr_key(custody, csr)?;
+    let (key, pem, handle) = super::csr::open_csr_key(custody, csr)?;
     if !key.proves_possession_of(&leaf.public_key)? {
         return Err(mismatch());
     }
     Ok(SigningKey {
         key,
+        handle,
         pem,
         csr_id: Some(csr.csr_id.clone()),
         generated: csr.generated,
@@ -694,6 +722,7 @@ fn signing_key(
 /// key the service generated is stored opened (the owner of a CSR made here
 /// never had to open it).
 fn check_enc(
+    custody: &dyn KeyStore,
     signing: &SigningKey,
     leaf: &ParsedCertificate,
     chain: &[ParsedCertificate],
@@ -731,8 +760,7 @@ fn check_enc(
         )
     };
     if openccm_pki::key::is_pem_framed(key_text) {
-        let parsed = openccm_pki::key::parse_private_key_pem(key_text)?;
-        let key = SoftwareKey::from_pkcs8_der(&parsed.pkcs8)?;
+        let key = PendingKey::from_pem(key_text)?;
         if !key.proves_possession_of(&enc_cert.public_key)? {
             return Err(mismatch());
         }
@@ -755,13 +783,18 @@ fn check_enc(
                 )
             })?,
     );
-    let opened = openccm_custody::export::open_sm2_enveloped_key(&signing.key, &der)
-        .map_err(|e| Error::invalid_kind(Invalid::PrivateKey, format!("enc_private_key: {e}")))?;
+    // The envelope opens in custody: by the stored key's handle when the
+    // service holds it, else by the key the caller handed in.
+    let opened = match &signing.handle {
+        Some(handle) => custody.open_sm2_envelope(handle, &der),
+        None => signing.key.open_sm2_envelope(&der),
+    }
+    .map_err(|e| Error::invalid_kind(Invalid::PrivateKey, format!("enc_private_key: {e}")))?;
     if !opened.proves_possession_of(&enc_cert.public_key)? {
         return Err(mismatch());
     }
     if signing.generated {
-        let pem = openccm_custody::export::private_key_pem(&opened, None)?;
+        let pem = opened.to_pem()?;
         return Ok((
             enc_cert.clone(),
             EncKey {

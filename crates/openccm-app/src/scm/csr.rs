@@ -3,9 +3,7 @@
 //! show, rename, delete, and read the private key. A certificate imported
 //! later for such a CSR finds its key here.
 
-use std::sync::Arc;
-
-use openccm_custody::{KeyCustody, KeyHandle, SoftwareKey};
+use openccm_custody::{KeyExport, KeyHandle, KeyStore, KeyUse, PendingKey};
 use openccm_pki::san::AltName;
 use openccm_pki::{DistinguishedName, KeyAlgorithm};
 use openccm_store::{CsrFilter, CsrId, CsrRecord};
@@ -156,11 +154,12 @@ fn alt_name_text(name: &AltName) -> String {
     }
 }
 
-/// The key of a CSR and the PEM text it is exported as.
+/// The key of a CSR: the PEM text it is exported as, custody's reading of
+/// it, and its handle when the service generated it.
 pub(super) fn open_csr_key(
-    custody: &KeyCustody,
+    custody: &dyn KeyStore,
     csr: &CsrRecord,
-) -> Result<(Arc<SoftwareKey>, Zeroizing<String>)> {
+) -> Result<(PendingKey, Zeroizing<String>, Option<KeyHandle>)> {
     let (Some(owner), Some(sealed)) = (&csr.key_owner, &csr.sealed_key) else {
         return Err(Error::InvalidState(
             "this CSR was uploaded without its private key".to_owned(),
@@ -170,19 +169,17 @@ pub(super) fn open_csr_key(
         owner: owner.clone(),
         sealed: sealed.clone(),
     };
-    if csr.generated {
-        let key = custody.open(&handle)?;
-        let pem = openccm_custody::export::private_key_pem(&key, None)?;
-        Ok((key, pem))
+    let bytes = if csr.generated {
+        custody.export(&handle, KeyExport::Pem { password: None })?
     } else {
-        let bytes = custody.open_secret(&handle)?;
-        let pem = Zeroizing::new(
-            String::from_utf8(bytes.to_vec())
-                .map_err(|_| Error::Internal("a stored key is not text".to_owned()))?,
-        );
-        let parsed = openccm_pki::key::parse_private_key_pem(&pem)?;
-        Ok((Arc::new(SoftwareKey::from_pkcs8_der(&parsed.pkcs8)?), pem))
-    }
+        custody.imported(&handle)?
+    };
+    let pem = Zeroizing::new(
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| Error::Internal("a stored key is not text".to_owned()))?,
+    );
+    let key = PendingKey::from_pem(&pem)?;
+    Ok((key, pem, csr.generated.then_some(handle)))
 }
 
 fn not_found_csr() -> Error {
@@ -260,14 +257,14 @@ impl Scm {
             .pools
             .keygen
             .run(move || -> Result<_> {
-                let (handle, key) = custody.generate(key_algorithm, &owner)?;
+                let (handle, key) = custody.generate(key_algorithm, &owner, KeyUse::Exportable)?;
                 let der = openccm_pki::csr::build_with_alt_names(
                     &subject_name,
                     &names,
                     key.as_ref(),
                     key_algorithm.default_hash(),
                 )?;
-                Ok((handle, der, key.public_key().to_vec()))
+                Ok((handle, der, key.public_key_der().to_vec()))
             })
             .await??;
         let csr_pem =
@@ -331,8 +328,7 @@ impl Scm {
             .run(move || -> Result<openccm_pki::csr::ParsedCsr> {
                 let parsed = openccm_pki::csr::parse_pem(&text)?;
                 if let Some(pem) = key_check {
-                    let key = openccm_pki::key::parse_private_key_pem(&pem)?;
-                    let key = SoftwareKey::from_pkcs8_der(&key.pkcs8)?;
+                    let key = PendingKey::from_pem(&pem)?;
                     if !key.proves_possession_of(&parsed.public_key)? {
                         return Err(Error::invalid_kind(
                             Invalid::PrivateKey,
@@ -345,10 +341,13 @@ impl Scm {
             .await??;
         let id = CsrId::from_random(crate::common::random_bytes::<16>());
         let owner = format!("scm-csr:{id}");
-        let sealed = key_text.map(|k| {
-            let k = Zeroizing::new(k);
-            self.custody.seal_secret(&owner, k.as_bytes())
-        });
+        let sealed = match key_text {
+            Some(k) => Some(
+                self.import_material(owner.clone(), Zeroizing::new(k))
+                    .await?,
+            ),
+            None => None,
+        };
         let dn = &parsed.distinguished_name;
         let sans: Vec<String> = parsed
             .alt_names
@@ -485,10 +484,10 @@ impl Scm {
             .await?;
         let record = self.load_csr(caller, id).await?;
         let custody = self.custody.clone();
-        let (_, pem) = self
+        let (_, pem, _) = self
             .pools
             .signing
-            .run(move || open_csr_key(&custody, &record))
+            .run(move || open_csr_key(custody.as_ref(), &record))
             .await??;
         Ok(pem)
     }

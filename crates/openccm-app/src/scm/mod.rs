@@ -18,7 +18,7 @@ pub mod tags;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use openccm_custody::KeyCustody;
+use openccm_custody::KeyStore;
 use openccm_store::{ScmCertId, ScmCertRecord, Store};
 
 use crate::clock::Clock;
@@ -96,7 +96,7 @@ impl IdSequence {
 #[derive(Debug, Clone)]
 pub struct Scm {
     store: Arc<dyn Store>,
-    custody: Arc<KeyCustody>,
+    custody: Arc<dyn KeyStore>,
     clock: Arc<dyn Clock>,
     pools: CryptoPools,
     settings: ScmSettings,
@@ -105,10 +105,25 @@ pub struct Scm {
 }
 
 impl Scm {
+    /// Hands a customer's key material to custody for `owner` (off the
+    /// executor: custody may be a token round trip).
+    async fn import_material(
+        &self,
+        owner: String,
+        material: zeroize::Zeroizing<String>,
+    ) -> Result<openccm_custody::KeyHandle> {
+        let custody = self.custody.clone();
+        Ok(self
+            .pools
+            .signing
+            .run(move || custody.import(&owner, material.as_bytes()))
+            .await??)
+    }
+
     /// Builds the service.
     pub fn new(
         store: Arc<dyn Store>,
-        custody: Arc<KeyCustody>,
+        custody: Arc<dyn KeyStore>,
         clock: Arc<dyn Clock>,
         pools: CryptoPools,
         settings: ScmSettings,

@@ -8,6 +8,8 @@
     clippy::pedantic
 )]
 
+mod pkcs11;
+
 use std::process::Command;
 
 use openccm_custody::SoftwareKey;

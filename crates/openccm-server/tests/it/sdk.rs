@@ -344,3 +344,85 @@ async fn no_secret_reaches_the_logs() {
     );
     assert_eq!(server.terminate(), 0);
 }
+
+/// A PKCS#11 CA through the official SDK: CA keys made and used in a
+/// SoftHSM2 token, the whole PCA lifecycle and revocation (RSA and EC CAs;
+/// SM2 refused), SCM with token-wrapped keys, a restart that finds the keys,
+/// and the token's key objects sensitive and not extractable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_runs_the_pca_lifecycle_with_ca_keys_in_a_softhsm_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let hsm = openccm_testkit::softhsm::SoftHsm::new(dir.path(), "openccm-sdk");
+    // SoftHSM2 reads its configuration from the environment: the server
+    // (a child) inherits it, and so does this process's own check below.
+    let (name, value) = hsm.env();
+    std::env::set_var(name, value);
+    let data = dir.path().join("data");
+    let args = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--log",
+        "debug",
+        "--pkcs11-module",
+        hsm.module.to_str().unwrap(),
+        "--pkcs11-token",
+        &hsm.label,
+        "--pkcs11-pin-file",
+        hsm.pin_file.to_str().unwrap(),
+    ];
+    let server = Server::start(&args, dir.path());
+    let creds = Credentials::read(&data);
+    // The lifecycle counts the account's CAs: it runs first.
+    assert!(run_script("pca_lifecycle.py", &server, &creds).contains("pca lifecycle: ok"));
+    let before = [("OPENCCM_PHASE", "before")];
+    let out = run_script_with("pca_pkcs11.py", &server, &creds, &before);
+    assert!(out.contains("pca pkcs11 before: ok"), "{out}");
+    let deleted = field(&out, "deleted pending CA: ").to_owned();
+    // SCM keys (generated CSR keys, imports) are exportable: in software,
+    // wrapped by the token.
+    let no_sm2 = [(
+        "OPENCCM_CA_ALGORITHMS",
+        "RSA2048,RSA3072,RSA4096,EC256,EC384",
+    )];
+    assert!(
+        run_script_with("scm_lifecycle.py", &server, &creds, &no_sm2).contains("scm lifecycle: ok")
+    );
+    let rsa_and_ec = [("OPENCCM_CA_ALGORITHMS", "RSA2048,EC256")];
+    assert!(
+        run_script_with("pca_revocation.py", &server, &creds, &rsa_and_ec)
+            .contains("pca revocation: ok")
+    );
+    assert_eq!(server.terminate(), 0);
+
+    let server = Server::start(&args, dir.path());
+    let after = [("OPENCCM_PHASE", "after")];
+    let out = run_script_with("pca_pkcs11.py", &server, &creds, &after);
+    assert!(out.contains("pca pkcs11 after: ok"), "{out}");
+    assert_eq!(server.terminate(), 0);
+
+    // What the token holds: the key of every CA made above but the one
+    // deleted while pending (the lifecycle's four, scm_lifecycle.py's five
+    // roots, pca_pkcs11.py's root and subordinate, the revocation script's
+    // two), each sensitive and not
+    // extractable, labelled with its owner; no certificate key.
+    let keyring = openccm_custody::Keyring::load_or_create(&data.join("master.key"))
+        .unwrap()
+        .0;
+    let config = openccm_custody::Pkcs11Config {
+        module: hsm.module.clone(),
+        token_label: hsm.label.clone(),
+        pin: zeroize::Zeroizing::new(openccm_testkit::softhsm::PIN.to_owned()),
+    };
+    let store =
+        openccm_custody::Pkcs11KeyStore::open(&config, std::sync::Arc::new(keyring)).unwrap();
+    let keys = store.private_keys().unwrap();
+    assert_eq!(keys.len(), 13, "{keys:?}");
+    assert!(
+        keys.iter().all(|k| k.label != format!("ca:{deleted}")),
+        "{keys:?}"
+    );
+    for key in &keys {
+        assert!(key.sensitive && !key.extractable, "{key:?}");
+        assert!(key.label.starts_with("ca:"), "{key:?}");
+    }
+}
