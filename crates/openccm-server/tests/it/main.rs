@@ -15,3 +15,4 @@ mod limits;
 mod pg_tls;
 mod revocation;
 mod sdk;
+mod upgrade;

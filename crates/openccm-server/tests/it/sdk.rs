@@ -17,7 +17,7 @@ fn sdk_dir() -> PathBuf {
 }
 
 /// Runs `script` against `server` as the bootstrap administrator.
-fn run_script(script: &str, server: &Server, creds: &Credentials) -> String {
+pub fn run_script(script: &str, server: &Server, creds: &Credentials) -> String {
     run_script_with(script, server, creds, &[])
 }
 
