@@ -42,6 +42,39 @@ pub fn required<T>(value: Option<T>, field: &str) -> Result<T> {
     value.ok_or_else(|| Error::invalid_kind(Invalid::Parameter, format!("{field} is required")))
 }
 
+/// The handle of a row's key: `expected` is the owner the row's id implies,
+/// and a row naming another is refused (it was tampered with).
+pub(crate) fn row_key_handle(
+    expected: &str,
+    stored_owner: Option<&str>,
+    sealed: Option<&Vec<u8>>,
+) -> Result<Option<openccm_custody::KeyHandle>> {
+    match (stored_owner, sealed) {
+        (Some(owner), Some(sealed)) if owner == expected => Ok(Some(openccm_custody::KeyHandle {
+            owner: owner.to_owned(),
+            sealed: sealed.clone(),
+        })),
+        (Some(_), Some(_)) => Err(Error::Internal(format!(
+            "the key row of {expected} names another owner"
+        ))),
+        _ => Ok(None),
+    }
+}
+
+/// Key material custody handed back as text (a PEM key, an envelope's
+/// base64), checked without copying it: a failed check leaves no stray copy.
+pub(crate) fn secret_text(
+    bytes: zeroize::Zeroizing<Vec<u8>>,
+) -> Result<zeroize::Zeroizing<String>> {
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err(Error::Internal("a stored key is not text".to_owned()));
+    }
+    let mut bytes = bytes;
+    let text = String::from_utf8(std::mem::take(&mut *bytes))
+        .map_err(|_| Error::Internal("a stored key is not text".to_owned()))?;
+    Ok(zeroize::Zeroizing::new(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +91,25 @@ mod tests {
             enterprise_project_for_create(Some("0D0B1C4E-7a3f-4c7b-9c5e-0123456789ab")).is_err()
         );
         assert!(enterprise_project_for_create(Some("1")).is_err());
+    }
+
+    #[test]
+    fn a_key_row_naming_another_owner_is_refused() {
+        let sealed = vec![1, 2, 3];
+        let handle = row_key_handle("cert:a", Some("cert:a"), Some(&sealed))
+            .unwrap()
+            .unwrap();
+        assert_eq!(handle.owner, "cert:a");
+        // A CA's key copied into a certificate row does not become the
+        // certificate's.
+        assert!(row_key_handle("cert:a", Some("ca:b"), Some(&sealed)).is_err());
+        assert!(row_key_handle("cert:a", None, None).unwrap().is_none());
+    }
+
+    #[test]
+    fn secret_text_takes_text_and_refuses_bytes() {
+        let text = secret_text(zeroize::Zeroizing::new(b"-----BEGIN".to_vec())).unwrap();
+        assert_eq!(text.as_str(), "-----BEGIN");
+        assert!(secret_text(zeroize::Zeroizing::new(vec![0xff, 0xfe])).is_err());
     }
 }

@@ -212,6 +212,12 @@ impl KeyStore for SoftwareKeyStore {
         Ok(self.open_key(handle)?)
     }
 
+    fn cached_signer(&self, handle: &KeyHandle) -> Option<Arc<dyn Signer>> {
+        let cache_key = format!("{}:{}", handle.owner, hex_prefix(&handle.sealed));
+        let key = self.opened.lock().ok()?.get(&cache_key).cloned()?;
+        Some(key)
+    }
+
     fn export(&self, handle: &KeyHandle, format: KeyExport<'_>) -> PkiResult<Zeroizing<Vec<u8>>> {
         let (pkcs8, usage) = self.open_pkcs8(handle)?;
         if usage == KeyUse::Resident {

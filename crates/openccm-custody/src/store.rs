@@ -105,6 +105,11 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     /// The signer of the key behind `handle` (cached).
     fn signer(&self, handle: &KeyHandle) -> PkiResult<Arc<dyn Signer>>;
 
+    /// The signer of the key behind `handle` if it is at hand without
+    /// blocking (no token round trip, no key to parse): callers on an async
+    /// executor try this first and go to a blocking pool otherwise.
+    fn cached_signer(&self, handle: &KeyHandle) -> Option<Arc<dyn Signer>>;
+
     /// Exports a generated exportable key. A resident key never leaves: the
     /// call fails.
     fn export(&self, handle: &KeyHandle, format: KeyExport<'_>) -> PkiResult<Zeroizing<Vec<u8>>>;

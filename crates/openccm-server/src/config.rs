@@ -216,6 +216,26 @@ impl Pkcs11Files {
         &self,
         keyring: std::sync::Arc<openccm_custody::Keyring>,
     ) -> Result<openccm_custody::Pkcs11KeyStore, String> {
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&self.pin_file)
+                .map_err(|e| {
+                    format!(
+                        "cannot read the PKCS#11 PIN file {}: {e}",
+                        self.pin_file.display()
+                    )
+                })?
+                .permissions()
+                .mode();
+            // Like the master key file: a PIN others can read is refused.
+            if mode & 0o077 != 0 {
+                return Err(format!(
+                    "the PKCS#11 PIN file {} is readable by others (mode {:o}): chmod 600 it",
+                    self.pin_file.display(),
+                    mode & 0o777
+                ));
+            }
+        }
         let pin =
             zeroize::Zeroizing::new(std::fs::read_to_string(&self.pin_file).map_err(|e| {
                 format!(

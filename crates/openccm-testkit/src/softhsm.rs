@@ -83,6 +83,11 @@ impl SoftHsm {
         );
         let pin_file = dir.join("pkcs11.pin");
         std::fs::write(&pin_file, format!("{PIN}\n")).expect("pin file");
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&pin_file, std::fs::Permissions::from_mode(0o600))
+                .expect("pin file mode");
+        }
         Self {
             module: module(),
             label: label.to_owned(),

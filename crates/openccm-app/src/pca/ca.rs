@@ -92,7 +92,7 @@ impl Pca {
         let (issuer, signer, urls) = if let Some(parent) = parent {
             (
                 IssuerInfo::clone(&*self.issuer_info(parent)?),
-                self.signer(parent)?,
+                self.signer(parent).await?,
                 (self.crl_url(parent), self.ocsp_url(parent), None),
             )
         } else {
@@ -263,6 +263,9 @@ impl Pca {
             .keygen
             .run(move || custody.generate(key_algorithm, &owner_for_job, KeyUse::Resident))
             .await??;
+        // Until the row is stored, an error or an abandoned request takes
+        // the key along (a token object would otherwise be orphaned).
+        let unstored = UnstoredKey::new(self.custody.clone(), handle.clone());
         let mut record = CaRecord {
             ca_id: ca_id.clone(),
             domain_id: caller.domain_id.clone(),
@@ -343,6 +346,10 @@ impl Pca {
                 tbs_digest: None,
             });
         }
+        // Whether a failed or abandoned insert committed cannot be known:
+        // from here on the key stays (at worst an orphan object), unless the
+        // store says for certain that nothing was written.
+        unstored.keep();
         match self
             .store
             .insert_ca(
@@ -355,9 +362,11 @@ impl Pca {
         {
             InsertOutcome::Inserted => Ok(ca_id),
             InsertOutcome::QuotaExceeded => {
+                drop(UnstoredKey::new(self.custody.clone(), handle));
                 Err(Error::QuotaExceeded("The CA quota is used up.".to_owned()))
             }
             InsertOutcome::SerialTaken => {
+                drop(UnstoredKey::new(self.custody.clone(), handle));
                 Err(Error::Internal("serial number collision; retry".to_owned()))
             }
         }
@@ -539,7 +548,7 @@ impl Pca {
             .load_ca(caller, actions::PCA_CA_EXPORT_CSR, &id)
             .await?;
         self.require_status(&ca, &["PENDING"], "CSR export")?;
-        let signer = self.signer(&ca)?;
+        let signer = self.signer(&ca).await?;
         let subject = stored_name(&ca.subject)?;
         let hash = KeyAlgorithm::parse(&ca.key_algorithm)?.default_hash();
         let der = self
@@ -889,4 +898,45 @@ impl Pca {
 /// The subject object of a CA.
 pub fn ca_distinguished_name(ca: &CaRecord) -> openccm_pki::DistinguishedName {
     distinguished_name(&ca.name)
+}
+
+/// A CA key custody made for a CA row that is not stored (yet): dropped
+/// while it still holds the handle, it destroys the key, off the executor
+/// (destroying may be a token round trip). Software keys have nothing to
+/// destroy.
+struct UnstoredKey {
+    custody: std::sync::Arc<dyn openccm_custody::KeyStore>,
+    handle: Option<KeyHandle>,
+}
+
+impl UnstoredKey {
+    fn new(custody: std::sync::Arc<dyn openccm_custody::KeyStore>, handle: KeyHandle) -> Self {
+        Self {
+            custody,
+            handle: Some(handle),
+        }
+    }
+
+    /// The key is to stay.
+    fn keep(mut self) {
+        self.handle = None;
+    }
+}
+
+impl Drop for UnstoredKey {
+    fn drop(&mut self) {
+        let Some(handle) = self.handle.take() else {
+            return;
+        };
+        let custody = self.custody.clone();
+        let destroy = move || {
+            if custody.destroy(&handle).is_err() {
+                tracing::warn!(owner = %handle.owner, "an unstored CA key could not be destroyed");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(destroy)),
+            Err(_) => destroy(),
+        }
+    }
 }

@@ -184,7 +184,7 @@ impl Pca {
                 "the issuing CA is {status}, not ACTIVED"
             )));
         }
-        let signer = self.signer(&ca)?;
+        let signer = self.signer(&ca).await?;
         let info = self.issuer_info(&ca)?;
         Ok((ca, info, signer))
     }

@@ -187,7 +187,7 @@ impl Pca {
                 .certificate
                 .clone()
                 .ok_or_else(|| Error::Internal("the issuing CA has no certificate".to_owned()))?;
-            Some((self.signer(&issuer)?, certificate))
+            Some((self.signer(&issuer).await?, certificate))
         } else {
             None
         };
@@ -222,10 +222,7 @@ struct ExportJob {
 impl ExportJob {
     /// The key behind `handle` as PEM (encrypted under `password`, if any).
     fn export_pem(&self, handle: &KeyHandle, password: Option<&str>) -> Result<Zeroizing<String>> {
-        let pem = self.custody.export(handle, KeyExport::Pem { password })?;
-        String::from_utf8(pem.to_vec())
-            .map(Zeroizing::new)
-            .map_err(|_| Error::Internal("an exported key is not text".to_owned()))
+        crate::common::secret_text(self.custody.export(handle, KeyExport::Pem { password })?)
     }
 
     fn build(self) -> Result<Exported> {
@@ -246,13 +243,11 @@ impl ExportJob {
             .iter()
             .map(|der| openccm_pki::cert::der_to_pem(der, eol))
             .collect::<openccm_pki::PkiResult<String>>()?;
-        let key = match (&record.key_owner, &record.sealed_key) {
-            (Some(owner), Some(sealed)) => Some(KeyHandle {
-                owner: owner.clone(),
-                sealed: sealed.clone(),
-            }),
-            _ => None,
-        };
+        let key = crate::common::row_key_handle(
+            &format!("cert:{}", record.certificate_id),
+            record.key_owner.as_deref(),
+            record.sealed_key.as_ref(),
+        )?;
         let sm2_pair =
             record.key_algorithm == KeyAlgorithm::Sm2.as_str() && record.enc_certificate.is_some();
         // A keystore export protects the key itself: no PEM (and no PBKDF2
@@ -366,17 +361,14 @@ impl ExportJob {
         let password = self.password.as_deref().map(String::as_str);
         let enc_der = record.enc_certificate.as_deref().unwrap_or_default();
         let enc_pem = openccm_pki::cert::der_to_pem(enc_der, eol)?;
-        let enc_key = match (&record.enc_key_owner, &record.enc_sealed_key) {
-            (Some(owner), Some(sealed)) => KeyHandle {
-                owner: owner.clone(),
-                sealed: sealed.clone(),
-            },
-            _ => {
-                return Err(Error::Internal(
-                    "an SM2 dual certificate has no encryption key".to_owned(),
-                ))
-            }
-        };
+        let enc_key = crate::common::row_key_handle(
+            &format!("cert-enc:{}", record.certificate_id),
+            record.enc_key_owner.as_deref(),
+            record.enc_sealed_key.as_ref(),
+        )?
+        .ok_or_else(|| {
+            Error::Internal("an SM2 dual certificate has no encryption key".to_owned())
+        })?;
         // The envelope's recipient: the customer's signing key, or the
         // signing key the service generated.
         let certificate =

@@ -298,16 +298,23 @@ impl Pca {
         Ok(info)
     }
 
-    fn signer(&self, ca: &CaRecord) -> Result<Arc<dyn Signer>> {
-        match (&ca.key_owner, &ca.sealed_key) {
-            (Some(owner), Some(sealed)) => Ok(self.custody.signer(&KeyHandle {
-                owner: owner.clone(),
-                sealed: sealed.clone(),
-            })?),
-            _ => Err(Error::InvalidState(
+    /// The signer of `ca`'s key: at once when custody has it at hand, else
+    /// opened on the signing pool (opening may parse a key or ask a token).
+    async fn signer(&self, ca: &CaRecord) -> Result<Arc<dyn Signer>> {
+        let handle = ca_key_handle(ca)?.ok_or_else(|| {
+            Error::InvalidState(
                 "this CA's private key is held outside OpenCCM: it cannot issue".to_owned(),
-            )),
+            )
+        })?;
+        if let Some(signer) = self.custody.cached_signer(&handle) {
+            return Ok(signer);
         }
+        let custody = self.custody.clone();
+        Ok(self
+            .pools
+            .signing
+            .run(move || custody.signer(&handle))
+            .await??)
     }
 
     /// The DER certificates above (and including) `ca`, up to its root or its
@@ -372,4 +379,15 @@ pub fn distinguished_name(fields: &openccm_store::NameFields) -> openccm_pki::Di
         organization: fields.organization.clone(),
         organizational_unit: fields.organizational_unit.clone(),
     }
+}
+
+/// The handle of a CA's key, if OpenCCM holds it. The owner is the CA's own
+/// (`ca:<id>`), whatever the row says: the seal is bound to it, so key
+/// material copied into another row does not open there.
+fn ca_key_handle(ca: &CaRecord) -> Result<Option<KeyHandle>> {
+    crate::common::row_key_handle(
+        &format!("ca:{}", ca.ca_id),
+        ca.key_owner.as_deref(),
+        ca.sealed_key.as_ref(),
+    )
 }

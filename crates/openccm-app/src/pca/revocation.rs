@@ -358,7 +358,7 @@ impl Pca {
             return Ok(None);
         };
         let parsed = openccm_pki::cert::parse_der(certificate)?;
-        let signer = self.signer(&record)?;
+        let signer = self.signer(&record).await?;
         let key_algorithm = KeyAlgorithm::parse(&record.key_algorithm)?;
         let hash = match &record.signature_algorithm {
             Some(name) => HashAlgorithm::parse(name)?,

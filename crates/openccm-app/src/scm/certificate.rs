@@ -571,17 +571,19 @@ impl Scm {
         let record = self.load_for(caller, actions::SCM_EXPORT, id, None).await?;
         // Custody may be a token round trip: off the executor.
         let custody = self.custody.clone();
-        let key = KeyHandle {
-            owner: record.key_owner.clone(),
-            sealed: record.sealed_key.clone(),
-        };
-        let enc_key = match (&record.enc_key_owner, &record.enc_sealed_key) {
-            (Some(owner), Some(sealed)) => Some(KeyHandle {
-                owner: owner.clone(),
-                sealed: sealed.clone(),
-            }),
-            _ => None,
-        };
+        // The owners are the certificate's own, whatever the row says (the
+        // seals are bound to them).
+        let key = crate::common::row_key_handle(
+            &format!("scm-cert:{}", record.certificate_id),
+            Some(&record.key_owner),
+            Some(&record.sealed_key),
+        )?
+        .ok_or_else(|| Error::Internal("an SCM certificate has no key".to_owned()))?;
+        let enc_key = crate::common::row_key_handle(
+            &format!("scm-cert-enc:{}", record.certificate_id),
+            record.enc_key_owner.as_deref(),
+            record.enc_sealed_key.as_ref(),
+        )?;
         let (private_key, enc_private_key) = self
             .pools
             .signing
@@ -670,9 +672,7 @@ fn imported_text(custody: &dyn KeyStore, handle: &KeyHandle) -> Result<Zeroizing
     let bytes = custody
         .imported(handle)
         .map_err(|e| Error::Internal(e.to_string()))?;
-    String::from_utf8(bytes.to_vec())
-        .map(Zeroizing::new)
-        .map_err(|_| Error::Internal("a stored key is not text".to_owned()))
+    crate::common::secret_text(bytes)
 }
 
 /// The signing key: the one given (checked against the certificate), or

@@ -160,24 +160,22 @@ pub(super) fn open_csr_key(
     custody: &dyn KeyStore,
     csr: &CsrRecord,
 ) -> Result<(PendingKey, Zeroizing<String>, Option<KeyHandle>)> {
-    let (Some(owner), Some(sealed)) = (&csr.key_owner, &csr.sealed_key) else {
+    let Some(handle) = crate::common::row_key_handle(
+        &format!("scm-csr:{}", csr.csr_id),
+        csr.key_owner.as_deref(),
+        csr.sealed_key.as_ref(),
+    )?
+    else {
         return Err(Error::InvalidState(
             "this CSR was uploaded without its private key".to_owned(),
         ));
-    };
-    let handle = KeyHandle {
-        owner: owner.clone(),
-        sealed: sealed.clone(),
     };
     let bytes = if csr.generated {
         custody.export(&handle, KeyExport::Pem { password: None })?
     } else {
         custody.imported(&handle)?
     };
-    let pem = Zeroizing::new(
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| Error::Internal("a stored key is not text".to_owned()))?,
-    );
+    let pem = crate::common::secret_text(bytes)?;
     let key = PendingKey::from_pem(&pem)?;
     Ok((key, pem, csr.generated.then_some(handle)))
 }

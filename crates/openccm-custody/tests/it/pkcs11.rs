@@ -51,6 +51,19 @@ fn a_softhsm_token_holds_ca_keys_and_wraps_exportable_ones() {
         let (handle, signer) = store.generate(algorithm, &owner, KeyUse::Resident).unwrap();
         assert_eq!(signer.key_algorithm(), algorithm);
         assert!(verifies(signer.as_ref(), b"to be signed"));
+        // Every hash the key may sign with: the digest (DigestInfo for RSA,
+        // cut to the order for ECDSA) is made here, the token signs it.
+        for hash in [
+            openccm_pki::HashAlgorithm::Sha256,
+            openccm_pki::HashAlgorithm::Sha384,
+            openccm_pki::HashAlgorithm::Sha512,
+        ] {
+            let message = vec![7u8; 100_000];
+            let signature = signer.sign(hash, &message).unwrap();
+            let oid = openccm_pki::algorithm::signature_oid(algorithm, hash).unwrap();
+            openccm_pki::verify::verify(signer.public_key_der(), oid, &message, &signature)
+                .unwrap_or_else(|e| panic!("{algorithm:?} with {hash:?}: {e}"));
+        }
         // A resident key never leaves.
         let refused = store
             .export(&handle, KeyExport::Pem { password: None })
@@ -116,6 +129,16 @@ fn a_softhsm_token_holds_ca_keys_and_wraps_exportable_ones() {
     assert!(store
         .export(&leaf, KeyExport::Pem { password: None })
         .is_ok());
+
+    // The token "restarts": the login is gone; the next calls find
+    // themselves logged out, reopen, log in again and succeed.
+    store.log_out().unwrap();
+    let signer = store.signer(&handles[1].0).unwrap();
+    assert!(verifies(signer.as_ref(), b"after the sessions were closed"));
+    store.log_out().unwrap();
+    if let Err(e) = store.export(&leaf, KeyExport::Pem { password: None }) {
+        panic!("export after a logout: {e}");
+    }
 
     // A handle moved to another owner does not open.
     let moved = openccm_custody::KeyHandle {

@@ -349,8 +349,10 @@ async fn no_secret_reaches_the_logs() {
 /// SoftHSM2 token, the whole PCA lifecycle and revocation (RSA and EC CAs;
 /// SM2 refused), SCM with token-wrapped keys, a restart that finds the keys,
 /// and the token's key objects sensitive and not extractable.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sdk_runs_the_pca_lifecycle_with_ca_keys_in_a_softhsm_token() {
+// A plain test, not a tokio one: the environment is set while this is the
+// process's only thread.
+#[test]
+fn the_sdk_runs_the_pca_lifecycle_with_ca_keys_in_a_softhsm_token() {
     let dir = tempfile::tempdir().unwrap();
     let hsm = openccm_testkit::softhsm::SoftHsm::new(dir.path(), "openccm-sdk");
     // SoftHSM2 reads its configuration from the environment: the server
