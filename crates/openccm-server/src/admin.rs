@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use openccm_app::iam::{AuthMethod, Caller, Iam, IamSettings};
 use openccm_app::SystemClock;
 use openccm_custody::Keyring;
-use openccm_store::Principal;
+use openccm_store::{GroupId, PolicyId, Principal, UserId};
 
 use crate::config::{Config, ServeArgs};
 
@@ -377,32 +377,32 @@ async fn administrator(iam: &Iam, account: &str) -> Result<Caller, String> {
     })
 }
 
-async fn user_id(iam: &Iam, admin: &Caller, name: &str) -> Result<String, String> {
+async fn user_id(iam: &Iam, admin: &Caller, name: &str) -> Result<UserId, String> {
     iam.store()
         .user_by_name(&admin.domain_id, name)
         .await
         .map_err(|e| e.to_string())?
-        .map(|u| u.user_id.to_string())
+        .map(|u| u.user_id)
         .ok_or_else(|| format!("no user {name:?} in the account"))
 }
 
-async fn group_id(iam: &Iam, admin: &Caller, name: &str) -> Result<String, String> {
+async fn group_id(iam: &Iam, admin: &Caller, name: &str) -> Result<GroupId, String> {
     iam.list_groups(admin)
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
         .find(|g| g.name == name)
-        .map(|g| g.group_id.to_string())
+        .map(|g| g.group_id)
         .ok_or_else(|| format!("no group {name:?} in the account"))
 }
 
-async fn policy_id(iam: &Iam, admin: &Caller, name: &str) -> Result<String, String> {
+async fn policy_id(iam: &Iam, admin: &Caller, name: &str) -> Result<PolicyId, String> {
     iam.list_policies(admin)
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
         .find(|p| p.name == name)
-        .map(|p| p.policy_id.to_string())
+        .map(|p| p.policy_id)
         .ok_or_else(|| format!("no policy {name:?} in the account"))
 }
 
@@ -412,20 +412,9 @@ async fn principal(
     user: Option<String>,
     group: Option<String>,
 ) -> Result<Principal, String> {
-    let bad = || "malformed id".to_owned();
     match (user, group) {
-        (Some(user), _) => {
-            let id = user_id(iam, admin, &user).await?;
-            Ok(Principal::User(
-                openccm_store::UserId::parse(&id).ok_or_else(bad)?,
-            ))
-        }
-        (None, Some(group)) => {
-            let id = group_id(iam, admin, &group).await?;
-            Ok(Principal::Group(
-                openccm_store::GroupId::parse(&id).ok_or_else(bad)?,
-            ))
-        }
+        (Some(user), _) => Ok(Principal::User(user_id(iam, admin, &user).await?)),
+        (None, Some(group)) => Ok(Principal::Group(group_id(iam, admin, &group).await?)),
         (None, None) => Err("name a --user or a --group".to_owned()),
     }
 }
@@ -566,11 +555,7 @@ async fn run_command(config: &Config, iam: &Iam, command: AdminCommand) -> Resul
                     Some(name) => Some(user_id(iam, &admin, &name).await?),
                     None => None,
                 };
-                for key in iam
-                    .list_access_keys(&admin, id.as_deref())
-                    .await
-                    .map_err(e)?
-                {
+                for key in iam.list_access_keys(&admin, id.as_ref()).await.map_err(e)? {
                     println!(
                         "{}  user {}  {}  {}",
                         key.access_key,
@@ -593,7 +578,7 @@ async fn run_command(config: &Config, iam: &Iam, command: AdminCommand) -> Resul
                     .find(|k| k.access_key.as_str() == access_key)
                     .ok_or_else(|| format!("no access key {access_key} in the account"))?;
                 let new = iam
-                    .create_access_key(&admin, old.user_id.as_str(), "rotated")
+                    .create_access_key(&admin, &old.user_id, "rotated")
                     .await
                     .map_err(e)?;
                 iam.update_access_key(&admin, &access_key, Some(false), None)

@@ -35,16 +35,16 @@ pub async fn run(pca: Arc<Pca>, dir: Option<PathBuf>) {
             for file in [format!("{name}.crl"), format!("{name}-delta.crl")] {
                 let Some(dir) = &dir else {
                     // Without a directory the job only keeps CRLs built.
-                    if let Err(err) = pca.published_crl(&ca_id, &file).await {
+                    if let Err(err) = pca.published_crl(Some(&ca_id), &file).await {
                         tracing::error!(error = %err, %ca_id, "CRL job: cannot build a CRL");
                     }
                     continue;
                 };
-                let path = dir.join(&ca_id).join(&file);
+                let path = dir.join(ca_id.as_str()).join(&file);
                 // A CA that still publishes keeps its file through a passing
                 // failure: the old CRL stays until it can be replaced.
                 current.insert(path.clone());
-                let crl = match pca.published_crl(&ca_id, &file).await {
+                let crl = match pca.published_crl(Some(&ca_id), &file).await {
                     Ok(crl) => crl,
                     Err(err) => {
                         tracing::error!(error = %err, %ca_id, "CRL job: cannot build a CRL");

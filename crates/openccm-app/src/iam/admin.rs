@@ -233,10 +233,9 @@ impl Iam {
     }
 
     /// One user of the account.
-    pub async fn show_user(&self, caller: &Caller, id: &str) -> Result<User> {
+    pub async fn show_user(&self, caller: &Caller, id: &UserId) -> Result<User> {
         require_admin(caller)?;
-        let id = UserId::parse(id).ok_or_else(|| not_found("user"))?;
-        match self.store.user(&id).await? {
+        match self.store.user(id).await? {
             Some(user) if user.domain_id == caller.domain_id => Ok(user),
             _ => Err(not_found("user")),
         }
@@ -247,7 +246,7 @@ impl Iam {
     pub async fn update_user(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &UserId,
         password: Option<&str>,
         enabled: Option<bool>,
     ) -> Result<User> {
@@ -280,7 +279,7 @@ impl Iam {
     }
 
     /// Deletes a user with its keys, memberships and policy attachments.
-    pub async fn delete_user(&self, caller: &Caller, id: &str) -> Result<()> {
+    pub async fn delete_user(&self, caller: &Caller, id: &UserId) -> Result<()> {
         let user = self.show_user(caller, id).await?;
         if user.is_root {
             return Err(Error::InvalidState(
@@ -303,7 +302,7 @@ impl Iam {
     pub async fn create_access_key(
         &self,
         caller: &Caller,
-        user_id: &str,
+        user_id: &UserId,
         description: &str,
     ) -> Result<NewAccessKey> {
         require_lasting(caller)?;
@@ -337,7 +336,7 @@ impl Iam {
     pub async fn list_access_keys(
         &self,
         caller: &Caller,
-        user_id: Option<&str>,
+        user_id: Option<&UserId>,
     ) -> Result<Vec<AccessKey>> {
         require_admin(caller)?;
         let user = match user_id {
@@ -427,10 +426,9 @@ impl Iam {
     }
 
     /// Deletes a group.
-    pub async fn delete_group(&self, caller: &Caller, id: &str) -> Result<()> {
+    pub async fn delete_group(&self, caller: &Caller, id: &GroupId) -> Result<()> {
         require_admin(caller)?;
-        let id = GroupId::parse(id).ok_or_else(|| not_found("group"))?;
-        if !self.store.delete_group(&caller.domain_id, &id).await? {
+        if !self.store.delete_group(&caller.domain_id, id).await? {
             return Err(not_found("group"));
         }
         self.authz.forget();
@@ -441,16 +439,14 @@ impl Iam {
     pub async fn set_group_member(
         &self,
         caller: &Caller,
-        group_id: &str,
-        user_id: &str,
+        group: &GroupId,
+        user: &UserId,
         member: bool,
     ) -> Result<()> {
         require_admin(caller)?;
-        let group = GroupId::parse(group_id).ok_or_else(|| not_found("group"))?;
-        let user = UserId::parse(user_id).ok_or_else(|| not_found("user"))?;
         if !self
             .store
-            .set_group_member(&caller.domain_id, &group, &user, member)
+            .set_group_member(&caller.domain_id, group, user, member)
             .await?
         {
             return Err(not_found("group or user"));
@@ -494,20 +490,18 @@ impl Iam {
     }
 
     /// One policy.
-    pub async fn show_policy(&self, caller: &Caller, id: &str) -> Result<PolicyRecord> {
+    pub async fn show_policy(&self, caller: &Caller, id: &PolicyId) -> Result<PolicyRecord> {
         require_admin(caller)?;
-        let id = PolicyId::parse(id).ok_or_else(|| not_found("policy"))?;
         self.store
-            .policy(&caller.domain_id, &id)
+            .policy(&caller.domain_id, id)
             .await?
             .ok_or_else(|| not_found("policy"))
     }
 
     /// Deletes a policy (and detaches it everywhere).
-    pub async fn delete_policy(&self, caller: &Caller, id: &str) -> Result<()> {
+    pub async fn delete_policy(&self, caller: &Caller, id: &PolicyId) -> Result<()> {
         require_admin(caller)?;
-        let id = PolicyId::parse(id).ok_or_else(|| not_found("policy"))?;
-        if !self.store.delete_policy(&caller.domain_id, &id).await? {
+        if !self.store.delete_policy(&caller.domain_id, id).await? {
             return Err(not_found("policy"));
         }
         self.authz.forget();
@@ -518,17 +512,16 @@ impl Iam {
     pub async fn set_attachment(
         &self,
         caller: &Caller,
-        policy_id: &str,
+        id: &PolicyId,
         principal: Principal,
         attached: bool,
     ) -> Result<()> {
         require_admin(caller)?;
-        let id = PolicyId::parse(policy_id).ok_or_else(|| not_found("policy"))?;
         if !self
             .store
             .set_attachment(
                 &caller.domain_id,
-                &id,
+                id,
                 &principal,
                 attached,
                 self.clock.now_ms(),
@@ -540,6 +533,22 @@ impl Iam {
         self.authz.forget();
         Ok(())
     }
+}
+
+/// Parses a user id (the HTTP edge does, once); a malformed one is a user
+/// that does not exist.
+pub fn user_id(text: &str) -> Result<UserId> {
+    UserId::parse(text).ok_or_else(|| not_found("user"))
+}
+
+/// Parses a group id; a malformed one is a group that does not exist.
+pub fn group_id(text: &str) -> Result<GroupId> {
+    GroupId::parse(text).ok_or_else(|| not_found("group"))
+}
+
+/// Parses a policy id; a malformed one is a policy that does not exist.
+pub fn policy_id(text: &str) -> Result<PolicyId> {
+    PolicyId::parse(text).ok_or_else(|| not_found("policy"))
 }
 
 #[cfg(test)]

@@ -425,9 +425,8 @@ impl Pca {
     }
 
     /// ShowCertificateAuthority.
-    pub async fn show_ca(&self, caller: &Caller, ca_id: &str) -> Result<CaView> {
-        let id = input::ca_id(ca_id)?;
-        let ca = self.load_ca(caller, actions::PCA_CA_GET, &id).await?;
+    pub async fn show_ca(&self, caller: &Caller, id: &CaId) -> Result<CaView> {
+        let ca = self.load_ca(caller, actions::PCA_CA_GET, id).await?;
         Ok(self.view(ca, self.now()))
     }
 
@@ -479,9 +478,8 @@ impl Pca {
 
     /// IssueCertificateAuthorityCertificate: a pending subordinate is signed
     /// by one of the account's active CAs.
-    pub async fn activate_ca(&self, caller: &Caller, ca_id: &str, req: ActivateCa) -> Result<()> {
-        let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, actions::PCA_CA_ACTIVATE, &id).await?;
+    pub async fn activate_ca(&self, caller: &Caller, id: &CaId, req: ActivateCa) -> Result<()> {
+        let mut ca = self.load_ca(caller, actions::PCA_CA_ACTIVATE, id).await?;
         self.require_status(&ca, &["PENDING"], "Activation")?;
         let parent = self
             .active_parent(
@@ -542,11 +540,8 @@ impl Pca {
     }
 
     /// ExportCertificateAuthorityCsr (pending CAs): a CSR signed by the CA's key.
-    pub async fn export_ca_csr(&self, caller: &Caller, ca_id: &str) -> Result<String> {
-        let id = input::ca_id(ca_id)?;
-        let ca = self
-            .load_ca(caller, actions::PCA_CA_EXPORT_CSR, &id)
-            .await?;
+    pub async fn export_ca_csr(&self, caller: &Caller, id: &CaId) -> Result<String> {
+        let ca = self.load_ca(caller, actions::PCA_CA_EXPORT_CSR, id).await?;
         self.require_status(&ca, &["PENDING"], "CSR export")?;
         let signer = self.signer(&ca).await?;
         let subject = stored_name(&ca.subject)?;
@@ -569,12 +564,11 @@ impl Pca {
     pub async fn import_ca_certificate(
         &self,
         caller: &Caller,
-        ca_id: &str,
+        id: &CaId,
         certificate: Option<&str>,
         chain: Option<&str>,
     ) -> Result<()> {
-        let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, actions::PCA_CA_IMPORT, &id).await?;
+        let mut ca = self.load_ca(caller, actions::PCA_CA_IMPORT, id).await?;
         self.require_status(&ca, &["PENDING"], "Certificate import")?;
         let certificate = required(certificate, "certificate")?;
         let chain_text = required(
@@ -671,10 +665,9 @@ impl Pca {
     pub async fn export_ca_certificate(
         &self,
         caller: &Caller,
-        ca_id: &str,
+        id: &CaId,
     ) -> Result<(String, String)> {
-        let id = input::ca_id(ca_id)?;
-        let ca = self.load_ca(caller, actions::PCA_CA_EXPORT, &id).await?;
+        let ca = self.load_ca(caller, actions::PCA_CA_EXPORT, id).await?;
         self.require_status(&ca, &["ACTIVED", "EXPIRED"], "Certificate export")?;
         let chain = self.chain_from(&caller.domain_id, &ca).await?;
         let pem = |der: &Vec<u8>| openccm_pki::cert::der_to_pem(der, openccm_pki::pem::Eol::CRLF);
@@ -688,18 +681,16 @@ impl Pca {
     }
 
     /// DisableCertificateAuthority: ACTIVED or EXPIRED → DISABLED.
-    pub async fn disable_ca(&self, caller: &Caller, ca_id: &str) -> Result<()> {
-        let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, actions::PCA_CA_DISABLE, &id).await?;
+    pub async fn disable_ca(&self, caller: &Caller, id: &CaId) -> Result<()> {
+        let mut ca = self.load_ca(caller, actions::PCA_CA_DISABLE, id).await?;
         self.require_status(&ca, &["ACTIVED", "EXPIRED"], "Disabling")?;
         ca.status = "DISABLED".to_owned();
         self.update(&ca, &["ACTIVED"], None).await
     }
 
     /// EnableCertificateAuthority: DISABLED → ACTIVED.
-    pub async fn enable_ca(&self, caller: &Caller, ca_id: &str) -> Result<()> {
-        let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, actions::PCA_CA_ENABLE, &id).await?;
+    pub async fn enable_ca(&self, caller: &Caller, id: &CaId) -> Result<()> {
+        let mut ca = self.load_ca(caller, actions::PCA_CA_ENABLE, id).await?;
         self.require_status(&ca, &["DISABLED"], "Enabling")?;
         ca.status = "ACTIVED".to_owned();
         self.update(&ca, &["DISABLED"], None).await
@@ -711,10 +702,9 @@ impl Pca {
     pub async fn delete_ca(
         &self,
         caller: &Caller,
-        ca_id: &str,
+        id: &CaId,
         pending_days: Option<&str>,
     ) -> Result<()> {
-        let id = input::ca_id(ca_id)?;
         let days: i64 = match pending_days {
             None => 30,
             Some(text) => text
@@ -723,7 +713,7 @@ impl Pca {
                 .filter(|d| (7..=30).contains(d))
                 .ok_or_else(|| Error::invalid("pending_days must be 7-30"))?,
         };
-        let mut ca = self.load_ca(caller, actions::PCA_CA_DELETE, &id).await?;
+        let mut ca = self.load_ca(caller, actions::PCA_CA_DELETE, id).await?;
         let status = self.require_status(
             &ca,
             &["PENDING", "DISABLED", "EXPIRED", "REVOKED"],
@@ -732,7 +722,7 @@ impl Pca {
         if status == "PENDING" {
             return if self
                 .store
-                .remove_ca(&caller.domain_id, &id, &["PENDING"])
+                .remove_ca(&caller.domain_id, id, &["PENDING"])
                 .await?
             {
                 // The row is gone: the key's token object (if it has one)
@@ -764,9 +754,8 @@ impl Pca {
     }
 
     /// RestoreCertificateAuthority: DELETED → DISABLED (REVOKED stays revoked).
-    pub async fn restore_ca(&self, caller: &Caller, ca_id: &str) -> Result<()> {
-        let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, actions::PCA_CA_RESTORE, &id).await?;
+    pub async fn restore_ca(&self, caller: &Caller, id: &CaId) -> Result<()> {
+        let mut ca = self.load_ca(caller, actions::PCA_CA_RESTORE, id).await?;
         self.require_status(&ca, &["DELETED"], "Restoring")?;
         ca.status = if ca.revoked_at.is_some() {
             "REVOKED"
@@ -779,15 +768,9 @@ impl Pca {
     }
 
     /// RevokeCertificateAuthority: subordinate CAs only; irreversible.
-    pub async fn revoke_ca(
-        &self,
-        caller: &Caller,
-        ca_id: &str,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let id = input::ca_id(ca_id)?;
+    pub async fn revoke_ca(&self, caller: &Caller, id: &CaId, reason: Option<&str>) -> Result<()> {
         let reason = input::revocation_reason(reason)?;
-        let mut ca = self.load_ca(caller, actions::PCA_CA_REVOKE, &id).await?;
+        let mut ca = self.load_ca(caller, actions::PCA_CA_REVOKE, id).await?;
         if ca.ca_type == "ROOT" {
             return Err(Error::InvalidState(
                 "a root CA cannot be revoked".to_owned(),
@@ -806,11 +789,10 @@ impl Pca {
         &self,
         caller: &Caller,
         action: Action,
-        ca_id: &str,
+        id: &CaId,
         change: impl FnOnce(&mut CaRecord) -> Result<()>,
     ) -> Result<()> {
-        let id = input::ca_id(ca_id)?;
-        let mut ca = self.load_ca(caller, action, &id).await?;
+        let mut ca = self.load_ca(caller, action, id).await?;
         self.require_status(
             &ca,
             &["PENDING", "ACTIVED", "EXPIRED", "DISABLED"],
@@ -825,7 +807,7 @@ impl Pca {
     pub async fn enable_crl(
         &self,
         caller: &Caller,
-        ca_id: &str,
+        ca_id: &CaId,
         crl_name: Option<String>,
         bucket: Option<String>,
         valid_days: Option<i64>,
@@ -844,7 +826,7 @@ impl Pca {
     }
 
     /// DisableCertificateAuthorityCrl.
-    pub async fn disable_crl(&self, caller: &Caller, ca_id: &str) -> Result<()> {
+    pub async fn disable_crl(&self, caller: &Caller, ca_id: &CaId) -> Result<()> {
         self.change_settings(caller, actions::PCA_CA_DISABLE_CRL, ca_id, |ca| {
             ca.crl = CrlSettings {
                 enabled: false,
@@ -856,7 +838,7 @@ impl Pca {
     }
 
     /// UpdateOcspSwitch.
-    pub async fn set_ocsp(&self, caller: &Caller, ca_id: &str, on: Option<bool>) -> Result<()> {
+    pub async fn set_ocsp(&self, caller: &Caller, ca_id: &CaId, on: Option<bool>) -> Result<()> {
         let on = required(on, "ocsp_switch")?;
         self.change_settings(caller, actions::PCA_CA_OCSP, ca_id, |ca| {
             ca.ocsp_enabled = on;

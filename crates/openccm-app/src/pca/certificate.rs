@@ -893,7 +893,7 @@ impl Pca {
         &self,
         caller: &Caller,
         action: Action,
-        certificate_id: &str,
+        certificate_id: &CertId,
     ) -> Result<CertRecord> {
         self.load_certificate_for(caller, action, certificate_id, None)
             .await
@@ -904,14 +904,13 @@ impl Pca {
         &self,
         caller: &Caller,
         action: Action,
-        certificate_id: &str,
+        id: &CertId,
         request_tags: Option<&[(String, String)]>,
     ) -> Result<CertRecord> {
-        let id = input::cert_id(certificate_id)?;
         self.authz.precheck(caller, action).await?;
         let record = self
             .store
-            .certificate(&caller.domain_id, &id)
+            .certificate(&caller.domain_id, id)
             .await?
             .ok_or_else(not_found_cert)?;
         let tags = self
@@ -944,7 +943,7 @@ impl Pca {
     pub async fn show_certificate(
         &self,
         caller: &Caller,
-        certificate_id: &str,
+        certificate_id: &CertId,
     ) -> Result<CertView> {
         let record = self
             .load_certificate(caller, actions::PCA_CERT_GET, certificate_id)
@@ -959,7 +958,7 @@ impl Pca {
     pub async fn revoke_certificate(
         &self,
         caller: &Caller,
-        certificate_id: &str,
+        certificate_id: &CertId,
         reason: Option<&str>,
     ) -> Result<()> {
         let reason = input::revocation_reason(reason)?;
@@ -994,7 +993,7 @@ impl Pca {
     }
 
     /// DeleteCertificate.
-    pub async fn delete_certificate(&self, caller: &Caller, certificate_id: &str) -> Result<()> {
+    pub async fn delete_certificate(&self, caller: &Caller, certificate_id: &CertId) -> Result<()> {
         let id = self
             .load_certificate(caller, actions::PCA_CERT_DELETE, certificate_id)
             .await?

@@ -133,7 +133,7 @@ impl Pca {
     pub async fn export_certificate(
         &self,
         caller: &Caller,
-        certificate_id: &str,
+        certificate_id: &openccm_store::CertId,
         req: ExportRequest,
     ) -> Result<Exported> {
         let compressed = input::string_bool(

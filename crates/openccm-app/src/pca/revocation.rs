@@ -386,9 +386,10 @@ impl Pca {
     ///
     /// Fails with `NotFound` for an unknown CA, a CA that does not publish a
     /// CRL, or another name; with `Internal` when no CRL can be built.
-    pub async fn published_crl(&self, ca_id: &str, file: &str) -> Result<ServedCrl> {
-        let id = CaId::parse(ca_id).ok_or_else(not_found)?;
-        let issuer = self.issuer(&id).await?.ok_or_else(not_found)?;
+    /// `ca_id` is `None` when the path names no CA id at all.
+    pub async fn published_crl(&self, ca_id: Option<&CaId>, file: &str) -> Result<ServedCrl> {
+        let id = ca_id.ok_or_else(not_found)?;
+        let issuer = self.issuer(id).await?.ok_or_else(not_found)?;
         if !issuer.record.crl.enabled {
             return Err(not_found());
         }
@@ -667,18 +668,21 @@ impl Pca {
     /// The OCSP responder of a CA (`POST /pca/ocsp/{ca_id}`, and GET with
     /// the request in the path). Never fails: every failure is an OCSP
     /// refusal (malformedRequest, unauthorized, internalError).
-    pub async fn ocsp(&self, ca_id: &str, request: &[u8]) -> OcspAnswer {
+    ///
+    /// `ca_id` is `None` when the path names no CA id at all: such a request
+    /// is answered as for an unknown CA.
+    pub async fn ocsp(&self, ca_id: Option<&CaId>, request: &[u8]) -> OcspAnswer {
         match self.answer_ocsp(ca_id, request).await {
             Ok(answer) => answer,
             Err(err) => {
-                tracing::error!(error = %err, ca_id, "OCSP answer failed");
+                tracing::error!(error = %err, ca_id = ?ca_id.map(CaId::as_str), "OCSP answer failed");
                 OcspAnswer::refused(Refusal::Internal)
             }
         }
     }
 
-    async fn answer_ocsp(&self, ca_id: &str, request: &[u8]) -> Result<OcspAnswer> {
-        let Some(id) = CaId::parse(ca_id) else {
+    async fn answer_ocsp(&self, ca_id: Option<&CaId>, request: &[u8]) -> Result<OcspAnswer> {
+        let Some(id) = ca_id else {
             return Ok(match ocsp::parse_request(request) {
                 Ok(_) => OcspAnswer::refused(Refusal::Unauthorized),
                 Err(refusal) => OcspAnswer::refused(refusal),
@@ -688,7 +692,7 @@ impl Pca {
         let validity = self.settings.revocation.ocsp_validity_ms;
         // A request seen before, byte for byte: its answer stands until the
         // CA changes (which empties the slot) or half its validity passes.
-        let cached = self.revocation.peek(&id, |slot| {
+        let cached = self.revocation.peek(id, |slot| {
             let slot = slot?;
             let issuer = slot.issuer.as_ref()?;
             if issuer.is_gone(now) || !issuer.record.ocsp_enabled {
@@ -706,8 +710,8 @@ impl Pca {
             Ok(parsed) => parsed,
             Err(refusal) => return Ok(OcspAnswer::refused(refusal)),
         };
-        let stamp = self.revocation.stamp(&id);
-        let Some(issuer) = self.issuer(&id).await? else {
+        let stamp = self.revocation.stamp(id);
+        let Some(issuer) = self.issuer(id).await? else {
             return Ok(OcspAnswer::refused(Refusal::Unauthorized));
         };
         if !issuer.record.ocsp_enabled
@@ -721,11 +725,7 @@ impl Pca {
         let mut statuses = Vec::with_capacity(parsed.questions.len());
         for question in &parsed.questions {
             statuses.push(
-                match self
-                    .store
-                    .serial_status(&id, &question.serial_hex())
-                    .await?
-                {
+                match self.store.serial_status(id, &question.serial_hex()).await? {
                     SerialStatus::Good => Status::Good,
                     SerialStatus::Unknown => Status::Unknown,
                     SerialStatus::Revoked { revoked_at, reason } => Status::Revoked {
@@ -772,7 +772,7 @@ impl Pca {
         let answer = OcspAnswer::new(der, Some((this_update, next_update)), shared);
         if keep {
             let entries = &self.revocation.ocsp_entries;
-            self.revocation.store_if(&id, stamp, |slot| {
+            self.revocation.store_if(id, stamp, |slot| {
                 use std::sync::atomic::Ordering;
                 if entries.load(Ordering::SeqCst) < MAX_CACHED_OCSP
                     && slot.ocsp.insert(request.to_vec(), answer.clone()).is_none()
@@ -785,13 +785,13 @@ impl Pca {
     }
 
     /// Every CA that publishes a CRL: (CA id, CRL name).
-    pub async fn crl_publishers(&self) -> Result<Vec<(String, String)>> {
+    pub async fn crl_publishers(&self) -> Result<Vec<(CaId, String)>> {
         Ok(self
             .store
             .crl_issuing_cas(self.now())
             .await?
             .iter()
-            .map(|ca| (ca.ca_id.to_string(), crl_name(ca)))
+            .map(|ca| (ca.ca_id.clone(), crl_name(ca)))
             .collect())
     }
     /// Checks that every CRL-publishing CA serves every unexpired revoked
@@ -820,11 +820,9 @@ impl Pca {
             .crl_name
             .clone()
             .unwrap_or_else(|| id.to_string());
-        let full = self
-            .published_crl(id.as_str(), &format!("{name}.crl"))
-            .await?;
+        let full = self.published_crl(Some(id), &format!("{name}.crl")).await?;
         let delta = self
-            .published_crl(id.as_str(), &format!("{name}-delta.crl"))
+            .published_crl(Some(id), &format!("{name}-delta.crl"))
             .await?;
         let in_full = served_serials(&full.der)?;
         let in_delta = served_serials(&delta.der)?;

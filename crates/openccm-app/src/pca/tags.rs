@@ -1,9 +1,11 @@
 //! Tags on private CAs and certificates, and the tag queries
 //! (`resource-instances/filter|count`), pca-v1.md § Tags and resource instances.
 
-use openccm_store::{CaFilter, CertFilter, Page, SortDir, TagFilter, TagOutcome, TaggedResource};
+use openccm_store::{
+    CaFilter, CaId, CertFilter, CertId, Page, SortDir, TagFilter, TagOutcome, TaggedResource,
+};
 
-use super::{cert_status, input, not_found_ca, not_found_cert, CaView, CertView, Pca};
+use super::{cert_status, not_found_ca, not_found_cert, CaView, CertView, Pca};
 use crate::error::{Error, Result};
 use crate::iam::authz::{actions, Action};
 use crate::iam::Caller;
@@ -23,6 +25,33 @@ pub enum PcaResource {
     Ca,
     /// A private certificate.
     Certificate,
+}
+
+/// A taggable PCA resource, by its (parsed) id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PcaTagged {
+    /// A CA.
+    Ca(CaId),
+    /// A certificate.
+    Certificate(CertId),
+}
+
+impl PcaTagged {
+    /// Which kind of resource.
+    pub fn kind(&self) -> PcaResource {
+        match self {
+            Self::Ca(_) => PcaResource::Ca,
+            Self::Certificate(_) => PcaResource::Certificate,
+        }
+    }
+
+    /// The id as stored with its tags.
+    fn id_text(&self) -> String {
+        match self {
+            Self::Ca(id) => id.to_string(),
+            Self::Certificate(id) => id.to_string(),
+        }
+    }
 }
 
 impl PcaResource {
@@ -139,20 +168,17 @@ impl Pca {
     async fn load_resource(
         &self,
         caller: &Caller,
-        resource: PcaResource,
+        target: &PcaTagged,
         action: Action,
-        id: &str,
         request_tags: Option<&[(String, String)]>,
     ) -> Result<String> {
-        Ok(match resource {
-            PcaResource::Ca => {
-                let id = input::ca_id(id)?;
-                self.load_ca_for(caller, action, &id, request_tags)
-                    .await?
-                    .ca_id
-                    .to_string()
-            }
-            PcaResource::Certificate => self
+        Ok(match target {
+            PcaTagged::Ca(id) => self
+                .load_ca_for(caller, action, id, request_tags)
+                .await?
+                .ca_id
+                .to_string(),
+            PcaTagged::Certificate(id) => self
                 .load_certificate_for(caller, action, id, request_tags)
                 .await?
                 .certificate_id
@@ -175,20 +201,18 @@ impl Pca {
     pub async fn create_tag(
         &self,
         caller: &Caller,
-        resource: PcaResource,
-        id: &str,
+        target: &PcaTagged,
         tag: Option<TagInput>,
     ) -> Result<()> {
         let tag = checked_tag(tag.ok_or_else(|| tag_error("tag is required"))?)?;
-        self.add_tags(caller, resource, id, vec![tag]).await
+        self.add_tags(caller, target, vec![tag]).await
     }
 
     /// BatchCreateCaTags / BatchCreateCertTags: adds 1–20 tags.
     pub async fn batch_create_tags(
         &self,
         caller: &Caller,
-        resource: PcaResource,
-        id: &str,
+        target: &PcaTagged,
         tags: Option<Vec<TagInput>>,
     ) -> Result<()> {
         let tags = batch(tags)?
@@ -199,18 +223,18 @@ impl Pca {
         if let Some((key, _)) = tags.iter().find(|(k, _)| !keys.insert(k)) {
             return Err(tag_error(format!("tags repeats the key {key}")));
         }
-        self.add_tags(caller, resource, id, tags).await
+        self.add_tags(caller, target, tags).await
     }
 
     async fn add_tags(
         &self,
         caller: &Caller,
-        resource: PcaResource,
-        id: &str,
+        target: &PcaTagged,
         tags: Vec<(String, String)>,
     ) -> Result<()> {
+        let resource = target.kind();
         let id = self
-            .load_resource(caller, resource, resource.create_tag(), id, Some(&tags))
+            .load_resource(caller, target, resource.create_tag(), Some(&tags))
             .await?;
         let outcome = self
             .store
@@ -230,8 +254,7 @@ impl Pca {
     pub async fn batch_delete_tags(
         &self,
         caller: &Caller,
-        resource: PcaResource,
-        id: &str,
+        target: &PcaTagged,
         tags: Option<Vec<TagInput>>,
     ) -> Result<()> {
         let tags = batch(tags)?
@@ -242,15 +265,16 @@ impl Pca {
         // request is authorised with the values it would remove (so a
         // condition on g:RequestTag sees `env=prod`, not `env=`), and exactly
         // those are removed (a value changed meanwhile is left alone).
+        let resource = target.kind();
         let action = resource.delete_tag();
         self.authz.precheck(caller, action).await?;
         let current = self
             .store
-            .tags_of(&caller.domain_id, resource.tagged(), &[id.to_owned()])
+            .tags_of(&caller.domain_id, resource.tagged(), &[target.id_text()])
             .await?;
         let named = crate::tags::resolve_removals(&tags, &current);
         let id = self
-            .load_resource(caller, resource, action, id, Some(&named))
+            .load_resource(caller, target, action, Some(&named))
             .await?;
         let exact: Vec<(String, Option<String>)> =
             named.into_iter().map(|(k, v)| (k, Some(v))).collect();
@@ -265,11 +289,11 @@ impl Pca {
     pub async fn resource_tag_list(
         &self,
         caller: &Caller,
-        resource: PcaResource,
-        id: &str,
+        target: &PcaTagged,
     ) -> Result<Vec<(String, String)>> {
+        let resource = target.kind();
         let id = self
-            .load_resource(caller, resource, resource.list_tags(), id, None)
+            .load_resource(caller, target, resource.list_tags(), None)
             .await?;
         Ok(self
             .store

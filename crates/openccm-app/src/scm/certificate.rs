@@ -553,7 +553,7 @@ impl Scm {
     }
 
     /// One certificate.
-    pub async fn show_certificate(&self, caller: &Caller, id: &str) -> Result<ScmCertView> {
+    pub async fn show_certificate(&self, caller: &Caller, id: &ScmCertId) -> Result<ScmCertView> {
         let record = self.load_for(caller, actions::SCM_GET, id, None).await?;
         Ok(ScmCertView {
             status: cert_status(&record, self.now()).to_owned(),
@@ -566,7 +566,7 @@ impl Scm {
     pub async fn export_certificate(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &ScmCertId,
     ) -> Result<ExportedCertificate> {
         let record = self.load_for(caller, actions::SCM_EXPORT, id, None).await?;
         // Custody may be a token round trip: off the executor.
@@ -613,7 +613,7 @@ impl Scm {
     }
 
     /// Deletes a certificate (with its tags and notification settings).
-    pub async fn delete_certificate(&self, caller: &Caller, id: &str) -> Result<()> {
+    pub async fn delete_certificate(&self, caller: &Caller, id: &ScmCertId) -> Result<()> {
         let id = self
             .load_for(caller, actions::SCM_DELETE, id, None)
             .await?

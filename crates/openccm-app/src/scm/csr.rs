@@ -184,7 +184,9 @@ fn not_found_csr() -> Error {
     Error::NotFound("The CSR does not exist.".to_owned())
 }
 
-fn csr_id(text: &str) -> Result<CsrId> {
+/// Parses a CSR id (the HTTP edge does, once); a malformed one is a CSR that
+/// does not exist.
+pub fn csr_id(text: &str) -> Result<CsrId> {
     CsrId::parse(text).ok_or_else(not_found_csr)
 }
 
@@ -423,15 +425,15 @@ impl Scm {
     }
 
     /// One CSR.
-    pub async fn show_csr(&self, caller: &Caller, id: &str) -> Result<CsrRecord> {
-        self.authorize_csr(caller, actions::SCM_GET_CSR, Some(id))
+    pub async fn show_csr(&self, caller: &Caller, id: &CsrId) -> Result<CsrRecord> {
+        self.authorize_csr(caller, actions::SCM_GET_CSR, Some(id.as_str()))
             .await?;
         self.load_csr(caller, id).await
     }
 
-    async fn load_csr(&self, caller: &Caller, id: &str) -> Result<CsrRecord> {
+    async fn load_csr(&self, caller: &Caller, id: &CsrId) -> Result<CsrRecord> {
         self.store
-            .csr(&caller.domain_id, &csr_id(id)?)
+            .csr(&caller.domain_id, id)
             .await?
             .ok_or_else(not_found_csr)
     }
@@ -440,36 +442,31 @@ impl Scm {
     pub async fn update_csr(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &CsrId,
         name: Option<String>,
     ) -> Result<CsrRecord> {
-        self.authorize_csr(caller, actions::SCM_UPDATE_CSR, Some(id))
+        self.authorize_csr(caller, actions::SCM_UPDATE_CSR, Some(id.as_str()))
             .await?;
-        let id = csr_id(id)?;
         let name = required(name, "name")?;
         check_csr_name(&name)?;
         if !self
             .store
-            .rename_csr(&caller.domain_id, &id, &name, self.now())
+            .rename_csr(&caller.domain_id, id, &name, self.now())
             .await?
         {
             return Err(not_found_csr());
         }
         self.store
-            .csr(&caller.domain_id, &id)
+            .csr(&caller.domain_id, id)
             .await?
             .ok_or_else(not_found_csr)
     }
 
     /// Deletes a CSR (certificates imported for it keep their own copy of the key).
-    pub async fn delete_csr(&self, caller: &Caller, id: &str) -> Result<()> {
-        self.authorize_csr(caller, actions::SCM_DELETE_CSR, Some(id))
+    pub async fn delete_csr(&self, caller: &Caller, id: &CsrId) -> Result<()> {
+        self.authorize_csr(caller, actions::SCM_DELETE_CSR, Some(id.as_str()))
             .await?;
-        if self
-            .store
-            .delete_csr(&caller.domain_id, &csr_id(id)?)
-            .await?
-        {
+        if self.store.delete_csr(&caller.domain_id, id).await? {
             Ok(())
         } else {
             Err(not_found_csr())
@@ -477,8 +474,8 @@ impl Scm {
     }
 
     /// The private key of a CSR (PEM).
-    pub async fn csr_private_key(&self, caller: &Caller, id: &str) -> Result<Zeroizing<String>> {
-        self.authorize_csr(caller, actions::SCM_GET_CSR_KEY, Some(id))
+    pub async fn csr_private_key(&self, caller: &Caller, id: &CsrId) -> Result<Zeroizing<String>> {
+        self.authorize_csr(caller, actions::SCM_GET_CSR_KEY, Some(id.as_str()))
             .await?;
         let record = self.load_csr(caller, id).await?;
         let custody = self.custody.clone();

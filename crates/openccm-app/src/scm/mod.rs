@@ -152,14 +152,13 @@ impl Scm {
         &self,
         caller: &Caller,
         action: Action,
-        id: &str,
+        id: &ScmCertId,
         request_tags: Option<&[(String, String)]>,
     ) -> Result<ScmCertRecord> {
-        let id = cert_id(id)?;
         self.authz.precheck(caller, action).await?;
         let record = self
             .store
-            .scm_certificate(&caller.domain_id, &id)
+            .scm_certificate(&caller.domain_id, id)
             .await?
             .ok_or_else(not_found_cert)?;
         let tags: Vec<(String, String)> = if caller.is_root {
@@ -221,7 +220,9 @@ impl Scm {
 
 /// A certificate id from the path: malformed ids are unknown ids (404), as
 /// the seed's status table has no 400.
-fn cert_id(text: &str) -> Result<ScmCertId> {
+/// Parses an SCM certificate id (the HTTP edge does, once); a malformed one
+/// is a certificate that does not exist.
+pub fn cert_id(text: &str) -> Result<ScmCertId> {
     ScmCertId::parse(text).ok_or_else(not_found_cert)
 }
 

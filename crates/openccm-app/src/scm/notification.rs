@@ -48,7 +48,7 @@ impl Scm {
             } else {
                 actions::SCM_DISABLE_NOTIFICATION
             };
-            self.load_for(caller, action, id.as_str(), None).await?;
+            self.load_for(caller, action, &id, None).await?;
             let types = notice.notice_type.unwrap_or_default();
             if types.is_empty() {
                 return Err(Error::invalid("notice_type must name at least one type"));

@@ -7,10 +7,11 @@ use crate::tags::{account_tags, batch, by_resource, checked_tag, conditions, rem
 pub use crate::tags::{check_key, check_value, TagCondition, TagInput};
 
 use super::certificate::TOTAL_COUNT_CAP;
-use super::{cert_id, not_found_cert, page, Scm, ScmCertView};
+use super::{not_found_cert, page, Scm, ScmCertView};
 use crate::error::{Error, Result};
 use crate::iam::authz::actions;
 use crate::iam::Caller;
+use openccm_store::ScmCertId;
 
 /// ListCertificatesByTag input.
 #[derive(Debug, Clone, Default)]
@@ -47,8 +48,12 @@ fn outcome(outcome: TagOutcome, max: usize) -> Result<()> {
 
 impl Scm {
     /// Adds one tag (replacing the value of an existing key).
-    pub async fn create_tag(&self, caller: &Caller, id: &str, tag: Option<TagInput>) -> Result<()> {
-        cert_id(id)?;
+    pub async fn create_tag(
+        &self,
+        caller: &Caller,
+        id: &ScmCertId,
+        tag: Option<TagInput>,
+    ) -> Result<()> {
         let tag = checked_tag(tag.ok_or_else(|| tag_error("tag is required"))?)?;
         let id = self
             .load_for(
@@ -78,11 +83,10 @@ impl Scm {
     pub async fn batch_tags(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &ScmCertId,
         action: Option<&str>,
         tags: Option<Vec<TagInput>>,
     ) -> Result<()> {
-        cert_id(id)?;
         let tags = batch(tags)?;
         let max = self.settings.max_tags_per_resource;
         match action {
@@ -118,7 +122,7 @@ impl Scm {
                     .tags_of(
                         &caller.domain_id,
                         TaggedResource::ScmCertificate,
-                        &[id.to_owned()],
+                        &[id.to_string()],
                     )
                     .await?;
                 let named = crate::tags::resolve_removals(&tags, &current);
@@ -148,7 +152,7 @@ impl Scm {
     pub async fn certificate_tags(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &ScmCertId,
     ) -> Result<Vec<(String, String)>> {
         let record = self
             .load_for(caller, actions::SCM_LIST_TAGS, id, None)

@@ -155,6 +155,7 @@ async fn show_user(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> AdminResult<Json<wire::UserResponse>> {
+    let id = openccm_app::iam::admin::user_id(&id)?;
     let user = state.iam.show_user(&caller, &id).await?;
     Ok(Json(wire::UserResponse {
         user: user_out(&user),
@@ -168,6 +169,7 @@ async fn update_user(
     body: Result<ApiJson<wire::UserRequest>, BodyRejection>,
 ) -> AdminResult<Json<wire::UserResponse>> {
     let ApiJson(req) = body?;
+    let id = openccm_app::iam::admin::user_id(&id)?;
     let fields = required(req.user, "user")?;
     if fields.name.is_some() {
         return Err(Error::invalid("a user's name cannot change").into());
@@ -186,6 +188,7 @@ async fn delete_user(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> AdminResult<StatusCode> {
+    let id = openccm_app::iam::admin::user_id(&id)?;
     state.iam.delete_user(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -199,7 +202,8 @@ async fn create_key(
 ) -> AdminResult<Response> {
     let ApiJson(req) = body?;
     let fields = required(req.credential, "credential")?;
-    let user_id = required(fields.user_id, "credential.user_id")?;
+    let user_id =
+        openccm_app::iam::admin::user_id(&required(fields.user_id, "credential.user_id")?)?;
     let new = state
         .iam
         .create_access_key(
@@ -287,7 +291,14 @@ async fn list_keys(
     let Query(q) = q.map_err(|e| Error::invalid(format!("malformed query string: {e}")))?;
     let keys = state
         .iam
-        .list_access_keys(&caller, q.user_id.as_deref())
+        .list_access_keys(
+            &caller,
+            q.user_id
+                .as_deref()
+                .map(openccm_app::iam::admin::user_id)
+                .transpose()?
+                .as_ref(),
+        )
         .await?;
     Ok(Json(wire::CredentialList {
         credentials: keys.iter().map(|k| key_out(k, None)).collect(),
@@ -382,6 +393,7 @@ async fn delete_group(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> AdminResult<StatusCode> {
+    let id = openccm_app::iam::admin::group_id(&id)?;
     state.iam.delete_group(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -391,6 +403,10 @@ async fn add_member(
     CallerOf(caller): CallerOf,
     Path((group, user)): Path<(String, String)>,
 ) -> AdminResult<StatusCode> {
+    let (group, user) = (
+        openccm_app::iam::admin::group_id(&group)?,
+        openccm_app::iam::admin::user_id(&user)?,
+    );
     state
         .iam
         .set_group_member(&caller, &group, &user, true)
@@ -403,6 +419,10 @@ async fn remove_member(
     CallerOf(caller): CallerOf,
     Path((group, user)): Path<(String, String)>,
 ) -> AdminResult<StatusCode> {
+    let (group, user) = (
+        openccm_app::iam::admin::group_id(&group)?,
+        openccm_app::iam::admin::user_id(&user)?,
+    );
     state
         .iam
         .set_group_member(&caller, &group, &user, false)
@@ -449,6 +469,7 @@ async fn show_policy(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> AdminResult<Json<wire::PolicyResponse>> {
+    let id = openccm_app::iam::admin::policy_id(&id)?;
     let policy = state.iam.show_policy(&caller, &id).await?;
     Ok(Json(wire::PolicyResponse {
         policy: policy_out(&policy, true),
@@ -460,6 +481,7 @@ async fn delete_policy(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> AdminResult<StatusCode> {
+    let id = openccm_app::iam::admin::policy_id(&id)?;
     state.iam.delete_policy(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -478,7 +500,7 @@ fn principal(req: wire::AttachRequest, group: bool) -> Result<Principal, AdminEr
 async fn attach(
     state: &AppState,
     caller: &openccm_app::iam::Caller,
-    id: &str,
+    id: &openccm_store::PolicyId,
     body: Result<ApiJson<wire::AttachRequest>, BodyRejection>,
     group: bool,
     attached: bool,
@@ -498,6 +520,7 @@ async fn attach_user(
     Path(id): Path<String>,
     body: Result<ApiJson<wire::AttachRequest>, BodyRejection>,
 ) -> AdminResult<StatusCode> {
+    let id = openccm_app::iam::admin::policy_id(&id)?;
     attach(&state, &caller, &id, body, false, true).await
 }
 
@@ -507,6 +530,7 @@ async fn detach_user(
     Path(id): Path<String>,
     body: Result<ApiJson<wire::AttachRequest>, BodyRejection>,
 ) -> AdminResult<StatusCode> {
+    let id = openccm_app::iam::admin::policy_id(&id)?;
     attach(&state, &caller, &id, body, false, false).await
 }
 
@@ -516,6 +540,7 @@ async fn attach_group(
     Path(id): Path<String>,
     body: Result<ApiJson<wire::AttachRequest>, BodyRejection>,
 ) -> AdminResult<StatusCode> {
+    let id = openccm_app::iam::admin::policy_id(&id)?;
     attach(&state, &caller, &id, body, true, true).await
 }
 
@@ -525,5 +550,6 @@ async fn detach_group(
     Path(id): Path<String>,
     body: Result<ApiJson<wire::AttachRequest>, BodyRejection>,
 ) -> AdminResult<StatusCode> {
+    let id = openccm_app::iam::admin::policy_id(&id)?;
     attach(&state, &caller, &id, body, true, false).await
 }

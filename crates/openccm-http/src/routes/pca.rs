@@ -13,7 +13,9 @@ use openccm_app::pca::input::{
     ActivateCa, AltNameInput, CreateCa, CreateCertificate, CreateCertificateByCsr, CrlInput,
     CustomExtensionInput, ExportRequest, ValidityInput,
 };
-use openccm_app::pca::tags::{Found, PcaResource, ResourceQuery, TagCondition, TaggedView};
+use openccm_app::pca::tags::{
+    Found, PcaResource, PcaTagged, ResourceQuery, TagCondition, TaggedView,
+};
 use openccm_app::pca::{CaView, CertView};
 use openccm_app::Error;
 use openccm_pki::profile::ExtendedKeyUsageFlags;
@@ -333,6 +335,7 @@ async fn show_ca(
     CallerOf(caller): CallerOf,
     Path(ca_id): Path<String>,
 ) -> PcaResult<Json<wire::CertificateAuthority>> {
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     Ok(Json(ca_out(state.pca.show_ca(&caller, &ca_id).await?)))
 }
 
@@ -343,6 +346,7 @@ async fn activate_ca(
     body: Result<ApiJson<wire::ActivateCertificateAuthorityRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     state
         .pca
         .activate_ca(
@@ -366,6 +370,7 @@ async fn export_ca_csr(
     CallerOf(caller): CallerOf,
     Path(ca_id): Path<String>,
 ) -> PcaResult<Json<wire::CsrResponse>> {
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     Ok(Json(wire::CsrResponse {
         csr: state.pca.export_ca_csr(&caller, &ca_id).await?,
     }))
@@ -378,6 +383,7 @@ async fn import_ca_certificate(
     body: Result<ApiJson<wire::ImportCertificateAuthorityCertificateRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     state
         .pca
         .import_ca_certificate(
@@ -395,6 +401,7 @@ async fn export_ca_certificate(
     CallerOf(caller): CallerOf,
     Path(ca_id): Path<String>,
 ) -> PcaResult<Json<wire::CaCertificateResponse>> {
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     let (certificate, certificate_chain) = state.pca.export_ca_certificate(&caller, &ca_id).await?;
     Ok(Json(wire::CaCertificateResponse {
         certificate,
@@ -407,6 +414,7 @@ async fn disable_ca(
     CallerOf(caller): CallerOf,
     Path(ca_id): Path<String>,
 ) -> PcaResult<StatusCode> {
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     state.pca.disable_ca(&caller, &ca_id).await?;
     Ok(no_content())
 }
@@ -416,6 +424,7 @@ async fn enable_ca(
     CallerOf(caller): CallerOf,
     Path(ca_id): Path<String>,
 ) -> PcaResult<StatusCode> {
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     state.pca.enable_ca(&caller, &ca_id).await?;
     Ok(no_content())
 }
@@ -425,6 +434,7 @@ async fn restore_ca(
     CallerOf(caller): CallerOf,
     Path(ca_id): Path<String>,
 ) -> PcaResult<StatusCode> {
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     state.pca.restore_ca(&caller, &ca_id).await?;
     Ok(no_content())
 }
@@ -440,6 +450,7 @@ async fn delete_ca(
     Path(ca_id): Path<String>,
     q: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
 ) -> PcaResult<StatusCode> {
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     let q = query(q)?;
     state
         .pca
@@ -455,6 +466,7 @@ async fn revoke_ca(
     body: Result<ApiJson<wire::RevokeRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     state
         .pca
         .revoke_ca(&caller, &ca_id, req.reason.as_deref())
@@ -469,6 +481,7 @@ async fn enable_crl(
     body: Result<ApiJson<wire::EnableCrlRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     state
         .pca
         .enable_crl(
@@ -487,6 +500,7 @@ async fn disable_crl(
     CallerOf(caller): CallerOf,
     Path(ca_id): Path<String>,
 ) -> PcaResult<StatusCode> {
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     state.pca.disable_crl(&caller, &ca_id).await?;
     Ok(no_content())
 }
@@ -498,6 +512,7 @@ async fn ocsp_switch(
     body: Result<ApiJson<wire::OcspSwitchRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
+    let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
     state.pca.set_ocsp(&caller, &ca_id, req.ocsp_switch).await?;
     Ok(no_content())
 }
@@ -688,6 +703,7 @@ async fn show_certificate(
     CallerOf(caller): CallerOf,
     Path(certificate_id): Path<String>,
 ) -> PcaResult<Json<wire::Certificate>> {
+    let certificate_id = openccm_app::pca::input::cert_id(&certificate_id)?;
     Ok(Json(cert_out(
         state.pca.show_certificate(&caller, &certificate_id).await?,
     )))
@@ -698,6 +714,7 @@ async fn delete_certificate(
     CallerOf(caller): CallerOf,
     Path(certificate_id): Path<String>,
 ) -> PcaResult<StatusCode> {
+    let certificate_id = openccm_app::pca::input::cert_id(&certificate_id)?;
     state
         .pca
         .delete_certificate(&caller, &certificate_id)
@@ -712,6 +729,7 @@ async fn revoke_certificate(
     body: Result<ApiJson<wire::RevokeRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
+    let certificate_id = openccm_app::pca::input::cert_id(&certificate_id)?;
     state
         .pca
         .revoke_certificate(&caller, &certificate_id, req.reason.as_deref())
@@ -726,6 +744,7 @@ async fn export_certificate(
     body: Result<ApiJson<wire::ExportCertificateRequest>, BodyRejection>,
 ) -> PcaResult<Response> {
     let ApiJson(req) = body?;
+    let certificate_id = openccm_app::pca::input::cert_id(&certificate_id)?;
     let exported = state
         .pca
         .export_certificate(
@@ -776,6 +795,15 @@ const fn tagged<const CA: bool>() -> PcaResource {
     }
 }
 
+/// The tagged resource a path names: a CA or a certificate by its id.
+fn tagged_id<const CA: bool>(id: &str) -> Result<PcaTagged, Error> {
+    Ok(if CA {
+        PcaTagged::Ca(openccm_app::pca::input::ca_id(id)?)
+    } else {
+        PcaTagged::Certificate(openccm_app::pca::input::cert_id(id)?)
+    })
+}
+
 fn tagged_out(view: TaggedView) -> wire::TagResource {
     let resource_id = view.id().to_owned();
     let resource_name = view.name().to_owned();
@@ -818,9 +846,10 @@ async fn create_tag<const CA: bool>(
     body: Result<ApiJson<wire::ResourceTagRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
+    let id = tagged_id::<CA>(&id)?;
     state
         .pca
-        .create_tag(&caller, tagged::<CA>(), &id, req.tag.map(tag_in))
+        .create_tag(&caller, &id, req.tag.map(tag_in))
         .await?;
     Ok(no_content())
 }
@@ -832,9 +861,10 @@ async fn batch_create_tags<const CA: bool>(
     body: Result<ApiJson<wire::BatchOperateTagRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
+    let id = tagged_id::<CA>(&id)?;
     state
         .pca
-        .batch_create_tags(&caller, tagged::<CA>(), &id, tags_in(req.tags))
+        .batch_create_tags(&caller, &id, tags_in(req.tags))
         .await?;
     Ok(no_content())
 }
@@ -846,9 +876,10 @@ async fn batch_delete_tags<const CA: bool>(
     body: Result<ApiJson<wire::BatchOperateTagRequest>, BodyRejection>,
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
+    let id = tagged_id::<CA>(&id)?;
     state
         .pca
-        .batch_delete_tags(&caller, tagged::<CA>(), &id, tags_in(req.tags))
+        .batch_delete_tags(&caller, &id, tags_in(req.tags))
         .await?;
     Ok(no_content())
 }
@@ -858,10 +889,8 @@ async fn resource_tags<const CA: bool>(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> PcaResult<Json<wire::ResourceTagsResponse>> {
-    let tags = state
-        .pca
-        .resource_tag_list(&caller, tagged::<CA>(), &id)
-        .await?;
+    let id = tagged_id::<CA>(&id)?;
+    let tags = state.pca.resource_tag_list(&caller, &id).await?;
     Ok(Json(resource_tags_out(tags)))
 }
 

@@ -18,6 +18,7 @@ use axum::Router;
 use base64::Engine as _;
 use bytes::Bytes;
 use openccm_app::pca::revocation::{OcspAnswer, ServedCrl};
+use openccm_store::CaId;
 
 use crate::error::Service;
 use crate::AppState;
@@ -110,7 +111,10 @@ async fn crl(
     Path((ca_id, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> CrlResult<Response> {
-    let served: ServedCrl = state.pca.published_crl(&ca_id, &file).await?;
+    let served: ServedCrl = state
+        .pca
+        .published_crl(CaId::parse(&ca_id).as_ref(), &file)
+        .await?;
     let etag = format!(
         "\"{}{}\"",
         if served.delta { "d" } else { "f" },
@@ -175,7 +179,7 @@ async fn ocsp_post(
     let answer = if body.len() > MAX_OCSP_REQUEST {
         OcspAnswer::malformed()
     } else {
-        state.pca.ocsp(&ca_id, &body).await
+        state.pca.ocsp(CaId::parse(&ca_id).as_ref(), &body).await
     };
     // RFC 5019 §5: only GET answers are meant for caches.
     ocsp_response(answer, false, &headers)
@@ -193,7 +197,7 @@ async fn ocsp_get(
         BASE64.decode(request.as_bytes()).ok()
     };
     let answer = match der {
-        Some(der) => state.pca.ocsp(&ca_id, &der).await,
+        Some(der) => state.pca.ocsp(CaId::parse(&ca_id).as_ref(), &der).await,
         None => OcspAnswer::malformed(),
     };
     ocsp_response(answer, true, &headers)

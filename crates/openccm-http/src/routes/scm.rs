@@ -358,6 +358,7 @@ async fn show_certificate(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> ScmResult<Json<wire::ShowCertificateResponse>> {
+    let id = openccm_app::scm::cert_id(&id)?;
     Ok(Json(show_out(
         state.scm.show_certificate(&caller, &id).await?,
     )))
@@ -368,6 +369,7 @@ async fn export_certificate(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> ScmResult<Response> {
+    let id = openccm_app::scm::cert_id(&id)?;
     let e = state.scm.export_certificate(&caller, &id).await?;
     Ok(no_store(Json(wire::ExportCertificateResponse {
         entire_certificate: e.entire_certificate,
@@ -384,6 +386,7 @@ async fn delete_certificate(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> ScmResult<StatusCode> {
+    let id = openccm_app::scm::cert_id(&id)?;
     state.scm.delete_certificate(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -403,6 +406,7 @@ async fn create_tag(
     body: Result<ApiJson<wire::CreateTagRequest>, BodyRejection>,
 ) -> ScmResult<Json<wire::DescResponse>> {
     let ApiJson(req) = body?;
+    let id = openccm_app::scm::cert_id(&id)?;
     state
         .scm
         .create_tag(&caller, &id, req.tag.map(tag_in))
@@ -417,6 +421,7 @@ async fn batch_tags(
     body: Result<ApiJson<wire::BatchTagsRequest>, BodyRejection>,
 ) -> ScmResult<Json<wire::DescResponse>> {
     let ApiJson(req) = body?;
+    let id = openccm_app::scm::cert_id(&id)?;
     state
         .scm
         .batch_tags(&caller, &id, req.action.as_deref(), tags_in(req.tags))
@@ -429,6 +434,7 @@ async fn certificate_tags(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> ScmResult<Json<wire::ResourceTagsResponse>> {
+    let id = openccm_app::scm::cert_id(&id)?;
     let tags = state.scm.certificate_tags(&caller, &id).await?;
     Ok(Json(resource_tags(tags)))
 }
@@ -577,6 +583,7 @@ async fn show_csr(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> ScmResult<Json<wire::Csr>> {
+    let id = openccm_app::scm::csr::csr_id(&id)?;
     Ok(Json(csr_out(state.scm.show_csr(&caller, &id).await?)))
 }
 
@@ -587,6 +594,7 @@ async fn update_csr(
     body: Result<ApiJson<wire::UpdateCsrRequest>, BodyRejection>,
 ) -> ScmResult<Json<wire::Csr>> {
     let ApiJson(req) = body?;
+    let id = openccm_app::scm::csr::csr_id(&id)?;
     Ok(Json(csr_out(
         state.scm.update_csr(&caller, &id, req.name).await?,
     )))
@@ -597,6 +605,7 @@ async fn delete_csr(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> ScmResult<StatusCode> {
+    let id = openccm_app::scm::csr::csr_id(&id)?;
     state.scm.delete_csr(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -606,6 +615,7 @@ async fn csr_private_key(
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
 ) -> ScmResult<Response> {
+    let id = openccm_app::scm::csr::csr_id(&id)?;
     let pem = state.scm.csr_private_key(&caller, &id).await?;
     Ok(no_store(Json(wire::CsrPrivateKeyResponse {
         private_key: pem.to_string(),
