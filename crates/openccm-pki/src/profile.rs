@@ -147,8 +147,8 @@ impl KeyUsageSet {
     /// The usages an end-entity certificate of `key` gets by default: the
     /// API's `digitalSignature, keyAgreement` where the key can agree keys
     /// (EC), `digitalSignature, keyEncipherment` for RSA (RFC 3279 §2.3.1
-    /// forbids keyAgreement with RSA), `digitalSignature` for an SM2 signing
-    /// certificate.
+    /// forbids keyAgreement with RSA), `digitalSignature, nonRepudiation` for
+    /// an SM2 signing certificate.
     pub fn end_entity_default(key: KeyAlgorithm) -> Self {
         match key {
             KeyAlgorithm::Ec256 | KeyAlgorithm::Ec384 => {

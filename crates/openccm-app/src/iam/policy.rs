@@ -274,7 +274,7 @@ impl Policy {
                         }
                         let key = normalize_key(&key);
                         // Names are compared in lower case: the request's
-                        // are lowered (openccm_pki::san), so are these.
+                        // are lowered (RequestContext::set_many), so are these.
                         let values = if NAME_KEYS.contains(&key.as_str()) {
                             values.iter().map(|v| v.to_lowercase()).collect()
                         } else {
@@ -361,14 +361,22 @@ impl RequestContext {
 
     /// Sets a single-valued key.
     pub fn set(&mut self, key: &str, value: &str) -> &mut Self {
-        self.values
-            .insert(normalize_key(key), vec![value.to_owned()]);
-        self
+        self.set_many(key, vec![value.to_owned()])
     }
 
     /// Sets a multi-valued key.
     pub fn set_many(&mut self, key: &str, values: Vec<String>) -> &mut Self {
-        self.values.insert(normalize_key(key), values);
+        let key = normalize_key(key);
+        // Names are compared in lower case, whole: the policy's values are
+        // lowered when it is parsed, so the request's are here (an email's
+        // local part and a URI's path included, or `admin@*` in a Deny
+        // would miss `Admin@example.com`).
+        let values = if NAME_KEYS.contains(&key.as_str()) {
+            values.iter().map(|v| v.to_lowercase()).collect()
+        } else {
+            values
+        };
+        self.values.insert(key, values);
         self
     }
 }
@@ -774,6 +782,40 @@ mod tests {
         let mut upper = ctx("scm:cert:get");
         upper.set("G:RESOURCETAG/env", "prod");
         assert_eq!(evaluate([&not_equals], &upper), Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn names_compare_in_lower_case_whole_on_both_sides() {
+        let deny_admin = policy(
+            r#"{"Version": "5.0", "Statement": [
+            {"Effect": "Allow", "Action": "*"},
+            {"Effect": "Deny", "Action": "*",
+             "Condition": {"StringLike": {"pca:CommonName": ["admin@*", "https://h/Admin*"]}}}]}"#,
+        );
+        for name in [
+            "Admin@Example.com",
+            "admin@example.com",
+            "ADMIN@x",
+            "https://h/admin/x",
+            "HTTPS://H/ADMIN",
+        ] {
+            let mut c = ctx("pca:cert:create");
+            c.set("pca:CommonName", name);
+            assert_eq!(
+                evaluate([&deny_admin], &c),
+                Decision::ExplicitDeny,
+                "{name}"
+            );
+        }
+        let mut other = ctx("pca:cert:create");
+        other.set("pca:CommonName", "user@example.com");
+        assert_eq!(evaluate([&deny_admin], &other), Decision::Allow);
+        let mut listed = ctx("pca:cert:create");
+        listed.set_many("pca:PermittedDnsName", vec!["Admin@X".to_owned()]);
+        assert_eq!(
+            listed.values.get("pca:permitteddnsname").unwrap(),
+            &vec!["admin@x".to_owned()]
+        );
     }
 
     #[test]

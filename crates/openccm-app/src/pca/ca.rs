@@ -383,7 +383,7 @@ impl Pca {
             .contains(&status.as_str())
             {
                 return Err(Error::invalid(
-                    "status must be PENDING, ACTIVED, DISABLED, DELETED or EXPIRED",
+                    "status must be PENDING, ACTIVED, DISABLED, DELETED, EXPIRED or REVOKED",
                 ));
             }
         }
