@@ -107,34 +107,33 @@ macro_rules! uuid_id {
         pub struct $name(String);
 
         impl $name {
-            /// Parses a lower-case UUID `8-4-4-4-12` (36 chars); `None` otherwise.
+            /// Parses a lower-case hyphenated UUID (`8-4-4-4-12`, 36 chars),
+            /// the only spelling the API gives out; `None` otherwise.
             pub fn parse(s: &str) -> Option<Self> {
-                let groups: Vec<&str> = s.split('-').collect();
-                let ok = s.len() == 36
-                    && groups.len() == 5
-                    && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| is_lower_hex(g, n));
-                ok.then(|| Self(s.to_owned()))
+                let uuid = uuid::Uuid::try_parse(s).ok()?;
+                let canonical = uuid.hyphenated().to_string();
+                (canonical == s).then_some(Self(canonical))
             }
 
             /// A random (version 4) UUID from 16 CSPRNG bytes.
-            pub fn from_random(mut bytes: [u8; 16]) -> Self {
-                bytes[6] = (bytes[6] & 0x0f) | 0x40;
-                bytes[8] = (bytes[8] & 0x3f) | 0x80;
-                let h = hex::encode(bytes);
-                Self(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+            pub fn from_random(bytes: [u8; 16]) -> Self {
+                Self(uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string())
             }
 
             /// A time-ordered (version 7, RFC 9562) UUID: the creation time in
             /// Unix milliseconds, then 74 CSPRNG bits. Ids made one after
             /// another sort together, so the index on them grows at its end
             /// instead of at a random page per insert.
-            pub fn from_time_and_random(unix_ms: i64, mut bytes: [u8; 16]) -> Self {
-                let ms = u64::try_from(unix_ms).unwrap_or(0).to_be_bytes();
-                bytes[..6].copy_from_slice(&ms[2..]);
-                bytes[6] = (bytes[6] & 0x0f) | 0x70;
-                bytes[8] = (bytes[8] & 0x3f) | 0x80;
-                let h = hex::encode(bytes);
-                Self(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+            pub fn from_time_and_random(unix_ms: i64, bytes: [u8; 16]) -> Self {
+                let millis = u64::try_from(unix_ms).unwrap_or(0);
+                let mut random = [0u8; 10];
+                random.copy_from_slice(&bytes[6..]);
+                Self(
+                    uuid::Builder::from_unix_timestamp_millis(millis, &random)
+                        .into_uuid()
+                        .hyphenated()
+                        .to_string(),
+                )
             }
 
             /// The id as text.

@@ -468,10 +468,27 @@ impl TestApp {
     }
 }
 
-/// Runs a test body on both backends: `both_backends!(name, |app| async move { ... })`
-/// defines `name::sqlite` and `name::postgres`.
+/// Runs a test on both backends, as `name::sqlite` and `name::postgres`:
+///
+/// - `both_backends!(name, |app| async move { ... })`: the body gets a
+///   [`TestApp`] on each backend (the HTTP suites);
+/// - `both_backends!(name)`: calls `async fn name(backend: Backend)` with
+///   each backend (the store suites, which open their own store).
 #[macro_export]
 macro_rules! both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await;
+            }
+        }
+    };
     ($name:ident, |$app:ident| $body:expr) => {
         mod $name {
             #[allow(unused_imports)]

@@ -52,21 +52,6 @@ async fn fresh(backend: Backend) -> (TestDb, Arc<dyn Store>) {
     (db, store)
 }
 
-macro_rules! on_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(openccm_testkit::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(openccm_testkit::Backend::Postgres).await;
-            }
-        }
-    };
-}
-
 async fn bootstrap_writes_every_record_once(backend: Backend) {
     let (_db, store) = fresh(backend).await;
     let p = plan(1);
@@ -130,7 +115,7 @@ async fn bootstrap_writes_every_record_once(backend: Backend) {
         .unwrap()
         .is_empty());
 }
-on_both!(bootstrap_writes_every_record_once);
+openccm_testkit::both_backends!(bootstrap_writes_every_record_once);
 
 async fn a_failing_hook_leaves_nothing_behind(backend: Backend) {
     let (_db, store) = fresh(backend).await;
@@ -159,7 +144,7 @@ async fn a_failing_hook_leaves_nothing_behind(backend: Backend) {
         BootstrapOutcome::Created
     );
 }
-on_both!(a_failing_hook_leaves_nothing_behind);
+openccm_testkit::both_backends!(a_failing_hook_leaves_nothing_behind);
 
 async fn racing_bootstraps_create_exactly_one_administrator(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -184,7 +169,7 @@ async fn racing_bootstraps_create_exactly_one_administrator(backend: Backend) {
     }
     assert_eq!(created, 1);
 }
-on_both!(racing_bootstraps_create_exactly_one_administrator);
+openccm_testkit::both_backends!(racing_bootstraps_create_exactly_one_administrator);
 
 async fn key_checks_are_recorded_once_per_version(backend: Backend) {
     let (_db, store) = fresh(backend).await;
@@ -197,7 +182,7 @@ async fn key_checks_are_recorded_once_per_version(backend: Backend) {
         vec![(1, vec![1; 32]), (2, vec![3; 32])]
     );
 }
-on_both!(key_checks_are_recorded_once_per_version);
+openccm_testkit::both_backends!(key_checks_are_recorded_once_per_version);
 
 async fn reopening_keeps_the_data_and_migrations_are_idempotent(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -213,7 +198,7 @@ async fn reopening_keeps_the_data_and_migrations_are_idempotent(backend: Backend
     let store = db.open().await;
     assert_eq!(store.user(&p.user.user_id).await.unwrap().unwrap(), p.user);
 }
-on_both!(reopening_keeps_the_data_and_migrations_are_idempotent);
+openccm_testkit::both_backends!(reopening_keeps_the_data_and_migrations_are_idempotent);
 
 #[tokio::test]
 async fn unknown_url_schemes_are_refused() {
@@ -268,4 +253,4 @@ async fn failed_logins_count_atomically_and_lock_once(backend: Backend) {
     store.clear_login_failures(&user).await.unwrap();
     assert!(store.login_failures(&user).await.unwrap().is_none());
 }
-on_both!(failed_logins_count_atomically_and_lock_once);
+openccm_testkit::both_backends!(failed_logins_count_atomically_and_lock_once);

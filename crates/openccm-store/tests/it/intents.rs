@@ -232,4 +232,4 @@ async fn intents_complete_fail_and_never_reuse_a_serial(backend: Backend) {
         "a serial of a crashed issuance is never reused"
     );
 }
-on_both!(intents_complete_fail_and_never_reuse_a_serial);
+openccm_testkit::both_backends!(intents_complete_fail_and_never_reuse_a_serial);

@@ -7,7 +7,6 @@
     clippy::pedantic
 )]
 
-#[macro_use]
 mod iam;
 mod intents;
 mod revocation;

@@ -176,9 +176,9 @@ async fn a_revoked_subordinate_is_listed_under_its_issuer(backend: Backend) {
     );
 }
 
-on_both!(revocations_are_numbered_and_read_back);
-on_both!(a_stored_full_crl_never_goes_back);
-on_both!(a_revoked_subordinate_is_listed_under_its_issuer);
+openccm_testkit::both_backends!(revocations_are_numbered_and_read_back);
+openccm_testkit::both_backends!(a_stored_full_crl_never_goes_back);
+openccm_testkit::both_backends!(a_revoked_subordinate_is_listed_under_its_issuer);
 
 /// Migration 0008 lists what was revoked before it: rolled back by hand
 /// (its tables dropped, its version forgotten) and applied again on open.
@@ -277,4 +277,4 @@ async fn the_migration_lists_earlier_revocations(backend: Backend) {
     );
 }
 
-on_both!(the_migration_lists_earlier_revocations);
+openccm_testkit::both_backends!(the_migration_lists_earlier_revocations);

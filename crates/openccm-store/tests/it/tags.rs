@@ -53,4 +53,4 @@ async fn concurrent_additions_never_pass_the_tag_limit(backend: Backend) {
         );
     }
 }
-on_both!(concurrent_additions_never_pass_the_tag_limit);
+openccm_testkit::both_backends!(concurrent_additions_never_pass_the_tag_limit);
