@@ -15,7 +15,8 @@ Targets (issue "Private CA", item 8):
   ShowCertificate p99 < 20 ms while RSA-4096 key generations keep the machine busy.
 
 Run it with scripts/bench (which installs wrk and nginx and builds the release
-binary). Environment: BENCH_SECONDS (default 10).
+binary). Environment: BENCH_SECONDS (default 10); BENCH_BINARY (another
+openccm binary to measure, e.g. an older build for a before/after comparison).
 """
 
 import json
@@ -31,7 +32,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "openccm")
+BINARY = os.environ.get("BENCH_BINARY") or os.path.join(ROOT, "target", "release", "openccm")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CORES = os.cpu_count() or 1
 WORK = tempfile.mkdtemp(prefix="openccm-bench-")
@@ -67,7 +68,8 @@ def machine_facts():
     print("== machine")
     print(f"cpu: {model}; cores: {CORES}; memory: {mem}; kernel: {os.uname().release}")
     print(f"{sh('openssl', 'version').strip()}; {sh('wrk', '-v') if False else 'wrk'}; "
-          f"{subprocess.run(['nginx', '-v'], capture_output=True, text=True).stderr.strip()}; openccm {commit}")
+          f"{subprocess.run(['nginx', '-v'], capture_output=True, text=True).stderr.strip()}; openccm {commit}"
+          + (f" (binary {BINARY})" if os.environ.get("BENCH_BINARY") else ""))
     print(f"seconds per measurement: {SECONDS}; store: embedded SQLite, synchronous=FULL, group commit")
 
 
