@@ -69,6 +69,20 @@ pub enum Error {
     /// The resource is not in a state that allows the operation.
     #[error("{0}")]
     InvalidState(String),
+    /// A CA's status does not allow `operation`. The edge words the message
+    /// with the status in the API's spelling (the same code as
+    /// [`Error::InvalidState`]).
+    #[error("{operation} is not allowed for a CA in status {status:?}")]
+    CaStatusForbids {
+        /// What was asked (`Activation`, `Deletion`, ...).
+        operation: &'static str,
+        /// The CA's status.
+        status: openccm_store::CaStatus,
+    },
+    /// The CA asked to issue is not active (worded by the edge, as
+    /// [`Error::CaStatusForbids`]).
+    #[error("the issuing CA is {0:?}, not active")]
+    IssuerNotActive(openccm_store::CaStatus),
     /// Missing, malformed, stale, expired or forged credentials.
     #[error("{0}")]
     Unauthenticated(String),

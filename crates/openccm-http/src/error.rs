@@ -117,7 +117,7 @@ pub fn classify(service: Service, err: &Error) -> (StatusCode, ErrorCode, String
                     internal_msg.to_owned(),
                 )
             },
-            |(s, c)| (s, c, e.to_string()),
+            |(s, c)| (s, c, client_message(e)),
         ),
         (Service::Scm, e) => scm_code(e).map_or_else(
             || {
@@ -127,7 +127,7 @@ pub fn classify(service: Service, err: &Error) -> (StatusCode, ErrorCode, String
                     internal_msg.to_owned(),
                 )
             },
-            |(s, c)| (s, c, e.to_string()),
+            |(s, c)| (s, c, client_message(e)),
         ),
         (Service::Iam, e) => iam_code(e).map_or_else(
             || {
@@ -137,7 +137,7 @@ pub fn classify(service: Service, err: &Error) -> (StatusCode, ErrorCode, String
                     internal_msg.to_owned(),
                 )
             },
-            |(s, c)| (s, c, e.to_string()),
+            |(s, c)| (s, c, client_message(e)),
         ),
         (Service::Gateway, e) => gateway_code(e).map_or_else(
             || {
@@ -147,8 +147,25 @@ pub fn classify(service: Service, err: &Error) -> (StatusCode, ErrorCode, String
                     internal_msg.to_owned(),
                 )
             },
-            |(s, c)| (s, c, e.to_string()),
+            |(s, c)| (s, c, client_message(e)),
         ),
+    }
+}
+
+/// The message an error shows the client: its own, with a CA status in the
+/// API's spelling where it names one.
+fn client_message(err: &Error) -> String {
+    match err {
+        Error::CaStatusForbids { operation, status } => format!(
+            "{operation} is not allowed for a CA in status {}",
+            crate::names::ca_status_name(*status)
+        ),
+        Error::IssuerNotActive(status) => format!(
+            "the issuing CA is {}, not {}",
+            crate::names::ca_status_name(*status),
+            openccm_wire::pca::ca_status::ACTIVED
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -157,7 +174,9 @@ fn pca_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
         Error::InvalidArgument { kind, .. } => (StatusCode::BAD_REQUEST, pca_invalid_code(*kind)),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, pca::NOT_FOUND),
         Error::Conflict(_) => (StatusCode::BAD_REQUEST, pca::CONFLICT),
-        Error::InvalidState(_) => (StatusCode::BAD_REQUEST, pca::INVALID_STATE),
+        Error::InvalidState(_) | Error::CaStatusForbids { .. } | Error::IssuerNotActive(_) => {
+            (StatusCode::BAD_REQUEST, pca::INVALID_STATE)
+        }
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, pca::FORBIDDEN),
         Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, pca::QUOTA_EXCEEDED),
         Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
@@ -192,7 +211,10 @@ fn scm_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
     Some(match err {
         Error::InvalidArgument { kind, .. } => (StatusCode::BAD_REQUEST, scm_invalid_code(*kind)),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, scm::NOT_FOUND),
-        Error::Conflict(_) | Error::InvalidState(_) => (StatusCode::BAD_REQUEST, scm::CONFLICT),
+        Error::Conflict(_)
+        | Error::InvalidState(_)
+        | Error::CaStatusForbids { .. }
+        | Error::IssuerNotActive(_) => (StatusCode::BAD_REQUEST, scm::CONFLICT),
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, scm::FORBIDDEN),
         Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, scm::QUOTA_EXCEEDED),
         Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
@@ -220,7 +242,9 @@ fn iam_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
         Error::InvalidArgument { .. } => (StatusCode::BAD_REQUEST, iam::INVALID_PARAMETER),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, iam::NOT_FOUND),
         Error::Conflict(_) => (StatusCode::CONFLICT, iam::CONFLICT),
-        Error::InvalidState(_) => (StatusCode::BAD_REQUEST, iam::INVALID_STATE),
+        Error::InvalidState(_) | Error::CaStatusForbids { .. } | Error::IssuerNotActive(_) => {
+            (StatusCode::BAD_REQUEST, iam::INVALID_STATE)
+        }
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, iam::FORBIDDEN),
         Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, iam::QUOTA_EXCEEDED),
         Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
@@ -230,12 +254,14 @@ fn iam_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
 
 fn gateway_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
     Some(match err {
-        Error::InvalidArgument { .. } | Error::Conflict(_) | Error::InvalidState(_) => {
-            (StatusCode::BAD_REQUEST, gateway::BAD_REQUEST)
-        }
+        Error::InvalidArgument { .. }
+        | Error::Conflict(_)
+        | Error::InvalidState(_)
+        | Error::CaStatusForbids { .. }
+        | Error::IssuerNotActive(_)
+        | Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, gateway::BAD_REQUEST),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, gateway::API_NOT_FOUND),
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, gateway::FORBIDDEN),
-        Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, gateway::BAD_REQUEST),
         Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
         Error::Internal(_) | _ => return None,
     })

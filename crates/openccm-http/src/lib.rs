@@ -21,6 +21,7 @@ pub mod audit;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod names;
 pub mod routes;
 
 use std::sync::Arc;

@@ -16,6 +16,7 @@
 //!   [`postgres`] (sqlx): the backends.
 
 mod db;
+pub mod domain;
 pub mod ids;
 pub mod postgres;
 mod queries;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use domain::{CaState, CaStatus, CertStatus};
 pub use ids::{
     AccessKeyId, CaId, CertId, CsrId, DomainId, GroupId, PolicyId, ProjectId, ScmCertId, UserId,
 };
@@ -286,20 +288,20 @@ pub trait PcaStore: Send + Sync {
     async fn update_ca(
         &self,
         ca: &CaRecord,
-        expected: &[&str],
+        expected: &[CaState],
         serial: Option<&SerialReservation>,
     ) -> StoreResult<UpdateOutcome>;
     /// Revokes a CA: replaces its fields as [`Self::update_ca`] does and, when
     /// OpenCCM's CA signed its certificate, lists that certificate under its
     /// issuer's revocations, in one transaction.
-    async fn revoke_ca(&self, ca: &CaRecord, expected: &[&str]) -> StoreResult<UpdateOutcome>;
+    async fn revoke_ca(&self, ca: &CaRecord, expected: &[CaState]) -> StoreResult<UpdateOutcome>;
     /// Removes a CA whose status is one of `expected` (pending CAs). Returns
     /// whether it was removed.
     async fn remove_ca(
         &self,
         domain: &DomainId,
         ca_id: &CaId,
-        expected: &[&str],
+        expected: &[CaState],
     ) -> StoreResult<bool>;
     /// Records an issuance intent before anything is signed: reserves
     /// `serials` for `cert` for good (with the TBS digests) and writes the

@@ -148,8 +148,8 @@ pub struct CaRecord {
     pub ca_type: String,
     /// False for an `INTERMEDIATE_CA` issued from a customer CSR (not listed, key elsewhere).
     pub listed: bool,
-    /// `PENDING` | `ACTIVED` | `DISABLED` | `DELETED` | `REVOKED` (EXPIRED is computed).
-    pub status: String,
+    /// The stored state (expiry is computed: [`crate::CaStatus`]).
+    pub status: crate::CaState,
     /// Parent CA (`None` for roots and externally signed CAs).
     pub issuer_id: Option<CaId>,
     /// Parent CA's common name.
@@ -303,8 +303,8 @@ pub struct Page {
 pub struct CaFilter {
     /// Substring of the CN.
     pub name: Option<String>,
-    /// `PENDING` | `ACTIVED` | `DISABLED` | `DELETED` | `EXPIRED` | `REVOKED`.
-    pub status: Option<String>,
+    /// The status shown.
+    pub status: Option<crate::CaStatus>,
     /// `ROOT` | `SUBORDINATE`.
     pub ca_type: Option<String>,
     /// What the caller may see.

@@ -618,3 +618,19 @@ pub struct ResourceCountResponse {
     /// Matches.
     pub total_count: i64,
 }
+
+/// The API's names of a CA's statuses (`status` of a CA, and its filter).
+pub mod ca_status {
+    /// Created, not yet signed.
+    pub const PENDING: &str = "PENDING";
+    /// Active (the API's spelling).
+    pub const ACTIVED: &str = "ACTIVED";
+    /// Active but past its notAfter.
+    pub const EXPIRED: &str = "EXPIRED";
+    /// Disabled.
+    pub const DISABLED: &str = "DISABLED";
+    /// Scheduled for deletion.
+    pub const DELETED: &str = "DELETED";
+    /// Revoked.
+    pub const REVOKED: &str = "REVOKED";
+}

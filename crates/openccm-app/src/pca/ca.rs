@@ -9,8 +9,8 @@ use openccm_pki::profile::{
 };
 use openccm_pki::{HashAlgorithm, KeyAlgorithm};
 use openccm_store::{
-    CaFilter, CaId, CaRecord, CrlSettings, InsertOutcome, Page, SerialReservation, SortDir,
-    UpdateOutcome,
+    CaFilter, CaId, CaRecord, CaState, CaStatus, CrlSettings, InsertOutcome, Page,
+    SerialReservation, SortDir, UpdateOutcome,
 };
 use x509_cert::name::Name;
 
@@ -38,7 +38,7 @@ pub struct ListCas {
     /// CN substring.
     pub name: Option<String>,
     /// Status filter.
-    pub status: Option<String>,
+    pub status: Option<CaStatus>,
     /// Type filter.
     pub ca_type: Option<String>,
     /// Sort column.
@@ -148,10 +148,9 @@ impl Pca {
     ) -> Result<CaRecord> {
         let id = input::ca_id(issuer_id)?;
         let parent = self.load_ca(caller, action, &id).await?;
-        if super::ca_status(&parent, self.now()) != "ACTIVED" {
-            return Err(Error::InvalidState(
-                "the issuing CA is not ACTIVED".to_owned(),
-            ));
+        let status = super::ca_status(&parent, self.now());
+        if status != CaStatus::Active {
+            return Err(Error::IssuerNotActive(status));
         }
         if parent.sealed_key.is_none() {
             return Err(Error::InvalidState(
@@ -271,7 +270,7 @@ impl Pca {
             domain_id: caller.domain_id.clone(),
             ca_type: ca_type.to_owned(),
             listed: true,
-            status: "PENDING".to_owned(),
+            status: CaState::Pending,
             issuer_id: None,
             issuer_name: None,
             path_length: 0,
@@ -323,7 +322,7 @@ impl Pca {
                     },
                 )
                 .await?;
-            record.status = "ACTIVED".to_owned();
+            record.status = CaState::Active;
             record.certificate = Some(der);
             record.serial_number = Some(serial.to_hex());
             record.signature_algorithm = Some(hash.as_str().to_owned());
@@ -376,17 +375,6 @@ impl Pca {
     pub async fn list_cas(&self, caller: &Caller, query: ListCas) -> Result<(i64, Vec<CaView>)> {
         let visibility = self.authz.visibility(caller, actions::PCA_CA_LIST).await?;
         let page = page(query.limit, query.offset, 1000)?;
-        if let Some(status) = &query.status {
-            if ![
-                "PENDING", "ACTIVED", "DISABLED", "DELETED", "EXPIRED", "REVOKED",
-            ]
-            .contains(&status.as_str())
-            {
-                return Err(Error::invalid(
-                    "status must be PENDING, ACTIVED, DISABLED, DELETED, EXPIRED or REVOKED",
-                ));
-            }
-        }
         if let Some(t) = &query.ca_type {
             if t != "ROOT" && t != "SUBORDINATE" {
                 return Err(Error::invalid_kind(
@@ -433,7 +421,7 @@ impl Pca {
     async fn update(
         &self,
         record: &CaRecord,
-        expected: &[&str],
+        expected: &[CaState],
         serial: Option<&SerialReservation>,
     ) -> Result<()> {
         let outcome = self.store.update_ca(record, expected, serial).await?;
@@ -465,14 +453,17 @@ impl Pca {
         }
     }
 
-    fn require_status(&self, ca: &CaRecord, allowed: &[&str], operation: &str) -> Result<String> {
+    fn require_status(
+        &self,
+        ca: &CaRecord,
+        allowed: &[CaStatus],
+        operation: &'static str,
+    ) -> Result<CaStatus> {
         let status = super::ca_status(ca, self.now());
-        if allowed.contains(&status.as_str()) {
+        if allowed.contains(&status) {
             Ok(status)
         } else {
-            Err(Error::InvalidState(format!(
-                "{operation} is not allowed for a CA in status {status}"
-            )))
+            Err(Error::CaStatusForbids { operation, status })
         }
     }
 
@@ -480,7 +471,7 @@ impl Pca {
     /// by one of the account's active CAs.
     pub async fn activate_ca(&self, caller: &Caller, id: &CaId, req: ActivateCa) -> Result<()> {
         let mut ca = self.load_ca(caller, actions::PCA_CA_ACTIVATE, id).await?;
-        self.require_status(&ca, &["PENDING"], "Activation")?;
+        self.require_status(&ca, &[CaStatus::Pending], "Activation")?;
         let parent = self
             .active_parent(
                 caller,
@@ -521,7 +512,7 @@ impl Pca {
                 },
             )
             .await?;
-        ca.status = "ACTIVED".to_owned();
+        ca.status = CaState::Active;
         ca.certificate = Some(der);
         ca.serial_number = Some(serial.to_hex());
         ca.signature_algorithm = Some(hash.as_str().to_owned());
@@ -536,13 +527,14 @@ impl Pca {
             serial: serial.to_hex(),
             tbs_digest: None,
         };
-        self.update(&ca, &["PENDING"], Some(&reservation)).await
+        self.update(&ca, &[CaState::Pending], Some(&reservation))
+            .await
     }
 
     /// ExportCertificateAuthorityCsr (pending CAs): a CSR signed by the CA's key.
     pub async fn export_ca_csr(&self, caller: &Caller, id: &CaId) -> Result<String> {
         let ca = self.load_ca(caller, actions::PCA_CA_EXPORT_CSR, id).await?;
-        self.require_status(&ca, &["PENDING"], "CSR export")?;
+        self.require_status(&ca, &[CaStatus::Pending], "CSR export")?;
         let signer = self.signer(&ca).await?;
         let subject = stored_name(&ca.subject)?;
         let hash = KeyAlgorithm::parse(&ca.key_algorithm)?.default_hash();
@@ -569,7 +561,7 @@ impl Pca {
         chain: Option<&str>,
     ) -> Result<()> {
         let mut ca = self.load_ca(caller, actions::PCA_CA_IMPORT, id).await?;
-        self.require_status(&ca, &["PENDING"], "Certificate import")?;
+        self.require_status(&ca, &[CaStatus::Pending], "Certificate import")?;
         let certificate = required(certificate, "certificate")?;
         let chain_text = required(
             chain,
@@ -636,7 +628,7 @@ impl Pca {
         let hash =
             openccm_pki::algorithm::parse_signature_oid(cert.certificate.signature_algorithm.oid)
                 .map(|(_, h)| h.as_str().to_owned());
-        ca.status = "ACTIVED".to_owned();
+        ca.status = CaState::Active;
         ca.name = name_fields(&dn);
         ca.subject = cert
             .subject
@@ -658,7 +650,7 @@ impl Pca {
                 .collect::<openccm_pki::PkiResult<String>>()?,
         );
         ca.certificate = Some(cert.der);
-        self.update(&ca, &["PENDING"], None).await
+        self.update(&ca, &[CaState::Pending], None).await
     }
 
     /// ExportCertificateAuthorityCertificate: PEM certificate and chain (CRLF).
@@ -668,7 +660,11 @@ impl Pca {
         id: &CaId,
     ) -> Result<(String, String)> {
         let ca = self.load_ca(caller, actions::PCA_CA_EXPORT, id).await?;
-        self.require_status(&ca, &["ACTIVED", "EXPIRED"], "Certificate export")?;
+        self.require_status(
+            &ca,
+            &[CaStatus::Active, CaStatus::Expired],
+            "Certificate export",
+        )?;
         let chain = self.chain_from(&caller.domain_id, &ca).await?;
         let pem = |der: &Vec<u8>| openccm_pki::cert::der_to_pem(der, openccm_pki::pem::Eol::CRLF);
         let certificate = chain.first().map(pem).transpose()?.unwrap_or_default();
@@ -683,17 +679,17 @@ impl Pca {
     /// DisableCertificateAuthority: ACTIVED or EXPIRED → DISABLED.
     pub async fn disable_ca(&self, caller: &Caller, id: &CaId) -> Result<()> {
         let mut ca = self.load_ca(caller, actions::PCA_CA_DISABLE, id).await?;
-        self.require_status(&ca, &["ACTIVED", "EXPIRED"], "Disabling")?;
-        ca.status = "DISABLED".to_owned();
-        self.update(&ca, &["ACTIVED"], None).await
+        self.require_status(&ca, &[CaStatus::Active, CaStatus::Expired], "Disabling")?;
+        ca.status = CaState::Disabled;
+        self.update(&ca, &[CaState::Active], None).await
     }
 
     /// EnableCertificateAuthority: DISABLED → ACTIVED.
     pub async fn enable_ca(&self, caller: &Caller, id: &CaId) -> Result<()> {
         let mut ca = self.load_ca(caller, actions::PCA_CA_ENABLE, id).await?;
-        self.require_status(&ca, &["DISABLED"], "Enabling")?;
-        ca.status = "ACTIVED".to_owned();
-        self.update(&ca, &["DISABLED"], None).await
+        self.require_status(&ca, &[CaStatus::Disabled], "Enabling")?;
+        ca.status = CaState::Active;
+        self.update(&ca, &[CaState::Disabled], None).await
     }
 
     /// DeleteCertificateAuthority: a pending CA goes at once; a disabled,
@@ -716,13 +712,18 @@ impl Pca {
         let mut ca = self.load_ca(caller, actions::PCA_CA_DELETE, id).await?;
         let status = self.require_status(
             &ca,
-            &["PENDING", "DISABLED", "EXPIRED", "REVOKED"],
+            &[
+                CaStatus::Pending,
+                CaStatus::Disabled,
+                CaStatus::Expired,
+                CaStatus::Revoked,
+            ],
             "Deletion",
         )?;
-        if status == "PENDING" {
+        if status == CaStatus::Pending {
             return if self
                 .store
-                .remove_ca(&caller.domain_id, id, &["PENDING"])
+                .remove_ca(&caller.domain_id, id, &[CaState::Pending])
                 .await?
             {
                 // The row is gone: the key's token object (if it has one)
@@ -747,24 +748,23 @@ impl Pca {
                 ))
             };
         }
-        let stored = ca.status.clone();
-        ca.status = "DELETED".to_owned();
+        let stored = ca.status;
+        ca.status = CaState::Deleted;
         ca.delete_time = Some(self.now() + days * 86_400_000);
-        self.update(&ca, &[stored.as_str()], None).await
+        self.update(&ca, &[stored], None).await
     }
 
     /// RestoreCertificateAuthority: DELETED → DISABLED (REVOKED stays revoked).
     pub async fn restore_ca(&self, caller: &Caller, id: &CaId) -> Result<()> {
         let mut ca = self.load_ca(caller, actions::PCA_CA_RESTORE, id).await?;
-        self.require_status(&ca, &["DELETED"], "Restoring")?;
+        self.require_status(&ca, &[CaStatus::Deleted], "Restoring")?;
         ca.status = if ca.revoked_at.is_some() {
-            "REVOKED"
+            CaState::Revoked
         } else {
-            "DISABLED"
-        }
-        .to_owned();
+            CaState::Disabled
+        };
         ca.delete_time = None;
-        self.update(&ca, &["DELETED"], None).await
+        self.update(&ca, &[CaState::Deleted], None).await
     }
 
     /// RevokeCertificateAuthority: subordinate CAs only; irreversible.
@@ -776,12 +776,16 @@ impl Pca {
                 "a root CA cannot be revoked".to_owned(),
             ));
         }
-        self.require_status(&ca, &["ACTIVED", "EXPIRED", "DISABLED"], "Revocation")?;
-        let stored = ca.status.clone();
-        ca.status = "REVOKED".to_owned();
+        self.require_status(
+            &ca,
+            &[CaStatus::Active, CaStatus::Expired, CaStatus::Disabled],
+            "Revocation",
+        )?;
+        let stored = ca.status;
+        ca.status = CaState::Revoked;
         ca.revoked_at = Some(self.now());
         ca.revocation_reason = Some(reason);
-        let outcome = self.store.revoke_ca(&ca, &[stored.as_str()]).await?;
+        let outcome = self.store.revoke_ca(&ca, &[stored]).await?;
         self.changed(&ca, outcome)
     }
 
@@ -795,12 +799,17 @@ impl Pca {
         let mut ca = self.load_ca(caller, action, id).await?;
         self.require_status(
             &ca,
-            &["PENDING", "ACTIVED", "EXPIRED", "DISABLED"],
+            &[
+                CaStatus::Pending,
+                CaStatus::Active,
+                CaStatus::Expired,
+                CaStatus::Disabled,
+            ],
             "Changing CA settings",
         )?;
-        let stored = ca.status.clone();
+        let stored = ca.status;
         change(&mut ca)?;
-        self.update(&ca, &[stored.as_str()], None).await
+        self.update(&ca, &[stored], None).await
     }
 
     /// EnableCertificateAuthorityCrl.

@@ -179,10 +179,8 @@ impl Pca {
         let id = input::ca_id(required(issuer_id, "issuer_id")?)?;
         let ca = self.load_ca_unchecked(caller, &id).await?;
         let status = super::ca_status(&ca, self.now());
-        if status != "ACTIVED" {
-            return Err(Error::InvalidState(format!(
-                "the issuing CA is {status}, not ACTIVED"
-            )));
+        if status != openccm_store::CaStatus::Active {
+            return Err(Error::IssuerNotActive(status));
         }
         let signer = self.signer(&ca).await?;
         let info = self.issuer_info(&ca)?;
@@ -597,7 +595,7 @@ impl Pca {
             domain_id: caller.domain_id.clone(),
             ca_type: "SUBORDINATE".to_owned(),
             listed: false,
-            status: "ACTIVED".to_owned(),
+            status: openccm_store::CaState::Active,
             issuer_id: Some(parent.ca_id.clone()),
             issuer_name: Some(parent.name.common_name.clone()),
             path_length: i64::from(path_length),

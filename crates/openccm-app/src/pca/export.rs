@@ -181,7 +181,7 @@ impl Pca {
         // that is active now signs one (a revoked, disabled or deleted CA's
         // key signs nothing more); otherwise the export leaves it out.
         let ca_signs = issuer.key_algorithm == KeyAlgorithm::Sm2.as_str()
-            && ca_status(&issuer, self.now()) == "ACTIVED";
+            && ca_status(&issuer, self.now()) == openccm_store::CaStatus::Active;
         let envelope_signer = if sm2_dual && sm_standard && ca_signs {
             let certificate = issuer
                 .certificate

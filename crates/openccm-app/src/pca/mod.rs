@@ -23,7 +23,7 @@ use der::Decode as _;
 use openccm_custody::{KeyHandle, KeyStore};
 use openccm_pki::profile::IssuerInfo;
 use openccm_pki::{KeyAlgorithm, Signer};
-use openccm_store::{CaId, CaRecord, CertRecord, DomainId, Store, TaggedResource};
+use openccm_store::{CaId, CaRecord, CaStatus, CertRecord, DomainId, Store, TaggedResource};
 use x509_cert::name::Name;
 
 use crate::clock::Clock;
@@ -62,8 +62,8 @@ impl Default for PcaSettings {
 pub struct CaView {
     /// The record.
     pub record: CaRecord,
-    /// `PENDING` | `ACTIVED` | `DISABLED` | `DELETED` | `EXPIRED` | `REVOKED`.
-    pub status: String,
+    /// What it shows now.
+    pub status: CaStatus,
     /// The CRL URL, when CRL publishing is on.
     pub crl_url: Option<String>,
 }
@@ -102,13 +102,9 @@ pub fn crl_name(ca: &CaRecord) -> String {
         .unwrap_or_else(|| ca.ca_id.to_string())
 }
 
-/// The status of a CA at `now`: an active CA past its notAfter is EXPIRED.
-pub fn ca_status(ca: &CaRecord, now: i64) -> String {
-    if ca.status == "ACTIVED" && ca.not_after.is_some_and(|na| na <= now) {
-        "EXPIRED".to_owned()
-    } else {
-        ca.status.clone()
-    }
+/// The status of a CA at `now`: an active CA past its notAfter is expired.
+pub fn ca_status(ca: &CaRecord, now: i64) -> CaStatus {
+    CaStatus::at(ca.status, ca.not_after, now)
 }
 
 /// The status of a certificate at `now`.

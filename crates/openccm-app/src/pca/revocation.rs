@@ -145,7 +145,8 @@ struct Issuer {
 impl Issuer {
     /// A CA scheduled for deletion is gone once its time has come.
     fn is_gone(&self, now: i64) -> bool {
-        self.record.status == "DELETED" && self.record.delete_time.is_some_and(|t| t <= now)
+        self.record.status == openccm_store::CaState::Deleted
+            && self.record.delete_time.is_some_and(|t| t <= now)
     }
 }
 

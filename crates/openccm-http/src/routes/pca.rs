@@ -175,7 +175,7 @@ fn ca_out(view: CaView) -> wire::CertificateAuthority {
     wire::CertificateAuthority {
         ca_id: r.ca_id.to_string(),
         type_: r.ca_type,
-        status: view.status,
+        status: crate::names::ca_status_name(view.status).to_owned(),
         path_length: r.path_length,
         issuer_id: r.issuer_id.map(|i| i.to_string()),
         issuer_name: r.issuer_name,
@@ -309,6 +309,17 @@ async fn list_cas(
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> PcaResult<Json<wire::ListCertificateAuthorityResponse>> {
     let q = query(q)?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|text| {
+            crate::names::parse_ca_status(text).ok_or_else(|| {
+                Error::invalid(
+                    "status must be PENDING, ACTIVED, DISABLED, DELETED, EXPIRED or REVOKED",
+                )
+            })
+        })
+        .transpose()?;
     let (total, views) = state
         .pca
         .list_cas(
@@ -317,7 +328,7 @@ async fn list_cas(
                 limit: int_param(q.limit.as_deref(), "limit")?,
                 offset: int_param(q.offset.as_deref(), "offset")?,
                 name: q.name,
-                status: q.status,
+                status,
                 ca_type: q.type_,
                 sort_key: q.sort_key,
                 sort_dir: q.sort_dir,

@@ -9,7 +9,7 @@ use crate::records::{
     CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings, InsertOutcome, NameFields, Page,
     UpdateOutcome,
 };
-use crate::{PcaStore, SerialReservation, StoreEvent, StoreResult};
+use crate::{CaState, CaStatus, PcaStore, SerialReservation, StoreEvent, StoreResult};
 
 fn domain_of(row: &Row) -> StoreResult<DomainId> {
     DomainId::parse(&row.text("domain_id")?).ok_or_else(|| corrupt("domain_id"))
@@ -34,7 +34,7 @@ pub(super) fn ca_from_row(row: &Row) -> StoreResult<CaRecord> {
         domain_id: domain_of(row)?,
         ca_type: row.text("ca_type")?,
         listed: row.boolean("listed")?,
-        status: row.text("status")?,
+        status: CaState::from_column(&row.text("status")?)?,
         issuer_id: opt_ca_id(row, "issuer_id")?,
         issuer_name: row.opt_text("issuer_name")?,
         path_length: row.int("path_length")?,
@@ -85,7 +85,7 @@ fn ca_args(ca: &CaRecord) -> Vec<Value> {
         ca.domain_id.as_str(),
         ca.ca_type.as_str(),
         ca.listed,
-        ca.status.as_str(),
+        ca.status.column(),
         ca.issuer_id.as_ref().map(CaId::as_str),
         ca.issuer_name.as_deref(),
         ca.path_length,
@@ -216,10 +216,10 @@ fn cert_args(c: &CertRecord) -> Vec<Value> {
     ]
 }
 
-fn status_list(expected: &[&str]) -> String {
+fn status_list(expected: &[CaState]) -> String {
     expected
         .iter()
-        .map(|s| format!("'{}'", s.replace('\'', "")))
+        .map(|s| format!("'{}'", s.column()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -369,7 +369,7 @@ impl<B: Backend> Sql<B> {
     async fn change_ca(
         &self,
         ca: &CaRecord,
-        expected: &[&str],
+        expected: &[CaState],
         serial: Option<&SerialReservation>,
         revocation: Option<Revoked>,
     ) -> StoreResult<UpdateOutcome> {
@@ -500,10 +500,14 @@ impl<B: Backend> PcaStore for Sql<B> {
         if let Some(t) = &filter.ca_type {
             c.push("ca_type = ?", args![t.as_str()]);
         }
-        match filter.status.as_deref() {
-            Some("ACTIVED") => c.push("status = 'ACTIVED' AND not_after > ?", args![now]),
-            Some("EXPIRED") => c.push("status = 'ACTIVED' AND not_after <= ?", args![now]),
-            Some(other) => c.push("status = ?", args![other]),
+        let state = |s: CaState| s.column();
+        match filter.status {
+            Some(CaStatus::Active) => c.push("status = 'ACTIVED' AND not_after > ?", args![now]),
+            Some(CaStatus::Expired) => c.push("status = 'ACTIVED' AND not_after <= ?", args![now]),
+            Some(CaStatus::Pending) => c.push("status = ?", args![state(CaState::Pending)]),
+            Some(CaStatus::Disabled) => c.push("status = ?", args![state(CaState::Disabled)]),
+            Some(CaStatus::Deleted) => c.push("status = ?", args![state(CaState::Deleted)]),
+            Some(CaStatus::Revoked) => c.push("status = ?", args![state(CaState::Revoked)]),
             None => {}
         }
         let total = self.count_where("cas", &c).await?;
@@ -537,13 +541,13 @@ impl<B: Backend> PcaStore for Sql<B> {
     async fn update_ca(
         &self,
         ca: &CaRecord,
-        expected: &[&str],
+        expected: &[CaState],
         serial: Option<&SerialReservation>,
     ) -> StoreResult<UpdateOutcome> {
         self.change_ca(ca, expected, serial, None).await
     }
 
-    async fn revoke_ca(&self, ca: &CaRecord, expected: &[&str]) -> StoreResult<UpdateOutcome> {
+    async fn revoke_ca(&self, ca: &CaRecord, expected: &[CaState]) -> StoreResult<UpdateOutcome> {
         // The CA's certificate goes on its issuer's CRL when OpenCCM signed
         // it (an externally signed CA is revoked by its external issuer).
         let revocation = match (&ca.issuer_id, &ca.serial_number, ca.not_after, &ca.chain) {
@@ -568,7 +572,7 @@ impl<B: Backend> PcaStore for Sql<B> {
         &self,
         domain: &DomainId,
         ca_id: &CaId,
-        expected: &[&str],
+        expected: &[CaState],
     ) -> StoreResult<bool> {
         let sql = format!(
             "DELETE FROM cas WHERE ca_id = $1 AND domain_id = $2 AND status IN ({})",

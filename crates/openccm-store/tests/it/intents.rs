@@ -15,7 +15,7 @@ fn ca(domain: &DomainId) -> CaRecord {
         domain_id: domain.clone(),
         ca_type: "ROOT".into(),
         listed: true,
-        status: "ACTIVED".into(),
+        status: openccm_store::CaState::Active,
         issuer_id: None,
         issuer_name: None,
         path_length: 7,

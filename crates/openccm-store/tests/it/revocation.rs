@@ -147,11 +147,14 @@ async fn a_revoked_subordinate_is_listed_under_its_issuer(backend: Backend) {
         .await
         .unwrap();
     let mut revoked = sub.clone();
-    revoked.status = "REVOKED".into();
+    revoked.status = openccm_store::CaState::Revoked;
     revoked.revoked_at = Some(77);
     revoked.revocation_reason = Some("CERTIFICATE_AUTHORITY_COMPROMISE".into());
     assert_eq!(
-        store.revoke_ca(&revoked, &["ACTIVED"]).await.unwrap(),
+        store
+            .revoke_ca(&revoked, &[openccm_store::CaState::Active])
+            .await
+            .unwrap(),
         openccm_store::UpdateOutcome::Updated
     );
     assert_eq!(
@@ -163,7 +166,10 @@ async fn a_revoked_subordinate_is_listed_under_its_issuer(backend: Backend) {
     );
     // A second revocation finds the state changed and lists nothing twice.
     assert_eq!(
-        store.revoke_ca(&revoked, &["ACTIVED"]).await.unwrap(),
+        store
+            .revoke_ca(&revoked, &[openccm_store::CaState::Active])
+            .await
+            .unwrap(),
         openccm_store::UpdateOutcome::StateChanged
     );
     assert_eq!(

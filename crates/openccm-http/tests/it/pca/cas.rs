@@ -51,17 +51,21 @@ both_backends!(
 
         // ACTIVED → DISABLED → ACTIVED; an active CA cannot be deleted.
         let path = format!("/v1/private-certificate-authorities/{id}");
-        app.signed("DELETE", &path, None)
+        // The messages name statuses as the API does.
+        let msg = app
+            .signed("DELETE", &path, None)
             .await
             .assert_error(400, "PCA.90030001");
+        assert_eq!(msg, "Deletion is not allowed for a CA in status ACTIVED");
         ok(
             &app.signed("POST", &format!("{path}/disable"), None).await,
             204,
         );
         assert_eq!(ok(&get(&app, &path).await, 200)["status"], "DISABLED");
-        issue(&app, &id, json!({}))
+        let msg = issue(&app, &id, json!({}))
             .await
             .assert_error(400, "PCA.90030001");
+        assert_eq!(msg, "the issuing CA is DISABLED, not ACTIVED");
         ok(
             &app.signed("POST", &format!("{path}/enable"), None).await,
             204,
