@@ -69,20 +69,11 @@ pub enum Error {
     /// The resource is not in a state that allows the operation.
     #[error("{0}")]
     InvalidState(String),
-    /// A CA's status does not allow `operation`. The edge words the message
-    /// with the status in the API's spelling (the same code as
-    /// [`Error::InvalidState`]).
-    #[error("{operation} is not allowed for a CA in status {status:?}")]
-    CaStatusForbids {
-        /// What was asked (`Activation`, `Deletion`, ...).
-        operation: &'static str,
-        /// The CA's status.
-        status: openccm_store::CaStatus,
-    },
-    /// The CA asked to issue is not active (worded by the edge, as
-    /// [`Error::CaStatusForbids`]).
-    #[error("the issuing CA is {0:?}, not active")]
-    IssuerNotActive(openccm_store::CaStatus),
+    /// A resource's status does not allow the operation: an
+    /// [`Error::InvalidState`] whose message the edge words, with the status
+    /// in the API's spelling.
+    #[error("{0:?}")]
+    StatusForbids(StatusRefusal),
     /// Missing, malformed, stale, expired or forged credentials.
     #[error("{0}")]
     Unauthenticated(String),
@@ -95,6 +86,24 @@ pub enum Error {
     /// A fault of ours. The message is logged, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Which status refused what (see [`Error::StatusForbids`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusRefusal {
+    /// A CA operation (`Activation`, `Deletion`, ...) refused by the CA's status.
+    Ca {
+        /// What was asked.
+        operation: &'static str,
+        /// The CA's status.
+        status: openccm_store::CaStatus,
+    },
+    /// Issuance from a CA that is not active.
+    IssuerNotActive(openccm_store::CaStatus),
+    /// Revocation of a certificate that is not issued.
+    CertNotRevocable(openccm_store::CertStatus),
+    /// Export of a certificate that is not issued.
+    CertNotExportable(openccm_store::CertStatus),
 }
 
 impl Error {

@@ -156,15 +156,7 @@ pub fn classify(service: Service, err: &Error) -> (StatusCode, ErrorCode, String
 /// API's spelling where it names one.
 fn client_message(err: &Error) -> String {
     match err {
-        Error::CaStatusForbids { operation, status } => format!(
-            "{operation} is not allowed for a CA in status {}",
-            crate::names::ca_status_name(*status)
-        ),
-        Error::IssuerNotActive(status) => format!(
-            "the issuing CA is {}, not {}",
-            crate::names::ca_status_name(*status),
-            openccm_wire::pca::ca_status::ACTIVED
-        ),
+        Error::StatusForbids(refusal) => crate::names::refusal_message(*refusal),
         other => other.to_string(),
     }
 }
@@ -174,7 +166,7 @@ fn pca_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
         Error::InvalidArgument { kind, .. } => (StatusCode::BAD_REQUEST, pca_invalid_code(*kind)),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, pca::NOT_FOUND),
         Error::Conflict(_) => (StatusCode::BAD_REQUEST, pca::CONFLICT),
-        Error::InvalidState(_) | Error::CaStatusForbids { .. } | Error::IssuerNotActive(_) => {
+        Error::InvalidState(_) | Error::StatusForbids(_) => {
             (StatusCode::BAD_REQUEST, pca::INVALID_STATE)
         }
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, pca::FORBIDDEN),
@@ -211,10 +203,9 @@ fn scm_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
     Some(match err {
         Error::InvalidArgument { kind, .. } => (StatusCode::BAD_REQUEST, scm_invalid_code(*kind)),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, scm::NOT_FOUND),
-        Error::Conflict(_)
-        | Error::InvalidState(_)
-        | Error::CaStatusForbids { .. }
-        | Error::IssuerNotActive(_) => (StatusCode::BAD_REQUEST, scm::CONFLICT),
+        Error::Conflict(_) | Error::InvalidState(_) | Error::StatusForbids(_) => {
+            (StatusCode::BAD_REQUEST, scm::CONFLICT)
+        }
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, scm::FORBIDDEN),
         Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, scm::QUOTA_EXCEEDED),
         Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, gateway::AUTH_FAILED),
@@ -242,7 +233,7 @@ fn iam_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
         Error::InvalidArgument { .. } => (StatusCode::BAD_REQUEST, iam::INVALID_PARAMETER),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, iam::NOT_FOUND),
         Error::Conflict(_) => (StatusCode::CONFLICT, iam::CONFLICT),
-        Error::InvalidState(_) | Error::CaStatusForbids { .. } | Error::IssuerNotActive(_) => {
+        Error::InvalidState(_) | Error::StatusForbids(_) => {
             (StatusCode::BAD_REQUEST, iam::INVALID_STATE)
         }
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, iam::FORBIDDEN),
@@ -257,8 +248,7 @@ fn gateway_code(err: &Error) -> Option<(StatusCode, ErrorCode)> {
         Error::InvalidArgument { .. }
         | Error::Conflict(_)
         | Error::InvalidState(_)
-        | Error::CaStatusForbids { .. }
-        | Error::IssuerNotActive(_)
+        | Error::StatusForbids(_)
         | Error::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, gateway::BAD_REQUEST),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, gateway::API_NOT_FOUND),
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, gateway::FORBIDDEN),

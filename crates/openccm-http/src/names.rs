@@ -1,8 +1,9 @@
 //! Domain values ↔ the API's names for them (defined in `openccm-wire`):
 //! the one place the two meet.
 
-use openccm_store::CaStatus;
-use openccm_wire::pca::ca_status;
+use openccm_app::error::StatusRefusal;
+use openccm_store::{CaStatus, CertStatus};
+use openccm_wire::pca::{ca_status, cert_status};
 
 /// The API's name of a CA status.
 pub fn ca_status_name(status: CaStatus) -> &'static str {
@@ -30,6 +31,48 @@ pub fn parse_ca_status(text: &str) -> Option<CaStatus> {
     .find(|s| ca_status_name(*s) == text)
 }
 
+/// The API's name of a certificate status.
+pub fn cert_status_name(status: CertStatus) -> &'static str {
+    match status {
+        CertStatus::Issued => cert_status::ISSUED,
+        CertStatus::Expired => cert_status::EXPIRED,
+        CertStatus::Revoked => cert_status::REVOKED,
+    }
+}
+
+/// The certificate status the API names `text`.
+pub fn parse_cert_status(text: &str) -> Option<CertStatus> {
+    [CertStatus::Issued, CertStatus::Expired, CertStatus::Revoked]
+        .into_iter()
+        .find(|s| cert_status_name(*s) == text)
+}
+
+/// The client's message for a refusal by status.
+pub fn refusal_message(refusal: StatusRefusal) -> String {
+    match refusal {
+        StatusRefusal::Ca { operation, status } => format!(
+            "{operation} is not allowed for a CA in status {}",
+            ca_status_name(status)
+        ),
+        StatusRefusal::IssuerNotActive(status) => format!(
+            "the issuing CA is {}, not {}",
+            ca_status_name(status),
+            ca_status::ACTIVED
+        ),
+        StatusRefusal::CertNotRevocable(status) => {
+            format!(
+                "a {} certificate cannot be revoked",
+                cert_status_name(status)
+            )
+        }
+        StatusRefusal::CertNotExportable(status) => format!(
+            "only {} certificates can be exported, not {}",
+            cert_status::ISSUED,
+            cert_status_name(status)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +87,10 @@ mod tests {
         }
         assert_eq!(parse_ca_status("ACTIVE"), None);
         assert_eq!(parse_ca_status("actived"), None);
+        for name in ["ISSUED", "EXPIRED", "REVOKED"] {
+            let status = parse_cert_status(name).unwrap();
+            assert_eq!(cert_status_name(status), name);
+        }
+        assert_eq!(parse_cert_status("issued"), None);
     }
 }

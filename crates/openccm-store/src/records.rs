@@ -322,8 +322,8 @@ pub struct CaFilter {
 pub struct CertFilter {
     /// Substring of the CN.
     pub name: Option<String>,
-    /// `ISSUED` | `REVOKED` | `EXPIRED`.
-    pub status: Option<String>,
+    /// The status shown.
+    pub status: Option<crate::CertStatus>,
     /// Only certificates of this CA.
     pub issuer_id: Option<CaId>,
     /// What the caller may see.

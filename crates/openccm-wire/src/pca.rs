@@ -634,3 +634,13 @@ pub mod ca_status {
     /// Revoked.
     pub const REVOKED: &str = "REVOKED";
 }
+
+/// The API's names of a certificate's statuses.
+pub mod cert_status {
+    /// Issued and valid.
+    pub const ISSUED: &str = "ISSUED";
+    /// Past its notAfter.
+    pub const EXPIRED: &str = "EXPIRED";
+    /// Revoked.
+    pub const REVOKED: &str = "REVOKED";
+}

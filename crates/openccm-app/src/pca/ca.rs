@@ -17,7 +17,7 @@ use x509_cert::name::Name;
 use super::input::{self, ActivateCa, CreateCa, CrlInput};
 use super::{distinguished_name, name_fields, random_bytes, stored_name, CaView, Pca};
 use crate::common::{enterprise_project_for_create, required};
-use crate::error::{Error, Invalid, Result};
+use crate::error::{Error, Invalid, Result, StatusRefusal};
 use crate::iam::authz::{actions, Action, RequestFacts};
 use crate::iam::Caller;
 
@@ -150,7 +150,9 @@ impl Pca {
         let parent = self.load_ca(caller, action, &id).await?;
         let status = super::ca_status(&parent, self.now());
         if status != CaStatus::Active {
-            return Err(Error::IssuerNotActive(status));
+            return Err(Error::StatusForbids(
+                crate::error::StatusRefusal::IssuerNotActive(status),
+            ));
         }
         if parent.sealed_key.is_none() {
             return Err(Error::InvalidState(
@@ -463,7 +465,10 @@ impl Pca {
         if allowed.contains(&status) {
             Ok(status)
         } else {
-            Err(Error::CaStatusForbids { operation, status })
+            Err(Error::StatusForbids(StatusRefusal::Ca {
+                operation,
+                status,
+            }))
         }
     }
 

@@ -18,8 +18,8 @@ use openccm_pki::profile::{
 use openccm_pki::san::AltName;
 use openccm_pki::{HashAlgorithm, KeyAlgorithm, Signer};
 use openccm_store::{
-    CaId, CaRecord, CertFilter, CertId, CertRecord, InsertOutcome, NameFields, SerialReservation,
-    Store, TaggedResource,
+    CaId, CaRecord, CertFilter, CertId, CertRecord, CertStatus, InsertOutcome, NameFields,
+    SerialReservation, Store, TaggedResource,
 };
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
@@ -43,7 +43,7 @@ pub struct ListCertificates {
     /// CN substring.
     pub name: Option<String>,
     /// `ISSUED` | `REVOKED` | `EXPIRED`.
-    pub status: Option<String>,
+    pub status: Option<CertStatus>,
     /// Sort column.
     pub sort_key: Option<String>,
     /// `ASC` | `DESC`.
@@ -180,7 +180,9 @@ impl Pca {
         let ca = self.load_ca_unchecked(caller, &id).await?;
         let status = super::ca_status(&ca, self.now());
         if status != openccm_store::CaStatus::Active {
-            return Err(Error::IssuerNotActive(status));
+            return Err(Error::StatusForbids(
+                crate::error::StatusRefusal::IssuerNotActive(status),
+            ));
         }
         let signer = self.signer(&ca).await?;
         let info = self.issuer_info(&ca)?;
@@ -844,11 +846,6 @@ impl Pca {
             .visibility(caller, actions::PCA_CERT_LIST)
             .await?;
         let page = page(query.limit, query.offset, 1000)?;
-        if let Some(status) = &query.status {
-            if !["ISSUED", "REVOKED", "EXPIRED"].contains(&status.as_str()) {
-                return Err(Error::invalid("status must be ISSUED, REVOKED or EXPIRED"));
-            }
-        }
         let sort_key = query.sort_key.unwrap_or_else(|| "create_time".to_owned());
         if !["create_time", "common_name", "issuer_name", "not_after"].contains(&sort_key.as_str())
         {
@@ -964,10 +961,10 @@ impl Pca {
             .load_certificate(caller, actions::PCA_CERT_REVOKE, certificate_id)
             .await?;
         let status = cert_status(&record, self.now());
-        if status != "ISSUED" {
-            return Err(Error::InvalidState(format!(
-                "a {status} certificate cannot be revoked"
-            )));
+        if status != CertStatus::Issued {
+            return Err(Error::StatusForbids(
+                crate::error::StatusRefusal::CertNotRevocable(status),
+            ));
         }
         if self
             .store

@@ -157,10 +157,10 @@ impl Pca {
             )
             .await?;
         let status = cert_status(&record, self.now());
-        if status != "ISSUED" {
-            return Err(Error::InvalidState(format!(
-                "only ISSUED certificates can be exported, not {status}"
-            )));
+        if status != openccm_store::CertStatus::Issued {
+            return Err(Error::StatusForbids(
+                crate::error::StatusRefusal::CertNotExportable(status),
+            ));
         }
         let sm2_dual =
             record.key_algorithm == KeyAlgorithm::Sm2.as_str() && record.enc_certificate.is_some();

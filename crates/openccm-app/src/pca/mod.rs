@@ -23,7 +23,9 @@ use der::Decode as _;
 use openccm_custody::{KeyHandle, KeyStore};
 use openccm_pki::profile::IssuerInfo;
 use openccm_pki::{KeyAlgorithm, Signer};
-use openccm_store::{CaId, CaRecord, CaStatus, CertRecord, DomainId, Store, TaggedResource};
+use openccm_store::{
+    CaId, CaRecord, CaStatus, CertRecord, CertStatus, DomainId, Store, TaggedResource,
+};
 use x509_cert::name::Name;
 
 use crate::clock::Clock;
@@ -73,8 +75,8 @@ pub struct CaView {
 pub struct CertView {
     /// The record.
     pub record: CertRecord,
-    /// `ISSUED` | `EXPIRED` | `REVOKED`.
-    pub status: String,
+    /// What it shows now.
+    pub status: CertStatus,
 }
 
 /// Parsed issuer certificates, by (CA, certificate serial).
@@ -108,15 +110,8 @@ pub fn ca_status(ca: &CaRecord, now: i64) -> CaStatus {
 }
 
 /// The status of a certificate at `now`.
-pub fn cert_status(cert: &CertRecord, now: i64) -> String {
-    if cert.revoked_at.is_some() {
-        "REVOKED"
-    } else if cert.not_after <= now {
-        "EXPIRED"
-    } else {
-        "ISSUED"
-    }
-    .to_owned()
+pub fn cert_status(cert: &CertRecord, now: i64) -> CertStatus {
+    CertStatus::at(cert.revoked_at.is_some(), cert.not_after, now)
 }
 
 use crate::common::random_bytes;

@@ -208,7 +208,7 @@ fn cert_out(view: CertView) -> wire::Certificate {
     let r = view.record;
     wire::Certificate {
         certificate_id: r.certificate_id.to_string(),
-        status: view.status,
+        status: crate::names::cert_status_name(view.status).to_owned(),
         issuer_id: r.issuer_id.to_string(),
         issuer_name: r.issuer_name,
         key_algorithm: r.key_algorithm,
@@ -689,6 +689,14 @@ async fn list_certificates(
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> PcaResult<Json<wire::ListCertificateResponse>> {
     let q = query(q)?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|text| {
+            crate::names::parse_cert_status(text)
+                .ok_or_else(|| Error::invalid("status must be ISSUED, REVOKED or EXPIRED"))
+        })
+        .transpose()?;
     let (total, views) = state
         .pca
         .list_certificates(
@@ -697,7 +705,7 @@ async fn list_certificates(
                 limit: int_param(q.limit.as_deref(), "limit")?,
                 offset: int_param(q.offset.as_deref(), "offset")?,
                 name: q.name,
-                status: q.status,
+                status,
                 sort_key: q.sort_key,
                 sort_dir: q.sort_dir,
             },

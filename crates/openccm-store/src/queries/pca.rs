@@ -9,7 +9,7 @@ use crate::records::{
     CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings, InsertOutcome, NameFields, Page,
     UpdateOutcome,
 };
-use crate::{CaState, CaStatus, PcaStore, SerialReservation, StoreEvent, StoreResult};
+use crate::{CaState, CaStatus, CertStatus, PcaStore, SerialReservation, StoreEvent, StoreResult};
 
 fn domain_of(row: &Row) -> StoreResult<DomainId> {
     DomainId::parse(&row.text("domain_id")?).ok_or_else(|| corrupt("domain_id"))
@@ -758,11 +758,15 @@ impl<B: Backend> PcaStore for Sql<B> {
                 args![like_pattern(name)],
             );
         }
-        match filter.status.as_deref() {
-            Some("ISSUED") => c.push("revoked_at IS NULL AND not_after > ?", args![now]),
-            Some("EXPIRED") => c.push("revoked_at IS NULL AND not_after <= ?", args![now]),
-            Some("REVOKED") => c.push("revoked_at IS NOT NULL", args![]),
-            _ => {}
+        match filter.status {
+            Some(CertStatus::Issued) => {
+                c.push("revoked_at IS NULL AND not_after > ?", args![now]);
+            }
+            Some(CertStatus::Expired) => {
+                c.push("revoked_at IS NULL AND not_after <= ?", args![now]);
+            }
+            Some(CertStatus::Revoked) => c.push("revoked_at IS NOT NULL", args![]),
+            None => {}
         }
         let total = self.count_where("certificates", &c).await?;
         let column = match filter.sort_key.as_str() {

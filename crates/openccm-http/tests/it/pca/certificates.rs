@@ -568,16 +568,18 @@ both_backends!(revocation_and_deletion_are_final, |app| async move {
         204,
     );
     assert_eq!(ok(&get(&app, &path).await, 200)["status"], "REVOKED");
-    post(&app, &format!("{path}/revoke"), json!({}))
+    let msg = post(&app, &format!("{path}/revoke"), json!({}))
         .await
         .assert_error(400, "PCA.90030001");
-    post(
+    assert_eq!(msg, "a REVOKED certificate cannot be revoked");
+    let msg = post(
         &app,
         &format!("{path}/export"),
         json!({"is_compressed": "false", "type": "OTHER"}),
     )
     .await
     .assert_error(400, "PCA.90030001");
+    assert_eq!(msg, "only ISSUED certificates can be exported, not REVOKED");
     let revoked = ok(
         &get(&app, "/v1/private-certificates?status=REVOKED").await,
         200,
