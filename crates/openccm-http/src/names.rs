@@ -2,8 +2,8 @@
 //! the one place the two meet.
 
 use openccm_app::error::StatusRefusal;
-use openccm_store::{CaStatus, CertStatus};
-use openccm_wire::pca::{ca_status, cert_status};
+use openccm_store::{CaStatus, CaType, CertStatus, GenMode};
+use openccm_wire::pca::{ca_status, ca_type, cert_status, gen_mode};
 
 /// The API's name of a CA status.
 pub fn ca_status_name(status: CaStatus) -> &'static str {
@@ -45,6 +45,29 @@ pub fn parse_cert_status(text: &str) -> Option<CertStatus> {
     [CertStatus::Issued, CertStatus::Expired, CertStatus::Revoked]
         .into_iter()
         .find(|s| cert_status_name(*s) == text)
+}
+
+/// The API's name of a CA type.
+pub fn ca_type_name(value: CaType) -> &'static str {
+    match value {
+        CaType::Root => ca_type::ROOT,
+        CaType::Subordinate => ca_type::SUBORDINATE,
+    }
+}
+
+/// The CA type the API names `text`.
+pub fn parse_ca_type(text: &str) -> Option<CaType> {
+    [CaType::Root, CaType::Subordinate]
+        .into_iter()
+        .find(|t| ca_type_name(*t) == text)
+}
+
+/// The API's name of a `gen_mode`.
+pub fn gen_mode_name(value: GenMode) -> &'static str {
+    match value {
+        GenMode::Generate => gen_mode::GENERATE,
+        GenMode::Csr => gen_mode::CSR,
+    }
 }
 
 /// The client's message for a refusal by status.
@@ -92,5 +115,11 @@ mod tests {
             assert_eq!(cert_status_name(status), name);
         }
         assert_eq!(parse_cert_status("issued"), None);
+        for name in ["ROOT", "SUBORDINATE"] {
+            assert_eq!(ca_type_name(parse_ca_type(name).unwrap()), name);
+        }
+        assert_eq!(parse_ca_type("root"), None);
+        assert_eq!(gen_mode_name(GenMode::Csr), "CSR");
+        assert_eq!(gen_mode_name(GenMode::Generate), "GENERATE");
     }
 }

@@ -45,6 +45,60 @@ impl CaState {
     }
 }
 
+/// A CA's place in its hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaType {
+    /// Self-signed.
+    Root,
+    /// Signed by another CA.
+    Subordinate,
+}
+
+impl CaType {
+    /// The column's text.
+    pub(crate) const fn column(self) -> &'static str {
+        match self {
+            Self::Root => "ROOT",
+            Self::Subordinate => "SUBORDINATE",
+        }
+    }
+
+    pub(crate) fn from_column(text: &str) -> StoreResult<Self> {
+        match text {
+            "ROOT" => Ok(Self::Root),
+            "SUBORDINATE" => Ok(Self::Subordinate),
+            _ => Err(StoreError::Corrupt("cas.ca_type".to_owned())),
+        }
+    }
+}
+
+/// Where a CA's or certificate's key pair came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GenMode {
+    /// OpenCCM generated it.
+    Generate,
+    /// The customer did, and sent a CSR.
+    Csr,
+}
+
+impl GenMode {
+    /// The column's text.
+    pub(crate) const fn column(self) -> &'static str {
+        match self {
+            Self::Generate => "GENERATE",
+            Self::Csr => "CSR",
+        }
+    }
+
+    pub(crate) fn from_column(text: &str) -> StoreResult<Self> {
+        match text {
+            "GENERATE" => Ok(Self::Generate),
+            "CSR" => Ok(Self::Csr),
+            _ => Err(StoreError::Corrupt("gen_mode".to_owned())),
+        }
+    }
+}
+
 /// What a CA shows at a moment: its state, with an active CA past its
 /// notAfter shown as expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -144,8 +144,8 @@ pub struct CaRecord {
     pub ca_id: CaId,
     /// Owner.
     pub domain_id: DomainId,
-    /// `ROOT` | `SUBORDINATE`.
-    pub ca_type: String,
+    /// Root or subordinate.
+    pub ca_type: crate::CaType,
     /// False for an `INTERMEDIATE_CA` issued from a customer CSR (not listed, key elsewhere).
     pub listed: bool,
     /// The stored state (expiry is computed: [`crate::CaStatus`]).
@@ -163,7 +163,7 @@ pub struct CaRecord {
     /// Key usages, API names.
     pub key_usages: Vec<String>,
     /// `GENERATE` | `CSR` | `IMPORT`.
-    pub gen_mode: String,
+    pub gen_mode: crate::GenMode,
     /// Serial of its certificate (hex).
     pub serial_number: Option<String>,
     /// Subject fields.
@@ -228,7 +228,7 @@ pub struct CertRecord {
     /// API hash name.
     pub signature_algorithm: String,
     /// `GENERATE` | `CSR` | `IMPORT`.
-    pub gen_mode: String,
+    pub gen_mode: crate::GenMode,
     /// Serial (hex).
     pub serial_number: String,
     /// Subject fields.
@@ -305,8 +305,8 @@ pub struct CaFilter {
     pub name: Option<String>,
     /// The status shown.
     pub status: Option<crate::CaStatus>,
-    /// `ROOT` | `SUBORDINATE`.
-    pub ca_type: Option<String>,
+    /// Root or subordinate.
+    pub ca_type: Option<crate::CaType>,
     /// What the caller may see.
     pub visibility: Visibility,
     /// Tag conditions.

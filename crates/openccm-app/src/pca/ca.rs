@@ -9,7 +9,7 @@ use openccm_pki::profile::{
 };
 use openccm_pki::{HashAlgorithm, KeyAlgorithm};
 use openccm_store::{
-    CaFilter, CaId, CaRecord, CaState, CaStatus, CrlSettings, InsertOutcome, Page,
+    CaFilter, CaId, CaRecord, CaState, CaStatus, CaType, CrlSettings, GenMode, InsertOutcome, Page,
     SerialReservation, SortDir, UpdateOutcome,
 };
 use x509_cert::name::Name;
@@ -40,7 +40,7 @@ pub struct ListCas {
     /// Status filter.
     pub status: Option<CaStatus>,
     /// Type filter.
-    pub ca_type: Option<String>,
+    pub ca_type: Option<CaType>,
     /// Sort column.
     pub sort_key: Option<String>,
     /// `ASC` | `DESC`.
@@ -170,13 +170,7 @@ impl Pca {
                 "ca_id (prepaid CAs) and hsm_cluster_info are cloud-only and not supported",
             ));
         }
-        let ca_type = required(req.ca_type.as_deref(), "type")?;
-        if ca_type != "ROOT" && ca_type != "SUBORDINATE" {
-            return Err(Error::invalid_kind(
-                Invalid::CaType,
-                "Invalid CA type. Only root CA and subordinate CA are supported.",
-            ));
-        }
+        let ca_type = required(req.ca_type, "type")?;
         let dn = required(req.distinguished_name.clone(), "distinguished_name")?;
         dn.validate_complete()?;
         let key_algorithm =
@@ -207,7 +201,7 @@ impl Pca {
         let ca_id = CaId::from_random(random_bytes());
         let owner = format!("ca:{ca_id}");
 
-        let activate_now = ca_type == "ROOT"
+        let activate_now = ca_type == CaType::Root
             || (req.issuer_id.is_some()
                 && req.signature_algorithm.is_some()
                 && req.validity.is_some());
@@ -219,7 +213,7 @@ impl Pca {
                 "signature_algorithm",
             )?)?;
             let validity_input = input::required_validity(req.validity.as_ref())?;
-            if ca_type == "ROOT" {
+            if ca_type == CaType::Root {
                 hash.check_fits(key_algorithm)?;
                 let validity = input::validity(validity_input, now, ROOT_MAX_YEARS)?;
                 plan = Some((
@@ -270,7 +264,7 @@ impl Pca {
         let mut record = CaRecord {
             ca_id: ca_id.clone(),
             domain_id: caller.domain_id.clone(),
-            ca_type: ca_type.to_owned(),
+            ca_type,
             listed: true,
             status: CaState::Pending,
             issuer_id: None,
@@ -284,7 +278,7 @@ impl Pca {
                 .map(|u| KeyUsageSet::parse(u).map(KeyUsageSet::names))
                 .transpose()?
                 .unwrap_or_else(|| KeyUsageSet::ca_default().names()),
-            gen_mode: "GENERATE".to_owned(),
+            gen_mode: GenMode::Generate,
             serial_number: None,
             name: name_fields(&dn),
             subject: subject_der,
@@ -377,14 +371,6 @@ impl Pca {
     pub async fn list_cas(&self, caller: &Caller, query: ListCas) -> Result<(i64, Vec<CaView>)> {
         let visibility = self.authz.visibility(caller, actions::PCA_CA_LIST).await?;
         let page = page(query.limit, query.offset, 1000)?;
-        if let Some(t) = &query.ca_type {
-            if t != "ROOT" && t != "SUBORDINATE" {
-                return Err(Error::invalid_kind(
-                    Invalid::CaType,
-                    "Invalid CA type. Only root CA and subordinate CA are supported.",
-                ));
-            }
-        }
         let sort_key = query.sort_key.unwrap_or_else(|| "create_time".to_owned());
         if !["create_time", "common_name", "type", "not_after"].contains(&sort_key.as_str()) {
             return Err(Error::invalid(
@@ -776,7 +762,7 @@ impl Pca {
     pub async fn revoke_ca(&self, caller: &Caller, id: &CaId, reason: Option<&str>) -> Result<()> {
         let reason = input::revocation_reason(reason)?;
         let mut ca = self.load_ca(caller, actions::PCA_CA_REVOKE, id).await?;
-        if ca.ca_type == "ROOT" {
+        if ca.ca_type == CaType::Root {
             return Err(Error::InvalidState(
                 "a root CA cannot be revoked".to_owned(),
             ));

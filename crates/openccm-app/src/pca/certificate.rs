@@ -18,7 +18,7 @@ use openccm_pki::profile::{
 use openccm_pki::san::AltName;
 use openccm_pki::{HashAlgorithm, KeyAlgorithm, Signer};
 use openccm_store::{
-    CaId, CaRecord, CertFilter, CertId, CertRecord, CertStatus, InsertOutcome, NameFields,
+    CaId, CaRecord, CertFilter, CertId, CertRecord, CertStatus, GenMode, InsertOutcome, NameFields,
     SerialReservation, Store, TaggedResource,
 };
 use x509_cert::ext::pkix::name::GeneralName;
@@ -81,7 +81,7 @@ struct Issuance {
     alt_names: Vec<AltName>,
     raw_alt_names: Vec<GeneralName>,
     custom_extension: Option<(const_oid::ObjectIdentifier, String)>,
-    gen_mode: &'static str,
+    gen_mode: GenMode,
     key: Option<KeyHandle>,
     /// SM2 dual certificate: the encryption key pair the CA generated.
     enc_key: Option<(KeyHandle, Vec<u8>)>,
@@ -308,7 +308,7 @@ impl Pca {
                 alt_names,
                 raw_alt_names: Vec::new(),
                 custom_extension,
-                gen_mode: "GENERATE",
+                gen_mode: GenMode::Generate,
                 key: Some(key.0),
                 enc_key: enc,
                 csr_public_key: None,
@@ -538,7 +538,7 @@ impl Pca {
                 alt_names: Vec::new(),
                 raw_alt_names: csr.alt_names.clone(),
                 custom_extension: None,
-                gen_mode: "CSR",
+                gen_mode: GenMode::Csr,
                 key: None,
                 csr_public_key: enc_key.as_ref().map(|_| csr.public_key.clone()),
                 enc_key,
@@ -595,7 +595,7 @@ impl Pca {
         let record = CaRecord {
             ca_id: ca_id.clone(),
             domain_id: caller.domain_id.clone(),
-            ca_type: "SUBORDINATE".to_owned(),
+            ca_type: openccm_store::CaType::Subordinate,
             listed: false,
             status: openccm_store::CaState::Active,
             issuer_id: Some(parent.ca_id.clone()),
@@ -604,7 +604,7 @@ impl Pca {
             key_algorithm: csr.key_algorithm.as_str().to_owned(),
             signature_algorithm: Some(hash.as_str().to_owned()),
             key_usages: KeyUsageSet::ca_default().names(),
-            gen_mode: "CSR".to_owned(),
+            gen_mode: GenMode::Csr,
             serial_number: Some(serial.to_hex()),
             name: name_fields(&csr.distinguished_name),
             subject: csr
@@ -718,7 +718,7 @@ impl Pca {
             state: "ISSUED".to_owned(),
             key_algorithm: plan.key_algorithm.as_str().to_owned(),
             signature_algorithm: plan.hash.as_str().to_owned(),
-            gen_mode: plan.gen_mode.to_owned(),
+            gen_mode: plan.gen_mode,
             serial_number: serial.to_hex(),
             name: plan.name.clone(),
             tbs_digest: linted.digest().to_vec(),

@@ -405,7 +405,7 @@ impl ExportJob {
                 base64::engine::general_purpose::STANDARD.encode(data.as_slice()),
             ))
         };
-        let customer_csr = record.gen_mode == "CSR";
+        let customer_csr = record.gen_mode == openccm_store::GenMode::Csr;
         let enc_private = if customer_csr {
             // The customer generated the signing key: the encryption key reaches
             // them only inside the envelope (seed 000).

@@ -55,7 +55,7 @@ pub struct CustomExtensionInput {
 #[derive(Debug, Clone, Default)]
 pub struct CreateCa {
     /// `ROOT` | `SUBORDINATE`.
-    pub ca_type: Option<String>,
+    pub ca_type: Option<openccm_store::CaType>,
     /// Subject.
     pub distinguished_name: Option<DistinguishedName>,
     /// Key algorithm.

@@ -174,7 +174,7 @@ fn ca_out(view: CaView) -> wire::CertificateAuthority {
     let r = view.record;
     wire::CertificateAuthority {
         ca_id: r.ca_id.to_string(),
-        type_: r.ca_type,
+        type_: crate::names::ca_type_name(r.ca_type).to_owned(),
         status: crate::names::ca_status_name(view.status).to_owned(),
         path_length: r.path_length,
         issuer_id: r.issuer_id.map(|i| i.to_string()),
@@ -182,7 +182,7 @@ fn ca_out(view: CaView) -> wire::CertificateAuthority {
         key_algorithm: r.key_algorithm,
         signature_algorithm: r.signature_algorithm,
         freeze_flag: 0,
-        gen_mode: r.gen_mode,
+        gen_mode: crate::names::gen_mode_name(r.gen_mode).to_owned(),
         serial_number: r.serial_number,
         create_time: r.create_time,
         delete_time: r.delete_time,
@@ -214,7 +214,7 @@ fn cert_out(view: CertView) -> wire::Certificate {
         key_algorithm: r.key_algorithm,
         signature_algorithm: r.signature_algorithm,
         freeze_flag: 0,
-        gen_mode: r.gen_mode,
+        gen_mode: crate::names::gen_mode_name(r.gen_mode).to_owned(),
         serial_number: r.serial_number,
         create_time: r.create_time,
         delete_time: r.deleted_at,
@@ -254,7 +254,7 @@ async fn create_ca(
         .create_ca(
             &caller,
             CreateCa {
-                ca_type: req.type_,
+                ca_type: req.type_.as_deref().map(ca_type_in).transpose()?,
                 distinguished_name: req.distinguished_name.map(dn_in),
                 key_algorithm: req.key_algorithm,
                 validity: req.validity.map(validity_in),
@@ -298,6 +298,16 @@ fn int_param(value: Option<&str>, name: &str) -> Result<Option<i64>, PcaError> {
         .transpose()
 }
 
+/// A CA type named by the API.
+fn ca_type_in(text: &str) -> Result<openccm_store::CaType, Error> {
+    crate::names::parse_ca_type(text).ok_or_else(|| {
+        Error::invalid_kind(
+            openccm_app::Invalid::CaType,
+            "Invalid CA type. Only root CA and subordinate CA are supported.",
+        )
+    })
+}
+
 fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, PcaError> {
     q.map(|Query(v)| v)
         .map_err(|e| PcaError::from(Error::invalid(format!("malformed query string: {e}"))))
@@ -329,7 +339,7 @@ async fn list_cas(
                 offset: int_param(q.offset.as_deref(), "offset")?,
                 name: q.name,
                 status,
-                ca_type: q.type_,
+                ca_type: q.type_.as_deref().map(ca_type_in).transpose()?,
                 sort_key: q.sort_key,
                 sort_dir: q.sort_dir,
             },

@@ -9,7 +9,10 @@ use crate::records::{
     CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings, InsertOutcome, NameFields, Page,
     UpdateOutcome,
 };
-use crate::{CaState, CaStatus, CertStatus, PcaStore, SerialReservation, StoreEvent, StoreResult};
+use crate::{
+    CaState, CaStatus, CaType, CertStatus, GenMode, PcaStore, SerialReservation, StoreEvent,
+    StoreResult,
+};
 
 fn domain_of(row: &Row) -> StoreResult<DomainId> {
     DomainId::parse(&row.text("domain_id")?).ok_or_else(|| corrupt("domain_id"))
@@ -32,7 +35,7 @@ pub(super) fn ca_from_row(row: &Row) -> StoreResult<CaRecord> {
     Ok(CaRecord {
         ca_id: CaId::parse(&row.text("ca_id")?).ok_or_else(|| corrupt("ca_id"))?,
         domain_id: domain_of(row)?,
-        ca_type: row.text("ca_type")?,
+        ca_type: CaType::from_column(&row.text("ca_type")?)?,
         listed: row.boolean("listed")?,
         status: CaState::from_column(&row.text("status")?)?,
         issuer_id: opt_ca_id(row, "issuer_id")?,
@@ -45,7 +48,7 @@ pub(super) fn ca_from_row(row: &Row) -> StoreResult<CaRecord> {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect(),
-        gen_mode: row.text("gen_mode")?,
+        gen_mode: GenMode::from_column(&row.text("gen_mode")?)?,
         serial_number: row.opt_text("serial_number")?,
         name: NameFields {
             common_name: row.text("common_name")?,
@@ -83,7 +86,7 @@ fn ca_args(ca: &CaRecord) -> Vec<Value> {
     args![
         ca.ca_id.as_str(),
         ca.domain_id.as_str(),
-        ca.ca_type.as_str(),
+        ca.ca_type.column(),
         ca.listed,
         ca.status.column(),
         ca.issuer_id.as_ref().map(CaId::as_str),
@@ -92,7 +95,7 @@ fn ca_args(ca: &CaRecord) -> Vec<Value> {
         ca.key_algorithm.as_str(),
         ca.signature_algorithm.as_deref(),
         ca.key_usages.join(","),
-        ca.gen_mode.as_str(),
+        ca.gen_mode.column(),
         ca.serial_number.as_deref(),
         ca.name.common_name.as_str(),
         ca.name.country.as_deref(),
@@ -149,7 +152,7 @@ fn cert_from_row(row: &Row, full: bool) -> StoreResult<CertRecord> {
         state: row.text("state")?,
         key_algorithm: row.text("key_algorithm")?,
         signature_algorithm: row.text("signature_algorithm")?,
-        gen_mode: row.text("gen_mode")?,
+        gen_mode: GenMode::from_column(&row.text("gen_mode")?)?,
         serial_number: row.text("serial_number")?,
         name: NameFields {
             common_name: row.text("common_name")?,
@@ -188,7 +191,7 @@ fn cert_args(c: &CertRecord) -> Vec<Value> {
         c.state.as_str(),
         c.key_algorithm.as_str(),
         c.signature_algorithm.as_str(),
-        c.gen_mode.as_str(),
+        c.gen_mode.column(),
         c.serial_number.as_str(),
         c.name.common_name.as_str(),
         c.name.country.as_deref(),
@@ -498,7 +501,7 @@ impl<B: Backend> PcaStore for Sql<B> {
             );
         }
         if let Some(t) = &filter.ca_type {
-            c.push("ca_type = ?", args![t.as_str()]);
+            c.push("ca_type = ?", args![t.column()]);
         }
         let state = |s: CaState| s.column();
         match filter.status {

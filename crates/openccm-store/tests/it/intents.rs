@@ -13,7 +13,7 @@ fn ca(domain: &DomainId) -> CaRecord {
     CaRecord {
         ca_id: CaId::from_random([7; 16]),
         domain_id: domain.clone(),
-        ca_type: "ROOT".into(),
+        ca_type: openccm_store::CaType::Root,
         listed: true,
         status: openccm_store::CaState::Active,
         issuer_id: None,
@@ -22,7 +22,7 @@ fn ca(domain: &DomainId) -> CaRecord {
         key_algorithm: "EC256".into(),
         signature_algorithm: Some("SHA256".into()),
         key_usages: vec!["keyCertSign".into()],
-        gen_mode: "GENERATE".into(),
+        gen_mode: openccm_store::GenMode::Generate,
         serial_number: Some("01".into()),
         name: NameFields {
             common_name: "Intent Root".into(),
@@ -55,7 +55,7 @@ pub(crate) fn cert(ca: &CaRecord, seed: u8, serial: &str, now: i64) -> CertRecor
         state: "ISSUED".into(),
         key_algorithm: "EC256".into(),
         signature_algorithm: "SHA256".into(),
-        gen_mode: "CSR".into(),
+        gen_mode: openccm_store::GenMode::Csr,
         serial_number: serial.into(),
         name: NameFields {
             common_name: format!("c{seed}.example.com"),

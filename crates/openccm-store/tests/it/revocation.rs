@@ -139,7 +139,7 @@ async fn a_revoked_subordinate_is_listed_under_its_issuer(backend: Backend) {
     let (_db, store, root) = setup(backend).await;
     let mut sub = root.clone();
     sub.ca_id = openccm_store::CaId::from_random([9; 16]);
-    sub.ca_type = "SUBORDINATE".into();
+    sub.ca_type = openccm_store::CaType::Subordinate;
     sub.issuer_id = Some(root.ca_id.clone());
     sub.serial_number = Some("5e".into());
     store
