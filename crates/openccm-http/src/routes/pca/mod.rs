@@ -1,6 +1,6 @@
-//! PCA v1 routes (pca-v1.md): wire ↔ domain conversion only.
+//! PCA v1 routes: wire ↔ domain conversion only (tags and resource
+//! instances in `tagging.rs`).
 
-use super::tags::{resource_tags as resource_tags_out, tag_in, tag_out, tag_values, tags_in};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,9 +13,6 @@ use openccm_app::pca::input::{
     ActivateCa, AltNameInput, CreateCa, CreateCertificate, CreateCertificateByCsr, CrlInput,
     CustomExtensionInput, ExportRequest, ValidityInput,
 };
-use openccm_app::pca::tags::{
-    Found, PcaResource, PcaTagged, ResourceQuery, TagCondition, TaggedView,
-};
 use openccm_app::pca::{CaView, CertView};
 use openccm_app::Error;
 use openccm_pki::profile::ExtendedKeyUsageFlags;
@@ -27,6 +24,8 @@ use crate::audit::created;
 use crate::error::{ApiError, Service};
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
 use crate::AppState;
+
+mod tagging;
 
 route_error!(
     /// An error of a PCA route.
@@ -85,47 +84,47 @@ pub fn routes() -> Router<AppState> {
             post(revoke_certificate),
         )
         .route("/v1/pca/config/console", get(console_config))
-        .route(&format!("{cas}/tags"), get(domain_tags::<true>))
+        .route(&format!("{cas}/tags"), get(tagging::domain_tags::<true>))
         .route(
             &format!("{cas}/resource-instances/filter"),
-            post(resources_by_tag::<true>),
+            post(tagging::resources_by_tag::<true>),
         )
         .route(
             &format!("{cas}/resource-instances/count"),
-            post(count_by_tag::<true>),
+            post(tagging::count_by_tag::<true>),
         )
         .route(
             &format!("{cas}/{{ca_id}}/tags"),
-            get(resource_tags::<true>).post(create_tag::<true>),
+            get(tagging::resource_tags::<true>).post(tagging::create_tag::<true>),
         )
         .route(
             &format!("{cas}/{{ca_id}}/tags/create"),
-            post(batch_create_tags::<true>),
+            post(tagging::batch_create_tags::<true>),
         )
         .route(
             &format!("{cas}/{{ca_id}}/tags/delete"),
-            delete(batch_delete_tags::<true>),
+            delete(tagging::batch_delete_tags::<true>),
         )
-        .route(&format!("{certs}/tags"), get(domain_tags::<false>))
+        .route(&format!("{certs}/tags"), get(tagging::domain_tags::<false>))
         .route(
             &format!("{certs}/resource-instances/filter"),
-            post(resources_by_tag::<false>),
+            post(tagging::resources_by_tag::<false>),
         )
         .route(
             &format!("{certs}/resource-instances/count"),
-            post(count_by_tag::<false>),
+            post(tagging::count_by_tag::<false>),
         )
         .route(
             &format!("{certs}/{{certificate_id}}/tags"),
-            get(resource_tags::<false>).post(create_tag::<false>),
+            get(tagging::resource_tags::<false>).post(tagging::create_tag::<false>),
         )
         .route(
             &format!("{certs}/{{certificate_id}}/tags/create"),
-            post(batch_create_tags::<false>),
+            post(tagging::batch_create_tags::<false>),
         )
         .route(
             &format!("{certs}/{{certificate_id}}/tags/delete"),
-            delete(batch_delete_tags::<false>),
+            delete(tagging::batch_delete_tags::<false>),
         )
 }
 
@@ -811,151 +810,4 @@ async fn export_certificate(
         )
             .into_response(),
     })
-}
-
-// ---- tags and resource instances -------------------------------------------
-// `CA` picks the resource: true for CAs, false for certificates.
-
-const fn tagged<const CA: bool>() -> PcaResource {
-    if CA {
-        PcaResource::Ca
-    } else {
-        PcaResource::Certificate
-    }
-}
-
-/// The tagged resource a path names: a CA or a certificate by its id.
-fn tagged_id<const CA: bool>(id: &str) -> Result<PcaTagged, Error> {
-    Ok(if CA {
-        PcaTagged::Ca(openccm_app::pca::input::ca_id(id)?)
-    } else {
-        PcaTagged::Certificate(openccm_app::pca::input::cert_id(id)?)
-    })
-}
-
-fn tagged_out(view: TaggedView) -> wire::TagResource {
-    let resource_id = view.id().to_owned();
-    let resource_name = view.name().to_owned();
-    // Serialising the wire structs cannot fail (strings, numbers, options).
-    let resource_detail = match view.resource {
-        Found::Ca(ca) => serde_json::to_value(ca_out(ca)),
-        Found::Certificate(cert) => serde_json::to_value(cert_out(cert)),
-    }
-    .unwrap_or_default();
-    wire::TagResource {
-        resource_id,
-        resource_detail,
-        tags: view.tags.into_iter().map(tag_out).collect(),
-        resource_name,
-    }
-}
-
-fn resource_query(req: wire::ListResourceInstancesRequest) -> ResourceQuery {
-    ResourceQuery {
-        tags: req.tags.map(|tags| {
-            tags.into_iter()
-                .map(|t| TagCondition {
-                    key: t.key,
-                    values: t.values,
-                })
-                .collect()
-        }),
-        limit: req.limit,
-        offset: req.offset,
-        matches: req
-            .matches
-            .map(|m| m.into_iter().map(|t| (t.key, t.value)).collect()),
-    }
-}
-
-async fn create_tag<const CA: bool>(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(id): Path<String>,
-    body: Result<ApiJson<wire::ResourceTagRequest>, BodyRejection>,
-) -> PcaResult<StatusCode> {
-    let ApiJson(req) = body?;
-    let id = tagged_id::<CA>(&id)?;
-    state
-        .pca
-        .create_tag(&caller, &id, req.tag.map(tag_in))
-        .await?;
-    Ok(no_content())
-}
-
-async fn batch_create_tags<const CA: bool>(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(id): Path<String>,
-    body: Result<ApiJson<wire::BatchOperateTagRequest>, BodyRejection>,
-) -> PcaResult<StatusCode> {
-    let ApiJson(req) = body?;
-    let id = tagged_id::<CA>(&id)?;
-    state
-        .pca
-        .batch_create_tags(&caller, &id, tags_in(req.tags))
-        .await?;
-    Ok(no_content())
-}
-
-async fn batch_delete_tags<const CA: bool>(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(id): Path<String>,
-    body: Result<ApiJson<wire::BatchOperateTagRequest>, BodyRejection>,
-) -> PcaResult<StatusCode> {
-    let ApiJson(req) = body?;
-    let id = tagged_id::<CA>(&id)?;
-    state
-        .pca
-        .batch_delete_tags(&caller, &id, tags_in(req.tags))
-        .await?;
-    Ok(no_content())
-}
-
-async fn resource_tags<const CA: bool>(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(id): Path<String>,
-) -> PcaResult<Json<wire::ResourceTagsResponse>> {
-    let id = tagged_id::<CA>(&id)?;
-    let tags = state.pca.resource_tag_list(&caller, &id).await?;
-    Ok(Json(resource_tags_out(tags)))
-}
-
-async fn domain_tags<const CA: bool>(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-) -> PcaResult<Json<wire::DomainTagsResponse>> {
-    let tags = state.pca.domain_tags(&caller, tagged::<CA>()).await?;
-    Ok(Json(tag_values(tags)))
-}
-
-async fn resources_by_tag<const CA: bool>(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    body: Result<ApiJson<wire::ListResourceInstancesRequest>, BodyRejection>,
-) -> PcaResult<Json<wire::ResourceInstancesResponse>> {
-    let ApiJson(req) = body?;
-    let (total_count, found) = state
-        .pca
-        .resources_by_tag(&caller, tagged::<CA>(), resource_query(req), false)
-        .await?;
-    Ok(Json(wire::ResourceInstancesResponse {
-        total_count,
-        resources: found.into_iter().map(tagged_out).collect(),
-    }))
-}
-
-async fn count_by_tag<const CA: bool>(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    body: Result<ApiJson<wire::ListResourceInstancesRequest>, BodyRejection>,
-) -> PcaResult<Json<wire::ResourceCountResponse>> {
-    let ApiJson(req) = body?;
-    let (total_count, _) = state
-        .pca
-        .resources_by_tag(&caller, tagged::<CA>(), resource_query(req), true)
-        .await?;
-    Ok(Json(wire::ResourceCountResponse { total_count }))
 }
