@@ -271,9 +271,19 @@ async fn serve(config: Config) -> Result<(), String> {
     // The peer address reaches handlers (login throttling, the audit trail).
     let app = openccm_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let handle = Handle::new();
+    // The handlers are installed here, before the listening line goes out:
+    // installed inside the spawned task they could come after it, and a
+    // SIGTERM sent on seeing the line would kill the process outright.
+    let signal = |kind| {
+        tokio::signal::unix::signal(kind).map_err(|e| format!("cannot listen for signals: {e}"))
+    };
+    let terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
+    let interrupt = signal(tokio::signal::unix::SignalKind::interrupt())?;
     tokio::spawn(shutdown_on_signal(
         handle.clone(),
         config.shutdown_grace_secs,
+        terminate,
+        interrupt,
     ));
     let announce = handle.clone();
     let scheme = if config.tls.is_some() {
@@ -350,19 +360,15 @@ fn announce_listening(scheme: &str, addr: SocketAddr) {
     let _ = out.flush();
 }
 
-async fn shutdown_on_signal(handle: Handle, grace_secs: u64) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+async fn shutdown_on_signal(
+    handle: Handle,
+    grace_secs: u64,
+    mut terminate: tokio::signal::unix::Signal,
+    mut interrupt: tokio::signal::unix::Signal,
+) {
     tokio::select! {
-        _ = ctrl_c => {},
-        () = terminate => {},
+        _ = terminate.recv() => {},
+        _ = interrupt.recv() => {},
     }
     tracing::info!(grace_secs, "shutting down: finishing in-flight requests");
     handle.graceful_shutdown(Some(Duration::from_secs(grace_secs)));
