@@ -170,7 +170,7 @@ impl SoftwareKeyStore {
     /// Fails when the seal does not open (wrong key file, tampered row, or a
     /// handle moved to another owner).
     pub(crate) fn open_key(&self, handle: &KeyHandle) -> PkiResult<Arc<SoftwareKey>> {
-        let cache_key = format!("{}:{}", handle.owner, hex_prefix(&handle.sealed));
+        let cache_key = cache_key(handle);
         if let Ok(cache) = self.opened.lock() {
             if let Some(key) = cache.get(&cache_key) {
                 return Ok(key.clone());
@@ -213,7 +213,7 @@ impl KeyStore for SoftwareKeyStore {
     }
 
     fn cached_signer(&self, handle: &KeyHandle) -> Option<Arc<dyn Signer>> {
-        let cache_key = format!("{}:{}", handle.owner, hex_prefix(&handle.sealed));
+        let cache_key = cache_key(handle);
         let key = self.opened.lock().ok()?.get(&cache_key).cloned()?;
         Some(key)
     }
@@ -242,10 +242,16 @@ impl KeyStore for SoftwareKeyStore {
 
     fn destroy(&self, handle: &KeyHandle) -> PkiResult<()> {
         if let Ok(mut cache) = self.opened.lock() {
-            cache.remove(&format!("{}:{}", handle.owner, hex_prefix(&handle.sealed)));
+            cache.remove(&cache_key(handle));
         }
         Ok(())
     }
+}
+
+/// The cache entry of an opened key: its owner and the fingerprint of its
+/// seal.
+fn cache_key(handle: &KeyHandle) -> String {
+    format!("{}:{}", handle.owner, hex_prefix(&handle.sealed))
 }
 
 /// A short, non-secret fingerprint of sealed bytes (the nonce part), so a
