@@ -108,33 +108,26 @@ impl Pca {
             };
             (info, signer, (None, None, None))
         };
-        let linted = profile::build(
-            &issuer,
-            &TbsRequest {
-                serial: serial.clone(),
-                subject: plan.subject.clone(),
-                subject_public_key: plan.public_key.to_vec(),
-                hash: plan.hash,
-                not_before: plan.validity.0,
-                not_after: plan.validity.1,
-                kind: plan.kind,
-                key_usage: plan.key_usage,
-                extended_key_usage: ExtendedKeyUsageFlags::default(),
-                alt_names: Vec::new(),
-                raw_alt_names: Vec::new(),
-                custom_extension: None,
-                crl_url: urls.0,
-                ocsp_url: urls.1,
-                ca_issuers_url: urls.2,
-                name_constraints: None,
-            },
-        )?;
-        let signed = self
-            .pools
-            .signing
-            .run(move || linted.sign(signer.as_ref()))
-            .await??;
-        Ok((signed.der, serial))
+        let request = TbsRequest {
+            serial: serial.clone(),
+            subject: plan.subject.clone(),
+            subject_public_key: plan.public_key.to_vec(),
+            hash: plan.hash,
+            not_before: plan.validity.0,
+            not_after: plan.validity.1,
+            kind: plan.kind,
+            key_usage: plan.key_usage,
+            extended_key_usage: ExtendedKeyUsageFlags::default(),
+            alt_names: Vec::new(),
+            raw_alt_names: Vec::new(),
+            custom_extension: None,
+            crl_url: urls.0,
+            ocsp_url: urls.1,
+            ca_issuers_url: urls.2,
+            name_constraints: None,
+        };
+        let certificate = self.issue_ca_certificate(&issuer, &request, signer).await?;
+        Ok((certificate, serial))
     }
 
     /// Loads an issuing parent: same account, active (not expired), holding its key.

@@ -1,11 +1,8 @@
 //! Private certificates: issue (service-generated key or customer CSR), parse
 //! a CSR, list, show, revoke, delete.
 //!
-//! Issuance writes the intent before signing: the certificate row is
-//! inserted as `PENDING` with its serials reserved and the digest of the
-//! linted TBS, then the TBS is signed on the signing pool, then the row is
-//! completed. A crash in between leaves a `PENDING` row that startup marks
-//! `FAILED`: never a certificate without a record, never a reused serial.
+//! Issuance checks and authorises the request here, then hands it to the
+//! pipeline in `issuance.rs` (lint, intent, sign, complete).
 
 use std::sync::Arc;
 
@@ -13,25 +10,25 @@ use der::Encode as _;
 use openccm_custody::{KeyHandle, KeyUse};
 use openccm_pki::csr::UnverifiedCsr;
 use openccm_pki::profile::{
-    self, CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, LintedTbs, Serial, TbsRequest,
+    CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, Serial, TbsRequest,
 };
 use openccm_pki::san::AltName;
 use openccm_pki::{HashAlgorithm, KeyAlgorithm, Signer};
 use openccm_store::{
     CaId, CaRecord, CertFilter, CertId, CertRecord, CertStatus, GenMode, InsertOutcome, NameFields,
-    SerialReservation, Store, TaggedResource,
+    SerialReservation, TaggedResource,
 };
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
 
 use super::ca::{page, sort_dir, SUBORDINATE_MAX_YEARS};
 use super::input::{self, CreateCertificate, CreateCertificateByCsr};
+use super::issuance::Order;
 use super::{cert_status, name_fields, not_found_cert, random_bytes, CertView, Pca};
 use crate::common::{enterprise_project_for_create, required};
 use crate::error::{Error, Invalid, Result};
 use crate::iam::authz::{actions, Action, RequestFacts, ResourceKind, Target};
 use crate::iam::Caller;
-use crate::pool;
 
 /// ListCertificate query.
 #[derive(Debug, Clone, Default)]
@@ -89,72 +86,6 @@ struct Issuance {
     project: String,
     /// The CSR whose signature the signing job checks before it signs.
     unverified_csr: Option<UnverifiedCsr>,
-}
-
-/// The completion of an issuance, queued for the store: `true` once durable,
-/// `false` if reconciliation failed the intent first.
-type Completion = pool::Driven<
-    std::pin::Pin<Box<dyn std::future::Future<Output = openccm_store::StoreResult<bool>> + Send>>,
->;
-
-/// What the signing task of an issuance holds.
-struct SigningWork {
-    store: Arc<dyn Store>,
-    signer: Arc<dyn Signer>,
-    linted: LintedTbs,
-    enc: Option<LintedTbs>,
-}
-
-impl SigningWork {
-    /// On a signing thread: checks the CSR's signature (if any), waits for
-    /// the intent, signs, and queues the completion (returned, to be awaited
-    /// by the request). A failure after the intent is recorded fails the
-    /// intent: its serials are never used, its quota is returned.
-    async fn run(
-        self,
-        csr: Option<UnverifiedCsr>,
-        intent: impl std::future::Future<Output = Result<openccm_store::StoreResult<InsertOutcome>>>,
-        mut record: CertRecord,
-    ) -> Result<Completion> {
-        let verified = csr.map(UnverifiedCsr::verify).transpose();
-        match intent.await?? {
-            InsertOutcome::Inserted => {}
-            InsertOutcome::QuotaExceeded => {
-                return Err(Error::QuotaExceeded(
-                    "The certificate quota is used up.".to_owned(),
-                ))
-            }
-            InsertOutcome::SerialTaken => {
-                return Err(Error::Internal("serial number collision; retry".to_owned()))
-            }
-        }
-        let Self {
-            store,
-            signer,
-            linted,
-            enc,
-        } = self;
-        let signed = verified.and_then(|_| {
-            let main = linted.sign(signer.as_ref())?;
-            let enc = enc.map(|l| l.sign(signer.as_ref())).transpose()?;
-            Ok((main, enc))
-        });
-        match signed {
-            Ok((main, enc)) => {
-                record.certificate = Some(main.der);
-                record.enc_certificate = enc.map(|e| e.der);
-                let unpolled = store.writes_run_unpolled();
-                Ok(pool::drive(
-                    Box::pin(async move { store.complete_certificate(&record).await }),
-                    unpolled,
-                ))
-            }
-            Err(e) => {
-                store.fail_certificate(&record).await?;
-                Err(e.into())
-            }
-        }
-    }
 }
 
 /// What an issuance shows identity policies besides the action and the CA.
@@ -565,32 +496,27 @@ impl Pca {
     ) -> Result<CaId> {
         let ca_id = CaId::from_random(random_bytes());
         let serial = Serial::from_time_and_random(self.now(), random_bytes());
-        let linted = profile::build(
-            &issuer_info,
-            &TbsRequest {
-                serial: serial.clone(),
-                subject: csr.subject.clone(),
-                subject_public_key: csr.public_key.clone(),
-                hash,
-                not_before: validity.0,
-                not_after: validity.1,
-                kind: CertKind::SubordinateCa { path_length },
-                key_usage: KeyUsageSet::ca_default(),
-                extended_key_usage: ExtendedKeyUsageFlags::default(),
-                alt_names: Vec::new(),
-                raw_alt_names: Vec::new(),
-                custom_extension: None,
-                crl_url: self.crl_url(&parent),
-                ocsp_url: self.ocsp_url(&parent),
-                ca_issuers_url: None,
-                name_constraints: csr.name_constraints.clone(),
-            },
-        )?;
-        let signed = self
-            .pools
-            .signing
-            .run(move || linted.sign(signer.as_ref()))
-            .await??;
+        let request = TbsRequest {
+            serial: serial.clone(),
+            subject: csr.subject.clone(),
+            subject_public_key: csr.public_key.clone(),
+            hash,
+            not_before: validity.0,
+            not_after: validity.1,
+            kind: CertKind::SubordinateCa { path_length },
+            key_usage: KeyUsageSet::ca_default(),
+            extended_key_usage: ExtendedKeyUsageFlags::default(),
+            alt_names: Vec::new(),
+            raw_alt_names: Vec::new(),
+            custom_extension: None,
+            crl_url: self.crl_url(&parent),
+            ocsp_url: self.ocsp_url(&parent),
+            ca_issuers_url: None,
+            name_constraints: csr.name_constraints.clone(),
+        };
+        let certificate = self
+            .issue_ca_certificate(&issuer_info, &request, signer)
+            .await?;
         let now = self.now();
         let record = CaRecord {
             ca_id: ca_id.clone(),
@@ -614,7 +540,7 @@ impl Pca {
             key_owner: None,
             sealed_key: None,
             public_key: csr.public_key.clone(),
-            certificate: Some(signed.der),
+            certificate: Some(certificate),
             chain: None,
             not_before: Some(validity.0),
             not_after: Some(validity.1),
@@ -669,47 +595,25 @@ impl Pca {
         }
     }
 
-    /// Records the intent, signs, completes.
+    /// Hands a checked plan to the issuance pipeline ([`super::issuance`]).
     async fn issue(&self, caller: &Caller, cert_id: CertId, plan: Issuance) -> Result<CertId> {
         let now = self.now();
-        let serial = Serial::from_time_and_random(now, random_bytes());
-        let linted = profile::build(
-            &plan.issuer_info,
-            &self.tbs_request(
+        let certificate = self.tbs_request(
+            &plan,
+            Serial::from_time_and_random(now, random_bytes()),
+            &plan.public_key,
+            plan.key_usage,
+            plan.extended_key_usage,
+        );
+        let encryption = plan.enc_key.as_ref().map(|(_, enc_public)| {
+            self.tbs_request(
                 &plan,
-                serial.clone(),
-                &plan.public_key,
-                plan.key_usage,
+                Serial::from_time_and_random(now, random_bytes()),
+                enc_public,
+                KeyUsageSet::sm2_encryption(),
                 plan.extended_key_usage,
-            ),
-        )?;
-        let mut serials = vec![SerialReservation {
-            issuer_id: plan.issuer.ca_id.clone(),
-            serial: serial.to_hex(),
-            tbs_digest: Some(linted.digest().to_vec()),
-        }];
-        let enc = match &plan.enc_key {
-            Some((_, enc_public)) => {
-                let enc_serial = Serial::from_time_and_random(now, random_bytes());
-                let enc_linted = profile::build(
-                    &plan.issuer_info,
-                    &self.tbs_request(
-                        &plan,
-                        enc_serial.clone(),
-                        enc_public,
-                        KeyUsageSet::sm2_encryption(),
-                        plan.extended_key_usage,
-                    ),
-                )?;
-                serials.push(SerialReservation {
-                    issuer_id: plan.issuer.ca_id.clone(),
-                    serial: enc_serial.to_hex(),
-                    tbs_digest: Some(enc_linted.digest().to_vec()),
-                });
-                Some((enc_serial, enc_linted))
-            }
-            None => None,
-        };
+            )
+        });
         let record = CertRecord {
             certificate_id: cert_id.clone(),
             domain_id: caller.domain_id.clone(),
@@ -719,14 +623,15 @@ impl Pca {
             key_algorithm: plan.key_algorithm.as_str().to_owned(),
             signature_algorithm: plan.hash.as_str().to_owned(),
             gen_mode: plan.gen_mode,
-            serial_number: serial.to_hex(),
+            // The pipeline fills in the serials and digests.
+            serial_number: String::new(),
             name: plan.name.clone(),
-            tbs_digest: linted.digest().to_vec(),
+            tbs_digest: Vec::new(),
             certificate: None,
             key_owner: plan.key.as_ref().map(|k| k.owner.clone()),
             sealed_key: plan.key.as_ref().map(|k| k.sealed.clone()),
-            enc_serial_number: enc.as_ref().map(|(s, _)| s.to_hex()),
-            enc_tbs_digest: enc.as_ref().map(|(_, l)| l.digest().to_vec()),
+            enc_serial_number: None,
+            enc_tbs_digest: None,
             enc_certificate: None,
             enc_key_owner: plan.enc_key.as_ref().map(|(k, _)| k.owner.clone()),
             enc_sealed_key: plan.enc_key.as_ref().map(|(k, _)| k.sealed.clone()),
@@ -739,63 +644,17 @@ impl Pca {
             revocation_reason: None,
             enterprise_project_id: plan.project.clone(),
         };
-        // The intent is queued for the store's writer now (on PostgreSQL, its
-        // transaction runs on the runtime). The signing task
-        // checks the CSR's signature meanwhile (when there is one; else it
-        // starts only once the writer wakes it), waits for the intent,
-        // signs, and queues the completion, which this task awaits. Nothing
-        // is signed before its intent is recorded; nothing is answered
-        // before its completion is durable.
-        let intent = pool::drive(
-            {
-                let (store, record) = (self.store.clone(), record.clone());
-                let quota = Some(self.settings.certificate_quota);
-                async move {
-                    store
-                        .insert_certificate_intent(&record, &serials, quota)
-                        .await
-                }
-            },
-            self.store.writes_run_unpolled(),
-        );
-        let work = SigningWork {
-            store: self.store.clone(),
+        self.issue_end_entity(Order {
+            issuer_id: plan.issuer.ca_id.clone(),
+            issuer: plan.issuer_info.clone(),
             signer: plan.signer.clone(),
-            linted,
-            enc: enc.map(|(_, l)| l),
-        };
-        let intent_record = record.clone();
-        let signing = &self.pools.signing;
-        let task = match plan.unverified_csr {
-            Some(csr) => {
-                signing
-                    .run_after(std::future::ready(()), move |()| {
-                        work.run(Some(csr), intent, record)
-                    })
-                    .await
-            }
-            None => {
-                signing
-                    .run_after(intent, move |recorded| {
-                        work.run(None, std::future::ready(recorded), record)
-                    })
-                    .await
-            }
-        };
-        let completion = match task {
-            Ok(outcome) => outcome?,
-            Err(lost) => {
-                // The task panicked or the pool is gone: give the serials and
-                // the quota back now rather than at reconciliation.
-                self.store.fail_certificate(&intent_record).await?;
-                return Err(lost);
-            }
-        };
-        if !completion.await?? {
-            return Err(Error::Internal(
-                "the issuance intent vanished before completion".to_owned(),
-            ));
-        }
+            certificate,
+            encryption,
+            record,
+            quota: self.settings.certificate_quota,
+            csr: plan.unverified_csr,
+        })
+        .await?;
         Ok(cert_id)
     }
 

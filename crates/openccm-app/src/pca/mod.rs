@@ -1,12 +1,14 @@
 //! Private CA: the registration authority and the CA.
 //!
 //! Every write follows the issuance path of STYLE.md: check the caller and
-//! the input, load the CA and check its state and policy, build and lint the
-//! TBS (`openccm-pki`), record the intent (serials reserved), sign through
-//! custody on the signing pool, then complete the record.
+//! the input, load the CA and check its state and policy, then hand the
+//! request to the issuance pipeline (`issuance.rs`): build and lint the TBS
+//! (`openccm-pki`), record the intent (serials reserved), sign through
+//! custody on the signing pool, complete the record.
 //!
 //! Submodules: [`input`] (typed inputs and their rules), [`ca`] (CA
 //! lifecycle), [`certificate`] (issue, list, show, revoke, delete),
+//! `issuance` (the pipeline),
 //! [`export`] (export formats), [`revocation`] (CRLs and the OCSP
 //! responder), [`tags`].
 
@@ -14,6 +16,7 @@ pub mod ca;
 pub mod certificate;
 pub mod export;
 pub mod input;
+mod issuance;
 pub mod revocation;
 pub mod tags;
 
