@@ -1,9 +1,15 @@
 //! Domain values ↔ the API's names for them (defined in `openccm-wire`):
 //! the one place the two meet.
 
-use openccm_app::error::StatusRefusal;
-use openccm_store::{CaStatus, CaType, CertStatus, GenMode};
-use openccm_wire::pca::{ca_status, ca_type, cert_status, gen_mode};
+use openccm_app::error::{Error, StatusRefusal};
+use openccm_app::scm::{ScmCertStatus, ScmStatusFilter};
+use openccm_store::{
+    CaSortKey, CaStatus, CaType, CertSortKey, CertStatus, GenMode, ScmSortKey, SortDir,
+};
+use openccm_wire::pca::{
+    ca_sort_key, ca_status, ca_type, cert_sort_key, cert_status, gen_mode, sort_dir,
+};
+use openccm_wire::scm::{cert_status as scm_status, sort_key as scm_sort_key};
 
 /// The API's name of a CA status.
 pub fn ca_status_name(status: CaStatus) -> &'static str {
@@ -70,6 +76,78 @@ pub fn gen_mode_name(value: GenMode) -> &'static str {
     }
 }
 
+/// The `sort_key` of ListCertificateAuthority.
+pub fn parse_ca_sort_key(text: &str) -> Result<CaSortKey, Error> {
+    Ok(match text {
+        ca_sort_key::CREATE_TIME => CaSortKey::CreateTime,
+        ca_sort_key::COMMON_NAME => CaSortKey::CommonName,
+        ca_sort_key::TYPE => CaSortKey::Type,
+        ca_sort_key::NOT_AFTER => CaSortKey::NotAfter,
+        _ => {
+            return Err(Error::invalid(
+                "sort_key must be create_time, common_name, type or not_after",
+            ))
+        }
+    })
+}
+
+/// The `sort_key` of ListCertificate.
+pub fn parse_cert_sort_key(text: &str) -> Result<CertSortKey, Error> {
+    Ok(match text {
+        cert_sort_key::CREATE_TIME => CertSortKey::CreateTime,
+        cert_sort_key::COMMON_NAME => CertSortKey::CommonName,
+        cert_sort_key::ISSUER_NAME => CertSortKey::IssuerName,
+        cert_sort_key::NOT_AFTER => CertSortKey::NotAfter,
+        _ => {
+            return Err(Error::invalid(
+                "sort_key must be create_time, common_name, issuer_name or not_after",
+            ))
+        }
+    })
+}
+
+/// The `sort_key` of SCM's ListCertificates.
+pub fn parse_scm_sort_key(text: &str) -> Result<ScmSortKey, Error> {
+    Ok(match text {
+        scm_sort_key::CERT_UPDATE_TIME => ScmSortKey::UpdateTime,
+        scm_sort_key::CERT_EXPIRED_TIME => ScmSortKey::ExpiredTime,
+        scm_sort_key::CERT_STATUS => ScmSortKey::Status,
+        _ => {
+            return Err(Error::invalid(
+                "sort_key must be certExpiredTime, certStatus or certUpdateTime",
+            ))
+        }
+    })
+}
+
+/// A `sort_dir`.
+pub fn parse_sort_dir(text: &str) -> Result<SortDir, Error> {
+    match text {
+        sort_dir::ASC => Ok(SortDir::Asc),
+        sort_dir::DESC => Ok(SortDir::Desc),
+        _ => Err(Error::invalid("sort_dir must be ASC or DESC")),
+    }
+}
+
+/// The API's name of an SCM certificate status.
+pub fn scm_cert_status_name(status: ScmCertStatus) -> &'static str {
+    match status {
+        ScmCertStatus::Uploaded => scm_status::UPLOAD,
+        ScmCertStatus::Expired => scm_status::EXPIRED,
+    }
+}
+
+/// The `status` filter of SCM's ListCertificates: any documented status.
+pub fn parse_scm_status_filter(text: &str) -> Result<ScmStatusFilter, Error> {
+    match text {
+        scm_status::ALL => Ok(ScmStatusFilter::All),
+        scm_status::UPLOAD => Ok(ScmStatusFilter::Only(ScmCertStatus::Uploaded)),
+        scm_status::EXPIRED => Ok(ScmStatusFilter::Only(ScmCertStatus::Expired)),
+        other if scm_status::PURCHASE_FLOW.contains(&other) => Ok(ScmStatusFilter::PurchaseFlow),
+        _ => Err(Error::invalid("status is not a documented status")),
+    }
+}
+
 /// The client's message for a refusal by status.
 pub fn refusal_message(refusal: StatusRefusal) -> String {
     match refusal {
@@ -120,6 +198,30 @@ mod tests {
         }
         assert_eq!(parse_ca_type("root"), None);
         assert_eq!(gen_mode_name(GenMode::Csr), "CSR");
+        assert_eq!(parse_ca_sort_key("type").unwrap(), CaSortKey::Type);
+        assert!(parse_ca_sort_key("issuer_name").is_err());
+        assert_eq!(
+            parse_cert_sort_key("issuer_name").unwrap(),
+            CertSortKey::IssuerName
+        );
+        assert!(parse_cert_sort_key("type").is_err());
+        assert_eq!(
+            parse_scm_sort_key("certStatus").unwrap(),
+            ScmSortKey::Status
+        );
+        assert_eq!(parse_sort_dir("ASC").unwrap(), SortDir::Asc);
+        assert!(parse_sort_dir("asc").is_err());
+        assert_eq!(
+            parse_scm_status_filter("CHECKING_ORG").unwrap(),
+            ScmStatusFilter::PurchaseFlow
+        );
+        for status in [ScmCertStatus::Uploaded, ScmCertStatus::Expired] {
+            assert_eq!(
+                parse_scm_status_filter(scm_cert_status_name(status)).unwrap(),
+                ScmStatusFilter::Only(status)
+            );
+        }
+        assert!(parse_scm_status_filter("upload").is_err());
         assert_eq!(gen_mode_name(GenMode::Generate), "GENERATE");
     }
 }

@@ -35,11 +35,11 @@ pub use postgres::PgStore;
 pub use queries::Sql;
 pub use records::{
     AccessKey, Account, AuditChainer, AuditEvent, AuditHead, BootstrapPlan, CaFilter, CaRecord,
-    CertFilter, CertRecord, ChainedAuditEvent, CrlCounters, CrlSettings, CsrFilter, CsrRecord,
-    Group, InsertOutcome, LockoutRule, LoginFailures, NameFields, Page, PolicyRecord, Principal,
-    Project, RevocationEntry, ScmCertFilter, ScmCertRecord, ScmInsertOutcome, ScmSortKey, Scope,
-    SerialStatus, SortDir, StoreEvent, StoredCrl, TagFilter, TagOutcome, TaggedResource,
-    UpdateOutcome, User, Visibility,
+    CaSortKey, CertFilter, CertRecord, CertSortKey, ChainedAuditEvent, CrlCounters, CrlSettings,
+    CsrFilter, CsrRecord, Group, InsertOutcome, LockoutRule, LoginFailures, NameFields, Page,
+    PolicyRecord, Principal, Project, RevocationEntry, ScmCertFilter, ScmCertRecord,
+    ScmInsertOutcome, ScmSortKey, Scope, SerialStatus, SortDir, StoreEvent, StoredCrl, TagFilter,
+    TagOutcome, TaggedResource, UpdateOutcome, User, Visibility,
 };
 pub use sqlite::SqliteStore;
 

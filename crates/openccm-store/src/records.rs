@@ -298,6 +298,34 @@ pub struct Page {
     pub limit: i64,
 }
 
+/// How CA lists are sorted (then by id, so pages are stable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CaSortKey {
+    /// Creation time (the default).
+    #[default]
+    CreateTime,
+    /// Common name.
+    CommonName,
+    /// Root before subordinate, or the reverse.
+    Type,
+    /// Expiry.
+    NotAfter,
+}
+
+/// How certificate lists are sorted (then by id, so pages are stable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CertSortKey {
+    /// Creation time (the default).
+    #[default]
+    CreateTime,
+    /// Common name.
+    CommonName,
+    /// The issuing CA's common name.
+    IssuerName,
+    /// Expiry.
+    NotAfter,
+}
+
 /// ListCertificateAuthority filters.
 #[derive(Debug, Clone, Default)]
 pub struct CaFilter {
@@ -311,8 +339,8 @@ pub struct CaFilter {
     pub visibility: Visibility,
     /// Tag conditions.
     pub tags: TagFilter,
-    /// Column: `create_time` | `common_name` | `type` | `not_after`.
-    pub sort_key: String,
+    /// Sort column.
+    pub sort_key: CaSortKey,
     /// Direction.
     pub sort_dir: SortDir,
 }
@@ -330,8 +358,8 @@ pub struct CertFilter {
     pub visibility: Visibility,
     /// Tag conditions.
     pub tags: TagFilter,
-    /// Column: `create_time` | `common_name` | `issuer_name` | `not_after`.
-    pub sort_key: String,
+    /// Sort column.
+    pub sort_key: CertSortKey,
     /// Direction.
     pub sort_dir: SortDir,
 }

@@ -660,3 +660,35 @@ pub mod gen_mode {
     /// The customer's, sent as a CSR.
     pub const CSR: &str = "CSR";
 }
+
+/// ListCertificateAuthority's `sort_key` values.
+pub mod ca_sort_key {
+    /// Creation time (the default).
+    pub const CREATE_TIME: &str = "create_time";
+    /// Common name.
+    pub const COMMON_NAME: &str = "common_name";
+    /// CA type.
+    pub const TYPE: &str = "type";
+    /// Expiry.
+    pub const NOT_AFTER: &str = "not_after";
+}
+
+/// ListCertificate's `sort_key` values.
+pub mod cert_sort_key {
+    /// Creation time (the default).
+    pub const CREATE_TIME: &str = "create_time";
+    /// Common name.
+    pub const COMMON_NAME: &str = "common_name";
+    /// The issuing CA's common name.
+    pub const ISSUER_NAME: &str = "issuer_name";
+    /// Expiry.
+    pub const NOT_AFTER: &str = "not_after";
+}
+
+/// `sort_dir` values (PCA and SCM lists).
+pub mod sort_dir {
+    /// Ascending.
+    pub const ASC: &str = "ASC";
+    /// Descending (the default).
+    pub const DESC: &str = "DESC";
+}

@@ -540,3 +540,40 @@ pub struct NoticeRequest {
     #[serde(default)]
     pub notice_type: Option<Vec<String>>,
 }
+
+/// ListCertificates' `sort_key` values.
+pub mod sort_key {
+    /// Last update (the default).
+    pub const CERT_UPDATE_TIME: &str = "certUpdateTime";
+    /// Expiry.
+    pub const CERT_EXPIRED_TIME: &str = "certExpiredTime";
+    /// Status.
+    pub const CERT_STATUS: &str = "certStatus";
+}
+
+/// Certificate statuses the API documents. An imported certificate is only
+/// ever `UPLOAD` or `EXPIRED`; the others belong to the cloud's purchase
+/// flow, and a list filtered by one of them is empty.
+pub mod cert_status {
+    /// Imported, unexpired.
+    pub const UPLOAD: &str = "UPLOAD";
+    /// Past its notAfter.
+    pub const EXPIRED: &str = "EXPIRED";
+    /// Every status (a list filter only).
+    pub const ALL: &str = "ALL";
+    /// The purchase flow's statuses.
+    pub const PURCHASE_FLOW: [&str; 12] = [
+        "PAID",
+        "ISSUED",
+        "CHECKING",
+        "CANCELCHECKING",
+        "UNPASSED",
+        "REVOKING",
+        "CANCLEREVOKING",
+        "REVOKED",
+        "SUPPLEMENTCHECKING",
+        "CANCELSUPPLEMENTING",
+        "CHECKING_ORG",
+        "ISSUING",
+    ];
+}

@@ -14,7 +14,7 @@ use openccm_store::{
 };
 use x509_cert::name::Name;
 
-use super::input::{self, ActivateCa, CreateCa, CrlInput};
+use super::input::{self, ActivateCa, BodyCaId, CreateCa, CrlInput};
 use super::{distinguished_name, name_fields, random_bytes, stored_name, CaView, Pca};
 use crate::common::{enterprise_project_for_create, required};
 use crate::error::{Error, Invalid, Result, StatusRefusal};
@@ -41,10 +41,10 @@ pub struct ListCas {
     pub status: Option<CaStatus>,
     /// Type filter.
     pub ca_type: Option<CaType>,
-    /// Sort column.
-    pub sort_key: Option<String>,
-    /// `ASC` | `DESC`.
-    pub sort_dir: Option<String>,
+    /// Sort column (default creation time).
+    pub sort_key: Option<openccm_store::CaSortKey>,
+    /// Direction (default descending).
+    pub sort_dir: Option<SortDir>,
 }
 
 /// Parses `limit` (0–`max`, default 10) and `offset` (≥ 0, default 0).
@@ -58,15 +58,6 @@ pub(crate) fn page(limit: Option<i64>, offset: Option<i64>, max: i64) -> Result<
         return Err(Error::invalid("offset must be 0 or more"));
     }
     Ok(Page { offset, limit })
-}
-
-/// Parses `sort_dir`.
-pub(crate) fn sort_dir(value: Option<&str>) -> Result<SortDir> {
-    match value {
-        None | Some("DESC") => Ok(SortDir::Desc),
-        Some("ASC") => Ok(SortDir::Asc),
-        Some(_) => Err(Error::invalid("sort_dir must be ASC or DESC")),
-    }
 }
 
 /// What signing a CA certificate needs.
@@ -137,9 +128,9 @@ impl Pca {
         &self,
         caller: &Caller,
         action: Action,
-        issuer_id: &str,
+        issuer_id: &BodyCaId,
     ) -> Result<CaRecord> {
-        let id = input::ca_id(issuer_id)?;
+        let id = issuer_id.get()?;
         let parent = self.load_ca(caller, action, &id).await?;
         let status = super::ca_status(&parent, self.now());
         if status != CaStatus::Active {
@@ -221,7 +212,7 @@ impl Pca {
                     .active_parent(
                         caller,
                         actions::PCA_CA_CREATE,
-                        req.issuer_id.as_deref().unwrap_or_default(),
+                        req.issuer_id.as_ref().unwrap_or(&BodyCaId::Malformed),
                     )
                     .await?;
                 hash.check_fits(KeyAlgorithm::parse(&parent.key_algorithm)?)?;
@@ -364,12 +355,6 @@ impl Pca {
     pub async fn list_cas(&self, caller: &Caller, query: ListCas) -> Result<(i64, Vec<CaView>)> {
         let visibility = self.authz.visibility(caller, actions::PCA_CA_LIST).await?;
         let page = page(query.limit, query.offset, 1000)?;
-        let sort_key = query.sort_key.unwrap_or_else(|| "create_time".to_owned());
-        if !["create_time", "common_name", "type", "not_after"].contains(&sort_key.as_str()) {
-            return Err(Error::invalid(
-                "sort_key must be create_time, common_name, type or not_after",
-            ));
-        }
         if query.name.as_ref().is_some_and(|n| n.chars().count() > 64) {
             return Err(Error::invalid("name is at most 64 characters"));
         }
@@ -379,8 +364,8 @@ impl Pca {
             ca_type: query.ca_type,
             visibility,
             tags: openccm_store::TagFilter::default(),
-            sort_key,
-            sort_dir: sort_dir(query.sort_dir.as_deref())?,
+            sort_key: query.sort_key.unwrap_or_default(),
+            sort_dir: query.sort_dir.unwrap_or_default(),
         };
         let now = self.now();
         let (total, records) = self
@@ -460,7 +445,7 @@ impl Pca {
             .active_parent(
                 caller,
                 actions::PCA_CA_ACTIVATE,
-                required(req.issuer_id.as_deref(), "issuer_id")?,
+                required(req.issuer_id.as_ref(), "issuer_id")?,
             )
             .await?;
         if parent.ca_id == ca.ca_id {

@@ -63,7 +63,7 @@ pub struct CreateCa {
     /// Validity.
     pub validity: Option<ValidityInput>,
     /// Parent.
-    pub issuer_id: Option<String>,
+    pub issuer_id: Option<BodyCaId>,
     /// 0–6.
     pub path_length: Option<i64>,
     /// Hash.
@@ -82,7 +82,7 @@ pub struct CreateCa {
 #[derive(Debug, Clone, Default)]
 pub struct ActivateCa {
     /// Parent.
-    pub issuer_id: Option<String>,
+    pub issuer_id: Option<BodyCaId>,
     /// 0–6.
     pub path_length: Option<i64>,
     /// Hash.
@@ -99,7 +99,7 @@ pub struct ActivateCa {
 #[derive(Debug, Clone, Default)]
 pub struct CreateCertificate {
     /// Issuing CA.
-    pub issuer_id: Option<String>,
+    pub issuer_id: Option<BodyCaId>,
     /// Key algorithm.
     pub key_algorithm: Option<String>,
     /// Hash.
@@ -124,7 +124,7 @@ pub struct CreateCertificate {
 #[derive(Debug, Clone, Default)]
 pub struct CreateCertificateByCsr {
     /// Issuing CA.
-    pub issuer_id: Option<String>,
+    pub issuer_id: Option<BodyCaId>,
     /// PEM CSR.
     pub csr: Option<String>,
     /// Validity.
@@ -167,6 +167,34 @@ pub fn ca_id(text: &str) -> Result<CaId> {
             "Invalid CA ID. Valid CA IDs use a hexadecimal xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx format.",
         )
     })
+}
+
+/// An id named in a request body, parsed at the HTTP edge. A malformed one
+/// keeps only that fact and is refused where the API checks the field (a
+/// root CA ignores `issuer_id`, so a malformed one there is no error): the
+/// text never reaches the application, and the answer is what it was when
+/// the application parsed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyCaId {
+    /// A well-formed id.
+    Valid(CaId),
+    /// Not a CA id.
+    Malformed,
+}
+
+impl BodyCaId {
+    /// Parses the body's text.
+    pub fn parse(text: &str) -> Self {
+        CaId::parse(text).map_or(Self::Malformed, Self::Valid)
+    }
+
+    /// The id, or [`ca_id`]'s refusal.
+    pub fn get(&self) -> Result<CaId> {
+        match self {
+            Self::Valid(id) => Ok(id.clone()),
+            Self::Malformed => ca_id(""),
+        }
+    }
 }
 
 /// Parses a certificate id.

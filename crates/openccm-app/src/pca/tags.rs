@@ -377,7 +377,7 @@ impl Pca {
                     name,
                     visibility,
                     tags,
-                    sort_key: "create_time".to_owned(),
+                    sort_key: openccm_store::CaSortKey::CreateTime,
                     sort_dir: SortDir::Desc,
                     ..CaFilter::default()
                 };
@@ -399,7 +399,7 @@ impl Pca {
                     name,
                     visibility,
                     tags,
-                    sort_key: "create_time".to_owned(),
+                    sort_key: openccm_store::CertSortKey::CreateTime,
                     sort_dir: SortDir::Desc,
                     ..CertFilter::default()
                 };

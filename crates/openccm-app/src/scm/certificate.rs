@@ -11,7 +11,7 @@ use openccm_store::{
 };
 use zeroize::Zeroizing;
 
-use super::{cert_status, not_found_cert, page, Scm, ScmCertView};
+use super::{cert_status, not_found_cert, page, Scm, ScmCertStatus, ScmCertView, ScmStatusFilter};
 use crate::common::{enterprise_project_for_create, is_project_uuid, required, DEFAULT_PROJECT};
 use crate::error::{Error, Invalid, Result};
 use crate::iam::authz::{actions, RequestFacts};
@@ -71,12 +71,12 @@ pub struct ListCertificates {
     pub limit: Option<i64>,
     /// ≥ 0.
     pub offset: Option<i64>,
-    /// `ASC` | `DESC`.
-    pub sort_dir: Option<String>,
-    /// `certExpiredTime` | `certStatus` | `certUpdateTime`.
-    pub sort_key: Option<String>,
+    /// Direction (default descending).
+    pub sort_dir: Option<SortDir>,
+    /// Sort column (default last update).
+    pub sort_key: Option<ScmSortKey>,
     /// Status filter.
-    pub status: Option<String>,
+    pub status: ScmStatusFilter,
     /// `all` (default), `0` or a project id.
     pub enterprise_project_id: Option<String>,
     /// Only deployable certificates.
@@ -112,26 +112,6 @@ impl std::fmt::Debug for ExportedCertificate {
             .finish_non_exhaustive()
     }
 }
-
-/// The statuses the API documents; only `UPLOAD` and `EXPIRED` can occur in
-/// OpenCCM (the others belong to the cloud's purchase flow).
-const KNOWN_STATUSES: [&str; 15] = [
-    "ALL",
-    "PAID",
-    "ISSUED",
-    "CHECKING",
-    "CANCELCHECKING",
-    "UNPASSED",
-    "EXPIRED",
-    "REVOKING",
-    "CANCLEREVOKING",
-    "REVOKED",
-    "UPLOAD",
-    "SUPPLEMENTCHECKING",
-    "CANCELSUPPLEMENTING",
-    "CHECKING_ORG",
-    "ISSUING",
-];
 
 const BEGIN_CERT: &str = "-----BEGIN CERTIFICATE-----";
 const END_CERT: &str = "-----END CERTIFICATE-----";
@@ -471,33 +451,17 @@ impl Scm {
     ) -> Result<(i64, Vec<ScmCertView>)> {
         let visibility = self.authz.visibility(caller, actions::SCM_LIST).await?;
         let page = page(query.limit, query.offset, 10, 50)?;
-        let sort_dir = match query.sort_dir.as_deref() {
-            None | Some("DESC") => SortDir::Desc,
-            Some("ASC") => SortDir::Asc,
-            Some(_) => return Err(Error::invalid("sort_dir must be ASC or DESC")),
-        };
-        let sort_key = match query.sort_key.as_deref() {
-            None | Some("certUpdateTime") => ScmSortKey::UpdateTime,
-            Some("certExpiredTime") => ScmSortKey::ExpiredTime,
-            Some("certStatus") => ScmSortKey::Status,
-            Some(_) => {
-                return Err(Error::invalid(
-                    "sort_key must be certExpiredTime, certStatus or certUpdateTime",
-                ))
-            }
-        };
         let mut filter = ScmCertFilter {
-            sort_key,
-            sort_dir,
+            sort_key: query.sort_key.unwrap_or_default(),
+            sort_dir: query.sort_dir.unwrap_or_default(),
             visibility: (!visibility.is_everything()).then_some(visibility),
             ..ScmCertFilter::default()
         };
-        match query.status.as_deref() {
-            None | Some("ALL") => {}
-            Some("UPLOAD") => filter.expired = Some(false),
-            Some("EXPIRED") => filter.expired = Some(true),
-            Some(s) if KNOWN_STATUSES.contains(&s) => filter.nothing = true,
-            Some(_) => return Err(Error::invalid("status is not a documented status")),
+        match query.status {
+            ScmStatusFilter::All => {}
+            ScmStatusFilter::Only(ScmCertStatus::Uploaded) => filter.expired = Some(false),
+            ScmStatusFilter::Only(ScmCertStatus::Expired) => filter.expired = Some(true),
+            ScmStatusFilter::PurchaseFlow => filter.nothing = true,
         }
         filter.projects = projects_filter(query.enterprise_project_id.as_deref())?;
         if let Some(content) = query.content.filter(|c| !c.is_empty()) {
@@ -544,7 +508,7 @@ impl Scm {
             records
                 .into_iter()
                 .map(|record| ScmCertView {
-                    status: cert_status(&record, now).to_owned(),
+                    status: cert_status(&record, now),
                     record,
                     tags: Vec::new(),
                 })
@@ -556,7 +520,7 @@ impl Scm {
     pub async fn show_certificate(&self, caller: &Caller, id: &ScmCertId) -> Result<ScmCertView> {
         let record = self.load_for(caller, actions::SCM_GET, id, None).await?;
         Ok(ScmCertView {
-            status: cert_status(&record, self.now()).to_owned(),
+            status: cert_status(&record, self.now()),
             record,
             tags: Vec::new(),
         })

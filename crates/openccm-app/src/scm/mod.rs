@@ -47,18 +47,40 @@ impl Default for ScmSettings {
 pub struct ScmCertView {
     /// The record (PEM and keys empty in lists).
     pub record: ScmCertRecord,
-    /// `UPLOAD`, or `EXPIRED` once notAfter has passed.
-    pub status: String,
+    /// Imported, or expired once notAfter has passed.
+    pub status: ScmCertStatus,
     /// Its tags (lists by tag only).
     pub tags: Vec<(String, String)>,
 }
 
+/// The statuses an imported certificate can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScmCertStatus {
+    /// Imported and unexpired.
+    Uploaded,
+    /// Past its notAfter.
+    Expired,
+}
+
+/// What a certificate list is filtered on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScmStatusFilter {
+    /// Every certificate (the default).
+    #[default]
+    All,
+    /// Only certificates with this status.
+    Only(ScmCertStatus),
+    /// A status of the cloud's purchase flow, which no imported certificate
+    /// has: the list is empty.
+    PurchaseFlow,
+}
+
 /// The status of an imported certificate at `now`.
-pub fn cert_status(record: &ScmCertRecord, now: i64) -> &'static str {
+pub fn cert_status(record: &ScmCertRecord, now: i64) -> ScmCertStatus {
     if record.not_after <= now {
-        "EXPIRED"
+        ScmCertStatus::Expired
     } else {
-        "UPLOAD"
+        ScmCertStatus::Uploaded
     }
 }
 

@@ -165,7 +165,7 @@ fn detail_out(view: &ScmCertView) -> wire::CertificateDetail {
         expire_time: scm_time(r.not_after),
         domain_type,
         validity_period: validity_months(r),
-        status: view.status.clone(),
+        status: crate::names::scm_cert_status_name(view.status).to_owned(),
         domain_count,
         wildcard_count,
         description: None,
@@ -179,7 +179,7 @@ fn show_out(view: ScmCertView) -> wire::ShowCertificateResponse {
     let (domain_type, domain_count, wildcard_count) = domain_type(r);
     wire::ShowCertificateResponse {
         id: r.certificate_id.to_string(),
-        status: view.status.clone(),
+        status: crate::names::scm_cert_status_name(view.status).to_owned(),
         order_id: None,
         name: r.name.clone(),
         type_: None,
@@ -223,7 +223,7 @@ fn tag_resource_out(view: &ScmCertView) -> wire::TagResource {
             domain_type,
             purchase_period: None,
             expired_time: r.not_after.to_string(),
-            order_status: view.status.clone(),
+            order_status: crate::names::scm_cert_status_name(view.status).to_owned(),
             domain_num: domain_count,
             wildcard_number: wildcard_count,
             sans: r.sans.clone(),
@@ -333,9 +333,22 @@ async fn list_certificates(
             ListCertificates {
                 limit: int_param(q.limit.as_deref(), "limit")?,
                 offset: int_param(q.offset.as_deref(), "offset")?,
-                sort_dir: q.sort_dir,
-                sort_key: q.sort_key,
-                status: q.status,
+                sort_dir: q
+                    .sort_dir
+                    .as_deref()
+                    .map(crate::names::parse_sort_dir)
+                    .transpose()?,
+                sort_key: q
+                    .sort_key
+                    .as_deref()
+                    .map(crate::names::parse_scm_sort_key)
+                    .transpose()?,
+                status: q
+                    .status
+                    .as_deref()
+                    .map(crate::names::parse_scm_status_filter)
+                    .transpose()?
+                    .unwrap_or_default(),
                 enterprise_project_id: q.enterprise_project_id,
                 deploy_support: bool_param(q.deploy_support.as_deref(), "deploy_support")?,
                 owned_by_self: bool_param(q.owned_by_self.as_deref(), "owned_by_self")?,

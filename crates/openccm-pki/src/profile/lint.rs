@@ -86,16 +86,13 @@ fn lint_error(rule: impl Into<String>) -> PkiError {
     PkiError::Lint(rule.into())
 }
 
-/// The bytes are one DER `TBSCertificate`: it decodes, with nothing after
-/// it, and encodes back to the same bytes (so what is signed is exactly
-/// what was checked).
+/// The bytes are one `TBSCertificate`, with nothing after it. The decoder
+/// refuses non-canonical encodings of what it reads; that the bytes are
+/// exactly DER is checked once more where it matters, at signing
+/// ([`LintedTbs::sign`] finds these very bytes inside the certificate it
+/// encodes), rather than by encoding them a second time here.
 fn decodes_as_der(der: &[u8]) -> PkiResult<TbsCertificate> {
-    let tbs = TbsCertificate::from_der(der)
-        .map_err(|e| lint_error(format!("the TBS does not decode: {e}")))?;
-    if tbs.to_der().map_err(crate::encoding)? != der {
-        return Err(lint_error("the TBS is not in DER"));
-    }
-    Ok(tbs)
+    TbsCertificate::from_der(der).map_err(|e| lint_error(format!("the TBS does not decode: {e}")))
 }
 
 /// The subject's key is one the API issues for: RSA 2048/3072/4096, P-256,

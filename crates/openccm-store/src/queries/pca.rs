@@ -6,8 +6,8 @@ use super::{corrupt, like_pattern, locks, placeholders, sort_dir, Conditions, Sq
 use crate::db::{args, params, Backend, Durability, Finish, Row, Tx, Value};
 use crate::ids::{CaId, CertId, DomainId};
 use crate::records::{
-    CaFilter, CaRecord, CertFilter, CertRecord, CrlSettings, InsertOutcome, NameFields, Page,
-    UpdateOutcome,
+    CaFilter, CaRecord, CaSortKey, CertFilter, CertRecord, CertSortKey, CrlSettings, InsertOutcome,
+    NameFields, Page, UpdateOutcome,
 };
 use crate::{
     CaState, CaStatus, CaType, CertStatus, GenMode, PcaStore, SerialReservation, StoreEvent,
@@ -514,11 +514,11 @@ impl<B: Backend> PcaStore for Sql<B> {
             None => {}
         }
         let total = self.count_where("cas", &c).await?;
-        let column = match filter.sort_key.as_str() {
-            "common_name" => "common_name",
-            "type" => "ca_type",
-            "not_after" => "not_after",
-            _ => "create_time",
+        let column = match filter.sort_key {
+            CaSortKey::CreateTime => "create_time",
+            CaSortKey::CommonName => "common_name",
+            CaSortKey::Type => "ca_type",
+            CaSortKey::NotAfter => "not_after",
         };
         let dir = sort_dir(filter.sort_dir);
         let order = format!("{column} {dir}, ca_id {dir}");
@@ -772,11 +772,11 @@ impl<B: Backend> PcaStore for Sql<B> {
             None => {}
         }
         let total = self.count_where("certificates", &c).await?;
-        let column = match filter.sort_key.as_str() {
-            "common_name" => "common_name",
-            "issuer_name" => "issuer_name",
-            "not_after" => "not_after",
-            _ => "create_time",
+        let column = match filter.sort_key {
+            CertSortKey::CreateTime => "create_time",
+            CertSortKey::CommonName => "common_name",
+            CertSortKey::IssuerName => "issuer_name",
+            CertSortKey::NotAfter => "not_after",
         };
         let dir = sort_dir(filter.sort_dir);
         let order = format!("{column} {dir}, certificate_id {dir}");

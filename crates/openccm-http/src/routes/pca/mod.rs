@@ -10,8 +10,8 @@ use openccm_app::pca::ca::ListCas;
 use openccm_app::pca::certificate::ListCertificates;
 use openccm_app::pca::export::Exported;
 use openccm_app::pca::input::{
-    ActivateCa, AltNameInput, CreateCa, CreateCertificate, CreateCertificateByCsr, CrlInput,
-    CustomExtensionInput, ExportRequest, ValidityInput,
+    ActivateCa, AltNameInput, BodyCaId, CreateCa, CreateCertificate, CreateCertificateByCsr,
+    CrlInput, CustomExtensionInput, ExportRequest, ValidityInput,
 };
 use openccm_app::pca::{CaView, CertView};
 use openccm_app::Error;
@@ -257,7 +257,7 @@ async fn create_ca(
                 distinguished_name: req.distinguished_name.map(dn_in),
                 key_algorithm: req.key_algorithm,
                 validity: req.validity.map(validity_in),
-                issuer_id: req.issuer_id,
+                issuer_id: req.issuer_id.as_deref().map(BodyCaId::parse),
                 path_length: req.path_length,
                 signature_algorithm: req.signature_algorithm,
                 key_usages: req.key_usages,
@@ -339,8 +339,16 @@ async fn list_cas(
                 name: q.name,
                 status,
                 ca_type: q.type_.as_deref().map(ca_type_in).transpose()?,
-                sort_key: q.sort_key,
-                sort_dir: q.sort_dir,
+                sort_key: q
+                    .sort_key
+                    .as_deref()
+                    .map(crate::names::parse_ca_sort_key)
+                    .transpose()?,
+                sort_dir: q
+                    .sort_dir
+                    .as_deref()
+                    .map(crate::names::parse_sort_dir)
+                    .transpose()?,
             },
         )
         .await?;
@@ -373,7 +381,7 @@ async fn activate_ca(
             &caller,
             &ca_id,
             ActivateCa {
-                issuer_id: req.issuer_id,
+                issuer_id: req.issuer_id.as_deref().map(BodyCaId::parse),
                 path_length: req.path_length,
                 signature_algorithm: req.signature_algorithm,
                 validity: req.validity.map(validity_in),
@@ -603,7 +611,7 @@ async fn create_certificate(
         .create_certificate(
             &caller,
             CreateCertificate {
-                issuer_id: req.issuer_id,
+                issuer_id: req.issuer_id.as_deref().map(BodyCaId::parse),
                 key_algorithm: req.key_algorithm,
                 signature_algorithm: req.signature_algorithm,
                 distinguished_name: req.distinguished_name.map(dn_in),
@@ -653,7 +661,7 @@ async fn create_certificate_by_csr(
         .create_certificate_by_csr(
             &caller,
             CreateCertificateByCsr {
-                issuer_id: req.issuer_id,
+                issuer_id: req.issuer_id.as_deref().map(BodyCaId::parse),
                 csr: req.csr,
                 validity: req.validity.map(validity_in),
                 kind: req.type_,
@@ -715,8 +723,16 @@ async fn list_certificates(
                 offset: int_param(q.offset.as_deref(), "offset")?,
                 name: q.name,
                 status,
-                sort_key: q.sort_key,
-                sort_dir: q.sort_dir,
+                sort_key: q
+                    .sort_key
+                    .as_deref()
+                    .map(crate::names::parse_cert_sort_key)
+                    .transpose()?,
+                sort_dir: q
+                    .sort_dir
+                    .as_deref()
+                    .map(crate::names::parse_sort_dir)
+                    .transpose()?,
             },
         )
         .await?;

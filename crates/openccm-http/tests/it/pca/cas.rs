@@ -212,6 +212,40 @@ both_backends!(
     }
 );
 
+both_backends!(
+    a_malformed_issuer_id_is_refused_only_where_it_is_used,
+    |app| async move {
+        // The edge parses body ids; a malformed one is refused where the API
+        // reads the field, as when the application parsed the text: a root
+        // ignores issuer_id, a subordinate signed now needs it.
+        let body = |ca_type: &str| {
+            json!({"type": ca_type, "key_algorithm": "EC256", "signature_algorithm": "SHA256",
+                "distinguished_name": dn("Malformed"), "validity": {"type": "YEAR", "value": 1},
+                "issuer_id": "not-a-ca-id"})
+        };
+        ok(
+            &post(&app, "/v1/private-certificate-authorities", body("ROOT")).await,
+            200,
+        );
+        post(
+            &app,
+            "/v1/private-certificate-authorities",
+            body("SUBORDINATE"),
+        )
+        .await
+        .assert_error(400, "PCA.00020201");
+        post(
+            &app,
+            "/v1/private-certificates",
+            json!({"issuer_id": "not-a-ca-id", "key_algorithm": "EC256",
+                "signature_algorithm": "SHA256", "distinguished_name": dn("leaf"),
+                "validity": {"type": "DAY", "value": 1}}),
+        )
+        .await
+        .assert_error(400, "PCA.00020201");
+    }
+);
+
 both_backends!(subordinates_are_signed_now_or_later, |app| async move {
     let root = create_root(&app, "RSA2048", "SHA256").await;
     // Signed at once.
