@@ -4,10 +4,12 @@
 use openccm_app::error::{Error, StatusRefusal};
 use openccm_app::scm::{ScmCertStatus, ScmStatusFilter};
 use openccm_store::{
-    CaSortKey, CaStatus, CaType, CertSortKey, CertStatus, GenMode, ScmSortKey, SortDir,
+    CaSortKey, CaStatus, CaType, CertSortKey, CertStatus, GenMode, RevocationReason, ScmSortKey,
+    SortDir,
 };
 use openccm_wire::pca::{
-    ca_sort_key, ca_status, ca_type, cert_sort_key, cert_status, gen_mode, sort_dir,
+    ca_sort_key, ca_status, ca_type, cert_sort_key, cert_status, gen_mode, revocation_reason,
+    sort_dir,
 };
 use openccm_wire::scm::{cert_status as scm_status, sort_key as scm_sort_key};
 
@@ -148,6 +150,29 @@ pub fn parse_scm_status_filter(text: &str) -> Result<ScmStatusFilter, Error> {
     }
 }
 
+/// The API's name of a revocation reason.
+pub fn revocation_reason_name(reason: RevocationReason) -> &'static str {
+    match reason {
+        RevocationReason::Unspecified => revocation_reason::UNSPECIFIED,
+        RevocationReason::KeyCompromise => revocation_reason::KEY_COMPROMISE,
+        RevocationReason::CaCompromise => revocation_reason::CERTIFICATE_AUTHORITY_COMPROMISE,
+        RevocationReason::AffiliationChanged => revocation_reason::AFFILIATION_CHANGED,
+        RevocationReason::Superseded => revocation_reason::SUPERSEDED,
+        RevocationReason::CessationOfOperation => revocation_reason::CESSATION_OF_OPERATION,
+        RevocationReason::CertificateHold => revocation_reason::CERTIFICATE_HOLD,
+        RevocationReason::PrivilegeWithdrawn => revocation_reason::PRIVILEGE_WITHDRAWN,
+        RevocationReason::AaCompromise => revocation_reason::ATTRIBUTE_AUTHORITY_COMPROMISE,
+    }
+}
+
+/// The revocation reason the API names `text`.
+pub fn parse_revocation_reason(text: &str) -> Result<RevocationReason, Error> {
+    RevocationReason::ALL
+        .into_iter()
+        .find(|r| revocation_reason_name(*r) == text)
+        .ok_or_else(|| Error::invalid(format!("unknown revocation reason {text:?}")))
+}
+
 /// The client's message for a refusal by status.
 pub fn refusal_message(refusal: StatusRefusal) -> String {
     match refusal {
@@ -222,6 +247,11 @@ mod tests {
             );
         }
         assert!(parse_scm_status_filter("upload").is_err());
+        for reason in RevocationReason::ALL {
+            let name = revocation_reason_name(reason);
+            assert_eq!(parse_revocation_reason(name).unwrap(), reason);
+        }
+        assert!(parse_revocation_reason("key_compromise").is_err());
         assert_eq!(gen_mode_name(GenMode::Generate), "GENERATE");
     }
 }

@@ -42,24 +42,6 @@ mod oid {
     pub const REASON_CODE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
 }
 
-/// The RFC 5280 §5.3.1 `CRLReason` of an API reason name; `None` for
-/// `UNSPECIFIED` (and anything unknown), whose entry carries no reasonCode:
-/// "the reason code CRL entry extension SHOULD be absent instead of using
-/// the unspecified (0) reasonCode value".
-pub fn reason_code(reason: &str) -> Option<u8> {
-    Some(match reason {
-        "KEY_COMPROMISE" => 1,
-        "CERTIFICATE_AUTHORITY_COMPROMISE" => 2,
-        "AFFILIATION_CHANGED" => 3,
-        "SUPERSEDED" => 4,
-        "CESSATION_OF_OPERATION" => 5,
-        "CERTIFICATE_HOLD" => 6,
-        "PRIVILEGE_WITHDRAWN" => 9,
-        "ATTRIBUTE_AUTHORITY_COMPROMISE" => 10,
-        _ => return None,
-    })
-}
-
 /// Which CRL is being built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CrlKind {
@@ -184,11 +166,13 @@ impl CrlBuilder {
     }
 
     /// Appends the entry of a revoked certificate: its serial (the INTEGER's
-    /// content octets), when it was revoked and why (an API reason name).
+    /// content octets), when it was revoked and why: an RFC 5280 §5.3.1
+    /// `CRLReason` code, or `None` for an entry without reasonCode (how
+    /// `unspecified` is written).
     ///
     /// Fails if the serial is not a positive INTEGER of at most 20 octets
     /// (RFC 5280 §4.1.2.2) or the time cannot be encoded.
-    pub fn push(&mut self, serial: &[u8], revoked_at: i64, reason: &str) -> PkiResult<()> {
+    pub fn push(&mut self, serial: &[u8], revoked_at: i64, reason: Option<u8>) -> PkiResult<()> {
         if serial.is_empty() || serial.len() > 21 || serial.first().is_some_and(|b| b & 0x80 != 0) {
             return Err(PkiError::Certificate(
                 "a serial number must be a positive INTEGER of at most 20 octets".to_owned(),
@@ -196,7 +180,7 @@ impl CrlBuilder {
         }
         let serial =
             x509_cert::serial_number::SerialNumber::new(serial).map_err(crate::encoding)?;
-        let extensions = reason_code(reason)
+        let extensions = reason
             .map(|code| -> PkiResult<Vec<Extension>> {
                 // CRLReason ::= ENUMERATED
                 Ok(vec![Extension {
@@ -402,11 +386,9 @@ mod tests {
         }))
         .unwrap();
         builder
-            .push(&[0x01, 0x02], 1_764_000_000_000, "KEY_COMPROMISE")
+            .push(&[0x01, 0x02], 1_764_000_000_000, Some(1))
             .unwrap();
-        builder
-            .push(&[0x7f; 16], 1_764_000_001_000, "UNSPECIFIED")
-            .unwrap();
+        builder.push(&[0x7f; 16], 1_764_000_001_000, None).unwrap();
         let unsigned = builder.finish().unwrap();
         let tbs = x509_cert::crl::TbsCertList::from_der(unsigned.tbs()).unwrap();
         assert_eq!(tbs.version, x509_cert::Version::V2);
@@ -447,9 +429,9 @@ mod tests {
     #[test]
     fn serials_that_are_not_positive_integers_are_refused() {
         let mut builder = CrlBuilder::new(header(CrlKind::Full { freshest: None })).unwrap();
-        assert!(builder.push(&[], 0, "SUPERSEDED").is_err());
-        assert!(builder.push(&[0x80, 1], 0, "SUPERSEDED").is_err());
-        assert!(builder.push(&[1; 22], 0, "SUPERSEDED").is_err());
+        assert!(builder.push(&[], 0, Some(4)).is_err());
+        assert!(builder.push(&[0x80, 1], 0, Some(4)).is_err());
+        assert!(builder.push(&[1; 22], 0, Some(4)).is_err());
         assert!(builder.is_empty());
     }
 
@@ -468,7 +450,7 @@ mod tests {
             }
         }
         let mut builder = CrlBuilder::new(header(CrlKind::Full { freshest: None })).unwrap();
-        builder.push(&[5], 1_764_000_000_000, "SUPERSEDED").unwrap();
+        builder.push(&[5], 1_764_000_000_000, Some(4)).unwrap();
         let der = builder.finish().unwrap().sign(&Fixed).unwrap();
         let crl = CertificateList::from_der(&der).unwrap();
         assert_eq!(crl.signature.raw_bytes(), &[0x30, 0x00]);

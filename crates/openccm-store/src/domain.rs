@@ -154,3 +154,82 @@ impl CertStatus {
         }
     }
 }
+
+/// Why a certificate or CA was revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RevocationReason {
+    /// No reason given (the default).
+    #[default]
+    Unspecified,
+    /// The subject's key was compromised.
+    KeyCompromise,
+    /// The issuing CA's key was compromised.
+    CaCompromise,
+    /// The subject's affiliation changed.
+    AffiliationChanged,
+    /// Replaced by another certificate.
+    Superseded,
+    /// No longer needed.
+    CessationOfOperation,
+    /// On hold.
+    CertificateHold,
+    /// A privilege it asserted was withdrawn.
+    PrivilegeWithdrawn,
+    /// An attribute authority was compromised.
+    AaCompromise,
+}
+
+impl RevocationReason {
+    /// Every reason.
+    pub const ALL: [Self; 9] = [
+        Self::Unspecified,
+        Self::KeyCompromise,
+        Self::CaCompromise,
+        Self::AffiliationChanged,
+        Self::Superseded,
+        Self::CessationOfOperation,
+        Self::CertificateHold,
+        Self::PrivilegeWithdrawn,
+        Self::AaCompromise,
+    ];
+
+    /// Its RFC 5280 §5.3.1 `CRLReason` code, for CRL entries and OCSP
+    /// answers; `None` for [`Self::Unspecified`], whose entry carries no
+    /// reasonCode ("the reason code CRL entry extension SHOULD be absent
+    /// instead of using the unspecified (0) reasonCode value").
+    pub const fn crl_code(self) -> Option<u8> {
+        match self {
+            Self::Unspecified => None,
+            Self::KeyCompromise => Some(1),
+            Self::CaCompromise => Some(2),
+            Self::AffiliationChanged => Some(3),
+            Self::Superseded => Some(4),
+            Self::CessationOfOperation => Some(5),
+            Self::CertificateHold => Some(6),
+            Self::PrivilegeWithdrawn => Some(9),
+            Self::AaCompromise => Some(10),
+        }
+    }
+
+    /// The column's text (the API's names, which every version has written).
+    pub(crate) const fn column(self) -> &'static str {
+        match self {
+            Self::Unspecified => "UNSPECIFIED",
+            Self::KeyCompromise => "KEY_COMPROMISE",
+            Self::CaCompromise => "CERTIFICATE_AUTHORITY_COMPROMISE",
+            Self::AffiliationChanged => "AFFILIATION_CHANGED",
+            Self::Superseded => "SUPERSEDED",
+            Self::CessationOfOperation => "CESSATION_OF_OPERATION",
+            Self::CertificateHold => "CERTIFICATE_HOLD",
+            Self::PrivilegeWithdrawn => "PRIVILEGE_WITHDRAWN",
+            Self::AaCompromise => "ATTRIBUTE_AUTHORITY_COMPROMISE",
+        }
+    }
+
+    pub(crate) fn from_column(text: &str) -> StoreResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.column() == text)
+            .ok_or_else(|| StoreError::Corrupt("revocation reason".to_owned()))
+    }
+}

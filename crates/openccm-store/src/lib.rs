@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use domain::{CaState, CaStatus, CaType, CertStatus, GenMode};
+pub use domain::{CaState, CaStatus, CaType, CertStatus, GenMode, RevocationReason};
 pub use ids::{
     AccessKeyId, CaId, CertId, CsrId, DomainId, GroupId, PolicyId, ProjectId, ScmCertId, UserId,
 };
@@ -347,7 +347,7 @@ pub trait PcaStore: Send + Sync {
         &self,
         domain: &DomainId,
         cert_id: &CertId,
-        reason: &str,
+        reason: RevocationReason,
         now: i64,
     ) -> StoreResult<bool>;
     /// Deletes (hides) a certificate. Returns false if there was none.

@@ -196,8 +196,8 @@ pub struct CaRecord {
     pub enterprise_project_id: String,
     /// Revocation time, epoch ms.
     pub revoked_at: Option<i64>,
-    /// Revocation reason (API name).
-    pub revocation_reason: Option<String>,
+    /// Revocation reason.
+    pub revocation_reason: Option<crate::RevocationReason>,
 }
 
 impl std::fmt::Debug for CaRecord {
@@ -221,8 +221,6 @@ pub struct CertRecord {
     pub issuer_id: CaId,
     /// Issuing CA's common name.
     pub issuer_name: String,
-    /// `PENDING` | `ISSUED` | `FAILED`.
-    pub state: String,
     /// API key algorithm name.
     pub key_algorithm: String,
     /// API hash name.
@@ -263,8 +261,8 @@ pub struct CertRecord {
     pub deleted_at: Option<i64>,
     /// Revocation time, epoch ms.
     pub revoked_at: Option<i64>,
-    /// Revocation reason (API name).
-    pub revocation_reason: Option<String>,
+    /// Revocation reason.
+    pub revocation_reason: Option<crate::RevocationReason>,
     /// Enterprise project.
     pub enterprise_project_id: String,
 }
@@ -273,7 +271,6 @@ impl std::fmt::Debug for CertRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CertRecord")
             .field("certificate_id", &self.certificate_id)
-            .field("state", &self.state)
             .field("serial_number", &self.serial_number)
             .finish_non_exhaustive()
     }
@@ -748,8 +745,8 @@ pub struct RevocationEntry {
     pub seq: i64,
     /// Revocation time, epoch ms.
     pub revoked_at: i64,
-    /// Revocation reason (API name).
-    pub reason: String,
+    /// Revocation reason.
+    pub reason: crate::RevocationReason,
     /// The certificate's notAfter, epoch ms.
     pub not_after: i64,
 }
@@ -766,8 +763,8 @@ pub enum SerialStatus {
     Revoked {
         /// Revocation time, epoch ms.
         revoked_at: i64,
-        /// Revocation reason (API name).
-        reason: String,
+        /// Revocation reason.
+        reason: crate::RevocationReason,
     },
 }
 

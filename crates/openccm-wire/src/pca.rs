@@ -692,3 +692,25 @@ pub mod sort_dir {
     /// Descending (the default).
     pub const DESC: &str = "DESC";
 }
+
+/// Revocation reasons (RevokeCertificate, RevokeCertificateAuthority).
+pub mod revocation_reason {
+    /// No reason given (the default).
+    pub const UNSPECIFIED: &str = "UNSPECIFIED";
+    /// keyCompromise.
+    pub const KEY_COMPROMISE: &str = "KEY_COMPROMISE";
+    /// cACompromise.
+    pub const CERTIFICATE_AUTHORITY_COMPROMISE: &str = "CERTIFICATE_AUTHORITY_COMPROMISE";
+    /// affiliationChanged.
+    pub const AFFILIATION_CHANGED: &str = "AFFILIATION_CHANGED";
+    /// superseded.
+    pub const SUPERSEDED: &str = "SUPERSEDED";
+    /// cessationOfOperation.
+    pub const CESSATION_OF_OPERATION: &str = "CESSATION_OF_OPERATION";
+    /// certificateHold.
+    pub const CERTIFICATE_HOLD: &str = "CERTIFICATE_HOLD";
+    /// privilegeWithdrawn.
+    pub const PRIVILEGE_WITHDRAWN: &str = "PRIVILEGE_WITHDRAWN";
+    /// aACompromise.
+    pub const ATTRIBUTE_AUTHORITY_COMPROMISE: &str = "ATTRIBUTE_AUTHORITY_COMPROMISE";
+}

@@ -737,8 +737,13 @@ impl Pca {
     }
 
     /// RevokeCertificateAuthority: subordinate CAs only; irreversible.
-    pub async fn revoke_ca(&self, caller: &Caller, id: &CaId, reason: Option<&str>) -> Result<()> {
-        let reason = input::revocation_reason(reason)?;
+    pub async fn revoke_ca(
+        &self,
+        caller: &Caller,
+        id: &CaId,
+        reason: Option<openccm_store::RevocationReason>,
+    ) -> Result<()> {
+        let reason = reason.unwrap_or_default();
         let mut ca = self.load_ca(caller, actions::PCA_CA_REVOKE, id).await?;
         if ca.ca_type == CaType::Root {
             return Err(Error::InvalidState(

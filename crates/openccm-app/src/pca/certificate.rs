@@ -619,7 +619,6 @@ impl Pca {
             domain_id: caller.domain_id.clone(),
             issuer_id: plan.issuer.ca_id.clone(),
             issuer_name: plan.issuer.name.common_name.clone(),
-            state: "ISSUED".to_owned(),
             key_algorithm: plan.key_algorithm.as_str().to_owned(),
             signature_algorithm: plan.hash.as_str().to_owned(),
             gen_mode: plan.gen_mode,
@@ -806,9 +805,9 @@ impl Pca {
         &self,
         caller: &Caller,
         certificate_id: &CertId,
-        reason: Option<&str>,
+        reason: Option<openccm_store::RevocationReason>,
     ) -> Result<()> {
-        let reason = input::revocation_reason(reason)?;
+        let reason = reason.unwrap_or_default();
         let record = self
             .load_certificate(caller, actions::PCA_CERT_REVOKE, certificate_id)
             .await?;
@@ -823,7 +822,7 @@ impl Pca {
             .revoke_certificate(
                 &caller.domain_id,
                 &record.certificate_id,
-                &reason,
+                reason,
                 self.now(),
             )
             .await?

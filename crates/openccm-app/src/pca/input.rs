@@ -431,28 +431,6 @@ pub fn string_bool(value: Option<&str>, field: &str, default: bool) -> Result<bo
     }
 }
 
-/// The revocation reasons (RFC 5280 CRLReason names of the API).
-pub const REVOCATION_REASONS: [&str; 9] = [
-    "UNSPECIFIED",
-    "KEY_COMPROMISE",
-    "CERTIFICATE_AUTHORITY_COMPROMISE",
-    "AFFILIATION_CHANGED",
-    "SUPERSEDED",
-    "CESSATION_OF_OPERATION",
-    "CERTIFICATE_HOLD",
-    "PRIVILEGE_WITHDRAWN",
-    "ATTRIBUTE_AUTHORITY_COMPROMISE",
-];
-
-/// A revocation reason: one of [`REVOCATION_REASONS`], default `UNSPECIFIED`.
-pub fn revocation_reason(value: Option<&str>) -> Result<String> {
-    match value {
-        None => Ok("UNSPECIFIED".to_owned()),
-        Some(r) if REVOCATION_REASONS.contains(&r) => Ok(r.to_owned()),
-        Some(r) => Err(Error::invalid(format!("unknown revocation reason {r:?}"))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -649,7 +649,7 @@ impl Pca {
             for entry in &page {
                 let serial = hex::decode(&entry.serial)
                     .map_err(|_| Error::Internal(format!("stored serial {}", entry.serial)))?;
-                builder.push(&serial, entry.revoked_at, &entry.reason)?;
+                builder.push(&serial, entry.revoked_at, entry.reason.crl_code())?;
             }
             if !full_page {
                 break;
@@ -731,7 +731,7 @@ impl Pca {
                     SerialStatus::Unknown => Status::Unknown,
                     SerialStatus::Revoked { revoked_at, reason } => Status::Revoked {
                         at: revoked_at,
-                        reason: openccm_pki::crl::reason_code(&reason),
+                        reason: reason.crl_code(),
                     },
                 },
             );

@@ -10,8 +10,8 @@ use crate::records::{
     NameFields, Page, UpdateOutcome,
 };
 use crate::{
-    CaState, CaStatus, CaType, CertStatus, GenMode, PcaStore, SerialReservation, StoreEvent,
-    StoreResult,
+    CaState, CaStatus, CaType, CertStatus, GenMode, PcaStore, RevocationReason, SerialReservation,
+    StoreEvent, StoreResult,
 };
 
 fn domain_of(row: &Row) -> StoreResult<DomainId> {
@@ -77,7 +77,10 @@ pub(super) fn ca_from_row(row: &Row) -> StoreResult<CaRecord> {
         ocsp_enabled: row.boolean("ocsp_enabled")?,
         enterprise_project_id: row.text("enterprise_project_id")?,
         revoked_at: row.opt_int("revoked_at")?,
-        revocation_reason: row.opt_text("revocation_reason")?,
+        revocation_reason: row
+            .opt_text("revocation_reason")?
+            .map(|r| RevocationReason::from_column(&r))
+            .transpose()?,
     })
 }
 
@@ -120,7 +123,7 @@ fn ca_args(ca: &CaRecord) -> Vec<Value> {
         ca.ocsp_enabled,
         ca.enterprise_project_id.as_str(),
         ca.revoked_at,
-        ca.revocation_reason.as_deref()
+        ca.revocation_reason.map(RevocationReason::column)
     ]
 }
 
@@ -149,7 +152,6 @@ fn cert_from_row(row: &Row, full: bool) -> StoreResult<CertRecord> {
         domain_id: domain_of(row)?,
         issuer_id: CaId::parse(&row.text("issuer_id")?).ok_or_else(|| corrupt("issuer_id"))?,
         issuer_name: row.text("issuer_name")?,
-        state: row.text("state")?,
         key_algorithm: row.text("key_algorithm")?,
         signature_algorithm: row.text("signature_algorithm")?,
         gen_mode: GenMode::from_column(&row.text("gen_mode")?)?,
@@ -177,7 +179,10 @@ fn cert_from_row(row: &Row, full: bool) -> StoreResult<CertRecord> {
         create_time: row.int("create_time")?,
         deleted_at: row.opt_int("deleted_at")?,
         revoked_at: row.opt_int("revoked_at")?,
-        revocation_reason: row.opt_text("revocation_reason")?,
+        revocation_reason: row
+            .opt_text("revocation_reason")?
+            .map(|r| RevocationReason::from_column(&r))
+            .transpose()?,
         enterprise_project_id: row.text("enterprise_project_id")?,
     })
 }
@@ -188,7 +193,10 @@ fn cert_args(c: &CertRecord) -> Vec<Value> {
         c.domain_id.as_str(),
         c.issuer_id.as_str(),
         c.issuer_name.as_str(),
-        c.state.as_str(),
+        // A row is written ISSUED (its certificate may still be pending:
+        // the serials table tracks the intent); failing it sets FAILED,
+        // and only ISSUED rows are ever read back.
+        "ISSUED",
         c.key_algorithm.as_str(),
         c.signature_algorithm.as_str(),
         c.gen_mode.column(),
@@ -214,7 +222,7 @@ fn cert_args(c: &CertRecord) -> Vec<Value> {
         c.create_time,
         c.deleted_at,
         c.revoked_at,
-        c.revocation_reason.as_deref(),
+        c.revocation_reason.map(RevocationReason::column),
         c.enterprise_project_id.as_str()
     ]
 }
@@ -326,7 +334,7 @@ struct Revoked {
     issuer: CaId,
     serials: Vec<String>,
     at: i64,
-    reason: String,
+    reason: RevocationReason,
     not_after: i64,
 }
 
@@ -356,7 +364,7 @@ async fn record_revocation(tx: &mut dyn Tx, revoked: &Revoked) -> StoreResult<()
                 serial.as_str(),
                 seq,
                 revoked.at,
-                revoked.reason.as_str(),
+                revoked.reason.column(),
                 revoked.not_after
             ],
         )
@@ -559,10 +567,7 @@ impl<B: Backend> PcaStore for Sql<B> {
                     issuer: issuer.clone(),
                     serials: vec![serial.clone()],
                     at: ca.revoked_at.unwrap_or_default(),
-                    reason: ca
-                        .revocation_reason
-                        .clone()
-                        .unwrap_or_else(|| "UNSPECIFIED".to_owned()),
+                    reason: ca.revocation_reason.unwrap_or_default(),
                     not_after,
                 })
             }
@@ -804,11 +809,10 @@ impl<B: Backend> PcaStore for Sql<B> {
         &self,
         domain: &DomainId,
         cert_id: &CertId,
-        reason: &str,
+        reason: RevocationReason,
         now: i64,
     ) -> StoreResult<bool> {
-        let args = args![cert_id.as_str(), domain.as_str(), now, reason];
-        let reason = reason.to_owned();
+        let args = args![cert_id.as_str(), domain.as_str(), now, reason.column()];
         let issuer = self
             .write(Durability::Durable, move |tx| {
                 Box::pin(async move {

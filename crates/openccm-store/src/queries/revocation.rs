@@ -35,7 +35,10 @@ impl<B: Backend> RevocationStore for Sql<B> {
         };
         Ok(
             match (row.opt_int("revoked_at")?, row.opt_text("reason")?) {
-                (Some(revoked_at), Some(reason)) => SerialStatus::Revoked { revoked_at, reason },
+                (Some(revoked_at), Some(reason)) => SerialStatus::Revoked {
+                    revoked_at,
+                    reason: crate::RevocationReason::from_column(&reason)?,
+                },
                 // A failed issuance signed nothing that left the service.
                 _ if row.text("state")? == "FAILED" => SerialStatus::Unknown,
                 _ => SerialStatus::Good,
@@ -108,7 +111,7 @@ impl<B: Backend> RevocationStore for Sql<B> {
                 serial: row.text("serial")?,
                 seq: row.int("seq")?,
                 revoked_at: row.int("revoked_at")?,
-                reason: row.text("reason")?,
+                reason: crate::RevocationReason::from_column(&row.text("reason")?)?,
                 not_after: row.int("not_after")?,
             })
         })

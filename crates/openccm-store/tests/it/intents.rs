@@ -52,7 +52,6 @@ pub(crate) fn cert(ca: &CaRecord, seed: u8, serial: &str, now: i64) -> CertRecor
         domain_id: ca.domain_id.clone(),
         issuer_id: ca.ca_id.clone(),
         issuer_name: "Intent Root".into(),
-        state: "ISSUED".into(),
         key_algorithm: "EC256".into(),
         signature_algorithm: "SHA256".into(),
         gen_mode: openccm_store::GenMode::Csr,

@@ -2,7 +2,7 @@
 //! their issuer, both serials of a pair, CRL numbers that only grow, stored
 //! full CRLs that never go back, and the change feed.
 
-use openccm_store::{CrlCounters, SerialStatus, StoreEvent, StoredCrl};
+use openccm_store::{CrlCounters, RevocationReason, SerialStatus, StoreEvent, StoredCrl};
 use openccm_testkit::Backend;
 
 use crate::intents::{cert, reservation, setup};
@@ -42,7 +42,10 @@ async fn revocations_are_numbered_and_read_back(backend: Backend) {
         CrlCounters::default()
     );
 
-    for (id, reason) in [(&ids[2], "KEY_COMPROMISE"), (&ids[0], "SUPERSEDED")] {
+    for (id, reason) in [
+        (&ids[2], RevocationReason::KeyCompromise),
+        (&ids[0], RevocationReason::Superseded),
+    ] {
         assert!(store
             .revoke_certificate(&ca.domain_id, id, reason, now + 5)
             .await
@@ -58,14 +61,19 @@ async fn revocations_are_numbered_and_read_back(backend: Backend) {
         assert_eq!(event, StoreEvent::CaChanged(ca.ca_id.clone()));
     }
     assert!(!store
-        .revoke_certificate(&ca.domain_id, &ids[0], "SUPERSEDED", now + 6)
+        .revoke_certificate(
+            &ca.domain_id,
+            &ids[0],
+            RevocationReason::Superseded,
+            now + 6
+        )
         .await
         .unwrap());
     assert_eq!(
         store.serial_status(&ca.ca_id, "0d").await.unwrap(),
         SerialStatus::Revoked {
             revoked_at: now + 5,
-            reason: "KEY_COMPROMISE".into()
+            reason: RevocationReason::KeyCompromise
         }
     );
     assert_eq!(
@@ -149,7 +157,7 @@ async fn a_revoked_subordinate_is_listed_under_its_issuer(backend: Backend) {
     let mut revoked = sub.clone();
     revoked.status = openccm_store::CaState::Revoked;
     revoked.revoked_at = Some(77);
-    revoked.revocation_reason = Some("CERTIFICATE_AUTHORITY_COMPROMISE".into());
+    revoked.revocation_reason = Some(RevocationReason::CaCompromise);
     assert_eq!(
         store
             .revoke_ca(&revoked, &[openccm_store::CaState::Active])
@@ -161,7 +169,7 @@ async fn a_revoked_subordinate_is_listed_under_its_issuer(backend: Backend) {
         store.serial_status(&root.ca_id, "5e").await.unwrap(),
         SerialStatus::Revoked {
             revoked_at: 77,
-            reason: "CERTIFICATE_AUTHORITY_COMPROMISE".into()
+            reason: RevocationReason::CaCompromise
         }
     );
     // A second revocation finds the state changed and lists nothing twice.
@@ -210,7 +218,12 @@ async fn the_migration_lists_earlier_revocations(backend: Backend) {
     assert!(store.complete_certificate(&single).await.unwrap());
     for (c, at) in [(&single, now + 1), (&pair, now + 2)] {
         assert!(store
-            .revoke_certificate(&ca.domain_id, &c.certificate_id, "SUPERSEDED", at)
+            .revoke_certificate(
+                &ca.domain_id,
+                &c.certificate_id,
+                RevocationReason::Superseded,
+                at
+            )
             .await
             .unwrap());
     }
@@ -274,7 +287,12 @@ async fn the_migration_lists_earlier_revocations(backend: Backend) {
         .unwrap();
     assert!(store.complete_certificate(&third).await.unwrap());
     assert!(store
-        .revoke_certificate(&ca.domain_id, &third.certificate_id, "SUPERSEDED", now + 3)
+        .revoke_certificate(
+            &ca.domain_id,
+            &third.certificate_id,
+            RevocationReason::Superseded,
+            now + 3
+        )
         .await
         .unwrap());
     assert_eq!(

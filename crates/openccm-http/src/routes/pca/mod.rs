@@ -297,6 +297,13 @@ fn int_param(value: Option<&str>, name: &str) -> Result<Option<i64>, PcaError> {
         .transpose()
 }
 
+/// A revocation reason named by the API (absent: the default).
+fn revocation_reason_in(
+    text: Option<&str>,
+) -> Result<Option<openccm_store::RevocationReason>, Error> {
+    text.map(crate::names::parse_revocation_reason).transpose()
+}
+
 /// A CA type named by the API.
 fn ca_type_in(text: &str) -> Result<openccm_store::CaType, Error> {
     crate::names::parse_ca_type(text).ok_or_else(|| {
@@ -495,10 +502,8 @@ async fn revoke_ca(
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
     let ca_id = openccm_app::pca::input::ca_id(&ca_id)?;
-    state
-        .pca
-        .revoke_ca(&caller, &ca_id, req.reason.as_deref())
-        .await?;
+    let reason = revocation_reason_in(req.reason.as_deref())?;
+    state.pca.revoke_ca(&caller, &ca_id, reason).await?;
     Ok(no_content())
 }
 
@@ -774,9 +779,10 @@ async fn revoke_certificate(
 ) -> PcaResult<StatusCode> {
     let ApiJson(req) = body?;
     let certificate_id = openccm_app::pca::input::cert_id(&certificate_id)?;
+    let reason = revocation_reason_in(req.reason.as_deref())?;
     state
         .pca
-        .revoke_certificate(&caller, &certificate_id, req.reason.as_deref())
+        .revoke_certificate(&caller, &certificate_id, reason)
         .await?;
     Ok(no_content())
 }
