@@ -105,6 +105,14 @@ for cert in listed.certificates:
     check(exported.private_key and exported.private_key.startswith("-----BEGIN"), f"{cert.name}: key")
     if cert.name == "upgrade-sm2":
         check(exported.enc_certificate and exported.enc_private_key, "the SM2 pair's encryption half")
+    # The alternative names moved from one ';'-joined column to a list (store
+    # migration 0011): the API still shows the domain plus the others, and
+    # together they are the certificate's own names.
+    write("scm.pem", exported.certificate)
+    sans = openssl("x509", "-in", "scm.pem", "-noout", "-ext", "subjectAltName")
+    in_cert = {part.split(":", 1)[1].strip() for part in sans.split("\n", 1)[-1].split(",") if ":" in part}
+    shown = {cert.domain, *[n for n in (cert.sans or "").split(";") if n]}
+    check(shown == in_cert | {cert.domain}, f"{cert.name}: sans {cert.sans!r}, domain {cert.domain!r}, certificate {in_cert}")
 csrs = scm.list_csr(ListCsrRequest())
 check(csrs.total == 1 and csrs.csr_list[0].name == "upgrade-csr", f"CSRs {csrs}")
 check(csrs.csr_list[0].sans == "a.example.com;b.example.com", f"SANs as written: {csrs.csr_list[0].sans!r}")

@@ -397,8 +397,8 @@ pub struct ScmCertRecord {
     pub name: String,
     /// Primary domain: the CN, or the first DNS SAN.
     pub domain: String,
-    /// The other DNS/IP SANs, `;`-separated.
-    pub sans: String,
+    /// The other DNS and IP alternative names, in certificate order.
+    pub alt_names: Vec<String>,
     /// `RSA2048` | … | `SM2`.
     pub key_algorithm: String,
     /// e.g. `SHA256WITHRSA`.
@@ -524,8 +524,8 @@ pub struct CsrRecord {
     pub csr: String,
     /// CN.
     pub domain_name: Option<String>,
-    /// Additional domains.
-    pub sans: Option<String>,
+    /// Additional domains and addresses, in request order.
+    pub alt_names: Vec<String>,
     /// `RSA_2048` | … | `SM2`.
     pub private_key_algo: String,
     /// `PERSONAL` | `ENTERPRISE`.

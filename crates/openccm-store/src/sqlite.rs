@@ -39,7 +39,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 const WRITER_AUTOCHECKPOINT_FRAMES: i64 = 4000;
 
 /// The migrations, in order (embedded: the binary carries its schema).
-const MIGRATIONS: [(i64, &str, &str); 10] = [
+const MIGRATIONS: [(i64, &str, &str); 11] = [
     (1, "iam", include_str!("../migrations/sqlite/0001_iam.sql")),
     (2, "pca", include_str!("../migrations/sqlite/0002_pca.sql")),
     (
@@ -77,6 +77,11 @@ const MIGRATIONS: [(i64, &str, &str); 10] = [
         10,
         "audit",
         include_str!("../migrations/sqlite/0010_audit.sql"),
+    ),
+    (
+        11,
+        "structured_sans",
+        include_str!("../migrations/sqlite/0011_structured_sans.sql"),
     ),
 ];
 

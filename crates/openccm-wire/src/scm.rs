@@ -577,3 +577,6 @@ pub mod cert_status {
         "ISSUING",
     ];
 }
+
+/// What separates the names of a `sans` field.
+pub const SANS_SEPARATOR: &str = ";";

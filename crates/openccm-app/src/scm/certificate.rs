@@ -183,7 +183,7 @@ fn check_name(name: &str) -> Result<()> {
 /// The parts of a certificate SCM records about it.
 struct Facts {
     domain: String,
-    sans: String,
+    alt_names: Vec<String>,
     key_algorithm: KeyAlgorithm,
     signature_algorithm: String,
     fingerprint: String,
@@ -206,10 +206,10 @@ fn facts(leaf: &ParsedCertificate) -> Result<Facts> {
         .clone()
         .or_else(|| names.first().cloned())
         .unwrap_or_default();
-    let sans: Vec<String> = names.into_iter().filter(|n| *n != domain).collect();
+    let alt_names = names.into_iter().filter(|n| *n != domain).collect();
     Ok(Facts {
         domain,
-        sans: sans.join(";"),
+        alt_names,
         key_algorithm,
         signature_algorithm: leaf.signature_algorithm_name(),
         fingerprint: hex::encode(<sha1::Sha1 as sha2::Digest>::digest(&leaf.der)),
@@ -405,7 +405,7 @@ impl Scm {
                 enterprise_project_id: project.clone(),
                 name: name.clone(),
                 domain: facts.domain.clone(),
-                sans: facts.sans.clone(),
+                alt_names: facts.alt_names.clone(),
                 key_algorithm: facts.key_algorithm.as_str().to_owned(),
                 signature_algorithm: facts.signature_algorithm.clone(),
                 fingerprint: facts.fingerprint.clone(),

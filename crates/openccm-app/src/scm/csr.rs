@@ -270,14 +270,14 @@ impl Scm {
         let csr_pem =
             openccm_pki::pem::encode("CERTIFICATE REQUEST", &csr_der, openccm_pki::pem::Eol::LF)?;
         let now = self.now();
-        let sans: Vec<String> = alt_names.iter().skip(1).map(alt_name_text).collect();
+        let other_names = alt_names.iter().skip(1).map(alt_name_text).collect();
         let record = CsrRecord {
             csr_id: id,
             domain_id: caller.domain_id.clone(),
             name,
             csr: csr_pem,
             domain_name: Some(domain_name),
-            sans: (!sans.is_empty()).then(|| sans.join(";")),
+            alt_names: other_names,
             private_key_algo: algorithm_name(key_algorithm).to_owned(),
             usage: Some(usage),
             company_country,
@@ -349,7 +349,7 @@ impl Scm {
             None => None,
         };
         let dn = &parsed.distinguished_name;
-        let sans: Vec<String> = parsed
+        let alt_names = parsed
             .alt_names
             .iter()
             .filter_map(|n| match n {
@@ -376,7 +376,7 @@ impl Scm {
             name,
             csr: csr_text,
             domain_name: dn.common_name.clone(),
-            sans: (!sans.is_empty()).then(|| sans.join(";")),
+            alt_names,
             private_key_algo: algorithm_name(parsed.key_algorithm).to_owned(),
             usage: Some(if dn.organization.is_some() {
                 "ENTERPRISE".to_owned()

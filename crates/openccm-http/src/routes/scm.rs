@@ -121,6 +121,11 @@ fn bool_param(value: Option<&str>, name: &str) -> ScmResult<Option<bool>> {
     }
 }
 
+/// A CSR's `sans`: absent when it has no other names.
+fn csr_sans(names: &[String]) -> Option<String> {
+    (!names.is_empty()).then(|| names.join(wire::SANS_SEPARATOR))
+}
+
 /// Responses that carry private keys must not be cached anywhere.
 fn no_store<T: IntoResponse>(body: T) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], body).into_response()
@@ -128,7 +133,7 @@ fn no_store<T: IntoResponse>(body: T) -> Response {
 
 fn domain_type(record: &ScmCertRecord) -> (String, i64, i64) {
     let mut names: Vec<&str> = vec![record.domain.as_str()];
-    names.extend(record.sans.split(';').filter(|s| !s.is_empty()));
+    names.extend(record.alt_names.iter().map(String::as_str));
     let wildcards = names.iter().filter(|n| n.starts_with("*.")).count();
     let kind = if names.len() > 1 {
         "MULTI_DOMAIN"
@@ -157,7 +162,7 @@ fn detail_out(view: &ScmCertView) -> wire::CertificateDetail {
         id: r.certificate_id.to_string(),
         name: r.name.clone(),
         domain: r.domain.clone(),
-        sans: r.sans.clone(),
+        sans: r.alt_names.join(wire::SANS_SEPARATOR),
         signature_algorithm: r.signature_algorithm.clone(),
         deploy_support: false,
         type_: None,
@@ -195,7 +200,7 @@ fn show_out(view: ScmCertView) -> wire::ShowCertificateResponse {
         domain_type,
         multi_domain_type: None,
         domain: r.domain.clone(),
-        sans: r.sans.clone(),
+        sans: r.alt_names.join(wire::SANS_SEPARATOR),
         domain_count,
         wildcard_count,
         fingerprint: r.fingerprint.clone(),
@@ -226,7 +231,7 @@ fn tag_resource_out(view: &ScmCertView) -> wire::TagResource {
             order_status: crate::names::scm_cert_status_name(view.status).to_owned(),
             domain_num: domain_count,
             wildcard_number: wildcard_count,
-            sans: r.sans.clone(),
+            sans: r.alt_names.join(wire::SANS_SEPARATOR),
             cert_des: None,
             signature_algorithm: r.signature_algorithm.clone(),
             fail_reason: None,
@@ -251,7 +256,7 @@ fn csr_out(r: CsrRecord) -> wire::Csr {
         name: r.name,
         csr: r.csr,
         domain_name: r.domain_name,
-        sans: r.sans,
+        sans: csr_sans(&r.alt_names),
         private_key_algo: r.private_key_algo,
         usage: r.usage,
         company_country: r.company_country,
@@ -522,7 +527,7 @@ async fn create_csr(
             id: record.csr_id.to_string(),
             name: record.name,
             domain_name: record.domain_name,
-            sans: record.sans,
+            sans: csr_sans(&record.alt_names),
             private_key_algo: record.private_key_algo,
             usage: record.usage,
             company_country: record.company_country,

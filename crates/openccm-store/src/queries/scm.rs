@@ -11,16 +11,25 @@ use crate::records::{
 };
 use crate::{ScmStore, StoreResult};
 
-const CERT_COLUMNS: &str = "certificate_id, domain_id, enterprise_project_id, name, domain, sans, \
+const CERT_COLUMNS: &str = "certificate_id, domain_id, enterprise_project_id, name, domain, alt_names, \
     key_algorithm, signature_algorithm, fingerprint, serial_number, not_before, not_after, certificate, \
     certificate_chain, key_owner, sealed_key, enc_certificate, enc_key_owner, enc_sealed_key, \
     enc_key_enveloped, csr_id, create_time, update_time";
 
 /// The list view: no PEM, no keys.
 const CERT_LIST_COLUMNS: &str =
-    "certificate_id, domain_id, enterprise_project_id, name, domain, sans, \
+    "certificate_id, domain_id, enterprise_project_id, name, domain, alt_names, \
     key_algorithm, signature_algorithm, fingerprint, serial_number, not_before, not_after, \
     enc_key_enveloped, csr_id, create_time, update_time";
+
+/// A list of names as its column holds it: a JSON array of strings.
+fn names_column(names: &[String]) -> String {
+    serde_json::Value::from(names).to_string()
+}
+
+fn names_from_column(text: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(text).map_err(|_| corrupt("alt_names"))
+}
 
 fn cert_from_row(row: &Row, full: bool) -> StoreResult<ScmCertRecord> {
     let text = |column: &str| if full { row.opt_text(column) } else { Ok(None) };
@@ -32,7 +41,7 @@ fn cert_from_row(row: &Row, full: bool) -> StoreResult<ScmCertRecord> {
         enterprise_project_id: row.text("enterprise_project_id")?,
         name: row.text("name")?,
         domain: row.text("domain")?,
-        sans: row.text("sans")?,
+        alt_names: names_from_column(&row.text("alt_names")?)?,
         key_algorithm: row.text("key_algorithm")?,
         signature_algorithm: row.text("signature_algorithm")?,
         fingerprint: row.text("fingerprint")?,
@@ -63,7 +72,7 @@ fn cert_args(c: &ScmCertRecord) -> Vec<Value> {
         c.enterprise_project_id.as_str(),
         c.name.as_str(),
         c.domain.as_str(),
-        c.sans.as_str(),
+        names_column(&c.alt_names),
         c.key_algorithm.as_str(),
         c.signature_algorithm.as_str(),
         c.fingerprint.as_str(),
@@ -84,7 +93,7 @@ fn cert_args(c: &ScmCertRecord) -> Vec<Value> {
     ]
 }
 
-const CSR_COLUMNS: &str = "csr_id, domain_id, name, csr, domain_name, sans, private_key_algo, usage, \
+const CSR_COLUMNS: &str = "csr_id, domain_id, name, csr, domain_name, alt_names, private_key_algo, usage, \
     company_country, company_province, company_city, company_name, public_key, public_key_sha256, generated, \
     key_owner, sealed_key, create_time, update_time";
 
@@ -95,7 +104,7 @@ fn csr_from_row(row: &Row) -> StoreResult<CsrRecord> {
         name: row.text("name")?,
         csr: row.text("csr")?,
         domain_name: row.opt_text("domain_name")?,
-        sans: row.opt_text("sans")?,
+        alt_names: names_from_column(&row.text("alt_names")?)?,
         private_key_algo: row.text("private_key_algo")?,
         usage: row.opt_text("usage")?,
         company_country: row.opt_text("company_country")?,
@@ -119,7 +128,7 @@ fn csr_args(c: &CsrRecord) -> Vec<Value> {
         c.name.as_str(),
         c.csr.as_str(),
         c.domain_name.as_deref(),
-        c.sans.as_deref(),
+        names_column(&c.alt_names),
         c.private_key_algo.as_str(),
         c.usage.as_deref(),
         c.company_country.as_deref(),

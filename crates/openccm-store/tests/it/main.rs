@@ -10,4 +10,5 @@
 mod iam;
 mod intents;
 mod revocation;
+mod scm;
 mod tags;
