@@ -113,3 +113,50 @@ mod tests {
         assert!(secret_text(zeroize::Zeroizing::new(vec![0xff, 0xfe])).is_err());
     }
 }
+
+/// A request field the HTTP edge parsed into its domain type: the value, or
+/// the refusal that names what was wrong. The refusal is raised where the
+/// application checks the field, so the answer to a request with several
+/// faults is the one it always was (and a field the request's kind ignores,
+/// such as a root CA's `issuer_id`, is no error at all). The text the
+/// client sent never reaches the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field<T> {
+    /// Parsed.
+    Valid(T),
+    /// Not a value of the field's type.
+    Refused {
+        /// The rule broken.
+        kind: Invalid,
+        /// The client's message.
+        message: String,
+    },
+}
+
+impl<T: Clone> Field<T> {
+    /// From a parse's outcome: an invalid-argument error becomes the
+    /// refusal; any other error is refused as a bad parameter.
+    pub fn from_parse(parsed: Result<T>) -> Self {
+        match parsed {
+            Ok(value) => Self::Valid(value),
+            Err(Error::InvalidArgument { kind, message }) => Self::Refused { kind, message },
+            Err(other) => Self::Refused {
+                kind: Invalid::Parameter,
+                message: other.to_string(),
+            },
+        }
+    }
+
+    /// The value, or its refusal.
+    pub fn get(&self) -> Result<T> {
+        match self {
+            Self::Valid(value) => Ok(value.clone()),
+            Self::Refused { kind, message } => Err(Error::invalid_kind(*kind, message.clone())),
+        }
+    }
+}
+
+/// A required field's value: missing, or refused, is an error.
+pub fn required_field<T: Clone>(field: Option<&Field<T>>, name: &str) -> Result<T> {
+    required(field, name)?.get()
+}

@@ -1,8 +1,11 @@
 //! Domain values ↔ the API's names for them (defined in `openccm-wire`):
 //! the one place the two meet.
 
+use openccm_app::common::Field;
 use openccm_app::error::{Error, StatusRefusal};
 use openccm_app::scm::{ScmCertStatus, ScmStatusFilter};
+use openccm_app::Invalid;
+use openccm_pki::{HashAlgorithm, KeyAlgorithm};
 use openccm_store::{
     CaSortKey, CaStatus, CaType, CertSortKey, CertStatus, GenMode, RevocationReason, ScmSortKey,
     SortDir,
@@ -11,7 +14,8 @@ use openccm_wire::pca::{
     ca_sort_key, ca_status, ca_type, cert_sort_key, cert_status, gen_mode, revocation_reason,
     sort_dir,
 };
-use openccm_wire::scm::{cert_status as scm_status, sort_key as scm_sort_key};
+use openccm_wire::pca::{key_algorithm, signature_algorithm};
+use openccm_wire::scm::{cert_status as scm_status, private_key_algo, sort_key as scm_sort_key};
 
 /// The API's name of a CA status.
 pub fn ca_status_name(status: CaStatus) -> &'static str {
@@ -173,6 +177,97 @@ pub fn parse_revocation_reason(text: &str) -> Result<RevocationReason, Error> {
         .ok_or_else(|| Error::invalid(format!("unknown revocation reason {text:?}")))
 }
 
+/// The API's name of a key algorithm (PCA, and SCM certificates).
+pub fn key_algorithm_name(key: KeyAlgorithm) -> &'static str {
+    match key {
+        KeyAlgorithm::Rsa2048 => key_algorithm::RSA2048,
+        KeyAlgorithm::Rsa3072 => key_algorithm::RSA3072,
+        KeyAlgorithm::Rsa4096 => key_algorithm::RSA4096,
+        KeyAlgorithm::Ec256 => key_algorithm::EC256,
+        KeyAlgorithm::Ec384 => key_algorithm::EC384,
+        KeyAlgorithm::Sm2 => key_algorithm::SM2,
+    }
+}
+
+/// A `key_algorithm` field.
+pub fn parse_key_algorithm(text: &str) -> Field<KeyAlgorithm> {
+    match KeyAlgorithm::ALL
+        .into_iter()
+        .find(|k| key_algorithm_name(*k) == text)
+    {
+        Some(key) => Field::Valid(key),
+        None => Field::Refused {
+            kind: Invalid::KeyAlgorithm,
+            message: format!(
+                "invalid key algorithm: {text:?}: supported are RSA2048, RSA3072, RSA4096, EC256, EC384 and SM2"
+            ),
+        },
+    }
+}
+
+/// The API's name of a signature hash.
+pub fn hash_algorithm_name(hash: HashAlgorithm) -> &'static str {
+    match hash {
+        HashAlgorithm::Sha256 => signature_algorithm::SHA256,
+        HashAlgorithm::Sha384 => signature_algorithm::SHA384,
+        HashAlgorithm::Sha512 => signature_algorithm::SHA512,
+        HashAlgorithm::Sm3 => signature_algorithm::SM3,
+    }
+}
+
+const HASHES: [HashAlgorithm; 4] = [
+    HashAlgorithm::Sha256,
+    HashAlgorithm::Sha384,
+    HashAlgorithm::Sha512,
+    HashAlgorithm::Sm3,
+];
+
+/// A `signature_algorithm` field.
+pub fn parse_hash_algorithm(text: &str) -> Field<HashAlgorithm> {
+    match HASHES.into_iter().find(|h| hash_algorithm_name(*h) == text) {
+        Some(hash) => Field::Valid(hash),
+        None => Field::Refused {
+            kind: Invalid::SignatureAlgorithm,
+            message: format!(
+                "invalid signature algorithm: {text:?}: supported are SHA256, SHA384, SHA512 and SM3 (with SM2 keys)"
+            ),
+        },
+    }
+}
+
+/// The API's name of an SCM CSR's key algorithm.
+pub fn csr_key_algorithm_name(key: KeyAlgorithm) -> &'static str {
+    match key {
+        KeyAlgorithm::Rsa2048 => private_key_algo::RSA_2048,
+        KeyAlgorithm::Rsa3072 => private_key_algo::RSA_3072,
+        KeyAlgorithm::Rsa4096 => private_key_algo::RSA_4096,
+        KeyAlgorithm::Ec256 => private_key_algo::EC_P256,
+        KeyAlgorithm::Ec384 => private_key_algo::EC_P384,
+        KeyAlgorithm::Sm2 => private_key_algo::SM2,
+    }
+}
+
+/// A `private_key_algo` field.
+pub fn parse_csr_key_algorithm(text: &str) -> Field<KeyAlgorithm> {
+    match KeyAlgorithm::ALL
+        .into_iter()
+        .find(|k| csr_key_algorithm_name(*k) == text)
+    {
+        Some(key) => Field::Valid(key),
+        None => Field::Refused {
+            kind: Invalid::KeyAlgorithm,
+            message:
+                "private_key_algo must be RSA_2048, RSA_3072, RSA_4096, EC_P256, EC_P384 or SM2"
+                    .to_owned(),
+        },
+    }
+}
+
+/// A CA id in a request body.
+pub fn parse_body_ca_id(text: &str) -> Field<openccm_store::CaId> {
+    Field::from_parse(openccm_app::pca::input::ca_id(text))
+}
+
 /// The client's message for a refusal by status.
 pub fn refusal_message(refusal: StatusRefusal) -> String {
     match refusal {
@@ -252,6 +347,42 @@ mod tests {
             assert_eq!(parse_revocation_reason(name).unwrap(), reason);
         }
         assert!(parse_revocation_reason("key_compromise").is_err());
+        for key in KeyAlgorithm::ALL {
+            assert_eq!(
+                parse_key_algorithm(key_algorithm_name(key)),
+                Field::Valid(key)
+            );
+            assert_eq!(
+                parse_csr_key_algorithm(csr_key_algorithm_name(key)),
+                Field::Valid(key)
+            );
+        }
+        for hash in HASHES {
+            assert_eq!(
+                parse_hash_algorithm(hash_algorithm_name(hash)),
+                Field::Valid(hash)
+            );
+        }
+        for refused in [
+            parse_key_algorithm("RSA1024"),
+            parse_key_algorithm("EC_P256"),
+            parse_csr_key_algorithm("EC256"),
+        ] {
+            assert!(matches!(
+                refused,
+                Field::Refused {
+                    kind: Invalid::KeyAlgorithm,
+                    ..
+                }
+            ));
+        }
+        assert!(matches!(
+            parse_hash_algorithm("SHA1"),
+            Field::Refused {
+                kind: Invalid::SignatureAlgorithm,
+                ..
+            }
+        ));
         assert_eq!(gen_mode_name(GenMode::Generate), "GENERATE");
     }
 }

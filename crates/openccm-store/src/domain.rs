@@ -233,3 +233,82 @@ impl RevocationReason {
             .ok_or_else(|| StoreError::Corrupt("revocation reason".to_owned()))
     }
 }
+
+/// The columns' spellings of key and hash algorithms (what every version
+/// has written): PCA tables and SCM certificates use `RSA2048`/`EC256`,
+/// SCM CSRs `RSA_2048`/`EC_P256`.
+pub(crate) mod algorithm {
+    use openccm_pki::{HashAlgorithm, KeyAlgorithm};
+
+    use crate::{StoreError, StoreResult};
+
+    const KEYS: [(KeyAlgorithm, &str, &str); 6] = [
+        (KeyAlgorithm::Rsa2048, "RSA2048", "RSA_2048"),
+        (KeyAlgorithm::Rsa3072, "RSA3072", "RSA_3072"),
+        (KeyAlgorithm::Rsa4096, "RSA4096", "RSA_4096"),
+        (KeyAlgorithm::Ec256, "EC256", "EC_P256"),
+        (KeyAlgorithm::Ec384, "EC384", "EC_P384"),
+        (KeyAlgorithm::Sm2, "SM2", "SM2"),
+    ];
+
+    const HASHES: [(HashAlgorithm, &str); 4] = [
+        (HashAlgorithm::Sha256, "SHA256"),
+        (HashAlgorithm::Sha384, "SHA384"),
+        (HashAlgorithm::Sha512, "SHA512"),
+        (HashAlgorithm::Sm3, "SM3"),
+    ];
+
+    /// A key algorithm in a PCA table or `scm_certificates`.
+    pub(crate) fn key_column(key: KeyAlgorithm) -> &'static str {
+        KEYS.iter().find(|k| k.0 == key).map_or("", |k| k.1)
+    }
+
+    pub(crate) fn key_from_column(text: &str) -> StoreResult<KeyAlgorithm> {
+        KEYS.iter()
+            .find(|k| k.1 == text)
+            .map(|k| k.0)
+            .ok_or_else(|| StoreError::Corrupt("key_algorithm".to_owned()))
+    }
+
+    /// A key algorithm in `scm_csrs`.
+    pub(crate) fn csr_key_column(key: KeyAlgorithm) -> &'static str {
+        KEYS.iter().find(|k| k.0 == key).map_or("", |k| k.2)
+    }
+
+    pub(crate) fn csr_key_from_column(text: &str) -> StoreResult<KeyAlgorithm> {
+        KEYS.iter()
+            .find(|k| k.2 == text)
+            .map(|k| k.0)
+            .ok_or_else(|| StoreError::Corrupt("private_key_algo".to_owned()))
+    }
+
+    pub(crate) fn hash_column(hash: HashAlgorithm) -> &'static str {
+        HASHES.iter().find(|h| h.0 == hash).map_or("", |h| h.1)
+    }
+
+    pub(crate) fn hash_from_column(text: &str) -> StoreResult<HashAlgorithm> {
+        HASHES
+            .iter()
+            .find(|h| h.1 == text)
+            .map(|h| h.0)
+            .ok_or_else(|| StoreError::Corrupt("signature_algorithm".to_owned()))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn every_algorithm_has_one_spelling_per_column() {
+            for key in KeyAlgorithm::ALL {
+                assert_eq!(key_from_column(key_column(key)).unwrap(), key);
+                assert_eq!(csr_key_from_column(csr_key_column(key)).unwrap(), key);
+            }
+            for (hash, _) in HASHES {
+                assert_eq!(hash_from_column(hash_column(hash)).unwrap(), hash);
+            }
+            assert!(key_from_column("EC_P256").is_err());
+            assert!(csr_key_from_column("EC256").is_err());
+        }
+    }
+}

@@ -156,10 +156,10 @@ pub struct CaRecord {
     pub issuer_name: Option<String>,
     /// Path length (7 = unlimited, for roots).
     pub path_length: i64,
-    /// API key algorithm name.
-    pub key_algorithm: String,
-    /// API hash name of its certificate's signature.
-    pub signature_algorithm: Option<String>,
+    /// Its key's algorithm.
+    pub key_algorithm: openccm_pki::KeyAlgorithm,
+    /// The hash of its certificate's signature (none while pending).
+    pub signature_algorithm: Option<openccm_pki::HashAlgorithm>,
     /// Key usages, API names.
     pub key_usages: Vec<String>,
     /// `GENERATE` | `CSR` | `IMPORT`.
@@ -221,10 +221,10 @@ pub struct CertRecord {
     pub issuer_id: CaId,
     /// Issuing CA's common name.
     pub issuer_name: String,
-    /// API key algorithm name.
-    pub key_algorithm: String,
-    /// API hash name.
-    pub signature_algorithm: String,
+    /// The subject key's algorithm.
+    pub key_algorithm: openccm_pki::KeyAlgorithm,
+    /// The hash its issuer signed with.
+    pub signature_algorithm: openccm_pki::HashAlgorithm,
     /// `GENERATE` | `CSR` | `IMPORT`.
     pub gen_mode: crate::GenMode,
     /// Serial (hex).
@@ -399,8 +399,8 @@ pub struct ScmCertRecord {
     pub domain: String,
     /// The other DNS and IP alternative names, in certificate order.
     pub alt_names: Vec<String>,
-    /// `RSA2048` | … | `SM2`.
-    pub key_algorithm: String,
+    /// The certificate key's algorithm.
+    pub key_algorithm: openccm_pki::KeyAlgorithm,
     /// e.g. `SHA256WITHRSA`.
     pub signature_algorithm: String,
     /// SHA-1 of the leaf DER, lower-case hex.
@@ -526,8 +526,8 @@ pub struct CsrRecord {
     pub domain_name: Option<String>,
     /// Additional domains and addresses, in request order.
     pub alt_names: Vec<String>,
-    /// `RSA_2048` | … | `SM2`.
-    pub private_key_algo: String,
+    /// The key's algorithm.
+    pub key_algorithm: openccm_pki::KeyAlgorithm,
     /// `PERSONAL` | `ENTERPRISE`.
     pub usage: Option<String>,
     /// C.
@@ -570,7 +570,7 @@ pub struct CsrFilter {
     /// Substring of the name.
     pub name: Option<String>,
     /// Key algorithm.
-    pub private_key_algo: Option<String>,
+    pub key_algorithm: Option<openccm_pki::KeyAlgorithm>,
 }
 
 /// A resource that carries tags.

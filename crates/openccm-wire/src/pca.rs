@@ -714,3 +714,31 @@ pub mod revocation_reason {
     /// aACompromise.
     pub const ATTRIBUTE_AUTHORITY_COMPROMISE: &str = "ATTRIBUTE_AUTHORITY_COMPROMISE";
 }
+
+/// Key algorithms (`key_algorithm`).
+pub mod key_algorithm {
+    /// RSA, 2048 bits.
+    pub const RSA2048: &str = "RSA2048";
+    /// RSA, 3072 bits.
+    pub const RSA3072: &str = "RSA3072";
+    /// RSA, 4096 bits.
+    pub const RSA4096: &str = "RSA4096";
+    /// ECDSA, P-256.
+    pub const EC256: &str = "EC256";
+    /// ECDSA, P-384.
+    pub const EC384: &str = "EC384";
+    /// SM2.
+    pub const SM2: &str = "SM2";
+}
+
+/// Signature hashes (`signature_algorithm`).
+pub mod signature_algorithm {
+    /// SHA-256.
+    pub const SHA256: &str = "SHA256";
+    /// SHA-384.
+    pub const SHA384: &str = "SHA384";
+    /// SHA-512.
+    pub const SHA512: &str = "SHA512";
+    /// SM3 (with SM2 keys).
+    pub const SM3: &str = "SM3";
+}

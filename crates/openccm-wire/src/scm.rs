@@ -580,3 +580,19 @@ pub mod cert_status {
 
 /// What separates the names of a `sans` field.
 pub const SANS_SEPARATOR: &str = ";";
+
+/// CSR key algorithms (`private_key_algo`).
+pub mod private_key_algo {
+    /// RSA, 2048 bits.
+    pub const RSA_2048: &str = "RSA_2048";
+    /// RSA, 3072 bits.
+    pub const RSA_3072: &str = "RSA_3072";
+    /// RSA, 4096 bits.
+    pub const RSA_4096: &str = "RSA_4096";
+    /// ECDSA, P-256.
+    pub const EC_P256: &str = "EC_P256";
+    /// ECDSA, P-384.
+    pub const EC_P384: &str = "EC_P384";
+    /// SM2.
+    pub const SM2: &str = "SM2";
+}

@@ -7,16 +7,16 @@ use openccm_custody::{KeyHandle, KeyUse};
 use openccm_pki::profile::{
     self, CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, Serial, TbsRequest,
 };
-use openccm_pki::{HashAlgorithm, KeyAlgorithm};
+use openccm_pki::HashAlgorithm;
 use openccm_store::{
     CaFilter, CaId, CaRecord, CaState, CaStatus, CaType, CrlSettings, GenMode, InsertOutcome, Page,
     SerialReservation, SortDir, UpdateOutcome,
 };
 use x509_cert::name::Name;
 
-use super::input::{self, ActivateCa, BodyCaId, CreateCa, CrlInput};
+use super::input::{self, ActivateCa, CreateCa, CrlInput};
 use super::{distinguished_name, name_fields, random_bytes, stored_name, CaView, Pca};
-use crate::common::{enterprise_project_for_create, required};
+use crate::common::{enterprise_project_for_create, required, required_field};
 use crate::error::{Error, Invalid, Result, StatusRefusal};
 use crate::iam::authz::{actions, Action, RequestFacts};
 use crate::iam::Caller;
@@ -124,14 +124,8 @@ impl Pca {
     /// Loads an issuing parent: same account, active (not expired), holding its key.
     /// Loads an issuing parent for `action`, checked on the parent itself
     /// (its project): signing a subordinate uses the parent's key.
-    async fn active_parent(
-        &self,
-        caller: &Caller,
-        action: Action,
-        issuer_id: &BodyCaId,
-    ) -> Result<CaRecord> {
-        let id = issuer_id.get()?;
-        let parent = self.load_ca(caller, action, &id).await?;
+    async fn active_parent(&self, caller: &Caller, action: Action, id: &CaId) -> Result<CaRecord> {
+        let parent = self.load_ca(caller, action, id).await?;
         let status = super::ca_status(&parent, self.now());
         if status != CaStatus::Active {
             return Err(Error::StatusForbids(
@@ -157,8 +151,7 @@ impl Pca {
         let ca_type = required(req.ca_type, "type")?;
         let dn = required(req.distinguished_name.clone(), "distinguished_name")?;
         dn.validate_complete()?;
-        let key_algorithm =
-            input::key_algorithm(required(req.key_algorithm.as_deref(), "key_algorithm")?)?;
+        let key_algorithm = required_field(req.key_algorithm.as_ref(), "key_algorithm")?;
         // Where CA keys live decides which algorithms a CA can have (a
         // PKCS#11 token without SM2, say): refused before anything is made.
         self.custody
@@ -192,10 +185,7 @@ impl Pca {
         // Validate everything before the (slow) key generation.
         let mut plan = None;
         if activate_now {
-            let hash = input::hash_algorithm(required(
-                req.signature_algorithm.as_deref(),
-                "signature_algorithm",
-            )?)?;
+            let hash = required_field(req.signature_algorithm.as_ref(), "signature_algorithm")?;
             let validity_input = input::required_validity(req.validity.as_ref())?;
             if ca_type == CaType::Root {
                 hash.check_fits(key_algorithm)?;
@@ -212,10 +202,10 @@ impl Pca {
                     .active_parent(
                         caller,
                         actions::PCA_CA_CREATE,
-                        req.issuer_id.as_ref().unwrap_or(&BodyCaId::Malformed),
+                        &required_field(req.issuer_id.as_ref(), "issuer_id")?,
                     )
                     .await?;
-                hash.check_fits(KeyAlgorithm::parse(&parent.key_algorithm)?)?;
+                hash.check_fits(parent.key_algorithm)?;
                 let validity = input::validity(validity_input, now, SUBORDINATE_MAX_YEARS)?;
                 let path_length = input::path_length(req.path_length)?;
                 let usage =
@@ -254,7 +244,7 @@ impl Pca {
             issuer_id: None,
             issuer_name: None,
             path_length: 0,
-            key_algorithm: key_algorithm.as_str().to_owned(),
+            key_algorithm,
             signature_algorithm: None,
             key_usages: req
                 .key_usages
@@ -305,7 +295,7 @@ impl Pca {
             record.status = CaState::Active;
             record.certificate = Some(der);
             record.serial_number = Some(serial.to_hex());
-            record.signature_algorithm = Some(hash.as_str().to_owned());
+            record.signature_algorithm = Some(hash);
             record.not_before = Some(validity.0);
             record.not_after = Some(validity.1);
             record.key_usages = usage.names();
@@ -445,17 +435,14 @@ impl Pca {
             .active_parent(
                 caller,
                 actions::PCA_CA_ACTIVATE,
-                required(req.issuer_id.as_ref(), "issuer_id")?,
+                &required_field(req.issuer_id.as_ref(), "issuer_id")?,
             )
             .await?;
         if parent.ca_id == ca.ca_id {
             return Err(Error::invalid("a CA cannot sign itself"));
         }
-        let hash = input::hash_algorithm(required(
-            req.signature_algorithm.as_deref(),
-            "signature_algorithm",
-        )?)?;
-        hash.check_fits(KeyAlgorithm::parse(&parent.key_algorithm)?)?;
+        let hash = required_field(req.signature_algorithm.as_ref(), "signature_algorithm")?;
+        hash.check_fits(parent.key_algorithm)?;
         let validity = input::validity(
             input::required_validity(req.validity.as_ref())?,
             self.now(),
@@ -484,7 +471,7 @@ impl Pca {
         ca.status = CaState::Active;
         ca.certificate = Some(der);
         ca.serial_number = Some(serial.to_hex());
-        ca.signature_algorithm = Some(hash.as_str().to_owned());
+        ca.signature_algorithm = Some(hash);
         ca.not_before = Some(validity.0);
         ca.not_after = Some(validity.1);
         ca.key_usages = usage.names();
@@ -506,7 +493,7 @@ impl Pca {
         self.require_status(&ca, &[CaStatus::Pending], "CSR export")?;
         let signer = self.signer(&ca).await?;
         let subject = stored_name(&ca.subject)?;
-        let hash = KeyAlgorithm::parse(&ca.key_algorithm)?.default_hash();
+        let hash = ca.key_algorithm.default_hash();
         let der = self
             .pools
             .signing
@@ -596,7 +583,7 @@ impl Pca {
         let dn = cert.distinguished_name.clone();
         let hash =
             openccm_pki::algorithm::parse_signature_oid(cert.certificate.signature_algorithm.oid)
-                .map(|(_, h)| h.as_str().to_owned());
+                .map(|(_, h)| h);
         ca.status = CaState::Active;
         ca.name = name_fields(&dn);
         ca.subject = cert

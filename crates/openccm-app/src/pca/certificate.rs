@@ -25,7 +25,7 @@ use super::ca::{page, SUBORDINATE_MAX_YEARS};
 use super::input::{self, CreateCertificate, CreateCertificateByCsr};
 use super::issuance::Order;
 use super::{cert_status, name_fields, not_found_cert, random_bytes, CertView, Pca};
-use crate::common::{enterprise_project_for_create, required};
+use crate::common::{enterprise_project_for_create, required, required_field};
 use crate::error::{Error, Invalid, Result};
 use crate::iam::authz::{actions, Action, RequestFacts, ResourceKind, Target};
 use crate::iam::Caller;
@@ -105,9 +105,9 @@ impl Pca {
     async fn issuing_ca(
         &self,
         caller: &Caller,
-        issuer_id: Option<&input::BodyCaId>,
+        issuer_id: Option<&input::Field<CaId>>,
     ) -> Result<(CaRecord, Arc<IssuerInfo>, Arc<dyn Signer>)> {
-        let id = required(issuer_id, "issuer_id")?.get()?;
+        let id = required_field(issuer_id, "issuer_id")?;
         let ca = self.load_ca_unchecked(caller, &id).await?;
         let status = super::ca_status(&ca, self.now());
         if status != openccm_store::CaStatus::Active {
@@ -124,12 +124,12 @@ impl Pca {
     /// own when it fits the CA's key, else the key's default.
     fn issuing_hash(
         ca: &CaRecord,
-        requested: Option<&str>,
+        requested: Option<&input::Field<HashAlgorithm>>,
         fallback: HashAlgorithm,
     ) -> Result<HashAlgorithm> {
-        let ca_key = KeyAlgorithm::parse(&ca.key_algorithm)?;
+        let ca_key = ca.key_algorithm;
         if let Some(name) = requested {
-            let hash = input::hash_algorithm(name)?;
+            let hash = name.get()?;
             hash.check_fits(ca_key)?;
             return Ok(hash);
         }
@@ -148,16 +148,14 @@ impl Pca {
     ) -> Result<CertId> {
         self.authz.precheck(caller, actions::PCA_ISSUE).await?;
         let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_ref()).await?;
-        let key_algorithm = match req.key_algorithm.as_deref() {
-            Some(name) => input::key_algorithm(name)?,
-            None => KeyAlgorithm::parse(&ca.key_algorithm)?,
+        let key_algorithm = match &req.key_algorithm {
+            Some(field) => field.get()?,
+            None => ca.key_algorithm,
         };
         let ca_hash = ca
             .signature_algorithm
-            .as_deref()
-            .and_then(|h| HashAlgorithm::parse(h).ok())
             .unwrap_or_else(|| key_algorithm.default_hash());
-        let hash = Self::issuing_hash(&ca, req.signature_algorithm.as_deref(), ca_hash)?;
+        let hash = Self::issuing_hash(&ca, req.signature_algorithm.as_ref(), ca_hash)?;
         let requested = required(req.distinguished_name.clone(), "distinguished_name")?;
         if requested.common_name.is_none() {
             return Err(Error::invalid_kind(
@@ -527,8 +525,8 @@ impl Pca {
             issuer_id: Some(parent.ca_id.clone()),
             issuer_name: Some(parent.name.common_name.clone()),
             path_length: i64::from(path_length),
-            key_algorithm: csr.key_algorithm.as_str().to_owned(),
-            signature_algorithm: Some(hash.as_str().to_owned()),
+            key_algorithm: csr.key_algorithm,
+            signature_algorithm: Some(hash),
             key_usages: KeyUsageSet::ca_default().names(),
             gen_mode: GenMode::Csr,
             serial_number: Some(serial.to_hex()),
@@ -619,8 +617,8 @@ impl Pca {
             domain_id: caller.domain_id.clone(),
             issuer_id: plan.issuer.ca_id.clone(),
             issuer_name: plan.issuer.name.common_name.clone(),
-            key_algorithm: plan.key_algorithm.as_str().to_owned(),
-            signature_algorithm: plan.hash.as_str().to_owned(),
+            key_algorithm: plan.key_algorithm,
+            signature_algorithm: plan.hash,
             gen_mode: plan.gen_mode,
             // The pipeline fills in the serials and digests.
             serial_number: String::new(),

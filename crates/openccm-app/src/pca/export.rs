@@ -163,7 +163,7 @@ impl Pca {
             ));
         }
         let sm2_dual =
-            record.key_algorithm == KeyAlgorithm::Sm2.as_str() && record.enc_certificate.is_some();
+            record.key_algorithm == KeyAlgorithm::Sm2 && record.enc_certificate.is_some();
         if sm2_dual && kind != "OTHER" {
             return Err(Error::invalid(
                 "SM2 dual certificates export only as type OTHER",
@@ -180,7 +180,7 @@ impl Pca {
         // The GM/T 0010 envelope is signed by the issuing CA: only an SM2 CA
         // that is active now signs one (a revoked, disabled or deleted CA's
         // key signs nothing more); otherwise the export leaves it out.
-        let ca_signs = issuer.key_algorithm == KeyAlgorithm::Sm2.as_str()
+        let ca_signs = issuer.key_algorithm == KeyAlgorithm::Sm2
             && ca_status(&issuer, self.now()) == openccm_store::CaStatus::Active;
         let envelope_signer = if sm2_dual && sm_standard && ca_signs {
             let certificate = issuer
@@ -249,7 +249,7 @@ impl ExportJob {
             record.sealed_key.as_ref(),
         )?;
         let sm2_pair =
-            record.key_algorithm == KeyAlgorithm::Sm2.as_str() && record.enc_certificate.is_some();
+            record.key_algorithm == KeyAlgorithm::Sm2 && record.enc_certificate.is_some();
         // A keystore export protects the key itself: no PEM (and no PBKDF2
         // work) for it.
         let keystore = compressed && matches!(kind, "IIS" | "TOMCAT") && !sm2_pair;

@@ -7,6 +7,7 @@ use openccm_pki::san::{self, AltName};
 use openccm_pki::{DistinguishedName, HashAlgorithm, KeyAlgorithm};
 use openccm_store::{CaId, CertId};
 
+pub use crate::common::Field;
 use crate::error::{Error, Invalid, Result};
 
 /// `Validity` as given.
@@ -59,15 +60,15 @@ pub struct CreateCa {
     /// Subject.
     pub distinguished_name: Option<DistinguishedName>,
     /// Key algorithm.
-    pub key_algorithm: Option<String>,
+    pub key_algorithm: Option<Field<KeyAlgorithm>>,
     /// Validity.
     pub validity: Option<ValidityInput>,
     /// Parent.
-    pub issuer_id: Option<BodyCaId>,
+    pub issuer_id: Option<Field<CaId>>,
     /// 0–6.
     pub path_length: Option<i64>,
     /// Hash.
-    pub signature_algorithm: Option<String>,
+    pub signature_algorithm: Option<Field<HashAlgorithm>>,
     /// Key usages.
     pub key_usages: Option<Vec<String>>,
     /// CRL settings.
@@ -82,11 +83,11 @@ pub struct CreateCa {
 #[derive(Debug, Clone, Default)]
 pub struct ActivateCa {
     /// Parent.
-    pub issuer_id: Option<BodyCaId>,
+    pub issuer_id: Option<Field<CaId>>,
     /// 0–6.
     pub path_length: Option<i64>,
     /// Hash.
-    pub signature_algorithm: Option<String>,
+    pub signature_algorithm: Option<Field<HashAlgorithm>>,
     /// Validity.
     pub validity: Option<ValidityInput>,
     /// Key usages.
@@ -99,11 +100,11 @@ pub struct ActivateCa {
 #[derive(Debug, Clone, Default)]
 pub struct CreateCertificate {
     /// Issuing CA.
-    pub issuer_id: Option<BodyCaId>,
+    pub issuer_id: Option<Field<CaId>>,
     /// Key algorithm.
-    pub key_algorithm: Option<String>,
+    pub key_algorithm: Option<Field<KeyAlgorithm>>,
     /// Hash.
-    pub signature_algorithm: Option<String>,
+    pub signature_algorithm: Option<Field<HashAlgorithm>>,
     /// Subject.
     pub distinguished_name: Option<DistinguishedName>,
     /// Validity.
@@ -124,7 +125,7 @@ pub struct CreateCertificate {
 #[derive(Debug, Clone, Default)]
 pub struct CreateCertificateByCsr {
     /// Issuing CA.
-    pub issuer_id: Option<BodyCaId>,
+    pub issuer_id: Option<Field<CaId>>,
     /// PEM CSR.
     pub csr: Option<String>,
     /// Validity.
@@ -169,34 +170,6 @@ pub fn ca_id(text: &str) -> Result<CaId> {
     })
 }
 
-/// An id named in a request body, parsed at the HTTP edge. A malformed one
-/// keeps only that fact and is refused where the API checks the field (a
-/// root CA ignores `issuer_id`, so a malformed one there is no error): the
-/// text never reaches the application, and the answer is what it was when
-/// the application parsed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodyCaId {
-    /// A well-formed id.
-    Valid(CaId),
-    /// Not a CA id.
-    Malformed,
-}
-
-impl BodyCaId {
-    /// Parses the body's text.
-    pub fn parse(text: &str) -> Self {
-        CaId::parse(text).map_or(Self::Malformed, Self::Valid)
-    }
-
-    /// The id, or [`ca_id`]'s refusal.
-    pub fn get(&self) -> Result<CaId> {
-        match self {
-            Self::Valid(id) => Ok(id.clone()),
-            Self::Malformed => ca_id(""),
-        }
-    }
-}
-
 /// Parses a certificate id.
 pub fn cert_id(text: &str) -> Result<CertId> {
     CertId::parse(text).ok_or_else(|| {
@@ -205,16 +178,6 @@ pub fn cert_id(text: &str) -> Result<CertId> {
             "Invalid certificate ID: a 36-character lower-case UUID is expected.",
         )
     })
-}
-
-/// Parses a key algorithm.
-pub fn key_algorithm(text: &str) -> Result<KeyAlgorithm> {
-    Ok(KeyAlgorithm::parse(text)?)
-}
-
-/// Parses a hash.
-pub fn hash_algorithm(text: &str) -> Result<HashAlgorithm> {
-    Ok(HashAlgorithm::parse(text)?)
 }
 
 const DAY_MS: i64 = 86_400_000;

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use der::Decode as _;
 use openccm_custody::{KeyHandle, KeyStore};
 use openccm_pki::profile::IssuerInfo;
-use openccm_pki::{KeyAlgorithm, Signer};
+use openccm_pki::Signer;
 use openccm_store::{
     CaId, CaRecord, CaStatus, CertRecord, CertStatus, DomainId, Store, TaggedResource,
 };
@@ -281,7 +281,7 @@ impl Pca {
             not_before: parsed.not_before,
             not_after: parsed.not_after,
             path_length: parsed.path_length,
-            key_algorithm: KeyAlgorithm::parse(&ca.key_algorithm)?,
+            key_algorithm: ca.key_algorithm,
         });
         if let Ok(mut map) = self.issuers.lock() {
             if map.len() >= 4096 {

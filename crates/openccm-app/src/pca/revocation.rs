@@ -360,11 +360,10 @@ impl Pca {
         };
         let parsed = openccm_pki::cert::parse_der(certificate)?;
         let signer = self.signer(&record).await?;
-        let key_algorithm = KeyAlgorithm::parse(&record.key_algorithm)?;
-        let hash = match &record.signature_algorithm {
-            Some(name) => HashAlgorithm::parse(name)?,
-            None => key_algorithm.default_hash(),
-        };
+        let key_algorithm = record.key_algorithm;
+        let hash = record
+            .signature_algorithm
+            .unwrap_or_else(|| key_algorithm.default_hash());
         let hashes = IssuerHashes::new(&record.subject, &record.public_key)?;
         let issuer = Arc::new(Issuer {
             name: Name::from_der(&record.subject)

@@ -406,7 +406,7 @@ impl Scm {
                 name: name.clone(),
                 domain: facts.domain.clone(),
                 alt_names: facts.alt_names.clone(),
-                key_algorithm: facts.key_algorithm.as_str().to_owned(),
+                key_algorithm: facts.key_algorithm,
                 signature_algorithm: facts.signature_algorithm.clone(),
                 fingerprint: facts.fingerprint.clone(),
                 serial_number: leaf.serial_hex.clone(),

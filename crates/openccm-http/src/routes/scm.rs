@@ -257,7 +257,7 @@ fn csr_out(r: CsrRecord) -> wire::Csr {
         csr: r.csr,
         domain_name: r.domain_name,
         sans: csr_sans(&r.alt_names),
-        private_key_algo: r.private_key_algo,
+        private_key_algo: crate::names::csr_key_algorithm_name(r.key_algorithm).to_owned(),
         usage: r.usage,
         company_country: r.company_country,
         company_province: r.company_province,
@@ -512,7 +512,10 @@ async fn create_csr(
                 name: req.name,
                 domain_name: req.domain_name,
                 sans: req.sans,
-                private_key_algo: req.private_key_algo,
+                key_algorithm: req
+                    .private_key_algo
+                    .as_deref()
+                    .map(crate::names::parse_csr_key_algorithm),
                 usage: req.usage,
                 company_country: req.company_country,
                 company_province: req.company_province,
@@ -528,7 +531,7 @@ async fn create_csr(
             name: record.name,
             domain_name: record.domain_name,
             sans: csr_sans(&record.alt_names),
-            private_key_algo: record.private_key_algo,
+            private_key_algo: crate::names::csr_key_algorithm_name(record.key_algorithm).to_owned(),
             usage: record.usage,
             company_country: record.company_country,
             company_province: record.company_province,
@@ -586,7 +589,11 @@ async fn list_csrs(
                 limit: int_param(q.limit.as_deref(), "limit")?,
                 offset: int_param(q.offset.as_deref(), "offset")?,
                 name: q.name,
-                private_key_algo: q.private_key_algo,
+                key_algorithm: q
+                    .private_key_algo
+                    .as_deref()
+                    .filter(|a| !a.is_empty())
+                    .map(crate::names::parse_csr_key_algorithm),
             },
         )
         .await?;

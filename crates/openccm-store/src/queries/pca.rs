@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{corrupt, like_pattern, locks, placeholders, sort_dir, Conditions, Sql};
 use crate::db::{args, params, Backend, Durability, Finish, Row, Tx, Value};
+use crate::domain::algorithm;
 use crate::ids::{CaId, CertId, DomainId};
 use crate::records::{
     CaFilter, CaRecord, CaSortKey, CertFilter, CertRecord, CertSortKey, CrlSettings, InsertOutcome,
@@ -41,8 +42,11 @@ pub(super) fn ca_from_row(row: &Row) -> StoreResult<CaRecord> {
         issuer_id: opt_ca_id(row, "issuer_id")?,
         issuer_name: row.opt_text("issuer_name")?,
         path_length: row.int("path_length")?,
-        key_algorithm: row.text("key_algorithm")?,
-        signature_algorithm: row.opt_text("signature_algorithm")?,
+        key_algorithm: algorithm::key_from_column(&row.text("key_algorithm")?)?,
+        signature_algorithm: row
+            .opt_text("signature_algorithm")?
+            .map(|h| algorithm::hash_from_column(&h))
+            .transpose()?,
         key_usages: key_usages
             .split(',')
             .filter(|s| !s.is_empty())
@@ -95,8 +99,8 @@ fn ca_args(ca: &CaRecord) -> Vec<Value> {
         ca.issuer_id.as_ref().map(CaId::as_str),
         ca.issuer_name.as_deref(),
         ca.path_length,
-        ca.key_algorithm.as_str(),
-        ca.signature_algorithm.as_deref(),
+        algorithm::key_column(ca.key_algorithm),
+        ca.signature_algorithm.map(algorithm::hash_column),
         ca.key_usages.join(","),
         ca.gen_mode.column(),
         ca.serial_number.as_deref(),
@@ -152,8 +156,8 @@ fn cert_from_row(row: &Row, full: bool) -> StoreResult<CertRecord> {
         domain_id: domain_of(row)?,
         issuer_id: CaId::parse(&row.text("issuer_id")?).ok_or_else(|| corrupt("issuer_id"))?,
         issuer_name: row.text("issuer_name")?,
-        key_algorithm: row.text("key_algorithm")?,
-        signature_algorithm: row.text("signature_algorithm")?,
+        key_algorithm: algorithm::key_from_column(&row.text("key_algorithm")?)?,
+        signature_algorithm: algorithm::hash_from_column(&row.text("signature_algorithm")?)?,
         gen_mode: GenMode::from_column(&row.text("gen_mode")?)?,
         serial_number: row.text("serial_number")?,
         name: NameFields {
@@ -197,8 +201,8 @@ fn cert_args(c: &CertRecord) -> Vec<Value> {
         // the serials table tracks the intent); failing it sets FAILED,
         // and only ISSUED rows are ever read back.
         "ISSUED",
-        c.key_algorithm.as_str(),
-        c.signature_algorithm.as_str(),
+        algorithm::key_column(c.key_algorithm),
+        algorithm::hash_column(c.signature_algorithm),
         c.gen_mode.column(),
         c.serial_number.as_str(),
         c.name.common_name.as_str(),

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{corrupt, like_pattern, locks, placeholders, sort_dir, Conditions, Sql};
 use crate::db::{args, params, Backend, Durability, Finish, Row, Tx, Value, Weight};
+use crate::domain::algorithm;
 use crate::ids::{CsrId, DomainId, ScmCertId};
 use crate::records::{
     CsrFilter, CsrRecord, Page, ScmCertFilter, ScmCertRecord, ScmInsertOutcome, ScmSortKey,
@@ -42,7 +43,7 @@ fn cert_from_row(row: &Row, full: bool) -> StoreResult<ScmCertRecord> {
         name: row.text("name")?,
         domain: row.text("domain")?,
         alt_names: names_from_column(&row.text("alt_names")?)?,
-        key_algorithm: row.text("key_algorithm")?,
+        key_algorithm: algorithm::key_from_column(&row.text("key_algorithm")?)?,
         signature_algorithm: row.text("signature_algorithm")?,
         fingerprint: row.text("fingerprint")?,
         serial_number: row.text("serial_number")?,
@@ -73,7 +74,7 @@ fn cert_args(c: &ScmCertRecord) -> Vec<Value> {
         c.name.as_str(),
         c.domain.as_str(),
         names_column(&c.alt_names),
-        c.key_algorithm.as_str(),
+        algorithm::key_column(c.key_algorithm),
         c.signature_algorithm.as_str(),
         c.fingerprint.as_str(),
         c.serial_number.as_str(),
@@ -105,7 +106,7 @@ fn csr_from_row(row: &Row) -> StoreResult<CsrRecord> {
         csr: row.text("csr")?,
         domain_name: row.opt_text("domain_name")?,
         alt_names: names_from_column(&row.text("alt_names")?)?,
-        private_key_algo: row.text("private_key_algo")?,
+        key_algorithm: algorithm::csr_key_from_column(&row.text("private_key_algo")?)?,
         usage: row.opt_text("usage")?,
         company_country: row.opt_text("company_country")?,
         company_province: row.opt_text("company_province")?,
@@ -129,7 +130,7 @@ fn csr_args(c: &CsrRecord) -> Vec<Value> {
         c.csr.as_str(),
         c.domain_name.as_deref(),
         names_column(&c.alt_names),
-        c.private_key_algo.as_str(),
+        algorithm::csr_key_column(c.key_algorithm),
         c.usage.as_deref(),
         c.company_country.as_deref(),
         c.company_province.as_deref(),
@@ -609,8 +610,11 @@ impl<B: Backend> ScmStore for Sql<B> {
         if let Some(name) = &filter.name {
             c.push("LOWER(name) LIKE ? ESCAPE '\\'", args![like_pattern(name)]);
         }
-        if let Some(algo) = &filter.private_key_algo {
-            c.push("private_key_algo = ?", args![algo.as_str()]);
+        if let Some(key) = filter.key_algorithm {
+            c.push(
+                "private_key_algo = ?",
+                args![algorithm::csr_key_column(key)],
+            );
         }
         let total = self.count_where("scm_csrs", &c).await?;
         let rows = self

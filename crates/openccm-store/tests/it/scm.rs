@@ -14,7 +14,7 @@ fn csr(domain: &openccm_store::DomainId, alt_names: &[&str]) -> CsrRecord {
         csr: "-----BEGIN CERTIFICATE REQUEST-----".into(),
         domain_name: Some("www.example.com".into()),
         alt_names: alt_names.iter().map(|n| (*n).to_owned()).collect(),
-        private_key_algo: "EC_P256".into(),
+        key_algorithm: openccm_pki::KeyAlgorithm::Ec256,
         usage: Some("PERSONAL".into()),
         company_country: None,
         company_province: None,

@@ -10,8 +10,8 @@ use openccm_app::pca::ca::ListCas;
 use openccm_app::pca::certificate::ListCertificates;
 use openccm_app::pca::export::Exported;
 use openccm_app::pca::input::{
-    ActivateCa, AltNameInput, BodyCaId, CreateCa, CreateCertificate, CreateCertificateByCsr,
-    CrlInput, CustomExtensionInput, ExportRequest, ValidityInput,
+    ActivateCa, AltNameInput, CreateCa, CreateCertificate, CreateCertificateByCsr, CrlInput,
+    CustomExtensionInput, ExportRequest, ValidityInput,
 };
 use openccm_app::pca::{CaView, CertView};
 use openccm_app::Error;
@@ -178,8 +178,10 @@ fn ca_out(view: CaView) -> wire::CertificateAuthority {
         path_length: r.path_length,
         issuer_id: r.issuer_id.map(|i| i.to_string()),
         issuer_name: r.issuer_name,
-        key_algorithm: r.key_algorithm,
-        signature_algorithm: r.signature_algorithm,
+        key_algorithm: crate::names::key_algorithm_name(r.key_algorithm).to_owned(),
+        signature_algorithm: r
+            .signature_algorithm
+            .map(|h| crate::names::hash_algorithm_name(h).to_owned()),
         freeze_flag: 0,
         gen_mode: crate::names::gen_mode_name(r.gen_mode).to_owned(),
         serial_number: r.serial_number,
@@ -210,8 +212,8 @@ fn cert_out(view: CertView) -> wire::Certificate {
         status: crate::names::cert_status_name(view.status).to_owned(),
         issuer_id: r.issuer_id.to_string(),
         issuer_name: r.issuer_name,
-        key_algorithm: r.key_algorithm,
-        signature_algorithm: r.signature_algorithm,
+        key_algorithm: crate::names::key_algorithm_name(r.key_algorithm).to_owned(),
+        signature_algorithm: crate::names::hash_algorithm_name(r.signature_algorithm).to_owned(),
         freeze_flag: 0,
         gen_mode: crate::names::gen_mode_name(r.gen_mode).to_owned(),
         serial_number: r.serial_number,
@@ -255,11 +257,17 @@ async fn create_ca(
             CreateCa {
                 ca_type: req.type_.as_deref().map(ca_type_in).transpose()?,
                 distinguished_name: req.distinguished_name.map(dn_in),
-                key_algorithm: req.key_algorithm,
+                key_algorithm: req
+                    .key_algorithm
+                    .as_deref()
+                    .map(crate::names::parse_key_algorithm),
                 validity: req.validity.map(validity_in),
-                issuer_id: req.issuer_id.as_deref().map(BodyCaId::parse),
+                issuer_id: req.issuer_id.as_deref().map(crate::names::parse_body_ca_id),
                 path_length: req.path_length,
-                signature_algorithm: req.signature_algorithm,
+                signature_algorithm: req
+                    .signature_algorithm
+                    .as_deref()
+                    .map(crate::names::parse_hash_algorithm),
                 key_usages: req.key_usages,
                 crl: req.crl_configuration.map(crl_in),
                 enterprise_project_id: req.enterprise_project_id,
@@ -388,9 +396,12 @@ async fn activate_ca(
             &caller,
             &ca_id,
             ActivateCa {
-                issuer_id: req.issuer_id.as_deref().map(BodyCaId::parse),
+                issuer_id: req.issuer_id.as_deref().map(crate::names::parse_body_ca_id),
                 path_length: req.path_length,
-                signature_algorithm: req.signature_algorithm,
+                signature_algorithm: req
+                    .signature_algorithm
+                    .as_deref()
+                    .map(crate::names::parse_hash_algorithm),
                 validity: req.validity.map(validity_in),
                 key_usages: req.key_usages,
                 crl: req.crl_configuration.map(crl_in),
@@ -616,9 +627,15 @@ async fn create_certificate(
         .create_certificate(
             &caller,
             CreateCertificate {
-                issuer_id: req.issuer_id.as_deref().map(BodyCaId::parse),
-                key_algorithm: req.key_algorithm,
-                signature_algorithm: req.signature_algorithm,
+                issuer_id: req.issuer_id.as_deref().map(crate::names::parse_body_ca_id),
+                key_algorithm: req
+                    .key_algorithm
+                    .as_deref()
+                    .map(crate::names::parse_key_algorithm),
+                signature_algorithm: req
+                    .signature_algorithm
+                    .as_deref()
+                    .map(crate::names::parse_hash_algorithm),
                 distinguished_name: req.distinguished_name.map(dn_in),
                 validity: req.validity.map(validity_in),
                 key_usages: req.key_usages,
@@ -666,7 +683,7 @@ async fn create_certificate_by_csr(
         .create_certificate_by_csr(
             &caller,
             CreateCertificateByCsr {
-                issuer_id: req.issuer_id.as_deref().map(BodyCaId::parse),
+                issuer_id: req.issuer_id.as_deref().map(crate::names::parse_body_ca_id),
                 csr: req.csr,
                 validity: req.validity.map(validity_in),
                 kind: req.type_,
