@@ -38,53 +38,6 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 /// the WAL start over).
 const WRITER_AUTOCHECKPOINT_FRAMES: i64 = 4000;
 
-/// The migrations, in order (embedded: the binary carries its schema).
-const MIGRATIONS: [(i64, &str, &str); 11] = [
-    (1, "iam", include_str!("../migrations/sqlite/0001_iam.sql")),
-    (2, "pca", include_str!("../migrations/sqlite/0002_pca.sql")),
-    (
-        3,
-        "usage",
-        include_str!("../migrations/sqlite/0003_usage.sql"),
-    ),
-    (
-        4,
-        "intents",
-        include_str!("../migrations/sqlite/0004_intents.sql"),
-    ),
-    (5, "scm", include_str!("../migrations/sqlite/0005_scm.sql")),
-    (
-        6,
-        "policies",
-        include_str!("../migrations/sqlite/0006_policies.sql"),
-    ),
-    (
-        7,
-        "issuance_intents",
-        include_str!("../migrations/sqlite/0007_issuance_intents.sql"),
-    ),
-    (
-        8,
-        "revocations",
-        include_str!("../migrations/sqlite/0008_revocations.sql"),
-    ),
-    (
-        9,
-        "login_failures",
-        include_str!("../migrations/sqlite/0009_login_failures.sql"),
-    ),
-    (
-        10,
-        "audit",
-        include_str!("../migrations/sqlite/0010_audit.sql"),
-    ),
-    (
-        11,
-        "structured_sans",
-        include_str!("../migrations/sqlite/0011_structured_sans.sql"),
-    ),
-];
-
 fn db_error(err: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(e, msg) = &err {
         if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
@@ -267,57 +220,111 @@ fn run_ready<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
-fn migrate(conn: &Connection) -> StoreResult<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
-         checksum BLOB NOT NULL, applied_at INTEGER NOT NULL)",
+/// Applies pending migrations (`migrations/sqlite`, embedded) with sqlx's
+/// runner, the one the PostgreSQL store uses, over a connection of its own.
+/// Returns that connection: an in-memory database lives only while one is
+/// open, so it is closed once the writer holds its own.
+async fn migrate(target: &Target) -> StoreResult<sqlx_sqlite::SqliteConnection> {
+    use sqlx::Connection as _;
+    use sqlx_sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+
+    let migrator = sqlx::migrate!("./migrations/sqlite");
+    let options = match target {
+        Target::File(path) => {
+            let (file, known) = (target.clone(), migrator.iter().cloned().collect::<Vec<_>>());
+            tokio::task::spawn_blocking(move || {
+                adopt_schema_migrations(&file.open(false)?, &known)
+            })
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))??;
+            SqliteConnectOptions::new().filename(path)
+        }
+        // The URI names the shared-cache database the other connections open.
+        Target::Memory(uri) => SqliteConnectOptions::new().filename(uri).shared_cache(true),
+    }
+    .create_if_missing(true)
+    .foreign_keys(true)
+    .journal_mode(SqliteJournalMode::Wal)
+    .synchronous(SqliteSynchronous::Full)
+    .busy_timeout(Duration::from_secs(10));
+    let mut conn = sqlx_sqlite::SqliteConnection::connect_with(&options)
+        .await
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    migrator
+        .run(&mut conn)
+        .await
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(conn)
+}
+
+/// A database written before the stores shared sqlx's runner records its
+/// migrations in `schema_migrations` (version, name, SHA-256 of the SQL).
+/// They move to sqlx's `_sqlx_migrations`, once, in one transaction, each
+/// checked against the embedded file first: a database whose applied
+/// migration differs from this version's, or that knows one this version
+/// does not, is refused rather than adopted.
+fn adopt_schema_migrations(
+    conn: &Connection,
+    migrations: &[sqlx::migrate::Migration],
+) -> StoreResult<()> {
+    let table_exists = |name: &str| -> StoreResult<bool> {
+        conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)
+        .map_err(db_error)
+    };
+    if !table_exists("schema_migrations")? || table_exists("_sqlx_migrations")? {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction().map_err(db_error)?;
+    // The table as sqlx's SQLite runner creates it.
+    tx.execute_batch(
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+         installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+         checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
     )
     .map_err(db_error)?;
-    for (version, name, sql) in MIGRATIONS {
-        let checksum = {
-            use sha2::Digest as _;
-            sha2::Sha256::digest(sql.as_bytes()).to_vec()
-        };
-        let applied: Option<Vec<u8>> = conn
-            .query_row(
-                "SELECT checksum FROM schema_migrations WHERE version = ?1",
-                [version],
-                |r| r.get(0),
-            )
-            .map(Some)
-            .or_else(|e| {
-                if e == rusqlite::Error::QueryReturnedNoRows {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            })
+    let applied: Vec<(i64, Vec<u8>)> = {
+        let mut statement = tx
+            .prepare("SELECT version, checksum FROM schema_migrations ORDER BY version")
             .map_err(db_error)?;
-        match applied {
-            Some(stored) if stored == checksum => {}
-            Some(_) => {
-                return Err(StoreError::Migration(format!(
-                    "migration {version} ({name}) differs from the one applied to this database"
-                )))
-            }
-            None => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-                let tx = conn.unchecked_transaction().map_err(db_error)?;
-                tx.execute_batch(sql).map_err(|e| {
-                    StoreError::Migration(format!("migration {version} ({name}): {e}"))
-                })?;
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![version, name, checksum, now],
-                )
-                .map_err(db_error)?;
-                tx.commit().map_err(db_error)?;
-            }
+        let rows = statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db_error)?;
+        rows.collect::<Result<_, _>>().map_err(db_error)?
+    };
+    for (version, checksum) in applied {
+        let migration = migrations
+            .iter()
+            .find(|m| m.version == version)
+            .ok_or_else(|| {
+                StoreError::Migration(format!(
+                    "this database has migration {version}, which this version does not know"
+                ))
+            })?;
+        let file_checksum = {
+            use sha2::Digest as _;
+            sha2::Sha256::digest(migration.sql.as_bytes()).to_vec()
+        };
+        if file_checksum != checksum {
+            return Err(StoreError::Migration(format!(
+                "migration {version} ({}) differs from the one applied to this database",
+                migration.description
+            )));
         }
+        tx.execute(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (?1, ?2, TRUE, ?3, 0)",
+            rusqlite::params![version, migration.description.as_ref(), migration.checksum.as_ref()],
+        )
+        .map_err(db_error)?;
     }
-    Ok(())
+    tx.execute_batch("DROP TABLE schema_migrations")
+        .map_err(db_error)?;
+    tx.commit().map_err(db_error)
 }
 
 /// Creates the database file with mode 0600 if it does not exist, so that it
@@ -360,6 +367,7 @@ impl Sql<SqliteDb> {
             create_private(&path)?;
             Target::File(path)
         };
+        let migrations = migrate(&target).await?;
         let writer_target = target.clone();
         let (ready, started) = oneshot::channel();
         let (jobs, queue) = mpsc::channel::<WriteJob>();
@@ -373,7 +381,6 @@ impl Sql<SqliteDb> {
                         .map_err(db_error)?;
                     conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_FRAMES)
                         .map_err(db_error)?;
-                    migrate(&conn)?;
                     Ok(conn)
                 });
                 match conn {
@@ -390,6 +397,11 @@ impl Sql<SqliteDb> {
         started
             .await
             .map_err(|_| StoreError::Database("the writer stopped".to_owned()))??;
+        {
+            use sqlx::Connection as _;
+            // The writer holds the database open now (see `migrate`).
+            let _ = migrations.close().await;
+        }
         let checkpointer = match &target {
             Target::File(_) => Some(start_checkpointer(&target)?),
             Target::Memory(_) => None,

@@ -9,6 +9,7 @@
 
 mod iam;
 mod intents;
+mod migrations;
 mod revocation;
 mod scm;
 mod tags;

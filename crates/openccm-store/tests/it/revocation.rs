@@ -239,7 +239,7 @@ async fn the_migration_lists_earlier_revocations(backend: Backend) {
             let conn = rusqlite::Connection::open(db.url.strip_prefix("sqlite:").unwrap()).unwrap();
             for sql in undo
                 .iter()
-                .chain(&["DELETE FROM schema_migrations WHERE version = 8"])
+                .chain(&["DELETE FROM _sqlx_migrations WHERE version = 8"])
             {
                 conn.execute_batch(sql).unwrap();
             }

@@ -77,7 +77,7 @@ async fn the_migration_splits_earlier_joined_names(backend: Backend) {
             let conn = rusqlite::Connection::open(db.url.strip_prefix("sqlite:").unwrap()).unwrap();
             for sql in undo
                 .iter()
-                .chain(&["DELETE FROM schema_migrations WHERE version = 11"])
+                .chain(&["DELETE FROM _sqlx_migrations WHERE version = 11"])
             {
                 conn.execute_batch(sql).unwrap();
             }
