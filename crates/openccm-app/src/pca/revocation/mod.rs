@@ -24,6 +24,9 @@
 //!   serial).
 //! - Caches exist only for CAs that exist: an unknown id costs a read, never
 //!   memory.
+//!
+//! Here: the caches and the CRLs. The OCSP responder is `responder.rs`;
+//! which CAs publish and `admin crl check` are `check.rs`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,12 +34,15 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use der::Decode as _;
 use openccm_pki::crl::{CrlBuilder, CrlHeader, CrlKind};
-use openccm_pki::ocsp::{self, IssuerHashes, Refusal, Status};
+use openccm_pki::ocsp::{IssuerHashes, Refusal, Status};
 use openccm_pki::{HashAlgorithm, KeyAlgorithm, Signer};
 use openccm_store::{CaId, CaRecord, SerialStatus, StoreEvent, StoredCrl};
 use x509_cert::name::Name;
 
 use super::{crl_name, Pca};
+
+mod check;
+mod responder;
 use crate::error::{Error, Result};
 
 const DAY_MS: i64 = 86_400_000;
@@ -664,211 +670,6 @@ impl Pca {
             .await??;
         Ok((der, entries))
     }
-
-    /// The OCSP responder of a CA (`POST /pca/ocsp/{ca_id}`, and GET with
-    /// the request in the path). Never fails: every failure is an OCSP
-    /// refusal (malformedRequest, unauthorized, internalError).
-    ///
-    /// `ca_id` is `None` when the path names no CA id at all: such a request
-    /// is answered as for an unknown CA.
-    pub async fn ocsp(&self, ca_id: Option<&CaId>, request: &[u8]) -> OcspAnswer {
-        match self.answer_ocsp(ca_id, request).await {
-            Ok(answer) => answer,
-            Err(err) => {
-                tracing::error!(error = %err, ca_id = ?ca_id.map(CaId::as_str), "OCSP answer failed");
-                OcspAnswer::refused(Refusal::Internal)
-            }
-        }
-    }
-
-    async fn answer_ocsp(&self, ca_id: Option<&CaId>, request: &[u8]) -> Result<OcspAnswer> {
-        let Some(id) = ca_id else {
-            return Ok(match ocsp::parse_request(request) {
-                Ok(_) => OcspAnswer::refused(Refusal::Unauthorized),
-                Err(refusal) => OcspAnswer::refused(refusal),
-            });
-        };
-        let now = self.now();
-        let validity = self.settings.revocation.ocsp_validity_ms;
-        // A request seen before, byte for byte: its answer stands until the
-        // CA changes (which empties the slot) or half its validity passes.
-        let cached = self.revocation.peek(id, |slot| {
-            let slot = slot?;
-            let issuer = slot.issuer.as_ref()?;
-            if issuer.is_gone(now) || !issuer.record.ocsp_enabled {
-                return None;
-            }
-            slot.ocsp.get(request).cloned()
-        });
-        if let Some(answer) = cached.filter(|a| {
-            a.validity
-                .is_some_and(|(this_update, _)| now < this_update + validity / 2)
-        }) {
-            return Ok(answer);
-        }
-        let parsed = match ocsp::parse_request(request) {
-            Ok(parsed) => parsed,
-            Err(refusal) => return Ok(OcspAnswer::refused(refusal)),
-        };
-        let stamp = self.revocation.stamp(id);
-        let Some(issuer) = self.issuer(id).await? else {
-            return Ok(OcspAnswer::refused(Refusal::Unauthorized));
-        };
-        if !issuer.record.ocsp_enabled
-            || !parsed
-                .questions
-                .iter()
-                .all(|q| issuer.hashes.asks_about_me(q))
-        {
-            return Ok(OcspAnswer::refused(Refusal::Unauthorized));
-        }
-        let mut statuses = Vec::with_capacity(parsed.questions.len());
-        for question in &parsed.questions {
-            statuses.push(
-                match self.store.serial_status(id, &question.serial_hex()).await? {
-                    SerialStatus::Good => Status::Good,
-                    SerialStatus::Unknown => Status::Unknown,
-                    SerialStatus::Revoked { revoked_at, reason } => Status::Revoked {
-                        at: revoked_at,
-                        reason: reason.crl_code(),
-                    },
-                },
-            );
-        }
-        let shared = parsed.questions.len() == 1 && parsed.nonce.is_none();
-        // Anyone may ask about any serial: `unknown` answers are not kept.
-        let keep =
-            shared && request.len() <= MAX_CACHED_REQUEST && !statuses.contains(&Status::Unknown);
-        let this_update = openccm_pki::time::truncate_to_seconds(now);
-        let next_update = this_update + validity;
-        let signing = issuer.clone();
-        let der = self
-            .pools
-            .signing
-            .run(move || {
-                let answers: Vec<ocsp::Answer<'_>> = parsed
-                    .questions
-                    .iter()
-                    .zip(statuses)
-                    .map(|(q, status)| ocsp::Answer {
-                        cert_id: &q.cert_id,
-                        status,
-                    })
-                    .collect();
-                ocsp::sign_response(
-                    &ocsp::Responder {
-                        key_algorithm: signing.key_algorithm,
-                        hash: signing.hash,
-                        key_hash: &signing.key_hash,
-                    },
-                    &answers,
-                    this_update,
-                    next_update,
-                    parsed.nonce.as_ref(),
-                    signing.signer.as_ref(),
-                )
-            })
-            .await??;
-        let answer = OcspAnswer::new(der, Some((this_update, next_update)), shared);
-        if keep {
-            let entries = &self.revocation.ocsp_entries;
-            self.revocation.store_if(id, stamp, |slot| {
-                use std::sync::atomic::Ordering;
-                if entries.load(Ordering::SeqCst) < MAX_CACHED_OCSP
-                    && slot.ocsp.insert(request.to_vec(), answer.clone()).is_none()
-                {
-                    entries.fetch_add(1, Ordering::SeqCst);
-                }
-            });
-        }
-        Ok(answer)
-    }
-
-    /// Every CA that publishes a CRL: (CA id, CRL name).
-    pub async fn crl_publishers(&self) -> Result<Vec<(CaId, String)>> {
-        Ok(self
-            .store
-            .crl_issuing_cas(self.now())
-            .await?
-            .iter()
-            .map(|ca| (ca.ca_id.clone(), crl_name(ca)))
-            .collect())
-    }
-    /// Checks that every CRL-publishing CA serves every unexpired revoked
-    /// serial exactly once (its full and delta CRL together, as a relying
-    /// party combines them) and nothing that was never revoked: the
-    /// expected set is rebuilt from the certificate and CA records. Returns one line per CA; fails
-    /// with `Internal` naming the first CA whose CRLs are wrong.
-    pub async fn check_crls(&self) -> Result<Vec<String>> {
-        let mut report = Vec::new();
-        for record in self.store.crl_issuing_cas(self.now()).await? {
-            // A revocation committed between serving and reading the store
-            // shows as missing: the second look serves it.
-            let mut outcome = self.check_crl(&record).await;
-            if outcome.is_err() {
-                outcome = self.check_crl(&record).await;
-            }
-            report.push(outcome?);
-        }
-        Ok(report)
-    }
-
-    async fn check_crl(&self, record: &CaRecord) -> Result<String> {
-        let id = &record.ca_id;
-        let name = record
-            .crl
-            .crl_name
-            .clone()
-            .unwrap_or_else(|| id.to_string());
-        let full = self.published_crl(Some(id), &format!("{name}.crl")).await?;
-        let delta = self
-            .published_crl(Some(id), &format!("{name}-delta.crl"))
-            .await?;
-        let in_full = served_serials(&full.der)?;
-        let in_delta = served_serials(&delta.der)?;
-        let (full_entries, delta_entries) = (in_full.len(), in_delta.len());
-        let mut served: Vec<String> = in_full.into_iter().chain(in_delta).collect();
-        served.sort_unstable();
-        served.dedup();
-        if served.len() != full_entries + delta_entries {
-            return Err(Error::Internal(format!(
-                "CA {id}: a serial is listed more than once"
-            )));
-        }
-        // What the certificate and CA records say was revoked: not the
-        // revocations table the CRLs are built from.
-        let revoked = self.store.revoked_in_records(id).await?;
-        let unexpired: Vec<&str> = revoked
-            .iter()
-            .filter(|(_, not_after)| *not_after >= delta.this_update)
-            .map(|(serial, _)| serial.as_str())
-            .collect();
-        let missing = unexpired
-            .iter()
-            .filter(|s| served.binary_search_by(|x| x.as_str().cmp(s)).is_err())
-            .count();
-        if missing > 0 {
-            return Err(Error::Internal(format!(
-                "CA {id}: {missing} unexpired revoked serial(s) are missing from its CRLs"
-            )));
-        }
-        let mut ever: Vec<&str> = revoked.iter().map(|(serial, _)| serial.as_str()).collect();
-        ever.sort_unstable();
-        if let Some(stray) = served
-            .iter()
-            .find(|s| ever.binary_search(&s.as_str()).is_err())
-        {
-            return Err(Error::Internal(format!(
-                "CA {id}: its CRLs list {stray}, which was never revoked"
-            )));
-        }
-        Ok(format!(
-            "{id}: ok, {} unexpired revoked serial(s) served: full CRL #{} ({full_entries} entries), delta CRL #{} ({delta_entries} entries)",
-            unexpired.len(),
-            full.number,
-            delta.number,
-        ))
-    }
 }
 
 fn cached_full(crl: StoredCrl) -> CachedFull {
@@ -883,19 +684,6 @@ fn cached_full(crl: StoredCrl) -> CachedFull {
         revocation_seq: crl.revocation_seq,
         freshest: crl.freshest_url,
     }
-}
-
-/// The serials (lower-case hex) a CRL lists.
-fn served_serials(der: &[u8]) -> Result<Vec<String>> {
-    let crl = x509_cert::crl::CertificateList::from_der(der)
-        .map_err(|e| Error::Internal(format!("a served CRL does not parse: {e}")))?;
-    Ok(crl
-        .tbs_cert_list
-        .revoked_certificates
-        .unwrap_or_default()
-        .iter()
-        .map(|r| hex::encode(r.serial_number.as_bytes()))
-        .collect())
 }
 
 #[cfg(test)]
