@@ -1,21 +1,15 @@
-//! PCA v1 routes: wire ↔ domain conversion only (tags and resource
-//! instances in `tagging.rs`).
+//! PCA v1 routes: wire ↔ domain conversion only (certificates in
+//! `certificates.rs`, tags and resource instances in `tagging.rs`).
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use openccm_app::pca::ca::ListCas;
-use openccm_app::pca::certificate::ListCertificates;
-use openccm_app::pca::export::Exported;
-use openccm_app::pca::input::{
-    ActivateCa, AltNameInput, CreateCa, CreateCertificate, CreateCertificateByCsr, CrlInput,
-    CustomExtensionInput, ExportRequest, ValidityInput,
-};
+use openccm_app::pca::input::{ActivateCa, CreateCa, CrlInput, ValidityInput};
 use openccm_app::pca::{CaView, CertView};
 use openccm_app::Error;
-use openccm_pki::profile::ExtendedKeyUsageFlags;
 use openccm_wire::error::pca as codes;
 use openccm_wire::pca as wire;
 use serde::Deserialize;
@@ -25,7 +19,13 @@ use crate::error::{ApiError, Service};
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
 use crate::AppState;
 
+mod certificates;
 mod tagging;
+
+use certificates::{
+    create_certificate, create_certificate_by_csr, delete_certificate, export_certificate,
+    list_certificates, parse_csr, revoke_certificate, show_certificate,
+};
 
 route_error!(
     /// An error of a PCA route.
@@ -610,243 +610,5 @@ async fn console_config(CallerOf(_caller): CallerOf) -> Json<wire::ConsoleConfig
         is_support_yearly_monthly_ca: false,
         is_support_iam5: true,
         is_support_ocsp: true,
-    })
-}
-
-// ---- certificates -----------------------------------------------------------
-
-async fn create_certificate(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    body: Result<ApiJson<wire::CreateCertificateRequest>, BodyRejection>,
-) -> PcaResult<Response> {
-    let ApiJson(req) = body?;
-    let eku = req.extended_key_usage.unwrap_or_default();
-    let id = state
-        .pca
-        .create_certificate(
-            &caller,
-            CreateCertificate {
-                issuer_id: req.issuer_id.as_deref().map(crate::names::parse_body_ca_id),
-                key_algorithm: req
-                    .key_algorithm
-                    .as_deref()
-                    .map(crate::names::parse_key_algorithm),
-                signature_algorithm: req
-                    .signature_algorithm
-                    .as_deref()
-                    .map(crate::names::parse_hash_algorithm),
-                distinguished_name: req.distinguished_name.map(dn_in),
-                validity: req.validity.map(validity_in),
-                key_usages: req.key_usages,
-                alt_names: req.subject_alternative_names.map(|names| {
-                    names
-                        .into_iter()
-                        .map(|n| AltNameInput {
-                            kind: n.type_,
-                            value: n.value,
-                        })
-                        .collect()
-                }),
-                extended_key_usage: ExtendedKeyUsageFlags {
-                    server_auth: eku.server_auth.unwrap_or(false),
-                    client_auth: eku.client_auth.unwrap_or(false),
-                    code_signing: eku.code_signing.unwrap_or(false),
-                    email_protection: eku.email_protection.unwrap_or(false),
-                    time_stamping: eku.time_stamping.unwrap_or(false),
-                    smart_card_logon: eku.smart_card_logon.unwrap_or(false),
-                },
-                custom_extension: req.customized_extension.map(|c| CustomExtensionInput {
-                    object_identifier: c.object_identifier,
-                    value: c.value,
-                }),
-                enterprise_project_id: req.enterprise_project_id,
-            },
-        )
-        .await?;
-    Ok(created(
-        id.to_string(),
-        Json(wire::CertificateIdResponse {
-            certificate_id: id.to_string(),
-        }),
-    ))
-}
-
-async fn create_certificate_by_csr(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    body: Result<ApiJson<wire::CreateCertificateByCsrRequest>, BodyRejection>,
-) -> PcaResult<Response> {
-    let ApiJson(req) = body?;
-    let id = state
-        .pca
-        .create_certificate_by_csr(
-            &caller,
-            CreateCertificateByCsr {
-                issuer_id: req.issuer_id.as_deref().map(crate::names::parse_body_ca_id),
-                csr: req.csr,
-                validity: req.validity.map(validity_in),
-                kind: req.type_,
-                path_length: req.path_length,
-                enterprise_project_id: req.enterprise_project_id,
-            },
-        )
-        .await?;
-    Ok(created(
-        id.clone(),
-        Json(wire::CertificateIdResponse { certificate_id: id }),
-    ))
-}
-
-async fn parse_csr(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    body: Result<ApiJson<wire::ParseCsrRequest>, BodyRejection>,
-) -> PcaResult<Json<wire::ParseCsrResponse>> {
-    let ApiJson(req) = body?;
-    let info = state.pca.parse_csr(&caller, req.csr.as_deref()).await?;
-    let dn = info.distinguished_name;
-    Ok(Json(wire::ParseCsrResponse {
-        key_algorithm: info.key_algorithm,
-        key_algorithm_length: info.key_bits,
-        signature_algorithm: info.signature_algorithm,
-        public_key: info.public_key_pem,
-        distinguished_name: wire::DistinguishedName {
-            common_name: dn.common_name,
-            country: dn.country,
-            state: dn.state,
-            locality: dn.locality,
-            organization: dn.organization,
-            organizational_unit: dn.organizational_unit,
-        },
-    }))
-}
-
-async fn list_certificates(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> PcaResult<Json<wire::ListCertificateResponse>> {
-    let q = query(q)?;
-    let status = q
-        .status
-        .as_deref()
-        .map(|text| {
-            crate::names::parse_cert_status(text)
-                .ok_or_else(|| Error::invalid("status must be ISSUED, REVOKED or EXPIRED"))
-        })
-        .transpose()?;
-    let (total, views) = state
-        .pca
-        .list_certificates(
-            &caller,
-            ListCertificates {
-                limit: int_param(q.limit.as_deref(), "limit")?,
-                offset: int_param(q.offset.as_deref(), "offset")?,
-                name: q.name,
-                status,
-                sort_key: q
-                    .sort_key
-                    .as_deref()
-                    .map(crate::names::parse_cert_sort_key)
-                    .transpose()?,
-                sort_dir: q
-                    .sort_dir
-                    .as_deref()
-                    .map(crate::names::parse_sort_dir)
-                    .transpose()?,
-            },
-        )
-        .await?;
-    Ok(Json(wire::ListCertificateResponse {
-        total,
-        certificates: views.into_iter().map(cert_out).collect(),
-    }))
-}
-
-async fn show_certificate(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(certificate_id): Path<String>,
-) -> PcaResult<Json<wire::Certificate>> {
-    let certificate_id = openccm_app::pca::input::cert_id(&certificate_id)?;
-    Ok(Json(cert_out(
-        state.pca.show_certificate(&caller, &certificate_id).await?,
-    )))
-}
-
-async fn delete_certificate(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(certificate_id): Path<String>,
-) -> PcaResult<StatusCode> {
-    let certificate_id = openccm_app::pca::input::cert_id(&certificate_id)?;
-    state
-        .pca
-        .delete_certificate(&caller, &certificate_id)
-        .await?;
-    Ok(no_content())
-}
-
-async fn revoke_certificate(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(certificate_id): Path<String>,
-    body: Result<ApiJson<wire::RevokeRequest>, BodyRejection>,
-) -> PcaResult<StatusCode> {
-    let ApiJson(req) = body?;
-    let certificate_id = openccm_app::pca::input::cert_id(&certificate_id)?;
-    let reason = revocation_reason_in(req.reason.as_deref())?;
-    state
-        .pca
-        .revoke_certificate(&caller, &certificate_id, reason)
-        .await?;
-    Ok(no_content())
-}
-
-async fn export_certificate(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(certificate_id): Path<String>,
-    body: Result<ApiJson<wire::ExportCertificateRequest>, BodyRejection>,
-) -> PcaResult<Response> {
-    let ApiJson(req) = body?;
-    let certificate_id = openccm_app::pca::input::cert_id(&certificate_id)?;
-    let exported = state
-        .pca
-        .export_certificate(
-            &caller,
-            &certificate_id,
-            ExportRequest {
-                compressed: flag_text(req.is_compressed),
-                kind: req.type_,
-                sm_standard: flag_text(req.is_sm_standard),
-                password: req.password,
-            },
-        )
-        .await?;
-    Ok(match exported {
-        Exported::Json(f) => Json(wire::ExportCertificateResponse {
-            private_key: f.private_key.map(|k| k.to_string()),
-            certificate: f.certificate,
-            certificate_chain: f.certificate_chain,
-            enc_certificate: f.enc_certificate,
-            enc_private_key: f.enc_private_key.map(|k| k.to_string()),
-            enc_sm2_enveloped_key: f.enc_sm2_enveloped_key,
-            signed_and_enveloped_data: f.signed_and_enveloped_data,
-        })
-        .into_response(),
-        Exported::Zip { file_name, bytes } => (
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, "application/zip".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{file_name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
     })
 }
