@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use openccm_app::iam::Caller;
 use openccm_store::AuditEvent;
 
-use crate::middleware::{peer_address, RequestId};
+use crate::middleware::peer_address;
 use crate::AppState;
 
 /// Who made the call (set by authentication and by the token route).
@@ -106,7 +106,7 @@ async fn run_and_record(state: AppState, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
     let source = peer_address(&req);
-    let request_id = req.extensions().get::<RequestId>().cloned();
+    let request_id = crate::middleware::request_id_of(req.extensions());
     let (mut parts, body) = req.into_parts();
     let params =
         <RawPathParams as axum::extract::FromRequestParts<()>>::from_request_parts(&mut parts, &())
@@ -147,7 +147,7 @@ async fn run_and_record(state: AppState, req: Request, next: Next) -> Response {
         action: field(&format!("{method} {route}")),
         resource_id: field(&resource_id),
         result,
-        request_id: request_id.map(|id| id.0).unwrap_or_default(),
+        request_id,
     };
     if let Err(err) = state.audit.record(event).await {
         // The call happened: its answer still goes out, and the failure is loud.

@@ -11,8 +11,6 @@ use openccm_app::{Error, Invalid};
 use openccm_wire::error::{gateway, iam, pca, scm};
 use openccm_wire::{ErrorBody, ErrorCode};
 
-use crate::middleware::RequestId;
-
 /// Which API family answers: picks the error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -47,10 +45,10 @@ impl ApiError {
         status: StatusCode,
         code: ErrorCode,
         msg: impl Into<String>,
-        request_id: &RequestId,
+        request_id: &str,
     ) -> Self {
         let mut err = Self::new(status, code, msg);
-        err.body.request_id = Some(request_id.0.clone());
+        err.body.request_id = Some(request_id.to_owned());
         err
     }
 
@@ -268,8 +266,8 @@ impl IntoResponse for ApiError {
 }
 
 /// 404 for any path no route matches.
-pub async fn unknown_route(request_id: Option<axum::Extension<RequestId>>) -> ApiError {
-    let id = request_id.map(|e| e.0).unwrap_or_default();
+pub async fn unknown_route(parts: axum::http::request::Parts) -> ApiError {
+    let id = crate::middleware::request_id_of(&parts.extensions);
     ApiError::gateway(
         StatusCode::NOT_FOUND,
         gateway::API_NOT_FOUND,
@@ -279,8 +277,8 @@ pub async fn unknown_route(request_id: Option<axum::Extension<RequestId>>) -> Ap
 }
 
 /// 405 for a known path with another method.
-pub async fn method_not_allowed(request_id: Option<axum::Extension<RequestId>>) -> ApiError {
-    let id = request_id.map(|e| e.0).unwrap_or_default();
+pub async fn method_not_allowed(parts: axum::http::request::Parts) -> ApiError {
+    let id = crate::middleware::request_id_of(&parts.extensions);
     ApiError::gateway(
         StatusCode::METHOD_NOT_ALLOWED,
         gateway::METHOD_NOT_ALLOWED,

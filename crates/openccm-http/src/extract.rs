@@ -9,7 +9,7 @@ use openccm_wire::error::gateway;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::middleware::{Authenticated, RawBody, RequestId};
+use crate::middleware::{Authenticated, RawBody};
 
 /// A JSON request body. Rejections become the service's own 400 (malformed)
 /// or the gateway's 415 (not JSON) via [`BodyRejection`].
@@ -94,11 +94,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CallerOf {
         if let Some(Authenticated(caller)) = parts.extensions.get::<Authenticated>() {
             Ok(Self(caller.clone()))
         } else {
-            let id = parts
-                .extensions
-                .get::<RequestId>()
-                .cloned()
-                .unwrap_or_default();
+            let id = crate::middleware::request_id_of(&parts.extensions);
             Err(ApiError::gateway(
                 StatusCode::UNAUTHORIZED,
                 gateway::AUTH_FAILED,

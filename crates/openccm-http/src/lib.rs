@@ -32,7 +32,9 @@ use axum::Router;
 use openccm_app::iam::Iam;
 use openccm_app::pca::Pca;
 use openccm_app::scm::Scm;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
@@ -147,6 +149,25 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,
         ))
-        .layer(axum::middleware::from_fn(middleware::request_id_and_log))
+        // Outermost last: a client's X-Request-Id is dropped, ours is
+        // assigned, the request's span and log line wrap everything, and
+        // the id is copied onto every response (errors and panics included).
+        .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID_HEADER))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(middleware::request_span)
+                .on_request(())
+                .on_response(middleware::log_response)
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
+        .layer(SetRequestIdLayer::new(
+            middleware::REQUEST_ID_HEADER,
+            middleware::MakeRequestId,
+        ))
+        .layer(axum::middleware::map_request(
+            middleware::drop_client_request_id,
+        ))
         .with_state(state)
 }

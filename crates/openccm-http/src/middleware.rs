@@ -1,26 +1,82 @@
-//! The request pipeline: request id and access log, body buffering with the
-//! route's size and time limits, authentication.
+//! The request pipeline: request ids and the access log (the pieces
+//! tower-http's request-id and trace layers take, wired in `lib.rs`), body
+//! buffering with the route's size and time limits, authentication.
 
-use std::time::Instant;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use openccm_app::iam::signing::{HeaderSource, RequestParts};
 use openccm_app::iam::Caller;
 use openccm_app::Error;
 use openccm_wire::error::gateway;
-use tracing::Instrument as _;
 
 use crate::error::{classify, ApiError, Service};
 use crate::AppState;
 
-/// The id of this request: 32 hex chars, returned in `X-Request-Id` on every
-/// response and attached to every log line of the request.
-#[derive(Debug, Clone, Default)]
-pub struct RequestId(pub String);
+/// The header that carries the request id, on requests and responses.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Makes request ids: 32 hex chars (a random UUID, simple form), returned in
+/// `X-Request-Id` on every response and attached to every log line of the
+/// request (tower-http's request-id layers carry it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MakeRequestId;
+
+impl tower_http::request_id::MakeRequestId for MakeRequestId {
+    fn make_request_id<B>(
+        &mut self,
+        _request: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string())
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
+}
+
+/// Drops a client's `X-Request-Id` before an id is assigned: the id is
+/// always ours, so log lines cannot be forged or confused.
+pub async fn drop_client_request_id(mut req: Request) -> Request {
+    req.headers_mut().remove(REQUEST_ID_HEADER);
+    req
+}
+
+/// The id of a request (empty before one is assigned).
+pub fn request_id_of(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<tower_http::request_id::RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The span of a request: its id, method and route path (never headers,
+/// bodies or query strings), and the user once authenticated.
+pub fn request_span(req: &axum::http::Request<Body>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        request_id = %request_id_of(req.extensions()),
+        method = %req.method(),
+        path = %req.uri().path(),
+        user = tracing::field::Empty
+    )
+}
+
+/// One log line per request: status and latency.
+pub fn log_response(response: &Response, latency: Duration, span: &tracing::Span) {
+    let status = response.status().as_u16();
+    let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, latency_us = micros, "request failed");
+        } else {
+            tracing::info!(status, latency_us = micros, "request");
+        }
+    });
+}
 
 /// The request body exactly as received (signatures cover these bytes).
 #[derive(Debug, Clone, Default)]
@@ -29,47 +85,6 @@ pub struct RawBody(pub Bytes);
 /// The authenticated caller of a protected route.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Caller);
-
-/// Assigns the request id, logs one line per request, and sets `X-Request-Id`.
-///
-/// The id is always ours: a client-supplied `X-Request-Id` is ignored so that
-/// log lines cannot be forged or confused. Only method, route path, status and
-/// latency are logged: never headers, bodies or query strings.
-pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
-    let id = RequestId(uuid::Uuid::new_v4().simple().to_string());
-    req.extensions_mut().insert(id.clone());
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id.0,
-        %method,
-        %path,
-        user = tracing::field::Empty
-    );
-    let started = Instant::now();
-    let mut response = next.run(req).instrument(span.clone()).await;
-    if let Ok(value) = HeaderValue::from_str(&id.0) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    let status = response.status().as_u16();
-    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    span.in_scope(|| {
-        if status >= 500 {
-            tracing::warn!(status, latency_us = micros, "request failed");
-        } else {
-            tracing::info!(status, latency_us = micros, "request");
-        }
-    });
-    response
-}
-
-fn request_id(req: &Request) -> RequestId {
-    req.extensions()
-        .get::<RequestId>()
-        .cloned()
-        .unwrap_or_default()
-}
 
 /// How a group of routes buffers request bodies.
 #[derive(Debug, Clone)]
@@ -143,7 +158,7 @@ impl Drop for ClientSlot {
 /// client → 503 (nothing read). The bytes are kept as [`RawBody`] for
 /// signature checks and put back for the extractors.
 pub async fn buffer_body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
-    let id = request_id(&req);
+    let id = request_id_of(req.extensions());
     let limit = limits.max_bytes;
     let too_large = || {
         ApiError::gateway(
@@ -366,7 +381,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             response
         }
         Err(err) => {
-            let id = request_id(&req);
+            let id = request_id_of(req.extensions());
             let (status, code, msg) = classify(Service::Gateway, &err);
             if let Error::Internal(detail) = &err {
                 tracing::error!(error = %detail, "authentication failed internally");

@@ -7,7 +7,7 @@ use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use openccm_app::clock::iso8601_micros;
 use openccm_app::iam::{AuthMethod, Caller, PasswordLogin};
 use openccm_app::Error;
@@ -328,7 +328,6 @@ async fn validate_token(
 async fn list_domains(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
-    Extension(_id): Extension<crate::middleware::RequestId>,
 ) -> Result<Json<DomainList>, ApiError> {
     let account = state
         .iam
