@@ -32,7 +32,6 @@ use axum::Router;
 use openccm_app::iam::Iam;
 use openccm_app::pca::Pca;
 use openccm_app::scm::Scm;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -149,10 +148,9 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,
         ))
-        // Outermost last: a client's X-Request-Id is dropped, ours is
-        // assigned, the request's span and log line wrap everything, and
-        // the id is copied onto every response (errors and panics included).
-        .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID_HEADER))
+        // Outermost last: the request's id is assigned (and set on every
+        // response, errors and panics included), then its span and log line
+        // wrap everything else.
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(middleware::request_span)
@@ -162,12 +160,6 @@ pub fn router(state: AppState) -> Router {
                 .on_eos(())
                 .on_failure(()),
         )
-        .layer(SetRequestIdLayer::new(
-            middleware::REQUEST_ID_HEADER,
-            middleware::MakeRequestId,
-        ))
-        .layer(axum::middleware::map_request(
-            middleware::drop_client_request_id,
-        ))
+        .layer(axum::middleware::from_fn(middleware::assign_request_id))
         .with_state(state)
 }

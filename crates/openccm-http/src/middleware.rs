@@ -20,28 +20,24 @@ use crate::AppState;
 /// The header that carries the request id, on requests and responses.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Makes request ids: 32 hex chars (a random UUID, simple form), returned in
-/// `X-Request-Id` on every response and attached to every log line of the
-/// request (tower-http's request-id layers carry it).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MakeRequestId;
-
-impl tower_http::request_id::MakeRequestId for MakeRequestId {
-    fn make_request_id<B>(
-        &mut self,
-        _request: &axum::http::Request<B>,
-    ) -> Option<tower_http::request_id::RequestId> {
-        HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string())
-            .ok()
-            .map(tower_http::request_id::RequestId::new)
-    }
-}
-
-/// Drops a client's `X-Request-Id` before an id is assigned: the id is
-/// always ours, so log lines cannot be forged or confused.
-pub async fn drop_client_request_id(mut req: Request) -> Request {
-    req.headers_mut().remove(REQUEST_ID_HEADER);
-    req
+/// Assigns the request's id, 32 hex chars (a random UUID, simple form),
+/// kept as tower-http's `RequestId` in the request's extensions (the
+/// trace layer's span and every error body read it there) and returned in
+/// `X-Request-Id` on every response.
+///
+/// The id is always ours: a client's `X-Request-Id` is never used (log
+/// lines cannot be forged or confused) and never touched either, because
+/// it may be one of the headers the client's signature covers. This is why
+/// tower-http's `SetRequestIdLayer`/`PropagateRequestIdLayer` are not used:
+/// they adopt a client's id, and write the id into the request's headers.
+pub async fn assign_request_id(mut req: Request, next: Next) -> Response {
+    let id = HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("0"));
+    req.extensions_mut()
+        .insert(tower_http::request_id::RequestId::new(id.clone()));
+    let mut response = next.run(req).await;
+    response.headers_mut().insert(REQUEST_ID_HEADER, id);
+    response
 }
 
 /// The id of a request (empty before one is assigned).

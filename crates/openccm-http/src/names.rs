@@ -83,7 +83,11 @@ pub fn gen_mode_name(value: GenMode) -> &'static str {
 }
 
 /// The `sort_key` of ListCertificateAuthority.
-pub fn parse_ca_sort_key(text: &str) -> Result<CaSortKey, Error> {
+pub fn parse_ca_sort_key(text: &str) -> Field<CaSortKey> {
+    Field::from_parse(sort_key_ca_sort_key(text))
+}
+
+fn sort_key_ca_sort_key(text: &str) -> Result<CaSortKey, Error> {
     Ok(match text {
         ca_sort_key::CREATE_TIME => CaSortKey::CreateTime,
         ca_sort_key::COMMON_NAME => CaSortKey::CommonName,
@@ -98,7 +102,11 @@ pub fn parse_ca_sort_key(text: &str) -> Result<CaSortKey, Error> {
 }
 
 /// The `sort_key` of ListCertificate.
-pub fn parse_cert_sort_key(text: &str) -> Result<CertSortKey, Error> {
+pub fn parse_cert_sort_key(text: &str) -> Field<CertSortKey> {
+    Field::from_parse(sort_key_cert_sort_key(text))
+}
+
+fn sort_key_cert_sort_key(text: &str) -> Result<CertSortKey, Error> {
     Ok(match text {
         cert_sort_key::CREATE_TIME => CertSortKey::CreateTime,
         cert_sort_key::COMMON_NAME => CertSortKey::CommonName,
@@ -113,7 +121,11 @@ pub fn parse_cert_sort_key(text: &str) -> Result<CertSortKey, Error> {
 }
 
 /// The `sort_key` of SCM's ListCertificates.
-pub fn parse_scm_sort_key(text: &str) -> Result<ScmSortKey, Error> {
+pub fn parse_scm_sort_key(text: &str) -> Field<ScmSortKey> {
+    Field::from_parse(sort_key_scm_sort_key(text))
+}
+
+fn sort_key_scm_sort_key(text: &str) -> Result<ScmSortKey, Error> {
     Ok(match text {
         scm_sort_key::CERT_UPDATE_TIME => ScmSortKey::UpdateTime,
         scm_sort_key::CERT_EXPIRED_TIME => ScmSortKey::ExpiredTime,
@@ -127,7 +139,11 @@ pub fn parse_scm_sort_key(text: &str) -> Result<ScmSortKey, Error> {
 }
 
 /// A `sort_dir`.
-pub fn parse_sort_dir(text: &str) -> Result<SortDir, Error> {
+pub fn parse_sort_dir(text: &str) -> Field<SortDir> {
+    Field::from_parse(sort_dir_of(text))
+}
+
+fn sort_dir_of(text: &str) -> Result<SortDir, Error> {
     match text {
         sort_dir::ASC => Ok(SortDir::Asc),
         sort_dir::DESC => Ok(SortDir::Desc),
@@ -144,7 +160,11 @@ pub fn scm_cert_status_name(status: ScmCertStatus) -> &'static str {
 }
 
 /// The `status` filter of SCM's ListCertificates: any documented status.
-pub fn parse_scm_status_filter(text: &str) -> Result<ScmStatusFilter, Error> {
+pub fn parse_scm_status_filter(text: &str) -> Field<ScmStatusFilter> {
+    Field::from_parse(scm_status_filter_of(text))
+}
+
+fn scm_status_filter_of(text: &str) -> Result<ScmStatusFilter, Error> {
     match text {
         scm_status::ALL => Ok(ScmStatusFilter::All),
         scm_status::UPLOAD => Ok(ScmStatusFilter::Only(ScmCertStatus::Uploaded)),
@@ -318,30 +338,30 @@ mod tests {
         }
         assert_eq!(parse_ca_type("root"), None);
         assert_eq!(gen_mode_name(GenMode::Csr), "CSR");
-        assert_eq!(parse_ca_sort_key("type").unwrap(), CaSortKey::Type);
-        assert!(parse_ca_sort_key("issuer_name").is_err());
+        assert_eq!(parse_ca_sort_key("type"), Field::Valid(CaSortKey::Type));
+        assert!(parse_ca_sort_key("issuer_name").get().is_err());
         assert_eq!(
-            parse_cert_sort_key("issuer_name").unwrap(),
+            parse_cert_sort_key("issuer_name").get().unwrap(),
             CertSortKey::IssuerName
         );
-        assert!(parse_cert_sort_key("type").is_err());
+        assert!(parse_cert_sort_key("type").get().is_err());
         assert_eq!(
-            parse_scm_sort_key("certStatus").unwrap(),
+            parse_scm_sort_key("certStatus").get().unwrap(),
             ScmSortKey::Status
         );
-        assert_eq!(parse_sort_dir("ASC").unwrap(), SortDir::Asc);
-        assert!(parse_sort_dir("asc").is_err());
+        assert_eq!(parse_sort_dir("ASC"), Field::Valid(SortDir::Asc));
+        assert!(parse_sort_dir("asc").get().is_err());
         assert_eq!(
-            parse_scm_status_filter("CHECKING_ORG").unwrap(),
-            ScmStatusFilter::PurchaseFlow
+            parse_scm_status_filter("CHECKING_ORG"),
+            Field::Valid(ScmStatusFilter::PurchaseFlow)
         );
         for status in [ScmCertStatus::Uploaded, ScmCertStatus::Expired] {
             assert_eq!(
-                parse_scm_status_filter(scm_cert_status_name(status)).unwrap(),
-                ScmStatusFilter::Only(status)
+                parse_scm_status_filter(scm_cert_status_name(status)),
+                Field::Valid(ScmStatusFilter::Only(status))
             );
         }
-        assert!(parse_scm_status_filter("upload").is_err());
+        assert!(parse_scm_status_filter("upload").get().is_err());
         for reason in RevocationReason::ALL {
             let name = revocation_reason_name(reason);
             assert_eq!(parse_revocation_reason(name).unwrap(), reason);

@@ -232,11 +232,9 @@ async fn migrate(target: &Target) -> StoreResult<sqlx_sqlite::SqliteConnection> 
     let options = match target {
         Target::File(path) => {
             let (file, known) = (target.clone(), migrator.iter().cloned().collect::<Vec<_>>());
-            tokio::task::spawn_blocking(move || {
-                adopt_schema_migrations(&file.open(false)?, &known)
-            })
-            .await
-            .map_err(|e| StoreError::Migration(e.to_string()))??;
+            tokio::task::spawn_blocking(move || adopt_schema_migrations(file.open(false)?, &known))
+                .await
+                .map_err(|e| StoreError::Migration(e.to_string()))??;
             SqliteConnectOptions::new().filename(path)
         }
         // The URI names the shared-cache database the other connections open.
@@ -264,11 +262,16 @@ async fn migrate(target: &Target) -> StoreResult<sqlx_sqlite::SqliteConnection> 
 /// migration differs from this version's, or that knows one this version
 /// does not, is refused rather than adopted.
 fn adopt_schema_migrations(
-    conn: &Connection,
+    mut conn: Connection,
     migrations: &[sqlx::migrate::Migration],
 ) -> StoreResult<()> {
+    // Immediate: the check and the adoption are one write transaction, so
+    // two servers opening the same old database adopt it once.
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_error)?;
     let table_exists = |name: &str| -> StoreResult<bool> {
-        conn.query_row(
+        tx.query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
             [name],
             |r| r.get::<_, i64>(0),
@@ -279,7 +282,6 @@ fn adopt_schema_migrations(
     if !table_exists("schema_migrations")? || table_exists("_sqlx_migrations")? {
         return Ok(());
     }
-    let tx = conn.unchecked_transaction().map_err(db_error)?;
     // The table as sqlx's SQLite runner creates it.
     tx.execute_batch(
         "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \

@@ -338,22 +338,12 @@ async fn list_certificates(
             ListCertificates {
                 limit: int_param(q.limit.as_deref(), "limit")?,
                 offset: int_param(q.offset.as_deref(), "offset")?,
-                sort_dir: q
-                    .sort_dir
-                    .as_deref()
-                    .map(crate::names::parse_sort_dir)
-                    .transpose()?,
-                sort_key: q
-                    .sort_key
-                    .as_deref()
-                    .map(crate::names::parse_scm_sort_key)
-                    .transpose()?,
+                sort_dir: q.sort_dir.as_deref().map(crate::names::parse_sort_dir),
+                sort_key: q.sort_key.as_deref().map(crate::names::parse_scm_sort_key),
                 status: q
                     .status
                     .as_deref()
-                    .map(crate::names::parse_scm_status_filter)
-                    .transpose()?
-                    .unwrap_or_default(),
+                    .map(crate::names::parse_scm_status_filter),
                 enterprise_project_id: q.enterprise_project_id,
                 deploy_support: bool_param(q.deploy_support.as_deref(), "deploy_support")?,
                 owned_by_self: bool_param(q.owned_by_self.as_deref(), "owned_by_self")?,

@@ -48,6 +48,35 @@ both_backends!(
 );
 
 both_backends!(
+    a_signed_client_request_id_is_left_as_signed,
+    |app| async move {
+        // A client may send, and sign, its own X-Request-Id (the SDK signs
+        // every header it sends): the id it gets is ours, and its header
+        // reaches authentication untouched, so the signature verifies.
+        let r = app
+            .send(
+                openccm_testkit::sign::SdkRequest::new(
+                    "GET",
+                    "/v1/private-certificate-authorities",
+                    None,
+                )
+                .header("X-Request-Id", "client-chosen-id")
+                .domain_id(&app.admin.domain_id)
+                .sign(
+                    openccm_testkit::sign::Scheme::HmacSha256,
+                    &app.admin.access_key,
+                    &app.admin.secret_key,
+                    app.clock.now_ms(),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let id = r.header("x-request-id").unwrap();
+        assert!(id != "client-chosen-id" && id.len() == 32, "{id}");
+    }
+);
+
+both_backends!(
     request_ids_are_unique_and_never_taken_from_the_client,
     |app| async move {
         let mut seen = std::collections::HashSet::new();

@@ -10,7 +10,7 @@
 //! certificate, which hash.
 //!
 //! Each rule is one function below, in the order they run, with its own test
-//! in `tests/lint.rs`. Request mistakes a caller can make surface here with
+//! in `tests/profile/lint.rs`. Request mistakes a caller can make surface here with
 //! the error a caller can act on (`Extension`, `Validity`, ...); what only a
 //! builder bug can produce is a `Lint` error (an internal error on the wire).
 

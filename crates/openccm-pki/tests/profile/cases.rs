@@ -1,6 +1,6 @@
 //! The certificates OpenCCM issues, one case each, as the application asks
-//! for them (`crates/openccm-app/src/pca/ca.rs` for CAs,
-//! `crates/openccm-app/src/pca/certificate.rs` for the rest).
+//! for them (`crates/openccm-app/src/pca/ca/mod.rs` for CAs,
+//! `crates/openccm-app/src/pca/certificate/mod.rs` for the rest).
 
 use const_oid::ObjectIdentifier;
 use der::asn1::{Ia5String, OctetString};

@@ -11,8 +11,8 @@ UPDATE scm_certificates SET alt_names = (
         SELECT n + 1, substr(rest, 1, instr(rest, ';') - 1), substr(rest, instr(rest, ';') + 1)
         FROM split WHERE rest <> ''
     )
-    SELECT json_group_array(item)
-    FROM (SELECT item FROM split WHERE item IS NOT NULL AND item <> '' ORDER BY n)
+    SELECT json_group_array(item ORDER BY n)
+    FROM split WHERE item IS NOT NULL AND item <> ''
 );
 ALTER TABLE scm_certificates DROP COLUMN sans;
 
@@ -25,7 +25,7 @@ UPDATE scm_csrs SET alt_names = (
         SELECT n + 1, substr(rest, 1, instr(rest, ';') - 1), substr(rest, instr(rest, ';') + 1)
         FROM split WHERE rest <> ''
     )
-    SELECT json_group_array(item)
-    FROM (SELECT item FROM split WHERE item IS NOT NULL AND item <> '' ORDER BY n)
+    SELECT json_group_array(item ORDER BY n)
+    FROM split WHERE item IS NOT NULL AND item <> ''
 );
 ALTER TABLE scm_csrs DROP COLUMN sans;

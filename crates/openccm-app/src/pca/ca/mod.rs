@@ -11,7 +11,7 @@ use openccm_pki::profile::{
 use openccm_pki::HashAlgorithm;
 use openccm_store::{
     CaFilter, CaId, CaRecord, CaState, CaStatus, CaType, CrlSettings, GenMode, InsertOutcome, Page,
-    SerialReservation, SortDir, UpdateOutcome,
+    SerialReservation, UpdateOutcome,
 };
 use x509_cert::name::Name;
 
@@ -45,9 +45,9 @@ pub struct ListCas {
     /// Type filter.
     pub ca_type: Option<CaType>,
     /// Sort column (default creation time).
-    pub sort_key: Option<openccm_store::CaSortKey>,
+    pub sort_key: Option<crate::common::Field<openccm_store::CaSortKey>>,
     /// Direction (default descending).
-    pub sort_dir: Option<SortDir>,
+    pub sort_dir: Option<crate::common::Field<openccm_store::SortDir>>,
 }
 
 /// Parses `limit` (0–`max`, default 10) and `offset` (≥ 0, default 0).
@@ -348,6 +348,7 @@ impl Pca {
     pub async fn list_cas(&self, caller: &Caller, query: ListCas) -> Result<(i64, Vec<CaView>)> {
         let visibility = self.authz.visibility(caller, actions::PCA_CA_LIST).await?;
         let page = page(query.limit, query.offset, 1000)?;
+        let sort_key = query.sort_key.map(|k| k.get()).transpose()?;
         if query.name.as_ref().is_some_and(|n| n.chars().count() > 64) {
             return Err(Error::invalid("name is at most 64 characters"));
         }
@@ -357,8 +358,12 @@ impl Pca {
             ca_type: query.ca_type,
             visibility,
             tags: openccm_store::TagFilter::default(),
-            sort_key: query.sort_key.unwrap_or_default(),
-            sort_dir: query.sort_dir.unwrap_or_default(),
+            sort_key: sort_key.unwrap_or_default(),
+            sort_dir: query
+                .sort_dir
+                .map(|d| d.get())
+                .transpose()?
+                .unwrap_or_default(),
         };
         let now = self.now();
         let (total, records) = self

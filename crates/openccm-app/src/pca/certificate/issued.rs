@@ -19,6 +19,7 @@ impl Pca {
             .visibility(caller, actions::PCA_CERT_LIST)
             .await?;
         let page = page(query.limit, query.offset, 1000)?;
+        let sort_key = query.sort_key.map(|k| k.get()).transpose()?;
         if query.name.as_ref().is_some_and(|n| n.chars().count() > 64) {
             return Err(Error::invalid("name is at most 64 characters"));
         }
@@ -28,8 +29,12 @@ impl Pca {
             issuer_id: None,
             visibility,
             tags: openccm_store::TagFilter::default(),
-            sort_key: query.sort_key.unwrap_or_default(),
-            sort_dir: query.sort_dir.unwrap_or_default(),
+            sort_key: sort_key.unwrap_or_default(),
+            sort_dir: query
+                .sort_dir
+                .map(|d| d.get())
+                .transpose()?
+                .unwrap_or_default(),
         };
         let now = self.now();
         let (total, records) = self

@@ -45,9 +45,9 @@ pub struct ListCertificates {
     /// `ISSUED` | `REVOKED` | `EXPIRED`.
     pub status: Option<CertStatus>,
     /// Sort column (default creation time).
-    pub sort_key: Option<openccm_store::CertSortKey>,
+    pub sort_key: Option<crate::common::Field<openccm_store::CertSortKey>>,
     /// Direction (default descending).
-    pub sort_dir: Option<openccm_store::SortDir>,
+    pub sort_dir: Option<crate::common::Field<openccm_store::SortDir>>,
 }
 
 /// What ParseCertificateSigningRequest reports.

@@ -6,7 +6,7 @@ use openccm_store::{ScmCertFilter, ScmCertId, ScmSortKey, SortDir};
 use zeroize::Zeroizing;
 
 use super::{cert_status, not_found_cert, page, Scm, ScmCertStatus, ScmCertView, ScmStatusFilter};
-use crate::common::{is_project_uuid, DEFAULT_PROJECT};
+use crate::common::{is_project_uuid, Field, DEFAULT_PROJECT};
 use crate::error::{Error, Result};
 use crate::iam::authz::actions;
 use crate::iam::Caller;
@@ -68,11 +68,11 @@ pub struct ListCertificates {
     /// ≥ 0.
     pub offset: Option<i64>,
     /// Direction (default descending).
-    pub sort_dir: Option<SortDir>,
+    pub sort_dir: Option<Field<SortDir>>,
     /// Sort column (default last update).
-    pub sort_key: Option<ScmSortKey>,
-    /// Status filter.
-    pub status: ScmStatusFilter,
+    pub sort_key: Option<Field<ScmSortKey>>,
+    /// Status filter (default every status).
+    pub status: Option<Field<ScmStatusFilter>>,
     /// `all` (default), `0` or a project id.
     pub enterprise_project_id: Option<String>,
     /// Only deployable certificates.
@@ -122,13 +122,20 @@ impl Scm {
     ) -> Result<(i64, Vec<ScmCertView>)> {
         let visibility = self.authz.visibility(caller, actions::SCM_LIST).await?;
         let page = page(query.limit, query.offset, 10, 50)?;
+        let sort_dir = query.sort_dir.map(|d| d.get()).transpose()?;
+        let sort_key = query.sort_key.map(|k| k.get()).transpose()?;
         let mut filter = ScmCertFilter {
-            sort_key: query.sort_key.unwrap_or_default(),
-            sort_dir: query.sort_dir.unwrap_or_default(),
+            sort_key: sort_key.unwrap_or_default(),
+            sort_dir: sort_dir.unwrap_or_default(),
             visibility: (!visibility.is_everything()).then_some(visibility),
             ..ScmCertFilter::default()
         };
-        match query.status {
+        match query
+            .status
+            .map(|s| s.get())
+            .transpose()?
+            .unwrap_or_default()
+        {
             ScmStatusFilter::All => {}
             ScmStatusFilter::Only(ScmCertStatus::Uploaded) => filter.expired = Some(false),
             ScmStatusFilter::Only(ScmCertStatus::Expired) => filter.expired = Some(true),

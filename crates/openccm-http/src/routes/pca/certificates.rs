@@ -152,16 +152,8 @@ pub(super) async fn list_certificates(
                 offset: int_param(q.offset.as_deref(), "offset")?,
                 name: q.name,
                 status,
-                sort_key: q
-                    .sort_key
-                    .as_deref()
-                    .map(crate::names::parse_cert_sort_key)
-                    .transpose()?,
-                sort_dir: q
-                    .sort_dir
-                    .as_deref()
-                    .map(crate::names::parse_sort_dir)
-                    .transpose()?,
+                sort_key: q.sort_key.as_deref().map(crate::names::parse_cert_sort_key),
+                sort_dir: q.sort_dir.as_deref().map(crate::names::parse_sort_dir),
             },
         )
         .await?;

@@ -354,16 +354,8 @@ async fn list_cas(
                 name: q.name,
                 status,
                 ca_type: q.type_.as_deref().map(ca_type_in).transpose()?,
-                sort_key: q
-                    .sort_key
-                    .as_deref()
-                    .map(crate::names::parse_ca_sort_key)
-                    .transpose()?,
-                sort_dir: q
-                    .sort_dir
-                    .as_deref()
-                    .map(crate::names::parse_sort_dir)
-                    .transpose()?,
+                sort_key: q.sort_key.as_deref().map(crate::names::parse_ca_sort_key),
+                sort_dir: q.sort_dir.as_deref().map(crate::names::parse_sort_dir),
             },
         )
         .await?;

@@ -468,6 +468,29 @@ both_backends!(subordinates_are_signed_now_or_later, |app| async move {
         let r = get(&app, &format!("/v1/private-certificate-authorities?{bad}")).await;
         assert_eq!(r.status, 400, "{bad}");
     }
+    // With several faults, the one the API checks first is reported: the
+    // page, then the sort key, then the name, then the direction (the edge
+    // parses them all, the application raises them in that order).
+    for (query, reported) in [
+        ("limit=1001&sort_key=serial", "limit"),
+        ("sort_key=serial&name=", "sort_key"),
+        ("sort_dir=UP&name=x&sort_key=serial", "sort_key"),
+    ] {
+        let r = get(
+            &app,
+            &format!("/v1/private-certificate-authorities?{query}"),
+        )
+        .await;
+        let message = r.assert_error(400, "PCA.00020001");
+        assert!(message.contains(reported), "{query}: {message}");
+    }
+    let long_name = "n".repeat(65);
+    let r = get(
+        &app,
+        &format!("/v1/private-certificate-authorities?sort_dir=UP&name={long_name}"),
+    )
+    .await;
+    assert!(r.assert_error(400, "PCA.00020001").contains("name"));
     let quota = ok(
         &get(&app, "/v1/private-certificate-authorities/quotas").await,
         200,
