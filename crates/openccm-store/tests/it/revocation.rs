@@ -229,33 +229,16 @@ async fn the_migration_lists_earlier_revocations(backend: Backend) {
     }
     store.close().await;
     drop(store);
-    let undo = [
-        "DROP TABLE revocations",
-        "DROP TABLE crl_counters",
-        "DROP TABLE crls",
-    ];
-    match backend {
-        Backend::Sqlite => {
-            let conn = rusqlite::Connection::open(db.url.strip_prefix("sqlite:").unwrap()).unwrap();
-            for sql in undo
-                .iter()
-                .chain(&["DELETE FROM _sqlx_migrations WHERE version = 8"])
-            {
-                conn.execute_batch(sql).unwrap();
-            }
-        }
-        Backend::Postgres => {
-            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
-                .await
-                .unwrap();
-            for sql in undo
-                .iter()
-                .chain(&["DELETE FROM _sqlx_migrations WHERE version = 8"])
-            {
-                sqlx::query(sql).execute(&mut conn).await.unwrap();
-            }
-        }
-    }
+    crate::undo_migration(
+        &db,
+        8,
+        &[
+            "DROP TABLE revocations",
+            "DROP TABLE crl_counters",
+            "DROP TABLE crls",
+        ],
+    )
+    .await;
     let store = db.open().await;
     let listed: Vec<(String, i64, i64)> = store
         .revocations(&ca.ca_id, 0, i64::MAX, 0, 10)

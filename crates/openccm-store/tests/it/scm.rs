@@ -65,35 +65,18 @@ async fn the_migration_splits_earlier_joined_names(backend: Backend) {
     // Back to the schema before migration 0011, with what that version
     // wrote: names joined by ';' (an empty one included, as a stray
     // separator would leave).
-    let undo = [
-        "ALTER TABLE scm_csrs ADD COLUMN sans TEXT",
-        "UPDATE scm_csrs SET sans = 'x.example.com;;we\"ird;10.0.0.1'",
-        "ALTER TABLE scm_csrs DROP COLUMN alt_names",
-        "ALTER TABLE scm_certificates ADD COLUMN sans TEXT NOT NULL DEFAULT ''",
-        "ALTER TABLE scm_certificates DROP COLUMN alt_names",
-    ];
-    match backend {
-        Backend::Sqlite => {
-            let conn = rusqlite::Connection::open(db.url.strip_prefix("sqlite:").unwrap()).unwrap();
-            for sql in undo
-                .iter()
-                .chain(&["DELETE FROM _sqlx_migrations WHERE version = 11"])
-            {
-                conn.execute_batch(sql).unwrap();
-            }
-        }
-        Backend::Postgres => {
-            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
-                .await
-                .unwrap();
-            for sql in undo
-                .iter()
-                .chain(&["DELETE FROM _sqlx_migrations WHERE version = 11"])
-            {
-                sqlx::query(sql).execute(&mut conn).await.unwrap();
-            }
-        }
-    }
+    crate::undo_migration(
+        &db,
+        11,
+        &[
+            "ALTER TABLE scm_csrs ADD COLUMN sans TEXT",
+            "UPDATE scm_csrs SET sans = 'x.example.com;;we\"ird;10.0.0.1'",
+            "ALTER TABLE scm_csrs DROP COLUMN alt_names",
+            "ALTER TABLE scm_certificates ADD COLUMN sans TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE scm_certificates DROP COLUMN alt_names",
+        ],
+    )
+    .await;
     let store = db.open().await;
     assert_eq!(
         stored_names(store.as_ref(), &record).await,
