@@ -15,7 +15,9 @@ use openccm_wire::pca::{
     sort_dir,
 };
 use openccm_wire::pca::{key_algorithm, signature_algorithm};
-use openccm_wire::scm::{cert_status as scm_status, private_key_algo, sort_key as scm_sort_key};
+use openccm_wire::scm::{
+    cert_status as scm_status, csr_usage, private_key_algo, sort_key as scm_sort_key,
+};
 
 /// The API's name of a CA status.
 pub fn ca_status_name(status: CaStatus) -> &'static str {
@@ -283,6 +285,26 @@ pub fn parse_csr_key_algorithm(text: &str) -> Field<KeyAlgorithm> {
     }
 }
 
+/// The API's name of a CSR's usage.
+pub fn csr_usage_name(usage: openccm_store::CsrUsage) -> &'static str {
+    match usage {
+        openccm_store::CsrUsage::Personal => csr_usage::PERSONAL,
+        openccm_store::CsrUsage::Enterprise => csr_usage::ENTERPRISE,
+    }
+}
+
+/// A CSR's `usage` field.
+pub fn parse_csr_usage(text: &str) -> Field<openccm_store::CsrUsage> {
+    match text {
+        csr_usage::PERSONAL => Field::Valid(openccm_store::CsrUsage::Personal),
+        csr_usage::ENTERPRISE => Field::Valid(openccm_store::CsrUsage::Enterprise),
+        _ => Field::Refused {
+            kind: Invalid::Parameter,
+            message: "usage must be PERSONAL or ENTERPRISE".to_owned(),
+        },
+    }
+}
+
 /// A CA id in a request body.
 pub fn parse_body_ca_id(text: &str) -> Field<openccm_store::CaId> {
     Field::from_parse(openccm_app::pca::input::ca_id(text))
@@ -367,6 +389,13 @@ mod tests {
             assert_eq!(parse_revocation_reason(name).unwrap(), reason);
         }
         assert!(parse_revocation_reason("key_compromise").is_err());
+        for usage in [
+            openccm_store::CsrUsage::Personal,
+            openccm_store::CsrUsage::Enterprise,
+        ] {
+            assert_eq!(parse_csr_usage(csr_usage_name(usage)), Field::Valid(usage));
+        }
+        assert!(parse_csr_usage("personal").get().is_err());
         for key in KeyAlgorithm::ALL {
             assert_eq!(
                 parse_key_algorithm(key_algorithm_name(key)),

@@ -234,6 +234,33 @@ impl RevocationReason {
     }
 }
 
+/// Whom an SCM CSR's subject names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CsrUsage {
+    /// A person: the domain name alone.
+    Personal,
+    /// An organisation: the domain name and the company's fields.
+    Enterprise,
+}
+
+impl CsrUsage {
+    /// The column's text.
+    pub(crate) const fn column(self) -> &'static str {
+        match self {
+            Self::Personal => "PERSONAL",
+            Self::Enterprise => "ENTERPRISE",
+        }
+    }
+
+    pub(crate) fn from_column(text: &str) -> StoreResult<Self> {
+        match text {
+            "PERSONAL" => Ok(Self::Personal),
+            "ENTERPRISE" => Ok(Self::Enterprise),
+            _ => Err(StoreError::Corrupt("scm_csrs.usage".to_owned())),
+        }
+    }
+}
+
 /// The columns' spellings of key and hash algorithms (what every version
 /// has written): PCA tables and SCM certificates use `RSA2048`/`EC256`,
 /// SCM CSRs `RSA_2048`/`EC_P256`.

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use domain::{CaState, CaStatus, CaType, CertStatus, GenMode, RevocationReason};
+pub use domain::{CaState, CaStatus, CaType, CertStatus, CsrUsage, GenMode, RevocationReason};
 pub use ids::{
     AccessKeyId, CaId, CertId, CsrId, DomainId, GroupId, PolicyId, ProjectId, ScmCertId, UserId,
 };

@@ -596,3 +596,11 @@ pub mod private_key_algo {
     /// SM2.
     pub const SM2: &str = "SM2";
 }
+
+/// Whom a CSR's subject names (`usage`).
+pub mod csr_usage {
+    /// A person.
+    pub const PERSONAL: &str = "PERSONAL";
+    /// An organisation.
+    pub const ENTERPRISE: &str = "ENTERPRISE";
+}

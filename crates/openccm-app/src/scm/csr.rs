@@ -6,7 +6,7 @@
 use openccm_custody::{KeyExport, KeyHandle, KeyStore, KeyUse, PendingKey};
 use openccm_pki::san::AltName;
 use openccm_pki::{DistinguishedName, KeyAlgorithm};
-use openccm_store::{CsrFilter, CsrId, CsrRecord};
+use openccm_store::{CsrFilter, CsrId, CsrRecord, CsrUsage};
 use zeroize::Zeroizing;
 
 use super::{page, Scm};
@@ -27,7 +27,7 @@ pub struct CreateCsr {
     /// The key algorithm.
     pub key_algorithm: Option<Field<KeyAlgorithm>>,
     /// `PERSONAL` | `ENTERPRISE`.
-    pub usage: Option<String>,
+    pub usage: Option<Field<CsrUsage>>,
     /// C (ENTERPRISE).
     pub company_country: Option<String>,
     /// ST (ENTERPRISE).
@@ -189,12 +189,13 @@ impl Scm {
         let company_province = bounded(input.company_province, "company_province", 255)?;
         let company_city = bounded(input.company_city, "company_city", 255)?;
         let company_name = bounded(input.company_name, "company_name", 255)?;
-        let subject = match usage.as_str() {
-            "PERSONAL" => DistinguishedName {
+        let usage = usage.get()?;
+        let subject = match usage {
+            CsrUsage::Personal => DistinguishedName {
                 common_name: Some(domain_name.clone()),
                 ..DistinguishedName::default()
             },
-            "ENTERPRISE" => {
+            CsrUsage::Enterprise => {
                 if company_country.is_none()
                     || company_province.is_none()
                     || company_city.is_none()
@@ -213,7 +214,6 @@ impl Scm {
                     organizational_unit: None,
                 }
             }
-            _ => return Err(Error::invalid("usage must be PERSONAL or ENTERPRISE")),
         };
         subject.validate()?;
         let subject_name = subject.to_name()?;
@@ -348,9 +348,9 @@ impl Scm {
             alt_names,
             key_algorithm: parsed.key_algorithm,
             usage: Some(if dn.organization.is_some() {
-                "ENTERPRISE".to_owned()
+                CsrUsage::Enterprise
             } else {
-                "PERSONAL".to_owned()
+                CsrUsage::Personal
             }),
             company_country: dn.country.clone(),
             company_province: dn.state.clone(),

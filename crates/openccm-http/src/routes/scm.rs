@@ -258,7 +258,7 @@ fn csr_out(r: CsrRecord) -> wire::Csr {
         domain_name: r.domain_name,
         sans: csr_sans(&r.alt_names),
         private_key_algo: crate::names::csr_key_algorithm_name(r.key_algorithm).to_owned(),
-        usage: r.usage,
+        usage: r.usage.map(|u| crate::names::csr_usage_name(u).to_owned()),
         company_country: r.company_country,
         company_province: r.company_province,
         company_city: r.company_city,
@@ -506,7 +506,7 @@ async fn create_csr(
                     .private_key_algo
                     .as_deref()
                     .map(crate::names::parse_csr_key_algorithm),
-                usage: req.usage,
+                usage: req.usage.as_deref().map(crate::names::parse_csr_usage),
                 company_country: req.company_country,
                 company_province: req.company_province,
                 company_city: req.company_city,
@@ -522,7 +522,9 @@ async fn create_csr(
             domain_name: record.domain_name,
             sans: csr_sans(&record.alt_names),
             private_key_algo: crate::names::csr_key_algorithm_name(record.key_algorithm).to_owned(),
-            usage: record.usage,
+            usage: record
+                .usage
+                .map(|u| crate::names::csr_usage_name(u).to_owned()),
             company_country: record.company_country,
             company_province: record.company_province,
             company_city: record.company_city,

@@ -107,7 +107,10 @@ fn csr_from_row(row: &Row) -> StoreResult<CsrRecord> {
         domain_name: row.opt_text("domain_name")?,
         alt_names: names_from_column(&row.text("alt_names")?)?,
         key_algorithm: algorithm::csr_key_from_column(&row.text("private_key_algo")?)?,
-        usage: row.opt_text("usage")?,
+        usage: row
+            .opt_text("usage")?
+            .map(|u| crate::CsrUsage::from_column(&u))
+            .transpose()?,
         company_country: row.opt_text("company_country")?,
         company_province: row.opt_text("company_province")?,
         company_city: row.opt_text("company_city")?,
@@ -131,7 +134,7 @@ fn csr_args(c: &CsrRecord) -> Vec<Value> {
         c.domain_name.as_deref(),
         names_column(&c.alt_names),
         algorithm::csr_key_column(c.key_algorithm),
-        c.usage.as_deref(),
+        c.usage.map(crate::CsrUsage::column),
         c.company_country.as_deref(),
         c.company_province.as_deref(),
         c.company_city.as_deref(),

@@ -56,8 +56,8 @@ pub struct CaRecord {
     pub key_algorithm: openccm_pki::KeyAlgorithm,
     /// The hash of its certificate's signature (none while pending).
     pub signature_algorithm: Option<openccm_pki::HashAlgorithm>,
-    /// Key usages, API names.
-    pub key_usages: Vec<String>,
+    /// Key usages its certificate asserts.
+    pub key_usages: openccm_pki::profile::KeyUsageSet,
     /// `GENERATE` | `CSR` | `IMPORT`.
     pub gen_mode: crate::GenMode,
     /// Serial of its certificate (hex).

@@ -132,8 +132,8 @@ pub struct CsrRecord {
     pub alt_names: Vec<String>,
     /// The key's algorithm.
     pub key_algorithm: openccm_pki::KeyAlgorithm,
-    /// `PERSONAL` | `ENTERPRISE`.
-    pub usage: Option<String>,
+    /// Whom the subject names.
+    pub usage: Option<crate::CsrUsage>,
     /// C.
     pub company_country: Option<String>,
     /// ST.

@@ -21,7 +21,7 @@ fn ca(domain: &DomainId) -> CaRecord {
         path_length: 7,
         key_algorithm: openccm_pki::KeyAlgorithm::Ec256,
         signature_algorithm: Some(openccm_pki::HashAlgorithm::Sha256),
-        key_usages: vec!["keyCertSign".into()],
+        key_usages: openccm_pki::profile::KeyUsageSet::parse(&["keyCertSign".to_owned()]).unwrap(),
         gen_mode: openccm_store::GenMode::Generate,
         serial_number: Some("01".into()),
         name: NameFields {

@@ -15,7 +15,7 @@ fn csr(domain: &openccm_store::DomainId, alt_names: &[&str]) -> CsrRecord {
         domain_name: Some("www.example.com".into()),
         alt_names: alt_names.iter().map(|n| (*n).to_owned()).collect(),
         key_algorithm: openccm_pki::KeyAlgorithm::Ec256,
-        usage: Some("PERSONAL".into()),
+        usage: Some(openccm_store::CsrUsage::Personal),
         company_country: None,
         company_province: None,
         company_city: None,

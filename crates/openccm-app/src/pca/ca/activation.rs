@@ -65,7 +65,7 @@ impl Pca {
         ca.signature_algorithm = Some(hash);
         ca.not_before = Some(validity.0);
         ca.not_after = Some(validity.1);
-        ca.key_usages = usage.names();
+        ca.key_usages = usage;
         ca.issuer_id = Some(parent.ca_id.clone());
         ca.issuer_name = Some(parent.name.common_name.clone());
         ca.path_length = i64::from(path_length);

@@ -252,9 +252,9 @@ impl Pca {
             key_usages: req
                 .key_usages
                 .as_deref()
-                .map(|u| KeyUsageSet::parse(u).map(KeyUsageSet::names))
+                .map(KeyUsageSet::parse)
                 .transpose()?
-                .unwrap_or_else(|| KeyUsageSet::ca_default().names()),
+                .unwrap_or_else(KeyUsageSet::ca_default),
             gen_mode: GenMode::Generate,
             serial_number: None,
             name: name_fields(&dn),
@@ -301,7 +301,7 @@ impl Pca {
             record.signature_algorithm = Some(hash);
             record.not_before = Some(validity.0);
             record.not_after = Some(validity.1);
-            record.key_usages = usage.names();
+            record.key_usages = usage;
             match (&parent, kind) {
                 (Some(parent), CertKind::SubordinateCa { path_length }) => {
                     record.issuer_id = Some(parent.ca_id.clone());

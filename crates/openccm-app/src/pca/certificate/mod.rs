@@ -530,7 +530,7 @@ impl Pca {
             path_length: i64::from(path_length),
             key_algorithm: csr.key_algorithm,
             signature_algorithm: Some(hash),
-            key_usages: KeyUsageSet::ca_default().names(),
+            key_usages: KeyUsageSet::ca_default(),
             gen_mode: GenMode::Csr,
             serial_number: Some(serial.to_hex()),
             name: name_fields(&csr.distinguished_name),

@@ -1,5 +1,7 @@
 //! PCA rows ↔ records: the columns, and each record's arguments.
 
+use openccm_pki::profile::KeyUsageSet;
+
 use super::super::corrupt;
 use crate::db::{args, Row, Value};
 use crate::domain::algorithm;
@@ -39,11 +41,15 @@ pub(in crate::queries) fn ca_from_row(row: &Row) -> StoreResult<CaRecord> {
             .opt_text("signature_algorithm")?
             .map(|h| algorithm::hash_from_column(&h))
             .transpose()?,
-        key_usages: key_usages
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        // Their RFC 5280 names, comma-joined.
+        key_usages: KeyUsageSet::parse(
+            &key_usages
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|_| corrupt("key_usages"))?,
         gen_mode: GenMode::from_column(&row.text("gen_mode")?)?,
         serial_number: row.opt_text("serial_number")?,
         name: NameFields {
@@ -93,7 +99,7 @@ pub(in crate::queries) fn ca_args(ca: &CaRecord) -> Vec<Value> {
         ca.path_length,
         algorithm::key_column(ca.key_algorithm),
         ca.signature_algorithm.map(algorithm::hash_column),
-        ca.key_usages.join(","),
+        ca.key_usages.names().join(","),
         ca.gen_mode.column(),
         ca.serial_number.as_deref(),
         ca.name.common_name.as_str(),
