@@ -5,16 +5,17 @@ use openccm_app::common::Field;
 use openccm_app::error::{Error, StatusRefusal};
 use openccm_app::scm::{ScmCertStatus, ScmStatusFilter};
 use openccm_app::Invalid;
+use openccm_pki::san::AltNameKind;
 use openccm_pki::{HashAlgorithm, KeyAlgorithm};
 use openccm_store::{
     CaSortKey, CaStatus, CaType, CertSortKey, CertStatus, GenMode, RevocationReason, ScmSortKey,
     SortDir,
 };
+use openccm_wire::pca::{alt_name_type, key_algorithm, signature_algorithm, validity_type};
 use openccm_wire::pca::{
     ca_sort_key, ca_status, ca_type, cert_sort_key, cert_status, gen_mode, revocation_reason,
     sort_dir,
 };
-use openccm_wire::pca::{key_algorithm, signature_algorithm};
 use openccm_wire::scm::{
     cert_status as scm_status, csr_usage, private_key_algo, sort_key as scm_sort_key,
 };
@@ -305,6 +306,39 @@ pub fn parse_csr_usage(text: &str) -> Field<openccm_store::CsrUsage> {
     }
 }
 
+/// A `validity.type` field.
+pub fn parse_validity_unit(text: &str) -> Field<openccm_app::pca::input::ValidityUnit> {
+    use openccm_app::pca::input::ValidityUnit;
+    match text {
+        validity_type::YEAR => Field::Valid(ValidityUnit::Year),
+        validity_type::MONTH => Field::Valid(ValidityUnit::Month),
+        validity_type::DAY => Field::Valid(ValidityUnit::Day),
+        validity_type::HOUR => Field::Valid(ValidityUnit::Hour),
+        _ => Field::Refused {
+            kind: Invalid::Validity,
+            message:
+                "Invalid validity period type or value. Only year, month, day or hour supported."
+                    .to_owned(),
+        },
+    }
+}
+
+/// A `subject_alternative_names[].type` field.
+pub fn parse_alt_name_kind(text: &str) -> Field<AltNameKind> {
+    match text {
+        alt_name_type::DNS => Field::Valid(AltNameKind::Dns),
+        alt_name_type::IP => Field::Valid(AltNameKind::Ip),
+        alt_name_type::EMAIL => Field::Valid(AltNameKind::Email),
+        alt_name_type::URI => Field::Valid(AltNameKind::Uri),
+        other => Field::Refused {
+            kind: Invalid::AlternativeName,
+            message: format!(
+                "invalid subject alternative name: type {other:?}: supported are DNS, IP, EMAIL and URI"
+            ),
+        },
+    }
+}
+
 /// A CA id in a request body.
 pub fn parse_body_ca_id(text: &str) -> Field<openccm_store::CaId> {
     Field::from_parse(openccm_app::pca::input::ca_id(text))
@@ -396,6 +430,22 @@ mod tests {
             assert_eq!(parse_csr_usage(csr_usage_name(usage)), Field::Valid(usage));
         }
         assert!(parse_csr_usage("personal").get().is_err());
+        assert!(parse_validity_unit("DAY").get().is_ok());
+        assert!(matches!(
+            parse_validity_unit("WEEK"),
+            Field::Refused {
+                kind: Invalid::Validity,
+                ..
+            }
+        ));
+        assert_eq!(parse_alt_name_kind("URI"), Field::Valid(AltNameKind::Uri));
+        assert!(matches!(
+            parse_alt_name_kind("X400"),
+            Field::Refused {
+                kind: Invalid::AlternativeName,
+                ..
+            }
+        ));
         for key in KeyAlgorithm::ALL {
             assert_eq!(
                 parse_key_algorithm(key_algorithm_name(key)),

@@ -742,3 +742,27 @@ pub mod signature_algorithm {
     /// SM3 (with SM2 keys).
     pub const SM3: &str = "SM3";
 }
+
+/// Validity units (`validity.type`).
+pub mod validity_type {
+    /// Years.
+    pub const YEAR: &str = "YEAR";
+    /// Months.
+    pub const MONTH: &str = "MONTH";
+    /// Days.
+    pub const DAY: &str = "DAY";
+    /// Hours.
+    pub const HOUR: &str = "HOUR";
+}
+
+/// Alternative-name types (`subject_alternative_names[].type`).
+pub mod alt_name_type {
+    /// A DNS name.
+    pub const DNS: &str = "DNS";
+    /// An IP address.
+    pub const IP: &str = "IP";
+    /// An email address.
+    pub const EMAIL: &str = "EMAIL";
+    /// A URI.
+    pub const URI: &str = "URI";
+}

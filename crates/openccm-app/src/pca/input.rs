@@ -3,18 +3,31 @@
 
 use const_oid::ObjectIdentifier;
 use openccm_pki::profile::{ExtendedKeyUsageFlags, KeyUsageSet};
-use openccm_pki::san::{self, AltName};
+use openccm_pki::san::{self, AltName, AltNameKind};
 use openccm_pki::{DistinguishedName, HashAlgorithm, KeyAlgorithm};
 use openccm_store::{CaId, CertId};
 
 pub use crate::common::Field;
 use crate::error::{Error, Invalid, Result};
 
+/// The unit of a validity's `value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValidityUnit {
+    /// Calendar years.
+    Year,
+    /// 31 days.
+    Month,
+    /// Days.
+    Day,
+    /// Hours.
+    Hour,
+}
+
 /// `Validity` as given.
 #[derive(Debug, Clone, Default)]
 pub struct ValidityInput {
-    /// `YEAR` | `MONTH` | `DAY` | `HOUR`.
-    pub kind: Option<String>,
+    /// The unit `value` counts.
+    pub kind: Option<Field<ValidityUnit>>,
     /// Units.
     pub value: Option<i64>,
     /// notBefore, epoch ms.
@@ -38,7 +51,7 @@ pub struct CrlInput {
 #[derive(Debug, Clone, Default)]
 pub struct AltNameInput {
     /// Type.
-    pub kind: Option<String>,
+    pub kind: Option<Field<AltNameKind>>,
     /// Value.
     pub value: Option<String>,
 }
@@ -217,7 +230,7 @@ pub fn required_validity(input: Option<&ValidityInput>) -> Result<&ValidityInput
 pub fn validity(input: &ValidityInput, now: i64, max_years: i64) -> Result<(i64, i64)> {
     let kind = input
         .kind
-        .as_deref()
+        .as_ref()
         .ok_or_else(|| invalid_validity("validity.type is required"))?;
     let value = input
         .value
@@ -236,27 +249,23 @@ pub fn validity(input: &ValidityInput, now: i64, max_years: i64) -> Result<(i64,
     };
     let start = openccm_pki::time::truncate_to_seconds(start);
     let limit = add_years(start, max_years)?;
-    let end =
-        match kind {
-            "YEAR" => {
-                if value > max_years {
-                    return Err(invalid_validity(format!("at most {max_years} years")));
-                }
-                add_years(start, value)?
+    let end = match kind.get()? {
+        ValidityUnit::Year => {
+            if value > max_years {
+                return Err(invalid_validity(format!("at most {max_years} years")));
             }
-            "MONTH" => start
-                .checked_add(value.saturating_mul(31 * DAY_MS))
-                .ok_or_else(|| invalid_validity("too long"))?,
-            "DAY" => start
-                .checked_add(value.saturating_mul(DAY_MS))
-                .ok_or_else(|| invalid_validity("too long"))?,
-            "HOUR" => start
-                .checked_add(value.saturating_mul(HOUR_MS))
-                .ok_or_else(|| invalid_validity("too long"))?,
-            _ => return Err(invalid_validity(
-                "Invalid validity period type or value. Only year, month, day or hour supported.",
-            )),
-        };
+            add_years(start, value)?
+        }
+        ValidityUnit::Month => start
+            .checked_add(value.saturating_mul(31 * DAY_MS))
+            .ok_or_else(|| invalid_validity("too long"))?,
+        ValidityUnit::Day => start
+            .checked_add(value.saturating_mul(DAY_MS))
+            .ok_or_else(|| invalid_validity("too long"))?,
+        ValidityUnit::Hour => start
+            .checked_add(value.saturating_mul(HOUR_MS))
+            .ok_or_else(|| invalid_validity("too long"))?,
+    };
     if end > limit {
         return Err(invalid_validity(format!(
             "the validity may not exceed {max_years} years"
@@ -285,7 +294,7 @@ pub fn alt_names(inputs: Option<&[AltNameInput]>) -> Result<Vec<AltName>> {
     inputs
         .iter()
         .map(|entry| {
-            let kind = entry.kind.as_deref().ok_or_else(|| {
+            let kind = entry.kind.as_ref().ok_or_else(|| {
                 Error::invalid_kind(
                     Invalid::AlternativeName,
                     "subject_alternative_names[].type is required",
@@ -297,7 +306,7 @@ pub fn alt_names(inputs: Option<&[AltNameInput]>) -> Result<Vec<AltName>> {
                     "subject_alternative_names[].value is required",
                 )
             })?;
-            Ok(AltName::parse(kind, value)?)
+            Ok(AltName::parse(kind.get()?, value)?)
         })
         .collect()
 }
@@ -401,8 +410,18 @@ mod tests {
     const NOW: i64 = 1_700_000_000_000;
 
     fn v(kind: &str, value: i64) -> ValidityInput {
+        let unit = match kind {
+            "YEAR" => Field::Valid(ValidityUnit::Year),
+            "MONTH" => Field::Valid(ValidityUnit::Month),
+            "DAY" => Field::Valid(ValidityUnit::Day),
+            "HOUR" => Field::Valid(ValidityUnit::Hour),
+            _ => Field::Refused {
+                kind: Invalid::Validity,
+                message: "unknown unit".to_owned(),
+            },
+        };
         ValidityInput {
-            kind: Some(kind.into()),
+            kind: Some(unit),
             value: Some(value),
             start_from: None,
         }

@@ -4,7 +4,7 @@
 //! later for such a CSR finds its key here.
 
 use openccm_custody::{KeyExport, KeyHandle, KeyStore, KeyUse, PendingKey};
-use openccm_pki::san::AltName;
+use openccm_pki::san::{AltName, AltNameKind};
 use openccm_pki::{DistinguishedName, KeyAlgorithm};
 use openccm_store::{CsrFilter, CsrId, CsrRecord, CsrUsage};
 use zeroize::Zeroizing;
@@ -98,9 +98,9 @@ fn parse_sans(text: &str) -> Result<Vec<AltName>> {
         .filter(|s| !s.is_empty())
     {
         let name = if entry.parse::<std::net::IpAddr>().is_ok() {
-            AltName::parse("IP", entry)?
+            AltName::parse(AltNameKind::Ip, entry)?
         } else {
-            AltName::parse("DNS", entry)?
+            AltName::parse(AltNameKind::Dns, entry)?
         };
         if !names.contains(&name) {
             names.push(name);
@@ -173,7 +173,7 @@ impl Scm {
                 "domain_name must not be longer than 63 characters",
             ));
         }
-        let cn_name = AltName::parse("DNS", &domain_name)?;
+        let cn_name = AltName::parse(AltNameKind::Dns, &domain_name)?;
         let sans_text = bounded(input.sans, "sans", 255)?;
         let mut alt_names = vec![cn_name];
         if let Some(text) = &sans_text {

@@ -16,7 +16,7 @@ use openccm_custody::SoftwareKey;
 use openccm_pki::profile::{
     self, CertKind, ExtendedKeyUsageFlags, IssuerInfo, KeyUsageSet, Serial, TbsRequest,
 };
-use openccm_pki::san::AltName;
+use openccm_pki::san::{AltName, AltNameKind};
 use openccm_pki::{DistinguishedName, KeyAlgorithm, Signer};
 
 const NOW: i64 = 1_764_000_000_000;
@@ -90,7 +90,7 @@ fn chain_for(algorithm: KeyAlgorithm) -> (Vec<u8>, Vec<u8>) {
                 server_auth: true,
                 ..Default::default()
             },
-            alt_names: vec![AltName::parse("DNS", "www.example.com").unwrap()],
+            alt_names: vec![AltName::parse(AltNameKind::Dns, "www.example.com").unwrap()],
             raw_alt_names: vec![],
             custom_extension: None,
             crl_url: Some("http://pki.example/crl/root.crl".into()),

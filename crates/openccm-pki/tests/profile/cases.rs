@@ -8,7 +8,7 @@ use openccm_pki::profile::{
     key_identifier, CertKind, ExtendedKeyUsageFlags, Intent, IssuerInfo, KeyUsageSet, Serial,
     TbsRequest,
 };
-use openccm_pki::san::AltName;
+use openccm_pki::san::{AltName, AltNameKind};
 use openccm_pki::{DistinguishedName, HashAlgorithm, KeyAlgorithm};
 use x509_cert::ext::pkix::constraints::name::GeneralSubtree;
 use x509_cert::ext::pkix::name::GeneralName;
@@ -178,10 +178,10 @@ pub fn end_entity_rsa() -> Case {
         ..ExtendedKeyUsageFlags::default()
     };
     request.alt_names = vec![
-        AltName::parse("DNS", "www.example.com").unwrap(),
-        AltName::parse("IP", "192.0.2.7").unwrap(),
-        AltName::parse("EMAIL", "ops@example.com").unwrap(),
-        AltName::parse("URI", "https://www.example.com/").unwrap(),
+        AltName::parse(AltNameKind::Dns, "www.example.com").unwrap(),
+        AltName::parse(AltNameKind::Ip, "192.0.2.7").unwrap(),
+        AltName::parse(AltNameKind::Email, "ops@example.com").unwrap(),
+        AltName::parse(AltNameKind::Uri, "https://www.example.com/").unwrap(),
     ];
     request.custom_extension = Some((
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.55555.1"),
@@ -259,7 +259,7 @@ pub fn sm2_pair() -> [Case; 2] {
     let parent = root_sm2();
     let mut signing = request(6, name("tlcp.example.com"), "sm2", HashAlgorithm::Sm3);
     signing.key_usage = KeyUsageSet::end_entity_default(KeyAlgorithm::Sm2);
-    signing.alt_names = vec![AltName::parse("DNS", "tlcp.example.com").unwrap()];
+    signing.alt_names = vec![AltName::parse(AltNameKind::Dns, "tlcp.example.com").unwrap()];
     let mut encryption = signing.clone();
     encryption.serial = serial(7);
     encryption.subject_public_key = spki("sm2enc");

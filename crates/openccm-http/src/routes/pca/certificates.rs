@@ -50,7 +50,7 @@ pub(super) async fn create_certificate(
                     names
                         .into_iter()
                         .map(|n| AltNameInput {
-                            kind: n.type_,
+                            kind: n.type_.as_deref().map(crate::names::parse_alt_name_kind),
                             value: n.value,
                         })
                         .collect()

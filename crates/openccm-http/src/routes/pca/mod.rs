@@ -154,7 +154,7 @@ fn dn_out(fields: &openccm_store::NameFields) -> wire::DistinguishedName {
 
 fn validity_in(v: wire::Validity) -> ValidityInput {
     ValidityInput {
-        kind: v.type_,
+        kind: v.type_.as_deref().map(crate::names::parse_validity_unit),
         value: v.value,
         start_from: v.start_from,
     }
