@@ -11,7 +11,9 @@ use openccm_store::{
     CaSortKey, CaStatus, CaType, CertSortKey, CertStatus, GenMode, RevocationReason, ScmSortKey,
     SortDir,
 };
-use openccm_wire::pca::{alt_name_type, key_algorithm, signature_algorithm, validity_type};
+use openccm_wire::pca::{
+    alt_name_type, export_type, flag, key_algorithm, signature_algorithm, validity_type,
+};
 use openccm_wire::pca::{
     ca_sort_key, ca_status, ca_type, cert_sort_key, cert_status, gen_mode, revocation_reason,
     sort_dir,
@@ -339,6 +341,34 @@ pub fn parse_alt_name_kind(text: &str) -> Field<AltNameKind> {
     }
 }
 
+/// An ExportCertificate `type`.
+pub fn parse_export_format(text: &str) -> Field<openccm_app::pca::input::ExportFormat> {
+    use openccm_app::pca::input::ExportFormat;
+    match text {
+        export_type::APACHE => Field::Valid(ExportFormat::Apache),
+        export_type::NGINX => Field::Valid(ExportFormat::Nginx),
+        export_type::IIS => Field::Valid(ExportFormat::Iis),
+        export_type::TOMCAT => Field::Valid(ExportFormat::Tomcat),
+        export_type::OTHER => Field::Valid(ExportFormat::Other),
+        _ => Field::Refused {
+            kind: Invalid::Parameter,
+            message: "type must be APACHE, NGINX, IIS, TOMCAT or OTHER".to_owned(),
+        },
+    }
+}
+
+/// A boolean the API sends as text (`"true"` or `"false"`), named `field`.
+pub fn parse_flag(text: &str, field: &str) -> Field<bool> {
+    match text {
+        flag::TRUE => Field::Valid(true),
+        flag::FALSE => Field::Valid(false),
+        _ => Field::Refused {
+            kind: Invalid::Parameter,
+            message: format!("{field} must be \"true\" or \"false\""),
+        },
+    }
+}
+
 /// A CA id in a request body.
 pub fn parse_body_ca_id(text: &str) -> Field<openccm_store::CaId> {
     Field::from_parse(openccm_app::pca::input::ca_id(text))
@@ -439,6 +469,10 @@ mod tests {
             }
         ));
         assert_eq!(parse_alt_name_kind("URI"), Field::Valid(AltNameKind::Uri));
+        assert!(parse_export_format("TOMCAT").get().is_ok());
+        assert!(parse_export_format("tomcat").get().is_err());
+        assert_eq!(parse_flag("true", "x"), Field::Valid(true));
+        assert!(parse_flag("yes", "x").get().is_err());
         assert!(matches!(
             parse_alt_name_kind("X400"),
             Field::Refused {

@@ -766,3 +766,25 @@ pub mod alt_name_type {
     /// A URI.
     pub const URI: &str = "URI";
 }
+
+/// Export archive layouts (ExportCertificate `type`).
+pub mod export_type {
+    /// Apache.
+    pub const APACHE: &str = "APACHE";
+    /// nginx.
+    pub const NGINX: &str = "NGINX";
+    /// IIS.
+    pub const IIS: &str = "IIS";
+    /// Tomcat.
+    pub const TOMCAT: &str = "TOMCAT";
+    /// PEM files.
+    pub const OTHER: &str = "OTHER";
+}
+
+/// The API's booleans sent as text (`is_compressed`, `is_sm_standard`).
+pub mod flag {
+    /// Yes.
+    pub const TRUE: &str = "true";
+    /// No.
+    pub const FALSE: &str = "false";
+}

@@ -19,9 +19,9 @@ use openccm_pki::{KeyAlgorithm, Signer};
 use openccm_store::CertRecord;
 use zeroize::Zeroizing;
 
-use super::input::{self, ExportRequest};
+use super::input::{ExportFormat, ExportRequest, Field};
 use super::{ca_status, cert_status, Pca};
-use crate::common::required;
+use crate::common::required_field;
 use crate::error::{Error, Result};
 use crate::iam::Caller;
 
@@ -63,8 +63,6 @@ pub enum Exported {
         bytes: Vec<u8>,
     },
 }
-
-const TYPES: [&str; 5] = ["APACHE", "NGINX", "IIS", "TOMCAT", "OTHER"];
 
 fn check_password(password: Option<&str>) -> Result<Option<&str>> {
     match password {
@@ -136,18 +134,14 @@ impl Pca {
         certificate_id: &openccm_store::CertId,
         req: ExportRequest,
     ) -> Result<Exported> {
-        let compressed = input::string_bool(
-            Some(required(req.compressed.as_deref(), "is_compressed")?),
-            "is_compressed",
-            false,
-        )?;
-        let kind = required(req.kind.as_deref(), "type")?;
-        if !TYPES.contains(&kind) {
-            return Err(Error::invalid(
-                "type must be APACHE, NGINX, IIS, TOMCAT or OTHER",
-            ));
-        }
-        let sm_standard = input::string_bool(req.sm_standard.as_deref(), "is_sm_standard", false)?;
+        let compressed = required_field(req.compressed.as_ref(), "is_compressed")?;
+        let kind = required_field(req.kind.as_ref(), "type")?;
+        let sm_standard = req
+            .sm_standard
+            .as_ref()
+            .map(Field::get)
+            .transpose()?
+            .unwrap_or(false);
         let password = check_password(req.password.as_deref())?;
         let record = self
             .load_certificate(
@@ -164,7 +158,7 @@ impl Pca {
         }
         let sm2_dual =
             record.key_algorithm == KeyAlgorithm::Sm2 && record.enc_certificate.is_some();
-        if sm2_dual && kind != "OTHER" {
+        if sm2_dual && kind != ExportFormat::Other {
             return Err(Error::invalid(
                 "SM2 dual certificates export only as type OTHER",
             ));
@@ -195,7 +189,7 @@ impl Pca {
             custody: self.custody.clone(),
             record,
             chain,
-            kind: kind.to_owned(),
+            kind,
             compressed,
             sm_standard,
             password: password.map(|p| Zeroizing::new(p.to_owned())),
@@ -210,7 +204,7 @@ struct ExportJob {
     custody: Arc<dyn KeyStore>,
     record: CertRecord,
     chain: Vec<Vec<u8>>,
-    kind: String,
+    kind: ExportFormat,
     compressed: bool,
     sm_standard: bool,
     password: Option<Zeroizing<String>>,
@@ -226,12 +220,8 @@ impl ExportJob {
     }
 
     fn build(self) -> Result<Exported> {
-        let (record, chain, kind, compressed) = (
-            &self.record,
-            &self.chain,
-            self.kind.as_str(),
-            self.compressed,
-        );
+        let (record, chain, kind, compressed) =
+            (&self.record, &self.chain, self.kind, self.compressed);
         let password = self.password.as_deref().map(String::as_str);
         let certificate = record
             .certificate
@@ -252,7 +242,8 @@ impl ExportJob {
             record.key_algorithm == KeyAlgorithm::Sm2 && record.enc_certificate.is_some();
         // A keystore export protects the key itself: no PEM (and no PBKDF2
         // work) for it.
-        let keystore = compressed && matches!(kind, "IIS" | "TOMCAT") && !sm2_pair;
+        let keystore =
+            compressed && matches!(kind, ExportFormat::Iis | ExportFormat::Tomcat) && !sm2_pair;
         let key_pem = match &key {
             Some(k) if !keystore => Some(self.export_pem(k, password)?),
             _ => None,
@@ -264,7 +255,11 @@ impl ExportJob {
                 .map(|fields| match fields {
                     Sm2Output::Json(f) => Exported::Json(f),
                     Sm2Output::Zip(bytes) => Exported::Zip {
-                        file_name: format!("{}_other.zip", file_stem(&record.name.common_name)),
+                        file_name: format!(
+                            "{}_{}.zip",
+                            file_stem(&record.name.common_name),
+                            ExportFormat::Other.file_suffix()
+                        ),
                         bytes,
                     },
                 });
@@ -272,7 +267,7 @@ impl ExportJob {
 
         let generated = key.is_some();
         if !compressed {
-            if generated && (kind == "IIS" || kind == "TOMCAT") {
+            if generated && matches!(kind, ExportFormat::Iis | ExportFormat::Tomcat) {
                 return Err(Error::invalid(
                     "IIS and TOMCAT exports of a generated key are keystores: use is_compressed \"true\"",
                 ));
@@ -287,30 +282,30 @@ impl ExportJob {
         let file_name = format!(
             "{}_{}.zip",
             file_stem(&record.name.common_name),
-            kind.to_ascii_lowercase()
+            kind.file_suffix()
         );
         let full_chain = format!("{cert_pem}{chain_pem}");
         let bytes = match (kind, key, key_pem) {
-            ("APACHE", _, Some(k)) => zip(&[
+            (ExportFormat::Apache, _, Some(k)) => zip(&[
                 ("server.key", k.as_bytes()),
                 ("chain.crt", chain_pem.as_bytes()),
                 ("server.crt", cert_pem.as_bytes()),
             ])?,
-            ("NGINX", _, Some(k)) => zip(&[
+            (ExportFormat::Nginx, _, Some(k)) => zip(&[
                 ("server.key", k.as_bytes()),
                 ("server.crt", full_chain.as_bytes()),
             ])?,
-            ("NGINX", _, None) => zip(&[("server.crt", full_chain.as_bytes())])?,
-            ("OTHER", _, Some(k)) => zip(&[
+            (ExportFormat::Nginx, _, None) => zip(&[("server.crt", full_chain.as_bytes())])?,
+            (ExportFormat::Other, _, Some(k)) => zip(&[
                 ("server.key", k.as_bytes()),
                 ("chain.pem", chain_pem.as_bytes()),
                 ("server.pem", cert_pem.as_bytes()),
             ])?,
-            ("OTHER", _, None) => zip(&[
+            (ExportFormat::Other, _, None) => zip(&[
                 ("chain.pem", chain_pem.as_bytes()),
                 ("cert.pem", cert_pem.as_bytes()),
             ])?,
-            ("IIS" | "TOMCAT", Some(key), _) => {
+            (ExportFormat::Iis | ExportFormat::Tomcat, Some(key), _) => {
                 let generated_password;
                 let store_password = if let Some(p) = password {
                     p
@@ -318,7 +313,7 @@ impl ExportJob {
                     generated_password = random_password();
                     generated_password.as_str()
                 };
-                let name = if kind == "IIS" {
+                let name = if kind == ExportFormat::Iis {
                     "server.pfx"
                 } else {
                     "server.jks"

@@ -154,12 +154,12 @@ pub struct CreateCertificateByCsr {
 /// ExportCertificate.
 #[derive(Clone, Default)]
 pub struct ExportRequest {
-    /// `"true"` → zip.
-    pub compressed: Option<String>,
-    /// Server type.
-    pub kind: Option<String>,
-    /// `"true"` → GM/T 0009/0010 envelopes.
-    pub sm_standard: Option<String>,
+    /// A zip archive (else the PEM fields).
+    pub compressed: Option<Field<bool>>,
+    /// The server the archive is laid out for.
+    pub kind: Option<Field<ExportFormat>>,
+    /// SM2 encryption keys as GM/T 0009/0010 envelopes.
+    pub sm_standard: Option<Field<bool>>,
     /// Encrypts exported keys.
     pub password: Option<String>,
 }
@@ -392,14 +392,31 @@ pub fn crl_settings(input: Option<&CrlInput>) -> Result<openccm_store::CrlSettin
 }
 
 /// A yes/no given as the strings `"true"`/`"false"` (what the SDK sends).
-pub fn string_bool(value: Option<&str>, field: &str, default: bool) -> Result<bool> {
-    match value {
-        None => Ok(default),
-        Some("true") => Ok(true),
-        Some("false") => Ok(false),
-        Some(_) => Err(Error::invalid(format!(
-            "{field} must be \"true\" or \"false\""
-        ))),
+/// The servers an export archive is laid out for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Key, certificate and chain for Apache.
+    Apache,
+    /// Key and full chain for nginx.
+    Nginx,
+    /// A PKCS#12 keystore for IIS.
+    Iis,
+    /// A keystore for Tomcat.
+    Tomcat,
+    /// PEM files.
+    Other,
+}
+
+impl ExportFormat {
+    /// The archive's file-name suffix (`<name>_<suffix>.zip`).
+    pub fn file_suffix(self) -> &'static str {
+        match self {
+            Self::Apache => "apache",
+            Self::Nginx => "nginx",
+            Self::Iis => "iis",
+            Self::Tomcat => "tomcat",
+            Self::Other => "other",
+        }
     }
 }
 

@@ -217,9 +217,11 @@ pub(super) async fn export_certificate(
             &caller,
             &certificate_id,
             ExportRequest {
-                compressed: flag_text(req.is_compressed),
-                kind: req.type_,
-                sm_standard: flag_text(req.is_sm_standard),
+                compressed: flag_text(req.is_compressed)
+                    .map(|t| crate::names::parse_flag(&t, "is_compressed")),
+                kind: req.type_.as_deref().map(crate::names::parse_export_format),
+                sm_standard: flag_text(req.is_sm_standard)
+                    .map(|t| crate::names::parse_flag(&t, "is_sm_standard")),
                 password: req.password,
             },
         )
