@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use openccm_app::pca::ca::ListCas;
 use openccm_app::pca::input::{ActivateCa, CreateCa, CrlInput, ValidityInput};
@@ -84,48 +84,8 @@ pub fn routes() -> Router<AppState> {
             post(revoke_certificate),
         )
         .route("/v1/pca/config/console", get(console_config))
-        .route(&format!("{cas}/tags"), get(tagging::domain_tags::<true>))
-        .route(
-            &format!("{cas}/resource-instances/filter"),
-            post(tagging::resources_by_tag::<true>),
-        )
-        .route(
-            &format!("{cas}/resource-instances/count"),
-            post(tagging::count_by_tag::<true>),
-        )
-        .route(
-            &format!("{cas}/{{ca_id}}/tags"),
-            get(tagging::resource_tags::<true>).post(tagging::create_tag::<true>),
-        )
-        .route(
-            &format!("{cas}/{{ca_id}}/tags/create"),
-            post(tagging::batch_create_tags::<true>),
-        )
-        .route(
-            &format!("{cas}/{{ca_id}}/tags/delete"),
-            delete(tagging::batch_delete_tags::<true>),
-        )
-        .route(&format!("{certs}/tags"), get(tagging::domain_tags::<false>))
-        .route(
-            &format!("{certs}/resource-instances/filter"),
-            post(tagging::resources_by_tag::<false>),
-        )
-        .route(
-            &format!("{certs}/resource-instances/count"),
-            post(tagging::count_by_tag::<false>),
-        )
-        .route(
-            &format!("{certs}/{{certificate_id}}/tags"),
-            get(tagging::resource_tags::<false>).post(tagging::create_tag::<false>),
-        )
-        .route(
-            &format!("{certs}/{{certificate_id}}/tags/create"),
-            post(tagging::batch_create_tags::<false>),
-        )
-        .route(
-            &format!("{certs}/{{certificate_id}}/tags/delete"),
-            delete(tagging::batch_delete_tags::<false>),
-        )
+        .merge(tagging::routes::<true>(cas, "ca_id"))
+        .merge(tagging::routes::<false>(certs, "certificate_id"))
 }
 
 // ---- conversions --------------------------------------------------------

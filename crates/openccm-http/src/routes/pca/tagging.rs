@@ -3,7 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
 use openccm_app::pca::tags::{
     Found, PcaResource, PcaTagged, ResourceQuery, TagCondition, TaggedView,
 };
@@ -16,6 +17,33 @@ use crate::routes::tags::{
     resource_tags as resource_tags_out, tag_in, tag_out, tag_values, tags_in,
 };
 use crate::AppState;
+
+/// The tag and resource-instance routes under `base` (CAs or certificates),
+/// whose path parameter is named `id`.
+pub(super) fn routes<const CA: bool>(base: &str, id: &str) -> Router<AppState> {
+    Router::new()
+        .route(&format!("{base}/tags"), get(domain_tags::<CA>))
+        .route(
+            &format!("{base}/resource-instances/filter"),
+            post(resources_by_tag::<CA>),
+        )
+        .route(
+            &format!("{base}/resource-instances/count"),
+            post(count_by_tag::<CA>),
+        )
+        .route(
+            &format!("{base}/{{{id}}}/tags"),
+            get(resource_tags::<CA>).post(create_tag::<CA>),
+        )
+        .route(
+            &format!("{base}/{{{id}}}/tags/create"),
+            post(batch_create_tags::<CA>),
+        )
+        .route(
+            &format!("{base}/{{{id}}}/tags/delete"),
+            delete(batch_delete_tags::<CA>),
+        )
+}
 
 const fn tagged<const CA: bool>() -> PcaResource {
     if CA {
@@ -69,7 +97,7 @@ fn resource_query(req: wire::ListResourceInstancesRequest) -> ResourceQuery {
     }
 }
 
-pub(super) async fn create_tag<const CA: bool>(
+async fn create_tag<const CA: bool>(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
@@ -84,7 +112,7 @@ pub(super) async fn create_tag<const CA: bool>(
     Ok(no_content())
 }
 
-pub(super) async fn batch_create_tags<const CA: bool>(
+async fn batch_create_tags<const CA: bool>(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
@@ -99,7 +127,7 @@ pub(super) async fn batch_create_tags<const CA: bool>(
     Ok(no_content())
 }
 
-pub(super) async fn batch_delete_tags<const CA: bool>(
+async fn batch_delete_tags<const CA: bool>(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
@@ -114,7 +142,7 @@ pub(super) async fn batch_delete_tags<const CA: bool>(
     Ok(no_content())
 }
 
-pub(super) async fn resource_tags<const CA: bool>(
+async fn resource_tags<const CA: bool>(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     Path(id): Path<String>,
@@ -124,7 +152,7 @@ pub(super) async fn resource_tags<const CA: bool>(
     Ok(Json(resource_tags_out(tags)))
 }
 
-pub(super) async fn domain_tags<const CA: bool>(
+async fn domain_tags<const CA: bool>(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
 ) -> PcaResult<Json<wire::DomainTagsResponse>> {
@@ -132,7 +160,7 @@ pub(super) async fn domain_tags<const CA: bool>(
     Ok(Json(tag_values(tags)))
 }
 
-pub(super) async fn resources_by_tag<const CA: bool>(
+async fn resources_by_tag<const CA: bool>(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     body: Result<ApiJson<wire::ListResourceInstancesRequest>, BodyRejection>,
@@ -148,7 +176,7 @@ pub(super) async fn resources_by_tag<const CA: bool>(
     }))
 }
 
-pub(super) async fn count_by_tag<const CA: bool>(
+async fn count_by_tag<const CA: bool>(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     body: Result<ApiJson<wire::ListResourceInstancesRequest>, BodyRejection>,
