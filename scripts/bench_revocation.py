@@ -31,27 +31,12 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench  # noqa: E402  (the issuance benchmark's helpers: servers, wrk, reporting)
+import benchlib as bench  # noqa: E402  (what the benchmarks share: servers, wrk, reporting)
 
-from bench import SECONDS, WORK, dn, free_port, lua, report, request, sh, wrk  # noqa: E402
+from benchlib import (SECONDS, WORK, dn, free_port, lua, post_script, report, request, rss_now_kib,  # noqa: E402
+                      rss_peak_kib, sh, wrk)
 
 ENTRIES = int(os.environ.get("BENCH_CRL_ENTRIES", "1000000"))
-
-
-def rss_peak_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
-def rss_now_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def publishing_ca(base, token, name, crl=True, ocsp=True):
@@ -112,22 +97,6 @@ def start_cfssl():
     raise RuntimeError("cfssl did not start")
 
 
-def post_script(name, body_bytes, content_type, headers=None):
-    path = os.path.join(WORK, name)
-    with open(path, "w") as f:
-        f.write('wrk.method = "POST"\n')
-        f.write(f"wrk.body = {lua_string(body_bytes)}\n")
-        f.write(f'wrk.headers["Content-Type"] = "{content_type}"\n')
-        for k, v in (headers or {}).items():
-            f.write(f'wrk.headers["{k}"] = "{v}"\n')
-    return path
-
-
-def lua_string(data):
-    # Every byte as a three-digit decimal escape: binary-safe in Lua.
-    return '"' + "".join(f"\\{b:03d}" for b in data) + '"'
-
-
 def revoke_script(token, prefix):
     path = os.path.join(WORK, f"{os.path.basename(prefix)}.lua")
     with open(path, "w") as f:
@@ -157,10 +126,11 @@ def main():
     print(f"\n== raw signing rate (openssl speed ecdsap256, one core): sign {sign:.0f}/s, verify {verify:.0f}/s")
     nginx, nginx_port = bench.start_nginx()
     cfssl, cfssl_url, cfssl_body = start_cfssl()
-    server, base, creds = bench.start_openccm()
-    db = os.path.join(WORK, "data", "openccm.db")
+    ccm = bench.OpenCcm()
+    server, base = ccm.proc, ccm.base
+    db = os.path.join(ccm.data, "openccm.db")
     try:
-        token = bench.token_for(base, creds)
+        token = ccm.token()
 
         print("\n== OCSP (EC256 CA, signed by the CA key)")
         ca, ca_pem = publishing_ca(base, token, "ocsp")

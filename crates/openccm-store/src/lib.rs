@@ -244,6 +244,17 @@ pub trait IamAdminStore: Send + Sync {
     ) -> StoreResult<Vec<PolicyRecord>>;
 }
 
+/// A certificate for [`PcaStore::import_certificates`]: its record (signed,
+/// serials and digests filled in; `revoked_at` and `revocation_reason` set
+/// for a revoked one) and its tags.
+#[derive(Debug, Clone)]
+pub struct ImportedCertificate {
+    /// The certificate.
+    pub record: CertRecord,
+    /// Its tags (key, value).
+    pub tags: Vec<(String, String)>,
+}
+
 /// A serial number reservation: unique per issuing CA, forever.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SerialReservation {
@@ -339,6 +350,13 @@ pub trait PcaStore: Send + Sync {
     ) -> StoreResult<(i64, Vec<CertRecord>)>;
     /// Certificates of the account that count against the quota.
     async fn count_certificates(&self, domain: &DomainId) -> StoreResult<i64>;
+    /// Stores certificates signed in full outside the issuance pipeline, in
+    /// one durable transaction: each one's serials (with their TBS digests),
+    /// row, quota count (no limit applies), revocation and tags. For bulk
+    /// loads such as the scale benchmark's fixture (`crates/openccm-fixture`);
+    /// nothing is written unless everything is. A serial already taken
+    /// fails the whole batch.
+    async fn import_certificates(&self, certs: &[ImportedCertificate]) -> StoreResult<()>;
     /// Revokes an issued, unexpired, unrevoked certificate and lists its
     /// serials (both of an SM2 dual certificate) under its issuer's
     /// revocations, in one transaction. Returns false if it was not in that

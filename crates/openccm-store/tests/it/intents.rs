@@ -232,3 +232,104 @@ async fn intents_complete_fail_and_never_reuse_a_serial(backend: Backend) {
     );
 }
 openccm_testkit::both_backends!(intents_complete_fail_and_never_reuse_a_serial);
+
+/// A bulk import writes what completed issuances write: rows, serials,
+/// quota (deleted ones aside), revocations under the issuer, tags; and a
+/// serial already taken refuses the whole batch.
+async fn imported_certificates_read_like_issued_ones(backend: Backend) {
+    use openccm_store::{
+        CertFilter, CertStatus, ImportedCertificate, Page, RevocationReason, TaggedResource,
+        Visibility,
+    };
+    let (_db, store, ca) = setup(backend).await;
+    let domain = ca.domain_id.clone();
+    let now = 1_000_000;
+    let plain = cert(&ca, 1, "1a", now);
+    let mut revoked = cert(&ca, 2, "1b", now);
+    revoked.revoked_at = Some(now + 10);
+    revoked.revocation_reason = Some(RevocationReason::Superseded);
+    let mut deleted = cert(&ca, 3, "1c", now);
+    deleted.deleted_at = Some(now + 20);
+    let batch = vec![
+        ImportedCertificate {
+            record: plain.clone(),
+            tags: vec![("env".into(), "prod".into())],
+        },
+        ImportedCertificate {
+            record: revoked.clone(),
+            tags: Vec::new(),
+        },
+        ImportedCertificate {
+            record: deleted.clone(),
+            tags: Vec::new(),
+        },
+    ];
+    store.import_certificates(&batch).await.unwrap();
+
+    let shown = store
+        .certificate(&domain, &plain.certificate_id)
+        .await
+        .unwrap()
+        .expect("imported");
+    assert_eq!(shown.certificate, plain.certificate);
+    assert!(store
+        .certificate(&domain, &deleted.certificate_id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 2);
+    let filter = CertFilter {
+        status: Some(CertStatus::Revoked),
+        visibility: Visibility::everything(),
+        ..CertFilter::default()
+    };
+    let (total, page) = store
+        .list_certificates(
+            &domain,
+            &filter,
+            Page {
+                offset: 0,
+                limit: 10,
+            },
+            now + 100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(page[0].certificate_id, revoked.certificate_id);
+    let counters = store.crl_counters(&ca.ca_id).await.unwrap();
+    assert_eq!(counters.revocation_seq, 1, "the revocation is under its CA");
+    let tags = store
+        .tags_of(
+            &domain,
+            TaggedResource::PcaCertificate,
+            &[plain.certificate_id.to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(tags.len(), 1);
+
+    // A taken serial refuses the whole batch: nothing of it is written.
+    let fresh = cert(&ca, 4, "1d", now);
+    let clash = cert(&ca, 5, "1a", now);
+    let refused = store
+        .import_certificates(&[
+            ImportedCertificate {
+                record: fresh.clone(),
+                tags: Vec::new(),
+            },
+            ImportedCertificate {
+                record: clash,
+                tags: Vec::new(),
+            },
+        ])
+        .await;
+    assert!(refused.is_err());
+    assert!(store
+        .certificate(&domain, &fresh.certificate_id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 2);
+}
+openccm_testkit::both_backends!(imported_certificates_read_like_issued_ones);

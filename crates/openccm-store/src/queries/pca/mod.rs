@@ -15,8 +15,8 @@ use crate::records::{
     UpdateOutcome,
 };
 use crate::{
-    CaState, CaStatus, CertStatus, PcaStore, RevocationReason, SerialReservation, StoreEvent,
-    StoreResult,
+    CaState, CaStatus, CertStatus, ImportedCertificate, PcaStore, RevocationReason,
+    SerialReservation, StoreError, StoreEvent, StoreResult,
 };
 use rows::{ca_args, cert_args, cert_from_row, CERT_COLUMNS, CERT_LIST_COLUMNS};
 pub(super) use rows::{ca_from_row, CA_COLUMNS, CA_NOT_GONE};
@@ -455,6 +455,90 @@ impl<B: Backend> PcaStore for Sql<B> {
         )
         .await?
         .map_or(Ok(0), |r| r.int("used"))
+    }
+
+    async fn import_certificates(&self, certs: &[ImportedCertificate]) -> StoreResult<()> {
+        let certs = certs.to_vec();
+        let issuers: Vec<CaId> = {
+            let mut ids: Vec<CaId> = certs
+                .iter()
+                .filter(|c| c.record.revoked_at.is_some())
+                .map(|c| c.record.issuer_id.clone())
+                .collect();
+            ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            ids.dedup();
+            ids
+        };
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                let mut per_domain = std::collections::BTreeMap::<&str, i64>::new();
+                for ImportedCertificate { record, tags } in &certs {
+                    let id = record.certificate_id.as_str();
+                    let reservations = std::iter::once((&record.serial_number, &record.tbs_digest))
+                        .chain(record.enc_serial_number.iter().zip(record.enc_tbs_digest.iter()));
+                    for (serial, digest) in reservations {
+                        let reservation = SerialReservation {
+                            issuer_id: record.issuer_id.clone(),
+                            serial: serial.clone(),
+                            tbs_digest: Some(digest.clone()),
+                        };
+                        if !reserve_serial(tx, &reservation, id, &record.domain_id, record.create_time)
+                            .await?
+                        {
+                            return Err(StoreError::Conflict {
+                                constraint: "serials_pkey".to_owned(),
+                            });
+                        }
+                    }
+                    tx.exec(
+                        &format!(
+                            "INSERT INTO certificates ({CERT_COLUMNS}) VALUES ({})",
+                            placeholders(32)
+                        ),
+                        &cert_args(record),
+                    )
+                    .await?;
+                    if record.deleted_at.is_none() {
+                        *per_domain.entry(record.domain_id.as_str()).or_default() += 1;
+                    }
+                    if let (Some(at), Some(reason)) = (record.revoked_at, record.revocation_reason) {
+                        record_revocation(
+                            tx,
+                            &Revoked {
+                                issuer: record.issuer_id.clone(),
+                                serials: intent_serials(record),
+                                at,
+                                reason,
+                                not_after: record.not_after,
+                            },
+                        )
+                        .await?;
+                    }
+                    for (key, value) in tags {
+                        tx.exec(
+                            "INSERT INTO tags (resource_type, resource_id, domain_id, tag_key, tag_value) \
+                             VALUES ('pca-cert', $1, $2, $3, $4)",
+                            &params![id, record.domain_id.as_str(), key.as_str(), value.as_str()],
+                        )
+                        .await?;
+                    }
+                }
+                for (domain, n) in per_domain {
+                    tx.exec(
+                        "INSERT INTO usage (domain_id, resource, used) VALUES ($1, 'certificate', $2) \
+                         ON CONFLICT (domain_id, resource) DO UPDATE SET used = usage.used + $2",
+                        &params![domain, n],
+                    )
+                    .await?;
+                }
+                Ok(Finish::Commit(()))
+            })
+        })
+        .await?;
+        for issuer in issuers {
+            let _ = self.0.events().send(StoreEvent::CaChanged(issuer));
+        }
+        Ok(())
     }
 
     async fn revoke_certificate(
