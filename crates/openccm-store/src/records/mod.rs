@@ -71,6 +71,17 @@ pub struct TagFilter {
     pub not_all: Vec<(String, Vec<String>)>,
 }
 
+impl TagFilter {
+    /// Whether the filter lets every resource through.
+    pub fn is_empty(&self) -> bool {
+        !self.without_any_tag
+            && self.all.is_empty()
+            && self.any.is_empty()
+            && self.none.is_empty()
+            && self.not_all.is_empty()
+    }
+}
+
 /// A resource that carries tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaggedResource {

@@ -7,6 +7,7 @@
     clippy::pedantic
 )]
 
+mod counts;
 mod iam;
 mod intents;
 mod migrations;

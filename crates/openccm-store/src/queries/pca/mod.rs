@@ -21,11 +21,60 @@ use crate::{
 use rows::{ca_args, cert_args, cert_from_row, CERT_COLUMNS, CERT_LIST_COLUMNS};
 pub(super) use rows::{ca_from_row, CA_COLUMNS, CA_NOT_GONE};
 use steps::{
-    count_listed_cas, fail_serials, intent_serials, record_revocation, release_certificate_quota,
-    reserve_serial, status_list, take_certificate_quota, Revoked,
+    count_certificates_by, count_expiring_by, count_listed_cas, counter_slot, expiry_day,
+    fail_serials, intent_serials, record_revocation, release_certificate_quota, reserve_serial,
+    status_list, take_certificate_quota, Revoked, DAY_MS,
 };
 
 impl<B: Backend> Sql<B> {
+    /// How many live certificates of the account have `status` (any, if
+    /// `None`) at `now`, off the counters of `0012_certificate_counts.sql`:
+    /// what `COUNT(*)` would say, without reading the certificates (but for
+    /// today's expiries). One statement, so one snapshot.
+    async fn counted_certificates(
+        &self,
+        domain: &DomainId,
+        status: Option<CertStatus>,
+        now: i64,
+    ) -> StoreResult<i64> {
+        if matches!(status, None | Some(CertStatus::Revoked)) {
+            let row = self
+                .read_one(
+                    "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) AS live, \
+                     CAST(COALESCE(SUM(revoked), 0) AS BIGINT) AS revoked \
+                     FROM certificate_counts WHERE domain_id = $1",
+                    args![domain.as_str()],
+                )
+                .await?
+                .ok_or_else(|| corrupt("certificate_counts"))?;
+            return row.int(if status.is_none() { "live" } else { "revoked" });
+        }
+        let today = expiry_day(now);
+        let row = self
+            .read_one(
+                "SELECT \
+                 (SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM certificate_counts WHERE domain_id = $1) AS live, \
+                 (SELECT CAST(COALESCE(SUM(revoked), 0) AS BIGINT) FROM certificate_counts WHERE domain_id = $1) \
+                 AS revoked, \
+                 (SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM certificate_expiry_counts \
+                  WHERE domain_id = $1 AND expiry_day < $2) AS expired_before, \
+                 (SELECT COUNT(*) FROM certificates WHERE domain_id = $1 AND state = 'ISSUED' \
+                  AND deleted_at IS NULL AND revoked_at IS NULL AND not_after >= $3 AND not_after <= $4) \
+                 AS expired_today",
+                args![domain.as_str(), today, today * DAY_MS, now],
+            )
+            .await?
+            .ok_or_else(|| corrupt("certificate_counts"))?;
+        let (live, revoked) = (row.int("live")?, row.int("revoked")?);
+        let expired = row.int("expired_before")? + row.int("expired_today")?;
+        Ok(match status {
+            None => live,
+            Some(CertStatus::Revoked) => revoked,
+            Some(CertStatus::Expired) => expired,
+            Some(CertStatus::Issued) => live - revoked - expired,
+        })
+    }
+
     /// Replaces a CA's mutable fields if its status is one of `expected`,
     /// reserving `serial` and recording `revocation` in the same
     /// transaction; announces the change (and the revocation's) on commit.
@@ -317,6 +366,12 @@ impl<B: Backend> PcaStore for Sql<B> {
                     &cert_args(&cert),
                 )
                 .await?;
+                let (domain, slot) = (
+                    cert.domain_id.as_str(),
+                    counter_slot(cert.certificate_id.as_str()),
+                );
+                count_certificates_by(tx, domain, slot, 1, 0).await?;
+                count_expiring_by(tx, domain, expiry_day(cert.not_after), slot, 1).await?;
                 Ok(Finish::Commit(true))
             })
         })
@@ -420,7 +475,11 @@ impl<B: Backend> PcaStore for Sql<B> {
         }
         match filter.status {
             Some(CertStatus::Issued) => {
-                c.push("revoked_at IS NULL AND not_after > ?", args![now]);
+                // `+not_after` keeps the planners off the notAfter index: the
+                // newest certificates are mostly unexpired, so walking the
+                // sort order's index finds a page at once, where a range on
+                // notAfter would sort every unexpired certificate.
+                c.push("revoked_at IS NULL AND +not_after > ?", args![now]);
             }
             Some(CertStatus::Expired) => {
                 c.push("revoked_at IS NULL AND not_after <= ?", args![now]);
@@ -428,7 +487,18 @@ impl<B: Backend> PcaStore for Sql<B> {
             Some(CertStatus::Revoked) => c.push("revoked_at IS NOT NULL", args![]),
             None => {}
         }
-        let total = self.count_where("certificates", &c).await?;
+        // Without conditions but the status, the total comes off the
+        // counters; other filters count their matches.
+        let plain = filter.visibility.is_everything()
+            && filter.tags.is_empty()
+            && filter.name.is_none()
+            && filter.issuer_id.is_none();
+        let total = if plain {
+            self.counted_certificates(domain, filter.status, now)
+                .await?
+        } else {
+            self.count_where("certificates", &c).await?
+        };
         let column = match filter.sort_key {
             CertSortKey::CreateTime => "create_time",
             CertSortKey::CommonName => "common_name",
@@ -472,6 +542,8 @@ impl<B: Backend> PcaStore for Sql<B> {
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 let mut per_domain = std::collections::BTreeMap::<&str, i64>::new();
+                let mut counts = std::collections::BTreeMap::<(&str, i64), (i64, i64)>::new();
+                let mut expiring = std::collections::BTreeMap::<(&str, i64, i64), i64>::new();
                 for ImportedCertificate { record, tags } in &certs {
                     let id = record.certificate_id.as_str();
                     let reservations = std::iter::once((&record.serial_number, &record.tbs_digest))
@@ -499,7 +571,17 @@ impl<B: Backend> PcaStore for Sql<B> {
                     )
                     .await?;
                     if record.deleted_at.is_none() {
+                        let slot = counter_slot(id);
+                        let revoked = i64::from(record.revoked_at.is_some());
                         *per_domain.entry(record.domain_id.as_str()).or_default() += 1;
+                        let counts = counts.entry((record.domain_id.as_str(), slot)).or_default();
+                        counts.0 += 1;
+                        counts.1 += revoked;
+                        if revoked == 0 {
+                            *expiring
+                                .entry((record.domain_id.as_str(), expiry_day(record.not_after), slot))
+                                .or_default() += 1;
+                        }
                     }
                     if let (Some(at), Some(reason)) = (record.revoked_at, record.revocation_reason) {
                         record_revocation(
@@ -522,6 +604,12 @@ impl<B: Backend> PcaStore for Sql<B> {
                         )
                         .await?;
                     }
+                }
+                for ((domain, slot), (live, revoked)) in counts {
+                    count_certificates_by(tx, domain, slot, live, revoked).await?;
+                }
+                for ((domain, day, slot), n) in expiring {
+                    count_expiring_by(tx, domain, day, slot, n).await?;
                 }
                 for (domain, n) in per_domain {
                     tx.exec(
@@ -549,6 +637,7 @@ impl<B: Backend> PcaStore for Sql<B> {
         now: i64,
     ) -> StoreResult<bool> {
         let args = args![cert_id.as_str(), domain.as_str(), now, reason.column()];
+        let (domain, slot) = (domain.to_string(), counter_slot(cert_id.as_str()));
         let issuer = self
             .write(Durability::Durable, move |tx| {
                 Box::pin(async move {
@@ -564,6 +653,8 @@ impl<B: Backend> PcaStore for Sql<B> {
                         return Ok(Finish::Commit(None));
                     };
                     let issuer = CaId::parse(&row.text("issuer_id")?).ok_or_else(|| corrupt("issuer_id"))?;
+                    count_certificates_by(tx, &domain, slot, 0, 1).await?;
+                    count_expiring_by(tx, &domain, expiry_day(row.int("not_after")?), slot, -1).await?;
                     let mut serials = vec![row.text("serial_number")?];
                     serials.extend(row.opt_text("enc_serial_number")?);
                     record_revocation(
@@ -599,15 +690,22 @@ impl<B: Backend> PcaStore for Sql<B> {
         let args = args![cert_id.as_str(), domain.as_str(), now];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                let deleted = tx
-                    .exec(
+                let rows = tx
+                    .query(
                         "UPDATE certificates SET deleted_at = $3 WHERE certificate_id = $1 AND domain_id = $2 \
-                         AND state = 'ISSUED' AND deleted_at IS NULL",
+                         AND state = 'ISSUED' AND deleted_at IS NULL RETURNING revoked_at, not_after",
                         &args,
                     )
-                    .await?
-                    == 1;
-                if deleted {
+                    .await?;
+                let deleted = !rows.is_empty();
+                if let Some(row) = rows.first() {
+                    let slot = counter_slot(&id);
+                    if row.opt_int("revoked_at")?.is_some() {
+                        count_certificates_by(tx, &domain, slot, -1, -1).await?;
+                    } else {
+                        count_certificates_by(tx, &domain, slot, -1, 0).await?;
+                        count_expiring_by(tx, &domain, expiry_day(row.int("not_after")?), slot, -1).await?;
+                    }
                     release_certificate_quota(tx, &domain, 1).await?;
                     tx.exec(
                         "DELETE FROM tags WHERE resource_type = 'pca-cert' AND resource_id = $1",
