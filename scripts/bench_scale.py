@@ -65,6 +65,10 @@ def store_bytes(data, pg):
     if pg is None:
         return sum(os.path.getsize(os.path.join(data, f)) for f in os.listdir(data) if f.startswith("openccm.db"))
     psql, url = pg
+    # A bulk load leaves the planner without statistics until autovacuum
+    # comes round; a store in service has them. VACUUM cannot run inside
+    # the transaction psql wraps a multi-statement -c in: one call each.
+    subprocess.run([psql, url, "-qc", "VACUUM ANALYZE"], check=True, capture_output=True)
     out = subprocess.run([psql, url, "-Atc", "CHECKPOINT; SELECT pg_database_size(current_database())"],
                          check=True, capture_output=True, text=True).stdout
     return int(out.split()[-1])

@@ -11,6 +11,7 @@ mod counts;
 mod iam;
 mod intents;
 mod migrations;
+mod names;
 mod revocation;
 mod scm;
 mod tags;
