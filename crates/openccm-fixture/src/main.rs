@@ -190,7 +190,7 @@ async fn run(args: Args) -> Result<(), Failure> {
     let mut last_report = Instant::now();
     while let Some(job) = receiver.recv().await {
         let certs = job.await??;
-        store.import_certificates(&certs).await?;
+        store.import_certificates(&certs, now).await?;
         stored += certs.len() as u64;
         if last_report.elapsed().as_secs() >= 10 {
             last_report = Instant::now();

@@ -355,8 +355,9 @@ pub trait PcaStore: Send + Sync {
     /// row, quota count (no limit applies), revocation and tags. For bulk
     /// loads such as the scale benchmark's fixture (`crates/openccm-fixture`);
     /// nothing is written unless everything is. A serial already taken
-    /// fails the whole batch.
-    async fn import_certificates(&self, certs: &[ImportedCertificate]) -> StoreResult<()>;
+    /// fails the whole batch. Those expired by `now` are stored as such.
+    async fn import_certificates(&self, certs: &[ImportedCertificate], now: i64)
+        -> StoreResult<()>;
     /// Revokes an issued, unexpired, unrevoked certificate and lists its
     /// serials (both of an SM2 dual certificate) under its issuer's
     /// revocations, in one transaction. Returns false if it was not in that

@@ -1,11 +1,13 @@
-//! Certificate list totals come off counters kept by every write
-//! (`0012_certificate_counts.sql`); they must say what counting the rows
-//! says, for every status, at any time, and after the migration that
-//! introduced them.
+//! Certificate list totals come off counters kept by every write, and the
+//! status filters read expiry as marked (`0012_certificate_counts.sql`);
+//! both must say what the certificates say, for every status, as time
+//! passes, and after the migration that introduced them.
+
+use std::collections::BTreeMap;
 
 use openccm_store::{
-    CaRecord, CertFilter, CertRecord, CertStatus, ImportedCertificate, Page, RevocationReason,
-    Store, Visibility,
+    CaRecord, CertFilter, CertId, CertRecord, CertStatus, ImportedCertificate, Page,
+    RevocationReason, Store, Visibility,
 };
 use openccm_testkit::Backend;
 
@@ -13,48 +15,71 @@ use crate::intents::{cert, reservation, setup};
 
 const DAY: i64 = 86_400_000;
 
-/// The total shown for `status` at `at` (off the counters), and the one a
-/// filter that must count rows finds (every certificate has this issuer).
-async fn totals(
-    store: &dyn Store,
-    ca: &CaRecord,
-    status: Option<CertStatus>,
-    at: i64,
-) -> (i64, i64) {
-    let plain = CertFilter {
-        status,
-        visibility: Visibility::everything(),
-        ..CertFilter::default()
-    };
-    let counted = CertFilter {
-        issuer_id: Some(ca.ca_id.clone()),
-        ..plain.clone()
-    };
-    let page = Page {
-        offset: 0,
-        limit: 1,
-    };
-    let (a, _) = store
-        .list_certificates(&ca.domain_id, &plain, page, at)
-        .await
-        .unwrap();
-    let (b, _) = store
-        .list_certificates(&ca.domain_id, &counted, page, at)
-        .await
-        .unwrap();
-    (a, b)
+/// What the test knows of each certificate: notAfter, revoked, deleted.
+#[derive(Default)]
+struct Model(BTreeMap<String, (i64, bool, bool)>);
+
+impl Model {
+    fn expected(&self, status: Option<CertStatus>, at: i64) -> i64 {
+        let n = self
+            .0
+            .values()
+            .filter(|(not_after, revoked, deleted)| {
+                !deleted
+                    && match status {
+                        None => true,
+                        Some(CertStatus::Revoked) => *revoked,
+                        Some(CertStatus::Expired) => !revoked && *not_after <= at,
+                        Some(CertStatus::Issued) => !revoked && *not_after > at,
+                    }
+            })
+            .count();
+        i64::try_from(n).unwrap()
+    }
+
+    fn add(&mut self, c: &CertRecord) {
+        self.0.insert(
+            c.certificate_id.to_string(),
+            (c.not_after, c.revoked_at.is_some(), c.deleted_at.is_some()),
+        );
+    }
 }
 
-async fn assert_totals_agree(store: &dyn Store, ca: &CaRecord, times: &[i64]) {
-    for &at in times {
-        for status in [
-            None,
-            Some(CertStatus::Issued),
-            Some(CertStatus::Revoked),
-            Some(CertStatus::Expired),
-        ] {
-            let (shown, rows) = totals(store, ca, status, at).await;
-            assert_eq!(shown, rows, "{status:?} at {at}");
+/// Lists `status` at `at` with no filter but the status (the total comes
+/// off the counters) and with one that makes the store count rows (every
+/// certificate has this issuer); both totals and pages must match the model.
+async fn check(store: &dyn Store, ca: &CaRecord, model: &Model, at: i64) {
+    for status in [
+        None,
+        Some(CertStatus::Issued),
+        Some(CertStatus::Revoked),
+        Some(CertStatus::Expired),
+    ] {
+        let plain = CertFilter {
+            status,
+            visibility: Visibility::everything(),
+            ..CertFilter::default()
+        };
+        let counted = CertFilter {
+            issuer_id: Some(ca.ca_id.clone()),
+            ..plain.clone()
+        };
+        let expected = model.expected(status, at);
+        for filter in [&plain, &counted] {
+            let page = Page {
+                offset: 0,
+                limit: 100,
+            };
+            let (total, rows) = store
+                .list_certificates(&ca.domain_id, filter, page, at)
+                .await
+                .unwrap();
+            assert_eq!(total, expected, "{status:?} at {at}");
+            assert_eq!(
+                i64::try_from(rows.len()).unwrap(),
+                expected,
+                "{status:?} page at {at}"
+            );
         }
     }
 }
@@ -73,20 +98,27 @@ async fn issue(store: &dyn Store, ca: &CaRecord, c: &CertRecord) {
     assert!(store.complete_certificate(c).await.unwrap());
 }
 
+fn id(ca: &CaRecord, seed: u8) -> CertId {
+    cert(ca, seed, "", 0).certificate_id
+}
+
 async fn totals_follow_issuance_import_revocation_deletion_and_time(backend: Backend) {
     let (_db, store, ca) = setup(backend).await;
+    let store = store.as_ref();
+    let domain = ca.domain_id.clone();
     let now = 40 * DAY + 1_000;
-    // Expiries: earlier today, later today, tomorrow, next week.
-    let ends = [now - 500, now + 500, now + DAY, now + 7 * DAY];
-    for (i, end) in ends.iter().enumerate() {
+    let mut model = Model::default();
+    // Issued: expiring earlier today, later today, tomorrow, next week.
+    for (i, end) in [now - 500, now + 500, now + DAY, now + 7 * DAY]
+        .iter()
+        .enumerate()
+    {
         let seed = u8::try_from(i).unwrap() + 1;
-        issue(
-            store.as_ref(),
-            &ca,
-            &expiring(&ca, seed, &format!("a{seed}"), now - DAY, *end),
-        )
-        .await;
+        let c = expiring(&ca, seed, &format!("a{seed}"), now - DAY, *end);
+        issue(store, &ca, &c).await;
+        model.add(&c);
     }
+    // Imported: some expired already, some revoked, one deleted.
     let imported: Vec<ImportedCertificate> = (0..6u8)
         .map(|i| {
             let mut c = expiring(
@@ -103,61 +135,74 @@ async fn totals_follow_issuance_import_revocation_deletion_and_time(backend: Bac
             if i == 4 {
                 c.deleted_at = Some(now - 1);
             }
+            model.add(&c);
             ImportedCertificate {
                 record: c,
                 tags: Vec::new(),
             }
         })
         .collect();
-    store.import_certificates(&imported).await.unwrap();
-    let times = [
-        now - DAY,
-        now,
+    store.import_certificates(&imported, now).await.unwrap();
+    check(store, &ca, &model, now).await;
+
+    // Revoke one and delete it; delete an unrevoked one; revoke another.
+    assert!(store
+        .revoke_certificate(&domain, &id(&ca, 3), RevocationReason::Superseded, now)
+        .await
+        .unwrap());
+    model.0.get_mut(id(&ca, 3).as_str()).unwrap().1 = true;
+    check(store, &ca, &model, now + 1).await;
+    assert!(store
+        .delete_certificate(&domain, &id(&ca, 3), now + 1)
+        .await
+        .unwrap());
+    model.0.get_mut(id(&ca, 3).as_str()).unwrap().2 = true;
+    assert!(store
+        .delete_certificate(&domain, &id(&ca, 4), now + 1)
+        .await
+        .unwrap());
+    model.0.get_mut(id(&ca, 4).as_str()).unwrap().2 = true;
+    assert!(store
+        .revoke_certificate(&domain, &id(&ca, 2), RevocationReason::Unspecified, now + 1)
+        .await
+        .unwrap());
+    model.0.get_mut(id(&ca, 2).as_str()).unwrap().1 = true;
+    // Time passes: certificates expire without a write, at their notAfter.
+    for at in [
+        now + 2,
         now + DAY - 1,
         now + DAY,
+        now + DAY + 1,
         now + 3 * DAY,
         now + 30 * DAY,
-    ];
-    assert_totals_agree(store.as_ref(), &ca, &times).await;
-
-    // Revoke one, delete it; delete an unrevoked one; revoke another.
-    let domain = ca.domain_id.clone();
-    let first = expiring(&ca, 3, "a3", now - DAY, now + DAY).certificate_id;
+    ] {
+        check(store, &ca, &model, at).await;
+    }
+    // A marked, expired certificate deleted leaves the counts right.
     assert!(store
-        .revoke_certificate(&domain, &first, RevocationReason::Superseded, now)
+        .delete_certificate(&domain, &id(&ca, 1), now + 30 * DAY)
         .await
         .unwrap());
-    assert_totals_agree(store.as_ref(), &ca, &times).await;
-    assert!(store
-        .delete_certificate(&domain, &first, now)
-        .await
-        .unwrap());
-    let second = expiring(&ca, 4, "a4", now - DAY, now + 7 * DAY).certificate_id;
-    assert!(store
-        .delete_certificate(&domain, &second, now)
-        .await
-        .unwrap());
-    let third = expiring(&ca, 2, "a2", now - DAY, now + 500).certificate_id;
-    assert!(store
-        .revoke_certificate(&domain, &third, RevocationReason::Unspecified, now)
-        .await
-        .unwrap());
-    assert_totals_agree(store.as_ref(), &ca, &times).await;
-    let (all, _) = totals(store.as_ref(), &ca, None, now).await;
-    assert_eq!(
-        all,
-        4 + 5 - 2,
-        "four issued, five imported alive, two deleted"
-    );
+    model.0.get_mut(id(&ca, 1).as_str()).unwrap().2 = true;
+    check(store, &ca, &model, now + 31 * DAY).await;
 }
 openccm_testkit::both_backends!(totals_follow_issuance_import_revocation_deletion_and_time);
 
-/// A store written before the counters existed gets them filled in.
+/// A store written before the counters existed gets them, and its expired
+/// certificates marked, by the migration.
 async fn the_migration_counts_existing_certificates(backend: Backend) {
     let (db, store, ca) = setup(backend).await;
-    let now = 40 * DAY;
+    // Real time: the migration marks what has expired by the clock.
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let mut model = Model::default();
     for i in 0..5u8 {
-        let c = expiring(
+        let mut c = expiring(
             &ca,
             i + 1,
             &format!("c{i}"),
@@ -175,13 +220,16 @@ async fn the_migration_counts_existing_certificates(backend: Backend) {
                 )
                 .await
                 .unwrap();
+            c.revoked_at = Some(now - DAY);
         }
         if i == 3 {
             store
                 .delete_certificate(&ca.domain_id, &c.certificate_id, now)
                 .await
                 .unwrap();
+            c.deleted_at = Some(now);
         }
+        model.add(&c);
     }
     store.close().await;
     drop(store);
@@ -190,11 +238,13 @@ async fn the_migration_counts_existing_certificates(backend: Backend) {
         12,
         &[
             "DROP TABLE certificate_counts",
-            "DROP TABLE certificate_expiry_counts",
             "DROP INDEX certificates_live_create_idx",
             "DROP INDEX certificates_live_cn_idx",
             "DROP INDEX certificates_live_issuer_name_idx",
             "DROP INDEX certificates_live_not_after_idx",
+            "DROP INDEX certificates_expired_create_idx",
+            "DROP INDEX certificates_unmarked_expiry_idx",
+            "ALTER TABLE certificates DROP COLUMN expired_at",
             "CREATE INDEX certificates_domain_create_idx ON certificates (domain_id, create_time)",
             "CREATE INDEX certificates_domain_not_after_idx ON certificates (domain_id, not_after)",
             "CREATE INDEX certificates_domain_cn_idx ON certificates (domain_id, common_name)",
@@ -202,13 +252,8 @@ async fn the_migration_counts_existing_certificates(backend: Backend) {
     )
     .await;
     let store = db.open().await;
-    assert_totals_agree(
-        store.as_ref(),
-        &ca,
-        &[now - DAY, now, now + DAY, now + 3 * DAY],
-    )
-    .await;
-    let (all, _) = totals(store.as_ref(), &ca, None, now).await;
-    assert_eq!(all, 4);
+    for at in [now + 1_000, now + DAY, now + 3 * DAY] {
+        check(store.as_ref(), &ca, &model, at).await;
+    }
 }
 openccm_testkit::both_backends!(the_migration_counts_existing_certificates);

@@ -264,7 +264,7 @@ async fn imported_certificates_read_like_issued_ones(backend: Backend) {
             tags: Vec::new(),
         },
     ];
-    store.import_certificates(&batch).await.unwrap();
+    store.import_certificates(&batch, now).await.unwrap();
 
     let shown = store
         .certificate(&domain, &plain.certificate_id)
@@ -313,16 +313,19 @@ async fn imported_certificates_read_like_issued_ones(backend: Backend) {
     let fresh = cert(&ca, 4, "1d", now);
     let clash = cert(&ca, 5, "1a", now);
     let refused = store
-        .import_certificates(&[
-            ImportedCertificate {
-                record: fresh.clone(),
-                tags: Vec::new(),
-            },
-            ImportedCertificate {
-                record: clash,
-                tags: Vec::new(),
-            },
-        ])
+        .import_certificates(
+            &[
+                ImportedCertificate {
+                    record: fresh.clone(),
+                    tags: Vec::new(),
+                },
+                ImportedCertificate {
+                    record: clash,
+                    tags: Vec::new(),
+                },
+            ],
+            now,
+        )
         .await;
     assert!(refused.is_err());
     assert!(store

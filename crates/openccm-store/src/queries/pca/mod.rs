@@ -21,58 +21,82 @@ use crate::{
 use rows::{ca_args, cert_args, cert_from_row, CERT_COLUMNS, CERT_LIST_COLUMNS};
 pub(super) use rows::{ca_from_row, CA_COLUMNS, CA_NOT_GONE};
 use steps::{
-    count_certificates_by, count_expiring_by, count_listed_cas, counter_slot, expiry_day,
-    fail_serials, intent_serials, record_revocation, release_certificate_quota, reserve_serial,
-    status_list, take_certificate_quota, Revoked, DAY_MS,
+    count_certificates_by, count_listed_cas, counter_slot, fail_serials, intent_serials,
+    record_revocation, release_certificate_quota, reserve_serial, status_list,
+    take_certificate_quota, Revoked, UNMARKED_EXPIRED,
 };
 
 impl<B: Backend> Sql<B> {
     /// How many live certificates of the account have `status` (any, if
-    /// `None`) at `now`, off the counters of `0012_certificate_counts.sql`:
-    /// what `COUNT(*)` would say, without reading the certificates (but for
-    /// today's expiries). One statement, so one snapshot.
+    /// `None`), off the counters of `0012_certificate_counts.sql`: what
+    /// `COUNT(*)` would say, without reading the certificates. Expiry as
+    /// marked: [`Self::mark_expired`] first for the statuses it decides.
     async fn counted_certificates(
         &self,
         domain: &DomainId,
         status: Option<CertStatus>,
-        now: i64,
     ) -> StoreResult<i64> {
-        if matches!(status, None | Some(CertStatus::Revoked)) {
-            let row = self
-                .read_one(
-                    "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) AS live, \
-                     CAST(COALESCE(SUM(revoked), 0) AS BIGINT) AS revoked \
-                     FROM certificate_counts WHERE domain_id = $1",
-                    args![domain.as_str()],
-                )
-                .await?
-                .ok_or_else(|| corrupt("certificate_counts"))?;
-            return row.int(if status.is_none() { "live" } else { "revoked" });
-        }
-        let today = expiry_day(now);
         let row = self
             .read_one(
-                "SELECT \
-                 (SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM certificate_counts WHERE domain_id = $1) AS live, \
-                 (SELECT CAST(COALESCE(SUM(revoked), 0) AS BIGINT) FROM certificate_counts WHERE domain_id = $1) \
-                 AS revoked, \
-                 (SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM certificate_expiry_counts \
-                  WHERE domain_id = $1 AND expiry_day < $2) AS expired_before, \
-                 (SELECT COUNT(*) FROM certificates WHERE domain_id = $1 AND state = 'ISSUED' \
-                  AND deleted_at IS NULL AND revoked_at IS NULL AND not_after >= $3 AND not_after <= $4) \
-                 AS expired_today",
-                args![domain.as_str(), today, today * DAY_MS, now],
+                "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) AS live, \
+                 CAST(COALESCE(SUM(revoked), 0) AS BIGINT) AS revoked, \
+                 CAST(COALESCE(SUM(expired), 0) AS BIGINT) AS expired \
+                 FROM certificate_counts WHERE domain_id = $1",
+                args![domain.as_str()],
             )
             .await?
             .ok_or_else(|| corrupt("certificate_counts"))?;
-        let (live, revoked) = (row.int("live")?, row.int("revoked")?);
-        let expired = row.int("expired_before")? + row.int("expired_today")?;
+        let (live, revoked, expired) = (row.int("live")?, row.int("revoked")?, row.int("expired")?);
         Ok(match status {
             None => live,
             Some(CertStatus::Revoked) => revoked,
             Some(CertStatus::Expired) => expired,
             Some(CertStatus::Issued) => live - revoked - expired,
         })
+    }
+
+    /// Marks the account's live, unrevoked certificates whose notAfter has
+    /// passed by `now` as expired, and counts them. A read finds first
+    /// whether there are any, so that a list writes only when a certificate
+    /// expired since the last one. Concurrent marks (other servers) each
+    /// count only the rows they changed.
+    async fn mark_expired(&self, domain: &DomainId, now: i64) -> StoreResult<()> {
+        let pending = self
+            .read_one(
+                &format!("SELECT 1 AS one FROM certificates WHERE {UNMARKED_EXPIRED} LIMIT 1"),
+                args![domain.as_str(), now],
+            )
+            .await?;
+        if pending.is_none() {
+            return Ok(());
+        }
+        let domain = domain.to_string();
+        // Deferred: a mark lost to a crash is made again by the next list,
+        // and its counts go with it.
+        self.write(Durability::Deferred, move |tx| {
+            Box::pin(async move {
+                let rows = tx
+                    .query(
+                        &format!(
+                            "UPDATE certificates SET expired_at = not_after WHERE {UNMARKED_EXPIRED} \
+                             RETURNING certificate_id"
+                        ),
+                        &params![domain.as_str(), now],
+                    )
+                    .await?;
+                let mut by_slot = std::collections::BTreeMap::<i64, i64>::new();
+                for row in &rows {
+                    *by_slot
+                        .entry(counter_slot(&row.text("certificate_id")?))
+                        .or_default() += 1;
+                }
+                for (slot, n) in by_slot {
+                    count_certificates_by(tx, &domain, slot, 0, 0, n).await?;
+                }
+                Ok(Finish::Commit(()))
+            })
+        })
+        .await
     }
 
     /// Replaces a CA's mutable fields if its status is one of `expected`,
@@ -366,12 +390,8 @@ impl<B: Backend> PcaStore for Sql<B> {
                     &cert_args(&cert),
                 )
                 .await?;
-                let (domain, slot) = (
-                    cert.domain_id.as_str(),
-                    counter_slot(cert.certificate_id.as_str()),
-                );
-                count_certificates_by(tx, domain, slot, 1, 0).await?;
-                count_expiring_by(tx, domain, expiry_day(cert.not_after), slot, 1).await?;
+                let slot = counter_slot(cert.certificate_id.as_str());
+                count_certificates_by(tx, cert.domain_id.as_str(), slot, 1, 0, 0).await?;
                 Ok(Finish::Commit(true))
             })
         })
@@ -474,18 +494,22 @@ impl<B: Backend> PcaStore for Sql<B> {
             );
         }
         match filter.status {
+            // Expiry as marked (0012_certificate_counts.sql), which `now`
+            // has just brought up to date: read off the sort order's index.
             Some(CertStatus::Issued) => {
-                // `+not_after` keeps the planners off the notAfter index: the
-                // newest certificates are mostly unexpired, so walking the
-                // sort order's index finds a page at once, where a range on
-                // notAfter would sort every unexpired certificate.
-                c.push("revoked_at IS NULL AND +not_after > ?", args![now]);
+                c.push("revoked_at IS NULL AND expired_at IS NULL", args![]);
             }
             Some(CertStatus::Expired) => {
-                c.push("revoked_at IS NULL AND not_after <= ?", args![now]);
+                c.push("revoked_at IS NULL AND expired_at IS NOT NULL", args![]);
             }
             Some(CertStatus::Revoked) => c.push("revoked_at IS NOT NULL", args![]),
             None => {}
+        }
+        if matches!(
+            filter.status,
+            Some(CertStatus::Issued | CertStatus::Expired)
+        ) {
+            self.mark_expired(domain, now).await?;
         }
         // Without conditions but the status, the total comes off the
         // counters; other filters count their matches.
@@ -494,8 +518,7 @@ impl<B: Backend> PcaStore for Sql<B> {
             && filter.name.is_none()
             && filter.issuer_id.is_none();
         let total = if plain {
-            self.counted_certificates(domain, filter.status, now)
-                .await?
+            self.counted_certificates(domain, filter.status).await?
         } else {
             self.count_where("certificates", &c).await?
         };
@@ -527,7 +550,11 @@ impl<B: Backend> PcaStore for Sql<B> {
         .map_or(Ok(0), |r| r.int("used"))
     }
 
-    async fn import_certificates(&self, certs: &[ImportedCertificate]) -> StoreResult<()> {
+    async fn import_certificates(
+        &self,
+        certs: &[ImportedCertificate],
+        now: i64,
+    ) -> StoreResult<()> {
         let certs = certs.to_vec();
         let issuers: Vec<CaId> = {
             let mut ids: Vec<CaId> = certs
@@ -542,8 +569,7 @@ impl<B: Backend> PcaStore for Sql<B> {
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 let mut per_domain = std::collections::BTreeMap::<&str, i64>::new();
-                let mut counts = std::collections::BTreeMap::<(&str, i64), (i64, i64)>::new();
-                let mut expiring = std::collections::BTreeMap::<(&str, i64, i64), i64>::new();
+                let mut counts = std::collections::BTreeMap::<(&str, i64), (i64, i64, i64)>::new();
                 for ImportedCertificate { record, tags } in &certs {
                     let id = record.certificate_id.as_str();
                     let reservations = std::iter::once((&record.serial_number, &record.tbs_digest))
@@ -570,18 +596,22 @@ impl<B: Backend> PcaStore for Sql<B> {
                         &cert_args(record),
                     )
                     .await?;
+                    let expired = record.revoked_at.is_none() && record.not_after <= now;
+                    if expired {
+                        tx.exec(
+                            "UPDATE certificates SET expired_at = not_after WHERE certificate_id = $1",
+                            &params![id],
+                        )
+                        .await?;
+                    }
                     if record.deleted_at.is_none() {
-                        let slot = counter_slot(id);
-                        let revoked = i64::from(record.revoked_at.is_some());
                         *per_domain.entry(record.domain_id.as_str()).or_default() += 1;
-                        let counts = counts.entry((record.domain_id.as_str(), slot)).or_default();
+                        let counts = counts
+                            .entry((record.domain_id.as_str(), counter_slot(id)))
+                            .or_default();
                         counts.0 += 1;
-                        counts.1 += revoked;
-                        if revoked == 0 {
-                            *expiring
-                                .entry((record.domain_id.as_str(), expiry_day(record.not_after), slot))
-                                .or_default() += 1;
-                        }
+                        counts.1 += i64::from(record.revoked_at.is_some());
+                        counts.2 += i64::from(expired);
                     }
                     if let (Some(at), Some(reason)) = (record.revoked_at, record.revocation_reason) {
                         record_revocation(
@@ -605,11 +635,8 @@ impl<B: Backend> PcaStore for Sql<B> {
                         .await?;
                     }
                 }
-                for ((domain, slot), (live, revoked)) in counts {
-                    count_certificates_by(tx, domain, slot, live, revoked).await?;
-                }
-                for ((domain, day, slot), n) in expiring {
-                    count_expiring_by(tx, domain, day, slot, n).await?;
+                for ((domain, slot), (live, revoked, expired)) in counts {
+                    count_certificates_by(tx, domain, slot, live, revoked, expired).await?;
                 }
                 for (domain, n) in per_domain {
                     tx.exec(
@@ -653,8 +680,8 @@ impl<B: Backend> PcaStore for Sql<B> {
                         return Ok(Finish::Commit(None));
                     };
                     let issuer = CaId::parse(&row.text("issuer_id")?).ok_or_else(|| corrupt("issuer_id"))?;
-                    count_certificates_by(tx, &domain, slot, 0, 1).await?;
-                    count_expiring_by(tx, &domain, expiry_day(row.int("not_after")?), slot, -1).await?;
+                    // Only an unexpired certificate is revoked: never a marked one.
+                    count_certificates_by(tx, &domain, slot, 0, 1, 0).await?;
                     let mut serials = vec![row.text("serial_number")?];
                     serials.extend(row.opt_text("enc_serial_number")?);
                     record_revocation(
@@ -693,19 +720,16 @@ impl<B: Backend> PcaStore for Sql<B> {
                 let rows = tx
                     .query(
                         "UPDATE certificates SET deleted_at = $3 WHERE certificate_id = $1 AND domain_id = $2 \
-                         AND state = 'ISSUED' AND deleted_at IS NULL RETURNING revoked_at, not_after",
+                         AND state = 'ISSUED' AND deleted_at IS NULL RETURNING revoked_at, expired_at",
                         &args,
                     )
                     .await?;
                 let deleted = !rows.is_empty();
                 if let Some(row) = rows.first() {
-                    let slot = counter_slot(&id);
-                    if row.opt_int("revoked_at")?.is_some() {
-                        count_certificates_by(tx, &domain, slot, -1, -1).await?;
-                    } else {
-                        count_certificates_by(tx, &domain, slot, -1, 0).await?;
-                        count_expiring_by(tx, &domain, expiry_day(row.int("not_after")?), slot, -1).await?;
-                    }
+                    let revoked = i64::from(row.opt_int("revoked_at")?.is_some());
+                    let expired = i64::from(row.opt_int("expired_at")?.is_some());
+                    count_certificates_by(tx, &domain, counter_slot(&id), -1, -revoked, -expired)
+                        .await?;
                     release_certificate_quota(tx, &domain, 1).await?;
                     tx.exec(
                         "DELETE FROM tags WHERE resource_type = 'pca-cert' AND resource_id = $1",

@@ -169,9 +169,6 @@ pub(in crate::queries) async fn record_revocation(
     tx.notify_ca_changed(revoked.issuer.as_str()).await
 }
 
-/// A day, in the milliseconds times are kept in.
-pub(in crate::queries) const DAY_MS: i64 = 86_400_000;
-
 /// The counter slot of a certificate (`0012_certificate_counts.sql`): the
 /// last byte of its id, modulo 8. Any slot would do for the sums; spreading
 /// keeps concurrent issuances off one row.
@@ -179,43 +176,27 @@ pub(in crate::queries) fn counter_slot(cert_id: &str) -> i64 {
     i64::from(cert_id.as_bytes().last().copied().unwrap_or(0) % 8)
 }
 
-/// The day (since the epoch) a notAfter falls on: its expiry counter.
-pub(in crate::queries) fn expiry_day(not_after: i64) -> i64 {
-    not_after.div_euclid(DAY_MS)
-}
-
-/// Changes an account's live and revoked certificate counts.
+/// Changes an account's counts of live certificates and, among them, of
+/// revoked and of (marked) expired ones.
 pub(in crate::queries) async fn count_certificates_by(
     tx: &mut dyn Tx,
     domain: &str,
     slot: i64,
     live: i64,
     revoked: i64,
+    expired: i64,
 ) -> StoreResult<()> {
     tx.exec(
-        "INSERT INTO certificate_counts (domain_id, slot, live, revoked) VALUES ($1, $2, $3, $4) \
+        "INSERT INTO certificate_counts (domain_id, slot, live, revoked, expired) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (domain_id, slot) DO UPDATE SET live = certificate_counts.live + $3, \
-         revoked = certificate_counts.revoked + $4",
-        &params![domain, slot, live, revoked],
+         revoked = certificate_counts.revoked + $4, expired = certificate_counts.expired + $5",
+        &params![domain, slot, live, revoked, expired],
     )
     .await?;
     Ok(())
 }
 
-/// Changes an account's count of live, unrevoked certificates expiring on
-/// `day`.
-pub(in crate::queries) async fn count_expiring_by(
-    tx: &mut dyn Tx,
-    domain: &str,
-    day: i64,
-    slot: i64,
-    n: i64,
-) -> StoreResult<()> {
-    tx.exec(
-        "INSERT INTO certificate_expiry_counts (domain_id, expiry_day, slot, n) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (domain_id, expiry_day, slot) DO UPDATE SET n = certificate_expiry_counts.n + $4",
-        &params![domain, day, slot, n],
-    )
-    .await?;
-    Ok(())
-}
+/// The live, unrevoked certificates of account `$1` whose notAfter has
+/// passed by `$2` but which are not marked expired yet.
+pub(in crate::queries) const UNMARKED_EXPIRED: &str = "domain_id = $1 AND state = 'ISSUED' \
+    AND deleted_at IS NULL AND revoked_at IS NULL AND expired_at IS NULL AND not_after <= $2";
