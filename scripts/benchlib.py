@@ -322,7 +322,11 @@ class OpenCcm:
 
     def stop(self):
         self.proc.terminate()
-        self.proc.wait(timeout=60)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=60)
 
 
 def dn(cn):
