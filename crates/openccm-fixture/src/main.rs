@@ -395,8 +395,9 @@ fn certificate(
     let linted = profile::build(&issuer.info, &request)?;
     let tbs_digest = linted.digest().to_vec();
     let signed = linted.sign(issuer.signer.as_ref())?;
-    let revoked = (rank % 10 == 3).then_some(create_time + DAY_MS);
-    let deleted = (rank % 100 == 7).then_some(create_time + 2 * DAY_MS);
+    // Never in the future, for the certificates of the last two days.
+    let revoked = (rank % 10 == 3).then_some((create_time + DAY_MS).min(now));
+    let deleted = (rank % 100 == 7).then_some((create_time + 2 * DAY_MS).min(now));
     let tags = match rank % 10 {
         5 => vec![("env".to_owned(), "prod".to_owned())],
         6 => vec![

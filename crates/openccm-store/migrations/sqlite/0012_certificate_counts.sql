@@ -11,8 +11,12 @@
 -- the marks are exact at the time of every such answer.
 --
 -- Counters are spread over 8 slots per account (a certificate's slot is the
--- last byte of its id modulo 8), so that concurrent issuances do not queue
--- on one row; readers add the slots up.
+-- value of the last hex digit of its id modulo 8), so that concurrent
+-- issuances do not queue on one row; readers add the slots up.
+--
+-- Servers of an older version must not write to a store migrated here:
+-- their writes would not keep the counters. Upgrade every server sharing a
+-- database together.
 
 ALTER TABLE certificates ADD COLUMN expired_at BIGINT;
 UPDATE certificates SET expired_at = not_after

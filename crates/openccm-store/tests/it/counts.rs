@@ -257,3 +257,28 @@ async fn the_migration_counts_existing_certificates(backend: Backend) {
     }
 }
 openccm_testkit::both_backends!(the_migration_counts_existing_certificates);
+
+/// A certificate already marked expired (by a list with a later clock,
+/// another server's say) is not revoked by a revocation with an earlier
+/// one: it stays counted once, as expired.
+async fn a_marked_certificate_is_not_revoked(backend: Backend) {
+    let (_db, store, ca) = setup(backend).await;
+    let store = store.as_ref();
+    let now = 40 * DAY;
+    let mut model = Model::default();
+    let c = expiring(&ca, 1, "d1", now - DAY, now + 500);
+    issue(store, &ca, &c).await;
+    model.add(&c);
+    check(store, &ca, &model, now + 1_000).await;
+    assert!(!store
+        .revoke_certificate(
+            &ca.domain_id,
+            &c.certificate_id,
+            RevocationReason::Superseded,
+            now + 1
+        )
+        .await
+        .unwrap());
+    check(store, &ca, &model, now + 1_000).await;
+}
+openccm_testkit::both_backends!(a_marked_certificate_is_not_revoked);

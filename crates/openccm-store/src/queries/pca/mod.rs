@@ -75,24 +75,15 @@ impl<B: Backend> Sql<B> {
         // and its counts go with it.
         self.write(Durability::Deferred, move |tx| {
             Box::pin(async move {
-                let rows = tx
-                    .query(
-                        &format!(
-                            "UPDATE certificates SET expired_at = not_after WHERE {UNMARKED_EXPIRED} \
-                             RETURNING certificate_id"
-                        ),
+                let marked = tx
+                    .exec(
+                        &format!("UPDATE certificates SET expired_at = not_after WHERE {UNMARKED_EXPIRED}"),
                         &params![domain.as_str(), now],
                     )
                     .await?;
-                let mut by_slot = std::collections::BTreeMap::<i64, i64>::new();
-                for row in &rows {
-                    *by_slot
-                        .entry(counter_slot(&row.text("certificate_id")?))
-                        .or_default() += 1;
-                }
-                for (slot, n) in by_slot {
-                    count_certificates_by(tx, &domain, slot, 0, 0, n).await?;
-                }
+                // Any slot adds up the same; marks are rare enough for one.
+                count_certificates_by(tx, &domain, 0, 0, 0, i64::try_from(marked).unwrap_or(i64::MAX))
+                    .await?;
                 Ok(Finish::Commit(()))
             })
         })
@@ -568,8 +559,33 @@ impl<B: Backend> PcaStore for Sql<B> {
         };
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
+                // Counters first, as revocations take them (then the CA's
+                // CRL counter): one lock order, no deadlock with a revoke.
+                let expired_by_now =
+                    |record: &CertRecord| record.revoked_at.is_none() && record.not_after <= now;
                 let mut per_domain = std::collections::BTreeMap::<&str, i64>::new();
                 let mut counts = std::collections::BTreeMap::<(&str, i64), (i64, i64, i64)>::new();
+                for ImportedCertificate { record, .. } in &certs {
+                    if record.deleted_at.is_none() {
+                        *per_domain.entry(record.domain_id.as_str()).or_default() += 1;
+                        let slot = counter_slot(record.certificate_id.as_str());
+                        let counts = counts.entry((record.domain_id.as_str(), slot)).or_default();
+                        counts.0 += 1;
+                        counts.1 += i64::from(record.revoked_at.is_some());
+                        counts.2 += i64::from(expired_by_now(record));
+                    }
+                }
+                for ((domain, slot), (live, revoked, expired)) in counts {
+                    count_certificates_by(tx, domain, slot, live, revoked, expired).await?;
+                }
+                for (domain, n) in per_domain {
+                    tx.exec(
+                        "INSERT INTO usage (domain_id, resource, used) VALUES ($1, 'certificate', $2) \
+                         ON CONFLICT (domain_id, resource) DO UPDATE SET used = usage.used + $2",
+                        &params![domain, n],
+                    )
+                    .await?;
+                }
                 for ImportedCertificate { record, tags } in &certs {
                     let id = record.certificate_id.as_str();
                     let reservations = std::iter::once((&record.serial_number, &record.tbs_digest))
@@ -596,24 +612,15 @@ impl<B: Backend> PcaStore for Sql<B> {
                         &cert_args(record),
                     )
                     .await?;
-                    let expired = record.revoked_at.is_none() && record.not_after <= now;
-                    if expired {
+                    if expired_by_now(record) {
                         tx.exec(
                             "UPDATE certificates SET expired_at = not_after WHERE certificate_id = $1",
                             &params![id],
                         )
                         .await?;
                     }
-                    if record.deleted_at.is_none() {
-                        *per_domain.entry(record.domain_id.as_str()).or_default() += 1;
-                        let counts = counts
-                            .entry((record.domain_id.as_str(), counter_slot(id)))
-                            .or_default();
-                        counts.0 += 1;
-                        counts.1 += i64::from(record.revoked_at.is_some());
-                        counts.2 += i64::from(expired);
-                    }
-                    if let (Some(at), Some(reason)) = (record.revoked_at, record.revocation_reason) {
+                    if let Some(at) = record.revoked_at {
+                        let reason = record.revocation_reason.unwrap_or_default();
                         record_revocation(
                             tx,
                             &Revoked {
@@ -634,17 +641,6 @@ impl<B: Backend> PcaStore for Sql<B> {
                         )
                         .await?;
                     }
-                }
-                for ((domain, slot), (live, revoked, expired)) in counts {
-                    count_certificates_by(tx, domain, slot, live, revoked, expired).await?;
-                }
-                for (domain, n) in per_domain {
-                    tx.exec(
-                        "INSERT INTO usage (domain_id, resource, used) VALUES ($1, 'certificate', $2) \
-                         ON CONFLICT (domain_id, resource) DO UPDATE SET used = usage.used + $2",
-                        &params![domain, n],
-                    )
-                    .await?;
                 }
                 Ok(Finish::Commit(()))
             })
@@ -672,7 +668,7 @@ impl<B: Backend> PcaStore for Sql<B> {
                         .query(
                             "UPDATE certificates SET revoked_at = $3, revocation_reason = $4 WHERE certificate_id = $1 \
                              AND domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL AND revoked_at IS NULL \
-                             AND not_after > $3 RETURNING issuer_id, serial_number, enc_serial_number, not_after",
+                             AND not_after > $3 AND expired_at IS NULL RETURNING issuer_id, serial_number, enc_serial_number, not_after",
                             &args,
                         )
                         .await?;
@@ -680,7 +676,8 @@ impl<B: Backend> PcaStore for Sql<B> {
                         return Ok(Finish::Commit(None));
                     };
                     let issuer = CaId::parse(&row.text("issuer_id")?).ok_or_else(|| corrupt("issuer_id"))?;
-                    // Only an unexpired certificate is revoked: never a marked one.
+                    // Only an unexpired, unmarked certificate is revoked: a
+                    // mark made with a later clock (another server's) wins.
                     count_certificates_by(tx, &domain, slot, 0, 1, 0).await?;
                     let mut serials = vec![row.text("serial_number")?];
                     serials.extend(row.opt_text("enc_serial_number")?);

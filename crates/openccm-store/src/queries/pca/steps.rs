@@ -170,10 +170,15 @@ pub(in crate::queries) async fn record_revocation(
 }
 
 /// The counter slot of a certificate (`0012_certificate_counts.sql`): the
-/// last byte of its id, modulo 8. Any slot would do for the sums; spreading
-/// keeps concurrent issuances off one row.
+/// value of the last hex digit of its id, modulo 8. Any slot would do for
+/// the sums; spreading keeps concurrent issuances off one row.
 pub(in crate::queries) fn counter_slot(cert_id: &str) -> i64 {
-    i64::from(cert_id.as_bytes().last().copied().unwrap_or(0) % 8)
+    let digit = cert_id
+        .chars()
+        .last()
+        .and_then(|c| c.to_digit(16))
+        .unwrap_or(0);
+    i64::from(digit % 8)
 }
 
 /// Changes an account's counts of live certificates and, among them, of
