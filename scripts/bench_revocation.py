@@ -24,7 +24,6 @@ import json
 import os
 import random
 import sqlite3
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -33,7 +32,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bench  # noqa: E402  (what the benchmarks share: servers, wrk, reporting)
 
-from benchlib import (SECONDS, WORK, dn, free_port, lua, post_script, report, request, rss_now_kib,  # noqa: E402
+from benchlib import (SECONDS, WORK, dn, lua, post_script, report, request, rss_now_kib,  # noqa: E402
                       rss_peak_kib, sh, wrk)
 
 ENTRIES = int(os.environ.get("BENCH_CRL_ENTRIES", "1000000"))
@@ -71,30 +70,18 @@ def write(name, text):
 
 
 def start_cfssl():
-    """cfssl serve with an EC P-256 CA as its OCSP responder."""
-    ca_key, ca = os.path.join(WORK, "cf-ca-key.pem"), os.path.join(WORK, "cf-ca.pem")
-    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-       "-keyout", ca_key, "-out", ca, "-days", "365", "-subj", "/CN=cfssl bench CA",
-       "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature")
+    """cfssl serve with an EC P-256 CA as its OCSP responder, and a leaf of
+    that CA whose status it signs."""
+    proc, base, ca, ca_key = bench.start_cfssl("ocsp", ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+                                               responder=True)
     leaf_key, leaf_csr, leaf = (os.path.join(WORK, n) for n in ("cf-leaf.key", "cf-leaf.csr", "cf-leaf.pem"))
     sh("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
        "-keyout", leaf_key, "-out", leaf_csr, "-subj", "/CN=leaf")
     sh("openssl", "x509", "-req", "-in", leaf_csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
        "-out", leaf, "-days", "30")
-    port = free_port()
-    proc = subprocess.Popen(["cfssl", "serve", "-address", "127.0.0.1", "-port", str(port), "-ca", ca,
-                             "-ca-key", ca_key, "-responder", ca, "-responder-key", ca_key, "-loglevel", "5"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(leaf) as f:
         body = {"certificate": f.read(), "status": "good"}
-    url = f"http://127.0.0.1:{port}/api/v1/cfssl/ocspsign"
-    for _ in range(100):
-        try:
-            request("POST", url, body)
-            return proc, url, body
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("cfssl did not start")
+    return proc, f"{base}/ocspsign", body
 
 
 def revoke_script(token, prefix):

@@ -93,7 +93,7 @@ impl Clock for SetClock {
 /// An issuing CA: its record, what the profile needs, its key.
 struct Issuer {
     record: CaRecord,
-    info: IssuerInfo,
+    info: Arc<IssuerInfo>,
     signer: Arc<dyn Signer>,
     crl_url: Option<String>,
     ocsp_url: Option<String>,
@@ -118,7 +118,7 @@ async fn run(args: Args) -> Result<(), Failure> {
     let (keyring, _) = Keyring::load_or_create(&args.data_dir.join("master.key"))?;
     let keyring = Arc::new(keyring);
     let store = openccm_store::open(&url, 8).await?;
-    let now = SystemNow::now();
+    let now = openccm_app::SystemClock.now_ms();
     let clock = Arc::new(SetClock(AtomicI64::new(now - 4 * YEAR_MS)));
     let iam = Iam::new(
         store.clone(),
@@ -223,15 +223,6 @@ fn per_second(n: u64, seconds: f64) -> f64 {
     n as f64 / seconds.max(1e-9)
 }
 
-/// The wall clock, in epoch ms.
-struct SystemNow;
-
-impl SystemNow {
-    fn now() -> i64 {
-        openccm_app::SystemClock.now_ms()
-    }
-}
-
 /// The accounts (named `scale-<n>`) and their CAs, made through the
 /// application with the clock four years back. Returns the issuers and the
 /// accounts' credentials.
@@ -302,12 +293,6 @@ async fn make_cas(
             .ca(&caller.domain_id, &id, i64::MIN)
             .await?
             .ok_or("a CA just made is missing")?;
-        let parsed = openccm_pki::cert::parse_der(
-            record
-                .certificate
-                .as_deref()
-                .ok_or("a CA without a certificate")?,
-        )?;
         let handle = KeyHandle {
             owner: record.key_owner.clone().ok_or("a CA without a key owner")?,
             sealed: record
@@ -316,17 +301,10 @@ async fn make_cas(
                 .ok_or("a CA without a sealed key")?,
         };
         issuers.push(Issuer {
-            info: IssuerInfo {
-                name: parsed.subject.clone(),
-                key_identifier: parsed.key_identifier()?,
-                not_before: parsed.not_before,
-                not_after: parsed.not_after,
-                path_length: parsed.path_length,
-                key_algorithm: record.key_algorithm,
-            },
+            info: pca.issuer_info(&record)?,
             signer: custody.signer(&handle)?,
             crl_url: pca.crl_url(&record),
-            ocsp_url: Some(format!("{}/pca/ocsp/{}", args.public_url, record.ca_id)),
+            ocsp_url: pca.ocsp_url(&record),
             record,
         });
     }

@@ -178,7 +178,7 @@ impl Pca {
     }
 
     /// The OCSP URL of a CA whose OCSP is on.
-    fn ocsp_url(&self, ca: &CaRecord) -> Option<String> {
+    pub fn ocsp_url(&self, ca: &CaRecord) -> Option<String> {
         ca.ocsp_enabled
             .then(|| format!("{}/pca/ocsp/{}", self.settings.public_url, ca.ca_id))
     }
@@ -262,7 +262,7 @@ impl Pca {
 
     /// What the profile needs about an issuing CA. Parsed once per CA
     /// certificate (the cache key includes its serial, which changes with it).
-    fn issuer_info(&self, ca: &CaRecord) -> Result<Arc<IssuerInfo>> {
+    pub fn issuer_info(&self, ca: &CaRecord) -> Result<Arc<IssuerInfo>> {
         let key = (
             ca.ca_id.clone(),
             ca.serial_number.clone().unwrap_or_default(),

@@ -216,6 +216,26 @@ pub(crate) fn push_tag_filter(
 
 /// `EXISTS` for one tag key (and, if any are given, one of its values) on
 /// the resource whose id is the column `id_col` of the outer row.
+/// Sets a resource's tag `key` to `value` (one value per key, the TMS
+/// model), inside a write.
+pub(crate) async fn set_tag(
+    tx: &mut dyn Tx,
+    resource: crate::TaggedResource,
+    id: &str,
+    domain: &str,
+    key: &str,
+    value: &str,
+) -> StoreResult<()> {
+    tx.exec(
+        "INSERT INTO tags (resource_type, resource_id, domain_id, tag_key, tag_value) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (resource_type, resource_id, tag_key) DO UPDATE SET tag_value = $5",
+        &params![resource.as_str(), id, domain, key, value],
+    )
+    .await?;
+    Ok(())
+}
+
 pub(crate) fn tag_exists(
     c: &mut Conditions,
     resource_type: &str,

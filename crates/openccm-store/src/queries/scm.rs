@@ -410,13 +410,7 @@ impl<B: Backend> ScmStore for Sql<B> {
                     return Ok(Finish::Rollback(TagOutcome::NoResource));
                 }
                 for (key, value) in &tags {
-                    tx.exec(
-                        "INSERT INTO tags (resource_type, resource_id, domain_id, tag_key, tag_value) \
-                         VALUES ($1, $2, $3, $4, $5) \
-                         ON CONFLICT (resource_type, resource_id, tag_key) DO UPDATE SET tag_value = $5",
-                        &params![resource.as_str(), id.as_str(), domain.as_str(), key.as_str(), value.as_str()],
-                    )
-                    .await?;
+                    super::set_tag(tx, resource, &id, domain.as_str(), key, value).await?;
                 }
                 let rows = tx
                     .query(

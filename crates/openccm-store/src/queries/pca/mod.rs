@@ -7,12 +7,12 @@ use async_trait::async_trait;
 mod rows;
 mod steps;
 
-use super::{corrupt, like_pattern, locks, placeholders, sort_dir, Conditions, Sql};
+use super::{corrupt, like_pattern, locks, placeholders, set_tag, sort_dir, Conditions, Sql};
 use crate::db::{args, params, Backend, Durability, Finish};
 use crate::ids::{CaId, CertId, DomainId};
 use crate::records::{
     CaFilter, CaRecord, CaSortKey, CertFilter, CertRecord, CertSortKey, InsertOutcome, Page,
-    UpdateOutcome,
+    TaggedResource, UpdateOutcome,
 };
 use crate::{
     CaState, CaStatus, CertStatus, ImportedCertificate, PcaStore, RevocationReason,
@@ -634,12 +634,9 @@ impl<B: Backend> PcaStore for Sql<B> {
                         .await?;
                     }
                     for (key, value) in tags {
-                        tx.exec(
-                            "INSERT INTO tags (resource_type, resource_id, domain_id, tag_key, tag_value) \
-                             VALUES ('pca-cert', $1, $2, $3, $4)",
-                            &params![id, record.domain_id.as_str(), key.as_str(), value.as_str()],
-                        )
-                        .await?;
+                        let domain = record.domain_id.as_str();
+                        set_tag(tx, TaggedResource::PcaCertificate, id, domain, key, value)
+                            .await?;
                     }
                 }
                 Ok(Finish::Commit(()))
