@@ -245,6 +245,23 @@ pub type Erased = Box<dyn std::any::Any + Send>;
 pub type WriteFn<T> =
     Box<dyn for<'c> FnOnce(&'c mut dyn Tx) -> BoxFuture<'c, StoreResult<Finish<T>>> + Send>;
 
+/// How a backend's store finds certificates by a substring of their common
+/// name (`migrations/*/0013_search.sql`): the one query the two databases
+/// answer with different structures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameIndex {
+    /// SQLite: every suffix of each lowercased name, cut to
+    /// [`NAME_SUFFIX_CHARS`] characters, in `certificate_name_suffixes`.
+    Suffixes,
+    /// PostgreSQL: a `pg_trgm` GIN index, which the planner uses for
+    /// `LIKE '%…%'` on its own.
+    Trigrams,
+}
+
+/// The characters of a name suffix that `certificate_name_suffixes` keeps
+/// (`migrations/sqlite/0013_search.sql`).
+pub const NAME_SUFFIX_CHARS: usize = 16;
+
 /// A database backend.
 #[async_trait]
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
@@ -252,6 +269,8 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     fn writes_run_unpolled(&self) -> bool {
         false
     }
+    /// See [`NameIndex`].
+    fn name_index(&self) -> NameIndex;
     /// Runs a read-only query outside any write transaction.
     async fn read(&self, sql: &str, args: Vec<Value>, weight: Weight) -> StoreResult<Vec<Row>>;
     /// Runs write work in a transaction and answers once it is committed.

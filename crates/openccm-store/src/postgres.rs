@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
 use sqlx::{Column as _, PgConnection, PgPool, Postgres, Row as _, TypeInfo as _};
 
-use crate::db::{Backend, Durability, Erased, Finish, Row, Tx, Value, Weight, WriteFn};
+use crate::db::{Backend, Durability, Erased, Finish, NameIndex, Row, Tx, Value, Weight, WriteFn};
 use crate::queries::Sql;
 use crate::{map_sqlx, StoreError, StoreResult};
 
@@ -231,6 +231,10 @@ impl Sql<PgDb> {
 
 #[async_trait]
 impl Backend for PgDb {
+    fn name_index(&self) -> NameIndex {
+        NameIndex::Trigrams
+    }
+
     async fn read(&self, sql: &str, args: Vec<Value>, _weight: Weight) -> StoreResult<Vec<Row>> {
         let rows = bind(sqlx::query(sql), &args)
             .fetch_all(&self.pool)

@@ -20,7 +20,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use crate::db::{Backend, Durability, Erased, Finish, Row, Tx, Value, Weight, WriteFn};
+use crate::db::{Backend, Durability, Erased, Finish, NameIndex, Row, Tx, Value, Weight, WriteFn};
 use crate::queries::Sql;
 use crate::{StoreError, StoreResult};
 
@@ -566,6 +566,10 @@ impl Backend for SqliteDb {
     /// The job is queued at the first poll; the writer thread commits it.
     fn writes_run_unpolled(&self) -> bool {
         true
+    }
+
+    fn name_index(&self) -> NameIndex {
+        NameIndex::Suffixes
     }
 
     async fn read(&self, sql: &str, args: Vec<Value>, weight: Weight) -> StoreResult<Vec<Row>> {

@@ -399,7 +399,10 @@ impl<B: Backend> ScmStore for Sql<B> {
         tags: &[(String, String)],
         max_per_resource: usize,
     ) -> StoreResult<TagOutcome> {
-        let (domain, id, tags) = (domain.clone(), id.to_owned(), tags.to_vec());
+        let (domain, id, mut tags) = (domain.clone(), id.to_owned(), tags.to_vec());
+        // In key order, the order in which every writer takes tag_counts
+        // rows (migrations/postgres/0013_search.sql).
+        tags.sort();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 // Concurrent additions to one resource take turns, so that
@@ -435,7 +438,8 @@ impl<B: Backend> ScmStore for Sql<B> {
         id: &str,
         tags: &[(String, Option<String>)],
     ) -> StoreResult<TagOutcome> {
-        let (domain, id, tags) = (domain.clone(), id.to_owned(), tags.to_vec());
+        let (domain, id, mut tags) = (domain.clone(), id.to_owned(), tags.to_vec());
+        tags.sort();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 if !resource_exists(tx, &domain, resource, &id).await? {

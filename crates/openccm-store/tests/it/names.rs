@@ -89,3 +89,191 @@ async fn a_name_substring_finds_exactly_the_like_matches(backend: Backend) {
     check(store.as_ref(), &ca).await;
 }
 openccm_testkit::both_backends!(a_name_substring_finds_exactly_the_like_matches);
+
+/// Names of many shapes against substrings of every length, on both
+/// stores: the list answers what `contains` answers. On SQLite this goes
+/// through the suffix index (a selective keyword), past its 16 kept
+/// characters (a longer keyword) and around it (a keyword whose suffixes
+/// outnumber the account's certificates reads the account).
+async fn a_name_search_answers_what_contains_answers(backend: Backend) {
+    let (_db, store, ca) = setup(backend).await;
+    let store = store.as_ref();
+    let mut names: Vec<String> = (0..24)
+        .map(|i| format!("host-{:09}.acct-{}.example.com", i * 37, i % 3))
+        .collect();
+    names.extend(
+        [
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "a",
+            "ab",
+            "été-字符.example.org",
+            "under_score%percent.example.net",
+            "x",
+        ]
+        .map(str::to_owned),
+    );
+    names.push("n".repeat(63) + "z");
+    let mut live = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let seed = u8::try_from(i).unwrap() + 1;
+        let mut c = cert(&ca, seed, &format!("s{seed}"), 1_000_000);
+        c.name.common_name.clone_from(name);
+        store
+            .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
+            .await
+            .unwrap();
+        assert!(store.complete_certificate(&c).await.unwrap());
+        if i == 5 {
+            assert!(store
+                .delete_certificate(&ca.domain_id, &c.certificate_id, 1_000_000)
+                .await
+                .unwrap());
+        } else {
+            live.push(name.clone());
+        }
+    }
+    let mut keywords: Vec<String> = Vec::new();
+    for name in &names {
+        let chars: Vec<char> = name.chars().collect();
+        for (start, len) in [(0, chars.len()), (3, 17), (2, 16), (5, 9), (0, 1)] {
+            let end = (start + len).min(chars.len());
+            if start < end {
+                keywords.push(chars[start..end].iter().collect());
+            }
+        }
+    }
+    keywords.extend(
+        [
+            "HOST-000000",
+            "-000000111",
+            "ACCT-2.EXAMPLE",
+            "aaaaaaaaaaaaaaaaaaaa",
+            "nz",
+            "é-字",
+            "_score%",
+            "absent",
+            ".",
+            "z",
+            "example.com",
+            // The first 16 characters match a name, the rest do not.
+            "-000000000.acct-1",
+            "host-000000037.acct-0",
+            "a".repeat(41).as_str(),
+        ]
+        .map(str::to_owned),
+    );
+    for keyword in keywords {
+        let lowered = keyword.to_lowercase();
+        let mut expected: Vec<String> = live
+            .iter()
+            .filter(|n| n.to_lowercase().contains(&lowered))
+            .cloned()
+            .collect();
+        expected.sort();
+        assert_eq!(
+            names_matching(store, &ca, &keyword).await,
+            expected,
+            "{keyword}"
+        );
+    }
+}
+openccm_testkit::both_backends!(a_name_search_answers_what_contains_answers);
+
+/// A store written before `0013_search.sql` gets its names indexed and its
+/// tags counted by the migration, which also drops the tags an older import
+/// left on a deleted certificate.
+async fn the_migration_indexes_names_and_counts_tags(backend: Backend) {
+    let (db, store, ca) = setup(backend).await;
+    let domain = ca.domain_id.clone();
+    let mut tagged = crate::tags::Tagged::new();
+    let mut deleted = None;
+    for seed in 1..=4u8 {
+        let mut c = cert(&ca, seed, &format!("m{seed}"), 1_000_000);
+        c.name.common_name = format!("node-{seed}.cluster.example.com");
+        store
+            .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
+            .await
+            .unwrap();
+        assert!(store.complete_certificate(&c).await.unwrap());
+        let id = c.certificate_id.to_string();
+        if seed == 4 {
+            assert!(store
+                .delete_certificate(&domain, &c.certificate_id, 1_000_000)
+                .await
+                .unwrap());
+            deleted = Some(id);
+            continue;
+        }
+        let team = if seed == 1 { "b" } else { "a" };
+        let tags = [("team".to_owned(), team.to_owned())];
+        store
+            .add_tags(
+                &domain,
+                openccm_store::TaggedResource::PcaCertificate,
+                &id,
+                &tags,
+                20,
+            )
+            .await
+            .unwrap();
+        tagged.insert(id, tags.into_iter().collect());
+    }
+    store.close().await;
+    drop(store);
+    let stale = format!(
+        "INSERT INTO tags (resource_type, resource_id, domain_id, tag_key, tag_value) \
+         VALUES ('pca-cert', '{}', '{}', 'team', 'a')",
+        deleted.unwrap(),
+        domain.as_str()
+    );
+    let undo: Vec<&str> = match backend {
+        Backend::Sqlite => vec![
+            "DROP TRIGGER certificates_indexed_by_name",
+            "DROP TRIGGER certificates_renamed",
+            "DROP TRIGGER tags_counted_on_insert",
+            "DROP TRIGGER tags_counted_on_delete",
+            "DROP TRIGGER tags_counted_on_update",
+            "DROP TABLE tag_counts",
+            "DROP TABLE certificate_name_suffixes",
+            "DROP TABLE name_positions",
+            "DROP INDEX certificates_seq_idx",
+            "ALTER TABLE certificates DROP COLUMN seq",
+            &stale,
+        ],
+        Backend::Postgres => vec![
+            "DROP TRIGGER tags_counted ON tags",
+            "DROP FUNCTION count_tags()",
+            "DROP TABLE tag_counts",
+            "DROP INDEX certificates_live_name_trgm_idx",
+            "DROP EXTENSION pg_trgm",
+            &stale,
+        ],
+    };
+    crate::undo_migration(&db, 13, &undo).await;
+    let store = db.open().await;
+    assert_eq!(
+        names_matching(store.as_ref(), &ca, "node-2.CLUSTER").await,
+        ["node-2.cluster.example.com"]
+    );
+    assert_eq!(
+        names_matching(store.as_ref(), &ca, "cluster").await.len(),
+        3
+    );
+    assert!(names_matching(store.as_ref(), &ca, "node-4")
+        .await
+        .is_empty());
+    crate::tags::check_tag_totals(store.as_ref(), &ca, &tagged).await;
+    // Certificates issued after the migration are found too.
+    let mut c = cert(&ca, 9, "m9", 1_000_000);
+    c.name.common_name = "node-9.cluster.example.com".to_owned();
+    store
+        .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
+        .await
+        .unwrap();
+    assert!(store.complete_certificate(&c).await.unwrap());
+    assert_eq!(
+        names_matching(store.as_ref(), &ca, "cluster").await.len(),
+        4
+    );
+}
+openccm_testkit::both_backends!(the_migration_indexes_names_and_counts_tags);

@@ -1,9 +1,16 @@
-//! Tags: the per-resource limit holds under concurrency.
+//! Tags: the per-resource limit holds under concurrency; a count by one
+//! tag, off `tag_counts` (`0013_search.sql`), says what the certificates
+//! say.
 
-use openccm_store::{TagOutcome, TaggedResource};
+use std::collections::BTreeMap;
+
+use openccm_store::{
+    CaRecord, CertFilter, ImportedCertificate, Page, Store, TagFilter, TagOutcome, TaggedResource,
+    Visibility,
+};
 use openccm_testkit::Backend;
 
-use crate::intents::setup;
+use crate::intents::{cert, reservation, setup};
 
 async fn concurrent_additions_never_pass_the_tag_limit(backend: Backend) {
     let (_db, store, ca) = setup(backend).await;
@@ -54,3 +61,182 @@ async fn concurrent_additions_never_pass_the_tag_limit(backend: Backend) {
     }
 }
 openccm_testkit::both_backends!(concurrent_additions_never_pass_the_tag_limit);
+
+/// Each certificate's tags, as the test made them.
+pub(crate) type Tagged = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The total and page of a list filtered on `key` (with one of `values`),
+/// off the counters, and as read off the certificates (the issuer
+/// condition, which every certificate here meets, makes the store count
+/// rows); both must agree with the model.
+pub(crate) async fn check_tag_totals(store: &dyn Store, ca: &CaRecord, model: &Tagged) {
+    let filters: [(&str, &[&str]); 6] = [
+        ("team", &["a"]),
+        ("team", &["b"]),
+        ("team", &["a", "b", "a"]),
+        ("team", &[]),
+        ("env", &["prod"]),
+        ("absent", &[]),
+    ];
+    for (key, values) in filters {
+        let expected = model
+            .values()
+            .filter(|tags| {
+                tags.get(key)
+                    .is_some_and(|v| values.is_empty() || values.contains(&v.as_str()))
+            })
+            .count();
+        let tags = TagFilter {
+            all: vec![(
+                key.to_owned(),
+                values.iter().map(|v| (*v).to_owned()).collect(),
+            )],
+            ..TagFilter::default()
+        };
+        let counted = CertFilter {
+            tags: tags.clone(),
+            visibility: Visibility::everything(),
+            ..CertFilter::default()
+        };
+        let read = CertFilter {
+            issuer_id: Some(ca.ca_id.clone()),
+            ..counted.clone()
+        };
+        for filter in [counted, read] {
+            let page = Page {
+                offset: 0,
+                limit: 100,
+            };
+            let (total, found) = store
+                .list_certificates(&ca.domain_id, &filter, page, 1_000_000)
+                .await
+                .unwrap();
+            assert_eq!(
+                usize::try_from(total).unwrap(),
+                expected,
+                "{key} {values:?}"
+            );
+            assert_eq!(found.len(), expected, "{key} {values:?}");
+        }
+    }
+}
+
+async fn a_count_by_one_tag_follows_tagging_deletion_and_import(backend: Backend) {
+    let (_db, store, ca) = setup(backend).await;
+    let store = store.as_ref();
+    let domain = ca.domain_id.clone();
+    let resource = TaggedResource::PcaCertificate;
+    let mut model = Tagged::new();
+    let mut ids = Vec::new();
+    for seed in 1..=6u8 {
+        let c = cert(&ca, seed, &format!("t{seed}"), 1_000_000);
+        store
+            .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
+            .await
+            .unwrap();
+        assert!(store.complete_certificate(&c).await.unwrap());
+        model.insert(c.certificate_id.to_string(), BTreeMap::new());
+        ids.push(c.certificate_id.to_string());
+    }
+    let tag = |model: &mut Tagged, id: &str, key: &str, value: Option<&str>| {
+        let tags = model.get_mut(id).unwrap();
+        match value {
+            Some(value) => tags.insert(key.to_owned(), value.to_owned()),
+            None => tags.remove(key),
+        };
+    };
+    check_tag_totals(store, &ca, &model).await;
+    for (id, tags) in [
+        (&ids[0], vec![("team", "a"), ("env", "prod")]),
+        (&ids[1], vec![("team", "a")]),
+        (&ids[2], vec![("env", "prod"), ("team", "b")]),
+        (&ids[3], vec![("team", "a")]),
+    ] {
+        let tags: Vec<(String, String)> = tags
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let outcome = store
+            .add_tags(&domain, resource, id, &tags, 20)
+            .await
+            .unwrap();
+        assert!(matches!(outcome, TagOutcome::Done));
+        for (key, value) in &tags {
+            tag(&mut model, id, key, Some(value));
+        }
+    }
+    check_tag_totals(store, &ca, &model).await;
+    // A new value for a key, the same value again, a removal by key and
+    // one by key and value.
+    let retag = [("team".to_owned(), "b".to_owned())];
+    store
+        .add_tags(&domain, resource, &ids[1], &retag, 20)
+        .await
+        .unwrap();
+    store
+        .add_tags(&domain, resource, &ids[1], &retag, 20)
+        .await
+        .unwrap();
+    tag(&mut model, &ids[1], "team", Some("b"));
+    store
+        .remove_tags(&domain, resource, &ids[3], &[("team".to_owned(), None)])
+        .await
+        .unwrap();
+    tag(&mut model, &ids[3], "team", None);
+    store
+        .remove_tags(
+            &domain,
+            resource,
+            &ids[2],
+            &[("env".to_owned(), Some("prod".to_owned()))],
+        )
+        .await
+        .unwrap();
+    tag(&mut model, &ids[2], "env", None);
+    // A removal of a value the resource does not have changes nothing.
+    store
+        .remove_tags(
+            &domain,
+            resource,
+            &ids[0],
+            &[("team".to_owned(), Some("b".to_owned()))],
+        )
+        .await
+        .unwrap();
+    check_tag_totals(store, &ca, &model).await;
+    // Deleting a certificate takes its tags out of the counts.
+    assert!(store
+        .delete_certificate(&domain, &ca_cert_id(&ids[0]), 1_000_000)
+        .await
+        .unwrap());
+    model.remove(&ids[0]);
+    check_tag_totals(store, &ca, &model).await;
+    // Imported certificates count with their tags; a deleted one does not.
+    let imported: Vec<ImportedCertificate> = (0..3u8)
+        .map(|i| {
+            let mut c = cert(&ca, 40 + i, &format!("i{i}"), 1_000_000);
+            if i == 2 {
+                c.deleted_at = Some(1_000_000);
+            } else {
+                model.insert(
+                    c.certificate_id.to_string(),
+                    BTreeMap::from([("team".to_owned(), "a".to_owned())]),
+                );
+            }
+            ImportedCertificate {
+                record: c,
+                tags: vec![("team".to_owned(), "a".to_owned())],
+            }
+        })
+        .collect();
+    store
+        .import_certificates(&imported, 1_000_000)
+        .await
+        .unwrap();
+    check_tag_totals(store, &ca, &model).await;
+}
+openccm_testkit::both_backends!(a_count_by_one_tag_follows_tagging_deletion_and_import);
+
+fn ca_cert_id(id: &str) -> openccm_store::CertId {
+    openccm_store::CertId::parse(id).unwrap()
+}

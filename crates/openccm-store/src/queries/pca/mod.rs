@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 
 mod rows;
+mod search;
 mod steps;
 
 use super::{corrupt, like_pattern, locks, placeholders, set_tag, sort_dir, Conditions, Sql};
@@ -478,11 +479,10 @@ impl<B: Backend> PcaStore for Sql<B> {
         if let Some(issuer) = &filter.issuer_id {
             c.push("issuer_id = ?", args![issuer.as_str()]);
         }
+        let mut from = "certificates";
         if let Some(name) = &filter.name {
-            c.push(
-                "LOWER(common_name) LIKE ? ESCAPE '\\'",
-                args![like_pattern(name)],
-            );
+            let live = self.counted_certificates(domain, None).await?;
+            from = self.push_name_filter(&mut c, name, live).await?;
         }
         match filter.status {
             // Expiry as marked (0012_certificate_counts.sql), which `now`
@@ -502,16 +502,19 @@ impl<B: Backend> PcaStore for Sql<B> {
         ) {
             self.mark_expired(domain, now).await?;
         }
-        // Without conditions but the status, the total comes off the
-        // counters; other filters count their matches.
+        // Without conditions but the status, or but one tag, the total
+        // comes off the counters; other filters count their matches.
         let plain = filter.visibility.is_everything()
-            && filter.tags.is_empty()
             && filter.name.is_none()
             && filter.issuer_id.is_none();
-        let total = if plain {
-            self.counted_certificates(domain, filter.status).await?
-        } else {
-            self.count_where("certificates", &c).await?
+        let counted = match (plain, filter.tags.is_empty(), filter.status) {
+            (true, true, status) => Some(self.counted_certificates(domain, status).await?),
+            (true, false, None) => self.counted_by_tag(domain, &filter.tags).await?,
+            _ => None,
+        };
+        let total = match counted {
+            Some(total) => total,
+            None => self.count_where(from, &c).await?,
         };
         let column = match filter.sort_key {
             CertSortKey::CreateTime => "create_time",
@@ -522,7 +525,7 @@ impl<B: Backend> PcaStore for Sql<B> {
         let dir = sort_dir(filter.sort_dir);
         let order = format!("{column} {dir}, certificate_id {dir}");
         let rows = self
-            .page_where(CERT_LIST_COLUMNS, "certificates", c, &order, page)
+            .page_where(CERT_LIST_COLUMNS, from, c, &order, page)
             .await?;
         Ok((
             total,
@@ -633,6 +636,9 @@ impl<B: Backend> PcaStore for Sql<B> {
                         )
                         .await?;
                     }
+                    // A deleted certificate has no tags (tag_counts counts
+                    // live certificates' tags).
+                    let tags = tags.iter().filter(|_| record.deleted_at.is_none());
                     for (key, value) in tags {
                         let domain = record.domain_id.as_str();
                         set_tag(tx, TaggedResource::PcaCertificate, id, domain, key, value)
