@@ -215,7 +215,7 @@ def verdicts(store, by_size):
 
 
 def main():
-    machine_facts(store=", ".join(STORES))
+    machine_facts(store=", ".join(STORES), seconds=SECONDS)
     print(f"sizes: {', '.join(f'{n:,}' for n in SIZES)}; concurrency {CONCURRENCY} unless named; "
           f"{SECONDS} s per figure")
     pg_cluster = None

@@ -39,7 +39,7 @@ def sh(*args, **kw):
     return subprocess.run(list(args), capture_output=True, text=True, check=True, **kw).stdout
 
 
-def machine_facts(store="embedded SQLite, synchronous=FULL, group commit"):
+def machine_facts(store="embedded SQLite, synchronous=FULL, group commit", seconds=None):
     model = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -61,7 +61,7 @@ def machine_facts(store="embedded SQLite, synchronous=FULL, group commit"):
           f"load average before the run: {' '.join(load)}")
     print(f"{sh('openssl', 'version').strip()}; {nginx}; cfssl {cfssl}; openccm {commit}"
           + (f" (binary {BINARY})" if os.environ.get("BENCH_BINARY") else ""))
-    print(f"seconds per measurement: {SECONDS}; store: {store}")
+    print(f"seconds per measurement: {seconds or SECONDS}; store: {store}")
 
 
 def openssl_speed(algorithm):
