@@ -236,6 +236,36 @@ pub(crate) async fn set_tag(
     Ok(())
 }
 
+/// Deletes every tag of a deleted resource, inside the write that deletes
+/// it. It takes the resource's tag lock first, as tag additions do, so
+/// that an addition checking the resource cannot commit a tag after this
+/// (on PostgreSQL a concurrent insert is invisible to a DELETE); and it
+/// deletes one key at a time in key order, so that the `tag_counts`
+/// triggers take counter rows in the order every writer takes them
+/// (`migrations/postgres/0013_search.sql`).
+pub(crate) async fn delete_tags(
+    tx: &mut dyn Tx,
+    resource: crate::TaggedResource,
+    id: &str,
+) -> StoreResult<()> {
+    tx.lock(locks::TAGS, &format!("{}:{id}", resource.as_str()))
+        .await?;
+    let keys = tx
+        .query(
+            "SELECT tag_key FROM tags WHERE resource_type = $1 AND resource_id = $2 ORDER BY tag_key",
+            &params![resource.as_str(), id],
+        )
+        .await?;
+    for key in keys {
+        tx.exec(
+            "DELETE FROM tags WHERE resource_type = $1 AND resource_id = $2 AND tag_key = $3",
+            &params![resource.as_str(), id, key.text("tag_key")?.as_str()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 pub(crate) fn tag_exists(
     c: &mut Conditions,
     resource_type: &str,

@@ -364,6 +364,7 @@ impl<B: Backend> ScmStore for Sql<B> {
 
     async fn delete_scm_certificate(&self, domain: &DomainId, id: &ScmCertId) -> StoreResult<bool> {
         let args = args![id.as_str(), domain.as_str()];
+        let id_text = id.to_string();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 let deleted = tx
@@ -374,11 +375,7 @@ impl<B: Backend> ScmStore for Sql<B> {
                     .await?
                     == 1;
                 if deleted {
-                    tx.exec(
-                        "DELETE FROM tags WHERE resource_type = 'scm-cert' AND resource_id = $1 AND domain_id = $2",
-                        &args,
-                    )
-                    .await?;
+                    super::delete_tags(tx, TaggedResource::ScmCertificate, &id_text).await?;
                     tx.exec(
                         "DELETE FROM scm_notifications WHERE certificate_id = $1 AND domain_id = $2",
                         &args,

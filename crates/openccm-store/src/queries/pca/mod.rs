@@ -8,7 +8,9 @@ mod rows;
 mod search;
 mod steps;
 
-use super::{corrupt, like_pattern, locks, placeholders, set_tag, sort_dir, Conditions, Sql};
+use super::{
+    corrupt, delete_tags, like_pattern, locks, placeholders, set_tag, sort_dir, Conditions, Sql,
+};
 use crate::db::{args, params, Backend, Durability, Finish};
 use crate::ids::{CaId, CertId, DomainId};
 use crate::records::{
@@ -309,11 +311,7 @@ impl<B: Backend> PcaStore for Sql<B> {
             Box::pin(async move {
                 let removed = tx.exec(&sql, &args).await? == 1;
                 if removed {
-                    tx.exec(
-                        "DELETE FROM tags WHERE resource_type = 'pca-ca' AND resource_id = $1",
-                        &params![id.as_str()],
-                    )
-                    .await?;
+                    delete_tags(tx, TaggedResource::PcaCa, &id).await?;
                 }
                 Ok(Finish::Commit(removed))
             })
@@ -481,8 +479,7 @@ impl<B: Backend> PcaStore for Sql<B> {
         }
         let mut from = "certificates";
         if let Some(name) = &filter.name {
-            let live = self.counted_certificates(domain, None).await?;
-            from = self.push_name_filter(&mut c, name, live).await?;
+            from = self.push_name_filter(&mut c, domain, name).await?;
         }
         match filter.status {
             // Expiry as marked (0012_certificate_counts.sql), which `now`
@@ -717,6 +714,8 @@ impl<B: Backend> PcaStore for Sql<B> {
         let args = args![cert_id.as_str(), domain.as_str(), now];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
+                // The tag lock before the row (super::delete_tags).
+                tx.lock(locks::TAGS, &format!("pca-cert:{id}")).await?;
                 let rows = tx
                     .query(
                         "UPDATE certificates SET deleted_at = $3 WHERE certificate_id = $1 AND domain_id = $2 \
@@ -731,11 +730,7 @@ impl<B: Backend> PcaStore for Sql<B> {
                     count_certificates_by(tx, &domain, counter_slot(&id), -1, -revoked, -expired)
                         .await?;
                     release_certificate_quota(tx, &domain, 1).await?;
-                    tx.exec(
-                        "DELETE FROM tags WHERE resource_type = 'pca-cert' AND resource_id = $1",
-                        &params![id.as_str()],
-                    )
-                    .await?;
+                    delete_tags(tx, TaggedResource::PcaCertificate, &id).await?;
                 }
                 Ok(Finish::Commit(deleted))
             })
