@@ -714,8 +714,6 @@ impl<B: Backend> PcaStore for Sql<B> {
         let args = args![cert_id.as_str(), domain.as_str(), now];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                // The tag lock before the row (super::delete_tags).
-                tx.lock(locks::TAGS, &format!("pca-cert:{id}")).await?;
                 let rows = tx
                     .query(
                         "UPDATE certificates SET deleted_at = $3 WHERE certificate_id = $1 AND domain_id = $2 \
