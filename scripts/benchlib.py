@@ -149,6 +149,22 @@ def lua(name, method, body, token=None, content_type="application/json"):
     return path
 
 
+def lua_bodies(name, method, bodies, token=None, content_type="application/json"):
+    """A wrk script that sends the JSON `bodies` in turn, each wrk thread
+    from its own place in the list."""
+    path = lua(name, method, None, token, content_type)
+    with open(path, "a") as f:
+        f.write("local bodies = {" + ",\n".join(json.dumps(json.dumps(b)) for b in bodies) + "}\n")
+        f.write("local threads = 0\n"
+                "function setup(thread) thread:set(\"first\", threads * 7919); threads = threads + 1 end\n"
+                "function init(args) i = first or 0 end\n"
+                "function request()\n"
+                "  i = i % #bodies + 1\n"
+                "  return wrk.format(nil, nil, nil, bodies[i])\n"
+                "end\n")
+    return path
+
+
 def post_script(name, body_bytes, content_type, headers=None):
     path = os.path.join(WORK, name)
     with open(path, "w") as f:
@@ -332,6 +348,14 @@ class OpenCcm:
 def dn(cn):
     return {"common_name": cn, "country": "CN", "state": "Guangdong", "locality": "Shenzhen",
             "organization": "Bench", "organizational_unit": "IT"}
+
+
+def csr_pems(names):
+    """CSRs of one fresh EC P-256 key, one per common name, PEM."""
+    key = os.path.join(WORK, "many.key")
+    sh("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key)
+    return [subprocess.run(["openssl", "req", "-new", "-key", key, "-subj", f"/CN={cn}"],
+                           check=True, capture_output=True, text=True).stdout for cn in names]
 
 
 def csr_pem(alg, cn="bench.example.com"):

@@ -246,21 +246,27 @@ pub type WriteFn<T> =
     Box<dyn for<'c> FnOnce(&'c mut dyn Tx) -> BoxFuture<'c, StoreResult<Finish<T>>> + Send>;
 
 /// How a backend's store finds certificates by a substring of their common
-/// name (`migrations/*/0013_search.sql`): the one query the two databases
-/// answer with different structures.
+/// name (`migrations/*/0014_name_tokens.sql`): the one query the two
+/// databases answer with different structures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NameIndex {
     /// SQLite: every suffix of each lowercased name, cut to
-    /// [`NAME_SUFFIX_CHARS`] characters, in `certificate_name_suffixes`.
+    /// [`NAME_SUFFIX_CHARS`] characters, hex-encoded, as the tokens of the
+    /// FTS5 table `certificate_names`; a keyword is a prefix query.
     Suffixes,
-    /// PostgreSQL: a `pg_trgm` GIN index, which the planner uses for
-    /// `LIKE '%…%'` on its own.
-    Trigrams,
+    /// PostgreSQL: every substring of [`NAME_WINDOW_CHARS`] characters of
+    /// each lowercased name, and the shorter ones at its end, as the
+    /// lexemes of a GIN-indexed tsvector; a keyword is the AND of its
+    /// windows, or a prefix query when it is shorter than one.
+    Windows,
 }
 
-/// The characters of a name suffix that `certificate_name_suffixes` keeps
-/// (`migrations/sqlite/0013_search.sql`).
+/// The characters of a name suffix that `certificate_names` keeps
+/// (`migrations/sqlite/0014_name_tokens.sql`).
 pub const NAME_SUFFIX_CHARS: usize = 16;
+
+/// The characters of a name window (`migrations/postgres/0014_name_tokens.sql`).
+pub const NAME_WINDOW_CHARS: usize = 8;
 
 /// A database backend.
 #[async_trait]

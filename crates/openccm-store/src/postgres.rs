@@ -232,7 +232,7 @@ impl Sql<PgDb> {
 #[async_trait]
 impl Backend for PgDb {
     fn name_index(&self) -> NameIndex {
-        NameIndex::Trigrams
+        NameIndex::Windows
     }
 
     async fn read(&self, sql: &str, args: Vec<Value>, _weight: Weight) -> StoreResult<Vec<Row>> {

@@ -94,7 +94,9 @@ openccm_testkit::both_backends!(a_name_substring_finds_exactly_the_like_matches)
 /// stores: the list answers what `contains` answers. On SQLite this goes
 /// through the suffix index (a selective keyword), past its 16 kept
 /// characters (a longer keyword) and around it (a keyword whose suffixes
-/// outnumber the account's certificates reads the account).
+/// outnumber the account's certificates reads the account); on
+/// PostgreSQL through windows and prefixes of them, with the characters
+/// a tsquery would read as operators or quotes.
 async fn a_name_search_answers_what_contains_answers(backend: Backend) {
     let (_db, store, ca) = setup(backend).await;
     let store = store.as_ref();
@@ -108,6 +110,7 @@ async fn a_name_search_answers_what_contains_answers(backend: Backend) {
             "ab",
             "été-字符.example.org",
             "under_score%percent.example.net",
+            "o'brien\\x:1 & b|c!(d)*<->.example.com",
             "x",
         ]
         .map(str::to_owned),
@@ -151,6 +154,12 @@ async fn a_name_search_answers_what_contains_answers(backend: Backend) {
             "nz",
             "é-字",
             "_score%",
+            "'brien\\x:1 &",
+            "& b|c!(d)*<->",
+            "'",
+            "\\",
+            ":*",
+            "!(d)",
             "absent",
             ".",
             "z",
@@ -180,8 +189,10 @@ async fn a_name_search_answers_what_contains_answers(backend: Backend) {
 openccm_testkit::both_backends!(a_name_search_answers_what_contains_answers);
 
 /// A store written before `0013_search.sql` gets its names indexed and its
-/// tags counted by the migration, which also drops the tags an older import
-/// left on a deleted certificate.
+/// tags counted by the migrations, which also drop the tags an older import
+/// left on a deleted certificate (0013 writes the suffixes it indexed at
+/// first; `0014_name_tokens.sql` replaces them with its own index, from
+/// the certificates).
 async fn the_migration_indexes_names_and_counts_tags(backend: Backend) {
     let (db, store, ca) = setup(backend).await;
     let domain = ca.domain_id.clone();
@@ -228,15 +239,25 @@ async fn the_migration_indexes_names_and_counts_tags(backend: Backend) {
         deleted.unwrap(),
         domain.as_str()
     );
-    let undo: Vec<&str> = match backend {
-        Backend::Sqlite => vec![
+    let undo_tokens: &[&str] = match backend {
+        Backend::Sqlite => &[
             "DROP TRIGGER certificates_indexed_by_name",
             "DROP TRIGGER certificates_renamed",
+            "DROP TRIGGER certificates_unindexed",
+            "DROP TABLE certificate_names",
+        ],
+        Backend::Postgres => &[
+            "DROP INDEX certificates_live_name_windows_idx",
+            "DROP FUNCTION certificate_name_windows(TEXT)",
+        ],
+    };
+    crate::undo_migration(&db, 14, undo_tokens).await;
+    let undo_search: Vec<&str> = match backend {
+        Backend::Sqlite => vec![
             "DROP TRIGGER tags_counted_on_insert",
             "DROP TRIGGER tags_counted_on_delete",
             "DROP TRIGGER tags_counted_on_update",
             "DROP TABLE tag_counts",
-            "DROP TABLE certificate_name_suffixes",
             "DROP TABLE name_positions",
             "DROP INDEX certificates_seq_idx",
             "ALTER TABLE certificates DROP COLUMN seq",
@@ -246,12 +267,11 @@ async fn the_migration_indexes_names_and_counts_tags(backend: Backend) {
             "DROP TRIGGER tags_counted ON tags",
             "DROP FUNCTION count_tags()",
             "DROP TABLE tag_counts",
-            "DROP INDEX certificates_live_name_trgm_idx",
             "DROP EXTENSION pg_trgm",
             &stale,
         ],
     };
-    crate::undo_migration(&db, 13, &undo).await;
+    crate::undo_migration(&db, 13, &undo_search).await;
     let store = db.open().await;
     assert_eq!(
         names_matching(store.as_ref(), &ca, "node-2.CLUSTER").await,

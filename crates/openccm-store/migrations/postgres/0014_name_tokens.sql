@@ -1,0 +1,25 @@
+-- Name search by 8-character windows instead of trigrams (docs/scale.md).
+--
+-- A trigram index answers a LIKE in the time of its rarest trigram's
+-- posting list, and in names made of digits and a few shared words every
+-- trigram is common: its lists grow with the store (50 ms at a million
+-- certificates for a keyword that names one). Eight characters are rare
+-- enough to name few certificates whatever the store holds. Each live
+-- certificate's lowercased name is indexed as the set of its substrings
+-- of 8 characters, and the shorter ones at its end, as the lexemes of a
+-- tsvector: a keyword of 8 characters or more is the AND of its own
+-- windows, a shorter one a prefix query (`crates/openccm-store/src/
+-- queries/pca/search.rs` builds the query; NAME_WINDOW_CHARS in
+-- crates/openccm-store/src/db.rs is the 8), and the list's LIKE stays the
+-- exact test. `array_to_tsvector` takes the windows verbatim, with no
+-- parsing, stemming or positions; about 300 bytes per certificate against
+-- the trigram index's 75.
+CREATE FUNCTION certificate_name_windows(name TEXT) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT array_to_tsvector(ARRAY(SELECT substr(name, i, 8) FROM generate_series(1, length(name)) AS i))
+$$;
+
+CREATE INDEX certificates_live_name_windows_idx ON certificates
+    USING gin (certificate_name_windows(LOWER(common_name)))
+    WHERE state = 'ISSUED' AND deleted_at IS NULL;
+DROP INDEX certificates_live_name_trgm_idx;
