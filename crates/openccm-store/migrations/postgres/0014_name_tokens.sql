@@ -19,7 +19,14 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT array_to_tsvector(ARRAY(SELECT substr(name, i, 8) FROM generate_series(1, length(name)) AS i))
 $$;
 
+--
+-- New entries wait in the index's pending list until it fills, and every
+-- search reads the whole list: at the default 4 MB (about 4,000 new
+-- certificates) a one-match keyword took 40 ms instead of 3 ms after a
+-- burst of issuance. 64 kB, the least allowed, flushes about every 60
+-- certificates, in one sorted batch, at no measurable cost to issuance.
 CREATE INDEX certificates_live_name_windows_idx ON certificates
     USING gin (certificate_name_windows(LOWER(common_name)))
+    WITH (gin_pending_list_limit = 64)
     WHERE state = 'ISSUED' AND deleted_at IS NULL;
 DROP INDEX certificates_live_name_trgm_idx;
