@@ -214,10 +214,10 @@ pub(crate) fn push_tag_filter(
     }
 }
 
-/// `EXISTS` for one tag key (and, if any are given, one of its values) on
-/// the resource whose id is the column `id_col` of the outer row.
 /// Sets a resource's tag `key` to `value` (one value per key, the TMS
-/// model), inside a write.
+/// model), inside a write. A certificate's tag also carries the
+/// certificate's creation time, the order a page of a tag filter is read in
+/// (`migrations/*/0015_tag_order.sql`).
 pub(crate) async fn set_tag(
     tx: &mut dyn Tx,
     resource: crate::TaggedResource,
@@ -227,8 +227,9 @@ pub(crate) async fn set_tag(
     value: &str,
 ) -> StoreResult<()> {
     tx.exec(
-        "INSERT INTO tags (resource_type, resource_id, domain_id, tag_key, tag_value) \
-         VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO tags (resource_type, resource_id, domain_id, tag_key, tag_value, resource_created) \
+         VALUES ($1, $2, $3, $4, $5, \
+                 (SELECT create_time FROM certificates WHERE certificate_id = $2 AND $1 = 'pca-cert')) \
          ON CONFLICT (resource_type, resource_id, tag_key) DO UPDATE SET tag_value = $5",
         &params![resource.as_str(), id, domain, key, value],
     )
@@ -266,6 +267,8 @@ pub(crate) async fn delete_tags(
     Ok(())
 }
 
+/// `EXISTS` for one tag key (and, if any are given, one of its values) on
+/// the resource whose id is the column `id_col` of the outer row.
 pub(crate) fn tag_exists(
     c: &mut Conditions,
     resource_type: &str,

@@ -189,10 +189,11 @@ async fn a_name_search_answers_what_contains_answers(backend: Backend) {
 openccm_testkit::both_backends!(a_name_search_answers_what_contains_answers);
 
 /// A store written before `0013_search.sql` gets its names indexed and its
-/// tags counted by the migrations, which also drop the tags an older import
-/// left on a deleted certificate (0013 writes the suffixes it indexed at
-/// first; `0014_name_tokens.sql` replaces them with its own index, from
-/// the certificates).
+/// tags counted and ordered by the migrations, which also drop the tags an
+/// older import left on a deleted certificate (0013 writes the suffixes it
+/// indexed at first; `0014_name_tokens.sql` replaces them with its own
+/// index, from the certificates; `0015_tag_order.sql` gives the tags their
+/// certificates' creation times).
 async fn the_migration_indexes_names_and_counts_tags(backend: Backend) {
     let (db, store, ca) = setup(backend).await;
     let domain = ca.domain_id.clone();
@@ -202,6 +203,9 @@ async fn the_migration_indexes_names_and_counts_tags(backend: Backend) {
     // (which a list reads for at most an eighth of the account).
     for seed in 1..=16u8 {
         let mut c = cert(&ca, seed, &format!("m{seed}"), 1_000_000);
+        // Out of id order, so that a page of a tag shows whether its tags
+        // learnt their certificates' creation times.
+        c.create_time -= i64::from(seed % 4) * 1_000;
         c.name.common_name = format!("node-{seed}.cluster.example.com");
         store
             .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
@@ -239,6 +243,17 @@ async fn the_migration_indexes_names_and_counts_tags(backend: Backend) {
         deleted.unwrap(),
         domain.as_str()
     );
+    let undo_tag_order: &[&str] = match backend {
+        Backend::Sqlite => &[
+            "DROP INDEX tags_certificate_order_idx",
+            "ALTER TABLE tags DROP COLUMN resource_created",
+        ],
+        Backend::Postgres => &[
+            "DROP INDEX tags_certificate_order_idx",
+            "ALTER TABLE tags DROP COLUMN resource_created",
+        ],
+    };
+    crate::undo_migration(&db, 15, undo_tag_order).await;
     let undo_tokens: &[&str] = match backend {
         Backend::Sqlite => &[
             "DROP TRIGGER certificates_indexed_by_name",

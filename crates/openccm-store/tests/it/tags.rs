@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use openccm_store::{
-    CaRecord, CertFilter, ImportedCertificate, Page, Store, TagFilter, TagOutcome, TaggedResource,
-    Visibility,
+    CaRecord, CertFilter, ImportedCertificate, Page, SortDir, Store, TagFilter, TagOutcome,
+    TaggedResource, Visibility,
 };
 use openccm_testkit::Backend;
 
@@ -65,10 +65,12 @@ openccm_testkit::both_backends!(concurrent_additions_never_pass_the_tag_limit);
 /// Each certificate's tags, as the test made them.
 pub(crate) type Tagged = BTreeMap<String, BTreeMap<String, String>>;
 
-/// The total and page of a list filtered on `key` (with one of `values`),
-/// off the counters, and as read off the certificates (the issuer
-/// condition, which every certificate here meets, makes the store count
-/// rows); both must agree with the model.
+/// The total and pages of a list filtered on `key` (with one of `values`),
+/// off the counters and the tags' own order, and as read off the
+/// certificates (the issuer condition, which every certificate here meets,
+/// makes the store count rows and walk the certificates); both must agree
+/// with the model, and their pages, of every size and offset and in both
+/// directions, with each other.
 pub(crate) async fn check_tag_totals(store: &dyn Store, ca: &CaRecord, model: &Tagged) {
     let filters: [(&str, &[&str]); 6] = [
         ("team", &["a"]),
@@ -78,14 +80,27 @@ pub(crate) async fn check_tag_totals(store: &dyn Store, ca: &CaRecord, model: &T
         ("env", &["prod"]),
         ("absent", &[]),
     ];
+    let list = |filter: CertFilter, offset: i64, limit: i64| async move {
+        let (total, found) = store
+            .list_certificates(&ca.domain_id, &filter, Page { offset, limit }, 1_000_000)
+            .await
+            .unwrap();
+        let ids: Vec<String> = found
+            .into_iter()
+            .map(|c| c.certificate_id.to_string())
+            .collect();
+        (usize::try_from(total).unwrap(), ids)
+    };
     for (key, values) in filters {
-        let expected = model
-            .values()
-            .filter(|tags| {
+        let mut expected: Vec<&String> = model
+            .iter()
+            .filter(|(_, tags)| {
                 tags.get(key)
                     .is_some_and(|v| values.is_empty() || values.contains(&v.as_str()))
             })
-            .count();
+            .map(|(id, _)| id)
+            .collect();
+        expected.sort();
         let tags = TagFilter {
             all: vec![(
                 key.to_owned(),
@@ -93,30 +108,41 @@ pub(crate) async fn check_tag_totals(store: &dyn Store, ca: &CaRecord, model: &T
             )],
             ..TagFilter::default()
         };
-        let counted = CertFilter {
-            tags: tags.clone(),
-            visibility: Visibility::everything(),
-            ..CertFilter::default()
-        };
-        let read = CertFilter {
-            issuer_id: Some(ca.ca_id.clone()),
-            ..counted.clone()
-        };
-        for filter in [counted, read] {
-            let page = Page {
-                offset: 0,
-                limit: 100,
+        for sort_dir in [SortDir::Desc, SortDir::Asc] {
+            let counted = CertFilter {
+                tags: tags.clone(),
+                visibility: Visibility::everything(),
+                sort_dir,
+                ..CertFilter::default()
             };
-            let (total, found) = store
-                .list_certificates(&ca.domain_id, &filter, page, 1_000_000)
-                .await
-                .unwrap();
+            let read = CertFilter {
+                issuer_id: Some(ca.ca_id.clone()),
+                ..counted.clone()
+            };
+            let (total, walked) = list(read.clone(), 0, 100).await;
+            assert_eq!(total, expected.len(), "{key} {values:?}");
+            let mut found = walked.clone();
+            found.sort();
             assert_eq!(
-                usize::try_from(total).unwrap(),
+                found.iter().collect::<Vec<_>>(),
                 expected,
                 "{key} {values:?}"
             );
-            assert_eq!(found.len(), expected, "{key} {values:?}");
+            for limit in [1, 2, 100] {
+                for offset in 0..=i64::try_from(walked.len()).unwrap() {
+                    let start = usize::try_from(offset).unwrap();
+                    let end = (start + usize::try_from(limit).unwrap()).min(walked.len());
+                    for filter in [counted.clone(), read.clone()] {
+                        let (total, page) = list(filter, offset, limit).await;
+                        assert_eq!(total, expected.len(), "{key} {values:?}");
+                        assert_eq!(
+                            page,
+                            walked[start..end],
+                            "{key} {values:?} {sort_dir:?} {offset}+{limit}"
+                        );
+                    }
+                }
+            }
         }
     }
 }
@@ -129,7 +155,10 @@ async fn a_count_by_one_tag_follows_tagging_deletion_and_import(backend: Backend
     let mut model = Tagged::new();
     let mut ids = Vec::new();
     for seed in 1..=6u8 {
-        let c = cert(&ca, seed, &format!("t{seed}"), 1_000_000);
+        let mut c = cert(&ca, seed, &format!("t{seed}"), 1_000_000);
+        // Creation times out of id order, two of them equal: pages follow
+        // the time, then the id.
+        c.create_time -= i64::from(seed % 3) * 1_000;
         store
             .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
             .await
@@ -215,6 +244,7 @@ async fn a_count_by_one_tag_follows_tagging_deletion_and_import(backend: Backend
     let imported: Vec<ImportedCertificate> = (0..3u8)
         .map(|i| {
             let mut c = cert(&ca, 40 + i, &format!("i{i}"), 1_000_000);
+            c.create_time -= i64::from(i) * 1_500;
             if i == 2 {
                 c.deleted_at = Some(1_000_000);
             } else {

@@ -521,9 +521,20 @@ impl<B: Backend> PcaStore for Sql<B> {
         };
         let dir = sort_dir(filter.sort_dir);
         let order = format!("{column} {dir}, certificate_id {dir}");
-        let rows = self
-            .page_where(CERT_LIST_COLUMNS, from, c, &order, page)
-            .await?;
+        // A page of one tag reads the tags in the list's order, rather than
+        // every certificate newer than the tagged ones (search.rs).
+        let by_tag = if plain && filter.status.is_none() {
+            self.page_by_tag(domain, filter, page).await?
+        } else {
+            None
+        };
+        let rows = match by_tag {
+            Some(rows) => rows,
+            None => {
+                self.page_where(CERT_LIST_COLUMNS, from, c, &order, page)
+                    .await?
+            }
+        };
         Ok((
             total,
             rows.iter()

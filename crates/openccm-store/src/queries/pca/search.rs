@@ -4,11 +4,26 @@
 //! `migrations/*/0014_name_tokens.sql`,
 //! docs/scale.md).
 
-use super::super::{like_pattern, Conditions, Sql};
-use crate::db::{args, Backend, NameIndex, Value, Weight, NAME_SUFFIX_CHARS, NAME_WINDOW_CHARS};
+use super::super::{like_pattern, sort_dir, Conditions, Sql};
+use super::rows::CERT_LIST_COLUMNS;
+use crate::db::{
+    args, Backend, NameIndex, Row, Value, Weight, NAME_SUFFIX_CHARS, NAME_WINDOW_CHARS,
+};
 use crate::ids::DomainId;
-use crate::records::TagFilter;
+use crate::records::{CertFilter, CertSortKey, Page, TagFilter};
 use crate::{StoreError, StoreResult};
+
+/// The most matches for which PostgreSQL reads the name windows index. Its
+/// probe either reads the index or, when the planner expects many matches,
+/// tests rows until it has found this many plus one: either way it builds
+/// few rows' windows (`certificate_name_windows`, 39 µs a name, which the
+/// migration declares so that the planner tests them last).
+const WINDOW_PROBE_MOST: i64 = 1000;
+
+/// The most values of one tag key that a page of a tag filter reads off
+/// the tags' index (one index range each); past that it walks the
+/// certificates.
+const TAG_PAGE_VALUES: usize = 16;
 
 impl<B: Backend> Sql<B> {
     /// Adds the `name` filter (a case-insensitive substring of the common
@@ -18,12 +33,13 @@ impl<B: Backend> Sql<B> {
     /// lowercased keyword, so the index keeps every certificate the LIKE
     /// accepts.
     ///
-    /// On SQLite the index narrows the certificates to those with a suffix
-    /// starting with the keyword's first 16 characters, when it names at
-    /// most an eighth of the account's live certificates (its entries
-    /// count every account's, deleted ones too; past that, reading the
-    /// account in the sort order's index costs about as much and stops
-    /// early for a page). PostgreSQL's planner makes that choice itself.
+    /// The index is read only when a bounded probe finds the keyword
+    /// selective: at most an eighth of the account's live certificates
+    /// (and on PostgreSQL at most [`WINDOW_PROBE_MOST`]). Past that,
+    /// reading the account in the sort order's index costs about as much,
+    /// and stops early for a page. On PostgreSQL the probe also keeps the
+    /// windows condition out of a query that would not read its index: the
+    /// planner would then build every row's windows to test it.
     pub(super) async fn push_name_filter(
         &self,
         c: &mut Conditions,
@@ -31,46 +47,120 @@ impl<B: Backend> Sql<B> {
         name: &str,
     ) -> StoreResult<&'static str> {
         let lowered = name.to_lowercase();
-        let mut from = "certificates";
-        match self.0.name_index() {
-            _ if lowered.is_empty() => {}
-            NameIndex::Suffixes => {
-                let query = suffix_query(&lowered);
-                let most = self.counted_certificates(domain, None).await? / 8;
-                let cap = most.max(0) + 1;
-                let named = self
-                    .read(
-                        &format!(
-                            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM certificate_names \
-                             WHERE certificate_names MATCH $1 LIMIT {cap})"
-                        ),
-                        args![query.clone()],
-                        Weight::Scan,
-                    )
-                    .await?
-                    .first()
-                    .map_or(Ok(0), |r| r.int("n"))?;
-                if named <= most {
-                    c.push(
-                        "seq IN (SELECT rowid FROM certificate_names WHERE certificate_names MATCH ?)",
-                        args![query],
-                    );
-                    // The planner would rather walk the sort order's index
-                    // and test each row; the point is to start from the
-                    // matches.
-                    from = "certificates INDEXED BY certificates_seq_idx";
-                }
-            }
-            NameIndex::Windows => c.push(
-                "certificate_name_windows(LOWER(common_name)) @@ CAST(? AS tsquery)",
-                args![window_query(&lowered)],
-            ),
+        if lowered.is_empty() {
+            return Ok("certificates");
         }
+        let live = self.counted_certificates(domain, None).await?.max(0);
+        // The probe reads `$1` (the index query) and, on PostgreSQL, `$2`.
+        let (query, probe, condition, most, from) = match self.0.name_index() {
+            // Its rows count the account's deleted certificates too.
+            NameIndex::Suffixes => (
+                suffix_query(domain, &lowered),
+                "SELECT 1 FROM certificate_names WHERE certificate_names MATCH $1",
+                "seq IN (SELECT rowid FROM certificate_names WHERE certificate_names MATCH ?)",
+                live / 8,
+                // The planner would rather walk the sort order's index and
+                // test each row; the point is to start from the matches.
+                "certificates INDEXED BY certificates_seq_idx",
+            ),
+            NameIndex::Windows => (
+                window_query(&lowered),
+                "SELECT 1 FROM certificates WHERE domain_id = $2 AND state = 'ISSUED' \
+                 AND deleted_at IS NULL \
+                 AND certificate_name_windows(LOWER(common_name)) @@ CAST($1 AS tsquery)",
+                "certificate_name_windows(LOWER(common_name)) @@ CAST(? AS tsquery)",
+                (live / 8).min(WINDOW_PROBE_MOST),
+                "certificates",
+            ),
+        };
+        let named = self
+            .read(
+                &format!(
+                    "SELECT COUNT(*) AS n FROM ({probe} LIMIT {}) AS probe",
+                    most + 1
+                ),
+                args![query.clone(), domain.as_str()],
+                Weight::Scan,
+            )
+            .await?
+            .first()
+            .map_or(Ok(0), |r| r.int("n"))?;
+        let from = if named <= most {
+            c.push(condition, args![query]);
+            from
+        } else {
+            "certificates"
+        };
         c.push(
             "LOWER(common_name) LIKE ? ESCAPE '\\'",
             args![like_pattern(name)],
         );
         Ok(from)
+    }
+
+    /// One page of the account's live certificates that carry tag `key`
+    /// with one of some values, newest first (or oldest), off the tags'
+    /// own index (`migrations/*/0015_tag_order.sql`): for each value, the
+    /// first `offset + limit` tags in the list's order, whose certificates
+    /// are then sorted as the list sorts them. `None` unless the filter is
+    /// that one tag condition, with at most [`TAG_PAGE_VALUES`] values,
+    /// sorted by creation time, and nothing else (the caller says whether
+    /// the rest of the filter is empty). A certificate has tags only while
+    /// it is live.
+    pub(super) async fn page_by_tag(
+        &self,
+        domain: &DomainId,
+        filter: &CertFilter,
+        page: Page,
+    ) -> StoreResult<Option<Vec<Row>>> {
+        let tags = &filter.tags;
+        let [(key, values)] = tags.all.as_slice() else {
+            return Ok(None);
+        };
+        let mut values: Vec<&str> = values.iter().map(String::as_str).collect();
+        values.sort_unstable();
+        values.dedup();
+        if values.is_empty()
+            || values.len() > TAG_PAGE_VALUES
+            || tags.without_any_tag
+            || !tags.any.is_empty()
+            || !tags.none.is_empty()
+            || !tags.not_all.is_empty()
+            || filter.sort_key != CertSortKey::CreateTime
+        {
+            return Ok(None);
+        }
+        let dir = sort_dir(filter.sort_dir);
+        let first = page.offset.max(0) + page.limit.max(0);
+        let mut args = args![domain.as_str(), key.as_str()];
+        let mut arms = Vec::new();
+        for value in values {
+            args.push(Value::from(value));
+            arms.push(format!(
+                "SELECT resource_id FROM (SELECT resource_id FROM tags \
+                 WHERE domain_id = $1 AND resource_type = 'pca-cert' AND tag_key = $2 \
+                 AND tag_value = ${} \
+                 ORDER BY resource_created {dir}, resource_id {dir} LIMIT {first}) AS v{}",
+                args.len(),
+                args.len()
+            ));
+        }
+        let rows = self
+            .read(
+                &format!(
+                    "SELECT {CERT_LIST_COLUMNS} FROM certificates \
+                     WHERE certificate_id IN ({}) AND domain_id = $1 \
+                     AND state = 'ISSUED' AND deleted_at IS NULL \
+                     ORDER BY create_time {dir}, certificate_id {dir} LIMIT {} OFFSET {}",
+                    arms.join(" UNION ALL "),
+                    page.limit.max(0),
+                    page.offset.max(0)
+                ),
+                args,
+                Weight::Scan,
+            )
+            .await?;
+        Ok(Some(rows))
     }
 
     /// The number of live certificates of the account that a filter on
@@ -121,14 +211,18 @@ impl<B: Backend> Sql<B> {
     }
 }
 
-/// The FTS5 query for the certificates with a name suffix that starts with
-/// the keyword's first [`NAME_SUFFIX_CHARS`] characters: a prefix query on
-/// their hex, as the tokens are written (`migrations/sqlite/
-/// 0014_name_tokens.sql`; SQLite's `hex` is upper case, the tokenizer
-/// folds case).
-fn suffix_query(lowered: &str) -> String {
+/// The FTS5 query for the account's certificates with a name suffix that
+/// starts with the keyword's first [`NAME_SUFFIX_CHARS`] characters: a
+/// prefix query on the hex of the account's id and of those characters, as
+/// the tokens are written (`migrations/sqlite/0014_name_tokens.sql`;
+/// SQLite's `hex` is upper case, the tokenizer folds case).
+fn suffix_query(domain: &DomainId, lowered: &str) -> String {
     let start: String = lowered.chars().take(NAME_SUFFIX_CHARS).collect();
-    format!("\"{}\"*", hex::encode_upper(start.as_bytes()))
+    format!(
+        "\"{}{}\"*",
+        hex::encode_upper(domain.as_str()),
+        hex::encode_upper(start.as_bytes())
+    )
 }
 
 /// The tsquery for the certificates whose name holds every window of
@@ -156,14 +250,23 @@ fn window_query(lowered: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{suffix_query, window_query};
+    use crate::ids::DomainId;
 
     #[test]
-    fn a_suffix_query_is_a_prefix_query_on_the_hex_of_the_first_16_characters() {
-        assert_eq!(suffix_query("web"), "\"776562\"*");
-        assert_eq!(suffix_query("é字"), "\"C3A9E5AD97\"*");
+    fn a_suffix_query_is_a_prefix_query_on_the_hex_of_the_account_and_16_characters() {
+        let domain = DomainId::parse(&"0a".repeat(16)).unwrap();
+        let account = "3061".repeat(16);
         assert_eq!(
-            suffix_query("host-000000104.acct"),
-            format!("\"{}\"*", hex::encode_upper("host-000000104.a"))
+            suffix_query(&domain, "web"),
+            format!("\"{account}776562\"*")
+        );
+        assert_eq!(
+            suffix_query(&domain, "é字"),
+            format!("\"{account}C3A9E5AD97\"*")
+        );
+        assert_eq!(
+            suffix_query(&domain, "host-000000104.acct"),
+            format!("\"{account}{}\"*", hex::encode_upper("host-000000104.a"))
         );
     }
 

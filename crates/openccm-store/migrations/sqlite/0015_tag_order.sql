@@ -1,0 +1,34 @@
+-- A page of certificates filtered by one tag, read off the tags in the
+-- list's order instead of walking every certificate (docs/scale.md).
+--
+-- The resource-instances filter lists certificates newest first. Walking
+-- the account's certificates in that order and testing each for the tag
+-- reads every certificate newer than the page: a tag put on older
+-- certificates only, under a stream of new untagged ones, costs a read of
+-- all of those on every request. Each certificate tag now carries its
+-- certificate's creation time (`resource_created`, written with the tag:
+-- crates/openccm-store/src/queries/mod.rs, set_tag; a certificate's
+-- creation time never changes), and an index keeps an account's tags of
+-- one key and value in that order, so a page is one index range per value
+-- (crates/openccm-store/src/queries/pca/search.rs, page_by_tag).
+ALTER TABLE tags ADD COLUMN resource_created BIGINT;
+
+-- The backfill changes no value: the counters' trigger need not run (it
+-- now runs only when a value changes).
+DROP TRIGGER tags_counted_on_update;
+UPDATE tags SET resource_created = (
+    SELECT c.create_time FROM certificates c WHERE c.certificate_id = tags.resource_id)
+WHERE resource_type = 'pca-cert';
+CREATE TRIGGER tags_counted_on_update AFTER UPDATE OF tag_value ON tags
+BEGIN
+    UPDATE tag_counts SET tagged = tagged - 1
+    WHERE domain_id = OLD.domain_id AND resource_type = OLD.resource_type
+      AND tag_key = OLD.tag_key AND tag_value = OLD.tag_value;
+    INSERT INTO tag_counts (domain_id, resource_type, tag_key, tag_value, tagged)
+    VALUES (NEW.domain_id, NEW.resource_type, NEW.tag_key, NEW.tag_value, 1)
+    ON CONFLICT (domain_id, resource_type, tag_key, tag_value) DO UPDATE SET tagged = tagged + 1;
+END;
+
+CREATE INDEX tags_certificate_order_idx ON tags
+    (domain_id, tag_key, tag_value, resource_created, resource_id)
+    WHERE resource_type = 'pca-cert';
