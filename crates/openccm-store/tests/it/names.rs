@@ -243,17 +243,11 @@ async fn the_migration_indexes_names_and_counts_tags(backend: Backend) {
         deleted.unwrap(),
         domain.as_str()
     );
-    let undo_tag_order: &[&str] = match backend {
-        Backend::Sqlite => &[
-            "DROP INDEX tags_certificate_order_idx",
-            "ALTER TABLE tags DROP COLUMN resource_created",
-        ],
-        Backend::Postgres => &[
-            "DROP INDEX tags_certificate_order_idx",
-            "ALTER TABLE tags DROP COLUMN resource_created",
-        ],
-    };
-    crate::undo_migration(&db, 15, undo_tag_order).await;
+    let undo_tag_order = [
+        "DROP INDEX tags_certificate_order_idx",
+        "ALTER TABLE tags DROP COLUMN resource_created",
+    ];
+    crate::undo_migration(&db, 15, &undo_tag_order).await;
     let undo_tokens: &[&str] = match backend {
         Backend::Sqlite => &[
             "DROP TRIGGER certificates_indexed_by_name",

@@ -1,8 +1,7 @@
-//! The two certificate list filters that would otherwise read every
+//! The certificate list filters that would otherwise read every
 //! certificate of the account: a substring of the common name, and the
-//! total of a filter by one tag (`migrations/*/0013_search.sql`,
-//! `migrations/*/0014_name_tokens.sql`,
-//! docs/scale.md).
+//! total and a page of a filter by one tag (`migrations/*/0013_search.sql`,
+//! `0014_name_tokens.sql`, `0015_tag_order.sql`; docs/scale.md).
 
 use super::super::{like_pattern, sort_dir, Conditions, Sql};
 use super::rows::CERT_LIST_COLUMNS;
@@ -131,7 +130,7 @@ impl<B: Backend> Sql<B> {
             return Ok(None);
         }
         let dir = sort_dir(filter.sort_dir);
-        let first = page.offset.max(0) + page.limit.max(0);
+        let first = page.offset.max(0).saturating_add(page.limit.max(0));
         let mut args = args![domain.as_str(), key.as_str()];
         let mut arms = Vec::new();
         for value in values {
@@ -145,11 +144,15 @@ impl<B: Backend> Sql<B> {
                 args.len()
             ));
         }
+        // The account is checked as an expression, not a column: SQLite
+        // would otherwise walk the account's creation-order index, testing
+        // every certificate against the list, rather than read the listed
+        // ones (the tags named only the account's certificates already).
         let rows = self
             .read(
                 &format!(
                     "SELECT {CERT_LIST_COLUMNS} FROM certificates \
-                     WHERE certificate_id IN ({}) AND domain_id = $1 \
+                     WHERE certificate_id IN ({}) AND domain_id || '' = $1 \
                      AND state = 'ISSUED' AND deleted_at IS NULL \
                      ORDER BY create_time {dir}, certificate_id {dir} LIMIT {} OFFSET {}",
                     arms.join(" UNION ALL "),
