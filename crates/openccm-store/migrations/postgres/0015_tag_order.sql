@@ -14,7 +14,7 @@
 ALTER TABLE tags ADD COLUMN resource_created BIGINT;
 
 -- The backfill changes no value: the counters' trigger need not run (it
--- now runs only when a value changes).
+-- now runs only when a statement sets a value).
 DROP TRIGGER tags_counted ON tags;
 UPDATE tags t SET resource_created = c.create_time
 FROM certificates c

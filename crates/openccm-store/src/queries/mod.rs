@@ -230,7 +230,8 @@ pub(crate) async fn set_tag(
         "INSERT INTO tags (resource_type, resource_id, domain_id, tag_key, tag_value, resource_created) \
          VALUES ($1, $2, $3, $4, $5, \
                  (SELECT create_time FROM certificates WHERE certificate_id = $2 AND $1 = 'pca-cert')) \
-         ON CONFLICT (resource_type, resource_id, tag_key) DO UPDATE SET tag_value = $5",
+         ON CONFLICT (resource_type, resource_id, tag_key) \
+         DO UPDATE SET tag_value = $5, resource_created = excluded.resource_created",
         &params![resource.as_str(), id, domain, key, value],
     )
     .await?;

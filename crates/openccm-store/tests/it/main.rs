@@ -21,7 +21,12 @@ mod tags;
 /// the next open applies it again to what an older version wrote.
 pub(crate) async fn undo_migration(db: &openccm_testkit::TestDb, version: i64, undo: &[&str]) {
     let forget = format!("DELETE FROM _sqlx_migrations WHERE version = {version}");
-    let statements = undo.iter().copied().chain([forget.as_str()]);
+    let statements: Vec<&str> = undo.iter().copied().chain([forget.as_str()]).collect();
+    execute(db, &statements).await;
+}
+
+/// Runs `statements` on the database behind the store's back.
+pub(crate) async fn execute(db: &openccm_testkit::TestDb, statements: &[&str]) {
     match db.backend {
         openccm_testkit::Backend::Sqlite => {
             let conn = rusqlite::Connection::open(db.url.strip_prefix("sqlite:").unwrap()).unwrap();

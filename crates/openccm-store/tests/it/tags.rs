@@ -267,6 +267,77 @@ async fn a_count_by_one_tag_follows_tagging_deletion_and_import(backend: Backend
 }
 openccm_testkit::both_backends!(a_count_by_one_tag_follows_tagging_deletion_and_import);
 
+/// A page of one tag is read in the tags' own order, not the
+/// certificates': with one tag's creation time made wrong behind the
+/// store's back, the page taken off the tags follows the tag, and the walk
+/// (the issuer condition makes the list read the certificates) does not.
+/// This is how the other tests know which way a list went.
+async fn a_page_of_one_tag_is_read_off_the_tags(backend: Backend) {
+    let (db, store, ca) = setup(backend).await;
+    let domain = ca.domain_id.clone();
+    let mut ids = Vec::new();
+    for seed in 1..=3u8 {
+        let mut c = cert(&ca, seed, &format!("o{seed}"), 1_000_000);
+        c.create_time += i64::from(seed) * 1_000;
+        store
+            .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
+            .await
+            .unwrap();
+        assert!(store.complete_certificate(&c).await.unwrap());
+        let id = c.certificate_id.to_string();
+        let tags = [("team".to_owned(), "a".to_owned())];
+        store
+            .add_tags(&domain, TaggedResource::PcaCertificate, &id, &tags, 20)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let (oldest, newest) = (&ids[0], &ids[2]);
+    let first = |filter: CertFilter| {
+        let store = store.clone();
+        let domain = domain.clone();
+        async move {
+            let page = Page {
+                offset: 0,
+                limit: 1,
+            };
+            let (_, found) = store
+                .list_certificates(&domain, &filter, page, 1_000_000)
+                .await
+                .unwrap();
+            found
+                .into_iter()
+                .map(|c| c.certificate_id.to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let off_tags = CertFilter {
+        tags: TagFilter {
+            all: vec![("team".to_owned(), vec!["a".to_owned()])],
+            ..TagFilter::default()
+        },
+        visibility: Visibility::everything(),
+        ..CertFilter::default()
+    };
+    let walked = CertFilter {
+        issuer_id: Some(ca.ca_id.clone()),
+        ..off_tags.clone()
+    };
+    assert_eq!(first(off_tags.clone()).await, [newest.clone()]);
+    assert_eq!(first(walked.clone()).await, [newest.clone()]);
+    let wrong =
+        format!("UPDATE tags SET resource_created = 9000000 WHERE resource_id = '{oldest}'");
+    crate::execute(&db, &[&wrong]).await;
+    assert_eq!(first(off_tags.clone()).await, [oldest.clone()]);
+    assert_eq!(first(walked).await, [newest.clone()]);
+    // A tag without a creation time (an older server's) is still read, and
+    // placed by its certificate's.
+    let unknown = format!("UPDATE tags SET resource_created = NULL WHERE resource_id = '{newest}'");
+    crate::execute(&db, &[&unknown]).await;
+    assert_eq!(first(off_tags).await, [newest.clone()]);
+}
+openccm_testkit::both_backends!(a_page_of_one_tag_is_read_off_the_tags);
+
 fn ca_cert_id(id: &str) -> openccm_store::CertId {
     openccm_store::CertId::parse(id).unwrap()
 }

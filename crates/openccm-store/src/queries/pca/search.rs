@@ -14,9 +14,11 @@ use crate::{StoreError, StoreResult};
 
 /// The most matches for which PostgreSQL reads the name windows index. Its
 /// probe either reads the index or, when the planner expects many matches,
-/// tests rows until it has found this many plus one: either way it builds
-/// few rows' windows (`certificate_name_windows`, 39 µs a name, which the
-/// migration declares so that the planner tests them last).
+/// tests rows until it has found this many plus one, which for a keyword
+/// that does match many is soon (`certificate_name_windows` takes 39 µs a
+/// name, which the migration declares so that the planner tests it last;
+/// a planner that misjudges a rare keyword as common would build the
+/// windows of every row of the account it reads).
 const WINDOW_PROBE_MOST: i64 = 1000;
 
 /// The most values of one tag key that a page of a tag filter reads off
@@ -132,7 +134,15 @@ impl<B: Backend> Sql<B> {
         let dir = sort_dir(filter.sort_dir);
         let first = page.offset.max(0).saturating_add(page.limit.max(0));
         let mut args = args![domain.as_str(), key.as_str()];
-        let mut arms = Vec::new();
+        // Tags without a creation time (none that this version writes; an
+        // older server's, written after an upgrade) are all read: the final
+        // sort places them.
+        let marks: Vec<String> = (0..values.len()).map(|i| format!("${}", i + 3)).collect();
+        let mut arms = vec![format!(
+            "SELECT resource_id FROM tags WHERE domain_id = $1 AND resource_type = 'pca-cert' \
+             AND tag_key = $2 AND tag_value IN ({}) AND resource_created IS NULL",
+            marks.join(", ")
+        )];
         for value in values {
             args.push(Value::from(value));
             arms.push(format!(
