@@ -323,18 +323,18 @@ async fn a_page_of_one_tag_is_read_off_the_tags(backend: Backend) {
         issuer_id: Some(ca.ca_id.clone()),
         ..off_tags.clone()
     };
-    assert_eq!(first(off_tags.clone()).await, [newest.clone()]);
-    assert_eq!(first(walked.clone()).await, [newest.clone()]);
+    assert_eq!(first(off_tags.clone()).await, std::slice::from_ref(newest));
+    assert_eq!(first(walked.clone()).await, std::slice::from_ref(newest));
     let wrong =
         format!("UPDATE tags SET resource_created = 9000000 WHERE resource_id = '{oldest}'");
     crate::execute(&db, &[&wrong]).await;
-    assert_eq!(first(off_tags.clone()).await, [oldest.clone()]);
-    assert_eq!(first(walked).await, [newest.clone()]);
+    assert_eq!(first(off_tags.clone()).await, std::slice::from_ref(oldest));
+    assert_eq!(first(walked).await, std::slice::from_ref(newest));
     // A tag without a creation time (an older server's) is still read, and
     // placed by its certificate's.
     let unknown = format!("UPDATE tags SET resource_created = NULL WHERE resource_id = '{newest}'");
     crate::execute(&db, &[&unknown]).await;
-    assert_eq!(first(off_tags).await, [newest.clone()]);
+    assert_eq!(first(off_tags).await, std::slice::from_ref(newest));
 }
 openccm_testkit::both_backends!(a_page_of_one_tag_is_read_off_the_tags);
 
