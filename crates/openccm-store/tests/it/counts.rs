@@ -11,7 +11,7 @@ use openccm_store::{
 };
 use openccm_testkit::Backend;
 
-use crate::intents::{cert, reservation, setup};
+use crate::intents::{cert, issue, setup};
 
 const DAY: i64 = 86_400_000;
 
@@ -88,14 +88,6 @@ fn expiring(ca: &CaRecord, seed: u8, serial: &str, now: i64, not_after: i64) -> 
     let mut c = cert(ca, seed, serial, now);
     c.not_after = not_after;
     c
-}
-
-async fn issue(store: &dyn Store, ca: &CaRecord, c: &CertRecord) {
-    store
-        .insert_certificate_intent(c, &[reservation(ca, &c.serial_number)], None)
-        .await
-        .unwrap();
-    assert!(store.complete_certificate(c).await.unwrap());
 }
 
 fn id(ca: &CaRecord, seed: u8) -> CertId {

@@ -88,6 +88,16 @@ pub(crate) fn reservation(ca: &CaRecord, serial: &str) -> SerialReservation {
     }
 }
 
+/// Issues `c` as the pipeline does: an intent with its serial reserved,
+/// then its completion.
+pub(crate) async fn issue(store: &dyn Store, ca: &CaRecord, c: &CertRecord) {
+    store
+        .insert_certificate_intent(c, &[reservation(ca, &c.serial_number)], None)
+        .await
+        .unwrap();
+    assert!(store.complete_certificate(c).await.unwrap());
+}
+
 pub(crate) async fn setup(backend: Backend) -> (TestDb, std::sync::Arc<dyn Store>, CaRecord) {
     let db = TestDb::new(backend).await;
     let store = db.open().await;

@@ -121,11 +121,7 @@ async fn a_name_search_answers_what_contains_answers(backend: Backend) {
         let seed = u8::try_from(i).unwrap() + 1;
         let mut c = cert(&ca, seed, &format!("s{seed}"), 1_000_000);
         c.name.common_name.clone_from(name);
-        store
-            .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
-            .await
-            .unwrap();
-        assert!(store.complete_certificate(&c).await.unwrap());
+        crate::intents::issue(store, &ca, &c).await;
         if i == 5 {
             assert!(store
                 .delete_certificate(&ca.domain_id, &c.certificate_id, 1_000_000)
@@ -207,11 +203,7 @@ async fn the_migration_indexes_names_and_counts_tags(backend: Backend) {
         // learnt their certificates' creation times.
         c.create_time -= i64::from(seed % 4) * 1_000;
         c.name.common_name = format!("node-{seed}.cluster.example.com");
-        store
-            .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
-            .await
-            .unwrap();
-        assert!(store.complete_certificate(&c).await.unwrap());
+        crate::intents::issue(&*store, &ca, &c).await;
         let id = c.certificate_id.to_string();
         if seed == 16 {
             assert!(store
@@ -297,11 +289,7 @@ async fn the_migration_indexes_names_and_counts_tags(backend: Backend) {
     // Certificates issued after the migration are found too.
     let mut c = cert(&ca, 99, "m99", 1_000_000);
     c.name.common_name = "node-99.cluster.example.com".to_owned();
-    store
-        .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
-        .await
-        .unwrap();
-    assert!(store.complete_certificate(&c).await.unwrap());
+    crate::intents::issue(&*store, &ca, &c).await;
     assert_eq!(
         names_matching(store.as_ref(), &ca, "cluster").await.len(),
         16

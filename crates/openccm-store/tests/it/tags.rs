@@ -10,7 +10,7 @@ use openccm_store::{
 };
 use openccm_testkit::Backend;
 
-use crate::intents::{cert, reservation, setup};
+use crate::intents::{cert, setup};
 
 async fn concurrent_additions_never_pass_the_tag_limit(backend: Backend) {
     let (_db, store, ca) = setup(backend).await;
@@ -159,11 +159,7 @@ async fn a_count_by_one_tag_follows_tagging_deletion_and_import(backend: Backend
         // Creation times out of id order, two of them equal: pages follow
         // the time, then the id.
         c.create_time -= i64::from(seed % 3) * 1_000;
-        store
-            .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
-            .await
-            .unwrap();
-        assert!(store.complete_certificate(&c).await.unwrap());
+        crate::intents::issue(store, &ca, &c).await;
         model.insert(c.certificate_id.to_string(), BTreeMap::new());
         ids.push(c.certificate_id.to_string());
     }
@@ -279,11 +275,7 @@ async fn a_page_of_one_tag_is_read_off_the_tags(backend: Backend) {
     for seed in 1..=3u8 {
         let mut c = cert(&ca, seed, &format!("o{seed}"), 1_000_000);
         c.create_time += i64::from(seed) * 1_000;
-        store
-            .insert_certificate_intent(&c, &[reservation(&ca, &c.serial_number)], None)
-            .await
-            .unwrap();
-        assert!(store.complete_certificate(&c).await.unwrap());
+        crate::intents::issue(&*store, &ca, &c).await;
         let id = c.certificate_id.to_string();
         let tags = [("team".to_owned(), "a".to_owned())];
         store
