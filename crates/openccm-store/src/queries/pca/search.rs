@@ -114,26 +114,18 @@ impl<B: Backend> Sql<B> {
         filter: &CertFilter,
         page: Page,
     ) -> StoreResult<Option<Vec<Row>>> {
-        let tags = &filter.tags;
-        let [(key, values)] = tags.all.as_slice() else {
+        let Some((key, values)) = one_tag_key(&filter.tags) else {
             return Ok(None);
         };
-        let mut values: Vec<&str> = values.iter().map(String::as_str).collect();
-        values.sort_unstable();
-        values.dedup();
         if values.is_empty()
             || values.len() > TAG_PAGE_VALUES
-            || tags.without_any_tag
-            || !tags.any.is_empty()
-            || !tags.none.is_empty()
-            || !tags.not_all.is_empty()
             || filter.sort_key != CertSortKey::CreateTime
         {
             return Ok(None);
         }
         let dir = sort_dir(filter.sort_dir);
         let first = page.offset.max(0).saturating_add(page.limit.max(0));
-        let mut args = args![domain.as_str(), key.as_str()];
+        let mut args = args![domain.as_str(), key];
         // Tags without a creation time (none that this version writes; an
         // older server's, written after an upgrade) are all read: the final
         // sort places them.
@@ -185,25 +177,15 @@ impl<B: Backend> Sql<B> {
         domain: &DomainId,
         filter: &TagFilter,
     ) -> StoreResult<Option<i64>> {
-        let [(key, values)] = filter.all.as_slice() else {
+        let Some((key, values)) = one_tag_key(filter) else {
             return Ok(None);
         };
-        if filter.without_any_tag
-            || !filter.any.is_empty()
-            || !filter.none.is_empty()
-            || !filter.not_all.is_empty()
-        {
-            return Ok(None);
-        }
         let mut c = Conditions::default();
         c.push(
             "domain_id = ? AND resource_type = 'pca-cert' AND tag_key = ?",
-            args![domain.as_str(), key.as_str()],
+            args![domain.as_str(), key],
         );
         if !values.is_empty() {
-            let mut values: Vec<&str> = values.iter().map(String::as_str).collect();
-            values.sort_unstable();
-            values.dedup();
             let marks = vec!["?"; values.len()].join(", ");
             c.push(
                 &format!("tag_value IN ({marks})"),
@@ -222,6 +204,25 @@ impl<B: Backend> Sql<B> {
             .ok_or_else(|| StoreError::Database("tag_counts answered no row".to_owned()))?;
         Ok(Some(row.int("n")?))
     }
+}
+
+/// The key and the distinct values (sorted; none: any value) of a tag
+/// filter that is one tag key and nothing else; `None` for any other.
+fn one_tag_key(tags: &TagFilter) -> Option<(&str, Vec<&str>)> {
+    let [(key, values)] = tags.all.as_slice() else {
+        return None;
+    };
+    if tags.without_any_tag
+        || !tags.any.is_empty()
+        || !tags.none.is_empty()
+        || !tags.not_all.is_empty()
+    {
+        return None;
+    }
+    let mut values: Vec<&str> = values.iter().map(String::as_str).collect();
+    values.sort_unstable();
+    values.dedup();
+    Some((key, values))
 }
 
 /// The FTS5 query for the account's certificates with a name suffix that
