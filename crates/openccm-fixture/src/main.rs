@@ -157,30 +157,46 @@ async fn run(args: Args) -> Result<(), Failure> {
             .collect::<Result<Vec<_>, _>>()?,
     );
     // Signing runs on blocking threads, one batch each, while the store
-    // writes the previous batches: two batches in flight per core.
+    // writes earlier batches, one per core at once, two batches waiting
+    // per core. Each batch holds one account's certificates, so that batches
+    // written at once take different counter rows (certificate counts,
+    // usage and tag counts are per account, CRL counters per CA) and do not
+    // queue on each other's locks; on PostgreSQL the writes then use both
+    // cores. Which batch a certificate is in changes nothing about it.
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<
         tokio::task::JoinHandle<Result<Vec<ImportedCertificate>, Failure>>,
     >(cores * 2);
     let total = args.certificates;
-    let batch = args.batch as u64;
+    let accounts = args.accounts.max(1) as u64;
+    let round = args.batch as u64 * accounts;
     let producer = {
         let (issuers, subject_keys, custody) = (issuers.clone(), subject_keys, custody.clone());
         tokio::spawn(async move {
             let mut first = 0;
             while first < total {
-                let last = (first + batch).min(total);
-                let (issuers, subject_keys, custody) =
-                    (issuers.clone(), subject_keys.clone(), custody.clone());
-                let job = tokio::task::spawn_blocking(move || {
-                    (first..last)
-                        .map(|i| {
-                            certificate(i, total, now, &issuers, &subject_keys, custody.as_ref())
-                        })
-                        .collect()
-                });
-                if sender.send(job).await.is_err() {
-                    break;
+                let last = (first + round).min(total);
+                for account in 0..accounts {
+                    let (issuers, subject_keys, custody) =
+                        (issuers.clone(), subject_keys.clone(), custody.clone());
+                    let job = tokio::task::spawn_blocking(move || {
+                        (first..last)
+                            .filter(|&i| account_of(i, issuers.len(), accounts) == account)
+                            .map(|i| {
+                                certificate(
+                                    i,
+                                    total,
+                                    now,
+                                    &issuers,
+                                    &subject_keys,
+                                    custody.as_ref(),
+                                )
+                            })
+                            .collect()
+                    });
+                    if sender.send(job).await.is_err() {
+                        return;
+                    }
                 }
                 first = last;
             }
@@ -188,10 +204,26 @@ async fn run(args: Args) -> Result<(), Failure> {
     };
     let mut stored = 0u64;
     let mut last_report = Instant::now();
-    while let Some(job) = receiver.recv().await {
-        let certs = job.await??;
-        store.import_certificates(&certs, now).await?;
-        stored += certs.len() as u64;
+    let mut writing = tokio::task::JoinSet::new();
+    loop {
+        let job = if writing.len() < cores {
+            receiver.recv().await
+        } else {
+            None
+        };
+        if let Some(job) = job {
+            let store = store.clone();
+            writing.spawn(async move {
+                let certs: Vec<ImportedCertificate> = job.await??;
+                store.import_certificates(&certs, now).await?;
+                Ok::<u64, Failure>(certs.len() as u64)
+            });
+            continue;
+        }
+        let Some(written) = writing.join_next().await else {
+            break;
+        };
+        stored += written??;
         if last_report.elapsed().as_secs() >= 10 {
             last_report = Instant::now();
             eprintln!(
@@ -215,6 +247,12 @@ async fn run(args: Args) -> Result<(), Failure> {
         })
     );
     Ok(())
+}
+
+/// The account (0 to `accounts` - 1) of certificate `i`: its CA's, as
+/// `make_cas` deals CAs out to the accounts in turn.
+fn account_of(i: u64, cas: usize, accounts: u64) -> u64 {
+    (i % cas as u64) % accounts
 }
 
 /// A rate for the progress lines (precision beyond 2^52 is moot).
