@@ -18,7 +18,7 @@ use openccm_app::pool::CryptoPools;
 use openccm_app::scm::{Scm, ScmSettings};
 use openccm_app::SystemClock;
 use openccm_custody::Keyring;
-use openccm_http::{AppState, HttpSettings};
+use openccm_http::{AppState, HttpSettings, Services};
 
 use crate::config::{Config, LogFormat, ServeArgs};
 use crate::limits::{ConnectionLimits, LimitedAcceptor};
@@ -255,7 +255,7 @@ async fn serve(config: Config) -> Result<(), String> {
         config.crl_publish_dir.clone(),
     ));
 
-    let state = AppState {
+    let state = AppState::new(Services {
         iam,
         pca,
         scm,
@@ -267,7 +267,7 @@ async fn serve(config: Config) -> Result<(), String> {
             body_timeout: Duration::from_secs(config.body_timeout_secs),
             max_inflight_bodies: config.max_inflight_bodies,
         }),
-    };
+    });
     // The peer address reaches handlers (login throttling, the audit trail).
     let app = openccm_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let handle = Handle::new();

@@ -25,7 +25,7 @@ use openccm_app::pool::CryptoPools;
 use openccm_app::scm::{Scm, ScmSettings};
 use openccm_app::Clock;
 use openccm_custody::{Keyring, SoftwareKeyStore};
-use openccm_http::{AppState, HttpSettings};
+use openccm_http::{AppState, HttpSettings, Services};
 use openccm_store::Store;
 use tower::ServiceExt as _;
 
@@ -335,14 +335,14 @@ impl TestApp {
             .await
             .expect("bootstrap")
             .expect("fresh store bootstraps");
-        let router = openccm_http::router(AppState {
+        let router = openccm_http::router(AppState::new(Services {
             iam: iam.clone(),
             pca: pca.clone(),
             scm: scm.clone(),
             authz: authz.clone(),
             settings: Arc::new(settings.clone()),
             audit: openccm_app::audit::AuditTrail::start(store.clone(), keyring.clone()),
-        });
+        }));
         Self {
             db,
             store,
