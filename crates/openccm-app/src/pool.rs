@@ -2,8 +2,10 @@
 //! generation never run on (and never stall) the async executor.
 //!
 //! Two pools with separate queues: *signing* (short jobs: one per core) and
-//! *key generation* (RSA-4096 takes seconds: capped so that reads keep a
-//! core). A job's result comes back on a oneshot channel.
+//! *key generation* (RSA-4096 takes seconds: one thread per core too, but
+//! at a lower priority, so that it takes what requests and signatures
+//! leave and reads stay quick while keys are made). A job's result comes
+//! back on a oneshot channel.
 //!
 //! A pool also runs *tasks* ([`CryptoPool::run_after`]): futures polled on
 //! its threads and, when they wait, resumed there by whatever wakes them. An
@@ -190,15 +192,35 @@ impl CryptoPool {
     ///
     /// Fails if the OS refuses to start a thread.
     pub fn new(name: &'static str, threads: usize) -> std::io::Result<Self> {
+        Self::with_niceness(name, threads, 0)
+    }
+
+    /// Starts `threads` workers named `name-N`, each `nice` steps of
+    /// scheduling niceness below the thread that starts them (at most 19,
+    /// the lowest).
+    ///
+    /// Fails if the OS refuses to start a thread or to lower its priority.
+    pub fn with_niceness(name: &'static str, threads: usize, nice: i32) -> std::io::Result<Self> {
         // Many consumers on one channel: a job wakes one idle worker (a
         // shared `Mutex<Receiver>` would wake a second one to wait on it).
         let (sender, receiver) = channel::unbounded::<Job>();
         let id = POOLS.fetch_add(1, Ordering::Relaxed);
         for i in 0..threads.max(1) {
             let receiver = receiver.clone();
+            let (started, niced) = std::sync::mpsc::sync_channel(1);
             std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
                 .spawn(move || {
+                    let lowered = if nice == 0 {
+                        Ok(())
+                    } else {
+                        lower_this_thread(nice)
+                    };
+                    let failed = lowered.is_err();
+                    let _ = started.send(lowered);
+                    if failed {
+                        return;
+                    }
                     ON_POOL.set(Some(id));
                     while let Ok(job) = receiver.recv() {
                         // A panicking job loses its result (its caller sees
@@ -206,6 +228,9 @@ impl CryptoPool {
                         let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
                     }
                 })?;
+            niced
+                .recv()
+                .map_err(|_| std::io::Error::other("a pool thread ended at start"))??;
         }
         Ok(Self { name, id, sender })
     }
@@ -265,6 +290,25 @@ impl CryptoPool {
     }
 }
 
+/// The niceness of the key generation threads. At 10 the scheduler weighs
+/// a thread at about a tenth of one at 0 (110 against 1024), so that key
+/// generation (an RSA-4096 key takes seconds) runs on every core the
+/// requests leave idle, and yields most of a core to them when they want
+/// it: reads and signatures are not held behind keys being made (the
+/// "ShowCertificate while RSA-4096 key generations keep the machine busy"
+/// figure of scripts/bench). It used to be held to half the cores instead.
+pub const KEYGEN_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's priority by `steps` of niceness (at most to
+/// 19). Linux keeps a niceness per thread, and a thread's id names it to
+/// setpriority; lowering one's own priority needs no privilege.
+fn lower_this_thread(steps: i32) -> std::io::Result<()> {
+    let me = Some(rustix::thread::gettid());
+    let now = rustix::process::getpriority_process(me)?;
+    rustix::process::setpriority_process(me, (now + steps).min(19))?;
+    Ok(())
+}
+
 /// The two pools.
 #[derive(Debug, Clone)]
 pub struct CryptoPools {
@@ -275,15 +319,16 @@ pub struct CryptoPools {
 }
 
 impl CryptoPools {
-    /// Pools sized for this machine: one signing thread per core, key
-    /// generation on half the cores (at least one).
+    /// Pools sized for this machine: one signing thread and one key
+    /// generation thread per core, the latter at niceness
+    /// [`KEYGEN_NICENESS`].
     ///
     /// Fails if threads cannot be started.
     pub fn for_this_machine() -> std::io::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Ok(Self {
             signing: CryptoPool::new("sign", cores)?,
-            keygen: CryptoPool::new("keygen", (cores / 2).max(1))?,
+            keygen: CryptoPool::with_niceness("keygen", cores, KEYGEN_NICENESS)?,
         })
     }
 }
@@ -302,6 +347,36 @@ mod tests {
         assert!(name.unwrap().starts_with("test-"));
         let results = futures_join(&pool).await;
         assert_eq!(results, (0..8).map(|i| i * i).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn key_generation_threads_run_below_the_others() {
+        let me = rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        let niceness =
+            || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        let pools = CryptoPools::for_this_machine().unwrap();
+        let keygen = pools.keygen.run(niceness).await.unwrap();
+        let signing = pools.signing.run(niceness).await.unwrap();
+        assert_eq!(keygen, (me + KEYGEN_NICENESS).min(19));
+        assert_eq!(signing, me);
+        // Every key generation thread, not only the first to answer.
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let barrier = Arc::new(std::sync::Barrier::new(threads));
+        let all: Vec<_> = (0..threads)
+            .map(|_| {
+                let (barrier, pool) = (barrier.clone(), pools.keygen.clone());
+                tokio::spawn(async move {
+                    pool.run(move || {
+                        barrier.wait();
+                        niceness()
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for seen in all {
+            assert_eq!(seen.await.unwrap().unwrap(), keygen);
+        }
     }
 
     fn thread_name() -> String {
