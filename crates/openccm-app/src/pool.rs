@@ -199,7 +199,9 @@ impl CryptoPool {
     /// scheduling niceness below the thread that starts them (at most 19,
     /// the lowest).
     ///
-    /// Fails if the OS refuses to start a thread or to lower its priority.
+    /// Threads that a worker starts inherit its niceness.
+    ///
+    /// Fails if the OS refuses to start a thread.
     pub fn with_niceness(name: &'static str, threads: usize, nice: i32) -> std::io::Result<Self> {
         // Many consumers on one channel: a job wakes one idle worker (a
         // shared `Mutex<Receiver>` would wake a second one to wait on it).
@@ -207,19 +209,15 @@ impl CryptoPool {
         let id = POOLS.fetch_add(1, Ordering::Relaxed);
         for i in 0..threads.max(1) {
             let receiver = receiver.clone();
-            let (started, niced) = std::sync::mpsc::sync_channel(1);
             std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
                 .spawn(move || {
-                    let lowered = if nice == 0 {
-                        Ok(())
-                    } else {
-                        lower_this_thread(nice)
-                    };
-                    let failed = lowered.is_err();
-                    let _ = started.send(lowered);
-                    if failed {
-                        return;
+                    // Only a tuning: a sandbox that refuses it leaves the
+                    // worker at the process's priority, and says so.
+                    if nice != 0 {
+                        if let Err(e) = lower_this_thread(nice) {
+                            tracing::warn!(pool = name, error = %e, "could not lower a worker's priority");
+                        }
                     }
                     ON_POOL.set(Some(id));
                     while let Ok(job) = receiver.recv() {
@@ -228,9 +226,6 @@ impl CryptoPool {
                         let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
                     }
                 })?;
-            niced
-                .recv()
-                .map_err(|_| std::io::Error::other("a pool thread ended at start"))??;
         }
         Ok(Self { name, id, sender })
     }
@@ -290,22 +285,26 @@ impl CryptoPool {
     }
 }
 
-/// The niceness of the key generation threads. At 10 the scheduler weighs
-/// a thread at about a tenth of one at 0 (110 against 1024), so that key
-/// generation (an RSA-4096 key takes seconds) runs on every core the
-/// requests leave idle, and yields most of a core to them when they want
-/// it: reads and signatures are not held behind keys being made (the
-/// "ShowCertificate while RSA-4096 key generations keep the machine busy"
-/// figure of scripts/bench). It used to be held to half the cores instead.
+/// The niceness of the key generation threads (which also run exports'
+/// key derivations and envelopes, and key destruction). At 10 the
+/// scheduler weighs a thread at about a tenth of one at 0 (110 against
+/// 1024), so that key generation (an RSA-4096 key takes seconds) runs on
+/// every core the requests leave idle, and yields most of a core to them
+/// when they want it: reads and signatures are not held behind keys being
+/// made (the "ShowCertificate while RSA-4096 key generations keep the
+/// machine busy" figure of scripts/bench). It used to be held to half the
+/// cores instead. Niceness weighs threads of one session against each
+/// other: against another program's it counts only inside one autogroup.
 pub const KEYGEN_NICENESS: i32 = 10;
 
 /// Lowers the calling thread's priority by `steps` of niceness (at most to
 /// 19). Linux keeps a niceness per thread, and a thread's id names it to
-/// setpriority; lowering one's own priority needs no privilege.
+/// setpriority; lowering one's own priority needs no privilege. Never
+/// raises it (that would need privilege).
 fn lower_this_thread(steps: i32) -> std::io::Result<()> {
     let me = Some(rustix::thread::gettid());
     let now = rustix::process::getpriority_process(me)?;
-    rustix::process::setpriority_process(me, (now + steps).min(19))?;
+    rustix::process::setpriority_process(me, (now + steps.max(0)).min(19))?;
     Ok(())
 }
 

@@ -22,10 +22,11 @@ fn ossl(err: openssl::error::ErrorStack) -> PkiError {
 /// Key generation is what a server-generated RSA certificate waits on, and
 /// AWS-LC's generator takes under half the time of OpenSSL 3.0's: RSA-2048
 /// in 97–127 ms against 210–320 ms, measured side by side on this project's
-/// 2-core build machine. It is the audited, FIPS 140-3 validated fork of
-/// BoringSSL, whose prime tests run in constant time. The PKCS#8 copy is
-/// zeroed when dropped (AWS-LC's `Buffer`), and AWS-LC clears its own copy
-/// of the key when it frees it.
+/// 2-core build machine. AWS-LC is Amazon's audited fork of BoringSSL, whose
+/// prime tests run in constant time; this is its ordinary build, not the
+/// FIPS-validated module (`aws-lc-fips-sys`). The PKCS#8 copy is zeroed
+/// when dropped (AWS-LC's `Buffer`), and AWS-LC clears its own copy of the
+/// key when it frees it.
 fn generate_rsa(algorithm: KeyAlgorithm) -> PkiResult<PKey<Private>> {
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::rsa::{KeyPair, KeySize};
@@ -61,7 +62,8 @@ impl std::fmt::Debug for SoftwareKey {
 }
 
 impl SoftwareKey {
-    /// Generates a key pair (OpenSSL's CSPRNG). RSA4096 takes seconds: call
+    /// Generates a key pair (RSA: AWS-LC's DRBG, [`generate_rsa`]; others:
+    /// OpenSSL's CSPRNG). RSA4096 takes seconds: call
     /// from a blocking pool.
     pub fn generate(algorithm: KeyAlgorithm) -> PkiResult<Self> {
         let pkey = match algorithm {
