@@ -216,19 +216,18 @@ async fn run(args: Args) -> Result<(), Failure> {
     let mut last_report = Instant::now();
     let mut writing = tokio::task::JoinSet::new();
     loop {
-        let job = if writing.len() < cores {
-            receiver.recv().await
-        } else {
-            None
-        };
-        if let Some(job) = job {
-            let store = store.clone();
-            writing.spawn(async move {
-                let certs: Vec<ImportedCertificate> = job.await??;
-                store.import_certificates(&certs, now).await?;
-                Ok::<u64, Failure>(certs.len() as u64)
-            });
-            continue;
+        // A free writer takes the next batch; otherwise (all busy, or no
+        // batch left) wait for a write to finish.
+        if writing.len() < cores {
+            if let Some(job) = receiver.recv().await {
+                let store = store.clone();
+                writing.spawn(async move {
+                    let certs: Vec<ImportedCertificate> = job.await??;
+                    store.import_certificates(&certs, now).await?;
+                    Ok::<u64, Failure>(certs.len() as u64)
+                });
+                continue;
+            }
         }
         let Some(written) = writing.join_next().await else {
             break;
