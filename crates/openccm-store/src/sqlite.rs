@@ -377,12 +377,7 @@ impl Sql<SqliteDb> {
             .name("sqlite-writer".to_owned())
             .spawn(move || {
                 let conn = writer_target.open(false).and_then(|conn| {
-                    conn.pragma_update(None, "journal_mode", "WAL")
-                        .map_err(db_error)?;
-                    conn.pragma_update(None, "synchronous", "FULL")
-                        .map_err(db_error)?;
-                    conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_FRAMES)
-                        .map_err(db_error)?;
+                    configure_writer(&conn)?;
                     Ok(conn)
                 });
                 match conn {
@@ -419,6 +414,27 @@ impl Sql<SqliteDb> {
             events: tokio::sync::broadcast::channel(crate::db::EVENT_BACKLOG).0,
         }))
     }
+}
+
+/// The writer connection's settings.
+///
+/// `temp_store = MEMORY` is for the savepoint each job runs in: a job's
+/// savepoint copies every page it changes first (the statement journal),
+/// about ten pages an issuance. On disk that journal was a file in the temp
+/// directory, created and deleted each commit, and two `pwrite`s per page:
+/// three times the WAL's writes, all in the writer, the one thread every
+/// write waits for. In memory it is emptied at each `RELEASE`, so it holds
+/// one job's pages at most. Only the writer gets it: a reader's large sort
+/// must still spill to disk rather than grow the heap.
+fn configure_writer(conn: &Connection) -> StoreResult<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db_error)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db_error)?;
+    conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_FRAMES)
+        .map_err(db_error)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(db_error)
 }
 
 /// Starts the checkpointer: a thread with its own connection that copies
@@ -651,6 +667,29 @@ mod tests {
     fn synchronous(conn: &Connection) -> i64 {
         conn.query_row("PRAGMA synchronous", [], |r| r.get(0))
             .unwrap()
+    }
+
+    /// The writer's statement journals stay in memory (see
+    /// `configure_writer`), and its commits stay durable.
+    #[test]
+    fn the_writer_journals_savepoints_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        configure_writer(&conn).unwrap();
+        let pragma = |name: &str| -> String {
+            conn.query_row(&format!("PRAGMA {name}"), [], |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+            })
+            .map(|v| match v {
+                rusqlite::types::Value::Integer(n) => n.to_string(),
+                rusqlite::types::Value::Text(t) => t,
+                other => format!("{other:?}"),
+            })
+            .unwrap()
+        };
+        assert_eq!(pragma("temp_store"), "2", "MEMORY");
+        assert_eq!(pragma("synchronous"), "2", "FULL");
+        assert_eq!(pragma("journal_mode"), "wal");
     }
 
     /// Durable batches must fsync (FULL = 2) however often the writer has
