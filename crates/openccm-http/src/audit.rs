@@ -81,13 +81,16 @@ fn field(text: &str) -> String {
 ///
 /// A call that may change something runs, with its recording, as a task of
 /// its own: a client that goes away mid-call cancels neither, so a change
-/// that commits is recorded even if its answer is never read. A read (GET,
-/// HEAD) changes nothing, and stays on the connection's task.
+/// that commits is recorded even if its answer is never read. The task is
+/// tracked (`Services::calls`): shutdown lets it finish before the store
+/// closes. A read (GET, HEAD) changes nothing, and stays on the
+/// connection's task.
 pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         return run_and_record(state, req, next).await;
     }
-    let task = tokio::spawn(tracing::Instrument::instrument(
+    let calls = state.calls.clone();
+    let task = calls.spawn(tracing::Instrument::instrument(
         run_and_record(state, req, next),
         tracing::Span::current(),
     ));

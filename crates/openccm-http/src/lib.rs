@@ -27,6 +27,8 @@ pub mod routes;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use tokio_util::task::TaskTracker;
+
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use openccm_app::iam::Iam;
@@ -101,6 +103,9 @@ pub struct Services {
     pub settings: Arc<HttpSettings>,
     /// The audit trail.
     pub audit: openccm_app::audit::AuditTrail,
+    /// Calls running as tasks of their own ([`audit::record`]): shutdown
+    /// waits for them, since no connection does once their clients left.
+    pub calls: TaskTracker,
 }
 
 /// The whole API. Every response outside the public revocation and health

@@ -255,12 +255,14 @@ async fn serve(config: Config) -> Result<(), String> {
         config.crl_publish_dir.clone(),
     ));
 
+    let calls = openccm_http::TaskTracker::new();
     let state = AppState::new(Services {
         iam,
         pca,
         scm,
         authz,
         audit: audit.clone(),
+        calls: calls.clone(),
         settings: Arc::new(HttpSettings {
             max_body_bytes: config.max_body_bytes,
             max_small_body_bytes: config.max_small_body_bytes,
@@ -279,9 +281,12 @@ async fn serve(config: Config) -> Result<(), String> {
     };
     let terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
     let interrupt = signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let signalled = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(shutdown_on_signal(
         handle.clone(),
-        config.shutdown_grace_secs,
+        grace,
+        signalled.clone(),
         terminate,
         interrupt,
     ));
@@ -325,8 +330,26 @@ async fn serve(config: Config) -> Result<(), String> {
         }
     };
     served.map_err(|e| format!("cannot serve on {}: {e}", config.listen))?;
+    // A call whose client left runs on as a task of its own, which no
+    // connection waits for: it finishes (and is recorded) before the store
+    // closes, within what is left of the grace period.
+    calls.close();
+    let deadline = signalled
+        .get()
+        .copied()
+        .unwrap_or_else(tokio::time::Instant::now)
+        + grace;
+    if tokio::time::timeout_at(deadline, calls.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            calls = calls.len(),
+            "calls still running after the grace period are cut short"
+        );
+    }
     // Every answered call's event is appended already; this waits for the
-    // events still queued (calls whose clients left before the answer).
+    // events still queued.
     audit.flush().await;
     store.close().await;
     tracing::info!("stopped cleanly");
@@ -362,7 +385,8 @@ fn announce_listening(scheme: &str, addr: SocketAddr) {
 
 async fn shutdown_on_signal(
     handle: Handle,
-    grace_secs: u64,
+    grace: Duration,
+    signalled: Arc<std::sync::OnceLock<tokio::time::Instant>>,
     mut terminate: tokio::signal::unix::Signal,
     mut interrupt: tokio::signal::unix::Signal,
 ) {
@@ -370,6 +394,8 @@ async fn shutdown_on_signal(
         _ = terminate.recv() => {},
         _ = interrupt.recv() => {},
     }
+    let _ = signalled.set(tokio::time::Instant::now());
+    let grace_secs = grace.as_secs();
     tracing::info!(grace_secs, "shutting down: finishing in-flight requests");
-    handle.graceful_shutdown(Some(Duration::from_secs(grace_secs)));
+    handle.graceful_shutdown(Some(grace));
 }

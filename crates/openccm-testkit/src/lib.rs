@@ -342,6 +342,7 @@ impl TestApp {
             authz: authz.clone(),
             settings: Arc::new(settings.clone()),
             audit: openccm_app::audit::AuditTrail::start(store.clone(), keyring.clone()),
+            calls: openccm_http::TaskTracker::new(),
         }));
         Self {
             db,

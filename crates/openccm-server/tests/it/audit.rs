@@ -334,3 +334,60 @@ async fn two_postgres_servers_appending_at_once_keep_one_chain() {
     assert_eq!(a.terminate(), 0);
     assert_eq!(b.terminate(), 0);
 }
+
+/// Calls whose clients hang up before the answer run on, each as a task of
+/// its own; a SIGTERM right then lets them finish and records them before
+/// the store closes (the connections are gone, so only the tracked tasks
+/// say that work is left).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_whose_clients_left_finish_and_are_recorded_at_shutdown() {
+    use tokio::io::AsyncWriteExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap().to_owned();
+    let server = Server::start(&["--data-dir", &data_arg], dir.path());
+    let creds = Credentials::read(&data);
+    let token = password_token(&reqwest::Client::new(), &server, &creds).await;
+    // RSA-3072 roots: their keys take long enough to make (a few hundred
+    // ms each, two at a time) that every call is still running at SIGTERM.
+    let calls = 4;
+    let mut clients = Vec::new();
+    for n in 0..calls {
+        let body = format!(
+            r#"{{"type": "ROOT", "key_algorithm": "RSA3072", "signature_algorithm": "SHA256",
+                "validity": {{"type": "YEAR", "value": 1}},
+                "distinguished_name": {{"common_name": "Left {n}", "country": "CN", "state": "GD",
+                  "locality": "SZ", "organization": "O", "organizational_unit": "U"}}}}"#
+        );
+        let request = format!(
+            "POST /v1/private-certificate-authorities HTTP/1.1\r\nhost: {}\r\n\
+             x-auth-token: {token}\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\n\r\n{body}",
+            server.host(),
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(server.host()).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        clients.push(stream);
+    }
+    // Long enough for the server to read every request and start on it.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(clients);
+    let log_path = server.stderr_path.clone();
+    assert_eq!(server.terminate(), 0);
+    let log = std::fs::read_to_string(log_path).unwrap();
+    assert!(!log.contains("store is closed"), "{log}");
+    let created: Vec<Value> = export(&["--data-dir", &data_arg])
+        .into_iter()
+        .filter(|e| e["action"] == "POST /v1/private-certificate-authorities")
+        .collect();
+    assert_eq!(created.len(), calls, "{created:?}");
+    for event in &created {
+        assert_eq!(event["result"], "200", "{event}");
+        assert!(
+            !event["resource_id"].as_str().unwrap().is_empty(),
+            "{event}"
+        );
+    }
+}
