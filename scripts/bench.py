@@ -23,6 +23,20 @@ named, every OpenCCM certificate durably stored before its response:
   Memory (item 4): the server's peak resident memory under c=32 issuance
     <= 256 MiB.
 
+Restated targets, printed beside the originals (marked "restated"; the
+arithmetic behind each is in docs/benchmarks.md):
+  EC256 CSR issuance >= 1.0x cfssl sign storing every certificate in its
+    SQLite certificate database (WAL, synchronous=FULL), the same durability.
+  RSA2048 CSR issuance >= 70 % of the RSA signing ceiling, cores / (1
+    signature + 2 verifications: the CSR's and the fault check of our own).
+  RSA2048 server-generated keys >= 80 % of the key-generation ceiling, keys
+    per second with every core generating through custody's generator
+    (cargo bench -p openccm-custody --bench keygen), measured in the run.
+  EC256 server-generated keys >= 1.0x cfssl newcert storing in its certdb.
+  p99/p50 <= 3 where p50 >= 1 ms; below that, p99 <= 5 ms.
+  PostgreSQL: the CPU per request of OpenCCM and of PostgreSQL's processes
+    is measured, and the ratio they allow on these cores printed.
+
 Run it with scripts/bench (installs wrk, nginx, golang-cfssl and PostgreSQL,
 builds the release binary). Environment: BENCH_SECONDS (default 10),
 BENCH_BINARY (another openccm binary, for before/after comparisons).
@@ -36,9 +50,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (CORES, WORK, OpenCcm, alternate, csr_pem, lua, machine_facts, openssl_speed,  # noqa: E402
-                      report, request, root_ca, rss_peak_kib, start_cfssl, start_nginx, start_postgres, summary,
-                      wrk)
+from benchlib import (CORES, ROOT, SECONDS, WORK, OpenCcm, alternate, certdb_rows, cpu_per_request,  # noqa: E402
+                      csr_pem, lua, machine_facts, openssl_speed, report, request, root_ca, rss_peak_kib, sh,
+                      start_cfssl, start_nginx, start_postgres, summary, with_children, wrk)
 
 SPREAD_TARGET = 3.0
 spreads = []  # (name, Figure) of every OpenCCM figure at c=8 and c=32
@@ -66,9 +80,10 @@ def raw_rates():
     return speeds, ceiling
 
 
-def csr_issuance(ccm, token, cfssl, sm2_ceiling):
-    print("\n== CSR issuance (POST /v1/private-certificates/csr) vs cfssl sign")
+def csr_issuance(ccm, token, cfssl, cfssl_db, speeds, sm2_ceiling):
+    print("\n== CSR issuance (POST /v1/private-certificates/csr) vs cfssl sign, without and with its certdb")
     figures = {}
+    cpu = []
     for alg, hash_, ratio in [("EC256", "SHA256", 1.0), ("RSA2048", "SHA256", 2.0), ("SM2", "SM3", None)]:
         ca = root_ca(ccm.base, token, alg, hash_, f"Bench {alg} Root")
         csr = csr_pem(alg)
@@ -86,17 +101,47 @@ def csr_issuance(ccm, token, cfssl, sm2_ceiling):
                    f"{sm2_ceiling:.0f}/s)", ">= 70%", share >= 0.70)
         else:
             theirs = lua(f"cfssl-sign-{alg}.lua", "POST", {"certificate_request": csr})
-            c32, cf = alternate([lambda: wrk(url, 32, ours), lambda: wrk(f"{cfssl[alg]}/sign", 32, theirs)])
+
+            def ours_metered():
+                figure, per_request = cpu_per_request(lambda: wrk(url, 32, ours), lambda: [ccm.proc.pid])
+                if alg == "EC256":
+                    cpu.append(per_request)
+                return figure
+
+            c32, cf, cfdb = alternate([ours_metered, lambda: wrk(f"{cfssl[alg]}/sign", 32, theirs),
+                                       lambda: wrk(f"{cfssl_db[alg]}/sign", 32, theirs)])
             measured(f"OpenCCM {alg}", c32, 32)
             print(f"  {'cfssl sign ' + alg:<34} c=32: {cf}")
+            print(f"  {'cfssl sign ' + alg + ' + certdb':<34} c=32: {cfdb}")
             report(f"{alg} CSR issuance at c=32", f"{c32.rps / cf.rps:.2f}x cfssl sign ({c32.rps:.0f} vs "
                    f"{cf.rps:.0f}/s)", f">= {ratio:.1f}x", c32.rps >= ratio * cf.rps)
+            if alg == "EC256":
+                report(f"{alg} CSR issuance at c=32, restated", f"{c32.rps / cfdb.rps:.2f}x cfssl sign storing "
+                       f"in its certdb ({c32.rps:.0f} vs {cfdb.rps:.0f}/s)", ">= 1.0x", c32.rps >= cfdb.rps)
+            else:
+                sign, verify = speeds[alg]
+                ceiling = CORES / (1 / sign + 2 / verify)
+                print(f"  RSA2048 signing ceiling: {CORES} cores / (1 sign + 2 verify) = {ceiling:.0f}/s")
+                share = c32.rps / ceiling
+                report(f"{alg} CSR issuance at c=32, restated", f"{share:.0%} of the signing ceiling "
+                       f"({c32.rps:.0f} vs {ceiling:.0f}/s; {c32.rps / cfdb.rps:.2f}x cfssl sign + certdb)",
+                       ">= 70%", share >= 0.70)
         figures[alg] = c32
+    figures["EC256 cpu"] = sum(cpu) / len(cpu)
+    print(f"  OpenCCM EC256 CPU per issuance at c=32: {figures['EC256 cpu']:.0f} µs")
     return figures
 
 
-def generated_keys(ccm, token, cfssl):
-    print("\n== server-generated keys (POST /v1/private-certificates) vs cfssl newcert")
+def keygen_ceiling(algorithm):
+    """Keys per second with every core generating through custody's own
+    generator (the bench target is built by scripts/bench)."""
+    out = sh("cargo", "bench", "--locked", "-q", "-p", "openccm-custody", "--bench", "keygen", "--",
+             algorithm, str(SECONDS), cwd=ROOT)
+    return float(out.strip().rsplit(":", 1)[1])
+
+
+def generated_keys(ccm, token, cfssl, cfssl_db):
+    print("\n== server-generated keys (POST /v1/private-certificates) vs cfssl newcert, without and with its certdb")
     for alg, hash_, cf_key, ratio in [("EC256", "SHA256", {"algo": "ecdsa", "size": 256}, 1.0),
                                       ("RSA2048", "SHA256", {"algo": "rsa", "size": 2048}, 2.0)]:
         ca = root_ca(ccm.base, token, alg, hash_, f"Bench {alg} Generate Root")
@@ -107,11 +152,22 @@ def generated_keys(ccm, token, cfssl):
         theirs = lua(f"cfssl-newcert-{alg}.lua", "POST", {"request": {
             "CN": "bench.example.com", "hosts": ["bench.example.com"], "key": cf_key}})
         measured(f"OpenCCM generate {alg}", wrk(url, 8, ours), 8)
-        c32, cf = alternate([lambda: wrk(url, 32, ours), lambda: wrk(f"{cfssl[alg]}/newcert", 32, theirs)])
+        c32, cf, cfdb = alternate([lambda: wrk(url, 32, ours), lambda: wrk(f"{cfssl[alg]}/newcert", 32, theirs),
+                                   lambda: wrk(f"{cfssl_db[alg]}/newcert", 32, theirs)])
         measured(f"OpenCCM generate {alg}", c32, 32)
         print(f"  {'cfssl newcert ' + alg:<34} c=32: {cf}")
+        print(f"  {'cfssl newcert ' + alg + ' + certdb':<34} c=32: {cfdb}")
         report(f"{alg} server-generated key at c=32", f"{c32.rps / cf.rps:.2f}x cfssl newcert ({c32.rps:.0f} vs "
                f"{cf.rps:.0f}/s)", f">= {ratio:.1f}x", c32.rps >= ratio * cf.rps)
+        if alg == "EC256":
+            report(f"{alg} server-generated key at c=32, restated", f"{c32.rps / cfdb.rps:.2f}x cfssl newcert "
+                   f"storing in its certdb ({cfdb.rps:.0f}/s)", ">= 1.0x", c32.rps >= cfdb.rps)
+        else:
+            ceiling = keygen_ceiling(alg)
+            print(f"  {alg} key-generation ceiling (every core, custody's generator): {ceiling:.1f}/s")
+            share = c32.rps / ceiling
+            report(f"{alg} server-generated key at c=32, restated", f"{share:.0%} of the key-generation "
+                   f"ceiling ({c32.rps:.1f} vs {ceiling:.1f}/s)", ">= 80%", share >= 0.80)
 
 
 def show_target(ccm, token):
@@ -128,7 +184,9 @@ def reads(ccm, token, nginx_port, cfssl):
     show = lua("show.lua", "GET", None, token)
     info = lua("cfssl-info.lua", "POST", {})
     measured("OpenCCM ShowCertificate", wrk(url, 8, show), 8)
-    c32 = measured("OpenCCM ShowCertificate", wrk(url, 32, show), 32)
+    c32, cpu = cpu_per_request(lambda: wrk(url, 32, show), lambda: [ccm.proc.pid])
+    measured("OpenCCM ShowCertificate", c32, 32)
+    print(f"  OpenCCM CPU per ShowCertificate at c=32: {cpu:.0f} µs")
     ours, nginx, cf = alternate([lambda: wrk(url, 64, show),
                                  lambda: wrk(f"http://127.0.0.1:{nginx_port}/1k.html", 64),
                                  lambda: wrk(f"{cfssl['EC256']}/info", 64, info)])
@@ -139,7 +197,7 @@ def reads(ccm, token, nginx_port, cfssl):
            f"{nginx.rps:.0f}/s)", ">= 50%", ours.rps >= 0.5 * nginx.rps)
     report("ShowCertificate at c=64 vs cfssl info", f"{ours.rps / cf.rps:.2f}x cfssl info ({cf.rps:.0f}/s)",
            ">= 1.0x", ours.rps >= cf.rps)
-    return ca, url, show, c32
+    return ca, url, show, (c32, cpu)
 
 
 def reads_under_keygen(ccm, token, ca, url, show):
@@ -174,8 +232,12 @@ def reads_under_keygen(ccm, token, ca, url, show):
 
 
 def postgres(sqlite_issue, sqlite_show):
+    """`sqlite_issue` and `sqlite_show`: the SQLite figures at c=32, each
+    with OpenCCM's CPU µs per request."""
     print("\n== PostgreSQL (one cluster on loopback, fsync and synchronous_commit on)")
-    stop_pg, url, _ = start_postgres()
+    stop_pg, url, data = start_postgres()
+    with open(os.path.join(data, "postmaster.pid")) as f:
+        postmaster = int(f.readline())
     servers = []
     try:
         master = os.path.join(WORK, "pg-master.key")
@@ -189,13 +251,20 @@ def postgres(sqlite_issue, sqlite_show):
                     token)
         _, show_url = show_target(first, token)
         show = lua("pg-show.lua", "GET", None, token)
-        one_issue = measured("PostgreSQL 1 server EC256 issuance", wrk(f"{first.base}/v1/private-certificates/csr",
-                                                                       32, issue), 32)
-        one_show = measured("PostgreSQL 1 server ShowCertificate", wrk(show_url, 32, show), 32)
-        report("PostgreSQL EC256 issuance at c=32 vs SQLite", f"{one_issue.rps / sqlite_issue.rps:.0%} "
-               f"({one_issue.rps:.0f} vs {sqlite_issue.rps:.0f}/s)", ">= 50%", one_issue.rps >= 0.5 * sqlite_issue.rps)
-        report("PostgreSQL ShowCertificate at c=32 vs SQLite", f"{one_show.rps / sqlite_show.rps:.0%} "
-               f"({one_show.rps:.0f} vs {sqlite_show.rps:.0f}/s)", ">= 50%", one_show.rps >= 0.5 * sqlite_show.rps)
+        for name, target, script, (sqlite, sqlite_cpu) in [
+                ("EC256 issuance", f"{first.base}/v1/private-certificates/csr", issue, sqlite_issue),
+                ("ShowCertificate", show_url, show, sqlite_show)]:
+            ours_cpu, _ = cpu_per_request(lambda: wrk(target, 32, script, seconds=2), lambda: [first.proc.pid])
+            figure, both_cpu = cpu_per_request(lambda: wrk(target, 32, script),
+                                               lambda: [first.proc.pid, *with_children(postmaster)])
+            # OpenCCM's share of the metered run, from a short run metering it alone.
+            measured(f"PostgreSQL 1 server {name}", figure, 32)
+            report(f"PostgreSQL {name} at c=32 vs SQLite", f"{figure.rps / sqlite.rps:.0%} "
+                   f"({figure.rps:.0f} vs {sqlite.rps:.0f}/s)", ">= 50%", figure.rps >= 0.5 * sqlite.rps)
+            # Both processes share the same cores: what the CPU allows.
+            print(f"        CPU per request: OpenCCM and PostgreSQL {both_cpu:.0f} µs (OpenCCM alone about "
+                  f"{ours_cpu:.0f}); on SQLite {sqlite_cpu:.0f} µs: the cores allow "
+                  f"{sqlite_cpu / both_cpu:.0%} of the SQLite figure")
 
         second = OpenCcm(database_url=url, master_key=master)
         servers.append(second)
@@ -220,19 +289,36 @@ def postgres(sqlite_issue, sqlite_show):
         stop_pg()
 
 
+def spread_restated():
+    """p99/p50 <= 3 where p50 >= 1 ms; below that, one scheduling delay on
+    these shared cores is a p99 of a few ms whatever the server does, so
+    p99 <= 5 ms."""
+    over = [(n, f) for n, f in spreads
+            if (f.p50 >= 1.0 and f.spread > SPREAD_TARGET) or (f.p50 < 1.0 and f.p99 > 5.0)]
+    report("p99/p50 of every OpenCCM figure at c=8 and c=32, restated",
+           f"{len(spreads) - len(over)} of {len(spreads)} within" + "".join(
+               f"; over: {n} p50 {f.p50:.2f}, p99 {f.p99:.2f} ms" for n, f in over),
+           "p99/p50 <= 3 where p50 >= 1 ms, else p99 <= 5 ms", not over)
+
+
 def main():
     machine_facts()
-    _, sm2_ceiling = raw_rates()
+    speeds, sm2_ceiling = raw_rates()
     nginx, nginx_port = start_nginx()
-    cf_ec, cf_ec_base, *_ = start_cfssl("ec", ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
-    cf_rsa, cf_rsa_base, *_ = start_cfssl("rsa", ["rsa:2048"])
-    cfssl = {"EC256": cf_ec_base, "RSA2048": cf_rsa_base}
+    peers = {}
+    for alg, keyspec in [("EC256", ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"]), ("RSA2048", ["rsa:2048"])]:
+        peers[alg] = start_cfssl(alg, keyspec)
+        peers[alg + " certdb"] = start_cfssl(alg + "-db", keyspec, certdb=True)
+    cfssl = {alg: peers[alg][1] for alg in ("EC256", "RSA2048")}
+    cfssl_db = {alg: peers[alg + " certdb"][1] for alg in ("EC256", "RSA2048")}
     ccm = OpenCcm()
     try:
         token = ccm.token()
-        issued = csr_issuance(ccm, token, cfssl, sm2_ceiling)
+        issued = csr_issuance(ccm, token, cfssl, cfssl_db, speeds, sm2_ceiling)
         peak = rss_peak_kib(ccm.proc.pid)
-        generated_keys(ccm, token, cfssl)
+        generated_keys(ccm, token, cfssl, cfssl_db)
+        for alg in ("EC256", "RSA2048"):
+            print(f"  cfssl {alg} certdb holds {certdb_rows(peers[alg + ' certdb'][4])} certificates")
         ca, url, show, show_c32 = reads(ccm, token, nginx_port, cfssl)
         reads_under_keygen(ccm, token, ca, url, show)
         report("peak resident memory after c=32 issuance", f"{peak / 1024:.0f} MiB", "<= 256 MiB",
@@ -243,12 +329,13 @@ def main():
         for name, figure in spreads:
             if figure.spread > SPREAD_TARGET:
                 print(f"        over: {name} p50 {figure.p50:.2f} ms, p99 {figure.p99:.2f} ms")
+        spread_restated()
     finally:
         ccm.stop()
-        for proc in (nginx, cf_ec, cf_rsa):
+        for proc in [nginx] + [peer[0] for peer in peers.values()]:
             proc.terminate()
             proc.wait(timeout=30)
-    postgres(issued["EC256"], show_c32)
+    postgres((issued["EC256"], issued["EC256 cpu"]), show_c32)
     code = summary()
     shutil.rmtree(WORK, ignore_errors=True)
     return code

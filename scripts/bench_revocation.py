@@ -72,8 +72,8 @@ def write(name, text):
 def start_cfssl():
     """cfssl serve with an EC P-256 CA as its OCSP responder, and a leaf of
     that CA whose status it signs."""
-    proc, base, ca, ca_key = bench.start_cfssl("ocsp", ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
-                                               responder=True)
+    proc, base, ca, ca_key, _ = bench.start_cfssl("ocsp", ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+                                                  responder=True)
     leaf_key, leaf_csr, leaf = (os.path.join(WORK, n) for n in ("cf-leaf.key", "cf-leaf.csr", "cf-leaf.pem"))
     sh("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
        "-keyout", leaf_key, "-out", leaf_csr, "-subj", "/CN=leaf")

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -245,11 +246,25 @@ http {{
     return proc, port
 
 
-def start_cfssl(name, keyspec, responder=False):
+# cfssl's certificate database (certdb) as its SQLite migration creates it;
+# Debian's cfssl 1.2 writes these eight columns.
+CFSSL_CERTDB_SCHEMA = """
+CREATE TABLE certificates (serial_number blob NOT NULL, authority_key_identifier blob NOT NULL,
+  ca_label blob, status blob NOT NULL, reason int, expiry timestamp, revoked_at timestamp, pem blob NOT NULL,
+  PRIMARY KEY(serial_number, authority_key_identifier));
+CREATE TABLE ocsp_responses (serial_number blob NOT NULL, authority_key_identifier blob NOT NULL,
+  body blob NOT NULL, expiry timestamp, PRIMARY KEY(serial_number, authority_key_identifier));
+"""
+
+
+def start_cfssl(name, keyspec, responder=False, certdb=False):
     """`cfssl serve` with a fresh root CA (keyspec: openssl req -newkey
     arguments). Logs only errors, so that it pays nothing per request for
-    logging: the comparison stays generous to it. Returns (process, base URL
-    of its API, CA certificate and key paths)."""
+    logging: the comparison stays generous to it. With `certdb` it stores
+    every certificate it signs in its SQLite certificate database (WAL,
+    synchronous=FULL: each one on disk before the answer, as OpenCCM's).
+    Returns (process, base URL of its API, CA certificate and key paths,
+    certdb path or None)."""
     ca_key, ca = os.path.join(WORK, f"cf-{name}-key.pem"), os.path.join(WORK, f"cf-{name}.pem")
     sh("openssl", "req", "-x509", "-newkey", *keyspec, "-nodes", "-keyout", ca_key, "-out", ca, "-days", "365",
        "-subj", f"/CN=cfssl bench {name} CA", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature")
@@ -258,10 +273,66 @@ def start_cfssl(name, keyspec, responder=False):
             "-loglevel", "4"]
     if responder:
         args += ["-responder", ca, "-responder-key", ca_key]
+    db = None
+    if certdb:
+        db = os.path.join(WORK, f"cf-{name}-certs.db")
+        with sqlite3.connect(db) as conn:
+            conn.executescript(CFSSL_CERTDB_SCHEMA)
+        config = os.path.join(WORK, f"cf-{name}-db.json")
+        with open(config, "w") as f:
+            json.dump({"driver": "sqlite3", "data_source":
+                       f"file:{db}?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000"}, f)
+        args += ["-db-config", config]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/api/v1/cfssl"
     wait_http(f"{base}/info", {}, "POST")
-    return proc, base, ca, ca_key
+    return proc, base, ca, ca_key, db
+
+
+def certdb_rows(db):
+    """How many certificates cfssl stored in its certdb `db`."""
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM certificates").fetchone()[0]
+
+
+def cpu_seconds(pids):
+    """User and system CPU seconds the processes `pids` have used so far
+    (every thread; a process gone meanwhile counts nothing)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def with_children(pid):
+    """`pid` and its child processes (a PostgreSQL postmaster's backends)."""
+    pids = [pid]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        pids.append(int(entry))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return pids
+
+
+def cpu_per_request(measure, pids):
+    """Runs `measure` (a wrk run) and returns its Figure with the CPU time,
+    in µs per request, that the processes `pids()` spent meanwhile."""
+    before_pids = pids()
+    before = cpu_seconds(before_pids)
+    started = time.monotonic()
+    figure = measure()
+    elapsed = time.monotonic() - started
+    used = cpu_seconds(before_pids) - before
+    return figure, used / (figure.rps * elapsed) * 1e6
 
 
 def start_postgres():
