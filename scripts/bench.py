@@ -25,10 +25,9 @@ named, every OpenCCM certificate durably stored before its response:
 
 Restated targets, printed beside the originals (marked "restated"; the
 arithmetic behind each is in docs/benchmarks.md):
-  EC256 CSR issuance >= 1.0x cfssl sign storing every certificate in its
-    SQLite certificate database (WAL, synchronous=FULL), the same durability.
-  RSA2048 CSR issuance >= 70 % of the RSA signing ceiling, cores / (1
-    signature + 2 verifications: the CSR's and the fault check of our own).
+  CSR issuance: EC256 >= 1.0x and RSA2048 >= 2.0x cfssl sign storing every
+    certificate in its SQLite certificate database (WAL, synchronous=FULL),
+    the durability OpenCCM gives each certificate.
   RSA2048 server-generated keys >= 80 % of the key-generation ceiling, keys
     per second with every core generating through custody's generator
     (cargo bench -p openccm-custody --bench keygen), measured in the run.
@@ -115,17 +114,13 @@ def csr_issuance(ccm, token, cfssl, cfssl_db, speeds, sm2_ceiling):
             print(f"  {'cfssl sign ' + alg + ' + certdb':<34} c=32: {cfdb}")
             report(f"{alg} CSR issuance at c=32", f"{c32.rps / cf.rps:.2f}x cfssl sign ({c32.rps:.0f} vs "
                    f"{cf.rps:.0f}/s)", f">= {ratio:.1f}x", c32.rps >= ratio * cf.rps)
-            if alg == "EC256":
-                report(f"{alg} CSR issuance at c=32, restated", f"{c32.rps / cfdb.rps:.2f}x cfssl sign storing "
-                       f"in its certdb ({c32.rps:.0f} vs {cfdb.rps:.0f}/s)", ">= 1.0x", c32.rps >= cfdb.rps)
-            else:
-                sign, verify = speeds[alg]
-                ceiling = CORES / (1 / sign + 2 / verify)
-                print(f"  RSA2048 signing ceiling: {CORES} cores / (1 sign + 2 verify) = {ceiling:.0f}/s")
-                share = c32.rps / ceiling
-                report(f"{alg} CSR issuance at c=32, restated", f"{share:.0%} of the signing ceiling "
-                       f"({c32.rps:.0f} vs {ceiling:.0f}/s; {c32.rps / cfdb.rps:.2f}x cfssl sign + certdb)",
-                       ">= 70%", share >= 0.70)
+            report(f"{alg} CSR issuance at c=32, restated", f"{c32.rps / cfdb.rps:.2f}x cfssl sign storing "
+                   f"in its certdb ({c32.rps:.0f} vs {cfdb.rps:.0f}/s)", f">= {ratio:.1f}x",
+                   c32.rps >= ratio * cfdb.rps)
+            sign, verify = speeds[alg]
+            crypto = 1 / sign + 2 / verify if alg == "RSA2048" else 1 / sign + 1 / verify
+            print(f"  {alg} signing ceiling: {CORES} cores / (1 sign + {2 if alg == 'RSA2048' else 1} verify) "
+                  f"= {CORES / crypto:.0f}/s; OpenCCM reaches {c32.rps * crypto / CORES:.0%} of it")
         figures[alg] = c32
     figures["EC256 cpu"] = sum(cpu) / len(cpu)
     print(f"  OpenCCM EC256 CPU per issuance at c=32: {figures['EC256 cpu']:.0f} µs")
@@ -254,7 +249,7 @@ def postgres(sqlite_issue, sqlite_show):
         for name, target, script, (sqlite, sqlite_cpu) in [
                 ("EC256 issuance", f"{first.base}/v1/private-certificates/csr", issue, sqlite_issue),
                 ("ShowCertificate", show_url, show, sqlite_show)]:
-            ours_cpu, _ = cpu_per_request(lambda: wrk(target, 32, script, seconds=2), lambda: [first.proc.pid])
+            _, ours_cpu = cpu_per_request(lambda: wrk(target, 32, script, seconds=2), lambda: [first.proc.pid])
             figure, both_cpu = cpu_per_request(lambda: wrk(target, 32, script),
                                                lambda: [first.proc.pid, *with_children(postmaster)])
             # OpenCCM's share of the metered run, from a short run metering it alone.
