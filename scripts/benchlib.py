@@ -323,16 +323,17 @@ def with_children(pid):
     return pids
 
 
-def cpu_per_request(measure, pids):
-    """Runs `measure` (a wrk run) and returns its Figure with the CPU time,
-    in µs per request, that the processes `pids()` spent meanwhile."""
-    before_pids = pids()
-    before = cpu_seconds(before_pids)
+def cpu_per_request(measure, *groups):
+    """Runs `measure` (a wrk run) and returns its Figure and, for each group
+    of processes (a function returning their pids), the CPU time in µs per
+    request that the group spent meanwhile."""
+    pids = [group() for group in groups]
+    before = [cpu_seconds(p) for p in pids]
     started = time.monotonic()
     figure = measure()
     elapsed = time.monotonic() - started
-    used = cpu_seconds(before_pids) - before
-    return figure, used / (figure.rps * elapsed) * 1e6
+    used = [cpu_seconds(p) - b for p, b in zip(pids, before)]
+    return (figure, *(u / (figure.rps * elapsed) * 1e6 for u in used))
 
 
 def start_postgres():
