@@ -296,17 +296,17 @@ def certdb_rows(db):
 
 
 def cpu_seconds(pids):
-    """User and system CPU seconds the processes `pids` have used so far
-    (every thread; a process gone meanwhile counts nothing)."""
-    total = 0.0
+    """{pid: user and system CPU seconds used so far (every thread)} of the
+    processes `pids` that still exist."""
+    used = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 def with_children(pid):
@@ -327,12 +327,14 @@ def cpu_per_request(measure, *groups):
     """Runs `measure` (a wrk run) and returns its Figure and, for each group
     of processes (a function returning their pids), the CPU time in µs per
     request that the group spent meanwhile."""
-    pids = [group() for group in groups]
-    before = [cpu_seconds(p) for p in pids]
+    before = [cpu_seconds(group()) for group in groups]
     started = time.monotonic()
     figure = measure()
     elapsed = time.monotonic() - started
-    used = [cpu_seconds(p) - b for p, b in zip(pids, before)]
+    # Listed again after the run: a process started meanwhile (a backend for
+    # a new pooled connection) counts whole; one gone meanwhile is lost.
+    after = [cpu_seconds(group()) for group in groups]
+    used = [sum(t - b.get(pid, 0.0) for pid, t in a.items()) for a, b in zip(after, before)]
     return (figure, *(u / (figure.rps * elapsed) * 1e6 for u in used))
 
 

@@ -15,10 +15,10 @@ use openccm_pki::KeyAlgorithm;
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let name = args.next().unwrap_or_else(|| "RSA2048".to_owned());
-    let algorithm = KeyAlgorithm::ALL
-        .into_iter()
-        .find(|a| a.as_str() == name)
-        .unwrap_or_else(|| panic!("unknown key algorithm {name}"));
+    let Some(algorithm) = KeyAlgorithm::ALL.into_iter().find(|a| a.as_str() == name) else {
+        eprintln!("unknown key algorithm {name}");
+        std::process::exit(2);
+    };
     let seconds: u64 = args.next().map_or(10, |s| s.parse().unwrap());
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let window = Duration::from_secs(seconds);

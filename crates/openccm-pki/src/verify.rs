@@ -103,6 +103,13 @@ fn ec_public_key(
     let mut ctx = openssl::bn::BigNumContext::new().map_err(ossl)?;
     let point = EcPoint::from_bytes(group, point_bytes, &mut ctx)
         .map_err(|_| PkiError::Key("the EC public key is not a curve point".to_owned()))?;
+    // The encoding 0x00 decodes to the point at infinity, under which an
+    // ECDSA signature can be made without any private key.
+    if point.is_infinity(group) {
+        return Err(PkiError::Key(
+            "the EC public key is the point at infinity".to_owned(),
+        ));
+    }
     EcKey::from_public_key(group, &point).map_err(ossl)
 }
 
@@ -243,6 +250,27 @@ mod tests {
                 _ => Id::EC,
             };
             assert_eq!(built.id(), expected, "{algorithm}");
+        }
+    }
+
+    /// The point at infinity (encoded 0x00) is no public key.
+    #[test]
+    fn the_point_at_infinity_is_refused() {
+        for (algorithm, curve) in [
+            (KeyAlgorithm::Ec256, oid::P256),
+            (KeyAlgorithm::Sm2, oid::SM2_CURVE),
+        ] {
+            let spki = spki::SubjectPublicKeyInfo {
+                algorithm: spki::AlgorithmIdentifier {
+                    oid: oid::EC_PUBLIC_KEY,
+                    parameters: Some(der::Any::encode_from(&curve).unwrap()),
+                },
+                subject_public_key: der::asn1::BitString::from_bytes(&[0]).unwrap(),
+            }
+            .to_der()
+            .unwrap();
+            let err = public_key(&spki).unwrap_err();
+            assert!(err.to_string().contains("infinity"), "{algorithm}: {err}");
         }
     }
 

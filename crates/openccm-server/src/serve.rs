@@ -334,18 +334,25 @@ async fn serve(config: Config) -> Result<(), String> {
     // connection waits for: it finishes (and is recorded) before the store
     // closes, within what is left of the grace period.
     calls.close();
-    let deadline = signalled
+    let started = signalled
         .get()
         .copied()
-        .unwrap_or_else(tokio::time::Instant::now)
-        + grace;
-    if tokio::time::timeout_at(deadline, calls.wait())
-        .await
-        .is_err()
-    {
+        .unwrap_or_else(tokio::time::Instant::now);
+    let waited = match started.checked_add(grace) {
+        Some(deadline) => tokio::time::timeout_at(deadline, calls.wait())
+            .await
+            .is_ok(),
+        None => {
+            calls.wait().await;
+            true
+        }
+    };
+    if !waited {
+        // Their intents are failed at the next start; an audit event whose
+        // call commits after the store closes is lost, and this says so.
         tracing::warn!(
             calls = calls.len(),
-            "calls still running after the grace period are cut short"
+            "calls still running after the grace period are stopped with the store"
         );
     }
     // Every answered call's event is appended already; this waits for the

@@ -349,13 +349,14 @@ async fn calls_whose_clients_left_finish_and_are_recorded_at_shutdown() {
     let server = Server::start(&["--data-dir", &data_arg], dir.path());
     let creds = Credentials::read(&data);
     let token = password_token(&reqwest::Client::new(), &server, &creds).await;
-    // RSA-3072 roots: their keys take long enough to make (a few hundred
-    // ms each, two at a time) that every call is still running at SIGTERM.
-    let calls = 4;
+    // RSA-4096 roots: their keys take long enough to make (most of a second
+    // each, one per core at a time) that calls are still running at SIGTERM
+    // on any machine; that some finish after it is checked below.
+    let calls = 6;
     let mut clients = Vec::new();
     for n in 0..calls {
         let body = format!(
-            r#"{{"type": "ROOT", "key_algorithm": "RSA3072", "signature_algorithm": "SHA256",
+            r#"{{"type": "ROOT", "key_algorithm": "RSA4096", "signature_algorithm": "SHA256",
                 "validity": {{"type": "YEAR", "value": 1}},
                 "distinguished_name": {{"common_name": "Left {n}", "country": "CN", "state": "GD",
                   "locality": "SZ", "organization": "O", "organizational_unit": "U"}}}}"#
@@ -375,6 +376,7 @@ async fn calls_whose_clients_left_finish_and_are_recorded_at_shutdown() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     drop(clients);
     let log_path = server.stderr_path.clone();
+    let signalled = crate::harness::now_ms();
     assert_eq!(server.terminate(), 0);
     let log = std::fs::read_to_string(log_path).unwrap();
     assert!(!log.contains("store is closed"), "{log}");
@@ -390,4 +392,10 @@ async fn calls_whose_clients_left_finish_and_are_recorded_at_shutdown() {
             "{event}"
         );
     }
+    assert!(
+        created
+            .iter()
+            .any(|e| e["at"].as_i64().unwrap() >= signalled),
+        "no call was still running at SIGTERM: the test did not test shutdown"
+    );
 }
