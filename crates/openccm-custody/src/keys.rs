@@ -76,13 +76,8 @@ impl SoftwareKey {
             // context goes through OpenSSL 3.0's encoders (about 75 and 40
             // µs: a third of the generation again).
             KeyAlgorithm::Ec256 | KeyAlgorithm::Ec384 | KeyAlgorithm::Sm2 => {
-                let nid = match algorithm {
-                    KeyAlgorithm::Ec256 => Nid::X9_62_PRIME256V1,
-                    KeyAlgorithm::Ec384 => Nid::SECP384R1,
-                    _ => Nid::SM2,
-                };
-                let group = EcGroup::from_curve_name(nid).map_err(ossl)?;
-                PKey::from_ec_key(EcKey::generate(&group).map_err(ossl)?).map_err(ossl)?
+                let group = openccm_pki::verify::curve_group(algorithm)?;
+                PKey::from_ec_key(EcKey::generate(group).map_err(ossl)?).map_err(ossl)?
             }
         };
         Self::from_pkey(pkey, Some(algorithm))

@@ -39,8 +39,9 @@ fn ossl(e: openssl::error::ErrorStack) -> PkiError {
 }
 
 /// The OpenSSL group of an EC or SM2 key's curve, built once (building one
-/// takes microseconds, as long as a verification).
-fn curve_group(key: KeyAlgorithm) -> PkiResult<&'static EcGroup> {
+/// costs about as much as hashing a certificate; key generation and
+/// verification take it from here).
+pub fn curve_group(key: KeyAlgorithm) -> PkiResult<&'static EcGroup> {
     static P256: OnceLock<Option<EcGroup>> = OnceLock::new();
     static P384: OnceLock<Option<EcGroup>> = OnceLock::new();
     static SM2: OnceLock<Option<EcGroup>> = OnceLock::new();
