@@ -240,6 +240,17 @@ async fn intents_complete_fail_and_never_reuse_a_serial(backend: Backend) {
         InsertOutcome::SerialTaken,
         "a serial of a crashed issuance is never reused"
     );
+    // The intent refused for the quota reserved its serial first, and gave
+    // it back with everything else.
+    let free = cert(&ca, 9, "0c", now);
+    assert_eq!(
+        store
+            .insert_certificate_intent(&free, &[reservation(&ca, "0c")], None)
+            .await
+            .unwrap(),
+        InsertOutcome::Inserted,
+        "a serial of an intent refused for the quota is not kept"
+    );
 }
 openccm_testkit::both_backends!(intents_complete_fail_and_never_reuse_a_serial);
 

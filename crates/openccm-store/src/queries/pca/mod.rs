@@ -336,9 +336,6 @@ impl<B: Backend> PcaStore for Sql<B> {
         // durable with it; a crash before then leaves nothing to answer for.
         self.write(Durability::Deferred, move |tx| {
             Box::pin(async move {
-                if !take_certificate_quota(tx, &domain, quota).await? {
-                    return Ok(Finish::Rollback(InsertOutcome::QuotaExceeded));
-                }
                 for serial in &serials {
                     if !reserve_serial(tx, serial, &cert_id, &domain, now).await? {
                         return Ok(Finish::Rollback(InsertOutcome::SerialTaken));
@@ -351,6 +348,12 @@ impl<B: Backend> PcaStore for Sql<B> {
                     &params![cert_id.as_str(), issuer.as_str(), domain.as_str(), listed.join(","), now],
                 )
                 .await?;
+                // Last: every issuance of the account waits for its usage row
+                // (on PostgreSQL, held until this commits), so it is held for
+                // the commit alone rather than for every statement above.
+                if !take_certificate_quota(tx, &domain, quota).await? {
+                    return Ok(Finish::Rollback(InsertOutcome::QuotaExceeded));
+                }
                 Ok(Finish::Commit(InsertOutcome::Inserted))
             })
         })
