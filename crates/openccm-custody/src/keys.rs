@@ -6,8 +6,7 @@
 //! ([`generate_rsa`] says why).
 
 use openccm_pki::{HashAlgorithm, KeyAlgorithm, PkiError, PkiResult, Signer};
-use openssl::ec::{EcGroup, EcKey};
-use openssl::nid::Nid;
+use openssl::ec::EcKey;
 use openssl::pkey::{PKey, Private};
 use openssl::pkey_ctx::PkeyCtx;
 use zeroize::Zeroizing;
@@ -76,7 +75,7 @@ impl SoftwareKey {
             // context goes through OpenSSL 3.0's encoders (about 75 and 40
             // µs: a third of the generation again).
             KeyAlgorithm::Ec256 | KeyAlgorithm::Ec384 | KeyAlgorithm::Sm2 => {
-                let group = openccm_pki::verify::curve_group(algorithm)?;
+                let group = openccm_pki::algorithm::curve_group(algorithm)?;
                 PKey::from_ec_key(EcKey::generate(group).map_err(ossl)?).map_err(ossl)?
             }
         };
@@ -133,7 +132,7 @@ impl SoftwareKey {
     pub(crate) fn from_sm2_scalar(scalar: &[u8]) -> PkiResult<Self> {
         use openssl::bn::{BigNum, BigNumContext};
         use openssl::ec::EcPoint;
-        let group = EcGroup::from_curve_name(Nid::SM2).map_err(ossl)?;
+        let group = openccm_pki::algorithm::curve_group(KeyAlgorithm::Sm2)?;
         let mut ctx = BigNumContext::new().map_err(ossl)?;
         let d = BigNum::from_slice(scalar).map_err(ossl)?;
         let mut order = BigNum::new().map_err(ossl)?;
@@ -147,9 +146,9 @@ impl SoftwareKey {
                 "the SM2 private key is out of range".to_owned(),
             ));
         }
-        let mut point = EcPoint::new(&group).map_err(ossl)?;
-        point.mul_generator2(&group, &d, &mut ctx).map_err(ossl)?;
-        let ec = EcKey::from_private_components(&group, &d, &point).map_err(ossl)?;
+        let mut point = EcPoint::new(group).map_err(ossl)?;
+        point.mul_generator2(group, &d, &mut ctx).map_err(ossl)?;
+        let ec = EcKey::from_private_components(group, &d, &point).map_err(ossl)?;
         ec.check_key().map_err(ossl)?;
         // Through PKCS#8 so that OpenSSL 3 types it as SM2, not as ECDSA.
         let pkcs8 = Zeroizing::new(

@@ -4,6 +4,10 @@ use const_oid::ObjectIdentifier;
 use der::asn1::Null;
 use der::AnyRef;
 use spki::AlgorithmIdentifierOwned;
+use std::sync::OnceLock;
+
+use openssl::ec::EcGroup;
+use openssl::nid::Nid;
 
 use crate::{PkiError, PkiResult};
 
@@ -320,6 +324,24 @@ impl SignatureFamily {
             Self::Sm2 => "SM3withSM2".to_owned(),
         }
     }
+}
+
+/// The OpenSSL group of an EC or SM2 key's curve, built once (building one
+/// costs about as much as hashing a certificate; key generation and
+/// verification take it from here).
+pub fn curve_group(key: KeyAlgorithm) -> PkiResult<&'static EcGroup> {
+    static P256: OnceLock<Option<EcGroup>> = OnceLock::new();
+    static P384: OnceLock<Option<EcGroup>> = OnceLock::new();
+    static SM2: OnceLock<Option<EcGroup>> = OnceLock::new();
+    let (cell, nid) = match key {
+        KeyAlgorithm::Ec256 => (&P256, Nid::X9_62_PRIME256V1),
+        KeyAlgorithm::Ec384 => (&P384, Nid::SECP384R1),
+        KeyAlgorithm::Sm2 => (&SM2, Nid::SM2),
+        _ => return Err(PkiError::Key("not an EC key".to_owned())),
+    };
+    cell.get_or_init(|| EcGroup::from_curve_name(nid).ok())
+        .as_ref()
+        .ok_or_else(|| PkiError::Key("OpenSSL lacks the curve".to_owned()))
 }
 
 #[cfg(test)]

@@ -2,11 +2,9 @@
 //! with SM3 over the standard `Z_A` (see [`crate::sm2`]).
 
 use const_oid::ObjectIdentifier;
-use std::sync::OnceLock;
 
 use der::{Decode as _, Encode as _};
-use openssl::ec::{EcGroup, EcKey, EcPoint};
-use openssl::nid::Nid;
+use openssl::ec::{EcKey, EcPoint};
 use openssl::pkey::{PKey, Public};
 use spki::SubjectPublicKeyInfoRef;
 
@@ -36,24 +34,6 @@ pub fn rsa_components(spki: &SubjectPublicKeyInfoRef<'_>) -> PkiResult<(Vec<u8>,
 
 fn ossl(e: openssl::error::ErrorStack) -> PkiError {
     PkiError::Signing(e.to_string())
-}
-
-/// The OpenSSL group of an EC or SM2 key's curve, built once (building one
-/// costs about as much as hashing a certificate; key generation and
-/// verification take it from here).
-pub fn curve_group(key: KeyAlgorithm) -> PkiResult<&'static EcGroup> {
-    static P256: OnceLock<Option<EcGroup>> = OnceLock::new();
-    static P384: OnceLock<Option<EcGroup>> = OnceLock::new();
-    static SM2: OnceLock<Option<EcGroup>> = OnceLock::new();
-    let (cell, nid) = match key {
-        KeyAlgorithm::Ec256 => (&P256, Nid::X9_62_PRIME256V1),
-        KeyAlgorithm::Ec384 => (&P384, Nid::SECP384R1),
-        KeyAlgorithm::Sm2 => (&SM2, Nid::SM2),
-        _ => return Err(PkiError::Key("not an EC key".to_owned())),
-    };
-    cell.get_or_init(|| EcGroup::from_curve_name(nid).ok())
-        .as_ref()
-        .ok_or_else(|| PkiError::Key("OpenSSL lacks the curve".to_owned()))
 }
 
 /// Loads a SubjectPublicKeyInfo into OpenSSL.
@@ -96,7 +76,7 @@ fn ec_public_key(
     curve: KeyAlgorithm,
     spki: &SubjectPublicKeyInfoRef<'_>,
 ) -> PkiResult<EcKey<Public>> {
-    let group = curve_group(curve)?;
+    let group = crate::algorithm::curve_group(curve)?;
     let point_bytes = spki
         .subject_public_key
         .as_bytes()
@@ -210,6 +190,8 @@ pub fn spki_der(spki: &SubjectPublicKeyInfoRef<'_>) -> PkiResult<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::algorithm::oid;
+    use openssl::ec::EcGroup;
+    use openssl::nid::Nid;
     use openssl::pkey::Id;
     use openssl::pkey_ctx::PkeyCtx;
 
