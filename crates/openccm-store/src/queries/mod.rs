@@ -4,10 +4,12 @@
 //! - this module: [`Sql`], the metadata and IAM queries;
 //! - [`pca`]: private CAs, certificates, serials, quota counters.
 //! - [`scm`]: SSL certificates, CSRs, tags, notification settings.
+//! - [`by_id`]: lookups by primary key that no statistics can turn into scans.
 //! - [`revocation`]: revoked serials, CRL numbers and stored CRLs (CRLs, OCSP).
 
 mod admin;
 mod audit;
+pub(crate) mod by_id;
 mod pca;
 mod revocation;
 mod scm;

@@ -485,11 +485,7 @@ impl<B: Backend> ScmStore for Sql<B> {
                 format!("${}", args.len())
             })
             .collect();
-        let sql = format!(
-            "SELECT resource_id, tag_key, tag_value FROM tags WHERE domain_id = $1 AND resource_type = $2 \
-             AND resource_id IN ({}) ORDER BY resource_id, tag_key",
-            marks.join(", ")
-        );
+        let sql = super::by_id::tags_of(&marks.join(", "));
         let weight = if ids.len() == 1 {
             Weight::Point
         } else {

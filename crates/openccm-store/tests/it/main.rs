@@ -12,6 +12,7 @@ mod iam;
 mod intents;
 mod migrations;
 mod names;
+mod plans;
 mod revocation;
 mod scm;
 mod tags;

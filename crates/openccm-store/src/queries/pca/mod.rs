@@ -9,7 +9,8 @@ mod search;
 mod steps;
 
 use super::{
-    corrupt, delete_tags, like_pattern, locks, placeholders, set_tag, sort_dir, Conditions, Sql,
+    by_id, corrupt, delete_tags, like_pattern, locks, placeholders, set_tag, sort_dir, Conditions,
+    Sql,
 };
 use crate::db::{args, params, Backend, Durability, Finish};
 use crate::ids::{CaId, CertId, DomainId};
@@ -21,8 +22,8 @@ use crate::{
     CaState, CaStatus, CertStatus, ImportedCertificate, PcaStore, RevocationReason,
     SerialReservation, StoreError, StoreEvent, StoreResult,
 };
-use rows::{ca_args, cert_args, cert_from_row, CERT_COLUMNS, CERT_LIST_COLUMNS};
-pub(super) use rows::{ca_from_row, CA_COLUMNS, CA_NOT_GONE};
+use rows::{ca_args, cert_args, cert_from_row, CERT_LIST_COLUMNS};
+pub(super) use rows::{ca_from_row, CA_COLUMNS, CA_NOT_GONE, CERT_COLUMNS};
 use steps::{
     count_certificates_by, count_listed_cas, counter_slot, fail_serials, intent_serials,
     record_revocation, release_certificate_quota, reserve_serial, status_list,
@@ -443,15 +444,14 @@ impl<B: Backend> PcaStore for Sql<B> {
         domain: &DomainId,
         cert_id: &CertId,
     ) -> StoreResult<Option<CertRecord>> {
-        let sql = format!(
-            "SELECT {CERT_COLUMNS} FROM certificates WHERE certificate_id = $1 AND domain_id = $2 \
-             AND state = 'ISSUED' AND deleted_at IS NULL"
-        );
-        self.read_one(&sql, args![cert_id.as_str(), domain.as_str()])
-            .await?
-            .as_ref()
-            .map(|row| cert_from_row(row, true))
-            .transpose()
+        self.read_one(
+            &by_id::live_certificate(),
+            args![cert_id.as_str(), domain.as_str()],
+        )
+        .await?
+        .as_ref()
+        .map(|row| cert_from_row(row, true))
+        .transpose()
     }
 
     async fn list_certificates(
@@ -678,18 +678,12 @@ impl<B: Backend> PcaStore for Sql<B> {
         let issuer = self
             .write(Durability::Durable, move |tx| {
                 Box::pin(async move {
-                    let rows = tx
-                        .query(
-                            "UPDATE certificates SET revoked_at = $3, revocation_reason = $4 WHERE certificate_id = $1 \
-                             AND domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL AND revoked_at IS NULL \
-                             AND not_after > $3 AND expired_at IS NULL RETURNING issuer_id, serial_number, enc_serial_number, not_after",
-                            &args,
-                        )
-                        .await?;
+                    let rows = tx.query(&by_id::revoke_certificate(), &args).await?;
                     let Some(row) = rows.first() else {
                         return Ok(Finish::Commit(None));
                     };
-                    let issuer = CaId::parse(&row.text("issuer_id")?).ok_or_else(|| corrupt("issuer_id"))?;
+                    let issuer =
+                        CaId::parse(&row.text("issuer_id")?).ok_or_else(|| corrupt("issuer_id"))?;
                     // Only an unexpired, unmarked certificate is revoked: a
                     // mark made with a later clock (another server's) wins.
                     count_certificates_by(tx, &domain, slot, 0, 1, 0).await?;
@@ -728,13 +722,7 @@ impl<B: Backend> PcaStore for Sql<B> {
         let args = args![cert_id.as_str(), domain.as_str(), now];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                let rows = tx
-                    .query(
-                        "UPDATE certificates SET deleted_at = $3 WHERE certificate_id = $1 AND domain_id = $2 \
-                         AND state = 'ISSUED' AND deleted_at IS NULL RETURNING revoked_at, expired_at",
-                        &args,
-                    )
-                    .await?;
+                let rows = tx.query(&by_id::delete_certificate(), &args).await?;
                 let deleted = !rows.is_empty();
                 if let Some(row) = rows.first() {
                     let revoked = i64::from(row.opt_int("revoked_at")?.is_some());
