@@ -427,6 +427,9 @@ pub(crate) mod locks {
     pub const BOOTSTRAP: i32 = 0x4f43_0001;
     /// Quota-checked inserts of one account.
     pub const DOMAIN: i32 = 0x4f43_0002;
+    /// Certificate issuances of one account near its quota
+    /// (`pca/quota.rs`).
+    pub const CERTIFICATE_QUOTA: i32 = 0x4f43_0004;
     /// Tag writes on one resource (the per-resource tag limit).
     pub const TAGS: i32 = 0x4f43_0003;
 }

@@ -357,3 +357,59 @@ async fn imported_certificates_read_like_issued_ones(backend: Backend) {
     assert_eq!(store.count_certificates(&domain).await.unwrap(), 2);
 }
 openccm_testkit::both_backends!(imported_certificates_read_like_issued_ones);
+
+/// Concurrent issuances of one account, their certificates spread over
+/// every quota slot, never take more than the quota together, and take all
+/// of it (`src/queries/pca/quota.rs`): on PostgreSQL they run at once, some
+/// on the fast path and the last few exactly.
+async fn concurrent_issuances_take_exactly_the_quota(backend: Backend) {
+    let (_db, store, ca) = setup(backend).await;
+    let domain = ca.domain_id.clone();
+    let attempt = |seeds: std::ops::Range<u8>, quota: i64| {
+        let tasks: Vec<_> = seeds
+            .map(|seed| {
+                let (store, ca) = (store.clone(), ca.clone());
+                tokio::spawn(async move {
+                    let c = cert(&ca, seed, &format!("{seed:02x}"), 10);
+                    let outcome = store
+                        .insert_certificate_intent(
+                            &c,
+                            &[reservation(&ca, &c.serial_number)],
+                            Some(quota),
+                        )
+                        .await
+                        .unwrap();
+                    (outcome, c)
+                })
+            })
+            .collect();
+        async move {
+            let mut taken = Vec::new();
+            for task in tasks {
+                let (outcome, c) = task.await.unwrap();
+                match outcome {
+                    InsertOutcome::Inserted => taken.push(c),
+                    InsertOutcome::QuotaExceeded => {}
+                    other => panic!("{other:?}"),
+                }
+            }
+            taken
+        }
+    };
+    let taken = attempt(16..80, 20).await;
+    assert_eq!(taken.len(), 20);
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 20);
+    // Three given back: exactly three more.
+    for c in &taken[..3] {
+        store.fail_certificate(c).await.unwrap();
+    }
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 17);
+    let more = attempt(80..144, 20).await;
+    assert_eq!(more.len(), 3);
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 20);
+    // Far from the quota, every one is taken.
+    let all = attempt(144..208, 1_000).await;
+    assert_eq!(all.len(), 64);
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 84);
+}
+openccm_testkit::both_backends!(concurrent_issuances_take_exactly_the_quota);

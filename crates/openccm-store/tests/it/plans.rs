@@ -50,7 +50,9 @@ async fn lookups_by_id_use_the_primary_key(backend: Backend) {
                 let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
                 let unbound = vec![rusqlite::types::Null; statement.parameter_count()];
                 let plan: Vec<String> = statement
-                    .query_map(rusqlite::params_from_iter(unbound), |row| row.get::<_, String>(3))
+                    .query_map(rusqlite::params_from_iter(unbound), |row| {
+                        row.get::<_, String>(3)
+                    })
                     .unwrap()
                     .map(Result::unwrap)
                     .collect();

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+mod quota;
 mod rows;
 mod search;
 mod steps;
@@ -22,12 +23,12 @@ use crate::{
     CaState, CaStatus, CertStatus, ImportedCertificate, PcaStore, RevocationReason,
     SerialReservation, StoreError, StoreEvent, StoreResult,
 };
+use quota::{release_certificate_quota, take_certificate_quota, Taken};
 use rows::{ca_args, cert_args, cert_from_row, CERT_LIST_COLUMNS};
 pub(super) use rows::{ca_from_row, CA_COLUMNS, CA_NOT_GONE, CERT_COLUMNS};
 use steps::{
     count_certificates_by, count_listed_cas, counter_slot, fail_serials, intent_serials,
-    record_revocation, release_certificate_quota, reserve_serial, status_list,
-    take_certificate_quota, Revoked, UNMARKED_EXPIRED,
+    record_revocation, reserve_serial, status_list, Revoked, UNMARKED_EXPIRED,
 };
 
 impl<B: Backend> Sql<B> {
@@ -333,32 +334,51 @@ impl<B: Backend> PcaStore for Sql<B> {
             cert.create_time,
             serials.to_vec(),
         );
-        // Deferred: the completion of this issuance is durable and makes this
-        // durable with it; a crash before then leaves nothing to answer for.
-        self.write(Durability::Deferred, move |tx| {
-            Box::pin(async move {
-                for serial in &serials {
-                    if !reserve_serial(tx, serial, &cert_id, &domain, now).await? {
-                        return Ok(Finish::Rollback(InsertOutcome::SerialTaken));
-                    }
-                }
-                let listed: Vec<&str> = serials.iter().map(|s| s.serial.as_str()).collect();
-                tx.exec(
-                    "INSERT INTO issuance_intents (certificate_id, issuer_id, domain_id, serials, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                    &params![cert_id.as_str(), issuer.as_str(), domain.as_str(), listed.join(","), now],
-                )
+        let slot = counter_slot(&cert_id);
+        // Fast first; exactly when the account is too near its quota for
+        // that (`quota.rs`).
+        for exact in [false, true] {
+            let (domain, cert_id, issuer, serials) = (
+                domain.clone(),
+                cert_id.clone(),
+                issuer.clone(),
+                serials.clone(),
+            );
+            // Deferred: the completion of this issuance is durable and makes
+            // this durable with it; a crash before then leaves nothing to
+            // answer for.
+            let outcome = self
+                .write(Durability::Deferred, move |tx| {
+                    Box::pin(async move {
+                        for serial in &serials {
+                            if !reserve_serial(tx, serial, &cert_id, &domain, now).await? {
+                                return Ok(Finish::Rollback(Some(InsertOutcome::SerialTaken)));
+                            }
+                        }
+                        let listed: Vec<&str> = serials.iter().map(|s| s.serial.as_str()).collect();
+                        tx.exec(
+                            "INSERT INTO issuance_intents (certificate_id, issuer_id, domain_id, serials, created_at) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                            &params![cert_id.as_str(), issuer.as_str(), domain.as_str(), listed.join(","), now],
+                        )
+                        .await?;
+                        // Last: the quota slot is locked until this commits.
+                        Ok(match take_certificate_quota(tx, &domain, slot, quota, exact).await? {
+                            Taken::Yes => Finish::Commit(Some(InsertOutcome::Inserted)),
+                            Taken::AtQuota => Finish::Rollback(Some(InsertOutcome::QuotaExceeded)),
+                            Taken::Unsure => Finish::Rollback(None),
+                        })
+                    })
+                })
                 .await?;
-                // Last: every issuance of the account waits for its usage row
-                // (on PostgreSQL, held until this commits), so it is held for
-                // the commit alone rather than for every statement above.
-                if !take_certificate_quota(tx, &domain, quota).await? {
-                    return Ok(Finish::Rollback(InsertOutcome::QuotaExceeded));
-                }
-                Ok(Finish::Commit(InsertOutcome::Inserted))
-            })
-        })
-        .await
+            if let Some(outcome) = outcome {
+                return Ok(outcome);
+            }
+        }
+        // The exact pass is never unsure.
+        Err(StoreError::Corrupt(
+            "the certificate quota could not be taken".into(),
+        ))
     }
 
     async fn complete_certificate(&self, cert: &CertRecord) -> StoreResult<bool> {
@@ -405,7 +425,13 @@ impl<B: Backend> PcaStore for Sql<B> {
                 if pending == 1 {
                     let serials = intent_serials(&cert);
                     fail_serials(tx, cert.issuer_id.as_str(), &serials).await?;
-                    release_certificate_quota(tx, cert.domain_id.as_str(), 1).await?;
+                    release_certificate_quota(
+                        tx,
+                        cert.domain_id.as_str(),
+                        counter_slot(cert.certificate_id.as_str()),
+                        1,
+                    )
+                    .await?;
                 }
                 Ok(Finish::Commit(()))
             })
@@ -419,7 +445,7 @@ impl<B: Backend> PcaStore for Sql<B> {
                 let rows = tx
                     .query(
                         "DELETE FROM issuance_intents WHERE created_at < $1 \
-                         RETURNING issuer_id, domain_id, serials",
+                         RETURNING certificate_id, issuer_id, domain_id, serials",
                         &params![before],
                     )
                     .await?;
@@ -431,7 +457,8 @@ impl<B: Backend> PcaStore for Sql<B> {
                         .map(str::to_owned)
                         .collect();
                     fail_serials(tx, &row.text("issuer_id")?, &serials).await?;
-                    release_certificate_quota(tx, &row.text("domain_id")?, 1).await?;
+                    let slot = counter_slot(&row.text("certificate_id")?);
+                    release_certificate_quota(tx, &row.text("domain_id")?, slot, 1).await?;
                 }
                 Ok(Finish::Commit(rows.len() as u64))
             })
@@ -547,12 +574,9 @@ impl<B: Backend> PcaStore for Sql<B> {
     }
 
     async fn count_certificates(&self, domain: &DomainId) -> StoreResult<i64> {
-        self.read_one(
-            "SELECT used FROM usage WHERE domain_id = $1 AND resource = 'certificate'",
-            args![domain.as_str()],
-        )
-        .await?
-        .map_or(Ok(0), |r| r.int("used"))
+        self.read_one(quota::USED, args![domain.as_str()])
+            .await?
+            .map_or(Ok(0), |r| r.int("used"))
     }
 
     async fn import_certificates(
@@ -593,12 +617,7 @@ impl<B: Backend> PcaStore for Sql<B> {
                     count_certificates_by(tx, domain, slot, live, revoked, expired).await?;
                 }
                 for (domain, n) in per_domain {
-                    tx.exec(
-                        "INSERT INTO usage (domain_id, resource, used) VALUES ($1, 'certificate', $2) \
-                         ON CONFLICT (domain_id, resource) DO UPDATE SET used = usage.used + $2",
-                        &params![domain, n],
-                    )
-                    .await?;
+                    quota::add(tx, domain, 0, n).await?;
                 }
                 for ImportedCertificate { record, tags } in &certs {
                     let id = record.certificate_id.as_str();
@@ -729,7 +748,7 @@ impl<B: Backend> PcaStore for Sql<B> {
                     let expired = i64::from(row.opt_int("expired_at")?.is_some());
                     count_certificates_by(tx, &domain, counter_slot(&id), -1, -revoked, -expired)
                         .await?;
-                    release_certificate_quota(tx, &domain, 1).await?;
+                    release_certificate_quota(tx, &domain, counter_slot(&id), 1).await?;
                     delete_tags(tx, TaggedResource::PcaCertificate, &id).await?;
                 }
                 Ok(Finish::Commit(deleted))

@@ -68,50 +68,6 @@ pub(in crate::queries) async fn fail_serials(
     Ok(())
 }
 
-/// Counts one more certificate for `domain` unless it holds `quota` already;
-/// false (nothing changed) at the quota. The conditional update is atomic, so
-/// concurrent servers cannot overshoot together.
-///
-/// The account's usage row is the one row every issuance of the account
-/// locks, until its transaction ends: callers take it last. The row is
-/// created only when the update finds none (the account's first
-/// certificate): an `INSERT ... ON CONFLICT` on every call waited on the
-/// row's current holder too, even though it changed nothing.
-pub(in crate::queries) async fn take_certificate_quota(
-    tx: &mut dyn Tx,
-    domain: &DomainId,
-    quota: Option<i64>,
-) -> StoreResult<bool> {
-    let take = "UPDATE usage SET used = used + 1 \
-                WHERE domain_id = $1 AND resource = 'certificate' AND used < $2";
-    let limit = quota.unwrap_or(i64::MAX);
-    if tx.exec(take, &params![domain.as_str(), limit]).await? == 1 {
-        return Ok(true);
-    }
-    // No row yet, or the account is at its quota.
-    tx.exec(
-        "INSERT INTO usage (domain_id, resource, used) VALUES ($1, 'certificate', 0) \
-         ON CONFLICT (domain_id, resource) DO NOTHING",
-        &params![domain.as_str()],
-    )
-    .await?;
-    Ok(tx.exec(take, &params![domain.as_str(), limit]).await? == 1)
-}
-
-/// Gives back `n` certificates of `domain`'s quota.
-pub(in crate::queries) async fn release_certificate_quota(
-    tx: &mut dyn Tx,
-    domain: &str,
-    n: i64,
-) -> StoreResult<()> {
-    tx.exec(
-        "UPDATE usage SET used = used - $2 WHERE domain_id = $1 AND resource = 'certificate'",
-        &params![domain, n],
-    )
-    .await?;
-    Ok(())
-}
-
 pub(in crate::queries) async fn count_listed_cas(
     tx: &mut dyn Tx,
     domain: &DomainId,
