@@ -32,7 +32,7 @@ pub use ids::{
     AccessKeyId, CaId, CertId, CsrId, DomainId, GroupId, PolicyId, ProjectId, ScmCertId, UserId,
 };
 pub use postgres::PgStore;
-pub use queries::by_id::planned_by_primary_key;
+pub use queries::by_id::{planned_by_primary_key, Sample};
 pub use queries::Sql;
 pub use records::{
     AccessKey, Account, AuditChainer, AuditEvent, AuditHead, BootstrapPlan, CaFilter, CaRecord,

@@ -212,7 +212,7 @@ fn cert_conditions(domain: &DomainId, filter: &ScmCertFilter, now: i64) -> Condi
 
 /// The table and id column of a tagged resource, for the existence check.
 /// The table of a taggable resource and its id column.
-fn resource_table(resource: TaggedResource) -> (&'static str, &'static str) {
+pub(super) fn resource_table(resource: TaggedResource) -> (&'static str, &'static str) {
     match resource {
         TaggedResource::ScmCertificate => ("scm_certificates", "certificate_id"),
         TaggedResource::PcaCa => ("cas", "ca_id"),
@@ -222,7 +222,7 @@ fn resource_table(resource: TaggedResource) -> (&'static str, &'static str) {
 
 /// What else makes a row of the table (aliased `alias`) a live resource: a
 /// deleted or never-completed private certificate keeps its row.
-fn live_condition(resource: TaggedResource, alias: &str) -> String {
+pub(super) fn live_condition(resource: TaggedResource, alias: &str) -> String {
     match resource {
         TaggedResource::PcaCertificate => {
             format!(" AND {alias}.state = 'ISSUED' AND {alias}.deleted_at IS NULL")
@@ -237,13 +237,9 @@ async fn resource_exists(
     resource: TaggedResource,
     id: &str,
 ) -> StoreResult<bool> {
-    let (table, column) = resource_table(resource);
-    let live = live_condition(resource, "r");
     let rows = tx
         .query(
-            &format!(
-                "SELECT 1 AS one FROM {table} r WHERE r.{column} = $1 AND r.domain_id = $2{live}"
-            ),
+            &super::by_id::resource_exists(resource),
             &params![id, domain.as_str()],
         )
         .await?;
@@ -448,7 +444,13 @@ impl<B: Backend> ScmStore for Sql<B> {
                             tx.exec(
                                 "DELETE FROM tags WHERE resource_type = $1 AND resource_id = $2 AND domain_id = $3 \
                                  AND tag_key = $4 AND tag_value = $5",
-                                &params![resource.as_str(), id.as_str(), domain.as_str(), key.as_str(), value.as_str()],
+                                &params![
+                                    resource.as_str(),
+                                    id.as_str(),
+                                    domain.as_str(),
+                                    key.as_str(),
+                                    value.as_str()
+                                ],
                             )
                             .await?;
                         }
@@ -456,7 +458,12 @@ impl<B: Backend> ScmStore for Sql<B> {
                             tx.exec(
                                 "DELETE FROM tags WHERE resource_type = $1 AND resource_id = $2 AND domain_id = $3 \
                                  AND tag_key = $4",
-                                &params![resource.as_str(), id.as_str(), domain.as_str(), key.as_str()],
+                                &params![
+                                    resource.as_str(),
+                                    id.as_str(),
+                                    domain.as_str(),
+                                    key.as_str()
+                                ],
                             )
                             .await?;
                         }

@@ -2,6 +2,7 @@
 //! database, where PostgreSQL still takes every partial index for empty and
 //! would otherwise pick one of them (`src/queries/by_id.rs`).
 
+use openccm_store::Sample;
 use openccm_testkit::Backend;
 
 /// The index names a plan uses, in the order it names them.
@@ -16,27 +17,20 @@ fn indexes_named(plan: &str, marker: &str) -> Vec<String> {
 async fn lookups_by_id_use_the_primary_key(backend: Backend) {
     let db = openccm_testkit::TestDb::new(backend).await;
     let _store = db.open().await; // migrates
-    for (sql, table) in openccm_store::planned_by_primary_key() {
+    for (sql, table, samples) in openccm_store::planned_by_primary_key() {
         match backend {
             Backend::Postgres => {
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
                     .await
                     .unwrap();
                 let explain = format!("EXPLAIN {sql}");
-                let query = sqlx::query_scalar::<_, String>(&explain);
-                // The parameters as `src/queries/by_id.rs` numbers them.
-                let query = if table == "tags" {
-                    query.bind("domain").bind("pca-cert").bind("id")
-                } else if sql.starts_with("UPDATE") {
-                    let query = query.bind("id").bind("domain").bind(1_i64);
-                    if sql.contains("$4") {
-                        query.bind("UNSPECIFIED")
-                    } else {
-                        query
-                    }
-                } else {
-                    query.bind("id").bind("domain")
-                };
+                let mut query = sqlx::query_scalar::<_, String>(&explain);
+                for sample in samples {
+                    query = match sample {
+                        Sample::Text(text) => query.bind(text),
+                        Sample::Int(n) => query.bind(n),
+                    };
+                }
                 let plan = query.fetch_all(&mut conn).await.unwrap().join("\n");
                 assert_eq!(
                     indexes_named(&plan, " using "),

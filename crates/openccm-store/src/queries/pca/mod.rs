@@ -449,6 +449,8 @@ impl<B: Backend> PcaStore for Sql<B> {
                         &params![before],
                     )
                     .await?;
+                // Given back per slot, in slot order (`quota.rs`).
+                let mut released = std::collections::BTreeMap::<(String, i64), i64>::new();
                 for row in &rows {
                     let serials: Vec<String> = row
                         .text("serials")?
@@ -458,7 +460,10 @@ impl<B: Backend> PcaStore for Sql<B> {
                         .collect();
                     fail_serials(tx, &row.text("issuer_id")?, &serials).await?;
                     let slot = counter_slot(&row.text("certificate_id")?);
-                    release_certificate_quota(tx, &row.text("domain_id")?, slot, 1).await?;
+                    *released.entry((row.text("domain_id")?, slot)).or_default() += 1;
+                }
+                for ((domain, slot), n) in released {
+                    release_certificate_quota(tx, &domain, slot, n).await?;
                 }
                 Ok(Finish::Commit(rows.len() as u64))
             })
@@ -617,7 +622,7 @@ impl<B: Backend> PcaStore for Sql<B> {
                     count_certificates_by(tx, domain, slot, live, revoked, expired).await?;
                 }
                 for (domain, n) in per_domain {
-                    quota::add(tx, domain, 0, n).await?;
+                    quota::add_imported(tx, domain, n).await?;
                 }
                 for ImportedCertificate { record, tags } in &certs {
                     let id = record.certificate_id.as_str();

@@ -17,7 +17,10 @@
 //! so exact issuances never wait for each other in a cycle), locks every
 //! slot (which waits for the uncommitted issuances holding them), and then
 //! reads an exact sum. A fast issuance holds one slot and waits for no
-//! other, so no cycle runs through the slots either.
+//! other, and whatever holds several slots of an account takes them in slot
+//! order, so no cycle runs through the slots either. Imported certificates
+//! (`import_certificates`, which no quota limits) are counted holding every
+//! slot, as an exact issuance.
 
 use super::super::locks;
 use crate::db::{params, Tx};
@@ -50,17 +53,7 @@ pub(in crate::queries) async fn take_certificate_quota(
 ) -> StoreResult<Taken> {
     let domain = domain.as_str();
     if exact {
-        tx.lock(locks::CERTIFICATE_QUOTA, domain).await?;
-        // Every slot row exists (an insert of one in flight is waited for)
-        // and is locked by this transaction before the sum is read.
-        for slot in 0..SLOTS {
-            create_slot(tx, domain, slot).await?;
-        }
-        tx.exec(
-            "UPDATE quota_slots SET used = used WHERE domain_id = $1",
-            &params![domain],
-        )
-        .await?;
+        hold_every_slot(tx, domain).await?;
         if let Some(quota) = quota {
             if used(tx, domain).await? >= quota {
                 return Ok(Taken::AtQuota);
@@ -81,7 +74,38 @@ pub(in crate::queries) async fn take_certificate_quota(
     })
 }
 
-/// Gives back `n` certificates of `domain`'s quota, in `slot`.
+/// Counts `n` imported certificates of `domain`, whatever its quota. Held
+/// like an exact issuance (every slot until the import commits): a fast
+/// issuance reading the sum meanwhile would not see them, nor leave room
+/// for them.
+pub(in crate::queries) async fn add_imported(
+    tx: &mut dyn Tx,
+    domain: &str,
+    n: i64,
+) -> StoreResult<()> {
+    hold_every_slot(tx, domain).await?;
+    add(tx, domain, 0, n).await
+}
+
+/// Locks every slot of `domain`, in slot order, after the other exact
+/// writers of the account: each slot's row exists (an insert of it in
+/// flight is waited for) and any issuance in flight on it has ended.
+async fn hold_every_slot(tx: &mut dyn Tx, domain: &str) -> StoreResult<()> {
+    tx.lock(locks::CERTIFICATE_QUOTA, domain).await?;
+    for slot in 0..SLOTS {
+        create_slot(tx, domain, slot).await?;
+        tx.exec(
+            "UPDATE quota_slots SET used = used WHERE domain_id = $1 AND slot = $2",
+            &params![domain, slot],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Gives back `n` certificates of `domain`'s quota, in `slot`. A
+/// transaction that gives back in several slots of one account does so in
+/// slot order, the order [`hold_every_slot`] takes them in.
 pub(in crate::queries) async fn release_certificate_quota(
     tx: &mut dyn Tx,
     domain: &str,
@@ -103,12 +127,7 @@ async fn used(tx: &mut dyn Tx, domain: &str) -> StoreResult<i64> {
 /// Adds `n` to `slot` of `domain`. The row is created only when the update
 /// finds none: an `INSERT ... ON CONFLICT` on every call would wait for the
 /// row's current holder even when it changes nothing.
-pub(in crate::queries) async fn add(
-    tx: &mut dyn Tx,
-    domain: &str,
-    slot: i64,
-    n: i64,
-) -> StoreResult<()> {
+async fn add(tx: &mut dyn Tx, domain: &str, slot: i64, n: i64) -> StoreResult<()> {
     let update = "UPDATE quota_slots SET used = used + $3 WHERE domain_id = $1 AND slot = $2";
     if tx.exec(update, &params![domain, slot, n]).await? == 0 {
         create_slot(tx, domain, slot).await?;
