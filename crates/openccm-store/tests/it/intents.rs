@@ -413,3 +413,53 @@ async fn concurrent_issuances_take_exactly_the_quota(backend: Backend) {
     assert_eq!(store.count_certificates(&domain).await.unwrap(), 84);
 }
 openccm_testkit::both_backends!(concurrent_issuances_take_exactly_the_quota);
+
+/// Migration 16 carries an account's quota count over from the one row it
+/// replaces, and the quota holds on it.
+async fn the_quota_count_survives_its_migration(backend: Backend) {
+    let (db, store, ca) = setup(backend).await;
+    let domain = ca.domain_id.clone();
+    for seed in 1..=4 {
+        issue(
+            store.as_ref(),
+            &ca,
+            &cert(&ca, seed, &format!("{seed:02x}"), 10),
+        )
+        .await;
+    }
+    store.close().await;
+    drop(store);
+    let old_count = format!(
+        "INSERT INTO usage (domain_id, resource, used) VALUES ('{}', 'certificate', 4)",
+        domain.as_str()
+    );
+    crate::undo_migration(
+        &db,
+        16,
+        &[
+            "DROP TABLE quota_slots",
+            "CREATE TABLE usage (domain_id TEXT NOT NULL, resource TEXT NOT NULL, used BIGINT NOT NULL, \
+             PRIMARY KEY (domain_id, resource))",
+            &old_count,
+        ],
+    )
+    .await;
+    let store = db.open().await;
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 4);
+    let fifth = cert(&ca, 5, "05", 10);
+    let sixth = cert(&ca, 6, "06", 10);
+    for (c, outcome) in [
+        (&fifth, InsertOutcome::Inserted),
+        (&sixth, InsertOutcome::QuotaExceeded),
+    ] {
+        assert_eq!(
+            store
+                .insert_certificate_intent(c, &[reservation(&ca, &c.serial_number)], Some(5))
+                .await
+                .unwrap(),
+            outcome
+        );
+    }
+    assert_eq!(store.count_certificates(&domain).await.unwrap(), 5);
+}
+openccm_testkit::both_backends!(the_quota_count_survives_its_migration);

@@ -23,12 +23,13 @@
 //! slot, as an exact issuance.
 
 use super::super::locks;
+use super::steps::COUNTER_SLOTS;
 use crate::db::{params, Tx};
 use crate::ids::DomainId;
 use crate::StoreResult;
 
-/// How many slots an account's quota counter is spread over.
-const SLOTS: i64 = 8;
+/// The slots an issuance may count in: every value of `counter_slot`.
+const SLOTS: i64 = COUNTER_SLOTS as i64;
 
 /// What taking one certificate of quota found.
 pub(in crate::queries) enum Taken {

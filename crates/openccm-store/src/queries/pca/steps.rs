@@ -132,16 +132,20 @@ pub(in crate::queries) async fn record_revocation(
     tx.notify_ca_changed(revoked.issuer.as_str()).await
 }
 
-/// The counter slot of a certificate (`0012_certificate_counts.sql`): the
-/// value of the last hex digit of its id, modulo 8. Any slot would do for
-/// the sums; spreading keeps concurrent issuances off one row.
+/// How many slots an account's counters are spread over
+/// (`0012_certificate_counts.sql`, `0016_quota_slots.sql`).
+pub(in crate::queries) const COUNTER_SLOTS: u32 = 8;
+
+/// The counter slot of a certificate: the value of the last hex digit of
+/// its id, modulo [`COUNTER_SLOTS`]. Any slot would do for the sums;
+/// spreading keeps concurrent issuances off one row.
 pub(in crate::queries) fn counter_slot(cert_id: &str) -> i64 {
     let digit = cert_id
         .chars()
         .last()
         .and_then(|c| c.to_digit(16))
         .unwrap_or(0);
-    i64::from(digit % 8)
+    i64::from(digit % COUNTER_SLOTS)
 }
 
 /// Changes an account's counts of live certificates and, among them, of
