@@ -7,7 +7,7 @@
 //! `openccm-store`.
 //!
 //! Pipeline, outermost first: request id and access log → panic guard →
-//! routing → body buffering with the route's size limit and time limit →
+//! routing → metrics → body buffering with the route's size limit and time limit →
 //! audit trail → authentication (protected routes only) → handler.
 //!
 //! Modules:
@@ -15,11 +15,13 @@
 //! - [`error`]: `ApiError` and the status/code mapping.
 //! - [`middleware`]: request id, access log, body limit, authentication.
 //! - [`extract`]: the JSON body and `Authenticated` extractors.
+//! - [`metrics`]: Prometheus metrics of every call and of the process.
 //! - [`routes`]: handlers, one module per API family.
 
 pub mod audit;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod middleware;
 pub mod names;
 pub mod routes;
@@ -106,6 +108,8 @@ pub struct Services {
     /// Calls running as tasks of their own ([`audit::record`]): shutdown
     /// waits for them, since no connection does once their clients left.
     pub calls: TaskTracker,
+    /// What [`metrics::observe`] counts.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The whole API. Every response outside the public revocation and health
@@ -173,6 +177,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(public)
+        // After routing: the operation is the matched route's template.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::observe,
+        ))
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

@@ -18,6 +18,11 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "OPENCCM_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Address of the Prometheus metrics listener (`GET /metrics`, no
+    /// authentication: keep it off untrusted networks), or `none`
+    /// [default: 127.0.0.1:9464].
+    #[arg(long, env = "OPENCCM_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// Data directory: SQLite database, master key, credentials [default: ./openccm-data].
     #[arg(long, env = "OPENCCM_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -123,6 +128,7 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     listen: Option<SocketAddr>,
+    metrics_listen: Option<String>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     database_url_file: Option<PathBuf>,
@@ -272,6 +278,8 @@ impl Config {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// `None`: no metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub database_url: DatabaseUrl,
     pub master_key_file: PathBuf,
@@ -439,6 +447,15 @@ impl Config {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let metrics_listen = match args.metrics_listen.or(file.metrics_listen).as_deref() {
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            Some("none") => None,
+            Some(addr) => Some(addr.parse().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "metrics listen must be an address such as 127.0.0.1:9464, or none; not {addr}"
+                ))
+            })?),
+        };
         let public_url = match args.public_url.or(file.public_url) {
             Some(url) => {
                 let url = url.trim_end_matches('/').to_owned();
@@ -482,6 +499,7 @@ impl Config {
         }
         Ok(Self {
             listen,
+            metrics_listen,
             public_url,
             master_key_file: args
                 .master_key_file
@@ -594,6 +612,27 @@ mod tests {
         );
         assert_eq!(c.token_ttl_secs, 86_400);
         assert_eq!((c.ca_quota, c.certificate_quota), (100, 100_000));
+        assert_eq!(
+            c.metrics_listen.map(|a| a.to_string()).as_deref(),
+            Some("127.0.0.1:9464")
+        );
+    }
+
+    #[test]
+    fn the_metrics_listener_moves_or_is_off() {
+        let at = |value: &str| {
+            Config::load(ServeArgs {
+                metrics_listen: Some(value.into()),
+                ..ServeArgs::default()
+            })
+            .map(|c| c.metrics_listen)
+        };
+        assert_eq!(
+            at("0.0.0.0:9100").unwrap(),
+            Some(SocketAddr::from(([0, 0, 0, 0], 9100)))
+        );
+        assert_eq!(at("none").unwrap(), None);
+        assert!(matches!(at("localhost"), Err(ConfigError::Invalid(..))));
     }
 
     #[test]

@@ -255,6 +255,13 @@ async fn serve(config: Config) -> Result<(), String> {
         config.crl_publish_dir.clone(),
     ));
 
+    let metrics = Arc::new(
+        openccm_http::metrics::Metrics::new(env!("CARGO_PKG_VERSION"))
+            .map_err(|e| format!("cannot set up the metrics: {e}"))?,
+    );
+    if let Some(addr) = config.metrics_listen {
+        serve_metrics(addr, metrics.clone()).await?;
+    }
     let calls = openccm_http::TaskTracker::new();
     let state = AppState::new(Services {
         iam,
@@ -263,6 +270,7 @@ async fn serve(config: Config) -> Result<(), String> {
         authz,
         audit: audit.clone(),
         calls: calls.clone(),
+        metrics,
         settings: Arc::new(HttpSettings {
             max_body_bytes: config.max_body_bytes,
             max_small_body_bytes: config.max_small_body_bytes,
@@ -380,6 +388,32 @@ fn configure_http(
 /// Seconds (validated small) as milliseconds.
 fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// Binds the metrics listener and serves `GET /metrics` on it until the
+/// process ends. A bind failure stops the start: an operator who asked for
+/// metrics must not find out from a silent gap in a dashboard.
+async fn serve_metrics(
+    addr: SocketAddr,
+    metrics: Arc<openccm_http::metrics::Metrics>,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+    tracing::info!(addr = %bound, "serving metrics");
+    // Before the API's own line (tests and scripts wait for that one).
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "openccm metrics on http://{bound}/metrics");
+    let _ = out.flush();
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, openccm_http::metrics::router(metrics)).await {
+            tracing::error!(error = %err, "the metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 fn announce_listening(scheme: &str, addr: SocketAddr) {

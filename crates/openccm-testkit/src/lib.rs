@@ -343,6 +343,7 @@ impl TestApp {
             settings: Arc::new(settings.clone()),
             audit: openccm_app::audit::AuditTrail::start(store.clone(), keyring.clone()),
             calls: openccm_http::TaskTracker::new(),
+            metrics: Arc::new(openccm_http::metrics::Metrics::new("test").expect("metrics")),
         }));
         Self {
             db,

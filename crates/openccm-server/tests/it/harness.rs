@@ -34,6 +34,8 @@ impl Credentials {
 pub struct Server {
     pub child: Child,
     pub base_url: String,
+    /// `GET` this for the Prometheus metrics.
+    pub metrics_url: Option<String>,
     pub stdout: Vec<String>,
     pub stderr_path: PathBuf,
     stdout_rx: mpsc::Receiver<String>,
@@ -44,7 +46,8 @@ pub fn binary() -> &'static str {
 }
 
 impl Server {
-    /// Starts `openccm serve --listen 127.0.0.1:0 <args>` and waits until it listens.
+    /// Starts `openccm serve --listen 127.0.0.1:0 --metrics-listen
+    /// 127.0.0.1:0 <args>` and waits until it listens.
     pub fn start(args: &[&str], log_dir: &Path) -> Self {
         let stderr_path = log_dir.join(format!("server-{}.log", rand_suffix()));
         let stderr = std::fs::File::create(&stderr_path).expect("log file");
@@ -52,6 +55,7 @@ impl Server {
             .arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")
+            .args(["--metrics-listen", "127.0.0.1:0"])
             .args(args)
             .env_remove("OPENCCM_DATABASE_URL")
             .stdout(Stdio::piped())
@@ -68,10 +72,14 @@ impl Server {
             }
         });
         let mut stdout = Vec::new();
+        let mut metrics_url = None;
         let base_url = loop {
             if let Ok(line) = rx.recv_timeout(Duration::from_mins(1)) {
                 if let Some(url) = line.strip_prefix("openccm listening on ") {
                     break url.to_owned();
+                }
+                if let Some(url) = line.strip_prefix("openccm metrics on ") {
+                    metrics_url = Some(url.to_owned());
                 }
                 stdout.push(line);
             } else {
@@ -83,6 +91,7 @@ impl Server {
         Self {
             child,
             base_url,
+            metrics_url,
             stdout,
             stderr_path,
             stdout_rx: rx,

@@ -308,6 +308,8 @@ async fn a_wrong_master_key_is_refused_at_start() {
             "serve",
             "--listen",
             "127.0.0.1:0",
+            "--metrics-listen",
+            "none",
             "--database-url",
             &url,
             "--data-dir",

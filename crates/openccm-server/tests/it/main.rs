@@ -12,6 +12,7 @@ mod audit;
 mod harness;
 mod lifecycle;
 mod limits;
+mod metrics;
 mod pg_tls;
 mod revocation;
 mod sdk;

@@ -111,7 +111,14 @@ async fn a_server_certificate_from_another_ca_is_refused() {
         &format!("sslmode=verify-full&sslrootcert={}", other_ca.display()),
     );
     let mut child = Command::new(crate::harness::binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "none",
+            "--data-dir",
+        ])
         .arg(dir.path().join("data"))
         .args(["--database-url", &url])
         .env_remove("OPENCCM_DATABASE_URL")

@@ -1,0 +1,113 @@
+//! The Prometheus metrics listener: a scrape after real calls counts them
+//! under their routes' templates, passes `promtool check metrics`, and
+//! carries no id a client sent.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use crate::harness::{signed, Credentials, Server};
+
+/// The value of the sample `name{labels}` in a text exposition, if any.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|value| value.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_scrape_counts_calls_by_route_and_passes_promtool() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&["--data-dir", data.to_str().unwrap()], dir.path());
+    let creds = Credentials::read(&data);
+    let client = reqwest::Client::new();
+    let missing = "01234567-89ab-7def-8123-456789abcdef";
+    for _ in 0..3 {
+        let listed = signed(
+            &client,
+            &server,
+            &creds,
+            "GET",
+            "/v1/private-certificate-authorities",
+            None,
+        )
+        .await;
+        assert_eq!(listed.status(), 200);
+    }
+    let shown = signed(
+        &client,
+        &server,
+        &creds,
+        "GET",
+        &format!("/v1/private-certificates/{missing}"),
+        None,
+    )
+    .await;
+    let shown_status = shown.status().as_u16();
+    assert!(shown_status >= 400, "{shown_status}");
+    let unknown = client
+        .get(format!("{}/no/such/{missing}", server.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    let url = server
+        .metrics_url
+        .clone()
+        .expect("the server announced its metrics listener");
+    let scrape = client.get(&url).send().await.unwrap();
+    assert_eq!(scrape.status(), 200);
+    assert!(scrape.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = scrape.text().await.unwrap();
+
+    let listed = r#"openccm_http_requests_total{method="GET",route="/v1/private-certificate-authorities",status="200"}"#;
+    assert_eq!(sample(&text, listed), Some(3.0), "{text}");
+    let shown = format!(
+        r#"openccm_http_requests_total{{method="GET",route="/v1/private-certificates/{{certificate_id}}",status="{shown_status}"}}"#
+    );
+    assert_eq!(sample(&text, &shown), Some(1.0), "{text}");
+    let timed = r#"openccm_http_request_duration_seconds_count{method="GET",route="/v1/private-certificate-authorities",status="200"}"#;
+    assert_eq!(sample(&text, timed), Some(3.0), "{text}");
+    let build = format!(
+        r#"openccm_build_info{{version="{}"}}"#,
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(sample(&text, &build), Some(1.0), "{text}");
+    assert!(sample(&text, "process_resident_memory_bytes").is_some_and(|bytes| bytes > 0.0));
+    // Neither the id in the known route nor the made-up path is a label.
+    assert!(!text.contains(missing), "{text}");
+    assert!(!text.contains("/no/such"), "{text}");
+
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package prometheus; scripts/test installs it)");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success() && checked.stdout.is_empty() && checked.stderr.is_empty(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    // The API's own listener has no metrics.
+    let api = client
+        .get(format!("{}/metrics", server.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+}
