@@ -179,7 +179,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public)
         // After routing: the operation is the matched route's template.
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.metrics.clone(),
             metrics::observe,
         ))
         .fallback(error::unknown_route)

@@ -9,14 +9,13 @@
 //! certificates/{certificate_id}`), never a path with ids in it, and no
 //! label ever holds a user or a certificate.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
-
-use crate::AppState;
 
 /// Request latency buckets, in seconds: from a cached read (well under a
 /// millisecond) to an RSA-4096 key generation (seconds).
@@ -102,27 +101,55 @@ impl Metrics {
 }
 
 /// Route layer of every route: counts and times the call under its route's
-/// template. Unknown routes never reach it, so no path a client makes up
-/// becomes a label.
-pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().cloned();
+/// template. Unknown routes and methods a route does not have never reach
+/// it, so no path or method a client makes up becomes a label.
+///
+/// A call that ends without an answer from below is counted too: a panic
+/// (which the outer panic guard answers with 500) as 500, and a call whose
+/// client closed the connection first as 499, nginx's code for that.
+pub async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let Some(route) = req.extensions().get::<MatchedPath>().cloned() else {
+        return next.run(req).await;
+    };
+    let mut call = Call {
+        metrics: &metrics,
+        method: req.method().clone(),
+        route,
+        started: Instant::now(),
+        status: None,
+    };
     let response = next.run(req).await;
-    if let Some(route) = route {
-        let status = response.status();
-        state.metrics.observe(
-            method.as_str(),
-            route.as_str(),
-            status.as_str(),
-            started.elapsed().as_secs_f64(),
-        );
-    }
+    call.status = Some(response.status());
     response
 }
 
+/// One call being timed; counted when dropped.
+struct Call<'m> {
+    metrics: &'m Metrics,
+    method: axum::http::Method,
+    route: MatchedPath,
+    started: Instant,
+    status: Option<axum::http::StatusCode>,
+}
+
+impl Drop for Call<'_> {
+    fn drop(&mut self) {
+        let status = match &self.status {
+            Some(status) => status.as_str(),
+            None if std::thread::panicking() => "500",
+            None => "499",
+        };
+        self.metrics.observe(
+            self.method.as_str(),
+            self.route.as_str(),
+            status,
+            self.started.elapsed().as_secs_f64(),
+        );
+    }
+}
+
 /// `GET /metrics` of the metrics listener.
-pub fn router(metrics: std::sync::Arc<Metrics>) -> axum::Router {
+pub fn router(metrics: Arc<Metrics>) -> axum::Router {
     axum::Router::new().route(
         "/metrics",
         axum::routing::get(move || {
@@ -142,4 +169,56 @@ pub fn router(metrics: std::sync::Arc<Metrics>) -> axum::Router {
             }
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    #[allow(clippy::unused_async)]
+    async fn boom() -> &'static str {
+        panic!("a handler panicked")
+    }
+
+    fn app(metrics: &Arc<Metrics>) -> axum::Router {
+        axum::Router::new()
+            .route("/boom/{id}", get(boom))
+            .route("/slow/{id}", get(std::future::pending::<&'static str>))
+            .route_layer(axum::middleware::from_fn_with_state(
+                metrics.clone(),
+                observe,
+            ))
+            .layer(tower_http::catch_panic::CatchPanicLayer::new())
+    }
+
+    fn get_request(path: &str) -> axum::http::Request<Body> {
+        axum::http::Request::get(path).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn calls_without_an_answer_are_counted_as_500_or_499() {
+        let metrics = Arc::new(Metrics::new("test").unwrap());
+        let panicked = app(&metrics).oneshot(get_request("/boom/1")).await.unwrap();
+        assert_eq!(panicked.status(), 500);
+        // The client leaves: the call's future is dropped unanswered.
+        let left = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            app(&metrics).oneshot(get_request("/slow/2")),
+        )
+        .await;
+        assert!(left.is_err());
+        let text = metrics.encode().unwrap();
+        for series in [
+            r#"openccm_http_requests_total{method="GET",route="/boom/{id}",status="500"} 1"#,
+            r#"openccm_http_requests_total{method="GET",route="/slow/{id}",status="499"} 1"#,
+        ] {
+            assert!(
+                text.lines().any(|line| line == series),
+                "{series} in\n{text}"
+            );
+        }
+    }
 }

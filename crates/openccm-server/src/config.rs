@@ -274,12 +274,22 @@ impl Config {
     }
 }
 
+/// Where the Prometheus metrics are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsListen {
+    pub addr: SocketAddr,
+    /// Set by the operator: the server does not start without it. The
+    /// default address may be taken (a second server on the host, another
+    /// exporter), and then the server starts without metrics, saying so.
+    pub required: bool,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     /// `None`: no metrics listener.
-    pub metrics_listen: Option<SocketAddr>,
+    pub metrics_listen: Option<MetricsListen>,
     pub data_dir: PathBuf,
     pub database_url: DatabaseUrl,
     pub master_key_file: PathBuf,
@@ -448,13 +458,19 @@ impl Config {
             .or(file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let metrics_listen = match args.metrics_listen.or(file.metrics_listen).as_deref() {
-            None => Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            None => Some(MetricsListen {
+                addr: SocketAddr::from(([127, 0, 0, 1], 9464)),
+                required: false,
+            }),
             Some("none") => None,
-            Some(addr) => Some(addr.parse().map_err(|_| {
-                ConfigError::Invalid(format!(
-                    "metrics listen must be an address such as 127.0.0.1:9464, or none; not {addr}"
-                ))
-            })?),
+            Some(addr) => Some(MetricsListen {
+                addr: addr.parse().map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "metrics listen must be an address such as 127.0.0.1:9464, or none; not {addr}"
+                    ))
+                })?,
+                required: true,
+            }),
         };
         let public_url = match args.public_url.or(file.public_url) {
             Some(url) => {
@@ -613,8 +629,11 @@ mod tests {
         assert_eq!(c.token_ttl_secs, 86_400);
         assert_eq!((c.ca_quota, c.certificate_quota), (100, 100_000));
         assert_eq!(
-            c.metrics_listen.map(|a| a.to_string()).as_deref(),
-            Some("127.0.0.1:9464")
+            c.metrics_listen,
+            Some(MetricsListen {
+                addr: SocketAddr::from(([127, 0, 0, 1], 9464)),
+                required: false
+            })
         );
     }
 
@@ -629,7 +648,10 @@ mod tests {
         };
         assert_eq!(
             at("0.0.0.0:9100").unwrap(),
-            Some(SocketAddr::from(([0, 0, 0, 0], 9100)))
+            Some(MetricsListen {
+                addr: SocketAddr::from(([0, 0, 0, 0], 9100)),
+                required: true
+            })
         );
         assert_eq!(at("none").unwrap(), None);
         assert!(matches!(at("localhost"), Err(ConfigError::Invalid(..))));

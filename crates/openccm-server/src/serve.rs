@@ -259,9 +259,6 @@ async fn serve(config: Config) -> Result<(), String> {
         openccm_http::metrics::Metrics::new(env!("CARGO_PKG_VERSION"))
             .map_err(|e| format!("cannot set up the metrics: {e}"))?,
     );
-    if let Some(addr) = config.metrics_listen {
-        serve_metrics(addr, metrics.clone()).await?;
-    }
     let calls = openccm_http::TaskTracker::new();
     let state = AppState::new(Services {
         iam,
@@ -270,7 +267,7 @@ async fn serve(config: Config) -> Result<(), String> {
         authz,
         audit: audit.clone(),
         calls: calls.clone(),
-        metrics,
+        metrics: metrics.clone(),
         settings: Arc::new(HttpSettings {
             max_body_bytes: config.max_body_bytes,
             max_small_body_bytes: config.max_small_body_bytes,
@@ -298,6 +295,22 @@ async fn serve(config: Config) -> Result<(), String> {
         terminate,
         interrupt,
     ));
+    // After the signal handlers, as the API's own line: a client that sees
+    // it and sends SIGTERM gets a clean shutdown.
+    if let Some(at) = config.metrics_listen {
+        let limits = ConnectionLimits {
+            max_connections: METRICS_CONNECTIONS,
+            idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+        };
+        let header_timeout = Duration::from_secs(config.header_timeout_secs);
+        match serve_metrics(at.addr, metrics, limits, header_timeout) {
+            Ok(()) => {}
+            Err(err) if !at.required => {
+                tracing::warn!(error = %err, "serving without metrics (set --metrics-listen to another address, or to none)");
+            }
+            Err(err) => return Err(err),
+        }
+    }
     let announce = handle.clone();
     let scheme = if config.tls.is_some() {
         "https"
@@ -390,26 +403,35 @@ fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }
 
+/// Connections the metrics listener holds at once: a scraper or two.
+const METRICS_CONNECTIONS: usize = 8;
+
 /// Binds the metrics listener and serves `GET /metrics` on it until the
-/// process ends. A bind failure stops the start: an operator who asked for
-/// metrics must not find out from a silent gap in a dashboard.
-async fn serve_metrics(
+/// process ends, under the API's idle and header timeouts and a small
+/// connection cap of its own: it shares the process's file descriptors
+/// with the API, and a client that can reach it must not be able to starve
+/// the API. Plain HTTP, even when the API speaks TLS.
+fn serve_metrics(
     addr: SocketAddr,
     metrics: Arc<openccm_http::metrics::Metrics>,
+    limits: ConnectionLimits,
+    header_timeout: Duration,
 ) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
-    let bound = listener
-        .local_addr()
-        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+    let cannot = |e: std::io::Error| format!("cannot listen for metrics on {addr}: {e}");
+    let listener = std::net::TcpListener::bind(addr).map_err(cannot)?;
+    listener.set_nonblocking(true).map_err(cannot)?;
+    let bound = listener.local_addr().map_err(cannot)?;
     tracing::info!(addr = %bound, "serving metrics");
     // Before the API's own line (tests and scripts wait for that one).
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "openccm metrics on http://{bound}/metrics");
     let _ = out.flush();
+    let mut server =
+        axum_server::from_tcp(listener).acceptor(LimitedAcceptor::new(DefaultAcceptor, limits));
+    configure_http(server.http_builder(), header_timeout);
     tokio::spawn(async move {
-        if let Err(err) = axum::serve(listener, openccm_http::metrics::router(metrics)).await {
+        let app = openccm_http::metrics::router(metrics).into_make_service();
+        if let Err(err) = server.serve(app).await {
             tracing::error!(error = %err, "the metrics listener stopped");
         }
     });

@@ -49,13 +49,20 @@ impl Server {
     /// Starts `openccm serve --listen 127.0.0.1:0 --metrics-listen
     /// 127.0.0.1:0 <args>` and waits until it listens.
     pub fn start(args: &[&str], log_dir: &Path) -> Self {
+        let mut all = vec!["--metrics-listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Self::start_with_own_metrics(&all, log_dir)
+    }
+
+    /// Starts `openccm serve --listen 127.0.0.1:0 <args>` (the metrics
+    /// listener as `args` say) and waits until it listens.
+    pub fn start_with_own_metrics(args: &[&str], log_dir: &Path) -> Self {
         let stderr_path = log_dir.join(format!("server-{}.log", rand_suffix()));
         let stderr = std::fs::File::create(&stderr_path).expect("log file");
         let mut child = Command::new(binary())
             .arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")
-            .args(["--metrics-listen", "127.0.0.1:0"])
             .args(args)
             .env_remove("OPENCCM_DATABASE_URL")
             .stdout(Stdio::piped())

@@ -111,3 +111,41 @@ async fn a_scrape_counts_calls_by_route_and_passes_promtool() {
         .unwrap();
     assert_eq!(api.status(), 404);
 }
+
+/// An address given with `--metrics-listen` must be free; the default one
+/// may be taken (a second server on the host), and then the server starts
+/// without metrics and says so.
+#[test]
+fn a_taken_metrics_address_stops_the_start_only_when_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let refused = Command::new(crate::harness::binary())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            &addr,
+            "--data-dir",
+        ])
+        .arg(dir.path().join("a"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("cannot listen for metrics"), "{stderr}");
+
+    // The default address, held here unless something else holds it already.
+    let _default = std::net::TcpListener::bind("127.0.0.1:9464");
+    let data = dir.path().join("b");
+    let server =
+        Server::start_with_own_metrics(&["--data-dir", data.to_str().unwrap()], dir.path());
+    assert_eq!(server.metrics_url, None);
+    assert!(
+        server.log().contains("serving without metrics"),
+        "{}",
+        server.log()
+    );
+    assert_eq!(server.terminate(), 0);
+}
