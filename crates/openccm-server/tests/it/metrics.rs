@@ -1,6 +1,6 @@
 //! The Prometheus metrics listener: a scrape after real calls counts them
 //! under their routes' templates, passes `promtool check metrics`, and
-//! carries no id a client sent.
+//! carries no id a client sent; a real Prometheus scrapes it.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -148,4 +148,85 @@ fn a_taken_metrics_address_stops_the_start_only_when_asked_for() {
         server.log()
     );
     assert_eq!(server.terminate(), 0);
+}
+
+/// Kills a child process when dropped, test failure or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A real Prometheus server (Debian's, installed by scripts/test) scrapes
+/// the listener: the target is up and OpenCCM's series are stored.
+#[tokio::test]
+async fn a_real_prometheus_scrapes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&["--data-dir", data.to_str().unwrap()], dir.path());
+    let target = server
+        .metrics_url
+        .as_deref()
+        .and_then(|url| url.strip_prefix("http://"))
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .expect("a metrics listener")
+        .to_owned();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: openccm\n    static_configs:\n      - targets: ['{target}']\n"
+        ),
+    )
+    .unwrap();
+    let web = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let web_addr = web.local_addr().unwrap();
+    drop(web);
+    let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
+    let _prometheus = Killed(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address={web_addr}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("prometheus (Debian package prometheus; scripts/test installs it)"),
+    );
+    let client = reqwest::Client::new();
+    let query = |q: &'static str| {
+        let client = client.clone();
+        async move {
+            let answer = client
+                .get(format!("http://{web_addr}/api/v1/query"))
+                .query(&[("query", q)])
+                .send()
+                .await
+                .ok()?;
+            let body: serde_json::Value = answer.json().await.ok()?;
+            body["data"]["result"][0]["value"][1]
+                .as_str()
+                .map(str::to_owned)
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let up = query(r#"up{job="openccm"}"#).await;
+        let build = query(r#"openccm_build_info{job="openccm"}"#).await;
+        if up.as_deref() == Some("1") && build.as_deref() == Some("1") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Prometheus did not scrape OpenCCM (up {up:?}, build info {build:?}); its log:\n{}",
+            std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
