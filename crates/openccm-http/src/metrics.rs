@@ -92,12 +92,6 @@ impl Metrics {
         prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut text)?;
         String::from_utf8(text).map_err(|e| prometheus::Error::Msg(e.to_string()))
     }
-
-    /// The content type of [`Self::encode`]'s text.
-    #[must_use]
-    pub fn content_type() -> &'static str {
-        prometheus::TEXT_FORMAT
-    }
 }
 
 /// Route layer of every route: counts and times the call under its route's
@@ -157,7 +151,7 @@ pub fn router(metrics: Arc<Metrics>) -> axum::Router {
             async move {
                 match metrics.encode() {
                     Ok(text) => (
-                        [(axum::http::header::CONTENT_TYPE, Metrics::content_type())],
+                        [(axum::http::header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
                         text,
                     )
                         .into_response(),

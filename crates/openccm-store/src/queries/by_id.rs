@@ -27,6 +27,8 @@
 //! `tests/it/plans.rs` has PostgreSQL plan each of these on a freshly
 //! migrated database and checks that it uses the primary key.
 
+use std::sync::LazyLock;
+
 use super::pca::CERT_COLUMNS;
 use crate::records::TaggedResource;
 
@@ -35,34 +37,44 @@ fn tested(conditions: &str) -> String {
     format!("({conditions}) IS TRUE")
 }
 
-/// A live certificate of account `$2` by id `$1`.
-pub(crate) fn live_certificate() -> String {
-    format!(
-        "SELECT {CERT_COLUMNS} FROM certificates WHERE certificate_id = $1 AND {}",
-        tested("domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL")
-    )
+/// A live certificate of account `$2` by id `$1`. Built once: ShowCertificate
+/// runs it on every call.
+pub(crate) fn live_certificate() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {CERT_COLUMNS} FROM certificates WHERE certificate_id = $1 AND {}",
+            tested("domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL")
+        )
+    });
+    &SQL
 }
 
 /// Revokes certificate `$1` of account `$2` at `$3` for reason `$4`, if it
 /// is live, unrevoked and unexpired; returns what the revocation records.
-pub(crate) fn revoke_certificate() -> String {
-    format!(
-        "UPDATE certificates SET revoked_at = $3, revocation_reason = $4 WHERE certificate_id = $1 AND {} \
-         RETURNING issuer_id, serial_number, enc_serial_number, not_after",
-        tested(
-            "domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL AND revoked_at IS NULL \
-             AND not_after > $3 AND expired_at IS NULL"
+pub(crate) fn revoke_certificate() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE certificates SET revoked_at = $3, revocation_reason = $4 WHERE certificate_id = $1 AND {} \
+             RETURNING issuer_id, serial_number, enc_serial_number, not_after",
+            tested(
+                "domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL AND revoked_at IS NULL \
+                 AND not_after > $3 AND expired_at IS NULL"
+            )
         )
-    )
+    });
+    &SQL
 }
 
 /// Deletes live certificate `$1` of account `$2` at `$3`.
-pub(crate) fn delete_certificate() -> String {
-    format!(
-        "UPDATE certificates SET deleted_at = $3 WHERE certificate_id = $1 AND {} \
-         RETURNING revoked_at, expired_at",
-        tested("domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL")
-    )
+pub(crate) fn delete_certificate() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE certificates SET deleted_at = $3 WHERE certificate_id = $1 AND {} \
+             RETURNING revoked_at, expired_at",
+            tested("domain_id = $2 AND state = 'ISSUED' AND deleted_at IS NULL")
+        )
+    });
+    &SQL
 }
 
 /// The tags of resources `ids` (placeholders from `$3`) of type `$2` in
@@ -103,14 +115,14 @@ pub fn planned_by_primary_key() -> Vec<(String, &'static str, Vec<Sample>)> {
     use Sample::{Int, Text};
     let cert = || vec![Text("id"), Text("domain")];
     vec![
-        (live_certificate(), "certificates", cert()),
+        (live_certificate().to_owned(), "certificates", cert()),
         (
-            revoke_certificate(),
+            revoke_certificate().to_owned(),
             "certificates",
             [cert(), vec![Int(1), Text("UNSPECIFIED")]].concat(),
         ),
         (
-            delete_certificate(),
+            delete_certificate().to_owned(),
             "certificates",
             [cert(), vec![Int(1)]].concat(),
         ),

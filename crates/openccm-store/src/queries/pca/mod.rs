@@ -477,7 +477,7 @@ impl<B: Backend> PcaStore for Sql<B> {
         cert_id: &CertId,
     ) -> StoreResult<Option<CertRecord>> {
         self.read_one(
-            &by_id::live_certificate(),
+            by_id::live_certificate(),
             args![cert_id.as_str(), domain.as_str()],
         )
         .await?
@@ -702,7 +702,7 @@ impl<B: Backend> PcaStore for Sql<B> {
         let issuer = self
             .write(Durability::Durable, move |tx| {
                 Box::pin(async move {
-                    let rows = tx.query(&by_id::revoke_certificate(), &args).await?;
+                    let rows = tx.query(by_id::revoke_certificate(), &args).await?;
                     let Some(row) = rows.first() else {
                         return Ok(Finish::Commit(None));
                     };
@@ -746,7 +746,7 @@ impl<B: Backend> PcaStore for Sql<B> {
         let args = args![cert_id.as_str(), domain.as_str(), now];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                let rows = tx.query(&by_id::delete_certificate(), &args).await?;
+                let rows = tx.query(by_id::delete_certificate(), &args).await?;
                 let deleted = !rows.is_empty();
                 if let Some(row) = rows.first() {
                     let revoked = i64::from(row.opt_int("revoked_at")?.is_some());
