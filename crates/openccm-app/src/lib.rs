@@ -15,6 +15,7 @@
 //! - [`pca`]: the private CA.
 //! - [`scm`]: the SSL certificate manager.
 //! - [`pool`]: the thread pools that run cryptography off the executor.
+//! - [`metrics`]: what the application counts, for Prometheus.
 //! - [`common`]: rules shared by the services.
 
 pub mod audit;
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod common;
 pub mod error;
 pub mod iam;
+pub mod metrics;
 pub mod pca;
 pub mod pool;
 pub mod scm;

@@ -52,11 +52,41 @@ impl Future for ToPool {
     }
 }
 
+/// A pool's queue, measured when metrics are registered (`crate::metrics`):
+/// how many jobs wait, and how long each waited.
+#[derive(Clone)]
+struct Queue {
+    sender: channel::Sender<Job>,
+    gauges: Option<crate::metrics::PoolGauges>,
+}
+
+impl Queue {
+    /// Queues `job`; false when the pool is shut down.
+    fn send(&self, job: Job) -> bool {
+        let Some(gauges) = &self.gauges else {
+            return self.sender.send(job).is_ok();
+        };
+        let gauges = gauges.clone();
+        let queued = std::time::Instant::now();
+        gauges.depth.inc();
+        let depth = gauges.depth.clone();
+        let sent = self.sender.send(Box::new(move || {
+            gauges.depth.dec();
+            gauges.wait.observe(queued.elapsed().as_secs_f64());
+            job();
+        }));
+        if sent.is_err() {
+            depth.dec();
+        }
+        sent.is_ok()
+    }
+}
+
 /// A future run by a pool: polled by a worker, rescheduled onto the pool's
 /// queue when woken.
 struct PoolTask {
     future: Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send>>>>,
-    queue: channel::Sender<Job>,
+    queue: Queue,
     /// The runtime the task was started from, entered while polling: store
     /// futures (PostgreSQL's) may need its timers and spawner.
     runtime: Option<tokio::runtime::Handle>,
@@ -176,7 +206,7 @@ impl<F: Future> Future for Started<F> {
 pub struct CryptoPool {
     name: &'static str,
     id: usize,
-    sender: channel::Sender<Job>,
+    queue: Queue,
 }
 
 impl std::fmt::Debug for CryptoPool {
@@ -227,7 +257,14 @@ impl CryptoPool {
                     }
                 })?;
         }
-        Ok(Self { name, id, sender })
+        Ok(Self {
+            name,
+            id,
+            queue: Queue {
+                sender,
+                gauges: crate::metrics::pool(name),
+            },
+        })
     }
 
     /// Runs `job` on a worker and waits for its result without blocking the executor.
@@ -238,11 +275,14 @@ impl CryptoPool {
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.sender
-            .send(Box::new(move || {
-                let _ = tx.send(job());
-            }))
-            .map_err(|_| Error::Internal(format!("the {} pool is shut down", self.name)))?;
+        if !self.queue.send(Box::new(move || {
+            let _ = tx.send(job());
+        })) {
+            return Err(Error::Internal(format!(
+                "the {} pool is shut down",
+                self.name
+            )));
+        }
         rx.await
             .map_err(|_| Error::Internal(format!("a {} job failed", self.name)))
     }
@@ -276,7 +316,7 @@ impl CryptoPool {
                 ToPool(pool).await;
                 let _ = tx.send(then(ready).await);
             }))),
-            queue: self.sender.clone(),
+            queue: self.queue.clone(),
             runtime: tokio::runtime::Handle::try_current().ok(),
         });
         task.poll();

@@ -30,11 +30,16 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     duration: HistogramVec,
+    /// Read again before a scrape when stale (see [`Metrics::count_expiring`]).
+    expiring: std::sync::OnceLock<openccm_app::metrics::ExpiringGauges>,
 }
 
 impl Metrics {
-    /// A registry with the request metrics, the process's (CPU, memory,
-    /// file descriptors, start time) and `openccm_build_info`.
+    /// A registry with the request metrics, the store's and the
+    /// application's (`openccm_store::metrics`, `openccm_app::metrics`), the
+    /// process's (CPU, memory, file descriptors, start time) and
+    /// `openccm_build_info`. Made before the store opens and the services
+    /// start, so that they record from the first write.
     ///
     /// # Errors
     /// When a metric cannot be registered (a name registered twice: a bug).
@@ -69,11 +74,20 @@ impl Metrics {
         registry.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
         ))?;
+        openccm_store::metrics::register(&registry)?;
+        openccm_app::metrics::register(&registry)?;
         Ok(Self {
             registry,
             requests,
             duration,
+            expiring: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Keeps `openccm_certificates_expiring` with `gauges`, read again at a
+    /// scrape that finds them stale. Set once; later calls are ignored.
+    pub fn count_expiring(&self, gauges: openccm_app::metrics::ExpiringGauges) {
+        let _ = self.expiring.set(gauges);
     }
 
     /// Counts one answered call.
@@ -149,6 +163,9 @@ pub fn router(metrics: Arc<Metrics>) -> axum::Router {
         axum::routing::get(move || {
             let metrics = metrics.clone();
             async move {
+                if let Some(expiring) = metrics.expiring.get() {
+                    expiring.refresh_if_stale().await;
+                }
                 match metrics.encode() {
                     Ok(text) => (
                         [(axum::http::header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],

@@ -30,6 +30,11 @@ pub async fn run(pca: Arc<Pca>, dir: Option<PathBuf>) {
                 continue;
             }
         };
+        openccm_app::metrics::crl_publishers(
+            &cas.iter()
+                .map(|(ca_id, _)| ca_id.to_string())
+                .collect::<Vec<_>>(),
+        );
         let mut current = HashSet::new();
         for (ca_id, name) in cas {
             for file in [format!("{name}.crl"), format!("{name}-delta.crl")] {

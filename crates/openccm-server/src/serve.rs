@@ -123,6 +123,10 @@ fn print_credentials(creds: &BootstrapCredentials, path: &std::path::Path) {
 
 async fn serve(config: Config) -> Result<(), String> {
     ensure_data_dir(&config)?;
+    let metrics = Arc::new(
+        openccm_http::metrics::Metrics::new(env!("CARGO_PKG_VERSION"))
+            .map_err(|e| format!("cannot set up the metrics: {e}"))?,
+    );
     let (keyring, created) =
         Keyring::load_or_create(&config.master_key_file).map_err(|e| e.to_string())?;
     if created {
@@ -204,6 +208,10 @@ async fn serve(config: Config) -> Result<(), String> {
         ScmSettings::default(),
         authz.clone(),
     ));
+    metrics.count_expiring(openccm_app::metrics::ExpiringGauges::new(
+        store.clone(),
+        clock.clone(),
+    ));
     let pca = Arc::new(Pca::new(
         store.clone(),
         custody,
@@ -255,10 +263,6 @@ async fn serve(config: Config) -> Result<(), String> {
         config.crl_publish_dir.clone(),
     ));
 
-    let metrics = Arc::new(
-        openccm_http::metrics::Metrics::new(env!("CARGO_PKG_VERSION"))
-            .map_err(|e| format!("cannot set up the metrics: {e}"))?,
-    );
     let calls = openccm_http::TaskTracker::new();
     let state = AppState::new(Services {
         iam,

@@ -18,6 +18,7 @@
 mod db;
 pub mod domain;
 pub mod ids;
+pub mod metrics;
 pub mod postgres;
 mod queries;
 pub mod records;
@@ -550,6 +551,32 @@ pub trait ScmStore: Send + Sync {
     ) -> StoreResult<Vec<(String, bool)>>;
 }
 
+/// Certificates of one account that expire within two windows:
+/// (by `soon`, by `later`), the second including the first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExpiringCounts {
+    /// Live, unrevoked private certificates.
+    pub private: (i64, i64),
+    /// Private CAs, active or disabled.
+    pub cas: (i64, i64),
+    /// SSL certificates (SCM).
+    pub ssl: (i64, i64),
+}
+
+/// Figures over many rows, for the metrics.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// What of `domain` expires after `now` and by `soon`, and by `later`
+    /// (epoch ms; `soon` ≤ `later`).
+    async fn expiring(
+        &self,
+        domain: &DomainId,
+        now: i64,
+        soon: i64,
+        later: i64,
+    ) -> StoreResult<ExpiringCounts>;
+}
+
 /// Everything the application needs from storage.
 pub trait Store:
     MetaStore
@@ -559,6 +586,7 @@ pub trait Store:
     + RevocationStore
     + ScmStore
     + AuditStore
+    + ReportStore
     + std::fmt::Debug
 {
 }
@@ -571,6 +599,7 @@ impl<
             + RevocationStore
             + ScmStore
             + AuditStore
+            + ReportStore
             + std::fmt::Debug,
     > Store for T
 {

@@ -265,6 +265,34 @@ impl Backend for PgDb {
         durability: Durability,
         work: WriteFn<Erased>,
     ) -> StoreResult<Erased> {
+        let started = std::time::Instant::now();
+        let result = self.transaction(durability, work).await;
+        if let Some(metrics) = crate::metrics::get() {
+            metrics.batch_size.observe(1.0);
+            metrics
+                .write_seconds
+                .observe(started.elapsed().as_secs_f64());
+        }
+        result
+    }
+
+    fn events(&self) -> &tokio::sync::broadcast::Sender<crate::StoreEvent> {
+        &self.events
+    }
+
+    async fn close(&self) {
+        self.listener.abort();
+        self.pool.close().await;
+    }
+}
+
+impl PgDb {
+    /// Runs `work` in a transaction of its own.
+    async fn transaction(
+        &self,
+        durability: Durability,
+        work: WriteFn<Erased>,
+    ) -> StoreResult<Erased> {
         let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
         if durability == Durability::Deferred {
             sqlx::query("SET LOCAL synchronous_commit = off")
@@ -283,14 +311,5 @@ impl Backend for PgDb {
                 Ok(v)
             }
         }
-    }
-
-    fn events(&self) -> &tokio::sync::broadcast::Sender<crate::StoreEvent> {
-        &self.events
-    }
-
-    async fn close(&self) {
-        self.listener.abort();
-        self.pool.close().await;
     }
 }

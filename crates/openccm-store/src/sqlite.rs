@@ -55,6 +55,8 @@ struct WriteJob {
     run: WriteFn<Erased>,
     durability: Durability,
     reply: oneshot::Sender<StoreResult<Erased>>,
+    /// When it was queued: its latency is counted to its reply.
+    queued: std::time::Instant,
 }
 
 /// Read-only connections, checked out per read.
@@ -475,6 +477,7 @@ fn group_commit(mut conn: Connection, queue: &mpsc::Receiver<WriteJob>) {
             }
         }
         let durable = batch.iter().any(|j| j.durability == Durability::Durable);
+        let queued: Vec<std::time::Instant> = batch.iter().map(|job| job.queued).collect();
         let mut replies = Vec::with_capacity(batch.len());
         let outcome = run_batch(
             &mut conn,
@@ -483,6 +486,15 @@ fn group_commit(mut conn: Connection, queue: &mpsc::Receiver<WriteJob>) {
             &mut synchronous_full,
             &mut replies,
         );
+        if let Some(metrics) = crate::metrics::get() {
+            #[allow(clippy::cast_precision_loss)] // at most MAX_BATCH
+            metrics.batch_size.observe(queued.len() as f64);
+            for queued in &queued {
+                metrics
+                    .write_seconds
+                    .observe(queued.elapsed().as_secs_f64());
+            }
+        }
         match outcome {
             Ok(()) => {
                 for (reply, result) in replies {
@@ -614,6 +626,7 @@ impl Backend for SqliteDb {
                     run: work,
                     durability,
                     reply,
+                    queued: std::time::Instant::now(),
                 })
             })
         });
@@ -660,6 +673,7 @@ mod tests {
             run: Box::new(|_tx| Box::pin(async { Ok(Finish::Commit(Box::new(()) as Erased)) })),
             durability,
             reply,
+            queued: std::time::Instant::now(),
         }
     }
 

@@ -33,6 +33,7 @@ use openccm_store::{AccessKeyId, Account, DomainId, Project, Store, User, UserId
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::metrics::AuthFailure;
 use signing::{Authorization, RequestParts, SigningAlgorithm};
 pub use token::IssuedToken;
 
@@ -174,6 +175,15 @@ pub(crate) fn auth_failed(detail: &str) -> Error {
     ))
 }
 
+/// `err`, counted as an authentication refused for `reason` when it is one
+/// (a store failure on the way is not).
+fn refused(reason: AuthFailure, err: Error) -> Error {
+    if matches!(err, Error::Unauthenticated(_)) {
+        crate::metrics::auth_failure(reason);
+    }
+    err
+}
+
 impl Iam {
     /// Builds the service.
     pub fn new(
@@ -284,34 +294,46 @@ impl Iam {
         authorization: &str,
         parts: &RequestParts<'_>,
     ) -> Result<Caller> {
-        let auth = Authorization::parse(authorization).map_err(|e| auth_failed(&e.to_string()))?;
+        let malformed =
+            |detail: &str| refused(AuthFailure::MalformedSignature, auth_failed(detail));
+        let auth = Authorization::parse(authorization).map_err(|e| malformed(&e.to_string()))?;
         let date = parts
             .header("x-sdk-date")
-            .ok_or_else(|| auth_failed("X-Sdk-Date is missing"))?;
-        let date_ms = signing::parse_sdk_date(date).map_err(|e| auth_failed(&e.to_string()))?;
+            .ok_or_else(|| malformed("X-Sdk-Date is missing"))?;
+        let date_ms = signing::parse_sdk_date(date).map_err(|e| malformed(&e.to_string()))?;
         let now = self.clock.now_ms();
         if (now - date_ms).abs() > self.settings.max_clock_skew_ms {
-            return Err(auth_failed(&format!(
-                "signature expired, signature time:{}, server time:{}",
-                String::from_utf8_lossy(date),
-                crate::clock::iso8601_micros(now)
-            )));
+            return Err(refused(
+                AuthFailure::StaleSignature,
+                auth_failed(&format!(
+                    "signature expired, signature time:{}, server time:{}",
+                    String::from_utf8_lossy(date),
+                    crate::clock::iso8601_micros(now)
+                )),
+            ));
         }
         if signing::has_encoded_slash(parts.path) {
-            return Err(auth_failed(
+            return Err(malformed(
                 "an encoded '/' in the path is not accepted with a signature",
             ));
         }
         let canonical =
-            signing::canonical_request(&auth, parts).map_err(|e| auth_failed(&e.to_string()))?;
+            signing::canonical_request(&auth, parts).map_err(|e| malformed(&e.to_string()))?;
         let sdk_date = String::from_utf8_lossy(date);
         let string_to_sign = signing::string_to_sign(auth.algorithm, &sdk_date, &canonical);
 
         // The secret: from the security token for temporary credentials,
         // else from the store.
         let key = match parts.header("x-security-token") {
-            Some(token) => SigningKey::Temporary(self.open_security_token(&auth.access, token)?),
-            None => SigningKey::Stored(self.stored_key(&auth.access).await?),
+            Some(token) => SigningKey::Temporary(
+                self.open_security_token(&auth.access, token)
+                    .map_err(|e| refused(AuthFailure::BadSecurityToken, e))?,
+            ),
+            None => SigningKey::Stored(
+                self.stored_key(&auth.access)
+                    .await
+                    .map_err(|e| refused(AuthFailure::UnknownAccessKey, e))?,
+            ),
         };
         signing::verify_signature(
             auth.algorithm,
@@ -320,8 +342,11 @@ impl Iam {
             &string_to_sign,
             &auth.signature,
         )
-        .map_err(|e| auth_failed(&e.to_string()))?;
-        let (user, account) = self.active_user(key.user_id()).await?;
+        .map_err(|e| refused(AuthFailure::BadSignature, auth_failed(&e.to_string())))?;
+        let (user, account) = self
+            .active_user(key.user_id())
+            .await
+            .map_err(|e| refused(AuthFailure::InactiveUser, e))?;
         if let SigningKey::Temporary(claims) = &key {
             let stands = self
                 .still_stands(
@@ -332,7 +357,10 @@ impl Iam {
                 )
                 .await?;
             if !stands {
-                return Err(auth_failed("the temporary credentials were revoked"));
+                return Err(refused(
+                    AuthFailure::Revoked,
+                    auth_failed("the temporary credentials were revoked"),
+                ));
             }
         }
         if let Some(domain) = parts.header("x-domain-id") {
@@ -435,19 +463,22 @@ impl Iam {
     /// Fails with `Unauthenticated` when the token is forged, malformed,
     /// expired, or its user is gone, disabled or changed credentials since.
     pub async fn authenticate_token(&self, token: &str) -> Result<Caller> {
-        let claims =
-            token::open(&self.keyring, token).ok_or_else(|| auth_failed("decrypt token fail"))?;
+        let claims = token::open(&self.keyring, token)
+            .ok_or_else(|| refused(AuthFailure::BadToken, auth_failed("decrypt token fail")))?;
         let now = self.clock.now_ms();
         if now >= claims.expires_at {
-            return Err(auth_failed(&format!(
-                "token expires, expires_at: {}",
-                crate::clock::iso8601_micros(claims.expires_at)
-            )));
+            return Err(refused(
+                AuthFailure::ExpiredToken,
+                auth_failed(&format!(
+                    "token expires, expires_at: {}",
+                    crate::clock::iso8601_micros(claims.expires_at)
+                )),
+            ));
         }
         let (user, account) = self
             .active_user(&claims.user_id)
             .await
-            .map_err(|_| auth_failed("decrypt token fail"))?;
+            .map_err(|_| refused(AuthFailure::InactiveUser, auth_failed("decrypt token fail")))?;
         let stands = self
             .still_stands(
                 &user,
@@ -457,7 +488,10 @@ impl Iam {
             )
             .await?;
         if !stands {
-            return Err(auth_failed("the token was revoked"));
+            return Err(refused(
+                AuthFailure::Revoked,
+                auth_failed("the token was revoked"),
+            ));
         }
         let binding = Binding {
             access_key: claims.access_key,
@@ -488,7 +522,7 @@ impl Iam {
                     }
                     lockout::AddressVerdict::Blocked => {
                         tracing::info!(%address, "login refused: the address is blocked");
-                        return Err(fail());
+                        return Err(refused(AuthFailure::BlockedAddress, fail()));
                     }
                 }
                 Some((address, verdict))
@@ -545,7 +579,7 @@ impl Iam {
         }
         if locked {
             tracing::info!(subject, "login refused: the user is locked");
-            return Err(fail());
+            return Err(refused(AuthFailure::LockedUser, fail()));
         }
         let state = self
             .store
@@ -560,7 +594,7 @@ impl Iam {
                 "login: user locked after repeated failures"
             );
         }
-        Err(fail())
+        Err(refused(AuthFailure::WrongPassword, fail()))
     }
 
     async fn find_login_user(&self, login: &PasswordLogin<'_>) -> Result<Option<User>> {
@@ -598,13 +632,9 @@ impl Iam {
         let now = self.clock.now_ms();
         let expires_at =
             (now + self.settings.token_ttl_ms).min(caller.binding.not_after.unwrap_or(i64::MAX));
-        Ok(token::issue(
-            &self.keyring,
-            &user,
-            &caller.binding,
-            now,
-            expires_at,
-        ))
+        let issued = token::issue(&self.keyring, &user, &caller.binding, now, expires_at);
+        crate::metrics::token_issued();
+        Ok(issued)
     }
 
     async fn active_user(&self, user_id: &UserId) -> Result<(User, Account)> {

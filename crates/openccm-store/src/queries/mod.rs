@@ -11,6 +11,7 @@ mod admin;
 mod audit;
 pub(crate) mod by_id;
 mod pca;
+mod report;
 mod revocation;
 mod scm;
 

@@ -274,3 +274,74 @@ async fn a_marked_certificate_is_not_revoked(backend: Backend) {
     check(store, &ca, &model, now + 1_000).await;
 }
 openccm_testkit::both_backends!(a_marked_certificate_is_not_revoked);
+
+/// What expires within a week and a month: live, unrevoked private
+/// certificates whose notAfter is after now; revoked, deleted and expired
+/// ones, and another account's, are not counted.
+async fn expiring_counts_what_will_expire(backend: Backend) {
+    let (_db, store, ca) = setup(backend).await;
+    let store = store.as_ref();
+    let now = 40 * DAY;
+    let (week, month) = (now + 7 * DAY, now + 30 * DAY);
+    // Expired, within the week (twice, one of them at its very end), within
+    // the month, after the month.
+    for (seed, end) in [
+        (1u8, now - 1),
+        (2, now + DAY),
+        (3, week),
+        (4, now + 20 * DAY),
+        (5, now + 31 * DAY),
+    ] {
+        issue(
+            store,
+            &ca,
+            &expiring(&ca, seed, &format!("e{seed}"), now - DAY, end),
+        )
+        .await;
+    }
+    let counts = store.expiring(&ca.domain_id, now, week, month).await.unwrap();
+    assert_eq!(counts.private, (2, 3));
+    assert_eq!(counts.cas, (0, 0), "the CA expires far later");
+    assert_eq!(counts.ssl, (0, 0));
+
+    // A revoked and a deleted certificate no longer count.
+    for (seed, end) in [(6u8, now + DAY), (7, now + 2 * DAY)] {
+        issue(
+            store,
+            &ca,
+            &expiring(&ca, seed, &format!("e{seed}"), now - DAY, end),
+        )
+        .await;
+    }
+    assert_eq!(
+        store
+            .expiring(&ca.domain_id, now, week, month)
+            .await
+            .unwrap()
+            .private,
+        (4, 5)
+    );
+    assert!(store
+        .revoke_certificate(&ca.domain_id, &id(&ca, 6), RevocationReason::Superseded, now)
+        .await
+        .unwrap());
+    assert!(store
+        .delete_certificate(&ca.domain_id, &id(&ca, 7), now)
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .expiring(&ca.domain_id, now, week, month)
+            .await
+            .unwrap()
+            .private,
+        (2, 3)
+    );
+    // Another account has none.
+    let other = openccm_store::DomainId::parse("0123456789abcdef0123456789abcdef").unwrap();
+    assert_eq!(
+        store.expiring(&other, now, week, month).await.unwrap(),
+        openccm_store::ExpiringCounts::default()
+    );
+}
+openccm_testkit::both_backends!(expiring_counts_what_will_expire);

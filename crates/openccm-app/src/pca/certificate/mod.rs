@@ -149,8 +149,23 @@ impl Pca {
         caller: &Caller,
         req: CreateCertificate,
     ) -> Result<CertId> {
+        let mut issuer_key = None;
+        let result = self.generate_and_issue(caller, req, &mut issuer_key).await;
+        count_issuance(issuer_key, &result);
+        result
+    }
+
+    /// CreateCertificate, telling `issuer_key` the issuing CA's key
+    /// algorithm once it is known.
+    async fn generate_and_issue(
+        &self,
+        caller: &Caller,
+        req: CreateCertificate,
+        issuer_key: &mut Option<KeyAlgorithm>,
+    ) -> Result<CertId> {
         self.authz.precheck(caller, actions::PCA_ISSUE).await?;
         let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_ref()).await?;
+        *issuer_key = Some(ca.key_algorithm);
         let key_algorithm = match &req.key_algorithm {
             Some(field) => field.get()?,
             None => ca.key_algorithm,
@@ -340,11 +355,26 @@ impl Pca {
         caller: &Caller,
         req: CreateCertificateByCsr,
     ) -> Result<String> {
+        let mut issuer_key = None;
+        let result = self.issue_for_csr(caller, req, &mut issuer_key).await;
+        count_issuance(issuer_key, &result);
+        result
+    }
+
+    /// CreateCertificateByCsr, telling `issuer_key` the issuing CA's key
+    /// algorithm once it is known.
+    async fn issue_for_csr(
+        &self,
+        caller: &Caller,
+        req: CreateCertificateByCsr,
+        issuer_key: &mut Option<KeyAlgorithm>,
+    ) -> Result<String> {
         self.authz
             .precheck(caller, actions::PCA_ISSUE_BY_CSR)
             .await?;
         let csr_text = required(req.csr, "csr")?;
         let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_ref()).await?;
+        *issuer_key = Some(ca.key_algorithm);
         // Parsing is bounded and cheap; checking the CSR's signature is
         // public-key work, done off the executor: by the signing job of an
         // end-entity issuance (right before it signs), else below.
@@ -693,4 +723,20 @@ impl Pca {
             distinguished_name: parsed.distinguished_name,
         })
     }
+}
+
+/// Counts an issuance that ended, under its CA's key algorithm; one whose
+/// CA was never established (a missing or foreign issuer, a caller without
+/// the right) is the request metrics' to count, not an issuance.
+fn count_issuance<T>(issuer_key: Option<KeyAlgorithm>, result: &Result<T>) {
+    use crate::metrics::IssuanceResult;
+    let Some(algorithm) = issuer_key else {
+        return;
+    };
+    let ended = match result {
+        Ok(_) => IssuanceResult::Issued,
+        Err(Error::Internal(_)) => IssuanceResult::Failed,
+        Err(_) => IssuanceResult::Refused,
+    };
+    crate::metrics::issuance(algorithm.as_str(), ended);
 }

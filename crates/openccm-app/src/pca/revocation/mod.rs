@@ -400,13 +400,19 @@ impl Pca {
             return Err(not_found());
         }
         let name = crl_name(&issuer.record);
-        match file.strip_suffix(".crl") {
-            Some(stem) if stem == name => Ok(self.full_crl(&issuer).await?.served.clone()),
+        let served = match file.strip_suffix(".crl") {
+            Some(stem) if stem == name => self.full_crl(&issuer).await?.served.clone(),
             Some(stem) if stem.strip_suffix("-delta") == Some(name.as_str()) => {
-                Ok(self.delta_crl(&issuer).await?.served.clone())
+                self.delta_crl(&issuer).await?.served.clone()
             }
-            _ => Err(not_found()),
-        }
+            _ => return Err(not_found()),
+        };
+        crate::metrics::crl_served(
+            id.as_str(),
+            if served.delta { "delta" } else { "full" },
+            served.this_update,
+        );
+        Ok(served)
     }
 
     /// The CA's current full CRL. A fresh cached one is served as it is; a

@@ -5,6 +5,7 @@ use super::{
     CaId, OcspAnswer, Pca, Refusal, Result, SerialStatus, Status, MAX_CACHED_OCSP,
     MAX_CACHED_REQUEST,
 };
+use crate::metrics::OcspAnswerKind;
 use openccm_pki::ocsp;
 
 impl Pca {
@@ -15,13 +16,18 @@ impl Pca {
     /// `ca_id` is `None` when the path names no CA id at all: such a request
     /// is answered as for an unknown CA.
     pub async fn ocsp(&self, ca_id: Option<&CaId>, request: &[u8]) -> OcspAnswer {
-        match self.answer_ocsp(ca_id, request).await {
+        let answer = match self.answer_ocsp(ca_id, request).await {
             Ok(answer) => answer,
             Err(err) => {
                 tracing::error!(error = %err, ca_id = ?ca_id.map(CaId::as_str), "OCSP answer failed");
                 OcspAnswer::refused(Refusal::Internal)
             }
+        };
+        // Cached and signed answers are counted where they are made.
+        if answer.validity.is_none() {
+            crate::metrics::ocsp_answer(OcspAnswerKind::Refused);
         }
+        answer
     }
 
     async fn answer_ocsp(&self, ca_id: Option<&CaId>, request: &[u8]) -> Result<OcspAnswer> {
@@ -47,6 +53,7 @@ impl Pca {
             a.validity
                 .is_some_and(|(this_update, _)| now < this_update + validity / 2)
         }) {
+            crate::metrics::ocsp_answer(OcspAnswerKind::Cached);
             return Ok(answer);
         }
         let parsed = match ocsp::parse_request(request) {
@@ -113,6 +120,7 @@ impl Pca {
             })
             .await??;
         let answer = OcspAnswer::new(der, Some((this_update, next_update)), shared);
+        crate::metrics::ocsp_answer(OcspAnswerKind::Signed);
         if keep {
             let entries = &self.revocation.ocsp_entries;
             self.revocation.store_if(id, stamp, |slot| {
