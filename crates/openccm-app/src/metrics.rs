@@ -28,6 +28,8 @@ const WAIT_BUCKETS: &[f64] = &[
 /// `openccm_authentication_failures_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {
+    /// Neither a token nor a signature.
+    MissingCredentials,
     /// An AK/SK signature header, date or canonical request that cannot be
     /// read.
     MalformedSignature,
@@ -40,7 +42,8 @@ pub enum AuthFailure {
     /// A security token (temporary credentials) that cannot be opened or
     /// has expired.
     BadSecurityToken,
-    /// A token that cannot be opened.
+    /// A token that cannot be opened (also one presented for checking,
+    /// `GET /v3/auth/tokens`).
     BadToken,
     /// A token past its expiry.
     ExpiredToken,
@@ -61,6 +64,7 @@ pub enum AuthFailure {
 impl AuthFailure {
     fn label(self) -> &'static str {
         match self {
+            Self::MissingCredentials => "missing_credentials",
             Self::MalformedSignature => "malformed_signature",
             Self::StaleSignature => "stale_signature",
             Self::UnknownAccessKey => "unknown_access_key",
@@ -84,7 +88,7 @@ pub enum IssuanceResult {
     /// Signed and stored.
     Issued,
     /// Refused: the request broke a rule (a bad CSR, a quota, a CA that
-    /// cannot issue).
+    /// is not active, a policy that denies these names).
     Refused,
     /// Failed on the server's side (the store, the key, a bug).
     Failed,
@@ -135,7 +139,7 @@ pub(crate) fn issuance(algorithm: &str, result: IssuanceResult) {
 }
 
 /// Counts a refused authentication.
-pub(crate) fn auth_failure(reason: AuthFailure) {
+pub fn auth_failure(reason: AuthFailure) {
     if let Some(m) = get() {
         m.auth_failures.with_label_values(&[reason.label()]).inc();
     }
@@ -149,7 +153,7 @@ pub(crate) fn token_issued() {
 }
 
 /// Counts an OCSP answer.
-pub(crate) fn ocsp_answer(kind: OcspAnswerKind) {
+pub fn ocsp_answer(kind: OcspAnswerKind) {
     if let Some(m) = get() {
         let answer = match kind {
             OcspAnswerKind::Cached => "cached",
@@ -186,16 +190,15 @@ struct Expiring {
     within_30_days: i64,
 }
 
-/// Replaces the gauges of certificates expiring soon with `counts`, per
-/// account and kind (`private`: PCA certificates, `ca`: private CAs,
-/// `ssl`: SCM certificates). Accounts no longer listed lose their series.
-fn set_expiring(counts: &[(String, &'static str, Expiring)]) {
+/// Sets the gauges of certificates expiring soon to `counts`, per account
+/// and kind (`private`: PCA certificates, `ca`: private CAs, `ssl`: SCM
+/// certificates), and removes the series of the accounts in `gone`. Each
+/// series is replaced in place: a scrape meanwhile sees every account,
+/// with its old or its new counts.
+fn set_expiring(counts: &[(String, &'static str, Expiring)], gone: &[String]) {
     let Some(m) = get() else {
         return;
     };
-    // Reset then set, under the gauge's own lock per series: a scrape in
-    // between sees an account missing for microseconds, never a wrong count.
-    m.expiring.reset();
     for (account, kind, expiring) in counts {
         for (within, count) in [
             ("7", expiring.within_7_days),
@@ -206,11 +209,24 @@ fn set_expiring(counts: &[(String, &'static str, Expiring)]) {
                 .set(count);
         }
     }
+    for account in gone {
+        for kind in EXPIRING_KINDS {
+            for within in ["7", "30"] {
+                let _ = m
+                    .expiring
+                    .remove_label_values(&[account.as_str(), kind, within]);
+            }
+        }
+    }
 }
+
+/// The `kind` label values of `openccm_certificates_expiring`.
+const EXPIRING_KINDS: [&str; 3] = ["private", "ca", "ssl"];
 
 /// Records the thisUpdate (ms since the epoch) of the CRL of `kind`
 /// (`full` or `delta`) that CA `ca_id` serves now (the CRL job asks for
-/// every publishing CA's CRLs each minute).
+/// every publishing CA's CRLs each minute, or each second with a publish
+/// directory: `crates/openccm-server/src/publish.rs`).
 pub(crate) fn crl_served(ca_id: &str, kind: &'static str, this_update_ms: i64) {
     if let Some(m) = get() {
         if let Ok(mut ages) = m.crl_ages.built.lock() {
@@ -367,8 +383,17 @@ const EXPIRY_SCRAPE_WAIT: std::time::Duration = std::time::Duration::from_secs(5
 pub struct ExpiringGauges {
     store: std::sync::Arc<dyn openccm_store::Store>,
     clock: std::sync::Arc<dyn crate::Clock>,
-    /// When the last read began; held by the read under way.
-    last: std::sync::Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
+    /// Held by the read under way: one at a time, and none waits for it.
+    reading: std::sync::Arc<tokio::sync::Mutex<Read>>,
+}
+
+/// What the last read left.
+#[derive(Default)]
+struct Read {
+    /// When it ended.
+    at: Option<std::time::Instant>,
+    /// The accounts it counted, whose series the next read replaces.
+    accounts: Vec<String>,
 }
 
 impl std::fmt::Debug for ExpiringGauges {
@@ -386,43 +411,56 @@ impl ExpiringGauges {
         Self {
             store,
             clock,
-            last: std::sync::Arc::default(),
+            reading: std::sync::Arc::default(),
         }
     }
 
-    /// Reads the counts again if they are older than [`EXPIRY_REFRESH`],
-    /// waiting [`EXPIRY_SCRAPE_WAIT`] at most. One read at a time: a scrape
-    /// that finds one under way waits for it instead of starting another.
+    /// Starts a read of the counts if they are older than
+    /// [`EXPIRY_REFRESH`] (counted from the end of the last read) and none
+    /// is under way, and waits for it [`EXPIRY_SCRAPE_WAIT`] at most; a
+    /// slower read goes on, and its figures reach a later scrape. A scrape
+    /// that finds a read under way does not wait: reads never queue up.
     pub async fn refresh_if_stale(&self) {
-        let (store, clock, last) = (self.store.clone(), self.clock.clone(), self.last.clone());
-        let read = tokio::spawn(async move {
-            let mut last = last.lock().await;
-            if last.is_some_and(|at| at.elapsed() < EXPIRY_REFRESH) {
-                return;
+        let Ok(mut read) = self.reading.clone().try_lock_owned() else {
+            return;
+        };
+        if read.at.is_some_and(|at| at.elapsed() < EXPIRY_REFRESH) {
+            return;
+        }
+        let (store, clock) = (self.store.clone(), self.clock.clone());
+        let task = tokio::spawn(async move {
+            match read_expiring(store.as_ref(), clock.now_ms(), &read.accounts).await {
+                Ok(accounts) => read.accounts = accounts,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot count the certificates about to expire");
+                }
             }
-            *last = Some(std::time::Instant::now());
-            if let Err(err) = read_expiring(store.as_ref(), clock.now_ms()).await {
-                tracing::error!(error = %err, "cannot count the certificates about to expire");
-            }
+            read.at = Some(std::time::Instant::now());
         });
-        let _ = tokio::time::timeout(EXPIRY_SCRAPE_WAIT, read).await;
+        let _ = tokio::time::timeout(EXPIRY_SCRAPE_WAIT, task).await;
     }
 }
 
-/// Reads every account's counts and replaces the gauges with them.
-async fn read_expiring(store: &dyn openccm_store::Store, now: i64) -> crate::Result<()> {
+/// Reads every account's counts and sets the gauges; the series of the
+/// accounts in `before` that are gone are removed. Returns the accounts.
+async fn read_expiring(
+    store: &dyn openccm_store::Store,
+    now: i64,
+    before: &[String],
+) -> crate::Result<Vec<String>> {
     const DAY_MS: i64 = 86_400_000;
     let soon = now + EXPIRY_WINDOWS_DAYS.0 * DAY_MS;
     let later = now + EXPIRY_WINDOWS_DAYS.1 * DAY_MS;
     let mut counts = Vec::new();
+    let mut accounts = Vec::new();
     for account in store.accounts().await? {
         let found = store.expiring(&account.domain_id, now, soon, later).await?;
         let id = account.domain_id.to_string();
-        for (kind, (within_soon, within_later)) in [
-            ("private", found.private),
-            ("ca", found.cas),
-            ("ssl", found.ssl),
-        ] {
+        for (kind, (within_soon, within_later)) in
+            EXPIRING_KINDS
+                .into_iter()
+                .zip([found.private, found.cas, found.ssl])
+        {
             counts.push((
                 id.clone(),
                 kind,
@@ -432,7 +470,13 @@ async fn read_expiring(store: &dyn openccm_store::Store, now: i64) -> crate::Res
                 },
             ));
         }
+        accounts.push(id);
     }
-    set_expiring(&counts);
-    Ok(())
+    let gone: Vec<String> = before
+        .iter()
+        .filter(|account| !accounts.contains(account))
+        .cloned()
+        .collect();
+    set_expiring(&counts, &gone);
+    Ok(accounts)
 }

@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use openccm_app::iam::signing::{HeaderSource, RequestParts};
 use openccm_app::iam::Caller;
+use openccm_app::metrics::AuthFailure;
 use openccm_app::Error;
 use openccm_wire::error::gateway;
 
@@ -309,6 +310,7 @@ pub async fn caller_of(state: &AppState, input: AuthInput<'_>) -> Result<Caller,
     if input.headers.contains_key(http::header::AUTHORIZATION) {
         return signed_caller(state, input).await;
     }
+    openccm_app::metrics::auth_failure(AuthFailure::MissingCredentials);
     Err(Error::Unauthenticated(
         "Incorrect IAM authentication information: x-auth-token not found".into(),
     ))
@@ -320,6 +322,7 @@ pub async fn caller_of(state: &AppState, input: AuthInput<'_>) -> Result<Caller,
 /// `Unauthenticated` when it is not a valid token.
 pub async fn token_caller(state: &AppState, token: &HeaderValue) -> Result<Caller, Error> {
     let token = token.to_str().map_err(|_| {
+        openccm_app::metrics::auth_failure(AuthFailure::BadToken);
         Error::Unauthenticated(
             "Incorrect IAM authentication information: decrypt token fail".into(),
         )
@@ -335,11 +338,13 @@ pub async fn token_caller(state: &AppState, token: &HeaderValue) -> Result<Calle
 pub async fn signed_caller(state: &AppState, input: AuthInput<'_>) -> Result<Caller, Error> {
     let headers = input.headers;
     let Some(authorization) = headers.get(http::header::AUTHORIZATION) else {
+        openccm_app::metrics::auth_failure(AuthFailure::MissingCredentials);
         return Err(Error::Unauthenticated(
             "Incorrect IAM authentication information: Authorization not found".into(),
         ));
     };
     let authorization = authorization.to_str().map_err(|_| {
+        openccm_app::metrics::auth_failure(AuthFailure::MalformedSignature);
         Error::Unauthenticated(
             "Incorrect IAM authentication information: malformed Authorization header".into(),
         )

@@ -51,6 +51,26 @@ pub enum AdminCommand {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Writes a consistent backup of the SQLite store to a new file, online:
+    /// servers go on issuing meanwhile, and the backup holds exactly what
+    /// was committed when it began. The master key is never in it; the
+    /// command checks that the key file at hand opens it and says which key
+    /// version it needs: keep the two apart. PostgreSQL: use `pg_dump`
+    /// (docs/operations.md).
+    Backup {
+        /// The backup file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restores a backup as the SQLite store of --data-dir (or
+    /// --database-url), which must not exist: a restore never overwrites a
+    /// store. Put the master key the backup needs at --master-key-file
+    /// (default <data-dir>/master.key) first, or before the first start.
+    Restore {
+        /// The backup file (`openccm admin backup --to`).
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 /// Audit trail commands.
@@ -450,6 +470,10 @@ async fn set_attachment(
 }
 
 async fn execute(config: Config, command: AdminCommand) -> Result<(), String> {
+    // A restore creates the store: opening it first would create an empty one.
+    if let AdminCommand::Restore { from } = &command {
+        return crate::admin_backup::restore(&config, from).await;
+    }
     let iam = open(&config).await?;
     let audited = crate::admin_audit::describe(&command);
     run_command(&config, &iam, command).await?;
@@ -698,6 +722,10 @@ async fn run_command(config: &Config, iam: &Iam, command: AdminCommand) -> Resul
         AdminCommand::Audit(AuditCommand::Verify { file }) => {
             crate::admin_audit::verify(iam.store().as_ref(), iam.keyring(), file.as_deref())
                 .await?;
+        }
+        AdminCommand::Backup { to } => crate::admin_backup::backup(config, iam, &to).await?,
+        AdminCommand::Restore { .. } => {
+            return Err("a restore runs before the store opens".to_owned())
         }
         AdminCommand::Crl(CrlCommand::Check) => {
             let pca = open_pca(config, iam)?;

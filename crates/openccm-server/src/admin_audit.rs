@@ -107,6 +107,10 @@ pub async fn verify(
 pub fn describe(command: &crate::admin::AdminCommand) -> Option<(String, String)> {
     // Commands carry names and ids, never a secret (passwords and SKs are
     // generated and printed, not given).
+    if let crate::admin::AdminCommand::Backup { to } = command {
+        // Who took a copy of every sealed secret, and where to.
+        return Some(("cli backup".to_owned(), to.display().to_string()));
+    }
     let text = format!("{command:?}");
     let (group, rest) = text.split_once('(')?;
     let verb_end = rest.find([' ', ')']).unwrap_or(rest.len());

@@ -24,17 +24,22 @@ pub struct ServeArgs {
     #[arg(long, env = "OPENCCM_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
     /// Data directory: SQLite database, master key, credentials [default: ./openccm-data].
-    #[arg(long, env = "OPENCCM_DATA_DIR")]
+    #[arg(long, global = true, env = "OPENCCM_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Database URL: `sqlite:<path>` or `postgres://user@host/db` [default: sqlite in the data directory].
-    #[arg(long, env = "OPENCCM_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "OPENCCM_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// File holding the database URL (for secrets kept out of the environment).
     #[arg(long, env = "OPENCCM_DATABASE_URL_FILE")]
     pub database_url_file: Option<PathBuf>,
     /// Master key file [default: <data-dir>/master.key]. Servers sharing one
     /// PostgreSQL database must share this file.
-    #[arg(long, env = "OPENCCM_MASTER_KEY_FILE")]
+    #[arg(long, global = true, env = "OPENCCM_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
     /// TLS certificate chain (PEM). With --tls-key, the listener speaks HTTPS.
     #[arg(long, env = "OPENCCM_TLS_CERT", requires = "tls_key")]

@@ -7,6 +7,7 @@
 
 mod admin;
 mod admin_audit;
+mod admin_backup;
 mod config;
 mod limits;
 mod publish;

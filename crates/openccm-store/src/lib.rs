@@ -14,7 +14,10 @@
 //! - `queries`: every query and row mapping, written once.
 //! - [`sqlite`] (rusqlite: inline reads, group-committing writer thread) and
 //!   [`postgres`] (sqlx): the backends.
+//! - [`backup`]: online backups of the SQLite store, and their restore.
+//! - [`metrics`]: what the store measures, for Prometheus.
 
+pub mod backup;
 mod db;
 pub mod domain;
 pub mod ids;

@@ -268,7 +268,9 @@ impl Backend for PgDb {
         let started = std::time::Instant::now();
         let result = self.transaction(durability, work).await;
         if let Some(metrics) = crate::metrics::get() {
-            metrics.batch_size.observe(1.0);
+            if result.is_ok() {
+                metrics.batch_size.observe(1.0);
+            }
             metrics
                 .write_seconds
                 .observe(started.elapsed().as_secs_f64());

@@ -38,7 +38,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 /// the WAL start over).
 const WRITER_AUTOCHECKPOINT_FRAMES: i64 = 4000;
 
-fn db_error(err: rusqlite::Error) -> StoreError {
+pub(crate) fn db_error(err: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(e, msg) = &err {
         if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
@@ -331,10 +331,25 @@ fn adopt_schema_migrations(
     tx.commit().map_err(db_error)
 }
 
+/// The database file a `sqlite:` URL names (`sqlite:<path>`,
+/// `sqlite://<path>`, with or without `?options`); `None` for an in-memory
+/// database.
+///
+/// # Errors
+/// `InvalidUrl` when `url` is not a `sqlite:` URL.
+pub fn file_of(url: &str) -> StoreResult<Option<PathBuf>> {
+    let rest = url
+        .strip_prefix("sqlite:")
+        .ok_or_else(|| StoreError::InvalidUrl("not a sqlite: URL".to_owned()))?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    Ok((!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path)))
+}
+
 /// Creates the database file with mode 0600 if it does not exist, so that it
 /// (and the `-wal`/`-shm` files SQLite derives from its mode) is private from
 /// the first byte.
-fn create_private(path: &Path) -> StoreResult<()> {
+pub(crate) fn create_private(path: &Path) -> StoreResult<()> {
     use std::os::unix::fs::OpenOptionsExt as _;
     match std::fs::OpenOptions::new()
         .write(true)
@@ -355,21 +370,18 @@ impl Sql<SqliteDb> {
     /// Opens (creating if missing) the database at `url` (`sqlite:<path>`, or
     /// `sqlite::memory:`) and applies pending migrations.
     pub async fn open(url: &str, _max_connections: u32) -> StoreResult<Self> {
-        let rest = url
-            .strip_prefix("sqlite:")
-            .ok_or_else(|| StoreError::InvalidUrl("not a sqlite: URL".to_owned()))?;
-        let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let path_part = rest.split('?').next().unwrap_or_default();
-        let target = if path_part.is_empty() || path_part == ":memory:" {
-            let bytes: [u8; 8] = rand::random();
-            Target::Memory(format!(
-                "file:openccm-{:016x}?mode=memory&cache=shared",
-                u64::from_be_bytes(bytes)
-            ))
-        } else {
-            let path = PathBuf::from(path_part);
-            create_private(&path)?;
-            Target::File(path)
+        let target = match file_of(url)? {
+            None => {
+                let bytes: [u8; 8] = rand::random();
+                Target::Memory(format!(
+                    "file:openccm-{:016x}?mode=memory&cache=shared",
+                    u64::from_be_bytes(bytes)
+                ))
+            }
+            Some(path) => {
+                create_private(&path)?;
+                Target::File(path)
+            }
         };
         let migrations = migrate(&target).await?;
         let writer_target = target.clone();

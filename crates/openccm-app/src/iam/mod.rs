@@ -478,7 +478,8 @@ impl Iam {
         let (user, account) = self
             .active_user(&claims.user_id)
             .await
-            .map_err(|_| refused(AuthFailure::InactiveUser, auth_failed("decrypt token fail")))?;
+            .map_err(|e| refused(AuthFailure::InactiveUser, e))
+            .map_err(|_| auth_failed("decrypt token fail"))?;
         let stands = self
             .still_stands(
                 &user,

@@ -170,6 +170,13 @@ fn ocsp_response(answer: OcspAnswer, cacheable: bool, headers: &HeaderMap) -> Re
     response
 }
 
+/// malformedRequest for a request the edge cannot hand on (too large, not
+/// base64), counted like the refusals of the responder.
+fn refused_here() -> OcspAnswer {
+    openccm_app::metrics::ocsp_answer(openccm_app::metrics::OcspAnswerKind::Refused);
+    OcspAnswer::malformed()
+}
+
 async fn ocsp_post(
     State(state): State<AppState>,
     Path(ca_id): Path<String>,
@@ -177,7 +184,7 @@ async fn ocsp_post(
     body: Bytes,
 ) -> Response {
     let answer = if body.len() > MAX_OCSP_REQUEST {
-        OcspAnswer::malformed()
+        refused_here()
     } else {
         state.pca.ocsp(CaId::parse(&ca_id).as_ref(), &body).await
     };
@@ -198,7 +205,7 @@ async fn ocsp_get(
     };
     let answer = match der {
         Some(der) => state.pca.ocsp(CaId::parse(&ca_id).as_ref(), &der).await,
-        None => OcspAnswer::malformed(),
+        None => refused_here(),
     };
     ocsp_response(answer, true, &headers)
 }

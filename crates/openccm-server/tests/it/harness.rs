@@ -214,11 +214,26 @@ pub async fn signed_with(
     target: &str,
     body: Option<&str>,
 ) -> reqwest::Response {
-    let request = SdkRequest::new(method, target, body).host(&server.host());
-    let mut builder = client.request(
-        method.parse().unwrap(),
-        format!("{}{target}", server.base_url),
-    );
+    signed_to(client, &server.base_url, ak, sk, method, target, body).await
+}
+
+/// A request signed like the SDK signs, to the server at `base_url`
+/// (`http://127.0.0.1:PORT`): for tasks that cannot hold the `Server`.
+pub async fn signed_to(
+    client: &reqwest::Client,
+    base_url: &str,
+    ak: &str,
+    sk: &str,
+    method: &str,
+    target: &str,
+    body: Option<&str>,
+) -> reqwest::Response {
+    let host = base_url
+        .strip_prefix("http://")
+        .or_else(|| base_url.strip_prefix("https://"))
+        .unwrap_or(base_url);
+    let request = SdkRequest::new(method, target, body).host(host);
+    let mut builder = client.request(method.parse().unwrap(), format!("{base_url}{target}"));
     for (name, value) in request.signed_headers(ak, sk, now_ms()) {
         builder = builder.header(name, value);
     }

@@ -9,6 +9,7 @@
 )]
 
 mod audit;
+mod backup;
 mod harness;
 mod lifecycle;
 mod limits;

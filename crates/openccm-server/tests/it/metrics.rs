@@ -262,7 +262,15 @@ fn ocsp_status(dir: &std::path::Path, url: &str) -> String {
     let out = Command::new("openssl")
         .current_dir(dir)
         .args([
-            "ocsp", "-issuer", "ca.pem", "-cert", "cert.pem", "-url", url, "-CAfile", "ca.pem",
+            "ocsp",
+            "-issuer",
+            "ca.pem",
+            "-cert",
+            "cert.pem",
+            "-url",
+            url,
+            "-CAfile",
+            "ca.pem",
             "-no_nonce",
         ])
         .output()
@@ -284,12 +292,19 @@ async fn the_application_counts_what_it_did() {
     let client = reqwest::Client::new();
 
     // A publishing EC256 root answering OCSP.
-    let (status, ca) = call(&client, &server, &creds, "/v1/private-certificate-authorities", &json!({
+    let (status, ca) = call(
+        &client,
+        &server,
+        &creds,
+        "/v1/private-certificate-authorities",
+        &json!({
         "type": "ROOT", "key_algorithm": "EC256", "signature_algorithm": "SHA256",
         "validity": {"type": "YEAR", "value": 10},
         "distinguished_name": {"common_name": "Metrics Root", "country": "CN", "state": "Guangdong",
             "locality": "Shenzhen", "organization": "Example", "organizational_unit": "IT"},
-        "crl_configuration": {"enabled": true, "obs_bucket_name": "b", "valid_days": 7}})).await;
+        "crl_configuration": {"enabled": true, "obs_bucket_name": "b", "valid_days": 7}}),
+    )
+    .await;
     assert_eq!(status, 200, "{ca}");
     let ca = ca["ca_id"].as_str().unwrap().to_owned();
     let (status, _) = call(
@@ -306,17 +321,31 @@ async fn the_application_counts_what_it_did() {
     // refused issuance (a validity past the CA's).
     let mut certs = Vec::new();
     for days in [5, 20] {
-        let (status, cert) = call(&client, &server, &creds, "/v1/private-certificates", &json!({
+        let (status, cert) = call(
+            &client,
+            &server,
+            &creds,
+            "/v1/private-certificates",
+            &json!({
             "issuer_id": ca, "key_algorithm": "EC256", "signature_algorithm": "SHA256",
             "distinguished_name": {"common_name": "www.example.com"},
-            "validity": {"type": "DAY", "value": days}})).await;
+            "validity": {"type": "DAY", "value": days}}),
+        )
+        .await;
         assert_eq!(status, 200, "{cert}");
         certs.push(cert["certificate_id"].as_str().unwrap().to_owned());
     }
-    let (status, _) = call(&client, &server, &creds, "/v1/private-certificates", &json!({
+    let (status, _) = call(
+        &client,
+        &server,
+        &creds,
+        "/v1/private-certificates",
+        &json!({
         "issuer_id": ca, "key_algorithm": "EC256", "signature_algorithm": "SHA256",
         "distinguished_name": {"common_name": "www.example.com"},
-        "validity": {"type": "YEAR", "value": 20}})).await;
+        "validity": {"type": "YEAR", "value": 20}}),
+    )
+    .await;
     assert_eq!(status, 400);
 
     // OCSP twice without a nonce: signed, then from the cache.
@@ -329,7 +358,11 @@ async fn the_application_counts_what_it_did() {
         &json!({}),
     )
     .await;
-    std::fs::write(files.path().join("ca.pem"), pem["certificate"].as_str().unwrap()).unwrap();
+    std::fs::write(
+        files.path().join("ca.pem"),
+        pem["certificate"].as_str().unwrap(),
+    )
+    .unwrap();
     let (_, exported) = call(
         &client,
         &server,
@@ -367,12 +400,24 @@ async fn the_application_counts_what_it_did() {
     .await;
     assert_eq!(wrong.status(), 401);
     let forged = client
-        .get(format!("{}/v1/private-certificate-authorities", server.base_url))
+        .get(format!(
+            "{}/v1/private-certificate-authorities",
+            server.base_url
+        ))
         .header("x-auth-token", "MIIforged")
         .send()
         .await
         .unwrap();
     assert_eq!(forged.status(), 401);
+    let anonymous = client
+        .get(format!(
+            "{}/v1/private-certificate-authorities",
+            server.base_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
     password_token(&client, &server, &creds).await;
 
     let text = client
@@ -406,6 +451,10 @@ async fn the_application_counts_what_it_did() {
     );
     expect(
         r#"openccm_authentication_failures_total{reason="bad_token"}"#,
+        1.0,
+    );
+    expect(
+        r#"openccm_authentication_failures_total{reason="missing_credentials"}"#,
         1.0,
     );
     expect("openccm_tokens_issued_total", 1.0);

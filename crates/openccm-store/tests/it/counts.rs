@@ -299,7 +299,10 @@ async fn expiring_counts_what_will_expire(backend: Backend) {
         )
         .await;
     }
-    let counts = store.expiring(&ca.domain_id, now, week, month).await.unwrap();
+    let counts = store
+        .expiring(&ca.domain_id, now, week, month)
+        .await
+        .unwrap();
     assert_eq!(counts.private, (2, 3));
     assert_eq!(counts.cas, (0, 0), "the CA expires far later");
     assert_eq!(counts.ssl, (0, 0));
@@ -322,7 +325,12 @@ async fn expiring_counts_what_will_expire(backend: Backend) {
         (4, 5)
     );
     assert!(store
-        .revoke_certificate(&ca.domain_id, &id(&ca, 6), RevocationReason::Superseded, now)
+        .revoke_certificate(
+            &ca.domain_id,
+            &id(&ca, 6),
+            RevocationReason::Superseded,
+            now
+        )
         .await
         .unwrap());
     assert!(store

@@ -105,13 +105,18 @@ struct IssueFacts<'a> {
 impl Pca {
     /// The issuing CA of a certificate request: same account, ACTIVED and
     /// unexpired, holding its key.
+    ///
+    /// `issuer_key` learns the CA's key algorithm as soon as the CA is found
+    /// (for the issuance metrics, which count a refusal by its status too).
     async fn issuing_ca(
         &self,
         caller: &Caller,
         issuer_id: Option<&input::Field<CaId>>,
+        issuer_key: &mut Option<KeyAlgorithm>,
     ) -> Result<(CaRecord, Arc<IssuerInfo>, Arc<dyn Signer>)> {
         let id = required_field(issuer_id, "issuer_id")?;
         let ca = self.load_ca_unchecked(caller, &id).await?;
+        *issuer_key = Some(ca.key_algorithm);
         let status = super::ca_status(&ca, self.now());
         if status != openccm_store::CaStatus::Active {
             return Err(Error::StatusForbids(
@@ -164,8 +169,9 @@ impl Pca {
         issuer_key: &mut Option<KeyAlgorithm>,
     ) -> Result<CertId> {
         self.authz.precheck(caller, actions::PCA_ISSUE).await?;
-        let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_ref()).await?;
-        *issuer_key = Some(ca.key_algorithm);
+        let (ca, issuer_info, signer) = self
+            .issuing_ca(caller, req.issuer_id.as_ref(), issuer_key)
+            .await?;
         let key_algorithm = match &req.key_algorithm {
             Some(field) => field.get()?,
             None => ca.key_algorithm,
@@ -373,8 +379,9 @@ impl Pca {
             .precheck(caller, actions::PCA_ISSUE_BY_CSR)
             .await?;
         let csr_text = required(req.csr, "csr")?;
-        let (ca, issuer_info, signer) = self.issuing_ca(caller, req.issuer_id.as_ref()).await?;
-        *issuer_key = Some(ca.key_algorithm);
+        let (ca, issuer_info, signer) = self
+            .issuing_ca(caller, req.issuer_id.as_ref(), issuer_key)
+            .await?;
         // Parsing is bounded and cheap; checking the CSR's signature is
         // public-key work, done off the executor: by the signing job of an
         // end-entity issuance (right before it signs), else below.
@@ -726,8 +733,12 @@ impl Pca {
 }
 
 /// Counts an issuance that ended, under its CA's key algorithm; one whose
-/// CA was never established (a missing or foreign issuer, a caller without
-/// the right) is the request metrics' to count, not an issuance.
+/// CA was never found (a missing or foreign issuer, a caller without the
+/// action at all) is the request metrics' to count, not an issuance.
+///
+/// The HTTP edge runs every write call as a task of its own
+/// (`crates/openccm-http/src/audit.rs`): a client that hangs up does not
+/// cut the call short, so its issuance is counted too.
 fn count_issuance<T>(issuer_key: Option<KeyAlgorithm>, result: &Result<T>) {
     use crate::metrics::IssuanceResult;
     let Some(algorithm) = issuer_key else {
@@ -735,7 +746,8 @@ fn count_issuance<T>(issuer_key: Option<KeyAlgorithm>, result: &Result<T>) {
     };
     let ended = match result {
         Ok(_) => IssuanceResult::Issued,
-        Err(Error::Internal(_)) => IssuanceResult::Failed,
+        // A uniqueness clash in the store is ours, never the request's.
+        Err(Error::Internal(_) | Error::Conflict(_)) => IssuanceResult::Failed,
         Err(_) => IssuanceResult::Refused,
     };
     crate::metrics::issuance(algorithm.as_str(), ended);
