@@ -28,6 +28,8 @@ pub struct PgDb {
     events: tokio::sync::broadcast::Sender<crate::StoreEvent>,
     /// The task that listens for the other servers' notifications.
     listener: tokio::task::JoinHandle<()>,
+    /// Whether pooled connections are to be pinged before use.
+    suspicion: Suspicion,
 }
 
 impl Drop for PgDb {
@@ -201,20 +203,80 @@ impl Tx for PgTx<'_> {
 /// A pooled connection idle longer than this is pinged before it is used.
 const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// After a connection is found lost, every connection handed out for this
+/// long is pinged first: the others of the pool died with it.
+const SUSPECT_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A read, or the BEGIN of a write, that failed on a lost connection is
+/// tried this many times more (nothing of it took effect).
+const RETRIES_ON_LOST_CONNECTION: usize = 2;
+
+/// Until when pooled connections are suspect (see [`SUSPECT_FOR`]).
+#[derive(Debug, Clone)]
+struct Suspicion {
+    base: std::time::Instant,
+    /// Milliseconds after `base`.
+    until: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Suspicion {
+    fn new() -> Self {
+        Self {
+            base: std::time::Instant::now(),
+            until: Arc::default(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn raise(&self) {
+        let until = self
+            .now_ms()
+            .saturating_add(u64::try_from(SUSPECT_FOR.as_millis()).unwrap_or(u64::MAX));
+        self.until
+            .fetch_max(until, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn raised(&self) -> bool {
+        self.now_ms() < self.until.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Whether `err` says the connection is gone (the server restarted, failed
+/// over or dropped it), not that the statement failed: a connection
+/// exception (SQLSTATE class 08), an operator intervention such as a
+/// shutdown (57P01–57P03), or the socket itself.
+fn connection_lost(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
 impl Sql<PgDb> {
     /// Connects to `url` (`postgres://...`) and applies pending migrations.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let suspicion = Suspicion::new();
+        let suspect = suspicion.clone();
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(2))
             // sqlx pings every connection it hands out: a round trip before
             // each transaction and read, 7 % of the server's CPU under c=32
             // issuance. A connection used within the last second is alive
             // as far as a ping could tell; one idle longer (a lull, perhaps
-            // a database restart) is still checked first.
+            // a database restart) is still checked first, and so is every
+            // one for a while after one was found lost. A connection that
+            // fails its ping is closed, and another one taken.
             .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
+            .before_acquire(move |conn, meta| {
+                let ping = suspect.raised() || meta.idle_for > PING_IF_IDLE_FOR;
                 Box::pin(async move {
-                    if meta.idle_for > PING_IF_IDLE_FOR {
+                    if ping {
                         sqlx::Connection::ping(conn).await?;
                     }
                     Ok(true)
@@ -242,6 +304,7 @@ impl Sql<PgDb> {
             pool,
             events,
             listener,
+            suspicion,
         }))
     }
 }
@@ -253,11 +316,17 @@ impl Backend for PgDb {
     }
 
     async fn read(&self, sql: &str, args: Vec<Value>, _weight: Weight) -> StoreResult<Vec<Row>> {
-        let rows = bind(sqlx::query(sql), &args)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_sqlx)?;
-        convert(&rows)
+        let mut tries = 0;
+        loop {
+            match bind(sqlx::query(sql), &args).fetch_all(&self.pool).await {
+                Ok(rows) => return convert(&rows),
+                Err(err) if tries < RETRIES_ON_LOST_CONNECTION && connection_lost(&err) => {
+                    tries += 1;
+                    self.lost_connection(&err);
+                }
+                Err(err) => return Err(map_sqlx(err)),
+            }
+        }
     }
 
     async fn write_erased(
@@ -289,13 +358,30 @@ impl Backend for PgDb {
 }
 
 impl PgDb {
+    /// Marks the pool's connections suspect after `err` showed one lost.
+    fn lost_connection(&self, err: &sqlx::Error) {
+        tracing::warn!(error = %err, "a database connection was lost; checking the others before use");
+        self.suspicion.raise();
+    }
+
     /// Runs `work` in a transaction of its own.
     async fn transaction(
         &self,
         durability: Durability,
         work: WriteFn<Erased>,
     ) -> StoreResult<Erased> {
-        let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
+        let mut tries = 0;
+        let mut tx = loop {
+            match self.pool.begin().await {
+                Ok(tx) => break tx,
+                // BEGIN did not reach a live server: nothing began.
+                Err(err) if tries < RETRIES_ON_LOST_CONNECTION && connection_lost(&err) => {
+                    tries += 1;
+                    self.lost_connection(&err);
+                }
+                Err(err) => return Err(map_sqlx(err)),
+            }
+        };
         if durability == Durability::Deferred {
             sqlx::query("SET LOCAL synchronous_commit = off")
                 .execute(&mut *tx)

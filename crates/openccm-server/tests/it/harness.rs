@@ -270,13 +270,18 @@ pub async fn password_token(
 /// data directories `a` and `b` under `dir`; `a` bootstrapped the
 /// administrator whose credentials come back.
 pub fn two_servers(dir: &Path, db: &openccm_testkit::TestDb) -> (Server, Server, Credentials) {
+    two_servers_at(dir, &db.url)
+}
+
+/// [`two_servers`] on the database at `url`.
+pub fn two_servers_at(dir: &Path, url: &str) -> (Server, Server, Credentials) {
     let key = dir.join("shared-master.key");
     let start = |name: &str| {
         let data = dir.join(name);
         Server::start(
             &[
                 "--database-url",
-                &db.url,
+                url,
                 "--master-key-file",
                 key.to_str().unwrap(),
                 "--data-dir",
@@ -294,4 +299,135 @@ pub fn two_servers(dir: &Path, db: &openccm_testkit::TestDb) -> (Server, Server,
 /// A fresh PostgreSQL database on the test server, dropped with the value.
 pub async fn pg_database() -> openccm_testkit::TestDb {
     openccm_testkit::TestDb::new(openccm_testkit::Backend::Postgres).await
+}
+
+/// A PostgreSQL server of the test's own (initdb in a temporary directory,
+/// on a free loopback port), for tests that stop or restart it; stopped
+/// when dropped. As root it runs as `postgres`, as scripts/test runs its.
+pub struct OwnPostgres {
+    data: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+impl OwnPostgres {
+    pub fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL installed (scripts/test installs it)")
+            .map(|e| e.unwrap().path().join("bin"))
+            .max_by_key(|p| {
+                p.parent()
+                    .and_then(|v| v.file_name())
+                    .and_then(|v| v.to_str())
+                    .and_then(|v| v.parse::<u32>().ok())
+                    .unwrap_or(0)
+            })
+            .unwrap();
+        let data = tempfile::Builder::new()
+            .prefix("openccm-own-pg-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let port = {
+            let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            free.local_addr().unwrap().port()
+        };
+        let pg = Self { data, bin, port };
+        if Self::as_root() {
+            let chown = Command::new("chown")
+                .args(["postgres"])
+                .arg(pg.data.path())
+                .status()
+                .unwrap();
+            assert!(chown.success());
+        }
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                pg.data_dir(),
+                "-A",
+                "trust",
+                "-U",
+                "openccm",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        pg.pg_ctl("start");
+        pg
+    }
+
+    fn as_root() -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        // The owner of this process's /proc entry is its effective user.
+        std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+    }
+
+    fn data_dir(&self) -> &str {
+        self.data.path().to_str().unwrap()
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let program = self.bin.join(tool);
+        let mut command = if Self::as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let out = command.args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{tool} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `pg_ctl start`, `stop` (fast) or `restart` (fast), waiting for it.
+    pub fn pg_ctl(&self, action: &str) {
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=100",
+            self.port,
+            self.data_dir()
+        );
+        let log = self.data.path().join("server.log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                self.data_dir(),
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-m",
+                "fast",
+                "-o",
+                &options,
+                action,
+            ],
+        );
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://openccm@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let program = self.bin.join("pg_ctl");
+        let mut command = if Self::as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let _ = command
+            .args(["-D", self.data_dir(), "-m", "immediate", "stop"])
+            .output();
+    }
 }

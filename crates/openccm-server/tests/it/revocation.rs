@@ -71,7 +71,7 @@ fn ocsp_says(dir: &Path, url: &str, alg: &str) -> String {
 }
 
 /// The serials a CRL served at `url` lists (lower-case hex).
-async fn crl_serials(client: &reqwest::Client, url: &str) -> Vec<String> {
+pub(crate) async fn crl_serials(client: &reqwest::Client, url: &str) -> Vec<String> {
     let r = client.get(url).send().await.unwrap();
     assert_eq!(r.status(), 200, "{url}");
     let der = r.bytes().await.unwrap();
