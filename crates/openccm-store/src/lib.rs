@@ -622,6 +622,20 @@ pub async fn open(url: &str, max_connections: u32) -> StoreResult<Arc<dyn Store>
     }
 }
 
+/// A migration failure, worded for the operator: a database migrated by a
+/// newer version (a migration this build does not know was applied) is
+/// refused, never opened by the older code.
+pub(crate) fn migration_failed(err: &sqlx::migrate::MigrateError) -> StoreError {
+    match err {
+        sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::Migration(format!(
+            "the database was migrated by a newer OpenCCM (migration {version}, which this \
+             version does not have): run the newer version, or restore a backup taken before \
+             the upgrade"
+        )),
+        other => StoreError::Migration(other.to_string()),
+    }
+}
+
 pub(crate) fn map_sqlx(err: sqlx::Error) -> StoreError {
     match &err {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict {

@@ -288,7 +288,7 @@ impl Sql<PgDb> {
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
+            .map_err(|e| crate::migration_failed(&e))?;
         let events = tokio::sync::broadcast::channel(crate::db::EVENT_BACKLOG).0;
         // The store is handed out once it hears the other servers' changes
         // (or, with a database that accepts no listener, after ten seconds).

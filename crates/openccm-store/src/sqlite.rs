@@ -253,7 +253,7 @@ async fn migrate(target: &Target) -> StoreResult<sqlx_sqlite::SqliteConnection> 
     migrator
         .run(&mut conn)
         .await
-        .map_err(|e| StoreError::Migration(e.to_string()))?;
+        .map_err(|e| crate::migration_failed(&e))?;
     Ok(conn)
 }
 

@@ -66,3 +66,30 @@ async fn an_applied_migration_that_differs_is_refused() {
     let refused = openccm_store::open(&db.url, 2).await.err().unwrap();
     assert!(refused.to_string().contains("migration 99"), "{refused}");
 }
+
+/// Two versions sharing one database: once a newer version has migrated
+/// it, an older one refuses to open it, with an error that says so,
+/// instead of writing to a schema it does not know.
+async fn a_database_migrated_by_a_newer_version_is_refused(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.open().await;
+    store.close().await;
+    drop(store);
+    // What a newer version's extra migration leaves behind.
+    crate::execute(
+        &db,
+        &["INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+           SELECT 9999, 'from the future', installed_on, success, checksum, execution_time \
+           FROM _sqlx_migrations WHERE version = 1"],
+    )
+    .await;
+    let refused = openccm_store::open(&db.url, 2)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("migrated by a newer OpenCCM (migration 9999"),
+        "{refused}"
+    );
+}
+openccm_testkit::both_backends!(a_database_migrated_by_a_newer_version_is_refused);
