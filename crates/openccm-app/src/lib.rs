@@ -16,6 +16,7 @@
 //! - [`scm`]: the SSL certificate manager.
 //! - [`pool`]: the thread pools that run cryptography off the executor.
 //! - [`metrics`]: what the application counts, for Prometheus.
+//! - [`rotation`]: master-key rotation, re-sealing every stored secret.
 //! - [`common`]: rules shared by the services.
 
 pub mod audit;
@@ -26,6 +27,7 @@ pub mod iam;
 pub mod metrics;
 pub mod pca;
 pub mod pool;
+pub mod rotation;
 pub mod scm;
 pub mod tags;
 

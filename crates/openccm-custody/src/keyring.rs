@@ -7,9 +7,11 @@
 //! 1:<base64 of 32 random bytes>
 //! ```
 //!
-//! The highest version seals; every listed version opens. Rotation (a later
-//! issue) appends a line and re-seals, and old blobs keep opening meanwhile
-//! because each sealed blob carries the version of the key that sealed it.
+//! The highest version seals; every listed version opens. Rotation
+//! ([`Keyring::add_version`]) appends a line, servers pick it up
+//! ([`Keyring::reload`]), and every stored secret is re-sealed under it
+//! ([`Keyring::rekey`]); old blobs keep opening meanwhile because each
+//! sealed blob carries the version of the key that sealed it.
 //!
 //! Sealed blob layout: `b"ok" || version (u32 BE) || nonce (12) || ciphertext || tag (16)`.
 //! The caller supplies associated data naming what the secret belongs to
@@ -115,8 +117,20 @@ impl Drop for MasterKey {
     }
 }
 
-/// The versioned master keys.
+/// The versioned master keys. Shared by every part of a server, and
+/// reloaded in place when the key file gains a version.
 pub struct Keyring {
+    ring: std::sync::RwLock<Ring>,
+    /// The key file it was read from, read again when a secret names a
+    /// version it does not hold yet (see [`Keyring::take_up`]).
+    path: Option<std::path::PathBuf>,
+    /// When the file was last read for that: at most once a second, so
+    /// that blobs naming made-up versions cost no more than that.
+    last_take_up: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+/// The keys held at one time.
+struct Ring {
     keys: BTreeMap<u32, MasterKey>,
     /// Per version, the subkey that seals bearer tokens (derived once: key
     /// separation keeps a token oracle from ever touching stored secrets).
@@ -126,9 +140,10 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ring = self.read();
         f.debug_struct("Keyring")
-            .field("versions", &self.keys.keys().collect::<Vec<_>>())
-            .field("current", &self.current)
+            .field("versions", &ring.keys.keys().collect::<Vec<_>>())
+            .field("current", &ring.current)
             .finish_non_exhaustive()
     }
 }
@@ -145,14 +160,7 @@ impl Keyring {
             source,
         };
         match fs::metadata(path) {
-            Ok(meta) => {
-                let mode = meta.permissions().mode() & 0o777;
-                if mode & 0o077 != 0 {
-                    return Err(KeyringError::InsecurePermissions { path: shown, mode });
-                }
-                let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
-                Ok((Self::parse(&text, &shown)?, false))
-            }
+            Ok(_) => Ok((Self::read_file(path)?, false)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = [0u8; KEY_LEN];
                 rand::rngs::OsRng.fill_bytes(&mut key);
@@ -166,20 +174,171 @@ impl Keyring {
         }
     }
 
-    /// Builds a keyring from raw keys (tests, and rotation tooling later).
+    /// Builds a keyring from raw keys (tests).
     pub fn from_keys(keys: Vec<(u32, [u8; KEY_LEN])>) -> Self {
-        let mut map = BTreeMap::new();
-        let mut token_keys = BTreeMap::new();
-        for (version, key) in keys {
-            token_keys.insert(version, MasterKey(*derive_from(&key, TOKEN_PURPOSE)));
-            map.insert(version, MasterKey(key));
-        }
-        let current = map.keys().next_back().copied().unwrap_or(0);
         Self {
-            keys: map,
-            token_keys,
-            current,
+            ring: std::sync::RwLock::new(Ring::from_keys(keys)),
+            path: None,
+            last_take_up: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Reads an existing key file, refusing one that others can read.
+    ///
+    /// # Errors
+    /// When the file is missing, malformed or readable by others.
+    pub fn load(path: &Path) -> Result<Self, KeyringError> {
+        Self::read_file(path)
+    }
+
+    fn read_file(path: &Path) -> Result<Self, KeyringError> {
+        let shown = path.display().to_string();
+        let io = |source| KeyringError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let mode = fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyringError::InsecurePermissions { path: shown, mode });
+        }
+        let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
+        let mut ring = Self::parse(&text, &shown)?;
+        ring.path = Some(path.to_path_buf());
+        Ok(ring)
+    }
+
+    /// Reads the key file again for `version`, which a stored secret or a
+    /// token names and this keyring does not hold (another server's
+    /// rotation, not yet seen here), and takes it up if `opens` says the
+    /// file's keys open what named it: the AES-GCM tag proves the file's
+    /// key is the one that sealed it. Returns whether it was taken up.
+    fn take_up(&self, version: u32, opens: impl Fn(&Ring) -> bool) -> bool {
+        let Some(path) = &self.path else {
+            return false;
+        };
+        {
+            let Ok(mut last) = self.last_take_up.lock() else {
+                return false;
+            };
+            if last.is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(1)) {
+                return false;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        let Ok(fresh) = Self::read_file(path) else {
+            return false;
+        };
+        if !opens(&fresh.read()) {
+            return false;
+        }
+        self.reload(path).is_ok() && self.read().keys.contains_key(&version)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Ring> {
+        // A panic while holding the lock leaves a whole ring behind (a
+        // reload swaps it in one assignment).
+        self.ring
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reads the key file at `path` again and takes up the versions it
+    /// gained; returns them (none when it is unchanged). Every version held
+    /// must still be there, with the same key: a reload never drops or
+    /// replaces a key that secrets may be sealed under.
+    ///
+    /// # Errors
+    /// When the file cannot be read, or lost or changed a version.
+    pub fn reload(&self, path: &Path) -> Result<Vec<u32>, KeyringError> {
+        let fresh = Self::read_file(path)?;
+        let mut fresh_ring = fresh
+            .ring
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ring = self
+            .ring
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (version, key) in &ring.keys {
+            match fresh_ring.keys.get(version) {
+                Some(same) if same.0 == key.0 => {}
+                _ => {
+                    return Err(KeyringError::Malformed {
+                        path: path.display().to_string(),
+                        reason: format!("master key version {version} is missing or changed"),
+                    })
+                }
+            }
+        }
+        let added: Vec<u32> = fresh_ring
+            .keys
+            .keys()
+            .filter(|v| !ring.keys.contains_key(v))
+            .copied()
+            .collect();
+        if !added.is_empty() {
+            std::mem::swap(&mut *ring, &mut fresh_ring);
+        }
+        Ok(added)
+    }
+
+    /// Appends a new key version (one above the highest) to the key file
+    /// at `path`, which must hold every version this keyring holds, and
+    /// takes it up: it seals from now on. The file is replaced atomically.
+    ///
+    /// # Errors
+    /// When the file cannot be read or written.
+    pub fn add_version(&self, path: &Path) -> Result<u32, KeyringError> {
+        self.reload(path)?;
+        let mut ring = self
+            .ring
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let version = ring
+            .current
+            .checked_add(1)
+            .ok_or_else(|| KeyringError::Malformed {
+                path: path.display().to_string(),
+                reason: "no version above the highest".to_owned(),
+            })?;
+        let mut key = [0u8; KEY_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        ring.token_keys
+            .insert(version, MasterKey(*derive_from(&key, TOKEN_PURPOSE)));
+        ring.keys.insert(version, MasterKey(key));
+        key.zeroize();
+        let previous = ring.current;
+        ring.current = version;
+        let text = ring.to_file_text();
+        if let Err(source) = replace_private_file(path, text.as_bytes()) {
+            ring.keys.remove(&version);
+            ring.token_keys.remove(&version);
+            ring.current = previous;
+            return Err(KeyringError::Io {
+                path: path.display().to_string(),
+                source,
+            });
+        }
+        Ok(version)
+    }
+
+    /// `sealed` (bound to `aad`) sealed again under the current version, or
+    /// `None` when it already is.
+    ///
+    /// # Errors
+    /// When it does not open: an unknown version, or tampered, truncated
+    /// or bound to other associated data.
+    pub fn rekey(
+        &self,
+        aad: &[u8],
+        sealed: &SealedSecret,
+    ) -> Result<Option<SealedSecret>, KeyringError> {
+        let ring = self.read();
+        if sealed.key_version() == Some(ring.current) {
+            return Ok(None);
+        }
+        let plaintext = open_with(&ring.keys, aad, sealed)?;
+        Ok(Some(seal_with(&ring.keys, ring.current, aad, &plaintext)))
     }
 
     fn parse(text: &str, shown: &str) -> Result<Self, KeyringError> {
@@ -221,6 +380,109 @@ impl Keyring {
         Ok(Self::from_keys(keys))
     }
 
+    /// The file's text: every version held.
+    fn to_file_text(&self) -> Zeroizing<String> {
+        self.read().to_file_text()
+    }
+
+    /// The version that seals new secrets.
+    pub fn current_version(&self) -> u32 {
+        self.read().current
+    }
+
+    /// Every version held, ascending.
+    pub fn versions(&self) -> Vec<u32> {
+        self.read().keys.keys().copied().collect()
+    }
+
+    /// A value that identifies key `version` without revealing it:
+    /// HMAC-SHA256(key, "openccm key check v1"). Stored in the database so a
+    /// server started with the wrong key file refuses to run instead of
+    /// failing on every secret.
+    pub fn check_value(&self, version: u32) -> Option<[u8; 32]> {
+        let ring = self.read();
+        let key = ring.keys.get(&version)?;
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.0).ok()?;
+        mac.update(b"openccm key check v1");
+        Some(mac.finalize().into_bytes().into())
+    }
+
+    /// Seals `plaintext` under the current key, bound to `aad`.
+    pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> SealedSecret {
+        let ring = self.read();
+        seal_with(&ring.keys, ring.current, aad, plaintext)
+    }
+
+    /// Opens a sealed secret bound to `aad`.
+    ///
+    /// Fails when the key version is unknown, or the blob is truncated,
+    /// tampered with or was sealed for other associated data.
+    pub fn open(
+        &self,
+        aad: &[u8],
+        sealed: &SealedSecret,
+    ) -> Result<Zeroizing<Vec<u8>>, KeyringError> {
+        let opened = open_with(&self.read().keys, aad, sealed);
+        match opened {
+            Err(KeyringError::UnknownVersion(version))
+                if self.take_up(version, |ring| open_with(&ring.keys, aad, sealed).is_ok()) =>
+            {
+                open_with(&self.read().keys, aad, sealed)
+            }
+            other => other,
+        }
+    }
+
+    /// Seals a bearer-token payload under the current token subkey. `kind`
+    /// (the AAD) names what the payload is, so that one kind of token is
+    /// never accepted as another.
+    pub fn seal_token(&self, kind: &[u8], payload: &[u8]) -> Vec<u8> {
+        let ring = self.read();
+        seal_with(&ring.token_keys, ring.current, kind, payload).0
+    }
+
+    /// Opens a token sealed by [`Keyring::seal_token`] with any held version.
+    pub fn open_token(
+        &self,
+        kind: &[u8],
+        token: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KeyringError> {
+        let token = SealedSecret::from_bytes(token.to_vec());
+        let opened = open_with(&self.read().token_keys, kind, &token);
+        match opened {
+            Err(KeyringError::UnknownVersion(version))
+                if self.take_up(version, |ring| {
+                    open_with(&ring.token_keys, kind, &token).is_ok()
+                }) =>
+            {
+                open_with(&self.read().token_keys, kind, &token)
+            }
+            other => other,
+        }
+    }
+
+    /// Derives a 256-bit subkey of key `version` for `purpose` (HKDF-SHA256).
+    pub fn derive(&self, version: u32, purpose: &str) -> Option<Zeroizing<[u8; 32]>> {
+        Some(derive_from(&self.read().keys.get(&version)?.0, purpose))
+    }
+}
+
+impl Ring {
+    fn from_keys(keys: Vec<(u32, [u8; KEY_LEN])>) -> Self {
+        let mut map = BTreeMap::new();
+        let mut token_keys = BTreeMap::new();
+        for (version, key) in keys {
+            token_keys.insert(version, MasterKey(*derive_from(&key, TOKEN_PURPOSE)));
+            map.insert(version, MasterKey(key));
+        }
+        let current = map.keys().next_back().copied().unwrap_or(0);
+        Self {
+            keys: map,
+            token_keys,
+            current,
+        }
+    }
+
     fn to_file_text(&self) -> Zeroizing<String> {
         let mut text = Zeroizing::new(String::from(
             "# openccm master keyring: the highest version seals, every version opens.\n\
@@ -233,69 +495,6 @@ impl Keyring {
             text.push('\n');
         }
         text
-    }
-
-    /// The version that seals new secrets.
-    pub fn current_version(&self) -> u32 {
-        self.current
-    }
-
-    /// Every version held, ascending.
-    pub fn versions(&self) -> Vec<u32> {
-        self.keys.keys().copied().collect()
-    }
-
-    /// A value that identifies key `version` without revealing it:
-    /// HMAC-SHA256(key, "openccm key check v1"). Stored in the database so a
-    /// server started with the wrong key file refuses to run instead of
-    /// failing on every secret.
-    pub fn check_value(&self, version: u32) -> Option<[u8; 32]> {
-        let key = self.keys.get(&version)?;
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.0).ok()?;
-        mac.update(b"openccm key check v1");
-        Some(mac.finalize().into_bytes().into())
-    }
-
-    /// Seals `plaintext` under the current key, bound to `aad`.
-    pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> SealedSecret {
-        seal_with(&self.keys, self.current, aad, plaintext)
-    }
-
-    /// Opens a sealed secret bound to `aad`.
-    ///
-    /// Fails when the key version is unknown, or the blob is truncated,
-    /// tampered with or was sealed for other associated data.
-    pub fn open(
-        &self,
-        aad: &[u8],
-        sealed: &SealedSecret,
-    ) -> Result<Zeroizing<Vec<u8>>, KeyringError> {
-        open_with(&self.keys, aad, sealed)
-    }
-
-    /// Seals a bearer-token payload under the current token subkey. `kind`
-    /// (the AAD) names what the payload is, so that one kind of token is
-    /// never accepted as another.
-    pub fn seal_token(&self, kind: &[u8], payload: &[u8]) -> Vec<u8> {
-        seal_with(&self.token_keys, self.current, kind, payload).0
-    }
-
-    /// Opens a token sealed by [`Keyring::seal_token`] with any held version.
-    pub fn open_token(
-        &self,
-        kind: &[u8],
-        token: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, KeyringError> {
-        open_with(
-            &self.token_keys,
-            kind,
-            &SealedSecret::from_bytes(token.to_vec()),
-        )
-    }
-
-    /// Derives a 256-bit subkey of key `version` for `purpose` (HKDF-SHA256).
-    pub fn derive(&self, version: u32, purpose: &str) -> Option<Zeroizing<[u8; 32]>> {
-        Some(derive_from(&self.keys.get(&version)?.0, purpose))
     }
 }
 
@@ -567,5 +766,124 @@ mod tests {
             *a.derive(1, "token").unwrap(),
             *a.derive(1, "token").unwrap()
         );
+    }
+
+    #[test]
+    fn a_new_version_is_written_picked_up_by_a_reload_and_rekeys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let (ring, _) = Keyring::load_or_create(&path).unwrap();
+        let (other, _) = Keyring::load_or_create(&path).unwrap();
+        let old = ring.seal(b"sk:AK1", b"secret");
+        let token = ring.seal_token(b"t", b"payload");
+        assert!(
+            ring.rekey(b"sk:AK1", &old).unwrap().is_none(),
+            "already current"
+        );
+
+        assert_eq!(ring.add_version(&path).unwrap(), 2);
+        assert_eq!(ring.current_version(), 2);
+        // Another process holding the file picks the version up.
+        assert_eq!(other.current_version(), 1);
+        assert_eq!(other.reload(&path).unwrap(), vec![2]);
+        assert_eq!(other.reload(&path).unwrap(), Vec::<u32>::new());
+        assert_eq!(other.current_version(), 2);
+        assert_eq!(other.check_value(2), ring.check_value(2));
+
+        let new = ring.rekey(b"sk:AK1", &old).unwrap().unwrap();
+        assert_eq!(new.key_version(), Some(2));
+        assert_eq!(other.open(b"sk:AK1", &new).unwrap().as_slice(), b"secret");
+        assert!(
+            ring.rekey(b"sk:AK1", &new).unwrap().is_none(),
+            "already current"
+        );
+        assert!(ring.rekey(b"sk:AK2", &old).is_err(), "bound to its row");
+        // Old tokens still open; new ones are sealed under version 2.
+        assert_eq!(
+            other.open_token(b"t", &token).unwrap().as_slice(),
+            b"payload"
+        );
+        let newer = SealedSecret::from_bytes(other.seal_token(b"t", b"p"));
+        assert_eq!(newer.key_version(), Some(2));
+        // Only version 2 opens what was re-sealed.
+        let (v2, _) = {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("2:"))
+                .unwrap()
+                .to_owned();
+            let only = dir.path().join("only-2.key");
+            replace_private_file(&only, format!("{line}\n").as_bytes()).unwrap();
+            Keyring::load_or_create(&only).unwrap()
+        };
+        assert_eq!(v2.open(b"sk:AK1", &new).unwrap().as_slice(), b"secret");
+        assert!(v2.open(b"sk:AK1", &old).is_err());
+    }
+
+    #[test]
+    fn a_reload_never_drops_or_replaces_a_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let (ring, _) = Keyring::load_or_create(&path).unwrap();
+        ring.add_version(&path).unwrap();
+        // A file that lost version 1, and one whose version 1 is another key.
+        replace_private_file(
+            &path,
+            format!("2:{}\n", BASE64.encode([1u8; 32])).as_bytes(),
+        )
+        .unwrap();
+        assert!(ring.reload(&path).is_err());
+        replace_private_file(
+            &path,
+            format!(
+                "1:{}\n2:{}\n",
+                BASE64.encode([1u8; 32]),
+                BASE64.encode([2u8; 32])
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert!(ring.reload(&path).is_err());
+        assert_eq!(ring.versions(), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_version_named_by_a_secret_is_taken_up_from_the_file_if_it_opens_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let (rotating, _) = Keyring::load_or_create(&path).unwrap();
+        let (other, _) = Keyring::load_or_create(&path).unwrap();
+        rotating.add_version(&path).unwrap();
+        let sealed = rotating.seal(b"aad", b"secret");
+        let token = rotating.seal_token(b"t", b"payload");
+        // Not reloaded by anyone: the secret's version sends it to the file.
+        assert_eq!(other.open(b"aad", &sealed).unwrap().as_slice(), b"secret");
+        assert_eq!(other.current_version(), 2);
+        assert_eq!(
+            other.open_token(b"t", &token).unwrap().as_slice(),
+            b"payload"
+        );
+
+        // A made-up version costs one read a second, and takes nothing up.
+        let (third, _) = Keyring::load_or_create(&path).unwrap();
+        let mut forged = sealed.as_bytes().to_vec();
+        forged[2..6].copy_from_slice(&9u32.to_be_bytes());
+        let forged = SealedSecret::from_bytes(forged);
+        assert!(matches!(
+            third.open(b"aad", &forged),
+            Err(KeyringError::UnknownVersion(9))
+        ));
+        assert_eq!(
+            third.versions(),
+            vec![1, 2],
+            "the read took up what the file holds"
+        );
+        // A version whose key in the file does not open the secret is not
+        // taken up: here a keyring whose file never had version 2.
+        let lone = dir.path().join("lone.key");
+        let (alone, _) = Keyring::load_or_create(&lone).unwrap();
+        assert!(alone.open(b"aad", &sealed).is_err());
+        assert_eq!(alone.versions(), vec![1]);
     }
 }

@@ -246,6 +246,34 @@ impl KeyStore for SoftwareKeyStore {
         }
         Ok(())
     }
+
+    fn reseal(&self, handle: &KeyHandle) -> PkiResult<Option<KeyHandle>> {
+        let sealed = SealedSecret::from_bytes(handle.sealed.clone());
+        // A generated key is sealed for `key:`, imported material for
+        // `secret:`; the wrong one does not open (AES-GCM checks it).
+        for aad in [key_aad(&handle.owner), secret_aad(&handle.owner)] {
+            match self.keyring.rekey(&aad, &sealed) {
+                Ok(None) => return Ok(None),
+                Ok(Some(resealed)) => {
+                    return Ok(Some(KeyHandle {
+                        owner: handle.owner.clone(),
+                        sealed: resealed.as_bytes().to_vec(),
+                    }))
+                }
+                Err(crate::keyring::KeyringError::Corrupt) => {}
+                Err(e) => {
+                    return Err(PkiError::Key(format!(
+                        "the key of {} cannot be opened: {e}",
+                        handle.owner
+                    )))
+                }
+            }
+        }
+        Err(PkiError::Key(format!(
+            "the key of {} does not open (tampered, or sealed for another owner)",
+            handle.owner
+        )))
+    }
 }
 
 /// The cache entry of an opened key: its owner and the fingerprint of its

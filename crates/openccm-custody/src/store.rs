@@ -130,6 +130,12 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     /// with it. Call after the row is gone: a crash in between leaves an
     /// orphan object, never a row without its key.
     fn destroy(&self, handle: &KeyHandle) -> PkiResult<()>;
+
+    /// `handle` sealed again under the master key's current version, or
+    /// `None` when it already is (master-key rotation). What is sealed
+    /// stays as it is: a key wrapped by a token stays wrapped, a pointer to
+    /// a token object stays a pointer.
+    fn reseal(&self, handle: &KeyHandle) -> PkiResult<Option<KeyHandle>>;
 }
 
 /// A customer's private key while custody checks it, before it is stored:

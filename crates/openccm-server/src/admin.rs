@@ -62,6 +62,13 @@ pub enum AdminCommand {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Adds a master key version to the key file and re-seals every stored
+    /// secret (CA keys, generated keys, secret keys of access keys, SSL
+    /// keys) under it, while servers keep running: servers sharing the
+    /// store take the new version up from their key file within seconds
+    /// (share the file, or copy it to every server first). An interrupted
+    /// rotation is resumed by running this again.
+    RotateMasterKey,
     /// Restores a backup as the SQLite store of --data-dir (or
     /// --database-url), which must not exist: a restore never overwrites a
     /// store. Put the master key the backup needs at --master-key-file
@@ -724,6 +731,7 @@ async fn run_command(config: &Config, iam: &Iam, command: AdminCommand) -> Resul
                 .await?;
         }
         AdminCommand::Backup { to } => crate::admin_backup::backup(config, iam, &to).await?,
+        AdminCommand::RotateMasterKey => crate::admin_rotation::rotate(config, iam).await?,
         AdminCommand::Restore { .. } => {
             return Err("a restore runs before the store opens".to_owned())
         }

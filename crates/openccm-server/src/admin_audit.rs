@@ -111,6 +111,9 @@ pub fn describe(command: &crate::admin::AdminCommand) -> Option<(String, String)
         // Who took a copy of every sealed secret, and where to.
         return Some(("cli backup".to_owned(), to.display().to_string()));
     }
+    if let crate::admin::AdminCommand::RotateMasterKey = command {
+        return Some(("cli rotate-master-key".to_owned(), String::new()));
+    }
     let text = format!("{command:?}");
     let (group, rest) = text.split_once('(')?;
     let verb_end = rest.find([' ', ')']).unwrap_or(rest.len());

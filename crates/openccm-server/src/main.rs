@@ -8,7 +8,9 @@
 mod admin;
 mod admin_audit;
 mod admin_backup;
+mod admin_rotation;
 mod config;
+mod key_watch;
 mod limits;
 mod publish;
 mod serve;

@@ -194,6 +194,11 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     let pools =
         CryptoPools::for_this_machine().map_err(|e| format!("cannot start crypto threads: {e}"))?;
+    tokio::spawn(crate::key_watch::run(
+        store.clone(),
+        keyring.clone(),
+        config.master_key_file.clone(),
+    ));
     let audit = openccm_app::audit::AuditTrail::start(store.clone(), keyring.clone());
     let custody = config.key_store(keyring)?;
     if config.pkcs11.is_some() {

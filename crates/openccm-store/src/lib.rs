@@ -580,6 +580,99 @@ pub trait ReportStore: Send + Sync {
     ) -> StoreResult<ExpiringCounts>;
 }
 
+/// Where a sealed secret is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SealedColumn {
+    /// The secret key of an access key (`sk:` + access key).
+    AccessKeySecret,
+    /// A private CA's key.
+    CaKey,
+    /// A private certificate's generated key.
+    CertificateKey,
+    /// The generated encryption key of an SM2 dual certificate.
+    CertificateEncKey,
+    /// An SSL certificate's private key.
+    SslCertificateKey,
+    /// The encryption key of an SM2 SSL certificate.
+    SslCertificateEncKey,
+    /// The key generated with an SSL CSR.
+    SslCsrKey,
+}
+
+impl SealedColumn {
+    /// Every place secrets are sealed in.
+    pub const ALL: [Self; 7] = [
+        Self::AccessKeySecret,
+        Self::CaKey,
+        Self::CertificateKey,
+        Self::CertificateEncKey,
+        Self::SslCertificateKey,
+        Self::SslCertificateEncKey,
+        Self::SslCsrKey,
+    ];
+
+    /// A name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AccessKeySecret => "access key secrets",
+            Self::CaKey => "CA keys",
+            Self::CertificateKey => "certificate keys",
+            Self::CertificateEncKey => "SM2 encryption keys",
+            Self::SslCertificateKey => "SSL certificate keys",
+            Self::SslCertificateEncKey => "SSL SM2 encryption keys",
+            Self::SslCsrKey => "SSL CSR keys",
+        }
+    }
+}
+
+/// One sealed secret as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedRow {
+    /// The row's id.
+    pub id: String,
+    /// Whom the secret is sealed for (its associated data names it).
+    pub owner: String,
+    /// The sealed blob.
+    pub sealed: Vec<u8>,
+}
+
+impl std::fmt::Debug for SealedRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedRow")
+            .field("id", &self.id)
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Master-key rotation: re-sealing every stored secret.
+#[async_trait]
+pub trait KeyRotationStore: Send + Sync {
+    /// Up to `limit` secrets of `column` not sealed under `version`, with
+    /// ids after `after`, in id order.
+    async fn sealed_not_under(
+        &self,
+        column: SealedColumn,
+        version: u32,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<SealedRow>>;
+    /// Replaces sealed blobs, (id, old, new) each, in one transaction; a
+    /// row whose blob is no longer `old` is left alone. Returns how many
+    /// were replaced.
+    async fn replace_sealed(
+        &self,
+        column: SealedColumn,
+        changes: Vec<(String, Vec<u8>, Vec<u8>)>,
+    ) -> StoreResult<u64>;
+    /// The version of a rotation begun and not finished, if any.
+    async fn unfinished_rotation(&self) -> StoreResult<Option<u32>>;
+    /// Records that secrets are being re-sealed under `version`.
+    async fn begin_rotation(&self, version: u32, now: i64) -> StoreResult<()>;
+    /// Records that every secret is sealed under `version`.
+    async fn finish_rotation(&self, version: u32, now: i64) -> StoreResult<()>;
+}
+
 /// Everything the application needs from storage.
 pub trait Store:
     MetaStore
@@ -590,6 +683,7 @@ pub trait Store:
     + ScmStore
     + AuditStore
     + ReportStore
+    + KeyRotationStore
     + std::fmt::Debug
 {
 }
@@ -603,6 +697,7 @@ impl<
             + ScmStore
             + AuditStore
             + ReportStore
+            + KeyRotationStore
             + std::fmt::Debug,
     > Store for T
 {

@@ -268,6 +268,11 @@ impl KeyStore for Pkcs11KeyStore {
         self.software.open_sm2_envelope(recipient, envelope)
     }
 
+    fn reseal(&self, handle: &KeyHandle) -> PkiResult<Option<KeyHandle>> {
+        // Wrapped keys and token pointers are sealed like software keys.
+        self.software.reseal(handle)
+    }
+
     fn destroy(&self, handle: &KeyHandle) -> PkiResult<()> {
         let Some(id) = self.software.token_pointer(handle)? else {
             return self.software.destroy(handle);

@@ -18,5 +18,6 @@ mod packaging;
 mod pg_restart;
 mod pg_tls;
 mod revocation;
+mod rotation;
 mod sdk;
 mod upgrade;

@@ -13,6 +13,7 @@ pub(crate) mod by_id;
 mod pca;
 mod report;
 mod revocation;
+mod rotation;
 mod scm;
 
 use async_trait::async_trait;

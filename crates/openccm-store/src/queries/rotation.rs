@@ -1,0 +1,150 @@
+//! Master-key rotation: the sealed secrets not yet under a key version, a
+//! page at a time, and their replacement; and the record of rotations.
+//!
+//! A sealed blob starts with `ok` and the sealing key's version (4 bytes,
+//! big-endian): `crates/openccm-custody/src/keyring.rs`. The version is
+//! read in SQL (`substr(col, 3, 4)`, on BLOB and BYTEA alike), so a pass
+//! reads only what it must re-seal; paging by id keeps each page an index
+//! range.
+
+use async_trait::async_trait;
+
+use super::Sql;
+use crate::db::{args, Backend, Durability, Finish, Value, Weight};
+use crate::{KeyRotationStore, SealedColumn, SealedRow, StoreResult};
+
+/// (table, id column, owner column, sealed column).
+fn place(column: SealedColumn) -> (&'static str, &'static str, &'static str, &'static str) {
+    match column {
+        SealedColumn::AccessKeySecret => {
+            ("access_keys", "access_key", "access_key", "sealed_secret")
+        }
+        SealedColumn::CaKey => ("cas", "ca_id", "key_owner", "sealed_key"),
+        SealedColumn::CertificateKey => {
+            ("certificates", "certificate_id", "key_owner", "sealed_key")
+        }
+        SealedColumn::CertificateEncKey => (
+            "certificates",
+            "certificate_id",
+            "enc_key_owner",
+            "enc_sealed_key",
+        ),
+        SealedColumn::SslCertificateKey => (
+            "scm_certificates",
+            "certificate_id",
+            "key_owner",
+            "sealed_key",
+        ),
+        SealedColumn::SslCertificateEncKey => (
+            "scm_certificates",
+            "certificate_id",
+            "enc_key_owner",
+            "enc_sealed_key",
+        ),
+        SealedColumn::SslCsrKey => ("scm_csrs", "csr_id", "key_owner", "sealed_key"),
+    }
+}
+
+#[async_trait]
+impl<B: Backend> KeyRotationStore for Sql<B> {
+    async fn sealed_not_under(
+        &self,
+        column: SealedColumn,
+        version: u32,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<SealedRow>> {
+        let (table, id, owner, sealed) = place(column);
+        let rows = self
+            .read(
+                &format!(
+                    "SELECT {id} AS id, {owner} AS owner, {sealed} AS sealed FROM {table} \
+                     WHERE {id} > $1 AND {sealed} IS NOT NULL AND substr({sealed}, 3, 4) <> $2 \
+                     ORDER BY {id} LIMIT $3"
+                ),
+                args![after, version.to_be_bytes().to_vec(), limit],
+                Weight::Scan,
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SealedRow {
+                    id: row.text("id")?,
+                    owner: row.text("owner")?,
+                    sealed: row.blob("sealed")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_sealed(
+        &self,
+        column: SealedColumn,
+        changes: Vec<(String, Vec<u8>, Vec<u8>)>,
+    ) -> StoreResult<u64> {
+        let (table, id, _, sealed) = place(column);
+        let sql = format!("UPDATE {table} SET {sealed} = $1 WHERE {id} = $2 AND {sealed} = $3");
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                let mut replaced = 0;
+                for (row_id, old, new) in changes {
+                    // Only if unchanged since it was read: a concurrent change
+                    // (a deletion, a key re-sealed by another pass) wins, and
+                    // the next pass reads the row again.
+                    replaced += tx
+                        .exec(
+                            &sql,
+                            &[Value::from(new), Value::from(row_id), Value::from(old)],
+                        )
+                        .await?;
+                }
+                Ok(Finish::Commit(replaced))
+            })
+        })
+        .await
+    }
+
+    async fn unfinished_rotation(&self) -> StoreResult<Option<u32>> {
+        self.read_one(
+            "SELECT version FROM key_rotations WHERE finished_at IS NULL ORDER BY version DESC",
+            args![],
+        )
+        .await?
+        .map(|row| {
+            u32::try_from(row.int("version")?)
+                .map_err(|_| crate::StoreError::Corrupt("key_rotations.version".to_owned()))
+        })
+        .transpose()
+    }
+
+    async fn begin_rotation(&self, version: u32, now: i64) -> StoreResult<()> {
+        let args = args![i64::from(version), now];
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                tx.exec(
+                    "INSERT INTO key_rotations (version, started_at) VALUES ($1, $2) \
+                     ON CONFLICT (version) DO NOTHING",
+                    &args,
+                )
+                .await?;
+                Ok(Finish::Commit(()))
+            })
+        })
+        .await
+    }
+
+    async fn finish_rotation(&self, version: u32, now: i64) -> StoreResult<()> {
+        let args = args![now, i64::from(version)];
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                tx.exec(
+                    "UPDATE key_rotations SET finished_at = $1 WHERE version = $2",
+                    &args,
+                )
+                .await?;
+                Ok(Finish::Commit(()))
+            })
+        })
+        .await
+    }
+}
