@@ -3,14 +3,16 @@
 //!
 //! How a rotation goes (`openccm admin rotate-master-key`,
 //! `crates/openccm-server/src/admin_rotation.rs`):
-//! 1. a new version is appended to the key file and recorded (its check
-//!    value, and an unfinished row in `key_rotations`);
+//! 1. the rotation is recorded (an unfinished row in `key_rotations`), then
+//!    a new version is appended to the key file and its check value
+//!    recorded;
 //! 2. servers notice the version in the store within seconds, reload their
-//!    key file and seal with it from then on (`key_watch.rs` beside
-//!    `serve.rs`); the old version keeps opening what it sealed;
-//! 3. [`reseal_all`] passes over every place secrets are sealed in until a
-//!    pass finds nothing left under an older version (a server that had not
-//!    reloaded yet may have sealed one meanwhile);
+//!    key file and seal with it from then on
+//!    (`crates/openccm-server/src/key_watch.rs`); the old version keeps
+//!    opening what it sealed. Each server says which versions it holds;
+//! 3. once every running server holds the new version, [`reseal_all`]
+//!    passes over every place secrets are sealed in until a pass finds
+//!    nothing left under an older version;
 //! 4. the rotation is recorded finished.
 //!
 //! Each page is re-sealed in one transaction, and only where the stored
@@ -28,22 +30,46 @@ use crate::error::{Error, Result};
 /// Secrets read and re-sealed per transaction.
 const PAGE: i64 = 256;
 
-/// Re-seals every secret not under `keyring`'s current version: one pass
-/// over every column. Returns how many were re-sealed, per column.
+/// What one pass found and did, per column.
+#[derive(Debug, Default)]
+pub struct Pass {
+    /// Secrets found under an older version.
+    pub found: BTreeMap<&'static str, u64>,
+    /// Of those, re-sealed: the others changed meanwhile (deleted, or
+    /// written again) and are looked at by the next pass.
+    pub resealed: BTreeMap<&'static str, u64>,
+}
+
+impl Pass {
+    /// Secrets found under an older version, in every column.
+    pub fn found_total(&self) -> u64 {
+        self.found.values().sum()
+    }
+}
+
+/// Re-seals every secret not under `version`, which must be `keyring`'s
+/// current version: one pass over every column.
 ///
 /// # Errors
-/// When the store fails, or a secret does not open (a key version the
-/// keyring lacks, or a tampered blob): nothing of that page is written.
+/// When `version` is not the keyring's current one, the store fails, or a
+/// secret does not open (a key version the keyring lacks, or a tampered
+/// blob): nothing of that page is written.
 pub async fn reseal_all(
     store: &dyn Store,
     keyring: &Keyring,
     custody: &dyn KeyStore,
-) -> Result<BTreeMap<&'static str, u64>> {
-    let version = keyring.current_version();
-    let mut counts = BTreeMap::new();
+    version: u32,
+) -> Result<Pass> {
+    if keyring.current_version() != version {
+        return Err(Error::Internal(format!(
+            "the keyring seals under version {}, not {version}",
+            keyring.current_version()
+        )));
+    }
+    let mut pass = Pass::default();
     for column in SealedColumn::ALL {
         let mut after = String::new();
-        let mut resealed = 0;
+        let (mut found, mut resealed) = (0, 0);
         loop {
             let page = store
                 .sealed_not_under(column, version, &after, PAGE)
@@ -52,6 +78,7 @@ pub async fn reseal_all(
                 break;
             };
             after.clone_from(&last.id);
+            found += u64::try_from(page.len()).unwrap_or(u64::MAX);
             let mut changes = Vec::with_capacity(page.len());
             for row in page {
                 if let Some(new) =
@@ -62,9 +89,10 @@ pub async fn reseal_all(
             }
             resealed += store.replace_sealed(column, changes).await?;
         }
-        counts.insert(column.name(), resealed);
+        pass.found.insert(column.name(), found);
+        pass.resealed.insert(column.name(), resealed);
     }
-    Ok(counts)
+    Ok(pass)
 }
 
 /// One secret sealed again under the current version (`None`: it already

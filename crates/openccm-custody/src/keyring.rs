@@ -71,6 +71,14 @@ pub enum KeyringError {
     /// A sealed blob was sealed by a key version this keyring does not hold.
     #[error("secret sealed under master key version {0}, which the keyring does not hold")]
     UnknownVersion(u32),
+    /// A new version was to be added, and the file already holds it.
+    #[error("master key version {version} is taken: the key file holds versions up to {highest}")]
+    VersionTaken {
+        /// The version asked for.
+        version: u32,
+        /// The highest the file holds.
+        highest: u32,
+    },
     /// A sealed blob is truncated, was tampered with, or belongs to another record.
     #[error("sealed secret does not open (tampered, truncated or misplaced)")]
     Corrupt,
@@ -135,7 +143,13 @@ struct Ring {
     /// Per version, the subkey that seals bearer tokens (derived once: key
     /// separation keeps a token oracle from ever touching stored secrets).
     token_keys: BTreeMap<u32, MasterKey>,
+    /// The version that seals: the highest held that is at most `cap`.
     current: u32,
+    /// The highest version allowed to seal: the store's newest known
+    /// version ([`Keyring::seal_up_to`]). A version in the key file the
+    /// store does not know yet (one added by `rotate-master-key --prepare`,
+    /// not yet copied to every server) opens but never seals.
+    cap: u32,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -164,10 +178,11 @@ impl Keyring {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = [0u8; KEY_LEN];
                 rand::rngs::OsRng.fill_bytes(&mut key);
-                let ring = Self::from_keys(vec![(1, key)]);
+                let mut ring = Self::from_keys(vec![(1, key)]);
                 key.zeroize();
                 let text = ring.to_file_text();
                 write_new_private_file(path, text.as_bytes()).map_err(io)?;
+                ring.path = Some(path.to_path_buf());
                 Ok((ring, true))
             }
             Err(e) => Err(io(e)),
@@ -277,49 +292,83 @@ impl Keyring {
             .copied()
             .collect();
         if !added.is_empty() {
+            fresh_ring.cap = ring.cap;
+            fresh_ring.recompute();
             std::mem::swap(&mut *ring, &mut fresh_ring);
         }
         Ok(added)
     }
 
-    /// Appends a new key version (one above the highest) to the key file
-    /// at `path`, which must hold every version this keyring holds, and
-    /// takes it up: it seals from now on. The file is replaced atomically.
+    /// Appends key version `version`, which must be one above the highest
+    /// the key file at `path` holds, to that file, and takes it up: it
+    /// seals from now on. The file must hold every version this keyring
+    /// holds.
+    ///
+    /// Writers of one key file take turns (an exclusive lock on a sibling
+    /// `.lock` file), and each reads the file again under the lock: two
+    /// rotations at once never overwrite each other's key; the second
+    /// finds `version` taken and fails. A symbolic link is followed (the
+    /// file it names is replaced), and the file keeps its owner and group
+    /// (a rotation run as root leaves it readable by the service's user).
     ///
     /// # Errors
-    /// When the file cannot be read or written.
-    pub fn add_version(&self, path: &Path) -> Result<u32, KeyringError> {
-        self.reload(path)?;
+    /// `VersionTaken` when the file already holds `version` or more; when
+    /// the file cannot be read, locked or written.
+    pub fn add_version(&self, path: &Path, version: u32) -> Result<(), KeyringError> {
+        let shown = path.display().to_string();
+        let io = |source| KeyringError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let path = fs::canonicalize(path).map_err(io)?;
+        let lock_path = path.with_file_name(format!(
+            ".{}.lock",
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
+        let lock = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(io)?;
+        lock.lock().map_err(io)?;
+        let owner = {
+            use std::os::unix::fs::MetadataExt as _;
+            let meta = fs::metadata(&path).map_err(io)?;
+            (meta.uid(), meta.gid())
+        };
+        self.reload(&path)?;
         let mut ring = self
             .ring
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let version = ring
-            .current
-            .checked_add(1)
-            .ok_or_else(|| KeyringError::Malformed {
-                path: path.display().to_string(),
-                reason: "no version above the highest".to_owned(),
-            })?;
+        let highest = ring.highest();
+        if highest.checked_add(1) != Some(version) {
+            return Err(KeyringError::VersionTaken { version, highest });
+        }
         let mut key = [0u8; KEY_LEN];
         rand::rngs::OsRng.fill_bytes(&mut key);
         ring.token_keys
             .insert(version, MasterKey(*derive_from(&key, TOKEN_PURPOSE)));
         ring.keys.insert(version, MasterKey(key));
         key.zeroize();
-        let previous = ring.current;
+        let (previous, previous_cap) = (ring.current, ring.cap);
         ring.current = version;
+        ring.cap = version;
         let text = ring.to_file_text();
-        if let Err(source) = replace_private_file(path, text.as_bytes()) {
+        if let Err(source) = replace_file(&path, text.as_bytes(), Some(owner)) {
             ring.keys.remove(&version);
             ring.token_keys.remove(&version);
             ring.current = previous;
-            return Err(KeyringError::Io {
-                path: path.display().to_string(),
-                source,
-            });
+            ring.cap = previous_cap;
+            return Err(io(source));
         }
-        Ok(version)
+        // The lock goes with the file handle.
+        drop(lock);
+        Ok(())
     }
 
     /// `sealed` (bound to `aad`) sealed again under the current version, or
@@ -388,6 +437,23 @@ impl Keyring {
     /// The version that seals new secrets.
     pub fn current_version(&self) -> u32 {
         self.read().current
+    }
+
+    /// The highest version held, sealing or not.
+    pub fn highest_version(&self) -> u32 {
+        self.read().highest()
+    }
+
+    /// Seals under the highest version held that is at most `version` from
+    /// now on, and after every reload: `version` is the newest the store
+    /// knows (servers call this at start and as the store learns versions).
+    pub fn seal_up_to(&self, version: u32) {
+        let mut ring = self
+            .ring
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        ring.cap = version;
+        ring.recompute();
     }
 
     /// Every version held, ascending.
@@ -480,7 +546,25 @@ impl Ring {
             keys: map,
             token_keys,
             current,
+            cap: u32::MAX,
         }
+    }
+
+    fn highest(&self) -> u32 {
+        self.keys.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// The sealing version: the highest held within the cap (the lowest
+    /// held if none is).
+    fn recompute(&mut self) {
+        self.current = self
+            .keys
+            .keys()
+            .copied()
+            .filter(|v| *v <= self.cap)
+            .max()
+            .or_else(|| self.keys.keys().next().copied())
+            .unwrap_or(0);
     }
 
     fn to_file_text(&self) -> Zeroizing<String> {
@@ -583,6 +667,11 @@ pub fn write_new_private_file(path: &Path, contents: &[u8]) -> std::io::Result<(
 
 /// Like [`write_new_private_file`], but replaces an existing file.
 pub fn replace_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    replace_file(path, contents, None)
+}
+
+/// [`replace_private_file`], the new file given `owner` (uid, gid) first.
+fn replace_file(path: &Path, contents: &[u8], owner: Option<(u32, u32)>) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path
         .file_name()
@@ -595,6 +684,12 @@ pub fn replace_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()>
             .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
+        if let Some((uid, gid)) = owner {
+            if let Err(e) = std::os::unix::fs::fchown(&file, Some(uid), Some(gid)) {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        }
         file.write_all(contents)?;
         file.sync_all()?;
     }
@@ -781,7 +876,7 @@ mod tests {
             "already current"
         );
 
-        assert_eq!(ring.add_version(&path).unwrap(), 2);
+        ring.add_version(&path, 2).unwrap();
         assert_eq!(ring.current_version(), 2);
         // Another process holding the file picks the version up.
         assert_eq!(other.current_version(), 1);
@@ -826,7 +921,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("master.key");
         let (ring, _) = Keyring::load_or_create(&path).unwrap();
-        ring.add_version(&path).unwrap();
+        ring.add_version(&path, 2).unwrap();
         // A file that lost version 1, and one whose version 1 is another key.
         replace_private_file(
             &path,
@@ -854,7 +949,7 @@ mod tests {
         let path = dir.path().join("master.key");
         let (rotating, _) = Keyring::load_or_create(&path).unwrap();
         let (other, _) = Keyring::load_or_create(&path).unwrap();
-        rotating.add_version(&path).unwrap();
+        rotating.add_version(&path, 2).unwrap();
         let sealed = rotating.seal(b"aad", b"secret");
         let token = rotating.seal_token(b"t", b"payload");
         // Not reloaded by anyone: the secret's version sends it to the file.
@@ -885,5 +980,42 @@ mod tests {
         let (alone, _) = Keyring::load_or_create(&lone).unwrap();
         assert!(alone.open(b"aad", &sealed).is_err());
         assert_eq!(alone.versions(), vec![1]);
+    }
+
+    #[test]
+    fn two_rotations_never_overwrite_each_other_and_the_file_keeps_its_owner_and_link() {
+        use std::os::unix::fs::MetadataExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.key");
+        let (first, _) = Keyring::load_or_create(&real).unwrap();
+        // Served through a link, owned by another user when we may do so.
+        let link = dir.path().join("master.key");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        if fs::metadata("/proc/self").unwrap().uid() == 0 {
+            std::os::unix::fs::chown(&real, Some(65534), Some(65534)).unwrap();
+        }
+        let owner = fs::metadata(&real).unwrap().uid();
+        let (second, _) = Keyring::load_or_create(&link).unwrap();
+        first.add_version(&link, 2).unwrap();
+        // The second rotation, begun from the same state, finds 2 taken.
+        assert!(matches!(
+            second.add_version(&link, 2),
+            Err(KeyringError::VersionTaken {
+                version: 2,
+                highest: 2
+            })
+        ));
+        assert_eq!(
+            second.check_value(2),
+            first.check_value(2),
+            "it read the file again"
+        );
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::metadata(&real).unwrap().uid(), owner);
+        assert_eq!(fs::metadata(&real).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(Keyring::load(&link).unwrap().versions(), vec![1, 2]);
     }
 }

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use openccm_app::iam::{AuthMethod, Caller, Iam, IamSettings};
@@ -65,10 +66,21 @@ pub enum AdminCommand {
     /// Adds a master key version to the key file and re-seals every stored
     /// secret (CA keys, generated keys, secret keys of access keys, SSL
     /// keys) under it, while servers keep running: servers sharing the
-    /// store take the new version up from their key file within seconds
-    /// (share the file, or copy it to every server first). An interrupted
+    /// store take the new version up from their key file within seconds,
+    /// and nothing is re-sealed until every running server holds it (share
+    /// the file, or use --prepare and copy it first). An interrupted
     /// rotation is resumed by running this again.
-    RotateMasterKey,
+    RotateMasterKey {
+        /// Only add the next version to the key file (nothing is sealed
+        /// under it): copy the file to every server that does not share it,
+        /// then run the command without --prepare.
+        #[arg(long)]
+        prepare: bool,
+        /// How long to wait for every running server to hold the new
+        /// version before re-sealing anything.
+        #[arg(long, default_value_t = 60)]
+        wait_secs: u64,
+    },
     /// Restores a backup as the SQLite store of --data-dir (or
     /// --database-url), which must not exist: a restore never overwrites a
     /// store. Put the master key the backup needs at --master-key-file
@@ -731,7 +743,15 @@ async fn run_command(config: &Config, iam: &Iam, command: AdminCommand) -> Resul
                 .await?;
         }
         AdminCommand::Backup { to } => crate::admin_backup::backup(config, iam, &to).await?,
-        AdminCommand::RotateMasterKey => crate::admin_rotation::rotate(config, iam).await?,
+        AdminCommand::RotateMasterKey {
+            prepare: false,
+            wait_secs,
+        } => {
+            crate::admin_rotation::rotate(config, iam, Duration::from_secs(wait_secs)).await?;
+        }
+        AdminCommand::RotateMasterKey { prepare: true, .. } => {
+            crate::admin_rotation::prepare(config, iam).await?;
+        }
         AdminCommand::Restore { .. } => {
             return Err("a restore runs before the store opens".to_owned())
         }

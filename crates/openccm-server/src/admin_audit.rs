@@ -111,8 +111,9 @@ pub fn describe(command: &crate::admin::AdminCommand) -> Option<(String, String)
         // Who took a copy of every sealed secret, and where to.
         return Some(("cli backup".to_owned(), to.display().to_string()));
     }
-    if let crate::admin::AdminCommand::RotateMasterKey = command {
-        return Some(("cli rotate-master-key".to_owned(), String::new()));
+    if let crate::admin::AdminCommand::RotateMasterKey { prepare, .. } = command {
+        let step = if *prepare { "prepare" } else { "" };
+        return Some(("cli rotate-master-key".to_owned(), step.to_owned()));
     }
     let text = format!("{command:?}");
     let (group, rest) = text.split_once('(')?;

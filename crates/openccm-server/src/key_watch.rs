@@ -1,7 +1,9 @@
 //! Takes up master key versions added while the server runs (a rotation by
 //! `openccm admin rotate-master-key`, here or on another server sharing the
 //! database): when the store knows a version the keyring does not hold,
-//! the key file is read again.
+//! the key file is read again. Each period the server also tells the store
+//! which versions it holds (`server_keys`): a rotation re-seals nothing
+//! until every running server holds the new version.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,62 +17,128 @@ use openccm_store::Store;
 /// allows for two periods.
 pub const EVERY: Duration = Duration::from_secs(2);
 
+/// A server that has not checked in for this long is taken for stopped.
+pub const SEEN_WITHIN: Duration = Duration::from_secs(3 * EVERY.as_secs());
+
+/// Check-ins older than this are removed (servers long gone).
+const FORGET_AFTER_MS: i64 = 86_400_000;
+
+/// This server in `server_keys`: the host's name and the process id, for
+/// the operator a rotation names when it waits for a server.
+fn this_server() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default();
+    format!("{host} (pid {})", std::process::id())
+}
+
 /// Runs forever.
-pub async fn run(store: Arc<dyn Store>, keyring: Arc<Keyring>, path: PathBuf) {
+pub async fn run(
+    store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
+    path: PathBuf,
+    clock: Arc<dyn openccm_app::Clock>,
+) {
+    let server_id = uuid::Uuid::new_v4().to_string();
+    let host = this_server();
     let mut every = tokio::time::interval(EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Versions the key file lacked, warned about once each.
     let mut lacking: Vec<u32> = Vec::new();
     loop {
         every.tick().await;
-        let known = match store.key_checks().await {
-            Ok(known) => known,
-            Err(err) => {
-                tracing::debug!(error = %err, "cannot read the master key versions");
-                continue;
-            }
-        };
-        let held = keyring.versions();
-        let missing: Vec<u32> = known
-            .iter()
-            .map(|(version, _)| *version)
-            .filter(|version| !held.contains(version))
-            .collect();
-        if missing.is_empty() {
-            continue;
+        take_up_new_versions(store.as_ref(), &keyring, &path, &mut lacking).await;
+        let now = clock.now_ms();
+        if let Err(err) = store
+            .record_server_keys(
+                &server_id,
+                &host,
+                &keyring.versions(),
+                now,
+                now - FORGET_AFTER_MS,
+            )
+            .await
+        {
+            tracing::debug!(error = %err, "cannot record the master key versions held");
         }
-        // The file's new versions must be the store's: a key file that
-        // another rotation wrote (not shared with the one that rotated this
-        // database) would seal with a key no other server holds.
-        let differs = match Keyring::load(&path) {
-            Ok(file) => known.iter().any(|(version, check)| {
-                file.check_value(*version)
-                    .is_some_and(|ours| ours.as_slice() != check.as_slice())
-            }),
-            Err(err) => {
-                tracing::error!(error = %err, "cannot read the master key file again");
-                continue;
-            }
-        };
-        if differs {
-            tracing::error!(path = %path.display(), "the master key file holds a version that differs from the database's: not taken up");
-            continue;
+    }
+}
+
+/// Reads the key file again when the store knows a version the keyring
+/// lacks, and takes the new versions up if their check values are the
+/// store's.
+async fn take_up_new_versions(
+    store: &dyn Store,
+    keyring: &Keyring,
+    path: &std::path::Path,
+    lacking: &mut Vec<u32>,
+) {
+    let known = match store.key_checks().await {
+        Ok(known) => known,
+        Err(err) => {
+            tracing::debug!(error = %err, "cannot read the master key versions");
+            return;
         }
-        match keyring.reload(&path) {
-            Ok(added) if !added.is_empty() => {
+    };
+    let newest = known.iter().map(|(version, _)| *version).max();
+    let held = keyring.versions();
+    let missing: Vec<u32> = known
+        .iter()
+        .map(|(version, _)| *version)
+        .filter(|version| !held.contains(version))
+        .collect();
+    if missing.is_empty() {
+        // Held already (taken up on demand, or prepared in the file): it
+        // seals once the store knows it.
+        if let Some(newest) = newest {
+            if keyring.current_version() < newest {
+                keyring.seal_up_to(newest);
+                tracing::info!(
+                    version = newest,
+                    "sealing under the master key version the store now knows"
+                );
+            }
+        }
+        return;
+    }
+    // The file's new versions must be the store's: a key file that
+    // another rotation wrote (not shared with the one that rotated this
+    // database) would seal with a key no other server holds.
+    let file = match Keyring::load(path) {
+        Ok(file) => file,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read the master key file again");
+            return;
+        }
+    };
+    let differs = known.iter().any(|(version, check)| {
+        file.check_value(*version)
+            .is_some_and(|ours| ours.as_slice() != check.as_slice())
+    });
+    if differs {
+        tracing::error!(path = %path.display(), "the master key file holds a version the database knows as another key: not taken up");
+        return;
+    }
+    // Versions the file holds beyond the store's (a prepared one) open
+    // but do not seal: the cap is the store's newest.
+    match keyring.reload(path) {
+        Ok(added) => {
+            if let Some(newest) = newest {
+                keyring.seal_up_to(newest);
+            }
+            if !added.is_empty() {
                 tracing::info!(versions = ?added, current = keyring.current_version(), "master key versions taken up from the key file");
             }
-            Ok(_) => {}
-            Err(err) => {
-                tracing::error!(error = %err, "cannot read the master key file again");
-            }
         }
-        let held = keyring.versions();
-        for version in missing {
-            if !held.contains(&version) && !lacking.contains(&version) {
-                lacking.push(version);
-                tracing::error!(version, path = %path.display(), "the database knows a master key version this server's key file lacks: copy the key file from the server that rotated it");
-            }
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read the master key file again");
+        }
+    }
+    let held = keyring.versions();
+    for version in missing {
+        if !held.contains(&version) && !lacking.contains(&version) {
+            lacking.push(version);
+            tracing::error!(version, path = %path.display(), "the database knows a master key version this server's key file lacks: copy the key file from the server that rotated it");
         }
     }
 }

@@ -198,6 +198,7 @@ async fn serve(config: Config) -> Result<(), String> {
         store.clone(),
         keyring.clone(),
         config.master_key_file.clone(),
+        clock.clone(),
     ));
     let audit = openccm_app::audit::AuditTrail::start(store.clone(), keyring.clone());
     let custody = config.key_store(keyring)?;

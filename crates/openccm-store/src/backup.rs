@@ -5,8 +5,9 @@
 //! one step: the copy reads one snapshot of the live database (WAL mode lets
 //! the server go on committing meanwhile) and so holds exactly what was
 //! committed when it began. It is written under a temporary name, checked
-//! (`PRAGMA integrity_check`), synced and only then renamed into place: a
-//! file at the backup's name is always a whole backup.
+//! (`PRAGMA integrity_check`), synced and only then linked into place
+//! (never over an existing file): a file at the backup's name is always a
+//! whole backup.
 //!
 //! A backup holds the secrets sealed under the master key and the key's
 //! check values (`key_checks`), never the key itself: [`BackupFacts`] says
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::sqlite::{create_private, db_error};
+use crate::sqlite::db_error;
 use crate::{StoreError, StoreResult};
 
 /// What a backup holds, read back from it.
@@ -109,12 +110,29 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Copies `source` into a new file at `to`: under a temporary name first,
-/// checked, synced, then renamed.
+/// checked, synced, then linked into place (which fails, rather than
+/// replaces, if something appeared at `to` meanwhile: a server started on
+/// the store being restored, say).
 fn copy_into_new(source: &Connection, to: &Path) -> StoreResult<BackupFacts> {
     let partial = with_suffix(to, ".partial");
-    // A leftover of an interrupted copy is ours to replace.
-    let _ = std::fs::remove_file(&partial);
-    create_private(&partial)?;
+    // A leftover of an interrupted copy is removed; anything else at that
+    // name (a file that cannot be removed) stops the copy, and the
+    // temporary file is created new, never opened through a link: in a
+    // shared directory nobody else's file receives the store.
+    match std::fs::remove_file(&partial) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(failed("cannot remove the leftover", &partial, e)),
+    }
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&partial)
+            .map_err(|e| failed("cannot create", &partial, e))?;
+    }
     let copied = (|| {
         let mut target =
             Connection::open(&partial).map_err(|e| failed("cannot open", &partial, e))?;
@@ -156,7 +174,8 @@ fn copy_into_new(source: &Connection, to: &Path) -> StoreResult<BackupFacts> {
         std::fs::File::open(&partial)
             .and_then(|f| f.sync_all())
             .map_err(|e| failed("cannot sync", &partial, e))?;
-        std::fs::rename(&partial, to).map_err(|e| failed("cannot rename into", to, e))?;
+        std::fs::hard_link(&partial, to).map_err(|e| failed("cannot create", to, e))?;
+        std::fs::remove_file(&partial).map_err(|e| failed("cannot remove", &partial, e))?;
         if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::File::open(dir)
                 .and_then(|d| d.sync_all())

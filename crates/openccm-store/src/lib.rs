@@ -667,8 +667,24 @@ pub trait KeyRotationStore: Send + Sync {
     ) -> StoreResult<u64>;
     /// The version of a rotation begun and not finished, if any.
     async fn unfinished_rotation(&self) -> StoreResult<Option<u32>>;
-    /// Records that secrets are being re-sealed under `version`.
-    async fn begin_rotation(&self, version: u32, now: i64) -> StoreResult<()>;
+    /// Records that secrets are being re-sealed under `version`; false when
+    /// a rotation to `version` was recorded already (another run's).
+    async fn begin_rotation(&self, version: u32, now: i64) -> StoreResult<bool>;
+    /// Every rotation recorded: (version, finished).
+    async fn rotations(&self) -> StoreResult<Vec<(u32, bool)>>;
+    /// A running server says which key versions it holds; check-ins older
+    /// than `forget_before` (servers long stopped) are dropped.
+    async fn record_server_keys(
+        &self,
+        server_id: &str,
+        host: &str,
+        versions: &[u32],
+        now: i64,
+        forget_before: i64,
+    ) -> StoreResult<()>;
+    /// The servers that checked in at or after `since`: (id, host,
+    /// versions held).
+    async fn servers_seen_since(&self, since: i64) -> StoreResult<Vec<(String, String, Vec<u32>)>>;
     /// Records that every secret is sealed under `version`.
     async fn finish_rotation(&self, version: u32, now: i64) -> StoreResult<()>;
 }

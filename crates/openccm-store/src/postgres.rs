@@ -246,14 +246,15 @@ impl Suspicion {
 
 /// Whether `err` says the connection is gone (the server restarted, failed
 /// over or dropped it), not that the statement failed: a connection
-/// exception (SQLSTATE class 08), an operator intervention such as a
+/// exception (SQLSTATE class 08, but for 08P01, a protocol violation that a
+/// statement can cause every time), an operator intervention such as a
 /// shutdown (57P01–57P03), or the socket itself.
 fn connection_lost(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            (code.starts_with("08") && code != "08P01") || code.starts_with("57P")
+        }),
         _ => false,
     }
 }

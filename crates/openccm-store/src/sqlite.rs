@@ -349,7 +349,7 @@ pub fn file_of(url: &str) -> StoreResult<Option<PathBuf>> {
 /// Creates the database file with mode 0600 if it does not exist, so that it
 /// (and the `-wal`/`-shm` files SQLite derives from its mode) is private from
 /// the first byte.
-pub(crate) fn create_private(path: &Path) -> StoreResult<()> {
+fn create_private(path: &Path) -> StoreResult<()> {
     use std::os::unix::fs::OpenOptionsExt as _;
     match std::fs::OpenOptions::new()
         .write(true)

@@ -272,14 +272,21 @@ impl Iam {
                 }
             }
         }
-        for version in self.keyring.versions() {
-            if !stored.iter().any(|(v, _)| *v == version) {
+        // A new store learns the key file's versions. Later versions are
+        // recorded by a rotation only (`crates/openccm-server/src/
+        // admin_rotation.rs`): one the key file holds and the store does
+        // not (added by `rotate-master-key --prepare`, perhaps not yet on
+        // every server) opens but does not seal.
+        if stored.is_empty() {
+            for version in self.keyring.versions() {
                 if let Some(check) = self.keyring.check_value(version) {
                     self.store
                         .add_key_check(version, &check, self.clock.now_ms())
                         .await?;
                 }
             }
+        } else if let Some(newest) = stored.iter().map(|(v, _)| *v).max() {
+            self.keyring.seal_up_to(newest);
         }
         Ok(())
     }

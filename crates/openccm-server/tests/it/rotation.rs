@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::harness::{
-    password_token, pg_database, signed, signed_to, two_servers, Credentials, Server,
-};
+use crate::harness::{password_token, pg_database, signed, signed_to, Credentials, Server};
 
 /// Where secrets are sealed: (table, id column, sealed column).
 const SEALED: [(&str, &str, &str); 7] = [
@@ -422,14 +420,39 @@ async fn a_rotation_under_load_reseals_every_secret_and_resumes_when_interrupted
     assert_eq!(again.terminate(), 0);
 }
 
-/// Two servers on PostgreSQL sharing the key file: the one that did not
-/// run the rotation takes the new version up by itself, opens what was
-/// re-sealed and seals under the new version.
+/// Two servers on PostgreSQL, each with its own copy of the key file. A
+/// rotation re-seals nothing while a running server lacks the new version
+/// (it would fail on every re-sealed secret); the documented way works:
+/// `--prepare` adds the version to one file (nothing seals under it), the
+/// file is copied, and the rotation (resumed) completes, the second server
+/// taking the version up by itself.
 #[tokio::test]
-async fn a_second_server_on_postgresql_takes_the_new_version_up() {
+async fn servers_with_their_own_key_files_take_the_new_version_up_before_anything_is_resealed() {
     let db = pg_database().await;
     let dir = tempfile::tempdir().unwrap();
-    let (a, b, creds) = two_servers(dir.path(), &db);
+    let (key_a, key_b) = (dir.path().join("a.key"), dir.path().join("b.key"));
+    let start = |name: &str, key: &Path| {
+        Server::start(
+            &[
+                "--database-url",
+                &db.url,
+                "--master-key-file",
+                key.to_str().unwrap(),
+                "--data-dir",
+                dir.path().join(name).to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
+    let a = start("a", &key_a);
+    let copy_key = || {
+        std::fs::copy(&key_a, &key_b).unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key_b, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    copy_key();
+    let b = start("b", &key_b);
+    let creds = Credentials::read(&dir.path().join("a"));
     let client = reqwest::Client::new();
     let ca = ok(
         &client,
@@ -443,60 +466,104 @@ async fn a_second_server_on_postgresql_takes_the_new_version_up() {
         .as_str()
         .unwrap()
         .to_owned();
-    let cert = ok(
-        &client,
-        &a,
-        &creds,
-        "POST",
-        "/v1/private-certificates",
-        Some(&generated(&ca, "EC256", "SHA256")),
-    )
-    .await["certificate_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let key = exported_keys(&client, &b, &creds, &cert).await;
-    let rotated = admin(&[
-        "--database-url",
-        &db.url,
-        "--master-key-file",
-        dir.path().join("shared-master.key").to_str().unwrap(),
-        "--data-dir",
-        dir.path().join("admin").to_str().unwrap(),
-        "rotate-master-key",
-    ]);
-    assert!(rotated.status.success(), "{}", text(&rotated));
-    // The re-sealed key opens only with version 2, which B took up.
-    assert_eq!(exported_keys(&client, &b, &creds, &cert).await, key);
-    let fresh = ok(
-        &client,
-        &b,
-        &creds,
-        "POST",
-        "/v1/private-certificates",
-        Some(&generated(&ca, "EC256", "SHA256")),
-    )
-    .await["certificate_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let issue = |server: &Server| {
+        let (client, creds, ca) = (client.clone(), creds.clone(), ca.clone());
+        let url = server.base_url.clone();
+        async move {
+            let r = signed_to(
+                &client,
+                &url,
+                &creds.access_key,
+                &creds.secret_key,
+                "POST",
+                "/v1/private-certificates",
+                Some(&generated(&ca, "EC256", "SHA256").to_string()),
+            )
+            .await;
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()["certificate_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
         .await
         .unwrap();
-    for id in [&cert, &fresh] {
+    let mut sealed_version = async |id: &str| -> u32 {
         let (sealed,): (Vec<u8>,) =
             sqlx::query_as("SELECT sealed_key FROM certificates WHERE certificate_id = $1")
                 .bind(id)
                 .fetch_one(&mut conn)
                 .await
                 .unwrap();
-        assert_eq!(version_of(&sealed), 2, "{id}");
-    }
+        version_of(&sealed)
+    };
+    let admin_dir = dir.path().join("admin");
+    let admin_with = |args: &[&str]| {
+        let mut all = vec![
+            "--database-url",
+            db.url.as_str(),
+            "--master-key-file",
+            key_a.to_str().unwrap(),
+            "--data-dir",
+            admin_dir.to_str().unwrap(),
+            "rotate-master-key",
+        ];
+        all.extend_from_slice(args);
+        admin(&all.iter().map(|s| &**s).collect::<Vec<_>>())
+    };
+
+    // Prepared: in A's file, not sealing anywhere (the store does not know it).
+    let prepared = admin_with(&["--prepare"]);
+    assert!(prepared.status.success(), "{}", text(&prepared));
+    let before = issue(&a).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let still_v1 = issue(&a).await;
+    assert_eq!(sealed_version(&before).await, 1);
+    assert_eq!(
+        sealed_version(&still_v1).await,
+        1,
+        "a prepared version does not seal"
+    );
+
+    // B's file lacks version 2: the rotation waits for B, then refuses,
+    // and nothing is re-sealed.
+    let refused = admin_with(&["--wait-secs", "4"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("do not hold master key version 2"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(sealed_version(&before).await, 1);
+    assert_eq!(
+        exported_keys(&client, &b, &creds, &before).await,
+        exported_keys(&client, &a, &creds, &before).await
+    );
+
+    // The file copied, B takes version 2 up by itself, and the rotation,
+    // run again, resumes and completes.
+    copy_key();
+    let rotated = admin_with(&[]);
+    assert!(rotated.status.success(), "{}", text(&rotated));
+    assert!(
+        text(&rotated).contains("resuming the interrupted rotation to master key version 2"),
+        "{}",
+        text(&rotated)
+    );
     assert!(
         b.log().contains("master key versions taken up"),
         "{}",
         b.log()
     );
+    for id in [&before, &still_v1] {
+        assert_eq!(sealed_version(id).await, 2, "{id}");
+        // Re-sealed under version 2, which B opens.
+        exported_keys(&client, &b, &creds, id).await;
+    }
+    let fresh = issue(&b).await;
+    assert_eq!(sealed_version(&fresh).await, 2, "B seals under version 2");
     assert_eq!(a.terminate(), 0);
     assert_eq!(b.terminate(), 0);
 }

@@ -117,20 +117,95 @@ impl<B: Backend> KeyRotationStore for Sql<B> {
         .transpose()
     }
 
-    async fn begin_rotation(&self, version: u32, now: i64) -> StoreResult<()> {
+    async fn begin_rotation(&self, version: u32, now: i64) -> StoreResult<bool> {
         let args = args![i64::from(version), now];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
+                let inserted = tx
+                    .exec(
+                        "INSERT INTO key_rotations (version, started_at) VALUES ($1, $2) \
+                         ON CONFLICT (version) DO NOTHING",
+                        &args,
+                    )
+                    .await?;
+                Ok(Finish::Commit(inserted == 1))
+            })
+        })
+        .await
+    }
+
+    async fn rotations(&self) -> StoreResult<Vec<(u32, bool)>> {
+        self.read(
+            "SELECT version, finished_at FROM key_rotations ORDER BY version",
+            args![],
+            Weight::Point,
+        )
+        .await?
+        .iter()
+        .map(|row| {
+            let version = u32::try_from(row.int("version")?)
+                .map_err(|_| crate::StoreError::Corrupt("key_rotations.version".to_owned()))?;
+            Ok((version, row.opt_int("finished_at")?.is_some()))
+        })
+        .collect()
+    }
+
+    async fn record_server_keys(
+        &self,
+        server_id: &str,
+        host: &str,
+        versions: &[u32],
+        now: i64,
+        forget_before: i64,
+    ) -> StoreResult<()> {
+        let listed = versions
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let args = args![server_id, host, listed, now];
+        // No fsync needed: a lost check-in is made again in seconds.
+        self.write(Durability::Deferred, move |tx| {
+            Box::pin(async move {
                 tx.exec(
-                    "INSERT INTO key_rotations (version, started_at) VALUES ($1, $2) \
-                     ON CONFLICT (version) DO NOTHING",
+                    "INSERT INTO server_keys (server_id, host, versions, seen_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (server_id) \
+                     DO UPDATE SET versions = $3, seen_at = $4",
                     &args,
+                )
+                .await?;
+                tx.exec(
+                    "DELETE FROM server_keys WHERE seen_at < $1",
+                    &[Value::from(forget_before)],
                 )
                 .await?;
                 Ok(Finish::Commit(()))
             })
         })
         .await
+    }
+
+    async fn servers_seen_since(&self, since: i64) -> StoreResult<Vec<(String, String, Vec<u32>)>> {
+        self.read(
+            "SELECT server_id, host, versions FROM server_keys WHERE seen_at >= $1 ORDER BY server_id",
+            args![since],
+            Weight::Point,
+        )
+        .await?
+        .iter()
+        .map(|row| {
+            let versions = row
+                .text("versions")?
+                .split(',')
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    v.parse::<u32>()
+                        .map_err(|_| crate::StoreError::Corrupt("server_keys.versions".to_owned()))
+                })
+                .collect::<StoreResult<Vec<u32>>>()?;
+            Ok((row.text("server_id")?, row.text("host")?, versions))
+        })
+        .collect()
     }
 
     async fn finish_rotation(&self, version: u32, now: i64) -> StoreResult<()> {

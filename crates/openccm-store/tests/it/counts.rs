@@ -353,3 +353,44 @@ async fn expiring_counts_what_will_expire(backend: Backend) {
     );
 }
 openccm_testkit::both_backends!(expiring_counts_what_will_expire);
+
+/// A CA record read before a master-key rotation re-sealed the CA's key,
+/// and written back by a change (disabling it, say), keeps the stored seal:
+/// a CA's key is never set by a change.
+async fn a_ca_change_never_writes_its_key_back(backend: Backend) {
+    let (_db, store, ca) = setup(backend).await;
+    let store = store.as_ref();
+    let fresh = vec![b'o', b'k', 0, 0, 0, 2, 9, 9];
+    let mut stale = store
+        .ca(&ca.domain_id, &ca.ca_id, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = stale.sealed_key.clone().expect("the test CA has a key");
+    assert_eq!(
+        store
+            .replace_sealed(
+                openccm_store::SealedColumn::CaKey,
+                vec![(ca.ca_id.to_string(), stored, fresh.clone())],
+            )
+            .await
+            .unwrap(),
+        1
+    );
+    stale.status = openccm_store::CaState::Disabled;
+    assert!(matches!(
+        store
+            .update_ca(&stale, &[openccm_store::CaState::Active], None)
+            .await
+            .unwrap(),
+        openccm_store::UpdateOutcome::Updated
+    ));
+    let now = store
+        .ca(&ca.domain_id, &ca.ca_id, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.status, openccm_store::CaState::Disabled);
+    assert_eq!(now.sealed_key, Some(fresh));
+}
+openccm_testkit::both_backends!(a_ca_change_never_writes_its_key_back);

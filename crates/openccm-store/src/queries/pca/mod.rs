@@ -108,10 +108,19 @@ impl<B: Backend> Sql<B> {
         let (ca, serial) = (ca.clone(), serial.cloned());
         let ca_id = ca.ca_id.clone();
         let issuer = revocation.as_ref().map(|r| r.issuer.clone());
+        // A CA's key is set when the CA is created and never by a change:
+        // a record read before a master-key rotation re-sealed the key
+        // must not write the old seal back (the stored one is kept; the
+        // placeholder stays referenced, so both backends type it).
         let assignments: Vec<String> = CA_COLUMNS
             .split(", ")
             .enumerate()
-            .map(|(i, column)| format!("{} = ${}", column.trim(), i + 1))
+            .map(|(i, column)| match column.trim() {
+                key @ ("key_owner" | "sealed_key") => {
+                    format!("{key} = COALESCE({key}, ${})", i + 1)
+                }
+                column => format!("{column} = ${}", i + 1),
+            })
             .collect();
         let sql = format!(
             "UPDATE cas SET {} WHERE ca_id = $1 AND domain_id = $2 AND status IN ({})",
