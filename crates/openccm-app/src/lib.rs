@@ -17,6 +17,7 @@
 //! - [`pool`]: the thread pools that run cryptography off the executor.
 //! - [`metrics`]: what the application counts, for Prometheus.
 //! - [`rotation`]: master-key rotation, re-sealing every stored secret.
+//! - [`notify`]: expiry notifications, queued and delivered.
 //! - [`common`]: rules shared by the services.
 
 pub mod audit;
@@ -25,6 +26,7 @@ pub mod common;
 pub mod error;
 pub mod iam;
 pub mod metrics;
+pub mod notify;
 pub mod pca;
 pub mod pool;
 pub mod rotation;

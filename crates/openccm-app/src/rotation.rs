@@ -109,6 +109,13 @@ fn reseal(
         Error::Internal(format!("cannot re-seal the {} of {id}: {e}", column.name()))
     };
     match column {
+        SealedColumn::WebhookSecret => keyring
+            .rekey(
+                &crate::notify::webhook_secret_aad(id),
+                &SealedSecret::from_bytes(sealed.to_vec()),
+            )
+            .map(|new| new.map(|s| s.as_bytes().to_vec()))
+            .map_err(|e| failed(&e)),
         SealedColumn::AccessKeySecret => {
             let access_key =
                 AccessKeyId::parse(id).ok_or_else(|| failed(&"not an access key id"))?;

@@ -119,7 +119,7 @@ pub fn describe(command: &crate::admin::AdminCommand) -> Option<(String, String)
     let (group, rest) = text.split_once('(')?;
     let verb_end = rest.find([' ', ')']).unwrap_or(rest.len());
     let verb = rest.get(..verb_end)?;
-    if matches!(verb, "List" | "Export" | "Verify" | "Check") {
+    if matches!(verb, "List" | "Export" | "Verify" | "Check" | "Show") {
         return None;
     }
     let args: String = rest

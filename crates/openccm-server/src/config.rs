@@ -126,6 +126,31 @@ pub struct ServeArgs {
     /// File holding the token's user PIN.
     #[arg(long, env = "OPENCCM_PKCS11_PIN_FILE")]
     pub pkcs11_pin_file: Option<PathBuf>,
+    /// SMTP server expiry notices are e-mailed through, `host:port`
+    /// [default: none; e-mail notices wait].
+    #[arg(long, env = "OPENCCM_SMTP_SERVER")]
+    pub smtp_server: Option<String>,
+    /// `starttls` (required), `tls` (from the first byte) or `none`
+    /// [default: starttls].
+    #[arg(long, env = "OPENCCM_SMTP_SECURITY")]
+    pub smtp_security: Option<String>,
+    /// SMTP user (AUTH); needs --smtp-password-file.
+    #[arg(long, env = "OPENCCM_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    /// File holding the SMTP password.
+    #[arg(long, env = "OPENCCM_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<PathBuf>,
+    /// Sender address of notices [default: openccm@<SMTP host>].
+    #[arg(long, env = "OPENCCM_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// A CA certificate (PEM) to trust for the SMTP server, besides the
+    /// public roots.
+    #[arg(long, env = "OPENCCM_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// Seconds between looks for notices due (and the first retry's wait)
+    /// [default: 60].
+    #[arg(long, env = "OPENCCM_NOTIFY_EVERY_SECS")]
+    pub notify_every_secs: Option<u64>,
 }
 
 /// The TOML file's keys.
@@ -154,6 +179,13 @@ pub struct FileConfig {
     ca_quota: Option<i64>,
     certificate_quota: Option<i64>,
     crl_publish_dir: Option<PathBuf>,
+    smtp_server: Option<String>,
+    smtp_security: Option<String>,
+    smtp_user: Option<String>,
+    smtp_password_file: Option<PathBuf>,
+    smtp_from: Option<String>,
+    smtp_ca_file: Option<PathBuf>,
+    notify_every_secs: Option<u64>,
     login_max_failures: Option<u32>,
     login_failure_window_secs: Option<u64>,
     login_lockout_secs: Option<u64>,
@@ -313,6 +345,8 @@ pub struct Config {
     pub ca_quota: i64,
     pub certificate_quota: i64,
     pub crl_publish_dir: Option<PathBuf>,
+    pub smtp: Option<crate::courier::SmtpSettings>,
+    pub notify_every_secs: u64,
     pub login_max_failures: u32,
     pub login_failure_window_secs: u64,
     pub login_lockout_secs: u64,
@@ -346,6 +380,65 @@ pub enum ConfigError {
     Parse(PathBuf, toml::de::Error),
     #[error("{0}")]
     Invalid(String),
+}
+
+/// The SMTP settings as given.
+struct SmtpArgs {
+    server: Option<String>,
+    security: Option<String>,
+    user: Option<String>,
+    password_file: Option<PathBuf>,
+    from: Option<String>,
+    ca_file: Option<PathBuf>,
+}
+
+fn smtp_settings(a: SmtpArgs) -> Result<Option<crate::courier::SmtpSettings>, ConfigError> {
+    use crate::courier::SmtpSecurity;
+    let Some(server) = a.server else {
+        if a.user.is_some() || a.password_file.is_some() || a.from.is_some() || a.ca_file.is_some()
+        {
+            return Err(ConfigError::Invalid(
+                "the smtp_* settings need smtp_server".to_owned(),
+            ));
+        }
+        return Ok(None);
+    };
+    let (host, port) = server
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host.to_owned(), port.parse::<u16>().ok()?)))
+        .filter(|(host, _)| !host.is_empty())
+        .ok_or_else(|| ConfigError::Invalid(format!("smtp_server {server:?} is not host:port")))?;
+    let security = match a.security.as_deref() {
+        None | Some("starttls") => SmtpSecurity::StartTls,
+        Some("tls") => SmtpSecurity::Tls,
+        Some("none") => SmtpSecurity::Plain,
+        Some(other) => {
+            return Err(ConfigError::Invalid(format!(
+                "smtp_security must be starttls, tls or none, not {other}"
+            )))
+        }
+    };
+    let credentials = match (a.user, a.password_file) {
+        (None, None) => None,
+        (Some(user), Some(file)) => Some((user, zeroize::Zeroizing::new(read_secret_file(&file)?))),
+        _ => {
+            return Err(ConfigError::Invalid(
+                "smtp_user and smtp_password_file must be given together".to_owned(),
+            ))
+        }
+    };
+    let ca_pem = a
+        .ca_file
+        .map(|path| std::fs::read(&path).map_err(|e| ConfigError::Read(path, e)))
+        .transpose()?;
+    Ok(Some(crate::courier::SmtpSettings {
+        from: a.from.unwrap_or_else(|| format!("openccm@{host}")),
+        host,
+        port,
+        security,
+        credentials,
+        ca_pem,
+    }))
 }
 
 fn read_secret_file(path: &Path) -> Result<String, ConfigError> {
@@ -437,6 +530,14 @@ impl Config {
                 ))
             }
         };
+        let smtp = smtp_settings(SmtpArgs {
+            server: args.smtp_server.or(file.smtp_server),
+            security: args.smtp_security.or(file.smtp_security),
+            user: args.smtp_user.or(file.smtp_user),
+            password_file: args.smtp_password_file.or(file.smtp_password_file),
+            from: args.smtp_from.or(file.smtp_from),
+            ca_file: args.smtp_ca_file.or(file.smtp_ca_file),
+        })?;
         let tls = match (
             args.tls_cert.or(file.tls_cert),
             args.tls_key.or(file.tls_key),
@@ -551,6 +652,13 @@ impl Config {
                 "certificate_quota",
             )?,
             crl_publish_dir: args.crl_publish_dir.or(file.crl_publish_dir),
+            smtp,
+            notify_every_secs: within(
+                args.notify_every_secs.or(file.notify_every_secs),
+                60,
+                1..=86_400,
+                "notify_every_secs",
+            )?,
             login_max_failures: within(
                 args.login_max_failures.or(file.login_max_failures),
                 5,

@@ -10,8 +10,10 @@ mod admin_audit;
 mod admin_backup;
 mod admin_rotation;
 mod config;
+mod courier;
 mod key_watch;
 mod limits;
+mod notify_job;
 mod publish;
 mod serve;
 

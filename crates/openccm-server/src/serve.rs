@@ -200,6 +200,7 @@ async fn serve(config: Config) -> Result<(), String> {
         config.master_key_file.clone(),
         clock.clone(),
     ));
+    let keyring_for_notices = keyring.clone();
     let audit = openccm_app::audit::AuditTrail::start(store.clone(), keyring.clone());
     let custody = config.key_store(keyring)?;
     if config.pkcs11.is_some() {
@@ -218,6 +219,7 @@ async fn serve(config: Config) -> Result<(), String> {
         store.clone(),
         clock.clone(),
     ));
+    let clock_for_notices = clock.clone();
     let pca = Arc::new(Pca::new(
         store.clone(),
         custody,
@@ -263,6 +265,21 @@ async fn serve(config: Config) -> Result<(), String> {
             }
         });
     }
+
+    let courier = crate::courier::NetCourier::new(config.smtp.as_ref())?;
+    let every = Duration::from_secs(config.notify_every_secs);
+    tokio::spawn(crate::notify_job::run(
+        Arc::new(openccm_app::notify::Notifier::new(
+            store.clone(),
+            keyring_for_notices,
+            clock_for_notices,
+            Arc::new(courier),
+            openccm_app::notify::NotifySettings {
+                retry_base_ms: i64::try_from(every.as_millis()).unwrap_or(60_000),
+            },
+        )),
+        every,
+    ));
 
     tokio::spawn(crate::publish::run(
         pca.clone(),

@@ -41,10 +41,11 @@ pub use queries::Sql;
 pub use records::{
     AccessKey, Account, AuditChainer, AuditEvent, AuditHead, BootstrapPlan, CaFilter, CaRecord,
     CaSortKey, CertFilter, CertRecord, CertSortKey, ChainedAuditEvent, CrlCounters, CrlSettings,
-    CsrFilter, CsrRecord, Group, InsertOutcome, LockoutRule, LoginFailures, NameFields, Page,
-    PolicyRecord, Principal, Project, RevocationEntry, ScmCertFilter, ScmCertRecord,
-    ScmInsertOutcome, ScmSortKey, Scope, SerialStatus, SortDir, StoreEvent, StoredCrl, TagFilter,
-    TagOutcome, TaggedResource, UpdateOutcome, User, Visibility,
+    CsrFilter, CsrRecord, ExpiringResource, Group, InsertOutcome, LockoutRule, LoginFailures,
+    NameFields, NotificationChannels, OutboxEntry, Page, PolicyRecord, Principal, Project,
+    RevocationEntry, ScmCertFilter, ScmCertRecord, ScmInsertOutcome, ScmSortKey, Scope,
+    SerialStatus, SortDir, StoreEvent, StoredCrl, TagFilter, TagOutcome, TaggedResource,
+    UpdateOutcome, User, Visibility,
 };
 pub use sqlite::SqliteStore;
 
@@ -597,11 +598,13 @@ pub enum SealedColumn {
     SslCertificateEncKey,
     /// The key generated with an SSL CSR.
     SslCsrKey,
+    /// An account's webhook HMAC secret (`webhook:` + the account id).
+    WebhookSecret,
 }
 
 impl SealedColumn {
     /// Every place secrets are sealed in.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::AccessKeySecret,
         Self::CaKey,
         Self::CertificateKey,
@@ -609,6 +612,7 @@ impl SealedColumn {
         Self::SslCertificateKey,
         Self::SslCertificateEncKey,
         Self::SslCsrKey,
+        Self::WebhookSecret,
     ];
 
     /// A name for reports.
@@ -621,6 +625,7 @@ impl SealedColumn {
             Self::SslCertificateKey => "SSL certificate keys",
             Self::SslCertificateEncKey => "SSL SM2 encryption keys",
             Self::SslCsrKey => "SSL CSR keys",
+            Self::WebhookSecret => "webhook secrets",
         }
     }
 }
@@ -689,6 +694,54 @@ pub trait KeyRotationStore: Send + Sync {
     async fn finish_rotation(&self, version: u32, now: i64) -> StoreResult<()>;
 }
 
+/// Expiry notifications: channels per account, what expires, the outbox.
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// Sets (replaces) an account's channels.
+    async fn set_channels(&self, channels: &NotificationChannels) -> StoreResult<()>;
+    /// An account's channels, if set.
+    async fn channels(&self, domain: &DomainId) -> StoreResult<Option<NotificationChannels>>;
+    /// Every account's channels.
+    async fn all_channels(&self) -> StoreResult<Vec<NotificationChannels>>;
+    /// Up to `limit` unrevoked certificates and CAs of `domain` whose
+    /// notAfter is after `after` and at or before `until`, soonest first
+    /// per kind.
+    async fn expiring_between(
+        &self,
+        domain: &DomainId,
+        after: i64,
+        until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ExpiringResource>>;
+    /// Queues notices; one already queued (same event id) is left as it
+    /// is. Returns how many were new.
+    async fn enqueue_notices(&self, entries: Vec<OutboxEntry>) -> StoreResult<u64>;
+    /// Claims up to `limit` undelivered notices due at `now`: each is
+    /// leased (its next attempt moved to `lease_until`) to this caller
+    /// alone, so that two servers never send one notice at once.
+    async fn claim_due_notices(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxEntry>>;
+    /// Marks a notice delivered.
+    async fn notice_delivered(&self, event_id: &str, now: i64) -> StoreResult<()>;
+    /// Records a failed try: one more attempt, the next at `next_attempt_at`.
+    async fn notice_failed(
+        &self,
+        event_id: &str,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> StoreResult<()>;
+    /// An account's notices, newest first (for `openccm admin`).
+    async fn notices(
+        &self,
+        domain: &DomainId,
+        limit: i64,
+    ) -> StoreResult<Vec<(OutboxEntry, Option<i64>)>>;
+}
+
 /// Everything the application needs from storage.
 pub trait Store:
     MetaStore
@@ -700,6 +753,7 @@ pub trait Store:
     + AuditStore
     + ReportStore
     + KeyRotationStore
+    + NotificationStore
     + std::fmt::Debug
 {
 }
@@ -714,6 +768,7 @@ impl<
             + AuditStore
             + ReportStore
             + KeyRotationStore
+            + NotificationStore
             + std::fmt::Debug,
     > Store for T
 {

@@ -1,5 +1,6 @@
 //! Expiry-notification settings: which notices (`CERT_EXPIRING`,
-//! `CERT_EXPIRED`) each certificate wants. Stored now; delivery comes later.
+//! `CERT_EXPIRED`) each certificate wants. Delivered by `crate::notify`
+//! to the account's channels.
 
 use openccm_store::ScmCertId;
 

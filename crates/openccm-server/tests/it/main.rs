@@ -14,6 +14,7 @@ mod harness;
 mod lifecycle;
 mod limits;
 mod metrics;
+mod notify;
 mod packaging;
 mod pg_restart;
 mod pg_tls;

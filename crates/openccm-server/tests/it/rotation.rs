@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::harness::{password_token, pg_database, signed, signed_to, Credentials, Server};
 
 /// Where secrets are sealed: (table, id column, sealed column).
-const SEALED: [(&str, &str, &str); 7] = [
+const SEALED: [(&str, &str, &str); 8] = [
     ("access_keys", "access_key", "sealed_secret"),
     ("cas", "ca_id", "sealed_key"),
     ("certificates", "certificate_id", "sealed_key"),
@@ -23,6 +23,11 @@ const SEALED: [(&str, &str, &str); 7] = [
     ("scm_certificates", "certificate_id", "sealed_key"),
     ("scm_certificates", "certificate_id", "enc_sealed_key"),
     ("scm_csrs", "csr_id", "sealed_key"),
+    (
+        "notification_channels",
+        "domain_id",
+        "sealed_webhook_secret",
+    ),
 ];
 
 fn admin(args: &[&str]) -> Output {
@@ -248,6 +253,18 @@ async fn a_rotation_under_load_reseals_every_secret_and_resumes_when_interrupted
     );
     assert!(keys_before.1 .1.is_some(), "an SM2 encryption key");
     let old_token = password_token(&client, &server, &creds).await;
+    // A webhook secret (expiry notices).
+    let set = admin(&[
+        "--data-dir",
+        &data_arg,
+        "notification",
+        "set",
+        "--account",
+        &creds.domain_name,
+        "--webhook-url",
+        "https://hooks.example.com/ccm",
+    ]);
+    assert!(set.status.success(), "{}", text(&set));
 
     let db = data.join("openccm.db");
     for (place, versions) in sqlite_versions(&db) {

@@ -10,6 +10,7 @@
 mod admin;
 mod audit;
 pub(crate) mod by_id;
+mod notify;
 mod pca;
 mod report;
 mod revocation;

@@ -42,6 +42,12 @@ fn place(column: SealedColumn) -> (&'static str, &'static str, &'static str, &'s
             "enc_sealed_key",
         ),
         SealedColumn::SslCsrKey => ("scm_csrs", "csr_id", "key_owner", "sealed_key"),
+        SealedColumn::WebhookSecret => (
+            "notification_channels",
+            "domain_id",
+            "domain_id",
+            "sealed_webhook_secret",
+        ),
     }
 }
 

@@ -4,12 +4,14 @@
 
 mod audit;
 mod iam;
+mod notify;
 mod pca;
 mod revocation;
 mod scm;
 
 pub use audit::*;
 pub use iam::*;
+pub use notify::*;
 pub use pca::*;
 pub use revocation::*;
 pub use scm::*;

@@ -394,3 +394,98 @@ async fn a_ca_change_never_writes_its_key_back(backend: Backend) {
     assert_eq!(now.sealed_key, Some(fresh));
 }
 openccm_testkit::both_backends!(a_ca_change_never_writes_its_key_back);
+
+/// Expiry notices: what expires (SSL certificates with their owner's
+/// choices), a notice queued once, and claimed by one sender at a time.
+async fn notices_are_found_queued_once_and_claimed_once(backend: Backend) {
+    let (_db, store, ca) = setup(backend).await;
+    let store = store.as_ref();
+    let now = 40 * DAY;
+    for (seed, end) in [(1u8, now + 2 * DAY), (2, now - DAY), (3, now + 40 * DAY)] {
+        issue(
+            store,
+            &ca,
+            &expiring(&ca, seed, &format!("n{seed}"), now - 2 * DAY, end),
+        )
+        .await;
+    }
+    let found = store
+        .expiring_between(&ca.domain_id, now - 7 * DAY, now + 30 * DAY, 100)
+        .await
+        .unwrap();
+    let mut ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
+    ids.sort();
+    let mut expected = vec![id(&ca, 1).to_string(), id(&ca, 2).to_string()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(found
+        .iter()
+        .all(|r| r.resource_type == "private-certificate" && r.wants.is_none()));
+
+    let entry = |event: &str| openccm_store::OutboxEntry {
+        event_id: event.to_owned(),
+        domain_id: ca.domain_id.clone(),
+        channel: "webhook".to_owned(),
+        notice_type: "CERT_EXPIRING".to_owned(),
+        resource_type: "private-certificate".to_owned(),
+        resource_id: id(&ca, 1).to_string(),
+        resource_name: "c1.example.com".to_owned(),
+        not_after: now + 2 * DAY,
+        days_before: 7,
+        created_at: now,
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+    };
+    assert_eq!(
+        store
+            .enqueue_notices(vec![entry("e1"), entry("e2")])
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store.enqueue_notices(vec![entry("e1")]).await.unwrap(),
+        0,
+        "queued once"
+    );
+    // Two senders at once: each notice goes to one of them.
+    let (a, b) = tokio::join!(
+        store.claim_due_notices(now, now + 60_000, 10),
+        store.claim_due_notices(now, now + 60_000, 10)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.len() + b.len(), 2, "{a:?} {b:?}");
+    assert!(
+        store
+            .claim_due_notices(now + 1, now + 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    store
+        .notice_failed("e1", now + 5, "receiver down")
+        .await
+        .unwrap();
+    store.notice_delivered("e2", now + 1).await.unwrap();
+    let again = store
+        .claim_due_notices(now + 5, now + 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .iter()
+            .map(|e| e.event_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["e1"]
+    );
+    assert_eq!(again[0].attempts, 1);
+    assert_eq!(again[0].last_error.as_deref(), Some("receiver down"));
+    let listed = store.notices(&ca.domain_id, 10).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed
+        .iter()
+        .any(|(e, delivered)| e.event_id == "e2" && delivered.is_some()));
+}
+openccm_testkit::both_backends!(notices_are_found_queued_once_and_claimed_once);
