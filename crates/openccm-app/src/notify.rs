@@ -40,11 +40,14 @@ const EXPIRED_LOOKBACK_MS: i64 = 7 * DAY_MS;
 /// Resources looked at per account, kind and pass.
 const SCAN_LIMIT: i64 = 10_000;
 
-/// Notices claimed per delivery pass.
-const DELIVER_BATCH: i64 = 50;
+/// Notices sent per delivery pass at most (one claimed at a time).
+const DELIVER_MAX: usize = 500;
 
-/// How long a claimed notice is held by its sender.
-const LEASE_MS: i64 = 60_000;
+/// How long a claimed notice is held by its sender: longer than a send
+/// can take (each network step of one has 15 s), so that no other server
+/// claims it meanwhile. The lease's end also tells this sender's marks
+/// from another's: a little randomness makes it unique.
+const LEASE_MS: i64 = 300_000;
 
 /// The longest wait between two tries of a notice.
 const MAX_BACKOFF_MS: i64 = 3_600_000;
@@ -305,15 +308,22 @@ impl Notifier {
                 continue;
             };
             let mut entries = Vec::new();
-            let found = self
+            // Upcoming and expired apart: many certificates that expired
+            // lately must not crowd out the ones about to.
+            let mut found = self
                 .store
-                .expiring_between(
-                    &channels.domain_id,
-                    now - EXPIRED_LOOKBACK_MS,
-                    now + widest * DAY_MS,
-                    SCAN_LIMIT,
-                )
+                .expiring_between(&channels.domain_id, now, now + widest * DAY_MS, SCAN_LIMIT)
                 .await?;
+            found.extend(
+                self.store
+                    .expiring_between(
+                        &channels.domain_id,
+                        now - EXPIRED_LOOKBACK_MS,
+                        now,
+                        SCAN_LIMIT,
+                    )
+                    .await?,
+            );
             for resource in &found {
                 let (notice_type, days, wanted) = if resource.not_after <= now {
                     ("CERT_EXPIRED", 0, resource.wants.is_none_or(|w| w.1))
@@ -368,6 +378,11 @@ impl Notifier {
             }
             queued += self.store.enqueue_notices(entries).await?;
         }
+        // Delivered notices about what expired before any lookback: never
+        // queued again, so no longer needed to tell that they were sent.
+        self.store
+            .prune_notices(now - EXPIRED_LOOKBACK_MS - DAY_MS)
+            .await?;
         Ok(queued)
     }
 
@@ -376,21 +391,33 @@ impl Notifier {
     /// # Errors
     /// When the store fails.
     pub async fn deliver(&self) -> Result<(u64, u64)> {
-        let now = self.clock.now_ms();
-        let claimed = self
-            .store
-            .claim_due_notices(now, now + LEASE_MS, DELIVER_BATCH)
-            .await?;
         let (mut delivered, mut failed) = (0, 0);
-        for entry in claimed {
+        for _ in 0..DELIVER_MAX {
+            let now = self.clock.now_ms();
+            let lease = now + LEASE_MS + i64::from(rand::random::<u16>() % 1000);
+            let Some(entry) = self
+                .store
+                .claim_due_notices(now, lease, 1)
+                .await?
+                .into_iter()
+                .next()
+            else {
+                break;
+            };
             let outcome = self.send(&entry).await;
             let at = self.clock.now_ms();
             match outcome {
                 Ok(()) => {
-                    self.store.notice_delivered(&entry.event_id, at).await?;
+                    self.store
+                        .notice_delivered(&entry.event_id, lease, at)
+                        .await?;
                     delivered += 1;
                 }
-                Err(why) => {
+                Err(Undeliverable::Gone(why)) => {
+                    tracing::info!(event_id = %entry.event_id, reason = %why, "a notice was dropped");
+                    self.store.drop_notice(&entry.event_id).await?;
+                }
+                Err(Undeliverable::Failed(why)) => {
                     let shift = u32::try_from(entry.attempts.clamp(0, 20)).unwrap_or(20);
                     let wait = self
                         .settings
@@ -399,7 +426,7 @@ impl Notifier {
                         .min(MAX_BACKOFF_MS);
                     tracing::warn!(event_id = %entry.event_id, channel = %entry.channel, attempts = entry.attempts + 1, error = %why, "a notice was not delivered; it is tried again later");
                     self.store
-                        .notice_failed(&entry.event_id, at + wait, &why)
+                        .notice_failed(&entry.event_id, lease, at + wait, &why)
                         .await?;
                     failed += 1;
                 }
@@ -408,13 +435,15 @@ impl Notifier {
         Ok((delivered, failed))
     }
 
-    async fn send(&self, entry: &OutboxEntry) -> std::result::Result<(), String> {
+    async fn send(&self, entry: &OutboxEntry) -> std::result::Result<(), Undeliverable> {
+        let failed = Undeliverable::Failed;
+        let gone = |why: &str| Undeliverable::Gone(why.to_owned());
         let channels = self
             .store
             .channels(&entry.domain_id)
             .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the account has no notification channels any more")?;
+            .map_err(|e| failed(e.to_string()))?
+            .ok_or_else(|| gone("the account has no notification channels any more"))?;
         let notice = Notice {
             json: event_json(entry),
             entry: entry.clone(),
@@ -422,15 +451,18 @@ impl Notifier {
         match entry.channel.as_str() {
             "email" => {
                 if channels.emails.is_empty() {
-                    return Err("the account has no e-mail recipients any more".to_owned());
+                    return Err(gone("the account has no e-mail recipients any more"));
                 }
-                self.courier.email(&channels.emails, &notice).await
+                self.courier
+                    .email(&channels.emails, &notice)
+                    .await
+                    .map_err(failed)
             }
             "webhook" => {
                 let (Some(url), Some(sealed)) =
                     (&channels.webhook_url, &channels.sealed_webhook_secret)
                 else {
-                    return Err("the account has no webhook any more".to_owned());
+                    return Err(gone("the account has no webhook any more"));
                 };
                 let secret = self
                     .keyring
@@ -438,14 +470,25 @@ impl Notifier {
                         &webhook_secret_aad(entry.domain_id.as_str()),
                         &SealedSecret::from_bytes(sealed.clone()),
                     )
-                    .map_err(|e| format!("the webhook secret does not open: {e}"))?;
+                    .map_err(|e| failed(format!("the webhook secret does not open: {e}")))?;
                 let signature =
                     webhook_signature(&secret, self.clock.now_ms() / 1000, &notice.json);
-                self.courier.webhook(url, &notice, &signature).await
+                self.courier
+                    .webhook(url, &notice, &signature)
+                    .await
+                    .map_err(failed)
             }
-            other => Err(format!("unknown channel {other}")),
+            other => Err(gone(&format!("unknown channel {other}"))),
         }
     }
+}
+
+/// Why a notice was not delivered.
+enum Undeliverable {
+    /// Tried, and to be tried again.
+    Failed(String),
+    /// Its channel is gone: dropped.
+    Gone(String),
 }
 
 /// The JSON event a webhook receives.

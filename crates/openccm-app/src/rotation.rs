@@ -6,13 +6,13 @@
 //! 1. the rotation is recorded (an unfinished row in `key_rotations`), then
 //!    a new version is appended to the key file and its check value
 //!    recorded;
-//! 2. servers notice the version in the store within seconds, reload their
-//!    key file and seal with it from then on
-//!    (`crates/openccm-server/src/key_watch.rs`); the old version keeps
-//!    opening what it sealed. Each server says which versions it holds;
-//! 3. once every running server holds the new version, [`reseal_all`]
-//!    passes over every place secrets are sealed in until a pass finds
-//!    nothing left under an older version;
+//! 2. servers notice the version in the store within seconds and reload
+//!    their key file (`crates/openccm-server/src/key_watch.rs`); each says
+//!    which versions it holds;
+//! 3. once every running server holds the new version, the rotation is
+//!    marked sealing and servers seal under it; [`reseal_all`] then passes
+//!    over every place secrets are sealed in until a pass finds nothing
+//!    left under an older version (which keeps opening meanwhile);
 //! 4. the rotation is recorded finished.
 //!
 //! Each page is re-sealed in one transaction, and only where the stored

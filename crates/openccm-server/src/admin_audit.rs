@@ -111,6 +111,17 @@ pub fn describe(command: &crate::admin::AdminCommand) -> Option<(String, String)
         // Who took a copy of every sealed secret, and where to.
         return Some(("cli backup".to_owned(), to.display().to_string()));
     }
+    if let crate::admin::AdminCommand::Notification(crate::admin::NotificationCommand::Set {
+        account,
+        ..
+    }) = command
+    {
+        // A webhook URL may carry a token: the trail names the account.
+        return Some((
+            "cli notification set".to_owned(),
+            format!("account: {account:?}"),
+        ));
+    }
     if let crate::admin::AdminCommand::RotateMasterKey { prepare, .. } = command {
         let step = if *prepare { "prepare" } else { "" };
         return Some(("cli rotate-master-key".to_owned(), step.to_owned()));

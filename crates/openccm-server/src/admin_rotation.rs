@@ -172,11 +172,12 @@ pub async fn rotate(config: &Config, iam: &Iam, wait: Duration) -> Result<(), St
     let check = keyring
         .check_value(version)
         .ok_or("the new version is not in the keyring")?;
+    // Known from here on (servers take it up to open with), sealed under
+    // only once every server holds it (below).
     store
         .add_key_check(version, &check, iam.clock().now_ms())
         .await
         .map_err(|e| text(&e))?;
-    keyring.seal_up_to(version);
     // The store's check value must be this key's: another run's key of the
     // same version would make these seals unopenable by every server.
     let stored = store.key_checks().await.map_err(|e| text(&e))?;
@@ -190,10 +191,18 @@ pub async fn rotate(config: &Config, iam: &Iam, wait: Duration) -> Result<(), St
         ));
     }
     println!(
-        "servers sharing the store take version {version} up within {} s",
+        "servers sharing the store take version {version} up within {} s; none seals under it until all hold it",
         crate::key_watch::EVERY.as_secs()
     );
     wait_for_servers(iam, version, wait).await?;
+    store
+        .rotation_sealing(version, iam.clock().now_ms())
+        .await
+        .map_err(|e| text(&e))?;
+    keyring.seal_up_to(version);
+    // Servers seal under it within a period of their key watch; what they
+    // seal under the old one meanwhile the passes below find.
+    tokio::time::sleep(crate::key_watch::EVERY + Duration::from_secs(1)).await;
     println!("re-sealing every secret under version {version}");
     let custody = config.key_store(keyring.clone())?;
     let mut totals = std::collections::BTreeMap::<&'static str, u64>::new();

@@ -141,7 +141,8 @@ impl Courier for NetCourier {
             .body(notice.json.clone())
             .send()
             .await
-            .map_err(|e| format!("webhook: {e}"))?;
+            // The URL may carry a token: errors (logged, stored) omit it.
+            .map_err(|e| format!("webhook: {}", e.without_url()))?;
         if answer.status().is_success() {
             Ok(())
         } else {

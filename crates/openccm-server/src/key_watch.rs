@@ -18,7 +18,7 @@ use openccm_store::Store;
 pub const EVERY: Duration = Duration::from_secs(2);
 
 /// A server that has not checked in for this long is taken for stopped.
-pub const SEEN_WITHIN: Duration = Duration::from_secs(3 * EVERY.as_secs());
+pub const SEEN_WITHIN: Duration = Duration::from_secs(15);
 
 /// Check-ins older than this are removed (servers long gone).
 const FORGET_AFTER_MS: i64 = 86_400_000;
@@ -47,63 +47,90 @@ pub async fn run(
     let mut lacking: Vec<u32> = Vec::new();
     loop {
         every.tick().await;
-        take_up_new_versions(store.as_ref(), &keyring, &path, &mut lacking).await;
+        let held = take_up_new_versions(store.as_ref(), &keyring, &path, &mut lacking).await;
         let now = clock.now_ms();
         if let Err(err) = store
-            .record_server_keys(
-                &server_id,
-                &host,
-                &keyring.versions(),
-                now,
-                now - FORGET_AFTER_MS,
-            )
+            .record_server_keys(&server_id, &host, &held, now, now - FORGET_AFTER_MS)
             .await
         {
-            tracing::debug!(error = %err, "cannot record the master key versions held");
+            tracing::warn!(error = %err, "cannot record the master key versions held");
         }
     }
 }
 
 /// Reads the key file again when the store knows a version the keyring
 /// lacks, and takes the new versions up if their check values are the
-/// store's.
+/// store's; seals under the newest version the store lets servers seal
+/// under. Returns the versions held whose keys are the store's (what this
+/// server reports: a version of the same number but another key, from a
+/// key file no other server shares, is not one the store's secrets open).
 async fn take_up_new_versions(
     store: &dyn Store,
     keyring: &Keyring,
     path: &std::path::Path,
     lacking: &mut Vec<u32>,
-) {
+) -> Vec<u32> {
     let known = match store.key_checks().await {
         Ok(known) => known,
         Err(err) => {
             tracing::debug!(error = %err, "cannot read the master key versions");
-            return;
+            return Vec::new();
         }
     };
-    let newest = known.iter().map(|(version, _)| *version).max();
     let held = keyring.versions();
     let missing: Vec<u32> = known
         .iter()
         .map(|(version, _)| *version)
         .filter(|version| !held.contains(version))
         .collect();
-    if missing.is_empty() {
-        // Held already (taken up on demand, or prepared in the file): it
-        // seals once the store knows it.
-        if let Some(newest) = newest {
-            if keyring.current_version() < newest {
-                keyring.seal_up_to(newest);
-                tracing::info!(
-                    version = newest,
-                    "sealing under the master key version the store now knows"
-                );
+    if !missing.is_empty() {
+        take_up(keyring, path, &known);
+        let held = keyring.versions();
+        for version in missing {
+            if !held.contains(&version) && !lacking.contains(&version) {
+                lacking.push(version);
+                tracing::error!(version, path = %path.display(), "the database knows a master key version this server's key file lacks: copy the key file from the server that rotated it");
             }
         }
-        return;
     }
+    let matching: Vec<u32> = keyring
+        .versions()
+        .into_iter()
+        .filter(|version| {
+            known.iter().any(|(v, check)| {
+                v == version
+                    && keyring
+                        .check_value(*version)
+                        .is_some_and(|ours| ours.as_slice() == check.as_slice())
+            })
+        })
+        .collect();
+    match store.sealable_version().await {
+        Ok(Some(sealable)) => {
+            // Never a version whose key here is not the store's.
+            let cap = matching
+                .iter()
+                .copied()
+                .filter(|v| *v <= sealable)
+                .max()
+                .unwrap_or(sealable);
+            if keyring.current_version() != cap && matching.contains(&cap) {
+                keyring.seal_up_to(cap);
+                tracing::info!(version = cap, "sealing under master key version");
+            }
+        }
+        Ok(None) => {}
+        Err(err) => tracing::debug!(error = %err, "cannot read the sealing key version"),
+    }
+    matching
+}
+
+/// Reads the key file again if its versions that the store knows are the
+/// store's keys.
+fn take_up(keyring: &Keyring, path: &std::path::Path, known: &[(u32, Vec<u8>)]) {
     // The file's new versions must be the store's: a key file that
     // another rotation wrote (not shared with the one that rotated this
-    // database) would seal with a key no other server holds.
+    // database) would hold a key no other server holds.
     let file = match Keyring::load(path) {
         Ok(file) => file,
         Err(err) => {
@@ -119,26 +146,11 @@ async fn take_up_new_versions(
         tracing::error!(path = %path.display(), "the master key file holds a version the database knows as another key: not taken up");
         return;
     }
-    // Versions the file holds beyond the store's (a prepared one) open
-    // but do not seal: the cap is the store's newest.
     match keyring.reload(path) {
-        Ok(added) => {
-            if let Some(newest) = newest {
-                keyring.seal_up_to(newest);
-            }
-            if !added.is_empty() {
-                tracing::info!(versions = ?added, current = keyring.current_version(), "master key versions taken up from the key file");
-            }
+        Ok(added) if !added.is_empty() => {
+            tracing::info!(versions = ?added, "master key versions taken up from the key file");
         }
-        Err(err) => {
-            tracing::error!(error = %err, "cannot read the master key file again");
-        }
-    }
-    let held = keyring.versions();
-    for version in missing {
-        if !held.contains(&version) && !lacking.contains(&version) {
-            lacking.push(version);
-            tracing::error!(version, path = %path.display(), "the database knows a master key version this server's key file lacks: copy the key file from the server that rotated it");
-        }
+        Ok(_) => {}
+        Err(err) => tracing::error!(error = %err, "cannot read the master key file again"),
     }
 }

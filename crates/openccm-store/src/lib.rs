@@ -690,6 +690,12 @@ pub trait KeyRotationStore: Send + Sync {
     /// The servers that checked in at or after `since`: (id, host,
     /// versions held).
     async fn servers_seen_since(&self, since: i64) -> StoreResult<Vec<(String, String, Vec<u32>)>>;
+    /// Records that servers may seal under `version` (every running server
+    /// holds it).
+    async fn rotation_sealing(&self, version: u32, now: i64) -> StoreResult<()>;
+    /// The newest key version servers may seal under: the newest known,
+    /// but for a rotation's that is not sealing yet.
+    async fn sealable_version(&self) -> StoreResult<Option<u32>>;
     /// Records that every secret is sealed under `version`.
     async fn finish_rotation(&self, version: u32, now: i64) -> StoreResult<()>;
 }
@@ -725,15 +731,26 @@ pub trait NotificationStore: Send + Sync {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<OutboxEntry>>;
-    /// Marks a notice delivered.
-    async fn notice_delivered(&self, event_id: &str, now: i64) -> StoreResult<()>;
-    /// Records a failed try: one more attempt, the next at `next_attempt_at`.
+    /// Marks a notice delivered, if this sender's lease (`lease_until`, as
+    /// claimed) still holds it.
+    async fn notice_delivered(&self, event_id: &str, lease_until: i64, now: i64)
+        -> StoreResult<()>;
+    /// Records a failed try: one more attempt, the next at
+    /// `next_attempt_at` (if this sender's lease still holds it).
     async fn notice_failed(
         &self,
         event_id: &str,
+        lease_until: i64,
         next_attempt_at: i64,
         error: &str,
     ) -> StoreResult<()>;
+    /// Drops a notice that can no longer go anywhere (its channel was
+    /// removed).
+    async fn drop_notice(&self, event_id: &str) -> StoreResult<()>;
+    /// Removes delivered notices about resources that expired before
+    /// `before` (past every lookback: never queued again). Returns how
+    /// many.
+    async fn prune_notices(&self, before: i64) -> StoreResult<u64>;
     /// An account's notices, newest first (for `openccm admin`).
     async fn notices(
         &self,

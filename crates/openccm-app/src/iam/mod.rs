@@ -285,8 +285,10 @@ impl Iam {
                         .await?;
                 }
             }
-        } else if let Some(newest) = stored.iter().map(|(v, _)| *v).max() {
-            self.keyring.seal_up_to(newest);
+        } else if let Some(sealable) = self.store.sealable_version().await? {
+            // Versions are checked above: every one the store knows is this
+            // key file's.
+            self.keyring.seal_up_to(sealable);
         }
         Ok(())
     }

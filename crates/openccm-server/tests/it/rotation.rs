@@ -558,6 +558,15 @@ async fn servers_with_their_own_key_files_take_the_new_version_up_before_anythin
         exported_keys(&client, &b, &creds, &before).await,
         exported_keys(&client, &a, &creds, &before).await
     );
+    // A holds version 2 now, and still seals under 1: B could not open it.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let meanwhile = issue(&a).await;
+    assert_eq!(
+        sealed_version(&meanwhile).await,
+        1,
+        "nothing seals under 2 before every server holds it"
+    );
+    exported_keys(&client, &b, &creds, &meanwhile).await;
 
     // The file copied, B takes version 2 up by itself, and the rotation,
     // run again, resumes and completes.

@@ -38,3 +38,5 @@ CREATE TABLE notification_outbox (
 -- What is still to send, soonest first.
 CREATE INDEX notification_outbox_due_idx ON notification_outbox (next_attempt_at)
     WHERE delivered_at IS NULL;
+-- An account's notices, newest first (openccm admin notification show).
+CREATE INDEX notification_outbox_domain_idx ON notification_outbox (domain_id, created_at);

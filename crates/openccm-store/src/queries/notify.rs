@@ -276,13 +276,19 @@ impl<B: Backend> NotificationStore for Sql<B> {
         .await
     }
 
-    async fn notice_delivered(&self, event_id: &str, now: i64) -> StoreResult<()> {
-        let args = args![now, event_id];
+    async fn notice_delivered(
+        &self,
+        event_id: &str,
+        lease_until: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let args = args![now, event_id, lease_until];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 tx.exec(
                     "UPDATE notification_outbox SET delivered_at = $1, attempts = attempts + 1, \
-                     last_error = NULL WHERE event_id = $2",
+                     last_error = NULL WHERE event_id = $2 AND next_attempt_at = $3 \
+                     AND delivered_at IS NULL",
                     &args,
                 )
                 .await?;
@@ -295,19 +301,52 @@ impl<B: Backend> NotificationStore for Sql<B> {
     async fn notice_failed(
         &self,
         event_id: &str,
+        lease_until: i64,
         next_attempt_at: i64,
         error: &str,
     ) -> StoreResult<()> {
-        let args = args![next_attempt_at, error, event_id];
+        let args = args![next_attempt_at, error, event_id, lease_until];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 tx.exec(
                     "UPDATE notification_outbox SET next_attempt_at = $1, attempts = attempts + 1, \
-                     last_error = $2 WHERE event_id = $3 AND delivered_at IS NULL",
+                     last_error = $2 WHERE event_id = $3 AND next_attempt_at = $4 \
+                     AND delivered_at IS NULL",
                     &args,
                 )
                 .await?;
                 Ok(Finish::Commit(()))
+            })
+        })
+        .await
+    }
+
+    async fn drop_notice(&self, event_id: &str) -> StoreResult<()> {
+        let args = args![event_id];
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                tx.exec(
+                    "DELETE FROM notification_outbox WHERE event_id = $1 AND delivered_at IS NULL",
+                    &args,
+                )
+                .await?;
+                Ok(Finish::Commit(()))
+            })
+        })
+        .await
+    }
+
+    async fn prune_notices(&self, before: i64) -> StoreResult<u64> {
+        let args = args![before];
+        self.write(Durability::Deferred, move |tx| {
+            Box::pin(async move {
+                let pruned = tx
+                    .exec(
+                        "DELETE FROM notification_outbox WHERE delivered_at IS NOT NULL AND not_after < $1",
+                        &args,
+                    )
+                    .await?;
+                Ok(Finish::Commit(pruned))
             })
         })
         .await

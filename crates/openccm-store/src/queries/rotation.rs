@@ -214,6 +214,40 @@ impl<B: Backend> KeyRotationStore for Sql<B> {
         .collect()
     }
 
+    async fn rotation_sealing(&self, version: u32, now: i64) -> StoreResult<()> {
+        let args = args![now, i64::from(version)];
+        self.write(Durability::Durable, move |tx| {
+            Box::pin(async move {
+                tx.exec(
+                    "UPDATE key_rotations SET sealing_at = $1 WHERE version = $2 AND sealing_at IS NULL",
+                    &args,
+                )
+                .await?;
+                Ok(Finish::Commit(()))
+            })
+        })
+        .await
+    }
+
+    async fn sealable_version(&self) -> StoreResult<Option<u32>> {
+        let row = self
+            .read_one(
+                "SELECT MAX(k.version) AS version FROM key_checks k WHERE NOT EXISTS \
+                 (SELECT 1 FROM key_rotations r WHERE r.version = k.version \
+                 AND r.sealing_at IS NULL AND r.finished_at IS NULL)",
+                args![],
+            )
+            .await?;
+        row.map(|row| row.opt_int("version"))
+            .transpose()
+            .map(Option::flatten)?
+            .map(|v| {
+                u32::try_from(v)
+                    .map_err(|_| crate::StoreError::Corrupt("key_checks.version".to_owned()))
+            })
+            .transpose()
+    }
+
     async fn finish_rotation(&self, version: u32, now: i64) -> StoreResult<()> {
         let args = args![now, i64::from(version)];
         self.write(Durability::Durable, move |tx| {

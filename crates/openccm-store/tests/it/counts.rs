@@ -465,12 +465,15 @@ async fn notices_are_found_queued_once_and_claimed_once(backend: Backend) {
         "leased"
     );
     store
-        .notice_failed("e1", now + 5, "receiver down")
+        .notice_failed("e1", now + 60_000, now + 5, "receiver down")
         .await
         .unwrap();
-    store.notice_delivered("e2", now + 1).await.unwrap();
+    store
+        .notice_delivered("e2", now + 60_000, now + 1)
+        .await
+        .unwrap();
     let again = store
-        .claim_due_notices(now + 5, now + 60_000, 10)
+        .claim_due_notices(now + 5, now + 70_000, 10)
         .await
         .unwrap();
     assert_eq!(
@@ -482,10 +485,28 @@ async fn notices_are_found_queued_once_and_claimed_once(backend: Backend) {
     );
     assert_eq!(again[0].attempts, 1);
     assert_eq!(again[0].last_error.as_deref(), Some("receiver down"));
+    // A sender whose lease ran out (another claimed the notice since)
+    // marks nothing.
+    store
+        .notice_delivered("e1", now + 60_000, now + 6)
+        .await
+        .unwrap();
+    assert!(store
+        .notices(&ca.domain_id, 10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|(e, delivered)| e.event_id == "e1" && delivered.is_none()));
+    store
+        .notice_delivered("e1", now + 70_000, now + 6)
+        .await
+        .unwrap();
     let listed = store.notices(&ca.domain_id, 10).await.unwrap();
     assert_eq!(listed.len(), 2);
-    assert!(listed
-        .iter()
-        .any(|(e, delivered)| e.event_id == "e2" && delivered.is_some()));
+    assert!(listed.iter().all(|(_, delivered)| delivered.is_some()));
+    // Pruned once what they are about expired past every lookback.
+    assert_eq!(store.prune_notices(now).await.unwrap(), 0);
+    assert_eq!(store.prune_notices(now + 3 * DAY).await.unwrap(), 2);
+    assert!(store.notices(&ca.domain_id, 10).await.unwrap().is_empty());
 }
 openccm_testkit::both_backends!(notices_are_found_queued_once_and_claimed_once);
