@@ -4,27 +4,14 @@
 //! PostgreSQL servers appending at once to one valid chain.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{password_token, pg_database, signed, two_servers, Credentials, Server};
-
-fn admin(args: &[&str]) -> Output {
-    Command::new(crate::harness::binary())
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("run openccm admin")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::harness::{
+    admin, output_text as text, password_token, pg_database, signed, two_servers, Credentials,
+    Server,
+};
 
 fn export(store: &[&str]) -> Vec<Value> {
     let out = admin(&[store, &["audit", "export"]].concat());

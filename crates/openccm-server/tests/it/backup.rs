@@ -4,31 +4,16 @@
 //! backup` and `restore`; PostgreSQL with `pg_dump` and `pg_restore`, as
 //! docs/operations.md says.
 
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::harness::{pg_database, signed, signed_to, Credentials, Server};
-
-fn admin(args: &[&str]) -> Output {
-    Command::new(crate::harness::binary())
-        .arg("admin")
-        .args(args)
-        .env_remove("OPENCCM_DATABASE_URL")
-        .output()
-        .expect("run openccm admin")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::harness::{
+    admin, output_text as text, pg_database, signed, signed_to, Credentials, Server,
+};
 
 async fn post(
     client: &reqwest::Client,

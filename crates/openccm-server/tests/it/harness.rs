@@ -431,3 +431,49 @@ impl Drop for OwnPostgres {
             .output();
     }
 }
+
+/// `openccm admin ARGS`, with no database URL from the environment.
+pub fn admin(args: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .arg("admin")
+        .args(args)
+        .env_remove("OPENCCM_DATABASE_URL")
+        .output()
+        .expect("run openccm admin")
+}
+
+/// What a finished command wrote, standard output then standard error.
+pub fn output_text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A signed POST of `body`: the status and the answer (`Null` if none).
+pub async fn post_json(
+    client: &reqwest::Client,
+    server: &Server,
+    creds: &Credentials,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let r = signed(client, server, creds, "POST", path, Some(&body.to_string())).await;
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// A child process killed (and reaped) when dropped, test failure or not.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -8,9 +8,11 @@
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::harness::{password_token, signed, signed_with, Credentials, Server};
+use crate::harness::{
+    password_token, post_json as call, signed, signed_with, Credentials, Killed, Server,
+};
 
 /// The value of the sample `name{labels}` in a text exposition, if any.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -154,22 +156,13 @@ fn a_taken_metrics_address_stops_the_start_only_when_asked_for() {
     let server =
         Server::start_with_own_metrics(&["--data-dir", data.to_str().unwrap()], dir.path());
     assert_eq!(server.metrics_url, None);
-    assert!(
-        server.log().contains("serving without metrics"),
-        "{}",
-        server.log()
-    );
-    assert_eq!(server.terminate(), 0);
-}
-
-/// Kills a child process when dropped, test failure or not.
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+    // The log goes through a writer thread: it may trail the stdout line.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server.log().contains("serving without metrics") {
+        assert!(std::time::Instant::now() < deadline, "{}", server.log());
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    assert_eq!(server.terminate(), 0);
 }
 
 /// A real Prometheus server (Debian's, installed by scripts/test) scrapes
@@ -241,19 +234,6 @@ async fn a_real_prometheus_scrapes_it() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-}
-
-async fn call(
-    client: &reqwest::Client,
-    server: &Server,
-    creds: &Credentials,
-    path: &str,
-    body: &Value,
-) -> (u16, Value) {
-    let r = signed(client, server, creds, "POST", path, Some(&body.to_string())).await;
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// What `openssl ocsp` says of `cert.pem` issued by `ca.pem` in `dir`,

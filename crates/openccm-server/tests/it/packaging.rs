@@ -106,7 +106,12 @@ fn a_server_starts_with_the_example_configuration() {
         "{}",
         server.base_url
     );
-    // log_format = "json": every log line is a JSON object.
+    // log_format = "json": every log line is a JSON object. (The log goes
+    // through a writer thread and may trail the stdout line.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server.log().contains("\"listening\"") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let log = server.log();
     assert!(
         !log.is_empty() && log.lines().all(|line| line.starts_with('{')),

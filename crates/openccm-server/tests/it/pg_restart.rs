@@ -9,21 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::harness::{signed, two_servers_at, Credentials, OwnPostgres, Server};
+use crate::harness::{post_json as post, signed, two_servers_at, OwnPostgres};
 use crate::revocation::crl_serials;
-
-async fn post(
-    client: &reqwest::Client,
-    server: &Server,
-    creds: &Credentials,
-    path: &str,
-    body: &Value,
-) -> (u16, Value) {
-    let r = signed(client, server, creds, "POST", path, Some(&body.to_string())).await;
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 fn normal(serial: &str) -> String {
     serial.to_lowercase().trim_start_matches('0').to_owned()

@@ -5,14 +5,16 @@
 //! takes the new version up by itself.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::harness::{password_token, pg_database, signed, signed_to, Credentials, Server};
+use crate::harness::{
+    admin, output_text as text, password_token, pg_database, signed, signed_to, Credentials, Server,
+};
 
 /// Where secrets are sealed: (table, id column, sealed column).
 const SEALED: [(&str, &str, &str); 8] = [
@@ -29,23 +31,6 @@ const SEALED: [(&str, &str, &str); 8] = [
         "sealed_webhook_secret",
     ),
 ];
-
-fn admin(args: &[&str]) -> Output {
-    Command::new(crate::harness::binary())
-        .arg("admin")
-        .args(args)
-        .env_remove("OPENCCM_DATABASE_URL")
-        .output()
-        .expect("run openccm admin")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// The key version in a sealed blob's header (`ok`, then 4 bytes BE).
 fn version_of(blob: &[u8]) -> u32 {
