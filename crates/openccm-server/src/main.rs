@@ -8,6 +8,7 @@
 mod admin;
 mod admin_audit;
 mod admin_backup;
+mod admin_notify;
 mod admin_rotation;
 mod config;
 mod courier;
