@@ -108,26 +108,21 @@ fn reseal(
     let failed = |e: &dyn std::fmt::Display| {
         Error::Internal(format!("cannot re-seal the {} of {id}: {e}", column.name()))
     };
-    match column {
-        SealedColumn::WebhookSecret => keyring
-            .rekey(
-                &crate::notify::webhook_secret_aad(id),
-                &SealedSecret::from_bytes(sealed.to_vec()),
-            )
+    // Secrets sealed under the keyring itself, bound to their row; the
+    // others are keys, which custody re-seals.
+    let aad = match column {
+        SealedColumn::WebhookSecret => Some(crate::notify::webhook_secret_aad(id)),
+        SealedColumn::AccessKeySecret => Some(crate::iam::bootstrap::secret_key_aad(
+            &AccessKeyId::parse(id).ok_or_else(|| failed(&"not an access key id"))?,
+        )),
+        _ => None,
+    };
+    match aad {
+        Some(aad) => keyring
+            .rekey(&aad, &SealedSecret::from_bytes(sealed.to_vec()))
             .map(|new| new.map(|s| s.as_bytes().to_vec()))
             .map_err(|e| failed(&e)),
-        SealedColumn::AccessKeySecret => {
-            let access_key =
-                AccessKeyId::parse(id).ok_or_else(|| failed(&"not an access key id"))?;
-            keyring
-                .rekey(
-                    &crate::iam::bootstrap::secret_key_aad(&access_key),
-                    &SealedSecret::from_bytes(sealed.to_vec()),
-                )
-                .map(|new| new.map(|s| s.as_bytes().to_vec()))
-                .map_err(|e| failed(&e))
-        }
-        _ => custody
+        None => custody
             .reseal(&KeyHandle {
                 owner: owner.to_owned(),
                 sealed: sealed.to_vec(),

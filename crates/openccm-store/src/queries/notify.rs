@@ -11,6 +11,39 @@ use crate::{NotificationStore, StoreResult};
 const CHANNEL_COLUMNS: &str =
     "domain_id, emails, webhook_url, sealed_webhook_secret, days, updated_at";
 
+/// What expires, per resource type: id, name and notAfter of an account's
+/// ($1) resources expiring after $2 and by $3, soonest first, $4 at most.
+const EXPIRING: [(&str, &str); 3] = [
+    // Live, unrevoked private certificates: the partial index
+    // certificates_live_not_after_idx (migration 0012).
+    (
+        "private-certificate",
+        "SELECT certificate_id AS id, common_name AS name, not_after FROM certificates \
+         WHERE domain_id = $1 AND state = 'ISSUED' AND deleted_at IS NULL \
+         AND revoked_at IS NULL AND not_after > $2 AND not_after <= $3 \
+         ORDER BY not_after LIMIT $4",
+    ),
+    (
+        "ca",
+        "SELECT ca_id AS id, common_name AS name, not_after FROM cas \
+         WHERE domain_id = $1 AND status IN ('ACTIVED', 'DISABLED') \
+         AND not_after > $2 AND not_after <= $3 ORDER BY not_after LIMIT $4",
+    ),
+    // SSL certificates, with what their owner turned on.
+    (
+        "ssl-certificate",
+        "SELECT c.certificate_id AS id, c.name AS name, c.not_after AS not_after, \
+         COALESCE(e.enabled, FALSE) AS expiring_on, COALESCE(x.enabled, FALSE) AS expired_on \
+         FROM scm_certificates c \
+         LEFT JOIN scm_notifications e ON e.certificate_id = c.certificate_id \
+         AND e.notice_type = 'CERT_EXPIRING' \
+         LEFT JOIN scm_notifications x ON x.certificate_id = c.certificate_id \
+         AND x.notice_type = 'CERT_EXPIRED' \
+         WHERE c.domain_id = $1 AND c.not_after > $2 AND c.not_after <= $3 \
+         ORDER BY c.not_after LIMIT $4",
+    ),
+];
+
 const OUTBOX_COLUMNS: &str = "event_id, domain_id, channel, notice_type, resource_type, \
     resource_id, resource_name, not_after, days_before, created_at, attempts, next_attempt_at, \
     delivered_at, last_error";
@@ -120,69 +153,29 @@ impl<B: Backend> NotificationStore for Sql<B> {
         limit: i64,
     ) -> StoreResult<Vec<ExpiringResource>> {
         let mut found = Vec::new();
-        // Live, unrevoked private certificates: the partial index
-        // certificates_live_not_after_idx (migration 0012).
-        for row in self
-            .read(
-                "SELECT certificate_id AS id, common_name AS name, not_after FROM certificates \
-                 WHERE domain_id = $1 AND state = 'ISSUED' AND deleted_at IS NULL \
-                 AND revoked_at IS NULL AND not_after > $2 AND not_after <= $3 \
-                 ORDER BY not_after LIMIT $4",
-                args![domain.as_str(), after, until, limit],
-                Weight::Scan,
-            )
-            .await?
-        {
-            found.push(ExpiringResource {
-                resource_type: "private-certificate",
-                id: row.text("id")?,
-                name: row.text("name")?,
-                not_after: row.int("not_after")?,
-                wants: None,
-            });
-        }
-        for row in self
-            .read(
-                "SELECT ca_id AS id, common_name AS name, not_after FROM cas \
-                 WHERE domain_id = $1 AND status IN ('ACTIVED', 'DISABLED') \
-                 AND not_after > $2 AND not_after <= $3 ORDER BY not_after LIMIT $4",
-                args![domain.as_str(), after, until, limit],
-                Weight::Scan,
-            )
-            .await?
-        {
-            found.push(ExpiringResource {
-                resource_type: "ca",
-                id: row.text("id")?,
-                name: row.text("name")?,
-                not_after: row.int("not_after")?,
-                wants: None,
-            });
-        }
-        // SSL certificates, with what their owner turned on.
-        for row in self
-            .read(
-                "SELECT c.certificate_id AS id, c.name AS name, c.not_after AS not_after, \
-                 COALESCE(e.enabled, FALSE) AS expiring_on, COALESCE(x.enabled, FALSE) AS expired_on \
-                 FROM scm_certificates c \
-                 LEFT JOIN scm_notifications e ON e.certificate_id = c.certificate_id \
-                 AND e.notice_type = 'CERT_EXPIRING' \
-                 LEFT JOIN scm_notifications x ON x.certificate_id = c.certificate_id \
-                 AND x.notice_type = 'CERT_EXPIRED' \
-                 WHERE c.domain_id = $1 AND c.not_after > $2 AND c.not_after <= $3 \
-                 ORDER BY c.not_after LIMIT $4",
-                args![domain.as_str(), after, until, limit],
-                Weight::Scan,
-            )
-            .await?
-        {
-            found.push(ExpiringResource {
-                resource_type: "ssl-certificate",
-                id: row.text("id")?,
-                name: row.text("name")?,
-                not_after: row.int("not_after")?,
-                wants: Some((row.boolean("expiring_on")?, row.boolean("expired_on")?)),
-            });
+        for (resource_type, sql) in EXPIRING {
+            for row in self
+                .read(
+                    sql,
+                    args![domain.as_str(), after, until, limit],
+                    Weight::Scan,
+                )
+                .await?
+            {
+                // Only SSL certificates say what their owner turned on.
+                let wants = if resource_type == "ssl-certificate" {
+                    Some((row.boolean("expiring_on")?, row.boolean("expired_on")?))
+                } else {
+                    None
+                };
+                found.push(ExpiringResource {
+                    resource_type,
+                    id: row.text("id")?,
+                    name: row.text("name")?,
+                    not_after: row.int("not_after")?,
+                    wants,
+                });
+            }
         }
         Ok(found)
     }
