@@ -16,6 +16,7 @@
 //! - [`middleware`]: request id, access log, body limit, authentication.
 //! - [`extract`]: the JSON body and `Authenticated` extractors.
 //! - [`metrics`]: Prometheus metrics of every call and of the process.
+//! - [`openapi`]: the OpenAPI description of the routes, made from them.
 //! - [`routes`]: handlers, one module per API family.
 
 pub mod audit;
@@ -24,6 +25,7 @@ pub mod extract;
 pub mod metrics;
 pub mod middleware;
 pub mod names;
+pub mod openapi;
 pub mod routes;
 
 use std::sync::Arc;
@@ -38,6 +40,8 @@ use openccm_app::pca::Pca;
 use openccm_app::scm::Scm;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
@@ -132,19 +136,19 @@ pub fn router(state: AppState) -> Router {
         per_client: per_client.clone(),
     };
     let small = settings.max_small_body_bytes.min(settings.max_body_bytes);
-    let buffered = |routes: Router<AppState>, max_bytes: usize| {
+    let buffered = |routes: OpenApiRouter<AppState>, max_bytes: usize| {
         routes.route_layer(axum::middleware::from_fn_with_state(
             limit(max_bytes),
             middleware::buffer_body,
         ))
     };
-    let audited = |routes: Router<AppState>| {
+    let audited = |routes: OpenApiRouter<AppState>| {
         routes.route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             audit::record,
         ))
     };
-    let authenticated = |routes: Router<AppState>, max_bytes: usize| {
+    let authenticated = |routes: OpenApiRouter<AppState>, max_bytes: usize| {
         buffered(
             audited(routes.route_layer(axum::middleware::from_fn_with_state(
                 state.clone(),
@@ -153,7 +157,7 @@ pub fn router(state: AppState) -> Router {
             max_bytes,
         )
     };
-    let api = Router::new()
+    let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(authenticated(
             routes::iam::protected().merge(routes::admin::routes()),
             small,
@@ -171,12 +175,13 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
-    let public = Router::new()
+    let public = OpenApiRouter::new()
         .merge(routes::health::routes())
         .merge(buffered(routes::revocation::routes(), small));
-    Router::new()
-        .merge(api)
-        .merge(public)
+    // The description is taken from the very routers being served.
+    let (routes, description) = api.merge(public).split_for_parts();
+    let described = openapi::Described::new(description);
+    routes
         // After routing: the operation is the matched route's template.
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
@@ -200,5 +205,6 @@ pub fn router(state: AppState) -> Router {
                 .on_failure(()),
         )
         .layer(axum::middleware::from_fn(middleware::assign_request_id))
+        .layer(axum::Extension(described))
         .with_state(state)
 }

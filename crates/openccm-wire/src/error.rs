@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// `{"error_code": ..., "error_msg": ...}`, plus `request_id` on gateway errors.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// 3–36 chars: `PCA.` + 8 digits, `SCM.` + 4 digits or `APIGW.` + 4 digits.
     pub error_code: String,

@@ -3,14 +3,14 @@
 use serde::{Deserialize, Serialize};
 
 /// `POST /v3/auth/tokens` request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
     /// The `auth` object.
     pub auth: TokenAuth,
 }
 
 /// `auth` of a token request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenAuth {
     /// How the caller proves who it is.
     pub identity: Identity,
@@ -20,7 +20,7 @@ pub struct TokenAuth {
 }
 
 /// `auth.identity`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Identity {
     /// `["password"]`, or `["hw_ak_sk"]` for a request signed with AK/SK.
     pub methods: Vec<String>,
@@ -36,7 +36,7 @@ pub struct Identity {
 }
 
 /// `auth.identity.token`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct TokenIdentity {
     /// The token; `X-Auth-Token` is used when absent.
     #[serde(default)]
@@ -56,14 +56,14 @@ impl std::fmt::Debug for TokenIdentity {
 }
 
 /// `auth.identity.password`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PasswordIdentity {
     /// The IAM user.
     pub user: PasswordUser,
 }
 
 /// `auth.identity.password.user`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordUser {
     /// IAM user name (or `id`).
     #[serde(default)]
@@ -89,7 +89,7 @@ impl std::fmt::Debug for PasswordUser {
 }
 
 /// `{"name": ...}` or `{"id": ...}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NameOrId {
     /// Name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,14 +100,14 @@ pub struct NameOrId {
 }
 
 /// `POST /v3/auth/tokens` response body (`201`, token in `X-Subject-Token`).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     /// The token's description.
     pub token: TokenBody,
 }
 
 /// `token` of a token response.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenBody {
     /// ISO 8601 UTC with microseconds.
     pub expires_at: String,
@@ -130,7 +130,7 @@ pub struct TokenBody {
 }
 
 /// `token.user`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenUser {
     /// User id.
     pub id: String,
@@ -143,7 +143,7 @@ pub struct TokenUser {
 }
 
 /// `{"id", "name"}` of a domain.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DomainRef {
     /// Account id, 32 hex chars.
     pub id: String,
@@ -152,7 +152,7 @@ pub struct DomainRef {
 }
 
 /// `token.project`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProjectRef {
     /// Project id.
     pub id: String,
@@ -163,7 +163,7 @@ pub struct ProjectRef {
 }
 
 /// A role in a token.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Role {
     /// Role id.
     pub id: String,
@@ -172,7 +172,7 @@ pub struct Role {
 }
 
 /// `GET /v3/auth/domains` response.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DomainList {
     /// The caller's own account (exactly one).
     pub domains: Vec<Domain>,
@@ -181,7 +181,7 @@ pub struct DomainList {
 }
 
 /// One account in `GET /v3/auth/domains`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Domain {
     /// Account id.
     pub id: String,
@@ -196,7 +196,7 @@ pub struct Domain {
 }
 
 /// Keystone `links`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Links {
     /// This resource.
     #[serde(rename = "self")]
@@ -210,7 +210,7 @@ pub struct Links {
 }
 
 /// `GET /v3/projects` response.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProjectList {
     /// Matching projects.
     pub projects: Vec<Project>,
@@ -219,7 +219,7 @@ pub struct ProjectList {
 }
 
 /// One project.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Project {
     /// Project id, 32 hex chars.
     pub id: String,
@@ -240,14 +240,14 @@ pub struct Project {
 }
 
 /// Keystone-style error body used by IAM's own token endpoints.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KeystoneErrorBody {
     /// The error.
     pub error: KeystoneError,
 }
 
 /// `error` of a Keystone error body.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KeystoneError {
     /// HTTP status.
     pub code: u16,
@@ -260,7 +260,7 @@ pub struct KeystoneError {
 // ---- administration (the account administrator's API) ---------------------
 
 /// `{"user": {...}}` of CreateUser / UpdateUser.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct UserRequest {
     /// The user.
     #[serde(default)]
@@ -268,7 +268,7 @@ pub struct UserRequest {
 }
 
 /// The settable fields of a user.
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct UserFields {
     /// Name (create only).
     #[serde(default)]
@@ -292,7 +292,7 @@ impl std::fmt::Debug for UserFields {
 }
 
 /// A user as the administration API shows it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserInfo {
     /// 32 hex chars.
     pub id: String,
@@ -311,21 +311,21 @@ pub struct UserInfo {
 }
 
 /// `{"user": {...}}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserResponse {
     /// The user.
     pub user: UserInfo,
 }
 
 /// `{"users": [...]}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserList {
     /// Users.
     pub users: Vec<UserInfo>,
 }
 
 /// `{"credential": {...}}` of CreateCredential / UpdateCredential.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CredentialRequest {
     /// The key.
     #[serde(default)]
@@ -333,7 +333,7 @@ pub struct CredentialRequest {
 }
 
 /// Settable fields of an access key.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CredentialFields {
     /// Owner (create only).
     #[serde(default)]
@@ -347,7 +347,7 @@ pub struct CredentialFields {
 }
 
 /// An access key; `secret` only in the response that creates it.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Credential {
     /// AK.
     pub access: String,
@@ -376,14 +376,14 @@ impl std::fmt::Debug for Credential {
 }
 
 /// `{"credential": {...}}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CredentialResponse {
     /// The key.
     pub credential: Credential,
 }
 
 /// Temporary credentials (`POST /v3.0/OS-CREDENTIAL/securitytokens`).
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TemporaryCredential {
     /// ISO 8601 expiry of the AK/SK and the security token.
     pub expires_at: String,
@@ -406,21 +406,21 @@ impl std::fmt::Debug for TemporaryCredential {
 }
 
 /// `{"credential": {...}}` of temporary credentials.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TemporaryCredentialResponse {
     /// The credentials.
     pub credential: TemporaryCredential,
 }
 
 /// `{"credentials": [...]}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CredentialList {
     /// Keys (no secrets).
     pub credentials: Vec<Credential>,
 }
 
 /// `{"group": {...}}` of CreateGroup.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct GroupRequest {
     /// The group.
     #[serde(default)]
@@ -428,7 +428,7 @@ pub struct GroupRequest {
 }
 
 /// Settable fields of a group.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct GroupFields {
     /// Name.
     #[serde(default)]
@@ -439,7 +439,7 @@ pub struct GroupFields {
 }
 
 /// A group.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupInfo {
     /// 32 hex chars.
     pub id: String,
@@ -454,21 +454,21 @@ pub struct GroupInfo {
 }
 
 /// `{"group": {...}}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupResponse {
     /// The group.
     pub group: GroupInfo,
 }
 
 /// `{"groups": [...]}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupList {
     /// Groups.
     pub groups: Vec<GroupInfo>,
 }
 
 /// CreatePolicy (IAM v5 style): the document is a JSON string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct PolicyRequest {
     /// Name.
     #[serde(default)]
@@ -482,7 +482,7 @@ pub struct PolicyRequest {
 }
 
 /// A policy.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PolicyInfo {
     /// 32 hex chars.
     pub policy_id: String,
@@ -502,21 +502,21 @@ pub struct PolicyInfo {
 }
 
 /// `{"policy": {...}}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PolicyResponse {
     /// The policy.
     pub policy: PolicyInfo,
 }
 
 /// `{"policies": [...]}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PolicyList {
     /// Policies.
     pub policies: Vec<PolicyInfo>,
 }
 
 /// `{"user_id": ...}` or `{"group_id": ...}` of attach/detach.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct AttachRequest {
     /// A user.
     #[serde(default)]

@@ -14,7 +14,7 @@ pub use crate::tags::{
 };
 
 /// `ImportCertificateRequestBody`.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ImportCertificateRequest {
     /// 3–63 chars.
     #[serde(default)]
@@ -52,14 +52,14 @@ impl std::fmt::Debug for ImportCertificateRequest {
 }
 
 /// `ImportCertificateResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportCertificateResponse {
     /// The new id.
     pub certificate_id: String,
 }
 
 /// `CertificateDetail` (list entries).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CertificateDetail {
     /// `scs` + 13 digits.
     pub id: String,
@@ -99,7 +99,7 @@ pub struct CertificateDetail {
 }
 
 /// `ListCertificatesResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListCertificatesResponse {
     /// The page.
     pub certificates: Vec<CertificateDetail>,
@@ -108,7 +108,7 @@ pub struct ListCertificatesResponse {
 }
 
 /// `ShowCertificateResponseBodyApplicationInfo`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApplicationInfo {
     /// Country.
     pub country: Option<String>,
@@ -133,7 +133,7 @@ pub struct ApplicationInfo {
 }
 
 /// `Authentification` (sic).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Authentification {
     /// Record name.
     pub record_name: String,
@@ -146,7 +146,7 @@ pub struct Authentification {
 }
 
 /// `ShowCertificateResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShowCertificateResponse {
     /// Id.
     pub id: String,
@@ -204,7 +204,8 @@ pub struct ShowCertificateResponse {
 }
 
 /// `ExportCertificateResponse` (seed 000).
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ScmExportCertificateResponse)]
 pub struct ExportCertificateResponse {
     /// Certificate followed by its chain, 1–12288.
     pub entire_certificate: String,
@@ -232,7 +233,7 @@ impl std::fmt::Debug for ExportCertificateResponse {
 }
 
 /// `BatchCreateOrDeleteTagsRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct BatchTagsRequest {
     /// `create` | `delete`.
     #[serde(default)]
@@ -243,14 +244,14 @@ pub struct BatchTagsRequest {
 }
 
 /// `{"desc": "success"}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DescResponse {
     /// Result text.
     pub desc: String,
 }
 
 /// `ScsMatch`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct Match {
     /// Field (`resource_name`).
     #[serde(default)]
@@ -261,7 +262,7 @@ pub struct Match {
 }
 
 /// `ListCertificatesByTagRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ResourceInstancesRequest {
     /// Only untagged resources.
     #[serde(default)]
@@ -293,7 +294,7 @@ pub struct ResourceInstancesRequest {
 }
 
 /// `TagResourceResourceDetail`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TagResourceDetail {
     /// Id.
     pub cert_id: String,
@@ -350,7 +351,8 @@ pub struct TagResourceDetail {
 }
 
 /// `TagResource`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ScmTagResource)]
 pub struct TagResource {
     /// Certificate id.
     pub resource_id: String,
@@ -363,7 +365,8 @@ pub struct TagResource {
 }
 
 /// `ListCertificatesByTagResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ScmResourceInstancesResponse)]
 pub struct ResourceInstancesResponse {
     /// Matches.
     pub total_count: i64,
@@ -373,7 +376,7 @@ pub struct ResourceInstancesResponse {
 }
 
 /// `CreateCsrRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CreateCsrRequest {
     /// Name.
     #[serde(default)]
@@ -405,7 +408,7 @@ pub struct CreateCsrRequest {
 }
 
 /// `CSRResponseBody` (also ShowCsr's and UpdateCsr's response).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Csr {
     /// 32 hex chars.
     pub id: String,
@@ -436,7 +439,7 @@ pub struct Csr {
 }
 
 /// `CreateCsrResponse`: the CSR's fields without the PEM (ShowCsr has it).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreateCsrResponse {
     /// 32 hex chars.
     pub id: String,
@@ -465,7 +468,7 @@ pub struct CreateCsrResponse {
 }
 
 /// `UploadCsrRequestBody`.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct UploadCsrRequest {
     /// Name.
     #[serde(default)]
@@ -488,7 +491,7 @@ impl std::fmt::Debug for UploadCsrRequest {
 }
 
 /// `UploadCsrResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UploadCsrResponse {
     /// Id.
     pub id: String,
@@ -499,7 +502,7 @@ pub struct UploadCsrResponse {
 }
 
 /// `ListCsrResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListCsrResponse {
     /// The page.
     pub csr_list: Vec<Csr>,
@@ -508,7 +511,7 @@ pub struct ListCsrResponse {
 }
 
 /// `UpdateCSRRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct UpdateCsrRequest {
     /// New name.
     #[serde(default)]
@@ -516,7 +519,7 @@ pub struct UpdateCsrRequest {
 }
 
 /// `ShowCsrPrivateKeyResponse`.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CsrPrivateKeyResponse {
     /// PEM.
     pub private_key: String,
@@ -531,7 +534,7 @@ impl std::fmt::Debug for CsrPrivateKeyResponse {
 }
 
 /// `NoticeRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NoticeRequest {
     /// Certificate id.
     #[serde(default)]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A tag: `ResourceTag` (ccm), `ScsResourceTag` (scm). Also a fuzzy match
 /// (`key` = `resource_name`) in PCA's resource-instance queries.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResourceTag {
     /// Key.
     #[serde(default)]
@@ -17,7 +17,7 @@ pub struct ResourceTag {
 }
 
 /// A tag key with its values: `DomainTags` (ccm), `ScsTag` (scm).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TagValues {
     /// Key.
     #[serde(default)]
@@ -29,7 +29,7 @@ pub struct TagValues {
 
 /// One tag to add: `ResourceTagRequestBody` (CreateCaTag, CreateCertTag),
 /// `CreateCertificateTagRequestBody` (scm).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct TagRequest {
     /// The tag.
     #[serde(default)]
@@ -38,7 +38,7 @@ pub struct TagRequest {
 
 /// The tags of one resource: `ListCaTagsResponse`, `ListCertTagsResponse`,
 /// `ListTagsByCertificateResponse` (scm).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResourceTagsResponse {
     /// Tags of the resource.
     pub tags: Vec<ResourceTag>,
@@ -46,7 +46,7 @@ pub struct ResourceTagsResponse {
 
 /// The account's tag keys with their values: `ListDomainCaTagsResponse`,
 /// `ListDomainCertTagsResponse`, `ListAllTagsResponse` (scm).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TagValuesResponse {
     /// Keys in use, with their values.
     pub tags: Vec<TagValues>,

@@ -6,8 +6,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use openccm_app::clock::iso8601_micros;
 use openccm_app::Error;
 use openccm_store::{AccessKey, Group, GroupId, PolicyRecord, Principal, User, UserId};
@@ -17,7 +16,10 @@ use serde::Deserialize;
 use crate::audit::created;
 use crate::error::Service;
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
+use crate::openapi::Errors;
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 route_error!(
     /// An error of an administration route.
@@ -27,38 +29,22 @@ route_error!(
 );
 
 /// The administration routes (behind authentication).
-pub fn routes() -> Router<AppState> {
-    let creds = "/v3.0/OS-CREDENTIAL/credentials";
-    Router::new()
-        .route("/v3/users", get(list_users).post(create_user))
-        .route(
-            "/v3/users/{user_id}",
-            get(show_user).patch(update_user).delete(delete_user),
-        )
-        .route(creds, get(list_keys).post(create_key))
-        .route(
-            "/v3.0/OS-CREDENTIAL/securitytokens",
-            post(create_temporary_credentials),
-        )
-        .route(
-            &format!("{creds}/{{access_key}}"),
-            get(show_key).put(update_key).delete(delete_key),
-        )
-        .route("/v3/groups", get(list_groups).post(create_group))
-        .route("/v3/groups/{group_id}", axum::routing::delete(delete_group))
-        .route(
-            "/v3/groups/{group_id}/users/{user_id}",
-            put(add_member).delete(remove_member),
-        )
-        .route("/v5/policies", get(list_policies).post(create_policy))
-        .route(
-            "/v5/policies/{policy_id}",
-            get(show_policy).delete(delete_policy),
-        )
-        .route("/v5/policies/{policy_id}/attach-user", post(attach_user))
-        .route("/v5/policies/{policy_id}/detach-user", post(detach_user))
-        .route("/v5/policies/{policy_id}/attach-group", post(attach_group))
-        .route("/v5/policies/{policy_id}/detach-group", post(detach_group))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(show_user, update_user, delete_user))
+        .routes(routes!(list_keys, create_key))
+        .routes(routes!(create_temporary_credentials))
+        .routes(routes!(show_key, update_key, delete_key))
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(delete_group))
+        .routes(routes!(add_member, remove_member))
+        .routes(routes!(list_policies, create_policy))
+        .routes(routes!(show_policy, delete_policy))
+        .routes(routes!(attach_user))
+        .routes(routes!(detach_user))
+        .routes(routes!(attach_group))
+        .routes(routes!(detach_group))
 }
 
 fn required<T>(value: Option<T>, field: &str) -> Result<T, AdminError> {
@@ -112,6 +98,13 @@ fn policy_out(p: &PolicyRecord, with_document: bool) -> wire::PolicyInfo {
 
 // ---- users --------------------------------------------------------------
 
+#[utoipa::path(
+    post,
+    path = "/v3/users",
+    tag = "IAM",
+    request_body = wire::UserRequest,
+    responses((status = 201, description = "The user was created.", body = wire::UserResponse), Errors)
+)]
 async fn create_user(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -140,6 +133,12 @@ async fn create_user(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3/users",
+    tag = "IAM",
+    responses((status = 200, description = "The account's users.", body = wire::UserList), Errors)
+)]
 async fn list_users(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -150,6 +149,13 @@ async fn list_users(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3/users/{user_id}",
+    tag = "IAM",
+    params(("user_id" = String, Path, description = "The user's id.")),
+    responses((status = 200, description = "The user.", body = wire::UserResponse), Errors)
+)]
 async fn show_user(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -162,6 +168,14 @@ async fn show_user(
     }))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v3/users/{user_id}",
+    tag = "IAM",
+    params(("user_id" = String, Path, description = "The user's id.")),
+    request_body = wire::UserRequest,
+    responses((status = 200, description = "The updated user.", body = wire::UserResponse), Errors)
+)]
 async fn update_user(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -183,6 +197,13 @@ async fn update_user(
     }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v3/users/{user_id}",
+    tag = "IAM",
+    params(("user_id" = String, Path, description = "The user's id.")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn delete_user(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -195,6 +216,13 @@ async fn delete_user(
 
 // ---- access keys --------------------------------------------------------
 
+#[utoipa::path(
+    post,
+    path = "/v3.0/OS-CREDENTIAL/credentials",
+    tag = "IAM",
+    request_body = wire::CredentialRequest,
+    responses((status = 201, description = "The access key, with its secret key shown this once (`Cache-Control: no-store`).", body = wire::CredentialResponse), Errors)
+)]
 async fn create_key(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -225,6 +253,13 @@ async fn create_key(
 
 /// Temporary AK/SK and security token for the caller (or for the token in
 /// `auth.identity.token.id`, which must be the caller's own).
+#[utoipa::path(
+    post,
+    path = "/v3.0/OS-CREDENTIAL/securitytokens",
+    tag = "IAM",
+    request_body = wire::TokenRequest,
+    responses((status = 201, description = "A temporary AK/SK and its security token.", body = wire::TemporaryCredentialResponse), Errors)
+)]
 async fn create_temporary_credentials(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -278,11 +313,21 @@ async fn create_temporary_credentials(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The query of ListPermanentAccessKeys.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct KeyQuery {
+    /// Only this user's keys.
     user_id: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3.0/OS-CREDENTIAL/credentials",
+    tag = "IAM",
+    params(KeyQuery),
+    responses((status = 200, description = "Access keys (never their secrets).", body = wire::CredentialList), Errors)
+)]
 async fn list_keys(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -305,6 +350,13 @@ async fn list_keys(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3.0/OS-CREDENTIAL/credentials/{access_key}",
+    tag = "IAM",
+    params(("access_key" = String, Path, description = "The access key (AK).")),
+    responses((status = 200, description = "The access key (not its secret).", body = wire::CredentialResponse), Errors)
+)]
 async fn show_key(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -320,6 +372,14 @@ async fn show_key(
     }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/v3.0/OS-CREDENTIAL/credentials/{access_key}",
+    tag = "IAM",
+    params(("access_key" = String, Path, description = "The access key (AK).")),
+    request_body = wire::CredentialRequest,
+    responses((status = 200, description = "The updated access key.", body = wire::CredentialResponse), Errors)
+)]
 async fn update_key(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -343,6 +403,13 @@ async fn update_key(
     }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v3.0/OS-CREDENTIAL/credentials/{access_key}",
+    tag = "IAM",
+    params(("access_key" = String, Path, description = "The access key (AK).")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn delete_key(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -354,6 +421,13 @@ async fn delete_key(
 
 // ---- groups -------------------------------------------------------------
 
+#[utoipa::path(
+    post,
+    path = "/v3/groups",
+    tag = "IAM",
+    request_body = wire::GroupRequest,
+    responses((status = 201, description = "The group was created.", body = wire::GroupResponse), Errors)
+)]
 async fn create_group(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -378,6 +452,12 @@ async fn create_group(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3/groups",
+    tag = "IAM",
+    responses((status = 200, description = "The account's groups.", body = wire::GroupList), Errors)
+)]
 async fn list_groups(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -388,6 +468,13 @@ async fn list_groups(
     }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v3/groups/{group_id}",
+    tag = "IAM",
+    params(("group_id" = String, Path, description = "The group's id.")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn delete_group(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -398,6 +485,13 @@ async fn delete_group(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    put,
+    path = "/v3/groups/{group_id}/users/{user_id}",
+    tag = "IAM",
+    params(("group_id" = String, Path, description = "The group's id."), ("user_id" = String, Path, description = "The user's id.")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn add_member(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -414,6 +508,13 @@ async fn add_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v3/groups/{group_id}/users/{user_id}",
+    tag = "IAM",
+    params(("group_id" = String, Path, description = "The group's id."), ("user_id" = String, Path, description = "The user's id.")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn remove_member(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -432,6 +533,13 @@ async fn remove_member(
 
 // ---- policies -----------------------------------------------------------
 
+#[utoipa::path(
+    post,
+    path = "/v5/policies",
+    tag = "IAM",
+    request_body = wire::PolicyRequest,
+    responses((status = 200, description = "The policy was created.", body = wire::PolicyResponse), Errors)
+)]
 async fn create_policy(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -454,6 +562,12 @@ async fn create_policy(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v5/policies",
+    tag = "IAM",
+    responses((status = 200, description = "The account's identity policies.", body = wire::PolicyList), Errors)
+)]
 async fn list_policies(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -464,6 +578,13 @@ async fn list_policies(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v5/policies/{policy_id}",
+    tag = "IAM",
+    params(("policy_id" = String, Path, description = "The policy's id.")),
+    responses((status = 200, description = "The policy.", body = wire::PolicyResponse), Errors)
+)]
 async fn show_policy(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -476,6 +597,13 @@ async fn show_policy(
     }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v5/policies/{policy_id}",
+    tag = "IAM",
+    params(("policy_id" = String, Path, description = "The policy's id.")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn delete_policy(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -514,6 +642,14 @@ async fn attach(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v5/policies/{policy_id}/attach-user",
+    tag = "IAM",
+    params(("policy_id" = String, Path, description = "The policy's id.")),
+    request_body = wire::AttachRequest,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn attach_user(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -524,6 +660,14 @@ async fn attach_user(
     attach(&state, &caller, &id, body, false, true).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v5/policies/{policy_id}/detach-user",
+    tag = "IAM",
+    params(("policy_id" = String, Path, description = "The policy's id.")),
+    request_body = wire::AttachRequest,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn detach_user(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -534,6 +678,14 @@ async fn detach_user(
     attach(&state, &caller, &id, body, false, false).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v5/policies/{policy_id}/attach-group",
+    tag = "IAM",
+    params(("policy_id" = String, Path, description = "The policy's id.")),
+    request_body = wire::AttachRequest,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn attach_group(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -544,6 +696,14 @@ async fn attach_group(
     attach(&state, &caller, &id, body, true, true).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v5/policies/{policy_id}/detach-group",
+    tag = "IAM",
+    params(("policy_id" = String, Path, description = "The policy's id.")),
+    request_body = wire::AttachRequest,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn detach_group(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,

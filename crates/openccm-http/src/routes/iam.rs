@@ -3,11 +3,11 @@
 //! IAM's own token endpoints answer errors in Keystone style
 //! (`{"error": {"code", "title", "message"}}`), like the cloud's IAM.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use openccm_app::clock::iso8601_micros;
 use openccm_app::iam::{AuthMethod, Caller, PasswordLogin};
 use openccm_app::Error;
@@ -22,18 +22,21 @@ use crate::extract::{parse_json, BodyRejection, CallerOf};
 use crate::middleware::{
     caller_of, peer_address, raw_body, signed_caller, token_caller, AuthInput,
 };
+use crate::openapi::{Errors, KeystoneErrors};
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Routes that need no prior authentication (the request carries its own credential).
-pub fn public() -> Router<AppState> {
-    Router::new().route("/v3/auth/tokens", post(create_token).get(validate_token))
+pub fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_token, validate_token))
 }
 
 /// Routes behind the authentication layer.
-pub fn protected() -> Router<AppState> {
-    Router::new()
-        .route("/v3/auth/domains", get(list_domains))
-        .route("/v3/projects", get(list_projects))
+pub fn protected() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_domains))
+        .routes(routes!(list_projects))
 }
 
 /// A Keystone-style error.
@@ -83,8 +86,11 @@ impl From<BodyRejection> for KeystoneResponse {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The query of CreateToken.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TokenQuery {
+    /// `true`: leave the service catalogue out of the answer.
     nocatalog: Option<String>,
 }
 
@@ -140,11 +146,27 @@ async fn requested_scope(
     Ok(Scope::Domain)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v3/auth/tokens",
+    tag = "IAM",
+    params(TokenQuery),
+    request_body = TokenRequest,
+    security(()),
+    responses((status = 201, description = "The token, in the `X-Subject-Token` header; the body describes it (`Cache-Control: no-store`).", body = TokenResponse, headers(("X-Subject-Token" = String, description = "The token."))), KeystoneErrors)
+)]
 async fn create_token(
     State(state): State<AppState>,
-    Query(query): Query<TokenQuery>,
+    query: Result<Query<TokenQuery>, QueryRejection>,
     req: Request,
 ) -> Result<Response, KeystoneResponse> {
+    // A malformed query is Keystone's 400, not axum's plain-text one.
+    let Query(query) = query.map_err(|e| {
+        KeystoneResponse(
+            StatusCode::BAD_REQUEST,
+            format!("malformed query string: {e}"),
+        )
+    })?;
     let raw = raw_body(&req);
     let source = peer_address(&req);
     let (parts, _) = req.into_parts();
@@ -270,6 +292,14 @@ fn token_body(
 
 /// `GET /v3/auth/tokens`: validates `X-Subject-Token` for a caller
 /// authenticated by `X-Auth-Token`, within the caller's own account.
+#[utoipa::path(
+    get,
+    path = "/v3/auth/tokens",
+    tag = "IAM",
+    params(("X-Subject-Token" = String, Header, description = "The token to check.")),
+    security(("token" = []), ("aksk" = [])),
+    responses((status = 200, description = "The token is valid; the body describes it.", body = TokenResponse, headers(("X-Subject-Token" = String, description = "The token checked."))), KeystoneErrors)
+)]
 async fn validate_token(
     State(state): State<AppState>,
     req: Request,
@@ -325,6 +355,12 @@ async fn validate_token(
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3/auth/domains",
+    tag = "IAM",
+    responses((status = 200, description = "The caller's account.", body = DomainList), Errors)
+)]
 async fn list_domains(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -355,16 +391,32 @@ async fn list_domains(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// The query of ListProjects.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ProjectQuery {
+    /// A project (region) name.
     name: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3/projects",
+    tag = "IAM",
+    params(ProjectQuery),
+    responses((status = 200, description = "The account's projects (one per region).", body = ProjectList), Errors)
+)]
 async fn list_projects(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
-    Query(query): Query<ProjectQuery>,
+    query: Result<Query<ProjectQuery>, QueryRejection>,
 ) -> Result<Json<ProjectList>, ApiError> {
+    let Query(query) = query.map_err(|e| {
+        ApiError::from_app(
+            Service::Gateway,
+            &Error::invalid(format!("malformed query string: {e}")),
+        )
+    })?;
     let projects = state
         .iam
         .own_projects(&caller, query.name.as_deref())

@@ -13,15 +13,16 @@ use std::time::{Duration, UNIX_EPOCH};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use base64::Engine as _;
 use bytes::Bytes;
 use openccm_app::pca::revocation::{OcspAnswer, ServedCrl};
 use openccm_store::CaId;
 
 use crate::error::Service;
+use crate::openapi::{Binary, RevocationErrors};
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 route_error!(
     /// A PCA error on a CRL route.
@@ -51,11 +52,11 @@ const CRL_MAX_AGE_SECS: i64 = 0;
 const OCSP_MAX_AGE_SECS: i64 = 60;
 
 /// The revocation routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/pca/crl/{ca_id}/{file}", get(crl))
-        .route("/pca/ocsp/{ca_id}", post(ocsp_post))
-        .route("/pca/ocsp/{ca_id}/{*request}", get(ocsp_get))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(crl))
+        .routes(routes!(ocsp_post))
+        .routes(routes!(ocsp_get))
 }
 
 fn http_date(ms: i64) -> HeaderValue {
@@ -106,6 +107,20 @@ fn freshness_headers(headers: &mut HeaderMap, next_update: i64, cap: i64, extra:
     headers.insert(header::EXPIRES, http_date(now_ms() + max_age * 1000));
 }
 
+/// A CA's published CRL: `{name}.crl` (full) or `{name}-delta.crl`
+/// (delta), DER.
+#[utoipa::path(
+    get,
+    path = "/pca/crl/{ca_id}/{file}",
+    tag = "Revocation",
+    params(("ca_id" = String, Path, description = "The issuing CA's id (a UUID)."), ("file" = String, Path, description = "`<crl_name>.crl` or `<crl_name>-delta.crl`."), ("If-None-Match" = Option<String>, Header, description = "The `ETag` of the copy held: 304 when it is still current.")),
+    security(()),
+    responses(
+        (status = 200, description = "The CRL (DER).", content_type = "application/pkix-crl", body = Binary, headers(("ETag" = String, description = "Names this answer."), ("Last-Modified" = String, description = "Its thisUpdate."), ("Cache-Control" = String, description = "How long caches may keep it."))),
+        (status = 304, description = "The copy held is current."),
+        RevocationErrors
+    )
+)]
 async fn crl(
     State(state): State<AppState>,
     Path((ca_id, file)): Path<(String, String)>,
@@ -177,6 +192,19 @@ fn refused_here() -> OcspAnswer {
     OcspAnswer::malformed()
 }
 
+/// OCSP over POST (RFC 6960 Appendix A): answers are not for caches.
+#[utoipa::path(
+    post,
+    path = "/pca/ocsp/{ca_id}",
+    tag = "Revocation",
+    params(("ca_id" = String, Path, description = "The issuing CA's id (a UUID).")),
+    request_body(content = Binary, content_type = "application/ocsp-request", description = "A DER OCSP request."),
+    security(()),
+    responses(
+        (status = 200, description = "A DER OCSP response; refusals are OCSP statuses (malformedRequest, unauthorized) inside it.", content_type = "application/ocsp-response", body = Binary),
+        RevocationErrors
+    )
+)]
 async fn ocsp_post(
     State(state): State<AppState>,
     Path(ca_id): Path<String>,
@@ -192,6 +220,20 @@ async fn ocsp_post(
     ocsp_response(answer, false, &headers)
 }
 
+/// OCSP over GET (RFC 5019 §5): the request is base64 then URL-encoded in
+/// the path; good answers are cacheable.
+#[utoipa::path(
+    get,
+    path = "/pca/ocsp/{ca_id}/{*request}",
+    tag = "Revocation",
+    params(("ca_id" = String, Path, description = "The issuing CA's id (a UUID)."), ("request" = String, Path, description = "The DER OCSP request, base64 then URL-encoded."), ("If-None-Match" = Option<String>, Header, description = "The `ETag` of the copy held: 304 when it is still current.")),
+    security(()),
+    responses(
+        (status = 200, description = "A DER OCSP response; refusals are OCSP statuses (malformedRequest, unauthorized) inside it.", content_type = "application/ocsp-response", body = Binary, headers(("ETag" = String, description = "Names this answer."), ("Last-Modified" = String, description = "Its thisUpdate."), ("Cache-Control" = String, description = "How long caches may keep it."))),
+        (status = 304, description = "The copy held is current."),
+        RevocationErrors
+    )
+)]
 async fn ocsp_get(
     State(state): State<AppState>,
     Path((ca_id, request)): Path<(String, String)>,

@@ -396,3 +396,40 @@ both_backends!(tokens_can_be_validated_by_their_account, |app| async move {
         .await;
     assert_eq!(r.status, 404);
 });
+
+both_backends!(malformed_queries_get_json_errors, |app| async move {
+    // A field given twice cannot become one value: refused in the route's
+    // own error format, not as axum's plain text.
+    let r = app
+        .send(
+            Request::post("/v3/auth/tokens?nocatalog=true&nocatalog=false")
+                .header("content-type", "application/json")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let body = r.json();
+    assert_eq!(body["error"]["code"], 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("malformed query string"),
+        "{body}"
+    );
+    let r = app.signed("GET", "/v3/projects?name=a&name=b", None).await;
+    assert_eq!(r.status, 400);
+    let body = r.json();
+    assert!(
+        body["error_code"].as_str().unwrap().starts_with("APIGW."),
+        "{body}"
+    );
+    assert!(
+        body["error_msg"]
+            .as_str()
+            .unwrap()
+            .contains("malformed query string"),
+        "{body}"
+    );
+});

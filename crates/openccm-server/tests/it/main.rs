@@ -15,6 +15,7 @@ mod lifecycle;
 mod limits;
 mod metrics;
 mod notify;
+mod openapi;
 mod packaging;
 mod pg_restart;
 mod pg_tls;

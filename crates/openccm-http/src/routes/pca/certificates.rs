@@ -20,8 +20,16 @@ use super::{
 };
 use crate::audit::created;
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
+use crate::openapi::Errors;
 use crate::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificates",
+    tag = "PCA",
+    request_body = wire::CreateCertificateRequest,
+    responses((status = 200, description = "The certificate was issued.", body = wire::CertificateIdResponse), Errors)
+)]
 pub(super) async fn create_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -79,6 +87,13 @@ pub(super) async fn create_certificate(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificates/csr",
+    tag = "PCA",
+    request_body = wire::CreateCertificateByCsrRequest,
+    responses((status = 200, description = "The certificate was issued.", body = wire::CertificateIdResponse), Errors)
+)]
 pub(super) async fn create_certificate_by_csr(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -105,6 +120,13 @@ pub(super) async fn create_certificate_by_csr(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificates/csr/parse",
+    tag = "PCA",
+    request_body = wire::ParseCsrRequest,
+    responses((status = 200, description = "The CSR's contents.", body = wire::ParseCsrResponse), Errors)
+)]
 pub(super) async fn parse_csr(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -129,6 +151,13 @@ pub(super) async fn parse_csr(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/private-certificates",
+    tag = "PCA",
+    params(super::ListQuery),
+    responses((status = 200, description = "The account's certificates, one page.", body = wire::ListCertificateResponse), Errors)
+)]
 pub(super) async fn list_certificates(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -163,6 +192,13 @@ pub(super) async fn list_certificates(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/private-certificates/{certificate_id}",
+    tag = "PCA",
+    params(("certificate_id" = String, Path, description = "The certificate's id (a UUID).")),
+    responses((status = 200, description = "The certificate.", body = wire::Certificate), Errors)
+)]
 pub(super) async fn show_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -174,6 +210,13 @@ pub(super) async fn show_certificate(
     )))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/private-certificates/{certificate_id}",
+    tag = "PCA",
+    params(("certificate_id" = String, Path, description = "The certificate's id (a UUID).")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 pub(super) async fn delete_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -187,6 +230,14 @@ pub(super) async fn delete_certificate(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificates/{certificate_id}/revoke",
+    tag = "PCA",
+    params(("certificate_id" = String, Path, description = "The certificate's id (a UUID).")),
+    request_body = wire::RevokeRequest,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 pub(super) async fn revoke_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -203,6 +254,14 @@ pub(super) async fn revoke_certificate(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificates/{certificate_id}/export",
+    tag = "PCA",
+    params(("certificate_id" = String, Path, description = "The certificate's id (a UUID).")),
+    request_body = wire::ExportCertificateRequest,
+    responses((status = 200, description = "The certificate, its chain and (for generated keys) its private key: JSON, or a ZIP archive when `is_compressed` is true.", content((wire::ExportCertificateResponse = "application/json"), (crate::openapi::Binary = "application/zip"))), Errors)
+)]
 pub(super) async fn export_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,

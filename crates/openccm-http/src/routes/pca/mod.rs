@@ -4,8 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use openccm_app::pca::ca::ListCas;
 use openccm_app::pca::input::{ActivateCa, CreateCa, CrlInput, ValidityInput};
 use openccm_app::pca::{CaView, CertView};
@@ -15,17 +14,16 @@ use openccm_wire::pca as wire;
 use serde::Deserialize;
 
 use crate::audit::created;
-use crate::error::{ApiError, Service};
+use crate::error::Service;
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
+use crate::openapi::Errors;
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 mod certificates;
+mod cloud;
 mod tagging;
-
-use certificates::{
-    create_certificate, create_certificate_by_csr, delete_certificate, export_certificate,
-    list_certificates, parse_csr, revoke_certificate, show_certificate,
-};
 
 route_error!(
     /// An error of a PCA route.
@@ -34,58 +32,45 @@ route_error!(
     Service::Pca
 );
 
-/// The PCA routes (all behind authentication).
-pub fn routes() -> Router<AppState> {
-    let cas = "/v1/private-certificate-authorities";
-    let certs = "/v1/private-certificates";
-    Router::new()
-        .route(cas, get(list_cas).post(create_ca))
-        .route(&format!("{cas}/quotas"), get(ca_quota))
-        .route(&format!("{cas}/{{ca_id}}"), get(show_ca).delete(delete_ca))
-        .route(&format!("{cas}/{{ca_id}}/activate"), post(activate_ca))
-        .route(&format!("{cas}/{{ca_id}}/csr"), get(export_ca_csr))
-        .route(
-            &format!("{cas}/{{ca_id}}/import"),
-            post(import_ca_certificate),
-        )
-        .route(
-            &format!("{cas}/{{ca_id}}/export"),
-            post(export_ca_certificate),
-        )
-        .route(&format!("{cas}/{{ca_id}}/disable"), post(disable_ca))
-        .route(&format!("{cas}/{{ca_id}}/enable"), post(enable_ca))
-        .route(&format!("{cas}/{{ca_id}}/restore"), post(restore_ca))
-        .route(&format!("{cas}/{{ca_id}}/revoke"), post(revoke_ca))
-        .route(&format!("{cas}/{{ca_id}}/crl/enable"), post(enable_crl))
-        .route(&format!("{cas}/{{ca_id}}/crl/disable"), post(disable_crl))
-        .route(&format!("{cas}/{{ca_id}}/ocsp/switch"), post(ocsp_switch))
-        .route(&format!("{cas}/order"), post(cloud_only))
-        .route(&format!("{cas}/agencies"), post(cloud_only))
-        .route(&format!("{cas}/agency"), get(cloud_only))
-        .route(
-            &format!("{cas}/obs/agencies"),
-            get(cloud_only).post(cloud_only),
-        )
-        .route(&format!("{cas}/obs/buckets"), get(cloud_only))
-        .route(certs, get(list_certificates).post(create_certificate))
-        .route(&format!("{certs}/csr"), post(create_certificate_by_csr))
-        .route(&format!("{certs}/csr/parse"), post(parse_csr))
-        .route(&format!("{certs}/quotas"), get(certificate_quota))
-        .route(
-            &format!("{certs}/{{certificate_id}}"),
-            get(show_certificate).delete(delete_certificate),
-        )
-        .route(
-            &format!("{certs}/{{certificate_id}}/export"),
-            post(export_certificate),
-        )
-        .route(
-            &format!("{certs}/{{certificate_id}}/revoke"),
-            post(revoke_certificate),
-        )
-        .route("/v1/pca/config/console", get(console_config))
-        .merge(tagging::routes::<true>(cas, "ca_id"))
-        .merge(tagging::routes::<false>(certs, "certificate_id"))
+/// The PCA routes (all behind authentication). Each handler's method and
+/// path are those of its `#[utoipa::path]` annotation (src/openapi.rs).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cas, create_ca))
+        .routes(routes!(ca_quota))
+        .routes(routes!(show_ca, delete_ca))
+        .routes(routes!(activate_ca))
+        .routes(routes!(export_ca_csr))
+        .routes(routes!(import_ca_certificate))
+        .routes(routes!(export_ca_certificate))
+        .routes(routes!(disable_ca))
+        .routes(routes!(enable_ca))
+        .routes(routes!(restore_ca))
+        .routes(routes!(revoke_ca))
+        .routes(routes!(enable_crl))
+        .routes(routes!(disable_crl))
+        .routes(routes!(ocsp_switch))
+        .routes(routes!(cloud::order))
+        .routes(routes!(cloud::create_agency))
+        .routes(routes!(cloud::show_agency))
+        .routes(routes!(cloud::show_obs_agency, cloud::create_obs_agency))
+        .routes(routes!(cloud::list_obs_buckets))
+        .routes(routes!(
+            certificates::list_certificates,
+            certificates::create_certificate
+        ))
+        .routes(routes!(certificates::create_certificate_by_csr))
+        .routes(routes!(certificates::parse_csr))
+        .routes(routes!(certificate_quota))
+        .routes(routes!(
+            certificates::show_certificate,
+            certificates::delete_certificate
+        ))
+        .routes(routes!(certificates::export_certificate))
+        .routes(routes!(certificates::revoke_certificate))
+        .routes(routes!(console_config))
+        .merge(tagging::ca_routes())
+        .merge(tagging::certificate_routes())
 }
 
 // ---- conversions --------------------------------------------------------
@@ -204,6 +189,13 @@ fn no_content() -> StatusCode {
 
 // ---- CA lifecycle -------------------------------------------------------
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities",
+    tag = "PCA",
+    request_body = wire::CreateCertificateAuthorityRequest,
+    responses((status = 200, description = "The CA was created.", body = wire::CaIdResponse), Errors)
+)]
 async fn create_ca(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -244,15 +236,29 @@ async fn create_ca(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The query of the CA and certificate lists. Numbers arrive as text so
+/// that a malformed one is the API's 400, not axum's.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Page size, 0–1000 (default 10).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 1000)]
     limit: Option<String>,
+    /// Records to skip (default 0).
+    #[param(value_type = Option<i64>, minimum = 0)]
     offset: Option<String>,
+    /// Substring of the common name.
     name: Option<String>,
+    /// CAs: `PENDING` | `ACTIVED` | `DISABLED` | `DELETED` | `EXPIRED`;
+    /// certificates: `ISSUED` | `REVOKED` | `EXPIRED`.
     status: Option<String>,
+    /// CAs only: `ROOT` | `SUBORDINATE`.
     #[serde(rename = "type")]
+    #[param(rename = "type")]
     type_: Option<String>,
+    /// `create_time` (default) | `common_name` | `type` | `issuer_name` | `not_after`.
     sort_key: Option<String>,
+    /// `DESC` (default) | `ASC`.
     sort_dir: Option<String>,
 }
 
@@ -287,6 +293,13 @@ fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Re
         .map_err(|e| PcaError::from(Error::invalid(format!("malformed query string: {e}"))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/private-certificate-authorities",
+    tag = "PCA",
+    params(ListQuery),
+    responses((status = 200, description = "The account's CAs, one page.", body = wire::ListCertificateAuthorityResponse), Errors)
+)]
 async fn list_cas(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -325,6 +338,13 @@ async fn list_cas(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/private-certificate-authorities/{ca_id}",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    responses((status = 200, description = "The CA.", body = wire::CertificateAuthority), Errors)
+)]
 async fn show_ca(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -334,6 +354,14 @@ async fn show_ca(
     Ok(Json(ca_out(state.pca.show_ca(&caller, &ca_id).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities/{ca_id}/activate",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    request_body = wire::ActivateCertificateAuthorityRequest,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn activate_ca(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -363,6 +391,13 @@ async fn activate_ca(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/private-certificate-authorities/{ca_id}/csr",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    responses((status = 200, description = "The pending CA's CSR.", body = wire::CsrResponse), Errors)
+)]
 async fn export_ca_csr(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -374,6 +409,14 @@ async fn export_ca_csr(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities/{ca_id}/import",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    request_body = wire::ImportCertificateAuthorityCertificateRequest,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn import_ca_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -394,6 +437,13 @@ async fn import_ca_certificate(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities/{ca_id}/export",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    responses((status = 200, description = "The CA's certificate and chain.", body = wire::CaCertificateResponse), Errors)
+)]
 async fn export_ca_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -407,6 +457,13 @@ async fn export_ca_certificate(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities/{ca_id}/disable",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn disable_ca(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -417,6 +474,13 @@ async fn disable_ca(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities/{ca_id}/enable",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn enable_ca(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -427,6 +491,13 @@ async fn enable_ca(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities/{ca_id}/restore",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn restore_ca(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -437,11 +508,21 @@ async fn restore_ca(
     Ok(no_content())
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The query of DeleteCertificateAuthority.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeleteQuery {
+    /// Days before the deletion takes effect, 7–30 as a string (default 30).
     pending_days: Option<String>,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/private-certificate-authorities/{ca_id}",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID)."), DeleteQuery),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn delete_ca(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -457,6 +538,14 @@ async fn delete_ca(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities/{ca_id}/revoke",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    request_body = wire::RevokeRequest,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn revoke_ca(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -470,6 +559,14 @@ async fn revoke_ca(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities/{ca_id}/crl/enable",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    request_body = wire::EnableCrlRequest,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn enable_crl(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -491,6 +588,13 @@ async fn enable_crl(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities/{ca_id}/crl/disable",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn disable_crl(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -501,6 +605,14 @@ async fn disable_crl(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/private-certificate-authorities/{ca_id}/ocsp/switch",
+    tag = "PCA",
+    params(("ca_id" = String, Path, description = "The CA's id (a UUID).")),
+    request_body = wire::OcspSwitchRequest,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn ocsp_switch(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -525,6 +637,12 @@ fn quota(type_: &str, (used, quota): (i64, i64)) -> Json<wire::QuotaResponse> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/private-certificate-authorities/quotas",
+    tag = "PCA",
+    responses((status = 200, description = "The CA quota.", body = wire::QuotaResponse), Errors)
+)]
 async fn ca_quota(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -535,6 +653,12 @@ async fn ca_quota(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/private-certificates/quotas",
+    tag = "PCA",
+    responses((status = 200, description = "The certificate quota.", body = wire::QuotaResponse), Errors)
+)]
 async fn certificate_quota(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -545,14 +669,12 @@ async fn certificate_quota(
     ))
 }
 
-async fn cloud_only(CallerOf(_caller): CallerOf) -> PcaError {
-    PcaError(ApiError::new(
-        StatusCode::BAD_REQUEST,
-        codes::CLOUD_ONLY,
-        "This operation belongs to Huawei Cloud's billing, OBS or dedicated-HSM integration and is not available in a self-hosted deployment.",
-    ))
-}
-
+#[utoipa::path(
+    get,
+    path = "/v1/pca/config/console",
+    tag = "PCA",
+    responses((status = 200, description = "The console's settings.", body = wire::ConsoleConfig), Errors)
+)]
 async fn console_config(CallerOf(_caller): CallerOf) -> Json<wire::ConsoleConfig> {
     Json(wire::ConsoleConfig {
         is_support_eps: true,

@@ -7,24 +7,28 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use openccm_app::scm::certificate::{ImportCertificate, ListCertificates};
-use openccm_app::scm::csr::{CreateCsr, ListCsrs, UploadCsr};
 use openccm_app::scm::notification::Notice;
 use openccm_app::scm::tags::{ResourceQuery, TagCondition};
 
 use super::tags::{resource_tags, tag_in, tag_out, tag_values, tags_in};
 use openccm_app::scm::{scm_time, ScmCertView};
 use openccm_app::Error;
-use openccm_store::{CsrRecord, ScmCertRecord};
+use openccm_store::ScmCertRecord;
 use openccm_wire::error::scm as codes;
 use openccm_wire::scm as wire;
 use serde::Deserialize;
 
-use crate::error::{ApiError, Service};
+use crate::error::Service;
 use crate::extract::{ApiJson, BodyRejection, CallerOf};
+use crate::openapi::Errors;
 use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+mod cloud;
+mod csr;
 
 route_error!(
     /// An error of an SCM route.
@@ -33,65 +37,32 @@ route_error!(
     Service::Scm
 );
 
-/// The SCM routes (all behind authentication).
-pub fn routes() -> Router<AppState> {
-    let certs = "/v3/scm/certificates";
-    Router::new()
-        .route(&format!("{certs}/import"), post(import_certificate))
-        .route(certs, get(list_certificates))
-        .route(
-            &format!("{certs}/{{certificate_id}}"),
-            get(show_certificate).delete(delete_certificate),
-        )
-        .route(
-            &format!("{certs}/{{certificate_id}}/export"),
-            post(export_certificate),
-        )
-        .route(
-            "/v3/scm/{resource_id}/tags",
-            get(certificate_tags).post(create_tag),
-        )
-        .route("/v3/scm/{resource_id}/tags/action", post(batch_tags))
-        .route("/v3/scm/tags", get(all_tags))
-        .route(
-            "/v3/scm/resource_instances/action",
-            post(certificates_by_tag),
-        )
-        .route("/v3/scm/csr", get(list_csrs).post(create_csr))
-        .route("/v3/scm/csr/upload", post(upload_csr))
-        .route(
-            "/v3/scm/csr/{id}",
-            get(show_csr).put(update_csr).delete(delete_csr),
-        )
-        .route("/v3/scm/csr/{id}/private-key", get(csr_private_key))
-        .route("/v3/scm/notification/enable", post(enable_notification))
-        .route("/v3/scm/notification/disable", post(disable_notification))
-        .route(
-            &format!("{certs}/{{certificate_id}}/push"),
-            post(cloud_only),
-        )
-        .route(
-            &format!("{certs}/{{certificate_id}}/batch-push"),
-            post(cloud_only),
-        )
-        .route(
-            &format!("{certs}/{{certificate_id}}/deploy"),
-            post(cloud_only),
-        )
-        .route("/v3/scm/deployed-resources", post(cloud_only))
-        .route(&format!("{certs}/buy"), post(cloud_only))
-        .route(
-            &format!("{certs}/{{certificate_id}}/apply"),
-            post(cloud_only),
-        )
-        .route(
-            &format!("{certs}/{{certificate_id}}/cancel-cert"),
-            post(cloud_only),
-        )
-        .route(
-            &format!("{certs}/{{cert_id}}/unsubscribe"),
-            delete(cloud_only),
-        )
+/// The SCM routes (all behind authentication). Each handler's method and
+/// path are those of its `#[utoipa::path]` annotation (src/openapi.rs).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import_certificate))
+        .routes(routes!(list_certificates))
+        .routes(routes!(show_certificate, delete_certificate))
+        .routes(routes!(export_certificate))
+        .routes(routes!(certificate_tags, create_tag))
+        .routes(routes!(batch_tags))
+        .routes(routes!(all_tags))
+        .routes(routes!(certificates_by_tag))
+        .routes(routes!(csr::list_csrs, csr::create_csr))
+        .routes(routes!(csr::upload_csr))
+        .routes(routes!(csr::show_csr, csr::update_csr, csr::delete_csr))
+        .routes(routes!(csr::csr_private_key))
+        .routes(routes!(enable_notification))
+        .routes(routes!(disable_notification))
+        .routes(routes!(cloud::push))
+        .routes(routes!(cloud::batch_push))
+        .routes(routes!(cloud::deploy))
+        .routes(routes!(cloud::deployed_resources))
+        .routes(routes!(cloud::buy))
+        .routes(routes!(cloud::apply))
+        .routes(routes!(cloud::cancel))
+        .routes(routes!(cloud::unsubscribe))
 }
 
 // ---- conversions --------------------------------------------------------
@@ -119,11 +90,6 @@ fn bool_param(value: Option<&str>, name: &str) -> ScmResult<Option<bool>> {
             "{name} must be true or false"
         )))),
     }
-}
-
-/// A CSR's `sans`: absent when it has no other names.
-fn csr_sans(names: &[String]) -> Option<String> {
-    (!names.is_empty()).then(|| names.join(wire::SANS_SEPARATOR))
 }
 
 /// Responses that carry private keys must not be cached anywhere.
@@ -250,24 +216,6 @@ fn tag_resource_out(view: &ScmCertView) -> wire::TagResource {
     }
 }
 
-fn csr_out(r: CsrRecord) -> wire::Csr {
-    wire::Csr {
-        id: r.csr_id.to_string(),
-        name: r.name,
-        csr: r.csr,
-        domain_name: r.domain_name,
-        sans: csr_sans(&r.alt_names),
-        private_key_algo: crate::names::csr_key_algorithm_name(r.key_algorithm).to_owned(),
-        usage: r.usage.map(|u| crate::names::csr_usage_name(u).to_owned()),
-        company_country: r.company_country,
-        company_province: r.company_province,
-        company_city: r.company_city,
-        company_name: r.company_name,
-        create_time: r.create_time,
-        update_time: r.update_time,
-    }
-}
-
 fn conditions(list: Option<Vec<wire::Tag>>) -> Option<Vec<TagCondition>> {
     list.map(|l| {
         l.into_iter()
@@ -281,6 +229,13 @@ fn conditions(list: Option<Vec<wire::Tag>>) -> Option<Vec<TagCondition>> {
 
 // ---- certificates -------------------------------------------------------
 
+#[utoipa::path(
+    post,
+    path = "/v3/scm/certificates/import",
+    tag = "SCM",
+    request_body = wire::ImportCertificateRequest,
+    responses((status = 200, description = "The certificate was imported.", body = wire::ImportCertificateResponse), Errors)
+)]
 async fn import_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -311,20 +266,46 @@ async fn import_certificate(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The query of ListCertificates. Numbers and flags arrive as text so that
+/// a malformed one is the API's 400, not axum's.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Page size, 10–50 (default 10).
+    #[param(value_type = Option<i64>, minimum = 10, maximum = 50)]
     limit: Option<String>,
+    /// Records to skip (default 0).
+    #[param(value_type = Option<i64>, minimum = 0)]
     offset: Option<String>,
+    /// `ASC` | `DESC` (default).
     sort_dir: Option<String>,
+    /// `certExpiredTime` | `certStatus` | `certUpdateTime` (default).
     sort_key: Option<String>,
+    /// A status filter (default `ALL`).
     status: Option<String>,
+    /// `0`, `all` (default) or an enterprise project's id.
     enterprise_project_id: Option<String>,
+    /// Only deployable certificates (default false).
+    #[param(value_type = Option<bool>)]
     deploy_support: Option<String>,
+    /// Only the caller's own certificates (default true).
+    #[param(value_type = Option<bool>)]
     owned_by_self: Option<String>,
+    /// Also certificates expired at most this many days ago, 0–1095.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 1095)]
     expired_days_since: Option<String>,
+    /// A keyword matched against the name and bound domain.
     content: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3/scm/certificates",
+    operation_id = "scm_list_certificates",
+    tag = "SCM",
+    params(ListQuery),
+    responses((status = 200, description = "The account's SSL certificates, one page.", body = wire::ListCertificatesResponse), Errors)
+)]
 async fn list_certificates(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -361,6 +342,14 @@ async fn list_certificates(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3/scm/certificates/{certificate_id}",
+    operation_id = "scm_show_certificate",
+    tag = "SCM",
+    params(("certificate_id" = String, Path, description = "The certificate's id (a UUID).")),
+    responses((status = 200, description = "The certificate.", body = wire::ShowCertificateResponse), Errors)
+)]
 async fn show_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -372,6 +361,14 @@ async fn show_certificate(
     )))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v3/scm/certificates/{certificate_id}/export",
+    operation_id = "scm_export_certificate",
+    tag = "SCM",
+    params(("certificate_id" = String, Path, description = "The certificate's id (a UUID).")),
+    responses((status = 200, description = "The certificate, its chain and its private key (`Cache-Control: no-store`).", body = wire::ExportCertificateResponse), Errors)
+)]
 async fn export_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -389,6 +386,14 @@ async fn export_certificate(
     })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v3/scm/certificates/{certificate_id}",
+    operation_id = "scm_delete_certificate",
+    tag = "SCM",
+    params(("certificate_id" = String, Path, description = "The certificate's id (a UUID).")),
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn delete_certificate(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -407,6 +412,15 @@ fn success() -> Json<wire::DescResponse> {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/v3/scm/{resource_id}/tags",
+    operation_id = "scm_create_tag",
+    tag = "SCM",
+    params(("resource_id" = String, Path, description = "The SSL certificate's id (scs + digits).")),
+    request_body = wire::CreateTagRequest,
+    responses((status = 200, description = "The tag was set.", body = wire::DescResponse), Errors)
+)]
 async fn create_tag(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -422,6 +436,14 @@ async fn create_tag(
     Ok(success())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v3/scm/{resource_id}/tags/action",
+    tag = "SCM",
+    params(("resource_id" = String, Path, description = "The SSL certificate's id (scs + digits).")),
+    request_body = wire::BatchTagsRequest,
+    responses((status = 200, description = "The tags were set or removed.", body = wire::DescResponse), Errors)
+)]
 async fn batch_tags(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -437,6 +459,13 @@ async fn batch_tags(
     Ok(success())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3/scm/{resource_id}/tags",
+    tag = "SCM",
+    params(("resource_id" = String, Path, description = "The SSL certificate's id (scs + digits).")),
+    responses((status = 200, description = "The certificate's tags.", body = wire::ResourceTagsResponse), Errors)
+)]
 async fn certificate_tags(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -447,6 +476,12 @@ async fn certificate_tags(
     Ok(Json(resource_tags(tags)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v3/scm/tags",
+    tag = "SCM",
+    responses((status = 200, description = "The tags used on the account's certificates.", body = wire::AllTagsResponse), Errors)
+)]
 async fn all_tags(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -455,6 +490,13 @@ async fn all_tags(
     Ok(Json(tag_values(tags)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v3/scm/resource_instances/action",
+    tag = "SCM",
+    request_body = wire::ResourceInstancesRequest,
+    responses((status = 200, description = "The certificates matching tags, or their count.", body = wire::ResourceInstancesResponse), Errors)
+)]
 async fn certificates_by_tag(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -486,161 +528,6 @@ async fn certificates_by_tag(
     }))
 }
 
-// ---- CSRs ---------------------------------------------------------------
-
-async fn create_csr(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    body: Result<ApiJson<wire::CreateCsrRequest>, BodyRejection>,
-) -> ScmResult<(StatusCode, Json<wire::CreateCsrResponse>)> {
-    let ApiJson(req) = body?;
-    let record = state
-        .scm
-        .create_csr(
-            &caller,
-            CreateCsr {
-                name: req.name,
-                domain_name: req.domain_name,
-                sans: req.sans,
-                key_algorithm: req
-                    .private_key_algo
-                    .as_deref()
-                    .map(crate::names::parse_csr_key_algorithm),
-                usage: req.usage.as_deref().map(crate::names::parse_csr_usage),
-                company_country: req.company_country,
-                company_province: req.company_province,
-                company_city: req.company_city,
-                company_name: req.company_name,
-            },
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(wire::CreateCsrResponse {
-            id: record.csr_id.to_string(),
-            name: record.name,
-            domain_name: record.domain_name,
-            sans: csr_sans(&record.alt_names),
-            private_key_algo: crate::names::csr_key_algorithm_name(record.key_algorithm).to_owned(),
-            usage: record
-                .usage
-                .map(|u| crate::names::csr_usage_name(u).to_owned()),
-            company_country: record.company_country,
-            company_province: record.company_province,
-            company_city: record.company_city,
-            company_name: record.company_name,
-            create_time: record.create_time,
-            update_time: record.update_time,
-        }),
-    ))
-}
-
-async fn upload_csr(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    body: Result<ApiJson<wire::UploadCsrRequest>, BodyRejection>,
-) -> ScmResult<Json<wire::UploadCsrResponse>> {
-    let ApiJson(req) = body?;
-    let record = state
-        .scm
-        .upload_csr(
-            &caller,
-            UploadCsr {
-                name: req.name,
-                csr: req.csr,
-                private_key: req.private_key,
-            },
-        )
-        .await?;
-    Ok(Json(wire::UploadCsrResponse {
-        id: record.csr_id.to_string(),
-        name: record.name,
-        create_time: record.create_time,
-    }))
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct CsrQuery {
-    limit: Option<String>,
-    offset: Option<String>,
-    name: Option<String>,
-    private_key_algo: Option<String>,
-}
-
-async fn list_csrs(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    q: Result<Query<CsrQuery>, axum::extract::rejection::QueryRejection>,
-) -> ScmResult<Json<wire::ListCsrResponse>> {
-    let q = query(q)?;
-    let (total, records) = state
-        .scm
-        .list_csrs(
-            &caller,
-            ListCsrs {
-                limit: int_param(q.limit.as_deref(), "limit")?,
-                offset: int_param(q.offset.as_deref(), "offset")?,
-                name: q.name,
-                key_algorithm: q
-                    .private_key_algo
-                    .as_deref()
-                    .filter(|a| !a.is_empty())
-                    .map(crate::names::parse_csr_key_algorithm),
-            },
-        )
-        .await?;
-    Ok(Json(wire::ListCsrResponse {
-        csr_list: records.into_iter().map(csr_out).collect(),
-        total,
-    }))
-}
-
-async fn show_csr(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(id): Path<String>,
-) -> ScmResult<Json<wire::Csr>> {
-    let id = openccm_app::scm::csr::csr_id(&id)?;
-    Ok(Json(csr_out(state.scm.show_csr(&caller, &id).await?)))
-}
-
-async fn update_csr(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(id): Path<String>,
-    body: Result<ApiJson<wire::UpdateCsrRequest>, BodyRejection>,
-) -> ScmResult<Json<wire::Csr>> {
-    let ApiJson(req) = body?;
-    let id = openccm_app::scm::csr::csr_id(&id)?;
-    Ok(Json(csr_out(
-        state.scm.update_csr(&caller, &id, req.name).await?,
-    )))
-}
-
-async fn delete_csr(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(id): Path<String>,
-) -> ScmResult<StatusCode> {
-    let id = openccm_app::scm::csr::csr_id(&id)?;
-    state.scm.delete_csr(&caller, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn csr_private_key(
-    State(state): State<AppState>,
-    CallerOf(caller): CallerOf,
-    Path(id): Path<String>,
-) -> ScmResult<Response> {
-    let id = openccm_app::scm::csr::csr_id(&id)?;
-    let pem = state.scm.csr_private_key(&caller, &id).await?;
-    Ok(no_store(Json(wire::CsrPrivateKeyResponse {
-        private_key: pem.to_string(),
-    })))
-}
-
-// ---- notifications ------------------------------------------------------
-
 async fn set_notification(
     state: AppState,
     caller: openccm_app::iam::Caller,
@@ -665,6 +552,13 @@ async fn set_notification(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v3/scm/notification/enable",
+    tag = "SCM",
+    request_body = Vec<wire::NoticeRequest>,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn enable_notification(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
@@ -673,18 +567,17 @@ async fn enable_notification(
     set_notification(state, caller, body, true).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v3/scm/notification/disable",
+    tag = "SCM",
+    request_body = Vec<wire::NoticeRequest>,
+    responses((status = 204, description = "Done; no body."), Errors)
+)]
 async fn disable_notification(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     body: Result<ApiJson<Vec<wire::NoticeRequest>>, BodyRejection>,
 ) -> ScmResult<StatusCode> {
     set_notification(state, caller, body, false).await
-}
-
-async fn cloud_only(CallerOf(_caller): CallerOf) -> ScmError {
-    ScmError(ApiError::new(
-        StatusCode::BAD_REQUEST,
-        codes::CLOUD_ONLY,
-        "This operation belongs to Huawei Cloud (deployment to cloud services, commercial certificate purchase) and is not available in a self-hosted deployment.",
-    ))
 }

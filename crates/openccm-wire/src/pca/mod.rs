@@ -4,8 +4,13 @@
 //! check (the docs require fields the SDK lets callers omit), and a missing
 //! field must become a documented 400, not a deserialisation failure.
 //! Response structs serialise every documented field, `null` included.
+//! What the API requires of a request is said to its clients by the
+//! `#[schema(...)]` attributes, which the OpenAPI description carries.
 
 use serde::{Deserialize, Serialize};
+
+mod names;
+pub use names::*;
 
 pub use crate::tags::{
     ResourceTag, ResourceTagsResponse, TagRequest as ResourceTagRequest, TagValues as DomainTags,
@@ -14,10 +19,12 @@ pub use crate::tags::{
 
 /// `DistinguishedName` / `CertDistinguishedName`. Responses carry every
 /// field, `null` when the subject has no such attribute.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DistinguishedName {
     /// CN.
     #[serde(default)]
+    // Required (present, maybe null) in answers; a request without it is refused.
+    #[schema(required)]
     pub common_name: Option<String>,
     /// C.
     #[serde(default)]
@@ -37,13 +44,15 @@ pub struct DistinguishedName {
 }
 
 /// `Validity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Validity {
     /// `YEAR` | `MONTH` | `DAY` | `HOUR`.
     #[serde(rename = "type", default)]
+    #[schema(required, value_type = String, pattern = "^(YEAR|MONTH|DAY|HOUR)$")]
     pub type_: Option<String>,
     /// Number of units.
     #[serde(default)]
+    #[schema(required, value_type = i64, minimum = 1)]
     pub value: Option<i64>,
     /// notBefore, epoch ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,7 +60,7 @@ pub struct Validity {
 }
 
 /// `CrlConfiguration` (requests).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CrlConfiguration {
     /// Publishing on.
     #[serde(default)]
@@ -68,7 +77,7 @@ pub struct CrlConfiguration {
 }
 
 /// `ListCrlConfiguration` (responses).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListCrlConfiguration {
     /// Publishing on.
     pub enabled: bool,
@@ -83,18 +92,20 @@ pub struct ListCrlConfiguration {
 }
 
 /// `SubjectAlternativeName`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SubjectAlternativeName {
     /// `DNS` | `IP` | `EMAIL` | `URI`.
     #[serde(rename = "type", default)]
+    #[schema(required, value_type = String, pattern = "^(DNS|IP|EMAIL|URI)$")]
     pub type_: Option<String>,
     /// The name.
     #[serde(default)]
+    #[schema(required, value_type = String)]
     pub value: Option<String>,
 }
 
 /// `ExtendedKeyUsage`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[allow(clippy::struct_excessive_bools)]
 pub struct ExtendedKeyUsage {
     /// serverAuth.
@@ -118,7 +129,7 @@ pub struct ExtendedKeyUsage {
 }
 
 /// `CustomizedExtension`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CustomizedExtension {
     /// Dotted OID.
     #[serde(default)]
@@ -129,28 +140,34 @@ pub struct CustomizedExtension {
 }
 
 /// `CreateCertificateAuthorityRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CreateCertificateAuthorityRequest {
     /// `ROOT` | `SUBORDINATE`.
     #[serde(rename = "type", default)]
+    #[schema(required, value_type = String, pattern = "^(ROOT|SUBORDINATE)$")]
     pub type_: Option<String>,
     /// Subject.
     #[serde(default)]
+    #[schema(required, value_type = DistinguishedName)]
     pub distinguished_name: Option<DistinguishedName>,
     /// Key algorithm.
     #[serde(default)]
+    #[schema(required, value_type = String, pattern = "^(RSA2048|RSA3072|RSA4096|EC256|EC384|SM2)$")]
     pub key_algorithm: Option<String>,
     /// Validity.
     #[serde(default)]
+    #[schema(required, value_type = Validity)]
     pub validity: Option<Validity>,
     /// Parent (subordinate activated at once).
     #[serde(default)]
     pub issuer_id: Option<String>,
     /// 0–6.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 6)]
     pub path_length: Option<i64>,
     /// Hash.
     #[serde(default)]
+    #[schema(pattern = "^(SHA256|SHA384|SHA512|SM3)$")]
     pub signature_algorithm: Option<String>,
     /// Key usages.
     #[serde(default)]
@@ -170,21 +187,21 @@ pub struct CreateCertificateAuthorityRequest {
 }
 
 /// `{"ca_id": ...}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CaIdResponse {
     /// The CA.
     pub ca_id: String,
 }
 
 /// `{"certificate_id": ...}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CertificateIdResponse {
     /// The certificate.
     pub certificate_id: String,
 }
 
 /// `CertificateAuthorities` / `ShowCertificateAuthorityResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CertificateAuthority {
     /// Id.
     pub ca_id: String,
@@ -234,7 +251,7 @@ pub struct CertificateAuthority {
 }
 
 /// `ListCertificateAuthorityResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListCertificateAuthorityResponse {
     /// All matches.
     pub total: i64,
@@ -243,7 +260,7 @@ pub struct ListCertificateAuthorityResponse {
 }
 
 /// `IssueCertificateAuthorityCertificateRequestBody` (activate).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ActivateCertificateAuthorityRequest {
     /// Parent.
     #[serde(default)]
@@ -266,14 +283,14 @@ pub struct ActivateCertificateAuthorityRequest {
 }
 
 /// `ExportCertificateAuthorityCsrResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CsrResponse {
     /// PEM, CRLF.
     pub csr: String,
 }
 
 /// `ImportCertificateAuthorityCertificateRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ImportCertificateAuthorityCertificateRequest {
     /// PEM.
     #[serde(default)]
@@ -284,7 +301,7 @@ pub struct ImportCertificateAuthorityCertificateRequest {
 }
 
 /// `ExportCertificateAuthorityCertificateResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CaCertificateResponse {
     /// PEM, CRLF.
     pub certificate: String,
@@ -293,15 +310,18 @@ pub struct CaCertificateResponse {
 }
 
 /// `RevokeCertificateRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct RevokeRequest {
-    /// RFC 5280 reason name.
+    /// RFC 5280 reason name (default `UNSPECIFIED`).
     #[serde(default)]
+    #[schema(
+        pattern = "^(UNSPECIFIED|KEY_COMPROMISE|CERTIFICATE_AUTHORITY_COMPROMISE|AFFILIATION_CHANGED|SUPERSEDED|CESSATION_OF_OPERATION|CERTIFICATE_HOLD|PRIVILEGE_WITHDRAWN|ATTRIBUTE_AUTHORITY_COMPROMISE)$"
+    )]
     pub reason: Option<String>,
 }
 
 /// `EnableCertificateAuthorityCrlRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct EnableCrlRequest {
     /// File name.
     #[serde(default)]
@@ -315,7 +335,7 @@ pub struct EnableCrlRequest {
 }
 
 /// `UpdateOcspSwitchRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct OcspSwitchRequest {
     /// On or off.
     #[serde(default)]
@@ -323,28 +343,34 @@ pub struct OcspSwitchRequest {
 }
 
 /// `CreateCertificateRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CreateCertificateRequest {
     /// Issuing CA.
     #[serde(default)]
+    #[schema(required, value_type = String)]
     pub issuer_id: Option<String>,
     /// Key algorithm (default: the issuer's).
     #[serde(default)]
+    #[schema(pattern = "^(RSA2048|RSA3072|RSA4096|EC256|EC384|SM2)$")]
     pub key_algorithm: Option<String>,
     /// Hash (default: the issuer's).
     #[serde(default)]
+    #[schema(pattern = "^(SHA256|SHA384|SHA512|SM3)$")]
     pub signature_algorithm: Option<String>,
     /// Subject.
     #[serde(default)]
+    #[schema(required, value_type = DistinguishedName)]
     pub distinguished_name: Option<DistinguishedName>,
     /// Validity.
     #[serde(default)]
+    #[schema(required, value_type = Validity)]
     pub validity: Option<Validity>,
     /// Key usages.
     #[serde(default)]
     pub key_usages: Option<Vec<String>>,
     /// SANs.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub subject_alternative_names: Option<Vec<SubjectAlternativeName>>,
     /// EKUs.
     #[serde(default)]
@@ -358,19 +384,22 @@ pub struct CreateCertificateRequest {
 }
 
 /// `CreateCertificateByCsrRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CreateCertificateByCsrRequest {
     /// Issuing CA.
     #[serde(default)]
+    #[schema(required, value_type = String)]
     pub issuer_id: Option<String>,
     /// PEM CSR.
     #[serde(default)]
+    #[schema(required, value_type = String)]
     pub csr: Option<String>,
     /// Validity.
     #[serde(default)]
     pub validity: Option<Validity>,
     /// `ENTITY_CERT` | `INTERMEDIATE_CA`.
     #[serde(rename = "type", default)]
+    #[schema(pattern = "^(ENTITY_CERT|INTERMEDIATE_CA)$")]
     pub type_: Option<String>,
     /// For `INTERMEDIATE_CA`.
     #[serde(default)]
@@ -384,14 +413,14 @@ pub struct CreateCertificateByCsrRequest {
 }
 
 /// `EncCertInfo`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EncCertInfo {
     /// Serial of the SM2 encryption certificate.
     pub enc_serial_number: String,
 }
 
 /// `Certificates` / `ShowCertificateResponse` (seed 003).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Certificate {
     /// Id.
     pub certificate_id: String,
@@ -428,7 +457,7 @@ pub struct Certificate {
 }
 
 /// `ListCertificateResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListCertificateResponse {
     /// All matches.
     pub total: i64,
@@ -437,19 +466,23 @@ pub struct ListCertificateResponse {
 }
 
 /// `ExportCertificateRequestBody` (`is_compressed`/`is_sm_standard` are JSON strings).
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ExportCertificateRequest {
     /// `"true"` | `"false"`.
     #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(true|false)$")]
     pub is_compressed: Option<serde_json::Value>,
     /// `APACHE` | `NGINX` | `IIS` | `TOMCAT` | `OTHER`.
     #[serde(rename = "type", default)]
+    #[schema(required, value_type = String, pattern = "^(APACHE|NGINX|IIS|TOMCAT|OTHER)$")]
     pub type_: Option<String>,
     /// `"true"` | `"false"`.
     #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(true|false)$")]
     pub is_sm_standard: Option<serde_json::Value>,
     /// ≤ 32 bytes.
     #[serde(default)]
+    #[schema(max_length = 32)]
     pub password: Option<String>,
 }
 
@@ -463,7 +496,7 @@ impl std::fmt::Debug for ExportCertificateRequest {
 }
 
 /// `ExportCertificateResponse`: fields that do not apply are omitted.
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExportCertificateResponse {
     /// PEM private key (signing key for SM2).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -497,7 +530,7 @@ impl std::fmt::Debug for ExportCertificateResponse {
 }
 
 /// `ParseCertificateSigningRequestRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ParseCsrRequest {
     /// PEM.
     #[serde(default)]
@@ -505,7 +538,7 @@ pub struct ParseCsrRequest {
 }
 
 /// `ParseCertificateSigningRequestResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParseCsrResponse {
     /// `RSA` | `EC` | `SM2`.
     pub key_algorithm: String,
@@ -520,21 +553,21 @@ pub struct ParseCsrResponse {
 }
 
 /// `ShowCertificateAuthorityQuota` / `ShowCertificateQuota` response.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuotaResponse {
     /// The quota object.
     pub quotas: Quotas,
 }
 
 /// `Quotas`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Quotas {
     /// One entry per resource type.
     pub resources: Vec<QuotaResource>,
 }
 
 /// `Resources`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuotaResource {
     /// `CERTIFICATE_AUTHORITY` or `CERTIFICATE`.
     #[serde(rename = "type")]
@@ -546,7 +579,7 @@ pub struct QuotaResource {
 }
 
 /// `ShowConsoleConfigResponse`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[allow(clippy::struct_excessive_bools)]
 pub struct ConsoleConfig {
     /// Enterprise projects.
@@ -566,7 +599,7 @@ pub struct ConsoleConfig {
 }
 
 /// `BatchOperateTagRequestBody` (batch create and delete).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct BatchOperateTagRequest {
     /// The tags.
     #[serde(default)]
@@ -574,7 +607,7 @@ pub struct BatchOperateTagRequest {
 }
 
 /// `ListResourceInstancesRequestBody` (filter and count).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ListResourceInstancesRequest {
     /// Tag conditions.
     #[serde(default)]
@@ -591,7 +624,7 @@ pub struct ListResourceInstancesRequest {
 }
 
 /// `TagResource`: a resource a tag query found.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TagResource {
     /// CA or certificate id.
     pub resource_id: String,
@@ -604,7 +637,7 @@ pub struct TagResource {
 }
 
 /// `ListCaResourceInstancesResponse`, `ListCertResourceInstancesResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResourceInstancesResponse {
     /// Matches.
     pub total_count: i64,
@@ -613,178 +646,8 @@ pub struct ResourceInstancesResponse {
 }
 
 /// `CountCaResourceInstancesResponse`, `CountCertResourceInstancesResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResourceCountResponse {
     /// Matches.
     pub total_count: i64,
-}
-
-/// The API's names of a CA's statuses (`status` of a CA, and its filter).
-pub mod ca_status {
-    /// Created, not yet signed.
-    pub const PENDING: &str = "PENDING";
-    /// Active (the API's spelling).
-    pub const ACTIVED: &str = "ACTIVED";
-    /// Active but past its notAfter.
-    pub const EXPIRED: &str = "EXPIRED";
-    /// Disabled.
-    pub const DISABLED: &str = "DISABLED";
-    /// Scheduled for deletion.
-    pub const DELETED: &str = "DELETED";
-    /// Revoked.
-    pub const REVOKED: &str = "REVOKED";
-}
-
-/// The API's names of a certificate's statuses.
-pub mod cert_status {
-    /// Issued and valid.
-    pub const ISSUED: &str = "ISSUED";
-    /// Past its notAfter.
-    pub const EXPIRED: &str = "EXPIRED";
-    /// Revoked.
-    pub const REVOKED: &str = "REVOKED";
-}
-
-/// The API's names of CA types.
-pub mod ca_type {
-    /// A root CA.
-    pub const ROOT: &str = "ROOT";
-    /// A subordinate CA.
-    pub const SUBORDINATE: &str = "SUBORDINATE";
-}
-
-/// The API's names of where a key pair came from (`gen_mode`).
-pub mod gen_mode {
-    /// Generated by the service.
-    pub const GENERATE: &str = "GENERATE";
-    /// The customer's, sent as a CSR.
-    pub const CSR: &str = "CSR";
-}
-
-/// ListCertificateAuthority's `sort_key` values.
-pub mod ca_sort_key {
-    /// Creation time (the default).
-    pub const CREATE_TIME: &str = "create_time";
-    /// Common name.
-    pub const COMMON_NAME: &str = "common_name";
-    /// CA type.
-    pub const TYPE: &str = "type";
-    /// Expiry.
-    pub const NOT_AFTER: &str = "not_after";
-}
-
-/// ListCertificate's `sort_key` values.
-pub mod cert_sort_key {
-    /// Creation time (the default).
-    pub const CREATE_TIME: &str = "create_time";
-    /// Common name.
-    pub const COMMON_NAME: &str = "common_name";
-    /// The issuing CA's common name.
-    pub const ISSUER_NAME: &str = "issuer_name";
-    /// Expiry.
-    pub const NOT_AFTER: &str = "not_after";
-}
-
-/// `sort_dir` values (PCA and SCM lists).
-pub mod sort_dir {
-    /// Ascending.
-    pub const ASC: &str = "ASC";
-    /// Descending (the default).
-    pub const DESC: &str = "DESC";
-}
-
-/// Revocation reasons (RevokeCertificate, RevokeCertificateAuthority).
-pub mod revocation_reason {
-    /// No reason given (the default).
-    pub const UNSPECIFIED: &str = "UNSPECIFIED";
-    /// keyCompromise.
-    pub const KEY_COMPROMISE: &str = "KEY_COMPROMISE";
-    /// cACompromise.
-    pub const CERTIFICATE_AUTHORITY_COMPROMISE: &str = "CERTIFICATE_AUTHORITY_COMPROMISE";
-    /// affiliationChanged.
-    pub const AFFILIATION_CHANGED: &str = "AFFILIATION_CHANGED";
-    /// superseded.
-    pub const SUPERSEDED: &str = "SUPERSEDED";
-    /// cessationOfOperation.
-    pub const CESSATION_OF_OPERATION: &str = "CESSATION_OF_OPERATION";
-    /// certificateHold.
-    pub const CERTIFICATE_HOLD: &str = "CERTIFICATE_HOLD";
-    /// privilegeWithdrawn.
-    pub const PRIVILEGE_WITHDRAWN: &str = "PRIVILEGE_WITHDRAWN";
-    /// aACompromise.
-    pub const ATTRIBUTE_AUTHORITY_COMPROMISE: &str = "ATTRIBUTE_AUTHORITY_COMPROMISE";
-}
-
-/// Key algorithms (`key_algorithm`).
-pub mod key_algorithm {
-    /// RSA, 2048 bits.
-    pub const RSA2048: &str = "RSA2048";
-    /// RSA, 3072 bits.
-    pub const RSA3072: &str = "RSA3072";
-    /// RSA, 4096 bits.
-    pub const RSA4096: &str = "RSA4096";
-    /// ECDSA, P-256.
-    pub const EC256: &str = "EC256";
-    /// ECDSA, P-384.
-    pub const EC384: &str = "EC384";
-    /// SM2.
-    pub const SM2: &str = "SM2";
-}
-
-/// Signature hashes (`signature_algorithm`).
-pub mod signature_algorithm {
-    /// SHA-256.
-    pub const SHA256: &str = "SHA256";
-    /// SHA-384.
-    pub const SHA384: &str = "SHA384";
-    /// SHA-512.
-    pub const SHA512: &str = "SHA512";
-    /// SM3 (with SM2 keys).
-    pub const SM3: &str = "SM3";
-}
-
-/// Validity units (`validity.type`).
-pub mod validity_type {
-    /// Years.
-    pub const YEAR: &str = "YEAR";
-    /// Months.
-    pub const MONTH: &str = "MONTH";
-    /// Days.
-    pub const DAY: &str = "DAY";
-    /// Hours.
-    pub const HOUR: &str = "HOUR";
-}
-
-/// Alternative-name types (`subject_alternative_names[].type`).
-pub mod alt_name_type {
-    /// A DNS name.
-    pub const DNS: &str = "DNS";
-    /// An IP address.
-    pub const IP: &str = "IP";
-    /// An email address.
-    pub const EMAIL: &str = "EMAIL";
-    /// A URI.
-    pub const URI: &str = "URI";
-}
-
-/// Export archive layouts (ExportCertificate `type`).
-pub mod export_type {
-    /// Apache.
-    pub const APACHE: &str = "APACHE";
-    /// nginx.
-    pub const NGINX: &str = "NGINX";
-    /// IIS.
-    pub const IIS: &str = "IIS";
-    /// Tomcat.
-    pub const TOMCAT: &str = "TOMCAT";
-    /// PEM files.
-    pub const OTHER: &str = "OTHER";
-}
-
-/// The API's booleans sent as text (`is_compressed`, `is_sm_standard`).
-pub mod flag {
-    /// Yes.
-    pub const TRUE: &str = "true";
-    /// No.
-    pub const FALSE: &str = "false";
 }
