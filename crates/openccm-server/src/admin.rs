@@ -55,6 +55,9 @@ pub enum AdminCommand {
     /// Expiry notifications of an account: where they go, and what was sent.
     #[command(subcommand)]
     Notification(NotificationCommand),
+    /// ACME on a private CA: on, off, and EAB keys.
+    #[command(subcommand)]
+    Acme(crate::admin_acme::AcmeCommand),
     /// Writes a consistent backup of the SQLite store to a new file, online:
     /// servers go on issuing meanwhile, and the backup holds exactly what
     /// was committed when it began. The master key is never in it; the
@@ -425,7 +428,7 @@ async fn open(config: &Config) -> Result<Iam, String> {
 }
 
 /// The account administrator of `account`, as whom the commands act.
-async fn administrator(iam: &Iam, account: &str) -> Result<Caller, String> {
+pub(crate) async fn administrator(iam: &Iam, account: &str) -> Result<Caller, String> {
     let account = iam
         .account_named(account)
         .await
@@ -790,6 +793,7 @@ async fn run_command(config: &Config, iam: &Iam, command: AdminCommand) -> Resul
             return Err("a restore runs before the store opens".to_owned())
         }
         AdminCommand::Notification(command) => crate::admin_notify::run(iam, command).await?,
+        AdminCommand::Acme(command) => crate::admin_acme::run(config, iam, command).await?,
         AdminCommand::Crl(CrlCommand::Check) => {
             let pca = open_pca(config, iam)?;
             for line in pca.check_crls().await.map_err(e)? {
@@ -801,7 +805,7 @@ async fn run_command(config: &Config, iam: &Iam, command: AdminCommand) -> Resul
 }
 
 /// The private CA on the same store, as `serve` builds it.
-fn open_pca(config: &Config, iam: &Iam) -> Result<openccm_app::pca::Pca, String> {
+pub(crate) fn open_pca(config: &Config, iam: &Iam) -> Result<openccm_app::pca::Pca, String> {
     let (keyring, _) =
         Keyring::load_or_create(&config.master_key_file).map_err(|e| e.to_string())?;
     let public_url = config.public_url_for(config.listen);

@@ -6,6 +6,7 @@
 //! in the library crates.
 
 mod admin;
+mod admin_acme;
 mod admin_audit;
 mod admin_backup;
 mod admin_notify;

@@ -261,6 +261,36 @@ impl CsrUsage {
     }
 }
 
+/// An ACME challenge type (RFC 8555 §8, RFC 8737).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AcmeChallenge {
+    /// `http-01`: a file under `/.well-known/acme-challenge/`.
+    Http01,
+    /// `dns-01`: a TXT record at `_acme-challenge.<name>`.
+    Dns01,
+    /// `tls-alpn-01`: a certificate offered for the `acme-tls/1` protocol.
+    TlsAlpn01,
+}
+
+impl AcmeChallenge {
+    /// Every type, in the order they are offered.
+    pub const ALL: [Self; 3] = [Self::Http01, Self::Dns01, Self::TlsAlpn01];
+
+    /// The protocol's name of it (also the column's text).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Http01 => "http-01",
+            Self::Dns01 => "dns-01",
+            Self::TlsAlpn01 => "tls-alpn-01",
+        }
+    }
+
+    /// The type a protocol name names.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
 /// The columns' spellings of key and hash algorithms (what every version
 /// has written): PCA tables and SCM certificates use `RSA2048`/`EC256`,
 /// SCM CSRs `RSA_2048`/`EC_P256`.

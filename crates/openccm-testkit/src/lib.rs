@@ -201,6 +201,8 @@ pub struct TestApp {
     pub pca: Arc<Pca>,
     /// The SSL certificate manager.
     pub scm: Arc<Scm>,
+    /// The key custody the services seal with.
+    pub custody: Arc<SoftwareKeyStore>,
     /// The router.
     pub router: axum::Router,
     /// The administrator's credentials.
@@ -323,7 +325,7 @@ impl TestApp {
         ));
         let pca = Arc::new(Pca::new(
             store.clone(),
-            custody,
+            custody.clone(),
             clock.clone(),
             shared_pools(),
             pca_settings,
@@ -352,6 +354,7 @@ impl TestApp {
             iam,
             pca,
             scm,
+            custody,
             router,
             admin,
             settings,

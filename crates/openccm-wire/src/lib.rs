@@ -8,11 +8,13 @@
 //! types, `openccm-http` converts.
 //!
 //! Modules:
+//! - [`acme`]: ACME settings of a CA and its EAB keys.
 //! - [`error`]: the Huawei error body and the code catalogue.
 //! - [`iam`]: the IAM subset (tokens, domains, projects).
 //! - [`pca`]: Private CA bodies.
 //! - [`scm`]: SSL certificate manager bodies.
 
+pub mod acme;
 pub mod error;
 pub mod iam;
 pub mod pca;
@@ -31,6 +33,7 @@ mod tests {
     #[test]
     fn described_types_have_distinct_names() {
         let sources = [
+            ("acme", include_str!("acme.rs")),
             ("error", include_str!("error.rs")),
             ("iam", include_str!("iam.rs")),
             ("pca", include_str!("pca/mod.rs")),

@@ -99,6 +99,14 @@ pub mod actions {
     pub const PCA_CERT_DELETE_TAG: Action = action("pca:cert:deleteTag");
     /// ListCertTags, ListDomainCertTags.
     pub const PCA_CERT_LIST_TAGS: Action = action("pca:cert:listTags");
+    /// ConfigureAcme (OpenCCM's extension, docs/api/acme.md).
+    pub const PCA_ACME_CONFIGURE: Action = action("pca:acme:configure");
+    /// CreateAcmeEabKey.
+    pub const PCA_ACME_CREATE_EAB: Action = action("pca:acme:createEab");
+    /// ListAcmeEabKeys.
+    pub const PCA_ACME_LIST_EAB: Action = action("pca:acme:listEab");
+    /// DeleteAcmeEabKey.
+    pub const PCA_ACME_DELETE_EAB: Action = action("pca:acme:deleteEab");
 
     /// ImportCertificate.
     pub const SCM_UPLOAD: Action = action("scm:cert:upload");

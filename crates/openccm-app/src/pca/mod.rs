@@ -12,6 +12,7 @@
 //! [`export`] (export formats), [`revocation`] (CRLs and the OCSP
 //! responder), [`tags`].
 
+pub mod acme;
 pub mod ca;
 pub mod certificate;
 pub mod export;

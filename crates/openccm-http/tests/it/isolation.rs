@@ -121,8 +121,57 @@ both_backends!(
         )["certificate"]
             .clone();
 
+        // An ACME EAB key of the first account.
+        let eab = ok(
+            &post(
+                &app,
+                &format!("/v1/private-certificate-authorities/{}/acme/eab-keys", a.ca),
+                json!({}),
+            )
+            .await,
+            201,
+        )["key_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
         // (method, path with {} for the id, body, the first account's id, an unknown id)
         let cases: Vec<(&str, String, Option<Value>, &str, &str)> = vec![
+            (
+                "GET",
+                "/v1/private-certificate-authorities/{}/acme".into(),
+                None,
+                &a.ca,
+                unknown_ca,
+            ),
+            (
+                "PUT",
+                "/v1/private-certificate-authorities/{}/acme".into(),
+                Some(json!({"enabled": true})),
+                &a.ca,
+                unknown_ca,
+            ),
+            (
+                "POST",
+                "/v1/private-certificate-authorities/{}/acme/eab-keys".into(),
+                Some(json!({})),
+                &a.ca,
+                unknown_ca,
+            ),
+            (
+                "GET",
+                "/v1/private-certificate-authorities/{}/acme/eab-keys".into(),
+                None,
+                &a.ca,
+                unknown_ca,
+            ),
+            (
+                "DELETE",
+                format!("/v1/private-certificate-authorities/{{}}/acme/eab-keys/{eab}"),
+                None,
+                &a.ca,
+                unknown_ca,
+            ),
             (
                 "GET",
                 "/v1/private-certificate-authorities/{}".into(),
@@ -518,6 +567,16 @@ both_backends!(
             200,
         );
         assert_eq!(csr["name"], "a-csr");
+        // ACME stayed off, and the one EAB key is still there.
+        let path = format!("/v1/private-certificate-authorities/{}/acme", a.ca);
+        let acme = ok(&app.signed("GET", &path, None).await, 200);
+        assert_eq!(acme["acme"]["enabled"], false);
+        let keys = ok(
+            &app.signed("GET", &format!("{path}/eab-keys"), None).await,
+            200,
+        );
+        assert_eq!(keys["eab_keys"].as_array().unwrap().len(), 1);
+        assert_eq!(keys["eab_keys"][0]["key_id"], eab.as_str());
         // The first account's lists do not show the second's either.
         let r = post(
             &app,

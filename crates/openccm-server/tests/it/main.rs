@@ -8,6 +8,7 @@
     clippy::pedantic
 )]
 
+mod acme;
 mod audit;
 mod backup;
 mod harness;

@@ -70,7 +70,7 @@ async fn the_served_description_is_the_one_kept_in_the_repository() {
     assert!(
         kept == served,
         "docs/api/openapi.json differs from what the server describes: \
-         run `OPENCCM_BLESS=1 cargo test -p openccm-server --test it openapi::` and commit it"
+         run `OPENCCM_BLESS=1 cargo test -p openccm-server --test it openapi::the_served_description` and commit it"
     );
 
     let doc: Value = serde_json::from_str(&served).unwrap();

@@ -17,7 +17,7 @@ use crate::harness::{
 };
 
 /// Where secrets are sealed: (table, id column, sealed column).
-const SEALED: [(&str, &str, &str); 8] = [
+const SEALED: [(&str, &str, &str); 9] = [
     ("access_keys", "access_key", "sealed_secret"),
     ("cas", "ca_id", "sealed_key"),
     ("certificates", "certificate_id", "sealed_key"),
@@ -30,6 +30,7 @@ const SEALED: [(&str, &str, &str); 8] = [
         "domain_id",
         "sealed_webhook_secret",
     ),
+    ("acme_eab_keys", "key_id", "sealed_key"),
 ];
 
 /// The key version in a sealed blob's header (`ok`, then 4 bytes BE).
@@ -250,6 +251,19 @@ async fn a_rotation_under_load_reseals_every_secret_and_resumes_when_interrupted
         "https://hooks.example.com/ccm",
     ]);
     assert!(set.status.success(), "{}", text(&set));
+    // An ACME external account binding key.
+    let eab = admin(&[
+        "--data-dir",
+        &data_arg,
+        "acme",
+        "eab",
+        "create",
+        "--account",
+        &creds.domain_name,
+        "--ca-id",
+        &ec_ca,
+    ]);
+    assert!(eab.status.success(), "{}", text(&eab));
 
     let db = data.join("openccm.db");
     for (place, versions) in sqlite_versions(&db) {

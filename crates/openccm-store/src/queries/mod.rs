@@ -6,7 +6,9 @@
 //! - [`scm`]: SSL certificates, CSRs, tags, notification settings.
 //! - [`by_id`]: lookups by primary key that no statistics can turn into scans.
 //! - [`revocation`]: revoked serials, CRL numbers and stored CRLs (CRLs, OCSP).
+//! - `acme`: ACME settings per CA and external account binding keys.
 
+mod acme;
 mod admin;
 mod audit;
 pub(crate) mod by_id;

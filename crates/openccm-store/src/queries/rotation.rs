@@ -48,6 +48,7 @@ fn place(column: SealedColumn) -> (&'static str, &'static str, &'static str, &'s
             "domain_id",
             "sealed_webhook_secret",
         ),
+        SealedColumn::AcmeEabKey => ("acme_eab_keys", "key_id", "key_owner", "sealed_key"),
     }
 }
 

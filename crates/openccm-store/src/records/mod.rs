@@ -2,6 +2,7 @@
 //! `pca.rs`, `scm.rs`, `revocation.rs`, `audit.rs`); what lists, tags and
 //! writes share is here.
 
+mod acme;
 mod audit;
 mod iam;
 mod notify;
@@ -9,6 +10,7 @@ mod pca;
 mod revocation;
 mod scm;
 
+pub use acme::*;
 pub use audit::*;
 pub use iam::*;
 pub use notify::*;

@@ -21,6 +21,7 @@ use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod acme;
 mod certificates;
 mod cloud;
 mod tagging;
@@ -69,6 +70,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(certificates::export_certificate))
         .routes(routes!(certificates::revoke_certificate))
         .routes(routes!(console_config))
+        .routes(routes!(acme::show_acme, acme::configure_acme))
+        .routes(routes!(acme::list_eab_keys, acme::create_eab_key))
+        .routes(routes!(acme::delete_eab_key))
         .merge(tagging::ca_routes())
         .merge(tagging::certificate_routes())
 }

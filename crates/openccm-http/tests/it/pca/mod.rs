@@ -1,6 +1,7 @@
 //! PCA over HTTP: every operation and documented error, on both stores.
 //! The shared helpers live here; the tests by topic in the submodules.
 
+mod acme;
 mod cas;
 mod certificates;
 mod exports;

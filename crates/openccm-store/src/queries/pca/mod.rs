@@ -320,11 +320,21 @@ impl<B: Backend> PcaStore for Sql<B> {
         let id = ca_id.to_string();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                let removed = tx.exec(&sql, &args).await? == 1;
-                if removed {
-                    delete_tags(tx, TaggedResource::PcaCa, &id).await?;
+                // The CA's ACME settings and EAB keys go with it (their
+                // foreign keys would refuse the CA's row otherwise); undone
+                // below if the CA is not removed.
+                for child in [
+                    "DELETE FROM acme_eab_keys WHERE ca_id = $1 AND domain_id = $2",
+                    "DELETE FROM acme_settings WHERE ca_id = $1 AND domain_id = $2",
+                ] {
+                    tx.exec(child, &args).await?;
                 }
-                Ok(Finish::Commit(removed))
+                let removed = tx.exec(&sql, &args).await? == 1;
+                if !removed {
+                    return Ok(Finish::Rollback(false));
+                }
+                delete_tags(tx, TaggedResource::PcaCa, &id).await?;
+                Ok(Finish::Commit(true))
             })
         })
         .await
