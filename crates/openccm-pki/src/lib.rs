@@ -20,6 +20,7 @@
 //! - [`crl`]: full and delta CRLs, streamed and signed.
 //! - [`ocsp`]: OCSP requests parsed, responses built and signed.
 //! - [`key`]: private keys handed in by customers (PKCS#1, SEC1, PKCS#8).
+//! - [`jws`]: flattened JWS and JWKs as ACME uses them (ES256/384, RS256, EdDSA, HS256).
 //! - [`pem`]: bounded PEM decoding and CRLF/LF encoding.
 //! - [`verify`]: signature verification (RSA, ECDSA, SM2 with SM3).
 //! - [`sm2`]: SM2's `Z_A` with the standard default user id.
@@ -29,6 +30,7 @@ pub mod algorithm;
 pub mod cert;
 pub mod crl;
 pub mod csr;
+pub mod jws;
 pub mod key;
 pub mod name;
 pub mod ocsp;
@@ -81,6 +83,9 @@ pub enum PkiError {
     /// A key cannot be parsed or does not match.
     #[error("invalid key: {0}")]
     Key(String),
+    /// A JWS or JWK that is malformed, or whose signature does not verify.
+    #[error("invalid JWS: {0}")]
+    Jws(String),
     /// A private key is not framed as PEM.
     #[error("invalid key format: {0}")]
     KeyFormat(String),
