@@ -308,6 +308,13 @@ impl Notifier {
                 continue;
             };
             let mut entries = Vec::new();
+            let mut routes = Vec::new();
+            if !channels.emails.is_empty() {
+                routes.push("email");
+            }
+            if channels.webhook_url.is_some() {
+                routes.push("webhook");
+            }
             // Upcoming and expired apart: many certificates that expired
             // lately must not crowd out the ones about to.
             let mut found = self
@@ -345,14 +352,7 @@ impl Notifier {
                 if !wanted {
                     continue;
                 }
-                let mut routes = Vec::new();
-                if !channels.emails.is_empty() {
-                    routes.push("email");
-                }
-                if channels.webhook_url.is_some() {
-                    routes.push("webhook");
-                }
-                for channel in routes {
+                for &channel in &routes {
                     entries.push(OutboxEntry {
                         event_id: event_id(
                             &channels.domain_id,

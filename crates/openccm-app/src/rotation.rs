@@ -30,21 +30,14 @@ use crate::error::{Error, Result};
 /// Secrets read and re-sealed per transaction.
 const PAGE: i64 = 256;
 
-/// What one pass found and did, per column.
+/// What one pass found and did.
 #[derive(Debug, Default)]
 pub struct Pass {
-    /// Secrets found under an older version.
-    pub found: BTreeMap<&'static str, u64>,
+    /// Secrets found under an older version, in every column.
+    pub found: u64,
     /// Of those, re-sealed: the others changed meanwhile (deleted, or
     /// written again) and are looked at by the next pass.
     pub resealed: BTreeMap<&'static str, u64>,
-}
-
-impl Pass {
-    /// Secrets found under an older version, in every column.
-    pub fn found_total(&self) -> u64 {
-        self.found.values().sum()
-    }
 }
 
 /// Re-seals every secret not under `version`, which must be `keyring`'s
@@ -89,7 +82,7 @@ pub async fn reseal_all(
             }
             resealed += store.replace_sealed(column, changes).await?;
         }
-        pass.found.insert(column.name(), found);
+        pass.found += found;
         pass.resealed.insert(column.name(), resealed);
     }
     Ok(pass)

@@ -251,7 +251,7 @@ impl Jwk {
         };
         // An EC point must be on its curve (OpenSSL checks it).
         if matches!(jwk, Self::Ec { .. }) {
-            jwk.public_key()?;
+            jwk.openssl_key()?;
         }
         Ok(jwk)
     }
@@ -297,7 +297,9 @@ impl Jwk {
         )
     }
 
-    fn public_key(&self) -> PkiResult<PKey<Public>> {
+    /// The key as OpenSSL takes it (EC and RSA; Ed25519 keys verify through
+    /// ed25519-dalek).
+    fn openssl_key(&self) -> PkiResult<PKey<Public>> {
         let bad = |e: openssl::error::ErrorStack| malformed(format!("the JWK does not load: {e}"));
         match self {
             Self::Ec { curve, x, y } => {
@@ -331,16 +333,15 @@ impl Jwk {
             )));
         }
         let failed = || PkiError::Jws("the signature does not verify".to_owned());
-        if let Self::Ed25519 { x } = self {
-            let key: [u8; 32] = x.as_slice().try_into().map_err(|_| failed())?;
-            let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| failed())?;
-            let signature =
-                ed25519_dalek::Signature::from_slice(signature).map_err(|_| failed())?;
-            return key.verify_strict(input, &signature).map_err(|_| failed());
-        }
-        let key = self.public_key()?;
-        let ok = match (self, alg) {
-            (Self::Ec { curve, .. }, _) => {
+        let ok = match self {
+            Self::Ed25519 { x } => {
+                let key: [u8; 32] = x.as_slice().try_into().map_err(|_| failed())?;
+                let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| failed())?;
+                let signature =
+                    ed25519_dalek::Signature::from_slice(signature).map_err(|_| failed())?;
+                key.verify_strict(input, &signature).is_ok()
+            }
+            Self::Ec { curve, .. } => {
                 // JWS writes R || S, each full length; OpenSSL takes DER.
                 let size = curve.size();
                 if signature.len() != 2 * size {
@@ -356,11 +357,13 @@ impl Jwk {
                     EcCurve::P256 => MessageDigest::sha256(),
                     EcCurve::P384 => MessageDigest::sha384(),
                 };
+                let key = self.openssl_key()?;
                 let mut verifier = Verifier::new(digest, &key).map_err(|_| failed())?;
                 verifier.update(input).map_err(|_| failed())?;
                 verifier.verify(&der).unwrap_or(false)
             }
-            (Self::Rsa { .. }, _) => {
+            Self::Rsa { .. } => {
+                let key = self.openssl_key()?;
                 let mut verifier =
                     Verifier::new(MessageDigest::sha256(), &key).map_err(|_| failed())?;
                 verifier
@@ -369,7 +372,6 @@ impl Jwk {
                 verifier.update(input).map_err(|_| failed())?;
                 verifier.verify(signature).unwrap_or(false)
             }
-            (Self::Ed25519 { .. }, _) => false,
         };
         if ok {
             Ok(())

@@ -141,17 +141,7 @@ pub async fn run(config: &Config, iam: &Iam, command: AcmeCommand) -> Result<(),
                 .settings;
             let input = AcmeInput {
                 enabled: Some(false),
-                eab_required: Some(current.eab_required),
-                allowed_identifiers: Some(current.allowed_identifiers),
-                challenges: Some(
-                    current
-                        .challenges
-                        .iter()
-                        .map(|c| c.as_str().to_owned())
-                        .collect(),
-                ),
-                max_validity_days: Some(current.max_validity_days),
-                key_algorithms: Some(current.key_algorithms.into_iter().map(Some).collect()),
+                ..AcmeInput::from(&current)
             };
             let view = pca
                 .configure_acme(&caller, &ca_id, input)

@@ -69,7 +69,7 @@ async fn choose_version(config: &Config, iam: &Iam) -> Result<u32, String> {
                 Ok(()) | Err(KeyringError::VersionTaken { .. }) => {}
                 Err(err) => return Err(text(&err)),
             }
-            keyring.reload(path).map_err(|e| text(&e))?;
+            // add_version read the file again under its lock, either way.
             if !keyring.versions().contains(&version) {
                 return Err(format!(
                     "an interrupted rotation to master key version {version} needs a key file that holds it ({} holds {:?}): use the key file of the host that began it",
@@ -86,16 +86,9 @@ async fn choose_version(config: &Config, iam: &Iam) -> Result<u32, String> {
         println!("resuming the interrupted rotation to master key version {version}");
         return Ok(version);
     }
-    let rotated: Vec<u32> = store
-        .rotations()
-        .await
-        .map_err(|e| text(&e))?
-        .into_iter()
-        .map(|(version, _)| version)
-        .collect();
+    let rotated = store.rotations().await.map_err(|e| text(&e))?;
     let current = keyring.highest_version();
-    let prepared =
-        current > 1 && !rotated.contains(&current) && rotated.iter().all(|v| *v < current);
+    let prepared = current > 1 && rotated.iter().all(|v| *v < current);
     let version = if prepared {
         current
     } else {
@@ -215,7 +208,7 @@ pub async fn rotate(config: &Config, iam: &Iam, wait: Duration) -> Result<(), St
         for (name, count) in &pass.resealed {
             *totals.entry(name).or_default() += count;
         }
-        if pass.found_total() > 0 {
+        if pass.found > 0 {
             settled = false;
             continue;
         }

@@ -108,13 +108,8 @@ async fn take_up_new_versions(
     match store.sealable_version().await {
         Ok(Some(sealable)) => {
             // Never a version whose key here is not the store's.
-            let cap = matching
-                .iter()
-                .copied()
-                .filter(|v| *v <= sealable)
-                .max()
-                .unwrap_or(sealable);
-            if keyring.current_version() != cap && matching.contains(&cap) {
+            let cap = matching.iter().copied().filter(|v| *v <= sealable).max();
+            if let Some(cap) = cap.filter(|cap| *cap != keyring.current_version()) {
                 keyring.seal_up_to(cap);
                 tracing::info!(version = cap, "sealing under master key version");
             }

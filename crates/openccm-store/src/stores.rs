@@ -594,8 +594,8 @@ pub trait KeyRotationStore: Send + Sync {
     /// Records that secrets are being re-sealed under `version`; false when
     /// a rotation to `version` was recorded already (another run's).
     async fn begin_rotation(&self, version: u32, now: i64) -> StoreResult<bool>;
-    /// Every rotation recorded: (version, finished).
-    async fn rotations(&self) -> StoreResult<Vec<(u32, bool)>>;
+    /// The version of every rotation recorded, lowest first.
+    async fn rotations(&self) -> StoreResult<Vec<u32>>;
     /// A running server says which key versions it holds; check-ins older
     /// than `forget_before` (servers long stopped) are dropped.
     async fn record_server_keys(

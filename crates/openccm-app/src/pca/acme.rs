@@ -54,6 +54,26 @@ pub struct AcmeInput {
     pub key_algorithms: Option<Vec<Option<KeyAlgorithm>>>,
 }
 
+impl From<&AcmeSettings> for AcmeInput {
+    /// A request that asks for exactly `settings`.
+    fn from(settings: &AcmeSettings) -> Self {
+        Self {
+            enabled: Some(settings.enabled),
+            eab_required: Some(settings.eab_required),
+            allowed_identifiers: Some(settings.allowed_identifiers.clone()),
+            challenges: Some(
+                settings
+                    .challenges
+                    .iter()
+                    .map(|c| c.as_str().to_owned())
+                    .collect(),
+            ),
+            max_validity_days: Some(settings.max_validity_days),
+            key_algorithms: Some(settings.key_algorithms.iter().copied().map(Some).collect()),
+        }
+    }
+}
+
 /// A CA's ACME settings as callers see them.
 #[derive(Debug, Clone)]
 pub struct AcmeView {

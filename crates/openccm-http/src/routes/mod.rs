@@ -31,6 +31,29 @@ macro_rules! route_error {
     };
 }
 
+/// Declares, in a route module, handlers of Huawei Cloud-only calls that
+/// answer after authentication with `$refused()` (an error of type
+/// `$error`), each at its method and path (the `utoipa::path` of each names
+/// them), with an optional path parameter and its description.
+macro_rules! cloud_only {
+    ($tag:tt, $error:ty, $refused:path;
+     $($(#[$doc:meta])* $name:ident: $method:tt $path:tt $(, $param:tt = $param_doc:tt)?;)*) => {$(
+        $(#[$doc])*
+        #[utoipa::path(
+            $method,
+            path = $path,
+            tag = $tag,
+            $(params(($param = String, Path, description = $param_doc)),)?
+            responses($crate::openapi::Errors)
+        )]
+        pub(super) async fn $name(
+            $crate::extract::CallerOf(_caller): $crate::extract::CallerOf,
+        ) -> $error {
+            $refused()
+        }
+    )*};
+}
+
 pub mod admin;
 pub mod health;
 pub mod iam;

@@ -366,6 +366,11 @@ pub(crate) fn push_visibility(
     }
 }
 
+/// The entries of a comma-joined column (empty: none).
+pub(crate) fn comma_list(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',').filter(|s| !s.is_empty())
+}
+
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{corrupt, Sql};
+use super::{comma_list, corrupt, Sql};
 use crate::db::{args, Backend, Durability, Finish, Row, Value, Weight};
 use crate::ids::DomainId;
 use crate::records::{ExpiringResource, NotificationChannels, OutboxEntry};
@@ -49,19 +49,13 @@ const OUTBOX_COLUMNS: &str = "event_id, domain_id, channel, notice_type, resourc
     delivered_at, last_error";
 
 fn channels_from_row(row: &Row) -> StoreResult<NotificationChannels> {
-    let list = |text: String| -> Vec<String> {
-        text.split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
+    let list = |text: String| -> Vec<String> { comma_list(&text).map(str::to_owned).collect() };
     Ok(NotificationChannels {
         domain_id: DomainId::parse(&row.text("domain_id")?).ok_or_else(|| corrupt("domain_id"))?,
         emails: list(row.text("emails")?),
         webhook_url: row.opt_text("webhook_url")?,
         sealed_webhook_secret: row.opt_blob("sealed_webhook_secret")?,
-        days: list(row.text("days")?)
-            .iter()
+        days: comma_list(&row.text("days")?)
             .map(|d| {
                 d.parse::<i64>()
                     .map_err(|_| corrupt("notification_channels.days"))
@@ -184,17 +178,18 @@ impl<B: Backend> NotificationStore for Sql<B> {
         if entries.is_empty() {
             return Ok(0);
         }
+        let sql = format!(
+            "INSERT INTO notification_outbox ({OUTBOX_COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (event_id) DO NOTHING"
+        );
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 let mut queued = 0;
                 for e in entries {
                     queued += tx
                         .exec(
-                            &format!(
-                                "INSERT INTO notification_outbox ({OUTBOX_COLUMNS}) VALUES \
-                                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                                 ON CONFLICT (event_id) DO NOTHING"
-                            ),
+                            &sql,
                             &[
                                 Value::from(e.event_id),
                                 Value::from(e.domain_id.as_str()),

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 
-use super::Sql;
+use super::{comma_list, Sql};
 use crate::db::{args, Backend, Durability, Finish, Value, Weight};
 use crate::{KeyRotationStore, SealedColumn, SealedRow, StoreResult};
 
@@ -141,18 +141,17 @@ impl<B: Backend> KeyRotationStore for Sql<B> {
         .await
     }
 
-    async fn rotations(&self) -> StoreResult<Vec<(u32, bool)>> {
+    async fn rotations(&self) -> StoreResult<Vec<u32>> {
         self.read(
-            "SELECT version, finished_at FROM key_rotations ORDER BY version",
+            "SELECT version FROM key_rotations ORDER BY version",
             args![],
             Weight::Point,
         )
         .await?
         .iter()
         .map(|row| {
-            let version = u32::try_from(row.int("version")?)
-                .map_err(|_| crate::StoreError::Corrupt("key_rotations.version".to_owned()))?;
-            Ok((version, row.opt_int("finished_at")?.is_some()))
+            u32::try_from(row.int("version")?)
+                .map_err(|_| crate::StoreError::Corrupt("key_rotations.version".to_owned()))
         })
         .collect()
     }
@@ -201,10 +200,7 @@ impl<B: Backend> KeyRotationStore for Sql<B> {
         .await?
         .iter()
         .map(|row| {
-            let versions = row
-                .text("versions")?
-                .split(',')
-                .filter(|v| !v.is_empty())
+            let versions = comma_list(&row.text("versions")?)
                 .map(|v| {
                     v.parse::<u32>()
                         .map_err(|_| crate::StoreError::Corrupt("server_keys.versions".to_owned()))

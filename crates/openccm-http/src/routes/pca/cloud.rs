@@ -5,8 +5,6 @@ use axum::http::StatusCode;
 
 use super::{codes, PcaError};
 use crate::error::ApiError;
-use crate::extract::CallerOf;
-use crate::openapi::Errors;
 
 fn refused() -> PcaError {
     PcaError(ApiError::new(
@@ -16,24 +14,8 @@ fn refused() -> PcaError {
     ))
 }
 
-/// Declares handlers that refuse after authentication, each at its
-/// method and path (the `utoipa::path` of each names them).
-macro_rules! cloud_only {
-    ($($(#[$doc:meta])* $name:ident: $method:tt $path:tt;)*) => {$(
-        $(#[$doc])*
-        #[utoipa::path(
-            $method,
-            path = $path,
-            tag = "PCA",
-            responses(Errors)
-        )]
-        pub(super) async fn $name(CallerOf(_caller): CallerOf) -> PcaError {
-            refused()
-        }
-    )*};
-}
-
 cloud_only! {
+    "PCA", PcaError, refused;
     /// Buying a CA: cloud billing, refused here (400, `PCA.90020005`).
     order: post "/v1/private-certificate-authorities/order";
     /// Creating the OBS agency: cloud only, refused here.

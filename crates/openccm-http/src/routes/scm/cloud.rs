@@ -6,8 +6,6 @@ use axum::http::StatusCode;
 
 use super::{codes, ScmError};
 use crate::error::ApiError;
-use crate::extract::CallerOf;
-use crate::openapi::Errors;
 
 fn refused() -> ScmError {
     ScmError(ApiError::new(
@@ -17,39 +15,22 @@ fn refused() -> ScmError {
     ))
 }
 
-/// Declares handlers that refuse after authentication, each at its
-/// method and path (the `utoipa::path` of each names them).
-macro_rules! cloud_only {
-    ($($(#[$doc:meta])* $name:ident: $method:tt $path:tt $(, $param:tt)?;)*) => {$(
-        $(#[$doc])*
-        #[utoipa::path(
-            $method,
-            path = $path,
-            tag = "SCM",
-            $(params(($param = String, Path, description = "The SSL certificate's id.")),)?
-            responses(Errors)
-        )]
-        pub(super) async fn $name(CallerOf(_caller): CallerOf) -> ScmError {
-            refused()
-        }
-    )*};
-}
-
 cloud_only! {
+    "SCM", ScmError, refused;
     /// Pushing a certificate to another cloud service: refused here.
-    push: post "/v3/scm/certificates/{certificate_id}/push", "certificate_id";
+    push: post "/v3/scm/certificates/{certificate_id}/push", "certificate_id" = "The SSL certificate's id.";
     /// Pushing a certificate to several cloud services: refused here.
-    batch_push: post "/v3/scm/certificates/{certificate_id}/batch-push", "certificate_id";
+    batch_push: post "/v3/scm/certificates/{certificate_id}/batch-push", "certificate_id" = "The SSL certificate's id.";
     /// Deploying a certificate to a cloud service: refused here.
-    deploy: post "/v3/scm/certificates/{certificate_id}/deploy", "certificate_id";
+    deploy: post "/v3/scm/certificates/{certificate_id}/deploy", "certificate_id" = "The SSL certificate's id.";
     /// Listing the cloud resources a certificate is deployed on: refused here.
     deployed_resources: post "/v3/scm/deployed-resources";
     /// Buying a commercial certificate: refused here.
     buy: post "/v3/scm/certificates/buy";
     /// Applying for a commercial certificate: refused here.
-    apply: post "/v3/scm/certificates/{certificate_id}/apply", "certificate_id";
+    apply: post "/v3/scm/certificates/{certificate_id}/apply", "certificate_id" = "The SSL certificate's id.";
     /// Cancelling a commercial certificate's application: refused here.
-    cancel: post "/v3/scm/certificates/{certificate_id}/cancel-cert", "certificate_id";
+    cancel: post "/v3/scm/certificates/{certificate_id}/cancel-cert", "certificate_id" = "The SSL certificate's id.";
     /// Unsubscribing from a commercial certificate: refused here.
-    unsubscribe: delete "/v3/scm/certificates/{cert_id}/unsubscribe", "cert_id";
+    unsubscribe: delete "/v3/scm/certificates/{cert_id}/unsubscribe", "cert_id" = "The SSL certificate's id.";
 }

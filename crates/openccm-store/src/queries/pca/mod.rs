@@ -471,10 +471,7 @@ impl<B: Backend> PcaStore for Sql<B> {
                 // Given back per slot, in slot order (`quota.rs`).
                 let mut released = std::collections::BTreeMap::<(String, i64), i64>::new();
                 for row in &rows {
-                    let serials: Vec<String> = row
-                        .text("serials")?
-                        .split(',')
-                        .filter(|s| !s.is_empty())
+                    let serials: Vec<String> = crate::queries::comma_list(&row.text("serials")?)
                         .map(str::to_owned)
                         .collect();
                     fail_serials(tx, &row.text("issuer_id")?, &serials).await?;

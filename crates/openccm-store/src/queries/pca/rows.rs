@@ -43,9 +43,7 @@ pub(in crate::queries) fn ca_from_row(row: &Row) -> StoreResult<CaRecord> {
             .transpose()?,
         // Their RFC 5280 names, comma-joined.
         key_usages: KeyUsageSet::parse(
-            &key_usages
-                .split(',')
-                .filter(|s| !s.is_empty())
+            &super::super::comma_list(&key_usages)
                 .map(str::to_owned)
                 .collect::<Vec<_>>(),
         )
