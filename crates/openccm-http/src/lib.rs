@@ -101,6 +101,8 @@ pub struct Services {
     pub iam: Arc<Iam>,
     /// The private CA.
     pub pca: Arc<Pca>,
+    /// The ACME server of the private CAs.
+    pub acme: Arc<openccm_app::pca::acme::AcmeServer>,
     /// The SSL certificate manager.
     pub scm: Arc<Scm>,
     /// Identity-policy decisions (the IAM administration API invalidates it).
@@ -181,7 +183,22 @@ pub fn router(state: AppState) -> Router {
     // The description is taken from the very routers being served.
     let (routes, description) = api.merge(public).split_for_parts();
     let described = openapi::Described::new(description);
+    // ACME is RFC 8555's protocol, signed by its own requests: public,
+    // bodies bounded like the small API calls, outside the description.
+    // Like the API's calls, each ACME write runs to its end as a task of
+    // its own (a client that hangs up mid-finalize leaves no order behind
+    // half-issued) and is recorded in the audit trail.
+    let acme = routes::acme::routes()
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::record,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            limit(small),
+            middleware::buffer_body,
+        ));
     routes
+        .merge(acme)
         // After routing: the operation is the matched route's template.
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),

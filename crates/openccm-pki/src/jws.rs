@@ -259,7 +259,14 @@ impl Jwk {
     /// The RFC 7638 thumbprint: base64url(SHA-256) of the required
     /// members, in lexicographic order, without whitespace.
     pub fn thumbprint(&self) -> String {
-        let canonical = match self {
+        b64url(&sha2::Sha256::digest(self.canonical_json().as_bytes()))
+    }
+
+    /// The key's required members as JSON, in lexicographic order and
+    /// without whitespace (RFC 7638 §3): how a key is stored, and what its
+    /// thumbprint is taken of.
+    pub fn canonical_json(&self) -> String {
+        match self {
             Self::Ec { curve, x, y } => format!(
                 r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
                 curve.name(),
@@ -272,8 +279,14 @@ impl Jwk {
             Self::Ed25519 { x } => {
                 format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64url(x))
             }
-        };
-        b64url(&sha2::Sha256::digest(canonical.as_bytes()))
+        }
+    }
+
+    /// The key as a DER SubjectPublicKeyInfo, to compare with a
+    /// certificate's (EC and RSA; `None` for Ed25519, which no certificate
+    /// here carries).
+    pub fn spki_der(&self) -> Option<Vec<u8>> {
+        self.openssl_key().ok()?.public_key_to_der().ok()
     }
 
     /// Whether `alg` is the algorithm this key signs with.

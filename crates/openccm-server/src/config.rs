@@ -151,6 +151,8 @@ pub struct ServeArgs {
     /// [default: 60].
     #[arg(long, env = "OPENCCM_NOTIFY_EVERY_SECS")]
     pub notify_every_secs: Option<u64>,
+    #[command(flatten)]
+    pub acme: crate::config_acme::AcmeArgs,
 }
 
 /// The TOML file's keys.
@@ -196,6 +198,11 @@ pub struct FileConfig {
     max_connections: Option<usize>,
     max_inflight_bodies: Option<usize>,
     max_small_body_bytes: Option<usize>,
+    acme_allow_address: Option<Vec<String>>,
+    acme_http01_port: Option<u16>,
+    acme_tlsalpn01_port: Option<u16>,
+    acme_dns_resolver: Option<SocketAddr>,
+    acme_caa_identity: Option<Vec<String>>,
 }
 
 /// Log output format.
@@ -357,6 +364,9 @@ pub struct Config {
     pub max_connections: usize,
     pub max_inflight_bodies: usize,
     pub max_small_body_bytes: usize,
+    /// ACME challenge validation (CAA identities empty: the public URL's
+    /// host, filled in at start).
+    pub acme: openccm_app::pca::acme::validate::ValidationSettings,
 }
 
 impl Config {
@@ -720,6 +730,16 @@ impl Config {
                 64 * 1024,
                 1024..=max_body_bytes,
                 "max_small_body_bytes",
+            )?,
+            acme: crate::config_acme::resolve(
+                args.acme,
+                crate::config_acme::AcmeFileKeys {
+                    acme_allow_address: file.acme_allow_address,
+                    acme_http01_port: file.acme_http01_port,
+                    acme_tlsalpn01_port: file.acme_tlsalpn01_port,
+                    acme_dns_resolver: file.acme_dns_resolver,
+                    acme_caa_identity: file.acme_caa_identity,
+                },
             )?,
         })
     }

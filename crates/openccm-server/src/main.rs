@@ -12,6 +12,7 @@ mod admin_backup;
 mod admin_notify;
 mod admin_rotation;
 mod config;
+mod config_acme;
 mod courier;
 mod key_watch;
 mod limits;

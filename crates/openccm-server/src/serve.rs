@@ -201,6 +201,7 @@ async fn serve(config: Config) -> Result<(), String> {
         clock.clone(),
     ));
     let keyring_for_notices = keyring.clone();
+    let keyring_for_nonces = keyring.clone();
     let audit = openccm_app::audit::AuditTrail::start(store.clone(), keyring.clone());
     let custody = config.key_store(keyring)?;
     if config.pkcs11.is_some() {
@@ -286,10 +287,16 @@ async fn serve(config: Config) -> Result<(), String> {
         config.crl_publish_dir.clone(),
     ));
 
+    let acme = Arc::new(openccm_app::pca::acme::AcmeServer::new(
+        pca.clone(),
+        keyring_for_nonces,
+        crate::config_acme::with_default_caa(config.acme.clone(), &pca.settings().public_url),
+    ));
     let calls = openccm_http::TaskTracker::new();
     let state = AppState::new(Services {
         iam,
         pca,
+        acme,
         scm,
         authz,
         audit: audit.clone(),

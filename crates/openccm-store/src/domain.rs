@@ -291,6 +291,95 @@ impl AcmeChallenge {
     }
 }
 
+/// Text enums of the ACME tables: one spelling, the protocol's, both in
+/// the column and on the wire (RFC 8555 §7.1.6).
+macro_rules! acme_text_enum {
+    ($(#[$doc:meta])* $name:ident, $column:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// The protocol's spelling (also the column's text).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// The value a protocol spelling names.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+
+            pub(crate) fn from_column(text: &str) -> StoreResult<Self> {
+                Self::parse(text).ok_or_else(|| StoreError::Corrupt($column.to_owned()))
+            }
+        }
+    };
+}
+
+acme_text_enum!(
+    /// An ACME account's status (RFC 8555 §7.1.6).
+    AcmeAccountStatus, "acme_accounts.status" {
+        /// In use.
+        Valid = "valid",
+        /// Deactivated by its holder (or with its EAB key): for good.
+        Deactivated = "deactivated",
+        /// Revoked by the server: for good.
+        Revoked = "revoked",
+    }
+);
+
+acme_text_enum!(
+    /// An ACME order's stored status. `ready` and a lapsed `pending` are
+    /// worked out from its authorizations and expiry when it is read.
+    AcmeOrderStatus, "acme_orders.status" {
+        /// Waiting for its authorizations (or `ready` once they are valid).
+        Pending = "pending",
+        /// Finalized; the certificate is being issued.
+        Processing = "processing",
+        /// The certificate is issued.
+        Valid = "valid",
+        /// Failed for good.
+        Invalid = "invalid",
+    }
+);
+
+acme_text_enum!(
+    /// An ACME authorization's stored status; `expired` is worked out from
+    /// its expiry when it is read.
+    AcmeAuthzStatus, "acme_authorizations.status" {
+        /// No challenge answered yet, or one being validated.
+        Pending = "pending",
+        /// Validated.
+        Valid = "valid",
+        /// A validation failed.
+        Invalid = "invalid",
+        /// Given up by the client.
+        Deactivated = "deactivated",
+        /// Past its expiry.
+        Expired = "expired",
+        /// Revoked by the server.
+        Revoked = "revoked",
+    }
+);
+
+acme_text_enum!(
+    /// The type of an ACME identifier (RFC 8555 §9.7.7, RFC 8738).
+    AcmeIdentifierKind, "acme identifier type" {
+        /// A DNS name.
+        Dns = "dns",
+        /// An IP address.
+        Ip = "ip",
+    }
+);
+
 /// The columns' spellings of key and hash algorithms (what every version
 /// has written): PCA tables and SCM certificates use `RSA2048`/`EC256`,
 /// SCM CSRs `RSA_2048`/`EC_P256`.

@@ -32,7 +32,8 @@ mod stores;
 use std::sync::Arc;
 
 pub use domain::{
-    AcmeChallenge, CaState, CaStatus, CaType, CertStatus, CsrUsage, GenMode, RevocationReason,
+    AcmeAccountStatus, AcmeAuthzStatus, AcmeChallenge, AcmeIdentifierKind, AcmeOrderStatus,
+    CaState, CaStatus, CaType, CertStatus, CsrUsage, GenMode, RevocationReason,
 };
 pub use ids::{
     AccessKeyId, CaId, CertId, CsrId, DomainId, GroupId, PolicyId, ProjectId, ScmCertId, UserId,
@@ -41,9 +42,10 @@ pub use postgres::PgStore;
 pub use queries::by_id::{planned_by_primary_key, Sample};
 pub use queries::Sql;
 pub use records::{
-    AccessKey, Account, AcmeSettings, AuditChainer, AuditEvent, AuditHead, BootstrapPlan, CaFilter,
-    CaRecord, CaSortKey, CertFilter, CertRecord, CertSortKey, ChainedAuditEvent, CrlCounters,
-    CrlSettings, CsrFilter, CsrRecord, EabKey, ExpiringResource, Group, InsertOutcome, LockoutRule,
+    AccessKey, Account, AcmeAccount, AcmeAccountInsert, AcmeAuthz, AcmeIdentifier, AcmeOrder,
+    AcmeSettings, AuditChainer, AuditEvent, AuditHead, BootstrapPlan, CaFilter, CaRecord,
+    CaSortKey, CertFilter, CertRecord, CertSortKey, ChainedAuditEvent, CrlCounters, CrlSettings,
+    CsrFilter, CsrRecord, EabKey, ExpiringResource, Group, InsertOutcome, LockoutRule,
     LoginFailures, NameFields, NotificationChannels, OutboxEntry, Page, PolicyRecord, Principal,
     Project, RevocationEntry, ScmCertFilter, ScmCertRecord, ScmInsertOutcome, ScmSortKey, Scope,
     SerialStatus, SortDir, StoreEvent, StoredCrl, TagFilter, TagOutcome, TaggedResource,

@@ -269,6 +269,14 @@ pub trait PcaStore: Send + Sync {
         page: Page,
         now: i64,
     ) -> StoreResult<(i64, Vec<CertRecord>)>;
+    /// One issued, undeleted certificate of the account by its issuer and
+    /// serial (hex, as recorded).
+    async fn certificate_by_serial(
+        &self,
+        domain: &DomainId,
+        issuer: &CaId,
+        serial: &str,
+    ) -> StoreResult<Option<CertRecord>>;
     /// Certificates of the account that count against the quota.
     async fn count_certificates(&self, domain: &DomainId) -> StoreResult<i64>;
     /// Stores certificates signed in full outside the issuance pipeline, in
@@ -705,6 +713,67 @@ pub trait AcmeStore: Send + Sync {
         ca: &CaId,
         key_id: &str,
     ) -> StoreResult<Option<EabKey>>;
+
+    /// One EAB key of a CA.
+    async fn eab_key(
+        &self,
+        domain: &DomainId,
+        ca: &CaId,
+        key_id: &str,
+    ) -> StoreResult<Option<EabKey>>;
+    /// Records that a nonce (its digest) was spent; false when it was
+    /// already. Spent nonces past `now` are forgotten now and then.
+    async fn spend_acme_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> StoreResult<bool>;
+    /// Stores a new ACME account, binding its EAB key (if any) to it in the
+    /// same transaction.
+    async fn insert_acme_account(&self, account: &AcmeAccount) -> StoreResult<AcmeAccountInsert>;
+    /// A CA's ACME account by id.
+    async fn acme_account(&self, ca: &CaId, account_id: &str) -> StoreResult<Option<AcmeAccount>>;
+    /// A CA's ACME account by its key's thumbprint.
+    async fn acme_account_by_key(
+        &self,
+        ca: &CaId,
+        thumbprint: &str,
+    ) -> StoreResult<Option<AcmeAccount>>;
+    /// Replaces a valid account's status, key and contact; `None` when it
+    /// is no longer valid, `Some(false)` when the new key is another
+    /// account's of the CA.
+    async fn update_acme_account(&self, account: &AcmeAccount) -> StoreResult<Option<bool>>;
+    /// Stores a new order with its authorizations.
+    async fn insert_acme_order(&self, order: &AcmeOrder, authzs: &[AcmeAuthz]) -> StoreResult<()>;
+    /// A CA's order by id.
+    async fn acme_order(&self, ca: &CaId, order_id: &str) -> StoreResult<Option<AcmeOrder>>;
+    /// An order's authorizations, in the order's identifier order.
+    async fn acme_order_authzs(&self, ca: &CaId, order_id: &str) -> StoreResult<Vec<AcmeAuthz>>;
+    /// An account's orders, newest first, at most `limit`.
+    async fn acme_orders_of(
+        &self,
+        ca: &CaId,
+        account_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<String>>;
+    /// The order a certificate was issued for.
+    async fn acme_order_of_certificate(
+        &self,
+        ca: &CaId,
+        certificate: &CertId,
+    ) -> StoreResult<Option<AcmeOrder>>;
+    /// Replaces an order's status, error and certificate if its stored
+    /// status is still `expected`.
+    async fn update_acme_order(
+        &self,
+        order: &AcmeOrder,
+        expected: AcmeOrderStatus,
+    ) -> StoreResult<bool>;
+    /// A CA's authorization by id.
+    async fn acme_authz(&self, ca: &CaId, authz_id: &str) -> StoreResult<Option<AcmeAuthz>>;
+    /// Replaces an authorization's status, challenge state and error if it
+    /// is still `expected` (stored status, and whether it was processing).
+    async fn update_acme_authz(
+        &self,
+        authz: &AcmeAuthz,
+        expected: (AcmeAuthzStatus, bool),
+    ) -> StoreResult<bool>;
 }
 
 /// Everything the application needs from storage.

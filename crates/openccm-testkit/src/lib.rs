@@ -9,6 +9,7 @@
 //!   bootstrap administrator, and helpers to send signed or token requests.
 //! - [`sign`]: an SDK-style request signer.
 
+pub mod acme;
 pub mod sign;
 pub mod softhsm;
 
@@ -203,12 +204,22 @@ pub struct TestApp {
     pub scm: Arc<Scm>,
     /// The key custody the services seal with.
     pub custody: Arc<SoftwareKeyStore>,
+    /// The ACME server.
+    pub acme: Arc<openccm_app::pca::acme::AcmeServer>,
     /// The router.
     pub router: axum::Router,
     /// The administrator's credentials.
     pub admin: BootstrapCredentials,
     /// The edge settings.
     pub settings: HttpSettings,
+}
+
+/// ACME validation as tests run it: on loopback only, no CAA.
+pub fn test_validation() -> openccm_app::pca::acme::validate::ValidationSettings {
+    openccm_app::pca::acme::validate::ValidationSettings {
+        allow: vec!["127.0.0.0/8".to_owned()],
+        ..Default::default()
+    }
 }
 
 /// Crypto pools shared by every app of a test binary (threads are not freed
@@ -303,6 +314,20 @@ impl TestApp {
         settings: HttpSettings,
         pca_settings: PcaSettings,
     ) -> Self {
+        Self::with_validation(backend, settings, pca_settings, test_validation()).await
+    }
+
+    /// A fresh app on `backend` whose ACME server validates under
+    /// `validation`.
+    ///
+    /// # Panics
+    /// When any part cannot be set up.
+    pub async fn with_validation(
+        backend: Backend,
+        settings: HttpSettings,
+        pca_settings: PcaSettings,
+        validation: openccm_app::pca::acme::validate::ValidationSettings,
+    ) -> Self {
         let db = TestDb::new(backend).await;
         let store = db.open().await;
         let clock = Arc::new(FakeClock::now());
@@ -337,9 +362,15 @@ impl TestApp {
             .await
             .expect("bootstrap")
             .expect("fresh store bootstraps");
+        let acme = Arc::new(openccm_app::pca::acme::AcmeServer::new(
+            pca.clone(),
+            keyring.clone(),
+            validation,
+        ));
         let router = openccm_http::router(AppState::new(Services {
             iam: iam.clone(),
             pca: pca.clone(),
+            acme: acme.clone(),
             scm: scm.clone(),
             authz: authz.clone(),
             settings: Arc::new(settings.clone()),
@@ -355,6 +386,7 @@ impl TestApp {
             pca,
             scm,
             custody,
+            acme,
             router,
             admin,
             settings,

@@ -15,6 +15,7 @@
 //! - [`scm`]: SSL certificate manager bodies.
 
 pub mod acme;
+pub mod acme_protocol;
 pub mod error;
 pub mod iam;
 pub mod pca;

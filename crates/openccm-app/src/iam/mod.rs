@@ -21,7 +21,7 @@ pub mod cache;
 pub mod lockout;
 pub mod password;
 pub mod policy;
-mod sealed;
+pub(crate) mod sealed;
 pub mod signing;
 pub mod sts;
 pub mod token;

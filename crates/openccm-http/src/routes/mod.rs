@@ -54,6 +54,7 @@ macro_rules! cloud_only {
     )*};
 }
 
+pub mod acme;
 pub mod admin;
 pub mod health;
 pub mod iam;

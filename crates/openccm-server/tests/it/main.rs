@@ -9,6 +9,7 @@
 )]
 
 mod acme;
+mod acme_clients;
 mod audit;
 mod backup;
 mod harness;

@@ -16,8 +16,8 @@ use openccm_pki::profile::{
 use openccm_pki::san::AltName;
 use openccm_pki::{HashAlgorithm, KeyAlgorithm, Signer};
 use openccm_store::{
-    CaId, CaRecord, CertFilter, CertId, CertRecord, CertStatus, GenMode, InsertOutcome, NameFields,
-    SerialReservation, TaggedResource,
+    CaId, CaRecord, CertFilter, CertId, CertRecord, CertStatus, DomainId, GenMode, InsertOutcome,
+    NameFields, SerialReservation, TaggedResource,
 };
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
@@ -244,7 +244,7 @@ impl Pca {
             })
             .await??;
         self.issue(
-            caller,
+            &caller.domain_id,
             cert_id,
             Issuance {
                 issuer: ca,
@@ -490,7 +490,7 @@ impl Pca {
         let mut name = name_fields(dn);
         name.common_name = common_name;
         self.issue(
-            caller,
+            &caller.domain_id,
             cert_id,
             Issuance {
                 issuer: ca,
@@ -634,7 +634,7 @@ impl Pca {
     }
 
     /// Hands a checked plan to the issuance pipeline ([`super::issuance`]).
-    async fn issue(&self, caller: &Caller, cert_id: CertId, plan: Issuance) -> Result<CertId> {
+    async fn issue(&self, domain: &DomainId, cert_id: CertId, plan: Issuance) -> Result<CertId> {
         let now = self.now();
         let certificate = self.tbs_request(
             &plan,
@@ -654,7 +654,7 @@ impl Pca {
         });
         let record = CertRecord {
             certificate_id: cert_id.clone(),
-            domain_id: caller.domain_id.clone(),
+            domain_id: domain.clone(),
             issuer_id: plan.issuer.ca_id.clone(),
             issuer_name: plan.issuer.name.common_name.clone(),
             key_algorithm: plan.key_algorithm,
@@ -693,6 +693,76 @@ impl Pca {
         })
         .await?;
         Ok(cert_id)
+    }
+
+    /// Issues an ACME order's certificate from its CSR (whose names the
+    /// ACME server checked against the order): a TLS server and client
+    /// certificate for `alt_names`, named `common_name` and nothing else of
+    /// the CSR's subject (nothing else was validated), in the CA's account.
+    /// The CSR's signature is checked by the signing job.
+    pub(in crate::pca) async fn issue_for_acme(
+        &self,
+        ca: CaRecord,
+        csr: UnverifiedCsr,
+        common_name: String,
+        alt_names: Vec<AltName>,
+        validity: (i64, i64),
+    ) -> Result<CertId> {
+        let mut issuer_key = Some(ca.key_algorithm);
+        let result = async {
+            let status = super::ca_status(&ca, self.now());
+            if status != openccm_store::CaStatus::Active {
+                return Err(Error::StatusForbids(
+                    crate::error::StatusRefusal::IssuerNotActive(status),
+                ));
+            }
+            let signer = self.signer(&ca).await?;
+            let issuer_info = self.issuer_info(&ca)?;
+            let hash = Self::issuing_hash(&ca, None, HashAlgorithm::Sha256)?;
+            let request = csr.request();
+            let key_algorithm = request.key_algorithm;
+            let public_key = request.public_key.clone();
+            let dn = openccm_pki::DistinguishedName {
+                common_name: Some(common_name.clone()),
+                ..openccm_pki::DistinguishedName::default()
+            };
+            let domain = ca.domain_id.clone();
+            let cert_id = CertId::from_time_and_random(self.now(), random_bytes());
+            self.issue(
+                &domain,
+                cert_id,
+                Issuance {
+                    issuer: ca,
+                    issuer_info,
+                    signer,
+                    hash,
+                    subject: dn.to_name()?,
+                    name: name_fields(&dn),
+                    public_key,
+                    key_algorithm,
+                    validity,
+                    key_usage: KeyUsageSet::end_entity_default(key_algorithm),
+                    extended_key_usage: ExtendedKeyUsageFlags {
+                        server_auth: true,
+                        client_auth: true,
+                        ..ExtendedKeyUsageFlags::default()
+                    },
+                    alt_names,
+                    raw_alt_names: Vec::new(),
+                    custom_extension: None,
+                    gen_mode: GenMode::Csr,
+                    key: None,
+                    enc_key: None,
+                    csr_public_key: None,
+                    project: "0".to_owned(),
+                    unverified_csr: Some(csr),
+                },
+            )
+            .await
+        }
+        .await;
+        count_issuance(issuer_key.take(), &result);
+        result
     }
 
     /// ParseCertificateSigningRequest.

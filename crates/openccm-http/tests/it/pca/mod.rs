@@ -2,6 +2,7 @@
 //! The shared helpers live here; the tests by topic in the submodules.
 
 mod acme;
+mod acme_protocol;
 mod cas;
 mod certificates;
 mod exports;

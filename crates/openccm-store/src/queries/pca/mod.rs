@@ -320,10 +320,13 @@ impl<B: Backend> PcaStore for Sql<B> {
         let id = ca_id.to_string();
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
-                // The CA's ACME settings and EAB keys go with it (their
+                // The CA's ACME state (settings, keys, accounts, orders) goes with it (their
                 // foreign keys would refuse the CA's row otherwise); undone
                 // below if the CA is not removed.
                 for child in [
+                    "DELETE FROM acme_authorizations WHERE ca_id = $1 AND domain_id = $2",
+                    "DELETE FROM acme_orders WHERE ca_id = $1 AND domain_id = $2",
+                    "DELETE FROM acme_accounts WHERE ca_id = $1 AND domain_id = $2",
                     "DELETE FROM acme_eab_keys WHERE ca_id = $1 AND domain_id = $2",
                     "DELETE FROM acme_settings WHERE ca_id = $1 AND domain_id = $2",
                 ] {
@@ -500,6 +503,28 @@ impl<B: Backend> PcaStore for Sql<B> {
         .as_ref()
         .map(|row| cert_from_row(row, true))
         .transpose()
+    }
+
+    async fn certificate_by_serial(
+        &self,
+        domain: &DomainId,
+        issuer: &CaId,
+        serial: &str,
+    ) -> StoreResult<Option<CertRecord>> {
+        let found = self
+            .read_one(
+                "SELECT resource_id FROM serials WHERE issuer_id = $1 AND serial = $2",
+                args![issuer.as_str(), serial],
+            )
+            .await?;
+        let Some(id) = found
+            .map(|row| row.text("resource_id"))
+            .transpose()?
+            .and_then(|id| CertId::parse(&id))
+        else {
+            return Ok(None);
+        };
+        self.certificate(domain, &id).await
     }
 
     async fn list_certificates(

@@ -1,7 +1,21 @@
-//! ACME on a private CA, its management side: the CA's ACME switch and
-//! policy, and the external account binding (EAB) keys that tie an ACME
-//! account to the OpenCCM account of the user who made the key
-//! (docs/api/acme.md). The protocol endpoints build on these.
+//! ACME on a private CA (docs/api/acme.md).
+//!
+//! This file is the management side: the CA's ACME switch and policy, and
+//! the external account binding (EAB) keys that tie an ACME account to the
+//! OpenCCM account of the user who made the key. The protocol (RFC 8555)
+//! is [`server`] (URLs, nonces, request checks), [`account`], [`order`]
+//! (orders, authorizations, challenges, finalize, download), [`revoke`]
+//! (revocation and renewal information) and [`validate`] (challenge
+//! validation and CAA); its errors are [`problem`].
+
+pub mod account;
+pub mod order;
+pub mod problem;
+pub mod revoke;
+pub mod server;
+pub mod validate;
+
+pub use server::AcmeServer;
 
 use std::net::IpAddr;
 
