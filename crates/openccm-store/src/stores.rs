@@ -721,8 +721,8 @@ pub trait AcmeStore: Send + Sync {
         ca: &CaId,
         key_id: &str,
     ) -> StoreResult<Option<EabKey>>;
-    /// Records that a nonce (its digest) was spent; false when it was
-    /// already. Spent nonces past `now` are forgotten now and then.
+    /// Records that a nonce was spent; false when it was already. Spent
+    /// nonces well past their expiry are forgotten now and then.
     async fn spend_acme_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> StoreResult<bool>;
     /// Stores a new ACME account, binding its EAB key (if any) to it in the
     /// same transaction.
@@ -735,15 +735,20 @@ pub trait AcmeStore: Send + Sync {
         ca: &CaId,
         thumbprint: &str,
     ) -> StoreResult<Option<AcmeAccount>>;
-    /// Replaces a valid account's status, key and contact; `None` when it
-    /// is no longer valid, `Some(false)` when the new key is another
+    /// Replaces a valid account's status, key and contact if its key is
+    /// still `expected_thumbprint`'s; `None` when it is no longer valid or
+    /// its key changed meanwhile, `Some(false)` when the new key is another
     /// account's of the CA.
-    async fn update_acme_account(&self, account: &AcmeAccount) -> StoreResult<Option<bool>>;
+    async fn update_acme_account(
+        &self,
+        account: &AcmeAccount,
+        expected_thumbprint: &str,
+    ) -> StoreResult<Option<bool>>;
     /// Stores a new order with its authorizations.
     async fn insert_acme_order(&self, order: &AcmeOrder, authzs: &[AcmeAuthz]) -> StoreResult<()>;
     /// A CA's order by id.
     async fn acme_order(&self, ca: &CaId, order_id: &str) -> StoreResult<Option<AcmeOrder>>;
-    /// An order's authorizations, in the order's identifier order.
+    /// An order's authorizations (in no particular order).
     async fn acme_order_authzs(&self, ca: &CaId, order_id: &str) -> StoreResult<Vec<AcmeAuthz>>;
     /// An account's orders, newest first, at most `limit`.
     async fn acme_orders_of(

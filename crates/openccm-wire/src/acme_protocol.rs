@@ -213,6 +213,9 @@ pub struct ProblemBody {
     /// Per identifier.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub subproblems: Vec<SubproblemBody>,
+    /// The algorithms accepted (`badSignatureAlgorithm`, §6.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub algorithms: Option<Vec<String>>,
 }
 
 /// One identifier's problem.

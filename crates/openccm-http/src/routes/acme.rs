@@ -191,6 +191,11 @@ fn problem_body(problem: &Problem, status: Option<u16>) -> wire::ProblemBody {
                 },
             })
             .collect(),
+        algorithms: (problem.kind == ProblemKind::BadSignatureAlgorithm).then(|| {
+            ["ES256", "ES384", "RS256", "EdDSA"]
+                .map(str::to_owned)
+                .to_vec()
+        }),
     }
 }
 

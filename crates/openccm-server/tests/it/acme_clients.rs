@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 
 use crate::harness::{post_json, signed, tls_files, Credentials, Server};
 
+/// The CAA issuer domain name the servers here answer to.
+const CAA_IDENTITY: &str = "openccm.test";
+
 /// A port free right now on loopback.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -72,6 +75,31 @@ impl Dns {
     }
 }
 
+impl Dns {
+    /// Publishes CAA `issue` records for `host`.
+    fn add_caa(&self, host: &str, issuers: &[&str]) {
+        let policies: Vec<Value> = issuers
+            .iter()
+            .map(|i| json!({"tag": "issue", "value": i}))
+            .collect();
+        let body = json!({"host": format!("{host}."), "policies": policies}).to_string();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.management)).unwrap();
+        use std::io::{Read as _, Write as _};
+        write!(
+            stream,
+            "POST /add-caa HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+            "{answer}"
+        );
+    }
+}
+
 impl Drop for Dns {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -103,7 +131,7 @@ async fn acme_server(
     dir: &Path,
     database_url: Option<&str>,
     dns: &Dns,
-    http01: u16,
+    (http01, tlsalpn01): (u16, u16),
     allowed: &[&str],
 ) -> (Server, Credentials, String, (String, String), PathBuf) {
     let (ca_bundle, cert, key) = tls_files(dir);
@@ -119,6 +147,10 @@ async fn acme_server(
         "127.0.0.0/8".to_owned(),
         "--acme-http01-port".to_owned(),
         http01.to_string(),
+        "--acme-tlsalpn01-port".to_owned(),
+        tlsalpn01.to_string(),
+        "--acme-caa-identity".to_owned(),
+        CAA_IDENTITY.to_owned(),
         "--acme-dns-resolver".to_owned(),
         format!("127.0.0.1:{}", dns.port),
     ];
@@ -284,10 +316,20 @@ async fn certbot_obtains_renews_and_revokes(database_url: Option<String>) {
     let d = dir.path();
     let dns = Dns::start();
     let http01 = free_port();
-    let (server, creds, ca, (kid, hmac), ca_bundle) =
-        acme_server(d, database_url.as_deref(), &dns, http01, &["*.acme.test"]).await;
+    let (server, creds, ca, (kid, hmac), ca_bundle) = acme_server(
+        d,
+        database_url.as_deref(),
+        &dns,
+        (http01, free_port()),
+        &["*.acme.test"],
+    )
+    .await;
     let directory = format!("{}/acme/{ca}/directory", server.base_url);
     let port = http01.to_string();
+    // CAA: the zone lets this server issue (found by climbing from each
+    // name); one name below it lets only another CA.
+    dns.add_caa("acme.test", &[CAA_IDENTITY]);
+    dns.add_caa("blocked.acme.test", &["other-ca.test"]);
     let run = |args: &[&str]| {
         let out = certbot(d, &directory, &ca_bundle, args);
         (out.status.success(), text(&out))
@@ -399,6 +441,20 @@ async fn certbot_obtains_renews_and_revokes(database_url: Option<String>) {
         "{out}"
     );
 
+    // A name whose CAA records name another CA: refused with caa.
+    let mut args = vec![
+        "certonly",
+        "--cert-name",
+        "blocked",
+        "-d",
+        "blocked.acme.test",
+    ];
+    args.extend(standalone);
+    let (ok, out) = run(&args);
+    assert!(!ok, "{out}");
+    let log = std::fs::read_to_string(d.join("logs/letsencrypt.log")).unwrap();
+    assert!(log.contains("urn:ietf:params:acme:error:caa"), "{out}");
+
     // Revocation: the PCA API and OCSP see it.
     let cert = live.join("cert.pem");
     assert_eq!(ocsp_status(d, &cert, &live.join("chain.pem")), "good");
@@ -420,12 +476,19 @@ async fn lego_obtains_renews_and_revokes(database_url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let dns = Dns::start();
-    let http01 = free_port();
-    let (server, creds, ca, (kid, hmac), ca_bundle) =
-        acme_server(d, database_url.as_deref(), &dns, http01, &["*.lego.test"]).await;
+    let (http01, tlsalpn01) = (free_port(), free_port());
+    let (server, creds, ca, (kid, hmac), ca_bundle) = acme_server(
+        d,
+        database_url.as_deref(),
+        &dns,
+        (http01, tlsalpn01),
+        &["*.lego.test"],
+    )
+    .await;
     let directory = format!("{}/acme/{ca}/directory", server.base_url);
-    let listen = format!("127.0.0.1:{http01}");
-    let lego = |args: &[&str]| {
+    let http = ["--http", "--http.port", &format!("127.0.0.1:{http01}")].map(str::to_owned);
+    let tls = ["--tls", "--tls.port", &format!("127.0.0.1:{tlsalpn01}")].map(str::to_owned);
+    let lego = |domain: &str, challenge: &[String], args: &[&str]| {
         let out = Command::new("lego")
             .env("LEGO_CA_CERTIFICATES", &ca_bundle)
             .args([
@@ -440,19 +503,17 @@ async fn lego_obtains_renews_and_revokes(database_url: Option<String>) {
                 "--hmac",
                 &hmac,
                 "--domains",
-                "www.lego.test",
-                "--http",
-                "--http.port",
-                &listen,
+                domain,
                 "--path",
                 d.join("lego").to_str().unwrap(),
             ])
+            .args(challenge)
             .args(args)
             .output()
             .expect("lego (Debian package lego)");
         (out.status.success(), text(&out))
     };
-    let (ok, out) = lego(&["run"]);
+    let (ok, out) = lego("www.lego.test", &http, &["run"]);
     assert!(ok, "run: {out}");
     let certs = d.join("lego/certificates");
     let (cert, issuer) = (
@@ -473,15 +534,34 @@ async fn lego_obtains_renews_and_revokes(database_url: Option<String>) {
     assert_eq!(first["gen_mode"], "CSR");
 
     // Renewal (certificates live 90 days: "within 100 days" is now).
-    let (ok, out) = lego(&["renew", "--days", "100", "--no-random-sleep"]);
+    let (ok, out) = lego(
+        "www.lego.test",
+        &http,
+        &["renew", "--days", "100", "--no-random-sleep"],
+    );
     assert!(ok, "renew: {out}");
     let renewed = pca_view(&server, &creds, &ca_bundle, &cert).await;
     assert_ne!(renewed["serial_number"], first["serial_number"]);
 
     assert_eq!(ocsp_status(d, &cert, &issuer), "good");
-    let (ok, out) = lego(&["revoke", "--keep"]);
+    let (ok, out) = lego("www.lego.test", &http, &["revoke", "--keep"]);
     assert!(ok, "revoke: {out}");
     assert_eq!(ocsp_status(d, &cert, &issuer), "revoked");
+
+    // tls-alpn-01, lego's own responder.
+    let (ok, out) = lego("alpn.lego.test", &tls, &["run"]);
+    assert!(ok, "tls-alpn-01: {out}");
+    let alpn = certs.join("alpn.lego.test.crt");
+    let verified = openssl(
+        d,
+        &[
+            "verify",
+            "-CAfile",
+            issuer.to_str().unwrap(),
+            alpn.to_str().unwrap(),
+        ],
+    );
+    assert!(verified.trim().ends_with(": OK"), "{verified}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

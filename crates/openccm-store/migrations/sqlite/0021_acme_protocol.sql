@@ -7,8 +7,9 @@
 -- acme_orders / acme_authorizations: orders and their authorizations. An
 -- authorization holds its challenges (one token for every type offered;
 -- the client answers one). The stored statuses are those the server sets;
--- `ready`, and what lapsed with time, is worked out on reading. Errors are
--- a problem type and detail, separated by a line break.
+-- `ready`, and what lapsed with time, is worked out on reading (updated_at
+-- tells a `processing` state that no server will finish: a crash mid-way).
+-- Errors are a problem type and detail, separated by a line break.
 --
 -- acme_nonces: nonces already used, until the nonce would have expired
 -- anyway (the nonce itself is sealed under the master key: a row here
@@ -41,7 +42,8 @@ CREATE TABLE acme_orders (
     error          TEXT,
     certificate_id TEXT,
     replaces       TEXT,
-    created_at     INTEGER NOT NULL
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
 );
 -- An account's orders, newest first.
 CREATE INDEX acme_orders_account_idx ON acme_orders (account_id, created_at);
@@ -64,7 +66,8 @@ CREATE TABLE acme_authorizations (
     attempted        TEXT,
     processing       INTEGER NOT NULL,
     validated_at     INTEGER,
-    error            TEXT
+    error            TEXT,
+    updated_at       INTEGER NOT NULL
 );
 CREATE INDEX acme_authorizations_order_idx ON acme_authorizations (order_id);
 

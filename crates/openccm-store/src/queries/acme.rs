@@ -34,14 +34,17 @@ const ACCOUNT_COLUMNS: &str =
     "account_id, ca_id, domain_id, status, jwk, thumbprint, contact, eab_key_id, created_at";
 
 const ORDER_COLUMNS: &str = "order_id, account_id, ca_id, domain_id, status, identifiers, \
-    not_before, not_after, expires_at, error, certificate_id, replaces, created_at";
+    not_before, not_after, expires_at, error, certificate_id, replaces, created_at, updated_at";
 
 const AUTHZ_COLUMNS: &str = "authz_id, order_id, account_id, ca_id, domain_id, identifier_type, \
     identifier_value, wildcard, status, expires_at, token, challenges, attempted, processing, \
-    validated_at, error";
+    validated_at, error, updated_at";
 
 /// How often spent nonces past their expiry are swept, at most (ms).
 const NONCE_SWEEP_EVERY_MS: i64 = 60_000;
+/// How long past its expiry a spent nonce is kept (ms): a server whose
+/// clock is behind still refuses it.
+const NONCE_SWEEP_MARGIN_MS: i64 = 10 * 60_000;
 
 /// Whether this process should sweep spent nonces now: at most once a
 /// minute (per process: several stores in one process just sweep more).
@@ -116,6 +119,7 @@ fn order_from_row(row: &Row) -> StoreResult<AcmeOrder> {
             .transpose()?,
         replaces: row.opt_text("replaces")?,
         created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
     })
 }
 
@@ -148,6 +152,7 @@ fn authz_from_row(row: &Row) -> StoreResult<AcmeAuthz> {
         processing: row.boolean("processing")?,
         validated_at: row.opt_int("validated_at")?,
         error: problem_from_column(row.opt_text("error")?),
+        updated_at: row.int("updated_at")?,
     })
 }
 
@@ -359,9 +364,10 @@ impl<B: Backend> AcmeStore for Sql<B> {
         self.write(Durability::Deferred, move |tx| {
             Box::pin(async move {
                 if sweep {
+                    // With a margin: another server's clock may run behind.
                     tx.exec(
                         "DELETE FROM acme_nonces WHERE expires_at < $1",
-                        &[now.into()],
+                        &[(now - NONCE_SWEEP_MARGIN_MS).into()],
                     )
                     .await?;
                 }
@@ -477,14 +483,19 @@ impl<B: Backend> AcmeStore for Sql<B> {
         .transpose()
     }
 
-    async fn update_acme_account(&self, a: &AcmeAccount) -> StoreResult<Option<bool>> {
+    async fn update_acme_account(
+        &self,
+        a: &AcmeAccount,
+        expected_thumbprint: &str,
+    ) -> StoreResult<Option<bool>> {
         let args = args![
             a.account_id.as_str(),
             a.ca_id.as_str(),
             a.status.as_str(),
             a.jwk.as_str(),
             a.thumbprint.as_str(),
-            lines(a.contact.iter().cloned())
+            lines(a.contact.iter().cloned()),
+            expected_thumbprint
         ];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
@@ -501,7 +512,8 @@ impl<B: Backend> AcmeStore for Sql<B> {
                 let changed = tx
                     .exec(
                         "UPDATE acme_accounts SET status = $3, jwk = $4, thumbprint = $5, \
-                         contact = $6 WHERE account_id = $1 AND ca_id = $2 AND status = 'valid'",
+                         contact = $6 WHERE account_id = $1 AND ca_id = $2 AND status = 'valid' \
+                         AND thumbprint = $7",
                         &args,
                     )
                     .await?;
@@ -529,7 +541,8 @@ impl<B: Backend> AcmeStore for Sql<B> {
             problem_column(o.error.as_ref()),
             o.certificate_id.as_ref().map(CertId::as_str),
             o.replaces.as_deref(),
-            o.created_at
+            o.created_at,
+            o.updated_at
         ];
         let authzs: Vec<_> = authzs.iter().map(authz_args).collect();
         self.write(Durability::Durable, move |tx| {
@@ -537,7 +550,7 @@ impl<B: Backend> AcmeStore for Sql<B> {
                 tx.exec(
                     &format!(
                         "INSERT INTO acme_orders ({ORDER_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
                     ),
                     &order,
                 )
@@ -546,7 +559,7 @@ impl<B: Backend> AcmeStore for Sql<B> {
                     tx.exec(
                         &format!(
                             "INSERT INTO acme_authorizations ({AUTHZ_COLUMNS}) VALUES \
-                             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
                         ),
                         authz,
                     )
@@ -628,14 +641,15 @@ impl<B: Backend> AcmeStore for Sql<B> {
             expected.as_str(),
             o.status.as_str(),
             problem_column(o.error.as_ref()),
-            o.certificate_id.as_ref().map(CertId::as_str)
+            o.certificate_id.as_ref().map(CertId::as_str),
+            o.updated_at
         ];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 let changed = tx
                     .exec(
-                        "UPDATE acme_orders SET status = $4, error = $5, certificate_id = $6 \
-                         WHERE order_id = $1 AND ca_id = $2 AND status = $3",
+                        "UPDATE acme_orders SET status = $4, error = $5, certificate_id = $6, \
+                         updated_at = $7 WHERE order_id = $1 AND ca_id = $2 AND status = $3",
                         &args,
                     )
                     .await?;
@@ -671,14 +685,15 @@ impl<B: Backend> AcmeStore for Sql<B> {
             a.attempted.map(AcmeChallenge::as_str),
             a.processing,
             a.validated_at,
-            problem_column(a.error.as_ref())
+            problem_column(a.error.as_ref()),
+            a.updated_at
         ];
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 let changed = tx
                     .exec(
                         "UPDATE acme_authorizations SET status = $5, attempted = $6, \
-                         processing = $7, validated_at = $8, error = $9 \
+                         processing = $7, validated_at = $8, error = $9, updated_at = $10 \
                          WHERE authz_id = $1 AND ca_id = $2 AND status = $3 AND processing = $4",
                         &args,
                     )
@@ -707,6 +722,7 @@ fn authz_args(a: &AcmeAuthz) -> Vec<crate::db::Value> {
         a.attempted.map(AcmeChallenge::as_str),
         a.processing,
         a.validated_at,
-        problem_column(a.error.as_ref())
+        problem_column(a.error.as_ref()),
+        a.updated_at
     ]
 }

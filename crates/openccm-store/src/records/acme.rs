@@ -144,6 +144,8 @@ pub struct AcmeOrder {
     pub replaces: Option<String>,
     /// Epoch ms.
     pub created_at: i64,
+    /// When its status last changed, epoch ms.
+    pub updated_at: i64,
 }
 
 /// An ACME authorization (RFC 8555 §7.1.4) with its challenges. One token
@@ -180,4 +182,6 @@ pub struct AcmeAuthz {
     pub validated_at: Option<i64>,
     /// Why its validation failed: the problem's type and detail.
     pub error: Option<(String, String)>,
+    /// When its status or challenge state last changed, epoch ms.
+    pub updated_at: i64,
 }

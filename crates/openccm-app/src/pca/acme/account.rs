@@ -210,7 +210,8 @@ impl AcmeServer {
             changed.contact = checked_contacts(contact)?;
         }
         match update.status.as_deref() {
-            None => {}
+            // Clients send the account object back whole (certbot does).
+            None | Some("valid") => {}
             Some("deactivated") => changed.status = AcmeAccountStatus::Deactivated,
             Some(_) => {
                 return Err(Problem::malformed(
@@ -221,9 +222,18 @@ impl AcmeServer {
         if changed == *account {
             return Ok(changed);
         }
-        match self.pca.store.update_acme_account(&changed).await? {
+        // Only if the key that signed is still the account's: a request
+        // signed with an old key never undoes a key change.
+        match self
+            .pca
+            .store
+            .update_acme_account(&changed, &account.thumbprint)
+            .await?
+        {
             Some(true) => Ok(changed),
-            _ => Err(Problem::unauthorized("the account is no longer valid")),
+            _ => Err(Problem::unauthorized(
+                "the account changed meanwhile (its key or status)",
+            )),
         }
     }
 
@@ -290,10 +300,17 @@ impl AcmeServer {
         let mut changed = account.clone();
         changed.jwk = new_key.canonical_json();
         changed.thumbprint = thumbprint;
-        match self.pca.store.update_acme_account(&changed).await? {
+        match self
+            .pca
+            .store
+            .update_acme_account(&changed, &account.thumbprint)
+            .await?
+        {
             Some(true) => Ok(changed),
             Some(false) => Err(bad("the new key is another account's")),
-            None => Err(Problem::unauthorized("the account is no longer valid")),
+            None => Err(Problem::unauthorized(
+                "the account changed meanwhile (its key or status)",
+            )),
         }
     }
 }

@@ -423,8 +423,8 @@ impl Pca {
         Ok(self.store.eab_keys(&caller.domain_id, &ca.ca_id).await?)
     }
 
-    /// DeleteAcmeEabKey: the key can no longer bind an account. (Once ACME
-    /// accounts exist, the account a bound key made is deactivated too.)
+    /// DeleteAcmeEabKey: the key can no longer bind an account, and the
+    /// account it bound is deactivated (in the store's same transaction).
     pub async fn delete_eab_key(&self, caller: &Caller, ca_id: &CaId, key_id: &str) -> Result<()> {
         let ca = self
             .load_ca(caller, actions::PCA_ACME_DELETE_EAB, ca_id)

@@ -24,6 +24,18 @@ pub const MAX_LISTED_ORDERS: i64 = 100;
 
 const DAY_MS: i64 = 86_400_000;
 
+/// How long a challenge's answer waits for its validation to end.
+const VALIDATION_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+/// The longest a validation may take, in all (its look-ups and
+/// connections have their own, shorter, timeouts).
+const VALIDATION_DEADLINE: std::time::Duration = std::time::Duration::from_mins(1);
+/// A validation still `processing` this long after it started was cut
+/// short (ms).
+const STALE_VALIDATION_MS: i64 = 2 * 60_000;
+/// An order still `processing` this long after finalize was cut short
+/// (ms); an issuance takes milliseconds.
+const STALE_ISSUANCE_MS: i64 = 5 * 60_000;
+
 /// A newOrder payload, as parsed at the edge.
 #[derive(Debug, Default)]
 pub struct NewOrder {
@@ -95,12 +107,10 @@ impl AuthzView {
         if a.attempted != Some(challenge) {
             return "pending";
         }
-        if a.processing {
-            return "processing";
-        }
-        match a.status {
-            AcmeAuthzStatus::Valid => "valid",
+        match self.status {
             AcmeAuthzStatus::Invalid => "invalid",
+            _ if a.processing => "processing",
+            AcmeAuthzStatus::Valid => "valid",
             _ => "pending",
         }
     }
@@ -116,6 +126,13 @@ pub struct CertificateChain {
 /// An authorization's status now.
 fn authz_status_at(authz: &AcmeAuthz, now: i64) -> AcmeAuthzStatus {
     match authz.status {
+        // A validation no server is running any more (a crash or restart
+        // cut it short): failed.
+        AcmeAuthzStatus::Pending
+            if authz.processing && now - authz.updated_at > STALE_VALIDATION_MS =>
+        {
+            AcmeAuthzStatus::Invalid
+        }
         AcmeAuthzStatus::Pending | AcmeAuthzStatus::Valid if now > authz.expires_at => {
             AcmeAuthzStatus::Expired
         }
@@ -130,6 +147,17 @@ fn order_state_at(
     now: i64,
 ) -> (OrderState, Option<Problem>) {
     match order.status {
+        // An issuance no server will finish (a crash mid-way; the
+        // certificate's intent was failed at restart).
+        AcmeOrderStatus::Processing if now - order.updated_at > STALE_ISSUANCE_MS => {
+            return (
+                OrderState::Invalid,
+                Some(Problem::new(
+                    ProblemKind::ServerInternal,
+                    "the issuance did not complete; place a new order",
+                )),
+            )
+        }
         AcmeOrderStatus::Processing => return (OrderState::Processing, None),
         AcmeOrderStatus::Valid => return (OrderState::Valid, None),
         AcmeOrderStatus::Invalid => {
@@ -184,7 +212,13 @@ fn canonical_identifier(kind: &str, value: &str) -> Result<AcmeIdentifier, Probl
                 .strip_suffix('.')
                 .unwrap_or(value)
                 .to_ascii_lowercase();
-            if openccm_pki::san::is_dns_name(&name) && !name.contains("*.*") {
+            // A last label starting with a digit (`0x7f`, `127.0.0.0x1`) is
+            // one that URL parsers read as an IPv4 address.
+            let numeric = name
+                .rsplit('.')
+                .next()
+                .is_some_and(|tld| tld.starts_with(|c: char| c.is_ascii_digit()));
+            if openccm_pki::san::is_dns_name(&name) && !name.contains("*.*") && !numeric {
                 Ok(AcmeIdentifier {
                     kind: AcmeIdentifierKind::Dns,
                     value: name,
@@ -363,6 +397,25 @@ impl AcmeServer {
             problem.subproblems = subproblems;
             return Err(problem);
         }
+        if let Some(replaced) = &payload.replaces {
+            // RFC 9773 §5: the certificate replaced must be one this
+            // account ordered here.
+            let record = self
+                .certificate_of_ari_id(ca, replaced)
+                .await
+                .map_err(|_| Problem::malformed("replaces names no certificate of this CA"))?;
+            let ordered_here = self
+                .pca
+                .store
+                .acme_order_of_certificate(&ca.record.ca_id, &record.certificate_id)
+                .await?
+                .is_some_and(|o| o.account_id == account.account_id);
+            if !ordered_here {
+                return Err(Problem::unauthorized(
+                    "replaces names a certificate this account did not order",
+                ));
+            }
+        }
         let now = self.now();
         let (not_before, not_after) =
             Self::order_validity(ca, payload.not_before, payload.not_after, now)?;
@@ -392,6 +445,7 @@ impl AcmeServer {
                     processing: false,
                     validated_at: None,
                     error: None,
+                    updated_at: now,
                 }
             })
             .collect();
@@ -409,6 +463,7 @@ impl AcmeServer {
             certificate_id: None,
             replaces: payload.replaces,
             created_at: now,
+            updated_at: now,
         };
         self.pca.store.insert_acme_order(&order, &authzs).await?;
         let authz_ids = authzs.iter().map(|a| a.authz_id.clone()).collect();
@@ -467,6 +522,18 @@ impl AcmeServer {
             .store
             .acme_order_authzs(&order.ca_id, &order.order_id)
             .await?;
+        let mut authzs = authzs;
+        // In the order's identifier order.
+        let position = |a: &AcmeAuthz| {
+            order.identifiers.iter().position(|id| {
+                id.kind == a.identifier.kind
+                    && id.value.strip_prefix("*.").map_or_else(
+                        || !a.wildcard && id.value == a.identifier.value,
+                        |bare| a.wildcard && bare == a.identifier.value,
+                    )
+            })
+        };
+        authzs.sort_by_key(position);
         let (state, error) = order_state_at(&order, &authzs, self.now());
         Ok(OrderView {
             authz_ids: authzs.into_iter().map(|a| a.authz_id).collect(),
@@ -537,6 +604,7 @@ impl AcmeServer {
             let expected = (authz.status, authz.processing);
             authz.status = AcmeAuthzStatus::Deactivated;
             authz.processing = false;
+            authz.updated_at = self.now();
             if !self.pca.store.update_acme_authz(&authz, expected).await? {
                 return Err(Problem::malformed(
                     "the authorization changed meanwhile; retry",
@@ -569,6 +637,7 @@ impl AcmeServer {
         }
         authz.attempted = Some(challenge);
         authz.processing = true;
+        authz.updated_at = now;
         if !self
             .pca
             .store
@@ -585,19 +654,30 @@ impl AcmeServer {
         let clock = self.pca.clock.clone();
         let ca_id = request.ca.record.ca_id.clone();
         let mut done = authz.clone();
-        // Validation reaches out to the client's servers: it runs on its
-        // own, the client polls the authorization.
-        tokio::spawn(async move {
-            let outcome = validator
-                .validate(
+        // Validation reaches out to the client's servers: it runs as a task
+        // of its own, whose end the answer waits for a moment (a validation
+        // on a LAN ends well within it, and the client then need not poll);
+        // past that the answer says `processing` and the client polls.
+        let validation = tokio::spawn(async move {
+            let outcome = tokio::time::timeout(
+                VALIDATION_DEADLINE,
+                validator.validate(
                     challenge,
                     &done.identifier,
                     done.wildcard,
                     &done.token,
                     &key_authorization,
-                )
-                .await;
+                ),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(Problem::new(
+                    ProblemKind::Connection,
+                    "the validation took too long",
+                ))
+            });
             done.processing = false;
+            done.updated_at = clock.now_ms();
             match outcome {
                 Ok(()) => {
                     done.status = AcmeAuthzStatus::Valid;
@@ -609,14 +689,22 @@ impl AcmeServer {
                     done.error = Some(problem.stored());
                 }
             }
-            if let Err(e) = store
+            match store
                 .update_acme_authz(&done, (AcmeAuthzStatus::Pending, true))
                 .await
             {
-                tracing::error!(error = %e, "recording an ACME validation failed");
+                Ok(true) => Some(done),
+                Ok(false) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "recording an ACME validation failed");
+                    None
+                }
             }
         });
-        Ok(self.authz_view(authz))
+        match tokio::time::timeout(VALIDATION_WAIT, validation).await {
+            Ok(Ok(Some(done))) => Ok(self.authz_view(done)),
+            _ => Ok(self.authz_view(authz)),
+        }
     }
 
     /// finalize: issues the order's certificate from the CSR (DER) once
@@ -663,6 +751,33 @@ impl AcmeServer {
                 "the CSR's names are not exactly the order's identifiers",
             ));
         }
+        // The account key certifies nothing: it must not become a
+        // certificate's key.
+        let account_spki = stored_key(account)?.spki_der();
+        if account_spki.as_deref() == Some(parsed.public_key.as_slice()) {
+            return Err(Problem::new(
+                ProblemKind::BadCsr,
+                "the CSR's key is the account's key",
+            ));
+        }
+        // The policy as it is now, not as it was when the order was placed.
+        let rules: Vec<IdentifierRule> = ca
+            .settings
+            .allowed_identifiers
+            .iter()
+            .filter_map(|r| IdentifierRule::parse(r))
+            .collect();
+        if let Some(outside) = view
+            .order
+            .identifiers
+            .iter()
+            .find(|id| !policy_allows(&rules, id))
+        {
+            return Err(Problem::new(
+                ProblemKind::RejectedIdentifier,
+                format!("{} is outside this CA's ACME policy now", outside.value),
+            ));
+        }
         let common_name = match parsed.distinguished_name.common_name.as_ref() {
             Some(cn) => cn.to_ascii_lowercase(),
             None => view
@@ -694,7 +809,12 @@ impl AcmeServer {
         let now = self.now();
         let days = ca.settings.max_validity_days * DAY_MS;
         let start = view.order.not_before.unwrap_or(now);
-        let mut end = view.order.not_after.unwrap_or(start + days);
+        // Within the policy's longest validity as it is now, and the CA's.
+        let mut end = view
+            .order
+            .not_after
+            .unwrap_or(start + days)
+            .min(start + days);
         if let Some(ca_end) = ca.record.not_after {
             end = end.min(ca_end);
         }
@@ -703,6 +823,7 @@ impl AcmeServer {
         }
         let mut order = view.order.clone();
         order.status = AcmeOrderStatus::Processing;
+        order.updated_at = now;
         if !self
             .pca
             .store
@@ -722,11 +843,13 @@ impl AcmeServer {
             Ok(cert_id) => {
                 order.status = AcmeOrderStatus::Valid;
                 order.certificate_id = Some(cert_id);
+                order.updated_at = self.now();
             }
             Err(e) => {
                 let problem = Problem::from(e);
                 order.status = AcmeOrderStatus::Invalid;
                 order.error = Some(problem.stored());
+                order.updated_at = self.now();
                 self.pca
                     .store
                     .update_acme_order(&order, AcmeOrderStatus::Processing)
@@ -802,6 +925,10 @@ mod tests {
             canonical_identifier("email", "a@b").unwrap_err().kind,
             ProblemKind::UnsupportedIdentifier
         );
+        // Names a URL parser would read as IPv4 addresses.
+        for numeric in ["127.0.0.0x1", "0x7f.0x1", "0x7f000001", "a.1b"] {
+            assert!(canonical_identifier("dns", numeric).is_err(), "{numeric}");
+        }
     }
 
     #[test]

@@ -134,6 +134,27 @@ impl AcmeServer {
         ari_id: &str,
     ) -> AcmeResult<RenewalWindow> {
         let ca = self.acme_ca(ca_id).await?;
+        let record = self.certificate_of_ari_id(&ca, ari_id).await?;
+        let now = self.now();
+        if record.revoked_at.is_some() {
+            return Ok(RenewalWindow {
+                start: now - 3_600_000,
+                end: now,
+            });
+        }
+        let lifetime = record.not_after - record.not_before;
+        Ok(RenewalWindow {
+            start: record.not_before + lifetime * 2 / 3,
+            end: record.not_before + lifetime * 5 / 6,
+        })
+    }
+
+    /// The certificate of `ca` an ARI id names (RFC 9773 §4.1).
+    pub(super) async fn certificate_of_ari_id(
+        &self,
+        ca: &super::server::AcmeCa,
+        ari_id: &str,
+    ) -> AcmeResult<CertRecord> {
         let missing = || Problem::not_found("the certificate");
         let (aki, serial) = ari_id
             .split_once('.')
@@ -150,24 +171,11 @@ impl AcmeServer {
         // DER INTEGER content: the stored hex is of the unsigned value.
         let significant = serial.iter().position(|b| *b != 0).unwrap_or(serial.len());
         let serial_hex = hex::encode(&serial[significant..]);
-        let record = self
-            .pca
+        self.pca
             .store
-            .certificate_by_serial(&ca.record.domain_id, ca_id, &serial_hex)
+            .certificate_by_serial(&ca.record.domain_id, &ca.record.ca_id, &serial_hex)
             .await?
-            .ok_or_else(missing)?;
-        let now = self.now();
-        if record.revoked_at.is_some() {
-            return Ok(RenewalWindow {
-                start: now - 3_600_000,
-                end: now,
-            });
-        }
-        let lifetime = record.not_after - record.not_before;
-        Ok(RenewalWindow {
-            start: record.not_before + lifetime * 2 / 3,
-            end: record.not_before + lifetime * 5 / 6,
-        })
+            .ok_or_else(missing)
     }
 }
 

@@ -166,6 +166,13 @@ impl AcmeServer {
                 "the nonce is unknown, used or expired",
             )
         };
+        // Only the very text handed out: it is also the spent record's key.
+        if !nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(bad());
+        }
         let opened =
             crate::iam::sealed::open(&self.keyring, NONCE_KIND, nonce.as_bytes(), MAX_NONCE_CHARS)
                 .ok_or_else(bad)?;
@@ -260,6 +267,9 @@ impl AcmeServer {
             .await
             .map_err(Problem::from)?
             .map_err(|e| Problem::malformed(format!("the JWS signature: {e}")))?;
+        if let RequestSigner::Account(account) = &signer {
+            Self::check_account(&ca, account)?;
+        }
         self.spend_nonce(&nonce).await?;
         Ok(SignedRequest {
             ca,
@@ -269,7 +279,7 @@ impl AcmeServer {
         })
     }
 
-    /// The valid account a `kid` names.
+    /// The account a `kid` names.
     async fn account_of_kid(&self, ca: &AcmeCa, kid: &str) -> AcmeResult<AcmeAccount> {
         let prefix = format!("{}/acct/", self.base_url(&ca.record.ca_id));
         let missing = || {
@@ -285,13 +295,25 @@ impl AcmeServer {
             .acme_account(&ca.record.ca_id, id)
             .await?
             .ok_or_else(missing)?;
+        Ok(account)
+    }
+
+    /// Whether the account that signed may act (checked once its
+    /// signature verified, so that an unsigned request learns nothing of
+    /// it): valid, and bound by an EAB key if the CA requires one now.
+    fn check_account(ca: &AcmeCa, account: &AcmeAccount) -> AcmeResult<()> {
         if account.status != AcmeAccountStatus::Valid {
             return Err(Problem::unauthorized(format!(
                 "the account is {}",
                 account.status.as_str()
             )));
         }
-        Ok(account)
+        if ca.settings.eab_required && account.eab_key_id.is_none() {
+            return Err(Problem::unauthorized(
+                "this CA now requires external account binding: make a new account with an EAB key",
+            ));
+        }
+        Ok(())
     }
 
     /// An account's URL.

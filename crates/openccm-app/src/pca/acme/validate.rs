@@ -28,6 +28,10 @@ use super::IdentifierRule;
 const VALIDATION_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most of an http-01 answer read (a key authorization is ~90 bytes).
 const MAX_HTTP01_BODY: usize = 8 * 1024;
+/// The most addresses of a name one validation tries.
+const MAX_ADDRESSES_TRIED: usize = 2;
+/// The most validations running at once; more wait their turn.
+const MAX_CONCURRENT_VALIDATIONS: usize = 64;
 /// The ALPN protocol of tls-alpn-01.
 const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
 /// id-pe-acmeIdentifier (RFC 8737 §3).
@@ -68,6 +72,7 @@ pub struct Validator {
     settings: ValidationSettings,
     allow: Vec<IdentifierRule>,
     resolver: Result<TokioResolver, String>,
+    running: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Validator {
@@ -103,9 +108,22 @@ fn allowed_by_default(ip: IpAddr) -> bool {
         return false;
     }
     match ip {
-        IpAddr::V4(v4) => !(v4.is_link_local() || v4.is_broadcast()),
-        // fe80::/10.
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) != 0xfe80,
+        // 0.0.0.0/8 ("this network"), 169.254.0.0/16 (link-local, the cloud
+        // metadata address), broadcast.
+        IpAddr::V4(v4) => !(v4.octets()[0] == 0 || v4.is_link_local() || v4.is_broadcast()),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            // fe80::/10 link-local; fc00::/7 unique-local (a cloud's IPv6
+            // metadata address is one); and the ranges that embed an IPv4
+            // address, which could reach any of the above: IPv4-compatible
+            // ::/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16.
+            let link_local = (s[0] & 0xffc0) == 0xfe80;
+            let unique_local = (s[0] & 0xfe00) == 0xfc00;
+            let compatible = s[..6] == [0; 6];
+            let nat64 = s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1);
+            let six_to_four = s[0] == 0x2002;
+            !(link_local || unique_local || compatible || nat64 || six_to_four)
+        }
     }
 }
 
@@ -127,6 +145,7 @@ impl Validator {
             resolver: resolver_for(&settings),
             settings,
             allow,
+            running: tokio::sync::Semaphore::new(MAX_CONCURRENT_VALIDATIONS),
         }
     }
 
@@ -168,10 +187,12 @@ impl Validator {
                 .iter()
                 .collect(),
         };
+        // At most two tries (each has its own timeout).
         let allowed: Vec<IpAddr> = found
             .iter()
             .copied()
             .filter(|ip| self.allowed(*ip))
+            .take(MAX_ADDRESSES_TRIED)
             .collect();
         if allowed.is_empty() {
             return Err(connection(format!(
@@ -192,6 +213,10 @@ impl Validator {
         token: &str,
         key_authorization: &str,
     ) -> Result<(), Problem> {
+        let _turn =
+            self.running.acquire().await.map_err(|_| {
+                Problem::new(ProblemKind::ServerInternal, "validation is shut down")
+            })?;
         let proved = match challenge {
             AcmeChallenge::Http01 => self.http01(id, token, key_authorization).await,
             AcmeChallenge::Dns01 => self.dns01(id, key_authorization).await,
@@ -213,35 +238,35 @@ impl Validator {
         key_authorization: &str,
     ) -> Result<(), Problem> {
         let port = self.settings.http01_port;
-        let host = match id.kind {
-            AcmeIdentifierKind::Dns => id.value.clone(),
-            AcmeIdentifierKind::Ip => match id.value.parse::<IpAddr>() {
-                Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
-                _ => id.value.clone(),
-            },
+        let path = format!("/.well-known/acme-challenge/{token}");
+        // The name the request is for (Host), as RFC 8555 §8.3 asks.
+        let host = match (id.kind, port) {
+            (AcmeIdentifierKind::Dns, 80) => id.value.clone(),
+            (AcmeIdentifierKind::Dns, _) => format!("{}:{port}", id.value),
+            (AcmeIdentifierKind::Ip, _) => literal(&id.value, port),
         };
-        let url = format!("http://{host}:{port}/.well-known/acme-challenge/{token}");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(VALIDATION_TIMEOUT)
+            .no_proxy()
+            .build()
+            .map_err(|e| connection(format!("http-01 client: {e}")))?;
         let mut last = connection(format!("{} has no address", id.value));
         for ip in self.addresses(id).await? {
-            let mut builder = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(VALIDATION_TIMEOUT)
-                .no_proxy();
-            if id.kind == AcmeIdentifierKind::Dns {
-                // Connect to the checked address, never a fresh look-up.
-                builder = builder.resolve(&id.value, SocketAddr::new(ip, port));
-            }
-            let client = builder
-                .build()
-                .map_err(|e| connection(format!("http-01 client: {e}")))?;
-            match fetch(&client, &url).await {
+            // The URL names the checked address itself: nothing (a URL
+            // parser reading a name as an address, a second look-up) can
+            // send the request elsewhere.
+            let url = format!("http://{}{path}", literal(&ip.to_string(), port));
+            match fetch(&client, &url, &host).await {
                 Ok(body) => {
                     return if body.trim_end() == key_authorization {
                         Ok(())
                     } else {
                         Err(Problem::new(
                             ProblemKind::IncorrectResponse,
-                            format!("{url} answered something other than the key authorization"),
+                            format!(
+                                "http://{host}{path} answered something other than the key authorization"
+                            ),
                         ))
                     }
                 }
@@ -384,10 +409,21 @@ impl Validator {
     }
 }
 
-/// GETs `url` without following redirects; the body, up to a bound.
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<String, Problem> {
+/// `address:port` as a URL host and port (an IPv6 address in brackets).
+fn literal(address: &str, port: u16) -> String {
+    if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    }
+}
+
+/// GETs `url` for `host` without following redirects; the body, up to a
+/// bound.
+async fn fetch(client: &reqwest::Client, url: &str, host: &str) -> Result<String, Problem> {
     let mut response = client
         .get(url)
+        .header(reqwest::header::HOST, host)
         .send()
         .await
         .map_err(|e| connection(format!("{url}: {e}")))?;
@@ -426,8 +462,11 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<String, Problem> {
 async fn tls_alpn_certificate(addr: SocketAddr, name: &str) -> Result<Vec<u8>, Problem> {
     let tls = |detail: String| Problem::new(ProblemKind::Tls, detail);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // TLS 1.3 only: its handshake signature is checked against the
+    // certificate's bare key (the certificate itself, with its critical
+    // acmeIdentifier extension, is no certificate a path validator takes).
     let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| tls(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
@@ -457,7 +496,7 @@ async fn tls_alpn_certificate(addr: SocketAddr, name: &str) -> Result<Vec<u8>, P
 /// RFC 8737 §3: exactly one subjectAltName, the dNSName `name`, and a
 /// critical acmeIdentifier extension holding `digest`.
 fn check_alpn_certificate(der: &[u8], name: &str, digest: &[u8]) -> Result<(), Problem> {
-    use der::{Decode as _, Encode as _};
+    use der::Decode as _;
     use x509_cert::ext::pkix::name::GeneralName;
     let wrong = |detail: &str| Problem::new(ProblemKind::IncorrectResponse, detail.to_owned());
     let cert = x509_cert::Certificate::from_der(der)
@@ -465,8 +504,12 @@ fn check_alpn_certificate(der: &[u8], name: &str, digest: &[u8]) -> Result<(), P
     let extensions = cert.tbs_certificate.extensions.unwrap_or_default();
     let mut names_ok = false;
     let mut digest_ok = false;
+    let mut seen = std::collections::BTreeSet::new();
     for ext in &extensions {
         let oid = ext.extn_id.to_string();
+        if !seen.insert(oid.clone()) {
+            return Err(wrong("the tls-alpn-01 certificate repeats an extension"));
+        }
         if oid == "2.5.29.17" {
             let sans = x509_cert::ext::pkix::SubjectAltName::from_der(ext.extn_value.as_bytes())
                 .map_err(|_| wrong("the certificate's subjectAltName does not parse"))?;
@@ -476,7 +519,6 @@ fn check_alpn_certificate(der: &[u8], name: &str, digest: &[u8]) -> Result<(), P
             let value = der::asn1::OctetString::from_der(ext.extn_value.as_bytes())
                 .map_err(|_| wrong("the acmeIdentifier extension does not parse"))?;
             digest_ok = ext.critical && value.as_bytes() == digest;
-            let _ = value.to_der();
         }
     }
     if !names_ok {
@@ -493,8 +535,8 @@ fn check_alpn_certificate(der: &[u8], name: &str, digest: &[u8]) -> Result<(), P
 }
 
 /// Accepts any server certificate (tls-alpn-01 checks it itself), but
-/// still has the handshake's signatures verified: the responder must hold
-/// the certificate's key.
+/// still has the TLS 1.3 handshake's signature verified with the
+/// certificate's key: the responder must hold it.
 #[derive(Debug)]
 struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
 
@@ -512,16 +554,12 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
 
     fn verify_tls12_signature(
         &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
+        _message: &[u8],
+        _cert: &rustls::pki_types::CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        // Never called: only TLS 1.3 is offered.
+        Err(rustls::Error::General("TLS 1.2 is not offered".to_owned()))
     }
 
     fn verify_tls13_signature(
@@ -530,9 +568,16 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
+        use der::{Decode as _, Encode as _};
+        let spki = x509_cert::Certificate::from_der(cert.as_ref())
+            .ok()
+            .and_then(|c| c.tbs_certificate.subject_public_key_info.to_der().ok())
+            .ok_or(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::BadEncoding,
+            ))?;
+        rustls::crypto::verify_tls13_signature_with_raw_key(
             message,
-            cert,
+            &rustls::pki_types::SubjectPublicKeyInfoDer::from(spki),
             dss,
             &self.0.signature_verification_algorithms,
         )
@@ -556,7 +601,13 @@ mod tests {
             "169.254.169.254",
             "fe80::1",
             "0.0.0.0",
+            "0.1.2.3",
             "::ffff:127.0.0.1",
+            "::7f00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::",
+            "fd00:ec2::254",
             "224.0.0.1",
         ] {
             assert!(!v.allowed(refused.parse().unwrap()), "{refused}");

@@ -718,7 +718,12 @@ impl Pca {
             }
             let signer = self.signer(&ca).await?;
             let issuer_info = self.issuer_info(&ca)?;
-            let hash = Self::issuing_hash(&ca, None, HashAlgorithm::Sha256)?;
+            // The CA's own signature hash, as its other certificates carry.
+            let hash = Self::issuing_hash(
+                &ca,
+                None,
+                ca.signature_algorithm.unwrap_or(HashAlgorithm::Sha256),
+            )?;
             let request = csr.request();
             let key_algorithm = request.key_algorithm;
             let public_key = request.public_key.clone();

@@ -304,6 +304,25 @@ async fn acme_issues_revokes_and_advises_renewal(backend: Backend) {
         "{window}"
     );
 
+    // An order that renews it names it (RFC 9773 §5); the id must be of a
+    // certificate of this CA that this account ordered.
+    let ari_id = ari.rsplit('/').next().unwrap().to_owned();
+    let renewal =
+        json!({"identifiers": [{"type": "ip", "value": "127.0.0.1"}], "replaces": ari_id});
+    let r = acme
+        .post(&format!("{}/new-order", acme.base), Some(&renewal))
+        .await;
+    assert_eq!(ok(&r, 201)["replaces"], ari_id.as_str());
+    let bogus =
+        json!({"identifiers": [{"type": "ip", "value": "127.0.0.1"}], "replaces": "AAAA.AAAA"});
+    problem(
+        &acme
+            .post(&format!("{}/new-order", acme.base), Some(&bogus))
+            .await,
+        400,
+        "malformed",
+    );
+
     // Revocation by another account: refused. By the certificate's key:
     // done, and visible to the PCA API. Again: alreadyRevoked.
     let der = leaf.to_der().unwrap();
@@ -333,7 +352,15 @@ async fn acme_issues_revokes_and_advises_renewal(backend: Backend) {
         403,
         "unauthorized",
     );
-    // Another account cannot see the order or the certificate either.
+    // Another account cannot see the order or the certificate either, nor
+    // claim to renew it.
+    problem(
+        &stranger
+            .post(&format!("{}/new-order", acme.base), Some(&renewal))
+            .await,
+        403,
+        "unauthorized",
+    );
     problem(&stranger.post(&order_url, None).await, 404, "malformed");
     problem(&stranger.post(&cert_url, None).await, 404, "malformed");
     problem(
@@ -526,6 +553,78 @@ async fn acme_refuses_what_the_policy_and_the_protocol_forbid(backend: Backend) 
         assert_eq!(order["status"], "invalid");
     }
 
+    // The account's own key as the certificate's: badCSR.
+    let (_, order) = ready_order(&mut acme, &responder, &["127.0.0.1"]).await;
+    let own = client::csr(&acme.key, None, &["127.0.0.1"]);
+    let body = problem(
+        &acme
+            .post(
+                order["finalize"].as_str().unwrap(),
+                Some(&json!({"csr": client::b64(&own)})),
+            )
+            .await,
+        400,
+        "badCSR",
+    );
+    assert!(
+        body["detail"].as_str().unwrap().contains("account"),
+        "{body}"
+    );
+
+    // Work a crash cut short: a validation, then an issuance, left
+    // `processing` by a server that is gone, show invalid once stale.
+    let r = acme
+        .post(
+            &new_order,
+            Some(&json!({"identifiers": [{"type": "ip", "value": "127.0.0.1"}]})),
+        )
+        .await;
+    let order_url = r.header("location").unwrap();
+    let authz_url = ok(&r, 201)["authorizations"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ca = openccm_store::CaId::parse(&root).unwrap();
+    let authz_id = authz_url.rsplit('/').next().unwrap();
+    let mut stuck = app.store.acme_authz(&ca, authz_id).await.unwrap().unwrap();
+    stuck.attempted = Some(openccm_store::AcmeChallenge::Http01);
+    stuck.processing = true;
+    stuck.updated_at = app.clock.now_ms();
+    assert!(app
+        .store
+        .update_acme_authz(&stuck, (openccm_store::AcmeAuthzStatus::Pending, false))
+        .await
+        .unwrap());
+    assert_eq!(
+        ok(&acme.post(&authz_url, None).await, 200)["status"],
+        "pending"
+    );
+    app.clock.advance(3 * 60_000);
+    let authz = ok(&acme.post(&authz_url, None).await, 200);
+    assert_eq!(authz["status"], "invalid", "{authz}");
+    assert_eq!(authz["challenges"][0]["status"], "invalid", "{authz}");
+    assert_eq!(
+        ok(&acme.post(&order_url, None).await, 200)["status"],
+        "invalid"
+    );
+    let (order_url, _) = ready_order(&mut acme, &responder, &["127.0.0.1"]).await;
+    let order_id = order_url.rsplit('/').next().unwrap();
+    let mut stuck = app.store.acme_order(&ca, order_id).await.unwrap().unwrap();
+    stuck.status = openccm_store::AcmeOrderStatus::Processing;
+    stuck.updated_at = app.clock.now_ms();
+    assert!(app
+        .store
+        .update_acme_order(&stuck, openccm_store::AcmeOrderStatus::Pending)
+        .await
+        .unwrap());
+    assert_eq!(
+        ok(&acme.post(&order_url, None).await, 200)["status"],
+        "processing"
+    );
+    app.clock.advance(6 * 60_000);
+    let order = ok(&acme.post(&order_url, None).await, 200);
+    assert_eq!(order["status"], "invalid", "{order}");
+
     // The request checks.
     let url = format!("{}/new-order", acme.base);
     let payload = json!({"identifiers": [{"type": "ip", "value": "127.0.0.1"}]});
@@ -534,6 +633,21 @@ async fn acme_refuses_what_the_policy_and_the_protocol_forbid(backend: Backend) 
     let signed = client::jws(&acme.key, &acme.header(&url, &nonce), Some(&payload));
     ok(&acme.send(&url, &signed).await, 201);
     problem(&acme.send(&url, &signed).await, 400, "badNonce");
+    // A nonce past its lifetime (30 minutes).
+    let nonce = acme.fresh_nonce().await;
+    app.clock.advance(31 * 60_000);
+    let late = client::jws(&acme.key, &acme.header(&url, &nonce), Some(&payload));
+    problem(&acme.send(&url, &late).await, 400, "badNonce");
+    // An algorithm requests are not signed with: the accepted ones listed.
+    let nonce = acme.fresh_nonce().await;
+    let mut header = acme.header(&url, &nonce);
+    header["alg"] = json!("HS256");
+    let hs = client::jws(&acme.key, &header, Some(&payload));
+    let body = problem(&acme.send(&url, &hs).await, 400, "badSignatureAlgorithm");
+    assert_eq!(
+        body["algorithms"],
+        json!(["ES256", "ES384", "RS256", "EdDSA"])
+    );
     // A nonce not of ours.
     let forged = client::jws(&acme.key, &acme.header(&url, "bm90LW91cnM"), Some(&payload));
     problem(&acme.send(&url, &forged).await, 400, "badNonce");
@@ -602,6 +716,35 @@ async fn acme_accounts_update_roll_keys_and_end(backend: Backend) {
             .await,
         400,
         "unsupportedContact",
+    );
+
+    // The account object sent back whole (certbot does): no change.
+    ok(
+        &acme
+            .post(
+                &kid,
+                Some(&json!({"status": "valid", "contact": ["mailto:new@example.test"]})),
+            )
+            .await,
+        200,
+    );
+    // A change written for a key the account no longer has changes
+    // nothing (a request verified just before a key rollover).
+    let ca = openccm_store::CaId::parse(&root).unwrap();
+    let stored = app
+        .store
+        .acme_account(&ca, kid.rsplit('/').next().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut stale = stored.clone();
+    stale.contact = vec!["mailto:stale@example.test".to_owned()];
+    assert_eq!(
+        app.store
+            .update_acme_account(&stale, "not-the-thumbprint")
+            .await
+            .unwrap(),
+        None
     );
 
     // Key rollover: the inner JWS by the new key names the account and
@@ -674,3 +817,31 @@ async fn acme_accounts_update_roll_keys_and_end(backend: Backend) {
     );
 }
 both_backends!(acme_accounts_update_roll_keys_and_end);
+
+async fn acme_accounts_without_eab_stop_when_the_ca_requires_it(backend: Backend) {
+    let responder = Http01Responder::start().await;
+    let (app, root, _) = acme_app(backend, &responder, json!({"eab_required": false})).await;
+    let mut acme = AcmeClient::new(&app, PUBLIC, &root);
+    let dir = ok(&acme.get(&format!("{}/directory", acme.base)).await, 200);
+    assert_eq!(dir["meta"]["externalAccountRequired"], false);
+    ok(&acme.new_account(None).await, 201);
+    let kid = acme.kid.clone().unwrap();
+    ok(&acme.post(&kid, None).await, 200);
+    let r = app
+        .signed(
+            "PUT",
+            &format!("/v1/private-certificate-authorities/{root}/acme"),
+            Some(&json!({"enabled": true, "eab_required": true}).to_string()),
+        )
+        .await;
+    ok(&r, 200);
+    let body = problem(&acme.post(&kid, None).await, 403, "unauthorized");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("external account binding"),
+        "{body}"
+    );
+}
+both_backends!(acme_accounts_without_eab_stop_when_the_ca_requires_it);
