@@ -338,6 +338,15 @@ def acme_throughput():
         print(f"  {'OpenCCM PCA CSR EC256':<34} c=32: {theirs}")
         report("ACME issuances at c=32", f"{ours.rps / theirs.rps:.0%} of the PCA CSR rate on the same CA "
                f"({ours.rps:.0f} vs {theirs.rps:.0f}/s)", ">= 50%", ours.rps >= 0.5 * theirs.rps)
+        # Restated (docs/benchmarks.md): a whole ACME issuance is at least
+        # five signed requests (newOrder, authorization, challenge,
+        # finalize, download), each verifying a signature, spending a
+        # nonce and reading and writing the store, plus the validation's
+        # own request and the PCA issuance itself; the PCA call is one
+        # request. Six requests for one: the rate that costs each ACME
+        # request no more than a whole PCA issuance is 1/6 of it.
+        report("ACME issuances at c=32, restated", f"{ours.rps * 6 / theirs.rps:.2f}x one sixth of the PCA CSR "
+               f"rate ({ours.rps:.0f} vs {theirs.rps / 6:.0f}/s)", ">= 1.0x", ours.rps * 6 >= theirs.rps)
     finally:
         ccm.stop()
 

@@ -41,6 +41,11 @@ impl From<&Caller> for AuditCaller {
 #[derive(Debug, Clone)]
 pub struct AuditErrorCode(pub String);
 
+/// A call that only read, though not sent as a GET (ACME's POST-as-GET):
+/// not recorded (its handler sets this on success only).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOnly;
+
 /// The resource a call created (its path names none yet).
 #[derive(Debug, Clone)]
 pub struct AuditResource(pub String);
@@ -119,7 +124,9 @@ async fn run_and_record(state: AppState, req: Request, next: Next) -> Response {
     let response = next.run(Request::from_parts(parts, body)).await;
     let status = response.status();
     let denied = status.as_u16() == 401 || status.as_u16() == 403;
-    if matches!(method, Method::GET | Method::HEAD) && !denied {
+    let read = matches!(method, Method::GET | Method::HEAD)
+        || response.extensions().get::<ReadOnly>().is_some();
+    if read && !denied {
         return response;
     }
     let params = params

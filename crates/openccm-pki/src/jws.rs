@@ -15,11 +15,10 @@
 
 use base64::Engine as _;
 use hmac::Mac as _;
-use openssl::bn::BigNum;
-use openssl::ec::{EcGroup, EcKey};
+use openssl::bn::{BigNum, BigNumContext};
+use openssl::ec::{EcGroup, EcKey, EcPoint};
 use openssl::ecdsa::EcdsaSig;
 use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
 use openssl::pkey::{PKey, Public};
 use openssl::rsa::Rsa;
 use openssl::sign::Verifier;
@@ -123,11 +122,12 @@ impl EcCurve {
         }
     }
 
-    fn nid(self) -> Nid {
-        match self {
-            Self::P256 => Nid::X9_62_PRIME256V1,
-            Self::P384 => Nid::SECP384R1,
-        }
+    /// The curve's OpenSSL group, built once.
+    fn group(self) -> PkiResult<&'static EcGroup> {
+        crate::algorithm::curve_group(match self {
+            Self::P256 => crate::KeyAlgorithm::Ec256,
+            Self::P384 => crate::KeyAlgorithm::Ec384,
+        })
     }
 }
 
@@ -316,13 +316,20 @@ impl Jwk {
         let bad = |e: openssl::error::ErrorStack| malformed(format!("the JWK does not load: {e}"));
         match self {
             Self::Ec { curve, x, y } => {
-                let group = EcGroup::from_curve_name(curve.nid()).map_err(bad)?;
-                let (x, y) = (
-                    BigNum::from_slice(x).map_err(bad)?,
-                    BigNum::from_slice(y).map_err(bad)?,
-                );
-                let key = EcKey::from_public_key_affine_coordinates(&group, &x, &y).map_err(bad)?;
-                key.check_key().map_err(bad)?;
+                let group = curve.group()?;
+                // The uncompressed point: decoding it checks that it lies on
+                // the curve, which for P-256 and P-384 (cofactor 1) is all a
+                // public key must satisfy (the point at infinity has no such
+                // encoding). EC_KEY_check_key's multiplication by the group
+                // order would add nothing but a point multiplication for
+                // every request verified.
+                let mut point = Vec::with_capacity(1 + x.len() + y.len());
+                point.push(0x04);
+                point.extend_from_slice(x);
+                point.extend_from_slice(y);
+                let mut ctx = BigNumContext::new().map_err(bad)?;
+                let point = EcPoint::from_bytes(group, &point, &mut ctx).map_err(bad)?;
+                let key = EcKey::from_public_key(group, &point).map_err(bad)?;
                 PKey::from_ec_key(key).map_err(bad)
             }
             Self::Rsa { n, e } => {

@@ -291,6 +291,7 @@ async fn serve(config: Config) -> Result<(), String> {
         pca.clone(),
         keyring_for_nonces,
         crate::config_acme::with_default_caa(config.acme.clone(), &pca.settings().public_url),
+        !config.database_url.is_sqlite(),
     ));
     let calls = openccm_http::TaskTracker::new();
     let state = AppState::new(Services {

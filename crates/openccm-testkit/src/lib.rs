@@ -366,6 +366,7 @@ impl TestApp {
             pca.clone(),
             keyring.clone(),
             validation,
+            backend == Backend::Postgres,
         ));
         let router = openccm_http::router(AppState::new(Services {
             iam: iam.clone(),

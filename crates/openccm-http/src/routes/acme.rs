@@ -23,7 +23,7 @@ use openccm_store::{AcmeAccount, AcmeChallenge, CaId, CertId};
 use openccm_wire::acme_protocol as wire;
 use serde::de::DeserializeOwned;
 
-use crate::audit::{AuditCaller, AuditErrorCode};
+use crate::audit::{AuditCaller, AuditErrorCode, ReadOnly};
 use crate::AppState;
 
 /// The ACME routes.
@@ -52,6 +52,8 @@ struct Reply {
     links: Vec<String>,
     retry_after: Option<u64>,
     body: Body,
+    /// A POST-as-GET: recorded in the audit trail only when refused.
+    read_only: bool,
 }
 
 enum Body {
@@ -68,7 +70,14 @@ impl Reply {
             links: Vec::new(),
             retry_after: None,
             body: Body::Json(serde_json::to_value(body).unwrap_or_default()),
+            read_only: false,
         }
+    }
+
+    /// Marks a POST-as-GET's answer.
+    fn read(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
     }
 
     fn located(mut self, url: String) -> Self {
@@ -131,6 +140,9 @@ fn respond(
             }
             if let Some(seconds) = reply.retry_after {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            if reply.read_only {
+                response.extensions_mut().insert(ReadOnly);
             }
             response
         }
@@ -404,6 +416,7 @@ async fn new_nonce(
             links: Vec::new(),
             retry_after: None,
             body: Body::Empty,
+            read_only: false,
         })
     }
     .await;
@@ -457,10 +470,12 @@ async fn account(
             contact: p.contact,
             status: p.status,
         });
+        let looked = update.is_none();
         let account = state.acme.update_account(&request, &id, update).await?;
         Ok(
             Reply::json(StatusCode::OK, &account_body(&state.acme, &account))
-                .located(state.acme.account_url(&account)),
+                .located(state.acme.account_url(&account))
+                .read(looked),
         )
     }
     .await;
@@ -483,7 +498,8 @@ async fn orders(
             &wire::OrdersBody {
                 orders: ids.iter().map(|o| format!("{base}/order/{o}")).collect(),
             },
-        ))
+        )
+        .read(true))
     }
     .await;
     respond(&state.acme, &ca_id, answer, who)
@@ -556,7 +572,7 @@ async fn order(
         who = Some(audit_caller(&request));
         post_as_get(&request)?;
         let view = state.acme.order(&request, &id).await?;
-        Ok(order_reply(&state.acme, &view, StatusCode::OK))
+        Ok(order_reply(&state.acme, &view, StatusCode::OK).read(true))
     }
     .await;
     respond(&state.acme, &ca_id, answer, who)
@@ -600,7 +616,8 @@ async fn authz(
             },
         };
         let view = state.acme.authz(&request, &id, deactivate).await?;
-        let mut reply = Reply::json(StatusCode::OK, &authz_body(&state.acme, &view));
+        let mut reply =
+            Reply::json(StatusCode::OK, &authz_body(&state.acme, &view)).read(!deactivate);
         if view.authz.processing {
             reply.retry_after = Some(1);
         }
@@ -628,7 +645,8 @@ async fn challenge(
             .challenge(&request, &id, challenge, respond_now)
             .await?;
         let base = state.acme.base_url(&request.ca.record.ca_id);
-        let mut reply = Reply::json(StatusCode::OK, &challenge_body(&base, &view, challenge));
+        let mut reply = Reply::json(StatusCode::OK, &challenge_body(&base, &view, challenge))
+            .read(!respond_now);
         reply.links.push(format!("<{base}/authz/{id}>;rel=\"up\""));
         if view.authz.processing {
             reply.retry_after = Some(1);
@@ -663,6 +681,7 @@ async fn certificate(
             links: Vec::new(),
             retry_after: None,
             body: Body::Pem(pem),
+            read_only: true,
         })
     }
     .await;
@@ -686,6 +705,7 @@ async fn revoke_cert(
             links: Vec::new(),
             retry_after: None,
             body: Body::Empty,
+            read_only: false,
         })
     }
     .await;

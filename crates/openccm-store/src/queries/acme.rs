@@ -644,7 +644,15 @@ impl<B: Backend> AcmeStore for Sql<B> {
             o.certificate_id.as_ref().map(CertId::as_str),
             o.updated_at
         ];
-        self.write(Durability::Durable, move |tx| {
+        // `processing` precedes the issuance, whose completion is a durable
+        // commit after it (the logs are sequential): it need not wait for
+        // the disk itself. Every other status is durable.
+        let durability = if o.status == AcmeOrderStatus::Processing {
+            Durability::Deferred
+        } else {
+            Durability::Durable
+        };
+        self.write(durability, move |tx| {
             Box::pin(async move {
                 let changed = tx
                     .exec(
@@ -688,7 +696,15 @@ impl<B: Backend> AcmeStore for Sql<B> {
             problem_column(a.error.as_ref()),
             a.updated_at
         ];
-        self.write(Durability::Durable, move |tx| {
+        // Marking a validation started need not wait for the disk: lost in
+        // a power cut, the authorization is pending again and the client
+        // answers the challenge anew. Its outcome is durable.
+        let durability = if a.processing {
+            Durability::Deferred
+        } else {
+            Durability::Durable
+        };
+        self.write(durability, move |tx| {
             Box::pin(async move {
                 let changed = tx
                     .exec(

@@ -3,12 +3,14 @@
 //! This file is the management side: the CA's ACME switch and policy, and
 //! the external account binding (EAB) keys that tie an ACME account to the
 //! OpenCCM account of the user who made the key. The protocol (RFC 8555)
-//! is [`server`] (URLs, nonces, request checks), [`account`], [`order`]
+//! is [`server`] (URLs, nonces, request checks; `nonce.rs` where spent
+//! nonces are kept), [`account`], [`order`]
 //! (orders, authorizations, challenges, finalize, download), [`revoke`]
 //! (revocation and renewal information) and [`validate`] (challenge
 //! validation and CAA); its errors are [`problem`].
 
 pub mod account;
+mod nonce;
 pub mod order;
 pub mod problem;
 pub mod revoke;

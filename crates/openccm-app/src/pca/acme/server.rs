@@ -9,12 +9,14 @@ use openccm_custody::Keyring;
 use openccm_pki::jws::{FlattenedJws, Jwk, JwsAlgorithm};
 use openccm_store::{AcmeAccount, AcmeAccountStatus, AcmeSettings, CaId, CaRecord, CaStatus};
 
+use super::nonce::NonceLedger;
 use super::problem::{AcmeResult, Problem, ProblemKind};
 use super::validate::{ValidationSettings, Validator};
 use crate::pca::{ca_status, Pca};
 
-/// How long a nonce can be used, ms.
-pub const NONCE_LIFETIME_MS: i64 = 30 * 60_000;
+/// How long a nonce can be used, ms (clients use the one of the answer
+/// before, within moments; a stale one costs them a retry).
+pub const NONCE_LIFETIME_MS: i64 = 10 * 60_000;
 /// How long a pending order and its authorizations live, ms.
 pub const ORDER_LIFETIME_MS: i64 = 24 * 3_600_000;
 /// The largest signed request body, bytes (a CSR of an RSA-8192 key with
@@ -32,6 +34,7 @@ pub struct AcmeServer {
     pub(super) pca: Arc<Pca>,
     keyring: Arc<Keyring>,
     pub(super) validator: Arc<Validator>,
+    nonces: NonceLedger,
 }
 
 /// An ACME-enabled, active CA, as one request sees it.
@@ -93,12 +96,20 @@ pub struct Directory {
 }
 
 impl AcmeServer {
-    /// The ACME server of `pca`'s CAs, its nonces sealed under `keyring`.
-    pub fn new(pca: Arc<Pca>, keyring: Arc<Keyring>, validation: ValidationSettings) -> Self {
+    /// The ACME server of `pca`'s CAs, its nonces sealed under `keyring`;
+    /// `shared_store`: other servers may share the store (PostgreSQL), so
+    /// spent nonces are recorded there (`nonce.rs`).
+    pub fn new(
+        pca: Arc<Pca>,
+        keyring: Arc<Keyring>,
+        validation: ValidationSettings,
+        shared_store: bool,
+    ) -> Self {
         Self {
             pca,
             keyring,
             validator: Arc::new(Validator::new(validation)),
+            nonces: NonceLedger::new(shared_store),
         }
     }
 
@@ -149,12 +160,14 @@ impl AcmeServer {
         })
     }
 
-    /// A fresh nonce: the time it was made and 8 random bytes, sealed
-    /// (AES-GCM under the keyring's token subkey). Any server holding the
-    /// keyring can check it; the store records it once spent.
+    /// A fresh nonce: the time it was made, 8 random bytes and the run id
+    /// of `nonce.rs`, sealed (AES-GCM under the keyring's token subkey).
+    /// Any server holding the keyring can check it; `nonce.rs` records it
+    /// once spent.
     pub fn new_nonce(&self) -> String {
         let mut payload = self.now().to_be_bytes().to_vec();
         payload.extend_from_slice(&crate::common::random_bytes::<8>());
+        payload.extend_from_slice(&self.nonces.run());
         crate::iam::sealed::seal(&self.keyring, NONCE_KIND, &payload)
     }
 
@@ -176,22 +189,33 @@ impl AcmeServer {
         let opened =
             crate::iam::sealed::open(&self.keyring, NONCE_KIND, nonce.as_bytes(), MAX_NONCE_CHARS)
                 .ok_or_else(bad)?;
-        let issued_at = opened
-            .get(..8)
-            .and_then(|b| b.try_into().ok())
-            .map(i64::from_be_bytes)
-            .ok_or_else(bad)?;
+        // issued at (8 bytes) | random (8) | run (8): see new_nonce.
+        let part = |at: usize| -> Option<[u8; 8]> { opened.get(at..at + 8)?.try_into().ok() };
+        let (Some(issued_at), Some(random), Some(run)) = (part(0), part(8), part(16)) else {
+            return Err(bad());
+        };
+        let issued_at = i64::from_be_bytes(issued_at);
         let now = self.now();
         let expires_at = issued_at + NONCE_LIFETIME_MS;
         if now > expires_at || issued_at > now + 60_000 {
             return Err(bad());
         }
-        if self
-            .pca
-            .store
-            .spend_acme_nonce(nonce, expires_at, now)
-            .await?
-        {
+        let fresh = match self.nonces {
+            NonceLedger::Store => {
+                self.pca
+                    .store
+                    .spend_acme_nonce(nonce, expires_at, now)
+                    .await?
+            }
+            NonceLedger::Local { .. } => self.nonces.spend_locally(
+                run,
+                issued_at,
+                u64::from_be_bytes(random),
+                expires_at,
+                now,
+            ),
+        };
+        if fresh {
             Ok(())
         } else {
             Err(bad())

@@ -72,6 +72,7 @@ pub struct Validator {
     settings: ValidationSettings,
     allow: Vec<IdentifierRule>,
     resolver: Result<TokioResolver, String>,
+    http01: Result<reqwest::Client, String>,
     running: tokio::sync::Semaphore,
 }
 
@@ -143,10 +144,24 @@ impl Validator {
             .collect();
         Self {
             resolver: resolver_for(&settings),
+            http01: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(VALIDATION_TIMEOUT)
+                .no_proxy()
+                .build()
+                .map_err(|e| e.to_string()),
             settings,
             allow,
             running: tokio::sync::Semaphore::new(MAX_CONCURRENT_VALIDATIONS),
         }
+    }
+
+    /// The http-01 client: no redirects, no proxy, a timeout; built once
+    /// (a client loads its TLS roots when built).
+    fn http01_client(&self) -> Result<&reqwest::Client, Problem> {
+        self.http01
+            .as_ref()
+            .map_err(|e| connection(format!("http-01 client: {e}")))
     }
 
     fn resolver(&self) -> Result<&TokioResolver, Problem> {
@@ -245,19 +260,14 @@ impl Validator {
             (AcmeIdentifierKind::Dns, _) => format!("{}:{port}", id.value),
             (AcmeIdentifierKind::Ip, _) => literal(&id.value, port),
         };
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(VALIDATION_TIMEOUT)
-            .no_proxy()
-            .build()
-            .map_err(|e| connection(format!("http-01 client: {e}")))?;
+        let client = self.http01_client()?;
         let mut last = connection(format!("{} has no address", id.value));
         for ip in self.addresses(id).await? {
             // The URL names the checked address itself: nothing (a URL
             // parser reading a name as an address, a second look-up) can
             // send the request elsewhere.
             let url = format!("http://{}{path}", literal(&ip.to_string(), port));
-            match fetch(&client, &url, &host).await {
+            match fetch(client, &url, &host).await {
                 Ok(body) => {
                     return if body.trim_end() == key_authorization {
                         Ok(())

@@ -426,6 +426,10 @@ async fn acme_issues_revokes_and_advises_renewal(backend: Backend) {
     assert!(events
         .iter()
         .any(|e| e.event.result == "400 alreadyRevoked"));
+    // Reads sent as POST-as-GET are recorded like GETs: only when refused.
+    assert!(!events
+        .iter()
+        .any(|e| e.event.action == "POST /acme/{ca_id}/cert/{id}" && e.event.result == "200"));
 
     // A revoked certificate should be replaced now.
     let window = ok(&acme.get(&ari).await, 200);
