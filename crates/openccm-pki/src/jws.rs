@@ -282,11 +282,16 @@ impl Jwk {
         }
     }
 
-    /// The key as a DER SubjectPublicKeyInfo, to compare with a
-    /// certificate's (EC and RSA; `None` for Ed25519, which no certificate
-    /// here carries).
-    pub fn spki_der(&self) -> Option<Vec<u8>> {
-        self.openssl_key().ok()?.public_key_to_der().ok()
+    /// Whether `spki_der` (a CSR's or certificate's SubjectPublicKeyInfo)
+    /// holds this very key, however it is encoded (a compressed point, RSA
+    /// parameters written another way). EC and RSA; an Ed25519 key, which
+    /// no certificate here carries, is never the same.
+    pub fn same_key_as(&self, spki_der: &[u8]) -> bool {
+        let (Ok(ours), Ok(theirs)) = (self.openssl_key(), PKey::public_key_from_der(spki_der))
+        else {
+            return false;
+        };
+        ours.public_eq(&theirs)
     }
 
     /// Whether `alg` is the algorithm this key signs with.

@@ -697,8 +697,10 @@ impl<B: Backend> AcmeStore for Sql<B> {
             a.updated_at
         ];
         // Marking a validation started need not wait for the disk: lost in
-        // a power cut, the authorization is pending again and the client
-        // answers the challenge anew. Its outcome is durable.
+        // a power cut, the authorization is pending with nothing attempted
+        // (a client polls it until its own timeout, then orders anew). Its
+        // outcome is durable, and the logs are sequential: a durable outcome
+        // implies a durable mark.
         let durability = if a.processing {
             Durability::Deferred
         } else {

@@ -8,15 +8,25 @@
 //! its nonces carry the id of this run, so that a restart (which forgets
 //! them) refuses every nonce of the run before instead of accepting it
 //! again. That saves a store write per ACME request.
+//!
+//! In memory, spent nonces are kept in one set per minute of issue: a
+//! minute's set is dropped whole once every nonce in it has expired (with
+//! a margin for a clock that steps back), so forgetting costs nothing per
+//! request, and the sets are bounded.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, PoisonError};
 
-/// How many spent nonces are kept in memory before a sweep of the expired
-/// ones is forced, whatever the time.
-const SWEEP_AT: usize = 1 << 20;
-/// How often the expired ones are swept otherwise, ms.
-const SWEEP_EVERY_MS: i64 = 60_000;
+use super::server::NONCE_LIFETIME_MS;
+
+/// The span of issue times one set holds, ms.
+const BUCKET_MS: i64 = 60_000;
+/// How long past its expiry a spent nonce is still remembered, ms: a clock
+/// stepped back by less than this cannot make it fresh again.
+const MARGIN_MS: i64 = 10 * 60_000;
+/// The most spent nonces remembered; past it, nonces are refused (clients
+/// retry with a fresh one) rather than memory grown.
+const MAX_REMEMBERED: usize = 4 << 20;
 
 /// The spent-nonce record of this server.
 #[derive(Debug)]
@@ -27,10 +37,16 @@ pub(super) enum NonceLedger {
     Local {
         /// This run's id, in every nonce it hands out.
         run: [u8; 8],
-        /// Spent nonces (their time and random part) and their expiry, and
-        /// when they were last swept.
-        spent: Mutex<(HashMap<u128, i64>, i64)>,
+        /// Spent nonces (their time and random part) by minute of issue.
+        spent: Mutex<Spent>,
     },
+}
+
+/// Spent nonces by minute of issue, and how many in all.
+#[derive(Debug, Default)]
+pub(super) struct Spent {
+    buckets: HashMap<i64, HashSet<u128>>,
+    total: usize,
 }
 
 impl NonceLedger {
@@ -41,7 +57,7 @@ impl NonceLedger {
         } else {
             Self::Local {
                 run: crate::common::random_bytes(),
-                spent: Mutex::new((HashMap::new(), 0)),
+                spent: Mutex::new(Spent::default()),
             }
         }
     }
@@ -54,15 +70,14 @@ impl NonceLedger {
         }
     }
 
-    /// Records a nonce of this run (`issued_at`, its random part) as spent
-    /// until `expires_at`; false if it was already, or is of another run.
-    /// Only for [`Self::Local`].
+    /// Records a nonce of this run (`issued_at`, its random part) as spent;
+    /// false if it was already, is of another run, or too many are
+    /// remembered. Only for [`Self::Local`]; the caller checked its age.
     pub(super) fn spend_locally(
         &self,
         run_of_nonce: [u8; 8],
         issued_at: i64,
         random: u64,
-        expires_at: i64,
         now: i64,
     ) -> bool {
         let Self::Local { run, spent } = self else {
@@ -71,17 +86,35 @@ impl NonceLedger {
         if run_of_nonce != *run {
             return false;
         }
-        let Ok(mut guard) = spent.lock() else {
+        // Nothing under the lock panics; a poisoned lock still holds a
+        // consistent record.
+        let mut spent = spent.lock().unwrap_or_else(PoisonError::into_inner);
+        let Spent { buckets, total } = &mut *spent;
+        // The sets whose every nonce expired (a margin ago) go whole.
+        let before = buckets.len();
+        if before > 0 {
+            let oldest_kept = (now - NONCE_LIFETIME_MS - MARGIN_MS).div_euclid(BUCKET_MS);
+            buckets.retain(|bucket, set| {
+                let keep = *bucket >= oldest_kept;
+                if !keep {
+                    *total -= set.len();
+                }
+                keep
+            });
+        }
+        if *total >= MAX_REMEMBERED {
             return false;
-        };
-        let (map, last_sweep) = &mut *guard;
-        if map.len() >= SWEEP_AT || now - *last_sweep >= SWEEP_EVERY_MS {
-            map.retain(|_, expiry| *expiry >= now);
-            *last_sweep = now;
         }
         #[allow(clippy::cast_sign_loss)]
         let key = (u128::from(issued_at as u64) << 64) | u128::from(random);
-        map.insert(key, expires_at).is_none()
+        let fresh = buckets
+            .entry(issued_at.div_euclid(BUCKET_MS))
+            .or_default()
+            .insert(key);
+        if fresh {
+            *total += 1;
+        }
+        fresh
     }
 }
 
@@ -93,17 +126,35 @@ mod tests {
     fn a_local_ledger_takes_each_nonce_of_its_run_once() {
         let ledger = NonceLedger::new(false);
         let run = ledger.run();
-        assert!(ledger.spend_locally(run, 1_000, 7, 2_000, 1_500));
-        assert!(
-            !ledger.spend_locally(run, 1_000, 7, 2_000, 1_500),
-            "replayed"
-        );
-        assert!(ledger.spend_locally(run, 1_000, 8, 2_000, 1_500));
+        assert!(ledger.spend_locally(run, 1_000, 7, 1_500));
+        assert!(!ledger.spend_locally(run, 1_000, 7, 1_500), "replayed");
+        assert!(ledger.spend_locally(run, 1_000, 8, 1_500));
         // Another run's nonce (before a restart): refused.
         let mut other = run;
         other[0] ^= 1;
-        assert!(!ledger.spend_locally(other, 1_000, 9, 2_000, 1_500));
+        assert!(!ledger.spend_locally(other, 1_000, 9, 1_500));
         // The store ledger records nothing here.
-        assert!(!NonceLedger::new(true).spend_locally([0; 8], 1_000, 7, 2_000, 1_500));
+        assert!(!NonceLedger::new(true).spend_locally([0; 8], 1_000, 7, 1_500));
+    }
+
+    #[test]
+    fn whole_minutes_are_forgotten_only_well_after_they_expired() {
+        let ledger = NonceLedger::new(false);
+        let run = ledger.run();
+        let t0 = 10 * BUCKET_MS;
+        assert!(ledger.spend_locally(run, t0, 1, t0));
+        // Expired, but within the margin: still remembered.
+        let later = t0 + NONCE_LIFETIME_MS + MARGIN_MS / 2;
+        assert!(!ledger.spend_locally(run, t0, 1, later));
+        // Past the margin its minute is dropped (a clock that stepped back
+        // that far would be the only way to present it again).
+        let much_later = t0 + NONCE_LIFETIME_MS + MARGIN_MS + 2 * BUCKET_MS;
+        assert!(ledger.spend_locally(run, much_later, 2, much_later));
+        let NonceLedger::Local { spent, .. } = &ledger else {
+            unreachable!()
+        };
+        let spent = spent.lock().unwrap();
+        assert_eq!(spent.total, 1);
+        assert_eq!(spent.buckets.len(), 1);
     }
 }

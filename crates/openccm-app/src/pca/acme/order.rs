@@ -659,23 +659,35 @@ impl AcmeServer {
         // on a LAN ends well within it, and the client then need not poll);
         // past that the answer says `processing` and the client polls.
         let validation = tokio::spawn(async move {
-            let outcome = tokio::time::timeout(
-                VALIDATION_DEADLINE,
-                validator.validate(
-                    challenge,
-                    &done.identifier,
-                    done.wildcard,
-                    &done.token,
-                    &key_authorization,
-                ),
-            )
-            .await
-            .unwrap_or_else(|_| {
+            // A turn first (at most so many validations at once); the
+            // deadline runs from then. One that waited so long that readers
+            // already see it failed is failed.
+            let _turn = validator.turn().await;
+            let waited_out = clock.now_ms() - done.updated_at > STALE_VALIDATION_MS / 2;
+            let outcome = if waited_out {
                 Err(Problem::new(
-                    ProblemKind::Connection,
-                    "the validation took too long",
+                    ProblemKind::ServerInternal,
+                    "the server was too busy to validate; answer a new order's challenge",
                 ))
-            });
+            } else {
+                tokio::time::timeout(
+                    VALIDATION_DEADLINE,
+                    validator.validate(
+                        challenge,
+                        &done.identifier,
+                        done.wildcard,
+                        &done.token,
+                        &key_authorization,
+                    ),
+                )
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Problem::new(
+                        ProblemKind::Connection,
+                        "the validation took too long",
+                    ))
+                })
+            };
             done.processing = false;
             done.updated_at = clock.now_ms();
             match outcome {
@@ -753,8 +765,7 @@ impl AcmeServer {
         }
         // The account key certifies nothing: it must not become a
         // certificate's key.
-        let account_spki = stored_key(account)?.spki_der();
-        if account_spki.as_deref() == Some(parsed.public_key.as_slice()) {
+        if stored_key(account)?.same_key_as(&parsed.public_key) {
             return Err(Problem::new(
                 ProblemKind::BadCsr,
                 "the CSR's key is the account's key",

@@ -88,9 +88,7 @@ impl AcmeServer {
                 .acme_order_of_certificate(&account.ca_id, &record.certificate_id)
                 .await?
                 .is_some_and(|o| o.account_id == account.account_id),
-            RequestSigner::Key(key) => {
-                key.spki_der().as_deref() == Some(parsed.public_key.as_slice())
-            }
+            RequestSigner::Key(key) => key.same_key_as(&parsed.public_key),
         };
         if !allowed {
             return Err(Problem::unauthorized(

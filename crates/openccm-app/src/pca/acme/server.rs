@@ -207,13 +207,10 @@ impl AcmeServer {
                     .spend_acme_nonce(nonce, expires_at, now)
                     .await?
             }
-            NonceLedger::Local { .. } => self.nonces.spend_locally(
-                run,
-                issued_at,
-                u64::from_be_bytes(random),
-                expires_at,
-                now,
-            ),
+            NonceLedger::Local { .. } => {
+                self.nonces
+                    .spend_locally(run, issued_at, u64::from_be_bytes(random), now)
+            }
         };
         if fresh {
             Ok(())

@@ -110,8 +110,13 @@ fn allowed_by_default(ip: IpAddr) -> bool {
     }
     match ip {
         // 0.0.0.0/8 ("this network"), 169.254.0.0/16 (link-local, the cloud
-        // metadata address), broadcast.
-        IpAddr::V4(v4) => !(v4.octets()[0] == 0 || v4.is_link_local() || v4.is_broadcast()),
+        // metadata address), 100.64.0.0/10 (shared address space, where one
+        // cloud's metadata service answers), broadcast.
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            let shared = a == 100 && (b & 0xc0) == 64;
+            !(a == 0 || shared || v4.is_link_local() || v4.is_broadcast())
+        }
         IpAddr::V6(v6) => {
             let s = v6.segments();
             // fe80::/10 link-local; fc00::/7 unique-local (a cloud's IPv6
@@ -218,6 +223,12 @@ impl Validator {
         Ok(allowed)
     }
 
+    /// A turn to validate: at most [`MAX_CONCURRENT_VALIDATIONS`] run at
+    /// once; the rest wait here.
+    pub async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.running.acquire().await.ok()
+    }
+
     /// Validates `challenge` for `id` (without `*.`); `Ok` when the client
     /// proved control, else the problem to record.
     pub async fn validate(
@@ -228,10 +239,6 @@ impl Validator {
         token: &str,
         key_authorization: &str,
     ) -> Result<(), Problem> {
-        let _turn =
-            self.running.acquire().await.map_err(|_| {
-                Problem::new(ProblemKind::ServerInternal, "validation is shut down")
-            })?;
         let proved = match challenge {
             AcmeChallenge::Http01 => self.http01(id, token, key_authorization).await,
             AcmeChallenge::Dns01 => self.dns01(id, key_authorization).await,
@@ -618,6 +625,8 @@ mod tests {
             "64:ff9b:1::1",
             "2002:7f00:1::",
             "fd00:ec2::254",
+            "100.100.100.200",
+            "100.64.0.1",
             "224.0.0.1",
         ] {
             assert!(!v.allowed(refused.parse().unwrap()), "{refused}");
