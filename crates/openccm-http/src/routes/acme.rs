@@ -260,6 +260,25 @@ async fn signed(
     state.acme.verify(&ca, &url, body).await
 }
 
+/// Answers a signed POST: checks it ([`signed`]), runs `work` on it, and
+/// sends the answer with what every ACME answer carries and who signed it
+/// for the audit trail.
+async fn signed_call(
+    state: &AppState,
+    ca_id: &str,
+    (uri, headers, body): (&Uri, &HeaderMap, &Bytes),
+    work: impl AsyncFnOnce(&SignedRequest) -> AcmeAnswer,
+) -> Response {
+    let mut who = None;
+    let answer = async {
+        let request = signed(state, ca_id, uri, headers, body).await?;
+        who = Some(audit_caller(&request));
+        work(&request).await
+    }
+    .await;
+    respond(&state.acme, ca_id, answer, who)
+}
+
 /// The payload as `T`; an empty payload (POST-as-GET) is `None`.
 fn payload<T: DeserializeOwned>(request: &SignedRequest) -> Result<Option<T>, Problem> {
     if request.payload().is_empty() {
@@ -430,286 +449,299 @@ async fn new_account(
     Path(ca_id): Path<String>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        let p: wire::NewAccountPayload = payload(&request)?.unwrap_or_default();
-        let (account, created) = state
-            .acme
-            .new_account(
-                &request,
-                NewAccount {
-                    contact: p.contact,
-                    only_return_existing: p.only_return_existing.unwrap_or(false),
-                    external_account_binding: p.external_account_binding,
-                },
-            )
-            .await?;
-        let status = if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        };
-        Ok(Reply::json(status, &account_body(&state.acme, &account))
-            .located(state.acme.account_url(&account)))
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            let p: wire::NewAccountPayload = payload(request)?.unwrap_or_default();
+            let (account, created) = state
+                .acme
+                .new_account(
+                    request,
+                    NewAccount {
+                        contact: p.contact,
+                        only_return_existing: p.only_return_existing.unwrap_or(false),
+                        external_account_binding: p.external_account_binding,
+                    },
+                )
+                .await?;
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok(Reply::json(status, &account_body(&state.acme, &account))
+                .located(state.acme.account_url(&account)))
+        },
+    )
+    .await
 }
 
 async fn account(
     Path((ca_id, id)): Path<(String, String)>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        let update = payload::<wire::AccountUpdatePayload>(&request)?.map(|p| AccountUpdate {
-            contact: p.contact,
-            status: p.status,
-        });
-        let looked = update.is_none();
-        let account = state.acme.update_account(&request, &id, update).await?;
-        Ok(
-            Reply::json(StatusCode::OK, &account_body(&state.acme, &account))
-                .located(state.acme.account_url(&account))
-                .read(looked),
-        )
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            let update = payload::<wire::AccountUpdatePayload>(request)?.map(|p| AccountUpdate {
+                contact: p.contact,
+                status: p.status,
+            });
+            let looked = update.is_none();
+            let account = state.acme.update_account(request, &id, update).await?;
+            Ok(
+                Reply::json(StatusCode::OK, &account_body(&state.acme, &account))
+                    .located(state.acme.account_url(&account))
+                    .read(looked),
+            )
+        },
+    )
+    .await
 }
 
 async fn orders(
     Path((ca_id, id)): Path<(String, String)>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        post_as_get(&request)?;
-        let ids = state.acme.orders(&request, &id).await?;
-        let base = state.acme.base_url(&request.ca.record.ca_id);
-        Ok(Reply::json(
-            StatusCode::OK,
-            &wire::OrdersBody {
-                orders: ids.iter().map(|o| format!("{base}/order/{o}")).collect(),
-            },
-        )
-        .read(true))
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            post_as_get(request)?;
+            let ids = state.acme.orders(request, &id).await?;
+            let base = state.acme.base_url(&request.ca.record.ca_id);
+            Ok(Reply::json(
+                StatusCode::OK,
+                &wire::OrdersBody {
+                    orders: ids.iter().map(|o| format!("{base}/order/{o}")).collect(),
+                },
+            )
+            .read(true))
+        },
+    )
+    .await
 }
 
 async fn key_change(
     Path(ca_id): Path<String>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        let inner: serde_json::Value = required(&request)?;
-        let account = state.acme.change_key(&request, &inner).await?;
-        Ok(
-            Reply::json(StatusCode::OK, &account_body(&state.acme, &account))
-                .located(state.acme.account_url(&account)),
-        )
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            let inner: serde_json::Value = required(request)?;
+            let account = state.acme.change_key(request, &inner).await?;
+            Ok(
+                Reply::json(StatusCode::OK, &account_body(&state.acme, &account))
+                    .located(state.acme.account_url(&account)),
+            )
+        },
+    )
+    .await
 }
 
 async fn new_order(
     Path(ca_id): Path<String>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        let p: wire::NewOrderPayload = required(&request)?;
-        let parse_time = |t: Option<String>| {
-            t.map(|t| {
-                openccm_app::clock::parse_time_ms(&t)
-                    .map_err(|e| Problem::malformed(format!("notBefore/notAfter: {e}")))
-            })
-            .transpose()
-        };
-        let view = state
-            .acme
-            .new_order(
-                &request,
-                NewOrder {
-                    identifiers: p
-                        .identifiers
-                        .into_iter()
-                        .map(|i| (i.kind, i.value))
-                        .collect(),
-                    not_before: parse_time(p.not_before)?,
-                    not_after: parse_time(p.not_after)?,
-                    replaces: p.replaces,
-                },
-            )
-            .await?;
-        Ok(order_reply(&state.acme, &view, StatusCode::CREATED))
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            let p: wire::NewOrderPayload = required(request)?;
+            let parse_time = |t: Option<String>| {
+                t.map(|t| {
+                    openccm_app::clock::parse_time_ms(&t)
+                        .map_err(|e| Problem::malformed(format!("notBefore/notAfter: {e}")))
+                })
+                .transpose()
+            };
+            let view = state
+                .acme
+                .new_order(
+                    request,
+                    NewOrder {
+                        identifiers: p
+                            .identifiers
+                            .into_iter()
+                            .map(|i| (i.kind, i.value))
+                            .collect(),
+                        not_before: parse_time(p.not_before)?,
+                        not_after: parse_time(p.not_after)?,
+                        replaces: p.replaces,
+                    },
+                )
+                .await?;
+            Ok(order_reply(&state.acme, &view, StatusCode::CREATED))
+        },
+    )
+    .await
 }
 
 async fn order(
     Path((ca_id, id)): Path<(String, String)>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        post_as_get(&request)?;
-        let view = state.acme.order(&request, &id).await?;
-        Ok(order_reply(&state.acme, &view, StatusCode::OK).read(true))
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            post_as_get(request)?;
+            let view = state.acme.order(request, &id).await?;
+            Ok(order_reply(&state.acme, &view, StatusCode::OK).read(true))
+        },
+    )
+    .await
 }
 
 async fn finalize(
     Path((ca_id, id)): Path<(String, String)>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        let p: wire::FinalizePayload = required(&request)?;
-        let csr = b64url(&p.csr, "csr").map_err(|e| Problem::new(ProblemKind::BadCsr, e.detail))?;
-        let view = state.acme.finalize(&request, &id, &csr).await?;
-        Ok(order_reply(&state.acme, &view, StatusCode::OK))
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            let p: wire::FinalizePayload = required(request)?;
+            let csr =
+                b64url(&p.csr, "csr").map_err(|e| Problem::new(ProblemKind::BadCsr, e.detail))?;
+            let view = state.acme.finalize(request, &id, &csr).await?;
+            Ok(order_reply(&state.acme, &view, StatusCode::OK))
+        },
+    )
+    .await
 }
 
 async fn authz(
     Path((ca_id, id)): Path<(String, String)>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        let deactivate = match payload::<wire::AuthzUpdatePayload>(&request)? {
-            None => false,
-            Some(p) => match p.status.as_deref() {
-                Some("deactivated") => true,
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            let deactivate = match payload::<wire::AuthzUpdatePayload>(request)? {
                 None => false,
-                Some(_) => {
-                    return Err(Problem::malformed(
-                        "an authorization's status can only be set to deactivated",
-                    ))
-                }
-            },
-        };
-        let view = state.acme.authz(&request, &id, deactivate).await?;
-        let mut reply =
-            Reply::json(StatusCode::OK, &authz_body(&state.acme, &view)).read(!deactivate);
-        if view.authz.processing {
-            reply.retry_after = Some(1);
-        }
-        Ok(reply)
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+                Some(p) => match p.status.as_deref() {
+                    Some("deactivated") => true,
+                    None => false,
+                    Some(_) => {
+                        return Err(Problem::malformed(
+                            "an authorization's status can only be set to deactivated",
+                        ))
+                    }
+                },
+            };
+            let view = state.acme.authz(request, &id, deactivate).await?;
+            let mut reply =
+                Reply::json(StatusCode::OK, &authz_body(&state.acme, &view)).read(!deactivate);
+            if view.authz.processing {
+                reply.retry_after = Some(1);
+            }
+            Ok(reply)
+        },
+    )
+    .await
 }
 
 async fn challenge(
     Path((ca_id, id, kind)): Path<(String, String, String)>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        let challenge =
-            AcmeChallenge::parse(&kind).ok_or_else(|| Problem::not_found("the challenge"))?;
-        // `{}` (any object) answers the challenge; an empty payload looks.
-        let respond_now =
-            payload::<serde_json::Map<String, serde_json::Value>>(&request)?.is_some();
-        let view = state
-            .acme
-            .challenge(&request, &id, challenge, respond_now)
-            .await?;
-        let base = state.acme.base_url(&request.ca.record.ca_id);
-        let mut reply = Reply::json(StatusCode::OK, &challenge_body(&base, &view, challenge))
-            .read(!respond_now);
-        reply.links.push(format!("<{base}/authz/{id}>;rel=\"up\""));
-        if view.authz.processing {
-            reply.retry_after = Some(1);
-        }
-        Ok(reply)
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            let challenge =
+                AcmeChallenge::parse(&kind).ok_or_else(|| Problem::not_found("the challenge"))?;
+            // `{}` (any object) answers the challenge; an empty payload looks.
+            let respond_now =
+                payload::<serde_json::Map<String, serde_json::Value>>(request)?.is_some();
+            let view = state
+                .acme
+                .challenge(request, &id, challenge, respond_now)
+                .await?;
+            let base = state.acme.base_url(&request.ca.record.ca_id);
+            let mut reply = Reply::json(StatusCode::OK, &challenge_body(&base, &view, challenge))
+                .read(!respond_now);
+            reply.links.push(format!("<{base}/authz/{id}>;rel=\"up\""));
+            if view.authz.processing {
+                reply.retry_after = Some(1);
+            }
+            Ok(reply)
+        },
+    )
+    .await
 }
 
 async fn certificate(
     Path((ca_id, id)): Path<(String, String)>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        post_as_get(&request)?;
-        let cert_id = CertId::parse(&id).ok_or_else(|| Problem::not_found("the certificate"))?;
-        let chain = state.acme.certificate(&request, &cert_id).await?;
-        let mut pem = String::new();
-        for der in &chain.chain {
-            pem.push_str(
-                &openccm_pki::pem::encode("CERTIFICATE", der, openccm_pki::pem::Eol::LF)
-                    .map_err(|e| Problem::from(openccm_app::Error::from(e)))?,
-            );
-        }
-        Ok(Reply {
-            status: StatusCode::OK,
-            location: None,
-            links: Vec::new(),
-            retry_after: None,
-            body: Body::Pem(pem),
-            read_only: true,
-        })
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            post_as_get(request)?;
+            let cert_id =
+                CertId::parse(&id).ok_or_else(|| Problem::not_found("the certificate"))?;
+            let chain = state.acme.certificate(request, &cert_id).await?;
+            let mut pem = String::new();
+            for der in &chain.chain {
+                pem.push_str(
+                    &openccm_pki::pem::encode("CERTIFICATE", der, openccm_pki::pem::Eol::LF)
+                        .map_err(|e| Problem::from(openccm_app::Error::from(e)))?,
+                );
+            }
+            Ok(Reply {
+                status: StatusCode::OK,
+                location: None,
+                links: Vec::new(),
+                retry_after: None,
+                body: Body::Pem(pem),
+                read_only: true,
+            })
+        },
+    )
+    .await
 }
 
 async fn revoke_cert(
     Path(ca_id): Path<String>,
     (State(state), uri, headers, body): Signed,
 ) -> Response {
-    let mut who = None;
-    let answer = async {
-        let request = signed(&state, &ca_id, &uri, &headers, &body).await?;
-        who = Some(audit_caller(&request));
-        let p: wire::RevokePayload = required(&request)?;
-        let der = b64url(&p.certificate, "certificate")?;
-        state.acme.revoke(&request, &der, p.reason).await?;
-        Ok(Reply {
-            status: StatusCode::OK,
-            location: None,
-            links: Vec::new(),
-            retry_after: None,
-            body: Body::Empty,
-            read_only: false,
-        })
-    }
-    .await;
-    respond(&state.acme, &ca_id, answer, who)
+    signed_call(
+        &state,
+        &ca_id,
+        (&uri, &headers, &body),
+        async |request: &SignedRequest| {
+            let p: wire::RevokePayload = required(request)?;
+            let der = b64url(&p.certificate, "certificate")?;
+            state.acme.revoke(request, &der, p.reason).await?;
+            Ok(Reply {
+                status: StatusCode::OK,
+                location: None,
+                links: Vec::new(),
+                retry_after: None,
+                body: Body::Empty,
+                read_only: false,
+            })
+        },
+    )
+    .await
 }
 
 async fn renewal_info(
