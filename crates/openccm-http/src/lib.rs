@@ -12,6 +12,7 @@
 //!
 //! Modules:
 //! - [`audit`]: recording calls in the audit trail.
+//! - [`console`]: the web console's files and sessions.
 //! - [`error`]: `ApiError` and the status/code mapping.
 //! - [`middleware`]: request id, access log, body limit, authentication.
 //! - [`extract`]: the JSON body and `Authenticated` extractors.
@@ -20,6 +21,7 @@
 //! - [`routes`]: handlers, one module per API family.
 
 pub mod audit;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -56,6 +58,8 @@ pub struct HttpSettings {
     /// Request bodies being received at once; a request with a body beyond
     /// this is refused with 503 before any of it is read.
     pub max_inflight_bodies: usize,
+    /// The server speaks TLS: the console's session cookie is `Secure`.
+    pub secure_cookies: bool,
 }
 
 impl Default for HttpSettings {
@@ -65,6 +69,7 @@ impl Default for HttpSettings {
             max_small_body_bytes: 64 * 1024,
             body_timeout: Duration::from_secs(30),
             max_inflight_bodies: 256,
+            secure_cookies: false,
         }
     }
 }
@@ -197,8 +202,21 @@ pub fn router(state: AppState) -> Router {
             limit(small),
             middleware::buffer_body,
         ));
+    // The console's sessions: bodies bounded like the IAM calls, each
+    // sign-in and sign-out recorded in the audit trail.
+    let console = console::routes()
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::record,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            limit(small),
+            middleware::buffer_body,
+        ))
+        .merge(console::asset_routes());
     routes
         .merge(acme)
+        .merge(console)
         // After routing: the operation is the matched route's template.
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),

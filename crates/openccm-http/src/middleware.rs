@@ -299,7 +299,8 @@ pub fn raw_body(req: &Request) -> RawBody {
         .unwrap_or_default()
 }
 
-/// Authenticates a request by `X-Auth-Token` or AK/SK signature.
+/// Authenticates a request by `X-Auth-Token`, AK/SK signature or console
+/// session.
 ///
 /// # Errors
 /// The application error, for the edge to map.
@@ -310,10 +311,33 @@ pub async fn caller_of(state: &AppState, input: AuthInput<'_>) -> Result<Caller,
     if input.headers.contains_key(http::header::AUTHORIZATION) {
         return signed_caller(state, input).await;
     }
+    if let Some(token) = crate::console::session_token(state, input.headers) {
+        return console_caller(state, input.headers, token).await;
+    }
     openccm_app::metrics::auth_failure(AuthFailure::MissingCredentials);
     Err(Error::Unauthenticated(
         "Incorrect IAM authentication information: x-auth-token not found".into(),
     ))
+}
+
+/// Authenticates a console session's call: its cookie's token, if the
+/// call carries the session's anti-forgery value (`crate::console`).
+async fn console_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+) -> Result<Caller, Error> {
+    let presented = headers
+        .get(crate::console::CSRF_HEADER)
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    if !state.iam.console_csrf_matches(token, presented) {
+        openccm_app::metrics::auth_failure(AuthFailure::BadToken);
+        return Err(Error::Unauthenticated(
+            crate::console::bad_csrf().to_owned(),
+        ));
+    }
+    state.iam.authenticate_console_session(token).await
 }
 
 /// Authenticates the bearer token `token` (an `X-Auth-Token` value).

@@ -308,6 +308,7 @@ async fn serve(config: Config) -> Result<(), String> {
             max_small_body_bytes: config.max_small_body_bytes,
             body_timeout: Duration::from_secs(config.body_timeout_secs),
             max_inflight_bodies: config.max_inflight_bodies,
+            secure_cookies: config.tls.is_some(),
         }),
     });
     // The peer address reaches handlers (login throttling, the audit trail).

@@ -781,6 +781,18 @@ pub trait AcmeStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// Console sessions ended before their expiry (sign-out).
+#[async_trait]
+pub trait ConsoleSessionStore: Send + Sync {
+    /// Records that the session whose token digest is `digest` ended; kept
+    /// until `expires_at` (the token's own expiry). Rows past their expiry
+    /// are swept now and then (`now`).
+    async fn end_console_session(&self, digest: &str, expires_at: i64, now: i64)
+        -> StoreResult<()>;
+    /// Whether the session whose token digest is `digest` was ended.
+    async fn console_session_ended(&self, digest: &str) -> StoreResult<bool>;
+}
+
 /// Everything the application needs from storage.
 pub trait Store:
     MetaStore
@@ -794,6 +806,7 @@ pub trait Store:
     + KeyRotationStore
     + NotificationStore
     + AcmeStore
+    + ConsoleSessionStore
     + std::fmt::Debug
 {
 }
@@ -810,6 +823,7 @@ impl<
             + KeyRotationStore
             + NotificationStore
             + AcmeStore
+            + ConsoleSessionStore
             + std::fmt::Debug,
     > Store for T
 {

@@ -18,6 +18,7 @@ pub mod admin;
 pub mod authz;
 pub mod bootstrap;
 pub mod cache;
+pub mod console;
 pub mod lockout;
 pub mod password;
 pub mod policy;
@@ -177,7 +178,7 @@ pub(crate) fn auth_failed(detail: &str) -> Error {
 
 /// `err`, counted as an authentication refused for `reason` when it is one
 /// (a store failure on the way is not).
-fn refused(reason: AuthFailure, err: Error) -> Error {
+pub(crate) fn refused(reason: AuthFailure, err: Error) -> Error {
     if matches!(err, Error::Unauthenticated(_)) {
         crate::metrics::auth_failure(reason);
     }
@@ -474,6 +475,11 @@ impl Iam {
     pub async fn authenticate_token(&self, token: &str) -> Result<Caller> {
         let claims = token::open(&self.keyring, token)
             .ok_or_else(|| refused(AuthFailure::BadToken, auth_failed("decrypt token fail")))?;
+        self.caller_of_claims(claims).await
+    }
+
+    /// The caller of a token's claims, if they still stand.
+    pub(super) async fn caller_of_claims(&self, claims: token::Claims) -> Result<Caller> {
         let now = self.clock.now_ms();
         if now >= claims.expires_at {
             return Err(refused(
@@ -634,6 +640,15 @@ impl Iam {
     /// Mints a token for `caller`, bound to the caller's access key and never
     /// outliving the credential the caller presented.
     pub async fn issue_token(&self, caller: &Caller) -> Result<IssuedToken> {
+        self.issue_token_for(token::Audience::Api, caller).await
+    }
+
+    /// [`Iam::issue_token`], for `audience`.
+    pub(super) async fn issue_token_for(
+        &self,
+        audience: token::Audience,
+        caller: &Caller,
+    ) -> Result<IssuedToken> {
         let user = self
             .store
             .user(&caller.user_id)
@@ -642,7 +657,14 @@ impl Iam {
         let now = self.clock.now_ms();
         let expires_at =
             (now + self.settings.token_ttl_ms).min(caller.binding.not_after.unwrap_or(i64::MAX));
-        let issued = token::issue(&self.keyring, &user, &caller.binding, now, expires_at);
+        let issued = token::issue_for(
+            audience,
+            &self.keyring,
+            &user,
+            &caller.binding,
+            now,
+            expires_at,
+        );
         crate::metrics::token_issued();
         Ok(issued)
     }

@@ -26,6 +26,27 @@ const FLAG_TEMPORARY: u8 = 1;
 /// Longer input is not a token of ours; refuse it before decoding.
 const MAX_TOKEN_LEN: usize = 512;
 const AAD: &[u8] = b"openccm token";
+const CONSOLE_AAD: &[u8] = b"openccm console session";
+
+/// Whom a token is for. Each audience seals under its own associated data,
+/// so a console session's token (kept in an HttpOnly cookie, ended by
+/// sign-out) does not open as an `X-Auth-Token`, nor the reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// `X-Auth-Token`.
+    Api,
+    /// The web console's session cookie.
+    Console,
+}
+
+impl Audience {
+    fn aad(self) -> &'static [u8] {
+        match self {
+            Self::Api => AAD,
+            Self::Console => CONSOLE_AAD,
+        }
+    }
+}
 
 /// A freshly minted token.
 #[derive(Clone)]
@@ -77,6 +98,18 @@ pub fn issue(
     now_ms: i64,
     expires_at_ms: i64,
 ) -> IssuedToken {
+    issue_for(Audience::Api, keyring, user, binding, now_ms, expires_at_ms)
+}
+
+/// [`issue`], for `audience`.
+pub fn issue_for(
+    audience: Audience,
+    keyring: &Keyring,
+    user: &User,
+    binding: &super::Binding,
+    now_ms: i64,
+    expires_at_ms: i64,
+) -> IssuedToken {
     let ak = binding
         .access_key
         .as_ref()
@@ -86,7 +119,7 @@ pub fn issue(
     claims.push(if binding.temporary { FLAG_TEMPORARY } else { 0 });
     claims.extend_from_slice(ak);
     IssuedToken {
-        token: sealed::seal(keyring, AAD, &claims),
+        token: sealed::seal(keyring, audience.aad(), &claims),
         issued_at: now_ms,
         expires_at: expires_at_ms,
     }
@@ -95,7 +128,12 @@ pub fn issue(
 /// Opens a token; `None` when it is not one of ours or was altered.
 /// Expiry is the caller's check (it owns the clock).
 pub fn open(keyring: &Keyring, token: &str) -> Option<Claims> {
-    let claims = sealed::open(keyring, AAD, token.as_bytes(), MAX_TOKEN_LEN)?;
+    open_for(Audience::Api, keyring, token)
+}
+
+/// [`open`], for `audience`.
+pub fn open_for(audience: Audience, keyring: &Keyring, token: &str) -> Option<Claims> {
+    let claims = sealed::open(keyring, audience.aad(), token.as_bytes(), MAX_TOKEN_LEN)?;
     let (header, rest) = sealed::Header::read(&claims, CLAIMS_VERSION)?;
     let (flags, ak) = rest.split_first()?;
     Some(Claims {
@@ -115,6 +153,18 @@ mod tests {
 
     fn user() -> User {
         sealed::test_user(7)
+    }
+
+    #[test]
+    fn a_console_session_does_not_open_as_an_api_token_nor_the_reverse() {
+        let ring = Keyring::from_keys(vec![(1, [9; 32])]);
+        let binding = super::super::Binding::default();
+        let api = issue(&ring, &user(), &binding, 1000, 2000).token;
+        let console = issue_for(Audience::Console, &ring, &user(), &binding, 1000, 2000).token;
+        assert!(open(&ring, &api).is_some());
+        assert!(open_for(Audience::Console, &ring, &console).is_some());
+        assert!(open(&ring, &console).is_none());
+        assert!(open_for(Audience::Console, &ring, &api).is_none());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod auth;
 mod common;
+mod console;
 mod credentials;
 mod edge;
 mod fuzz;

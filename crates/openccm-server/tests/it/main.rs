@@ -12,6 +12,7 @@ mod acme;
 mod acme_clients;
 mod audit;
 mod backup;
+mod console;
 mod harness;
 mod lifecycle;
 mod limits;

@@ -12,6 +12,7 @@ mod acme;
 mod admin;
 mod audit;
 pub(crate) mod by_id;
+mod console;
 mod notify;
 mod pca;
 mod report;

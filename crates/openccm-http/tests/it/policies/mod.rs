@@ -22,7 +22,7 @@ pub(super) async fn admin_post(app: &TestApp, path: &str, body: Value) -> TestRe
 
 /// An IAM user with an access key.
 pub(crate) struct Member {
-    user_id: String,
+    pub(crate) user_id: String,
     ak: String,
     sk: String,
     domain_id: String,

@@ -1,0 +1,80 @@
+// Overview: counts by status, what expires within 7/30/90 days, and the
+// latest issuances and revocations.
+
+import { api, query } from './api.js';
+import { t } from './i18n.js';
+import { h, when, badge, table } from './ui.js';
+
+const DAY = 24 * 3600 * 1000;
+
+async function total(path, params) {
+  const page = await api('GET', path + query({ ...params, limit: 1 }));
+  return page.total;
+}
+
+// How many of the `count` resources `params` lists (sorted by not_after,
+// soonest first) expire by `until`: a binary search of one-item pages, so
+// an account of any size costs about 2 log2(count) small requests instead
+// of reading every certificate.
+async function expiringBy(path, params, key, count, until) {
+  let [lo, hi] = [0, count];
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const page = await api('GET', path + query({ ...params, sort_key: 'not_after', sort_dir: 'ASC', offset: mid, limit: 1 }));
+    const item = page[key][0];
+    if (item && item.not_after <= until) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+function windows(path, params, key, count, now) {
+  return Promise.all([7, 30, 90].map(async (days) => [days, await expiringBy(path, params, key, count, now + days * DAY)]));
+}
+
+function tile(label, value, href, id) {
+  return h('a', { class: 'tile', href, id }, h('span', { class: 'value' }, value), h('span', { class: 'label' }, label));
+}
+
+export async function overviewPage() {
+  const now = Date.now();
+  const certs = '/v1/private-certificates';
+  const cas = '/v1/private-certificate-authorities';
+  const [issued, revoked, expired, active, disabled, latest, revokedList] = await Promise.all([
+    total(certs, { status: 'ISSUED' }),
+    total(certs, { status: 'REVOKED' }),
+    total(certs, { status: 'EXPIRED' }),
+    total(cas, { status: 'ACTIVED' }),
+    total(cas, { status: 'DISABLED' }),
+    api('GET', certs + query({ sort_key: 'create_time', sort_dir: 'DESC', limit: 5 })),
+    api('GET', certs + query({ status: 'REVOKED', sort_key: 'create_time', sort_dir: 'DESC', limit: 5 })),
+  ]);
+  const [certWindows, caWindows] = await Promise.all([
+    windows(certs, { status: 'ISSUED' }, 'certificates', issued, now),
+    windows(cas, { status: 'ACTIVED' }, 'certificate_authorities', active, now),
+  ]);
+  const recent = (rows) => table([
+    [t('cert.name'), (c) => h('a', { href: `#/certs/${c.certificate_id}` }, c.distinguished_name.common_name)],
+    [t('cert.issuer'), (c) => c.issuer_name],
+    [t('cert.status'), (c) => badge(c.status)],
+    [t('cert.created'), (c) => when(c.create_time)],
+  ], rows);
+  return h('section', {},
+    h('h1', {}, t('overview.title')),
+    h('h2', {}, t('overview.counts')),
+    h('div', { class: 'tiles' },
+      tile(t('status.ISSUED'), issued, '#/certs?status=ISSUED', 'count-issued'),
+      tile(t('status.REVOKED'), revoked, '#/certs?status=REVOKED', 'count-revoked'),
+      tile(t('status.EXPIRED'), expired, '#/certs?status=EXPIRED', 'count-expired'),
+      tile(t('overview.cas_active'), active, '#/cas', 'count-cas-active'),
+      tile(t('overview.cas_disabled'), disabled, '#/cas', 'count-cas-disabled')),
+    h('h2', {}, t('overview.expiring')),
+    h('table', { class: 'compact', id: 'expiring' },
+      h('thead', {}, h('tr', {}, h('th', {}, ''), certWindows.map(([d]) => h('th', { scope: 'col' }, t('overview.within', { days: d }))))),
+      h('tbody', {},
+        h('tr', {}, h('th', { scope: 'row' }, t('nav.certs')), certWindows.map(([, n]) => h('td', {}, n))),
+        h('tr', {}, h('th', { scope: 'row' }, t('nav.cas')), caWindows.map(([, n]) => h('td', {}, n))))),
+    h('h2', {}, t('overview.recent_issued')),
+    recent(latest.certificates),
+    h('h2', {}, t('overview.recent_revoked')),
+    recent(revokedList.certificates));
+}

@@ -1,0 +1,352 @@
+//! The web console (`/console/`): its pages and scripts, embedded in the
+//! binary, and its sessions.
+//!
+//! The console is a page of plain scripts that calls the same API as the
+//! SDKs, as the signed-in user: whatever the user's identity policies allow
+//! or refuse, the API decides, and the console shows its answer. What is
+//! particular to it is how the browser authenticates:
+//!
+//! - `POST /console/session` checks an IAM user's password (with the same
+//!   lockout as `POST /v3/auth/tokens`), mints a token and sets it as an
+//!   HttpOnly, `SameSite=Strict` cookie (`Secure` and `__Host-` prefixed
+//!   when the server speaks TLS) that expires with the token; the answer
+//!   carries the session's anti-forgery value (`openccm_app::iam::console`).
+//! - Every API call made with that cookie must carry the value in
+//!   `X-OpenCCM-CSRF` ([`session_token`] and `middleware::caller_of`).
+//! - `GET /console/session` tells the page who is signed in (and the value
+//!   again, after a reload); `DELETE /console/session` signs out.
+//!
+//! Pages and scripts are served with a Content-Security-Policy that allows
+//! scripts and styles from this origin only (no inline script or style),
+//! no framing and no foreign connections.
+
+mod assets;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use openccm_app::iam::authz::{actions, Action};
+use openccm_app::iam::{Caller, PasswordLogin};
+use openccm_app::Error;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::AuditCaller;
+use crate::error::{ApiError, Service};
+use crate::middleware::{peer_address, raw_body};
+use crate::AppState;
+
+/// The header that carries a console session's anti-forgery value.
+pub const CSRF_HEADER: &str = "x-openccm-csrf";
+
+/// The session cookie's name over plain HTTP.
+const COOKIE: &str = "openccm_session";
+/// Its name over TLS: browsers accept a `__Host-` cookie only with
+/// `Secure`, `Path=/` and no `Domain`, so no subdomain can plant one.
+const SECURE_COOKIE: &str = "__Host-openccm_session";
+
+/// What every console response carries.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.settings.secure_cookies {
+        SECURE_COOKIE
+    } else {
+        COOKIE
+    }
+}
+
+/// The token of the console session a request carries, if any.
+pub fn session_token<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<&'h str> {
+    let name = cookie_name(state);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
+        .find(|v| !v.is_empty())
+}
+
+/// The console's routes (outside the API's description).
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/console/session",
+        get(current_session).post(sign_in).delete(sign_out),
+    )
+}
+
+/// The console's pages and scripts.
+pub fn asset_routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(|| async { redirect_to_console() }))
+        .route("/console/", get(assets::index))
+        .route("/console/{file}", get(assets::file))
+}
+
+fn redirect_to_console() -> Response {
+    (
+        StatusCode::PERMANENT_REDIRECT,
+        [(header::LOCATION, HeaderValue::from_static("/console/"))],
+    )
+        .into_response()
+}
+
+/// The headers every console page and script carries.
+pub fn security_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    let set = |headers: &mut HeaderMap, name, value| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(headers, header::CONTENT_SECURITY_POLICY, CSP);
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, header::REFERRER_POLICY, "no-referrer");
+    set(
+        headers,
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignIn {
+    /// The account's name.
+    domain: String,
+    /// The IAM user's name.
+    user: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct Session {
+    csrf: String,
+    domain_id: String,
+    domain_name: String,
+    user_id: String,
+    user_name: String,
+    /// The account administrator (may do everything in the account).
+    is_admin: bool,
+    /// Epoch ms.
+    expires_at: i64,
+    /// The actions behind the console's buttons the user's identity
+    /// policies could allow (a button is shown only then; the API still
+    /// decides each call).
+    may: std::collections::BTreeMap<&'static str, bool>,
+}
+
+/// The actions the console's buttons stand for.
+const BUTTON_ACTIONS: &[Action] = &[
+    actions::PCA_CA_CREATE,
+    actions::PCA_CA_LIST,
+    actions::PCA_CA_EXPORT,
+    actions::PCA_CA_DISABLE,
+    actions::PCA_CA_ENABLE,
+    actions::PCA_CA_DELETE,
+    actions::PCA_CA_RESTORE,
+    actions::PCA_CA_ENABLE_CRL,
+    actions::PCA_CA_DISABLE_CRL,
+    actions::PCA_CA_OCSP,
+    actions::PCA_ISSUE,
+    actions::PCA_ISSUE_BY_CSR,
+    actions::PCA_CERT_LIST,
+    actions::PCA_CERT_EXPORT,
+    actions::PCA_CERT_REVOKE,
+    actions::PCA_CERT_DELETE,
+];
+
+/// Which of [`BUTTON_ACTIONS`] some policy of the caller's could allow.
+async fn permissions(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<std::collections::BTreeMap<&'static str, bool>, Error> {
+    let mut may = std::collections::BTreeMap::new();
+    for action in BUTTON_ACTIONS {
+        let allowed = match state.authz.precheck(caller, *action).await {
+            Ok(()) => true,
+            Err(Error::Forbidden(_)) => false,
+            Err(other) => return Err(other),
+        };
+        may.insert(action.name, allowed);
+    }
+    Ok(may)
+}
+
+impl Session {
+    async fn of(
+        state: &AppState,
+        caller: &Caller,
+        token: &str,
+        expires_at: i64,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            csrf: state.iam.console_csrf(token),
+            domain_id: caller.domain_id.to_string(),
+            domain_name: caller.domain_name.clone(),
+            user_id: caller.user_id.to_string(),
+            user_name: caller.user_name.clone(),
+            is_admin: caller.is_root,
+            expires_at,
+            may: permissions(state, caller).await?,
+        })
+    }
+}
+
+fn refused(err: &Error) -> Response {
+    ApiError::from_app(Service::Gateway, err).into_response()
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    security_headers(&mut response);
+    response
+}
+
+/// `POST /console/session`: signs in.
+async fn sign_in(State(state): State<AppState>, req: Request) -> Response {
+    // What the sign-in needs, taken before any await (the body is not Sync).
+    let body = raw_body(&req);
+    let source = peer_address(&req);
+    let form =
+        crate::extract::parse_json::<SignIn>(req.headers().get(header::CONTENT_TYPE), &body.0);
+    drop(req);
+    let answer = match form {
+        Ok(form) => sign_in_inner(&state, form, source).await,
+        Err(rejection) => Err(ApiError::from_rejection(rejection).into_response()),
+    };
+    no_store(answer.unwrap_or_else(|r| r))
+}
+
+async fn sign_in_inner(
+    state: &AppState,
+    form: SignIn,
+    source: Option<std::net::IpAddr>,
+) -> Result<Response, Response> {
+    let caller = state
+        .iam
+        .login_with_password(&PasswordLogin {
+            domain_name: Some(&form.domain),
+            domain_id: None,
+            user_name: Some(&form.user),
+            user_id: None,
+            password: &form.password,
+            source,
+        })
+        .await
+        .map_err(|e| refused(&e))?;
+    let issued = state
+        .iam
+        .start_console_session(&caller)
+        .await
+        .map_err(|e| refused(&e))?;
+    let now = state.iam.clock().now_ms();
+    let max_age = (issued.expires_at - now).max(0) / 1000;
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        cookie_name(state),
+        issued.token
+    );
+    let cookie = HeaderValue::from_str(&cookie)
+        .map_err(|_| refused(&Error::Internal("the token is not a cookie value".into())))?;
+    let session = Session::of(state, &caller, &issued.token, issued.expires_at)
+        .await
+        .map_err(|e| refused(&e))?;
+    let mut response = Json(session).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    response.extensions_mut().insert(AuditCaller::from(&caller));
+    Ok(response)
+}
+
+/// The caller of the session cookie `req` carries.
+async fn session_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Caller, String), Response> {
+    let token = session_token(state, headers).ok_or_else(|| {
+        refused(&Error::Unauthenticated(
+            "No console session: sign in first.".to_owned(),
+        ))
+    })?;
+    let caller = state
+        .iam
+        .authenticate_console_session(token)
+        .await
+        .map_err(|e| refused(&e))?;
+    Ok((caller, token.to_owned()))
+}
+
+/// `GET /console/session`: who is signed in, with the session's
+/// anti-forgery value (a reloaded page has lost it).
+async fn current_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    // No cookie at all: nobody is signed in, which is no refusal (and no
+    // audit event for every visit of the sign-in page).
+    if session_token(&state, &headers).is_none() {
+        return no_store(StatusCode::NO_CONTENT.into_response());
+    }
+    let answer = match session_caller(&state, &headers).await {
+        Ok((caller, token)) => {
+            let expires_at = caller.binding.not_after.unwrap_or_default();
+            match Session::of(&state, &caller, &token, expires_at).await {
+                Ok(session) => Json(session).into_response(),
+                Err(err) => refused(&err),
+            }
+        }
+        Err(refusal) => refusal,
+    };
+    no_store(answer)
+}
+
+/// `DELETE /console/session`: signs out: the session is ended on every
+/// server and the cookie cleared (the call needs the anti-forgery value,
+/// so no other site can sign a user out).
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let answer = match session_caller(&state, &headers).await {
+        Ok((caller, token)) => {
+            let presented = headers
+                .get(CSRF_HEADER)
+                .map(HeaderValue::as_bytes)
+                .unwrap_or_default();
+            if !state.iam.console_csrf_matches(&token, presented) {
+                refused(&Error::Unauthenticated(bad_csrf().to_owned()))
+            } else if let Err(err) = state.iam.end_console_session(&token).await {
+                refused(&err)
+            } else {
+                let secure = if state.settings.secure_cookies {
+                    "; Secure"
+                } else {
+                    ""
+                };
+                let cleared = format!(
+                    "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
+                    cookie_name(&state)
+                );
+                let mut response = StatusCode::NO_CONTENT.into_response();
+                if let Ok(value) = HeaderValue::from_str(&cleared) {
+                    response.headers_mut().insert(header::SET_COOKIE, value);
+                }
+                response.extensions_mut().insert(AuditCaller::from(&caller));
+                response
+            }
+        }
+        Err(refusal) => refusal,
+    };
+    no_store(answer)
+}
+
+/// The refusal of a console call without its anti-forgery value.
+pub fn bad_csrf() -> &'static str {
+    "Console session: the X-OpenCCM-CSRF header is missing or wrong."
+}

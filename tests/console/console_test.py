@@ -1,0 +1,361 @@
+"""The web console in a real browser: Debian's Chromium, headless, driven
+by Selenium through chromedriver (crates/openccm-server/tests/it/console.rs
+starts the server and runs this).
+
+Signs in as the bootstrap administrator, creates a root and a subordinate
+CA, issues a certificate from the form and one from an uploaded CSR,
+downloads the first as PKCS#12 (IIS) and opens it with `openssl pkcs12`,
+revokes it and sees its status change; then a user whose policy only reads
+certificates sees no issue button, is refused when posting an issuance
+anyway, and sees why a page it may not read is refused. A screenshot of
+every page goes to OPENCCM_SCREENSHOTS.
+
+Environment: OPENCCM_CONSOLE (the server's base URL), OPENCCM_DOMAIN_NAME,
+OPENCCM_USER, OPENCCM_PASSWORD, OPENCCM_SCREENSHOTS, OPENCCM_WORK (scratch);
+over TLS also OPENCCM_TLS_CERT (the server's certificate), OPENCCM_TLS_CA
+(its issuer) and OPENCCM_COOKIE (the session cookie's name).
+"""
+
+import base64
+import glob
+import hashlib
+import http.cookiejar
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+BASE = os.environ["OPENCCM_CONSOLE"].rstrip("/")
+DOMAIN = os.environ["OPENCCM_DOMAIN_NAME"]
+ADMIN = os.environ["OPENCCM_USER"]
+PASSWORD = os.environ["OPENCCM_PASSWORD"]
+SHOTS = os.environ["OPENCCM_SCREENSHOTS"]
+WORK = os.environ["OPENCCM_WORK"]
+# Over TLS the session cookie is `__Host-` prefixed and Secure.
+COOKIE = os.environ.get("OPENCCM_COOKIE", "openccm_session")
+# The server's own certificate, trusted by its key alone (no CA to install).
+TLS_CERT = os.environ.get("OPENCCM_TLS_CERT")
+DOWNLOADS = os.path.join(WORK, "downloads")
+os.makedirs(SHOTS, exist_ok=True)
+os.makedirs(DOWNLOADS, exist_ok=True)
+
+
+def spki_hash(cert):
+    """The base64 SHA-256 of a certificate's public key, as Chromium's
+    --ignore-certificate-errors-spki-list takes it."""
+    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"], check=True,
+                         capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, check=True,
+                         capture_output=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    if TLS_CERT:
+        options.add_argument(f"--ignore-certificate-errors-spki-list={spki_hash(TLS_CERT)}")
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1280,800",
+                 f"--user-data-dir={os.path.join(WORK, 'profile')}"]:
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {
+        "download.default_directory": DOWNLOADS,
+        "download.prompt_for_download": False,
+        "safebrowsing.enabled": False,
+    })
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": DOWNLOADS})
+    return driver
+
+
+driver = browser()
+wait = WebDriverWait(driver, 15)
+shot_count = 0
+
+
+def shot(name):
+    global shot_count
+    shot_count += 1
+    driver.save_screenshot(os.path.join(SHOTS, f"{shot_count:02d}-{name}.png"))
+
+
+def find(css):
+    return wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def visible(css):
+    return wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def heading(text):
+    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "main h1"), text))
+
+
+def open_page(hash_path):
+    driver.get(f"{BASE}/console/#{hash_path}")
+
+
+def fill(css, value):
+    el = find(css)
+    el.clear()
+    el.send_keys(value)
+
+
+def check(condition, message):
+    if not condition:
+        logs = driver.get_log("browser")
+        raise AssertionError(f"{message}\nbrowser log: {logs}")
+
+
+def no_console_errors():
+    # A CSP violation or a script error shows in the browser's log. (A 401
+    # is logged as a failed load: the sign-in page's own checks.)
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"
+              and not (e["source"] == "network" and "status of 401" in e["message"])]
+    check(not severe, f"browser errors: {severe}")
+
+
+def fill_ca_subject(cn):
+    fill("#dn_common_name", cn)
+    fill("#dn_organization", "OpenCCM Test")
+    fill("#dn_organizational_unit", "Platform")
+    fill("#dn_state", "Guangdong")
+    fill("#dn_locality", "Shenzhen")
+
+
+def sign_in(user, password):
+    fill("#signin-domain", DOMAIN)
+    fill("#signin-user", user)
+    fill("#signin-password", password)
+    find("#signin-submit").click()
+
+
+try:
+    # --- sign-in: a wrong password is refused, in the user's language -------
+    open_page("/overview")
+    find("#signin-submit")
+    # English for stable words; the switch is tested below.
+    if find("#lang-switch").text == "English":
+        find("#lang-switch").click()
+    sign_in(ADMIN, "wrong-password")
+    alert = visible("p.notice.error")
+    check("wrong" in alert.text, f"no refusal shown: {alert.text}")
+    shot("signin-refused")
+    sign_in(ADMIN, PASSWORD)
+    heading("Overview")
+    find("#count-issued")
+    shot("overview-empty")
+    cookie = next(c for c in driver.get_cookies() if c["name"] == COOKIE)
+    check(cookie["httpOnly"] and cookie.get("sameSite") == "Strict", f"session cookie: {cookie}")
+    check(cookie["secure"] == BASE.startswith("https://"), f"session cookie: {cookie}")
+    no_console_errors()
+
+    # --- a root CA, then a subordinate under it --------------------------------
+    find("nav a[href='#/cas']").click()
+    heading("Private CAs")
+    find("#ca-create").click()
+    heading("Create a CA")
+    fill_ca_subject("Console Root CA")
+    shot("ca-new-root")
+    find("#ca-submit").click()
+    heading("Console Root CA")
+    check("Active" in find("main h1 .badge").text, "the root CA is not active")
+    root_url = driver.current_url
+    shot("ca-root-detail")
+
+    open_page("/cas/new")
+    heading("Create a CA")
+    Select(find("select[name=type]")).select_by_value("SUBORDINATE")
+    Select(visible("select[name=issuer_id]")).select_by_visible_text("Console Root CA")
+    fill_ca_subject("Console Issuing CA")
+    fill("#validity_value", "5")
+    find("#ca-submit").click()
+    heading("Console Issuing CA")
+    check(find("dl.details a[href^='#/cas/']").text == "Console Root CA", "the subordinate's issuer is not the root")
+    shot("ca-sub-detail")
+
+    find("nav a[href='#/cas']").click()
+    nested = find("#ca-tree ul.tree li ul.tree li a")
+    check(nested.text == "Console Issuing CA", f"the tree does not nest the subordinate: {nested.text}")
+    shot("ca-tree")
+
+    # --- a certificate from the form ------------------------------------------
+    open_page("/certs/new")
+    heading("Issue a certificate")
+    Select(find("#cert-form select[name=issuer_id]")).select_by_visible_text("Console Issuing CA")
+    fill("#cert-form #dn_common_name", "www.console.example")
+    fill("#sans", "www.console.example\n192.0.2.10")
+    shot("cert-new")
+    find("#cert-submit").click()
+    heading("www.console.example")
+    form_cert = driver.current_url.split("#/certs/")[1]
+    check("Issued" in find("#cert-badge").text, "the new certificate is not issued")
+    shot("cert-detail")
+
+    # --- download it as PKCS#12 and open it with OpenSSL -----------------------
+    Select(find("#export-form select[name=type]")).select_by_value("IIS")
+    fill("#export-password", "Pfx-Secret-123")
+    find("#export-submit").click()
+    visible("#cert-status p.notice.ok")
+    deadline = time.time() + 15
+    zips = []
+    while time.time() < deadline:
+        zips = [p for p in glob.glob(os.path.join(DOWNLOADS, "*.zip")) if not p.endswith(".crdownload")]
+        if zips:
+            break
+        time.sleep(0.2)
+    check(zips, f"no zip downloaded: {os.listdir(DOWNLOADS)}")
+    with zipfile.ZipFile(zips[0]) as z:
+        pfx_names = [n for n in z.namelist() if n.endswith(".pfx")]
+        check(pfx_names, f"no .pfx in {z.namelist()}")
+        pfx = os.path.join(WORK, "cert.pfx")
+        with open(pfx, "wb") as f:
+            f.write(z.read(pfx_names[0]))
+    opened = subprocess.run(["openssl", "pkcs12", "-in", pfx, "-passin", "pass:Pfx-Secret-123", "-nodes"],
+                            capture_output=True, text=True)
+    check(opened.returncode == 0, f"openssl pkcs12 failed: {opened.stderr}")
+    check("CN = www.console.example" in opened.stdout or "CN=www.console.example" in opened.stdout,
+          "the PKCS#12 does not hold the certificate")
+    check("PRIVATE KEY" in opened.stdout, "the PKCS#12 does not hold the key")
+    wrong = subprocess.run(["openssl", "pkcs12", "-in", pfx, "-passin", "pass:not-it", "-nodes"],
+                           capture_output=True, text=True)
+    check(wrong.returncode != 0, "the PKCS#12 opens without its password")
+
+    # --- a certificate from an uploaded CSR ------------------------------------
+    key, csr = os.path.join(WORK, "csr.key"), os.path.join(WORK, "upload.csr")
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-subj", "/CN=csr.console.example", "-out", csr], check=True, capture_output=True)
+    open_page("/certs/new")
+    heading("Issue a certificate")
+    Select(find("#csr-form select[name=issuer_id]")).select_by_visible_text("Console Issuing CA")
+    find("#csr-file").send_keys(csr)
+    wait.until(lambda d: "BEGIN CERTIFICATE REQUEST" in d.find_element(By.ID, "csr").get_attribute("value"))
+    find("#csr-submit").click()
+    heading("csr.console.example")
+    check("From a CSR" in driver.find_element(By.CSS_SELECTOR, "dl.details").text, "not issued from the CSR")
+    shot("cert-from-csr")
+
+    # --- revoke the first one; its status changes -------------------------------
+    open_page(f"/certs/{form_cert}")
+    heading("www.console.example")
+    Select(find("#revoke-form select[name=reason]")).select_by_value("KEY_COMPROMISE")
+    find("#revoke-submit").click()
+    wait.until(EC.alert_is_present())
+    driver.switch_to.alert.accept()
+    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#cert-badge"), "Revoked"))
+    check(not driver.find_elements(By.ID, "revoke-form"), "a revoked certificate still offers revocation")
+    shot("cert-revoked")
+
+    # --- the list: search and the status filter --------------------------------
+    open_page("/certs?status=REVOKED")
+    heading("Private certificates")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#cert-table tbody tr")
+    check(len(rows) == 1 and "www.console.example" in rows[0].text, f"revoked filter: {[r.text for r in rows]}")
+    fill("#cert-search", "csr.console")
+    Select(find("select[name=status]")).select_by_value("")
+    find("#cert-filter").click()
+    wait.until(lambda d: "csr.console.example" in d.find_element(By.ID, "cert-table").text
+               and "www.console.example" not in d.find_element(By.ID, "cert-table").text)
+    shot("cert-list")
+
+    # --- the overview counts what happened --------------------------------------
+    find("nav a[href='#/overview']").click()
+    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#count-revoked .value"), "1"))
+    check(find("#count-issued .value").text == "1", "overview: issued count")
+    shot("overview")
+
+    # --- Chinese ---------------------------------------------------------------
+    find("#lang-switch").click()
+    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "main h1"), "总览"))
+    check(find("nav a[href='#/certs']").text == "私有证书", "navigation not in Chinese")
+    shot("overview-zh")
+    find("#lang-switch").click()
+    heading("Overview")
+    no_console_errors()
+
+    # --- a read-only user, made through the API with the admin's session -------
+    jar = http.cookiejar.CookieJar()
+    handlers = [urllib.request.HTTPCookieProcessor(jar)]
+    if os.environ.get("OPENCCM_TLS_CA"):
+        handlers.append(urllib.request.HTTPSHandler(
+            context=ssl.create_default_context(cafile=os.environ["OPENCCM_TLS_CA"])))
+    opener = urllib.request.build_opener(*handlers)
+
+    def call(method, path, body=None, csrf=""):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{BASE}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json", "X-OpenCCM-CSRF": csrf})
+        with opener.open(req) as r:
+            text = r.read()
+            return json.loads(text) if text else None
+
+    admin = call("POST", "/console/session", {"domain": DOMAIN, "user": ADMIN, "password": PASSWORD})
+    csrf = admin["csrf"]
+    user = call("POST", "/v3/users", {"user": {"name": "auditor", "password": "Auditor-123"}}, csrf)["user"]
+    document = json.dumps({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["pca:cert:get", "pca:cert:list"]}]})
+    policy = call("POST", "/v5/policies", {"policy_name": "certificate-reader", "policy_document": document},
+                  csrf)["policy"]
+    call("POST", f"/v5/policies/{policy['policy_id']}/attach-user", {"user_id": user["id"]}, csrf)
+
+    find("#signout").click()
+    find("#signin-submit")
+    open_page("/certs")
+    find("#signin-submit")
+    sign_in("auditor", "Auditor-123")
+    heading("Private certificates")
+    check(not driver.find_elements(By.ID, "cert-issue"), "a read-only user sees the issue button")
+    shot("readonly-cert-list")
+    open_page(f"/certs/{form_cert}")
+    heading("www.console.example")
+    check(not driver.find_elements(By.ID, "export-form") and not driver.find_elements(By.ID, "revoke-form"),
+          "a read-only user sees export or revocation")
+    # Posting the issuance anyway (as the page would) is refused by the API.
+    refused = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        (async () => {
+          const s = await (await fetch('/console/session')).json();
+          const r = await fetch('/v1/private-certificates', {method: 'POST', headers: {
+            'Content-Type': 'application/json', 'X-OpenCCM-CSRF': s.csrf},
+            body: JSON.stringify({issuer_id: '00000000-0000-0000-0000-000000000000',
+              distinguished_name: {common_name: 'x'}, validity: {type: 'DAY', value: 1}})});
+          done([r.status, await r.json()]);
+        })();
+    """)
+    check(refused[0] == 403 and refused[1]["error_code"] == "PCA.90010003", f"not refused: {refused}")
+    # Without the anti-forgery header the session cookie alone is refused.
+    forged = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/v1/private-certificates').then((r) => done(r.status));
+    """)
+    check(forged == 401, f"a call without X-OpenCCM-CSRF answered {forged}")
+    # A page it may not read says why.
+    open_page("/cas")
+    alert = visible("main p.notice.error")
+    check("Refused" in alert.text and "PCA.90010003" in alert.text, f"refusal not explained: {alert.text}")
+    shot("readonly-refused")
+    find("#signout").click()
+    find("#signin-submit")
+    open_page("/certs")
+    find("#signin-submit")
+    print(f"console: ok ({shot_count} screenshots in {SHOTS})")
+except Exception:
+    shot("failure")
+    with open(os.path.join(SHOTS, "failure.html"), "w") as f:
+        f.write(driver.page_source)
+    raise
+finally:
+    driver.quit()
