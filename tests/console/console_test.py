@@ -19,14 +19,10 @@ over TLS also OPENCCM_TLS_CERT (the server's certificate), OPENCCM_TLS_CA
 import base64
 import glob
 import hashlib
-import http.cookiejar
-import json
 import os
-import ssl
 import subprocess
 import sys
 import time
-import urllib.request
 import zipfile
 
 from selenium import webdriver
@@ -154,7 +150,16 @@ try:
     alert = visible("p.notice.error")
     check("wrong" in alert.text, f"no refusal shown: {alert.text}")
     shot("signin-refused")
-    sign_in(ADMIN, PASSWORD)
+    # By keyboard alone: the fields in order, Enter submits.
+    from selenium.webdriver.common.keys import Keys
+    find("#signin-domain").click()
+    driver.switch_to.active_element.send_keys(Keys.CONTROL, "a")
+    driver.switch_to.active_element.send_keys(DOMAIN, Keys.TAB)
+    check(driver.switch_to.active_element.get_attribute("id") == "signin-user", "Tab does not reach the user field")
+    driver.switch_to.active_element.send_keys(Keys.CONTROL, "a")
+    driver.switch_to.active_element.send_keys(ADMIN, Keys.TAB)
+    check(driver.switch_to.active_element.get_attribute("id") == "signin-password", "Tab does not reach the password")
+    driver.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
     heading("Overview")
     find("#count-issued")
     shot("overview-empty")
@@ -203,6 +208,10 @@ try:
     heading("www.console.example")
     form_cert = driver.current_url.split("#/certs/")[1]
     check("Issued" in find("#cert-badge").text, "the new certificate is not issued")
+    find("#cert-decoded summary").click()
+    decoded = visible("#cert-decoded pre").text
+    check("IP Address:192.0.2.10" in decoded and "DNS:www.console.example" in decoded,
+          f"the decoded certificate lacks its names: {decoded[:400]}")
     shot("cert-detail")
 
     # --- download it as PKCS#12 and open it with OpenSSL -----------------------
@@ -270,6 +279,12 @@ try:
     wait.until(lambda d: "csr.console.example" in d.find_element(By.ID, "cert-table").text
                and "www.console.example" not in d.find_element(By.ID, "cert-table").text)
     shot("cert-list")
+    # The issuer filter: nothing was issued by the root itself.
+    open_page("/certs")
+    Select(find("select[name=issuer_id]")).select_by_visible_text("Console Root CA")
+    find("#cert-filter").click()
+    wait.until(lambda d: "issuer_id=" in d.current_url)
+    visible("#cert-table p.empty")
 
     # --- the overview counts what happened --------------------------------------
     find("nav a[href='#/overview']").click()
@@ -286,30 +301,72 @@ try:
     heading("Overview")
     no_console_errors()
 
-    # --- a read-only user, made through the API with the admin's session -------
-    jar = http.cookiejar.CookieJar()
-    handlers = [urllib.request.HTTPCookieProcessor(jar)]
-    if os.environ.get("OPENCCM_TLS_CA"):
-        handlers.append(urllib.request.HTTPSHandler(
-            context=ssl.create_default_context(cafile=os.environ["OPENCCM_TLS_CA"])))
-    opener = urllib.request.build_opener(*handlers)
+    # --- SSL certificates: import one, see it, export it, delete it ----------
+    skey, scert = os.path.join(WORK, "ssl.key"), os.path.join(WORK, "ssl.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", skey, "-out", scert, "-days", "30", "-subj", "/CN=shop.console.example",
+                    "-addext", "subjectAltName=DNS:shop.console.example"], check=True, capture_output=True)
+    find("nav a[href='#/ssl']").click()
+    heading("SSL certificates")
+    find("#scm-import").click()
+    heading("Import an SSL certificate")
+    fill("#scm-name", "console-shop")
+    find("#scm-certificate-file").send_keys(scert)
+    find("#scm-key-file").send_keys(skey)
+    wait.until(lambda d: "PRIVATE KEY" in d.find_element(By.ID, "scm-key").get_attribute("value"))
+    shot("ssl-import")
+    find("#scm-import-submit").click()
+    heading("console-shop")
+    check("shop.console.example" in find("dl.details").text, "the imported certificate's domain")
+    find("#scm-export").click()
+    visible("#scm-status p.notice.ok")
+    shot("ssl-detail")
+    find("#scm-delete").click()
+    wait.until(EC.alert_is_present())
+    driver.switch_to.alert.accept()
+    heading("SSL certificates")
+    check("console-shop" not in find("#scm-table").text, "the deleted certificate is still listed")
 
-    def call(method, path, body=None, csrf=""):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{BASE}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json", "X-OpenCCM-CSRF": csrf})
-        with opener.open(req) as r:
-            text = r.read()
-            return json.loads(text) if text else None
+    # --- a CSR made by the service --------------------------------------------
+    open_page("/csrs")
+    heading("Certificate signing requests")
+    fill("#csr-name", "console-csr")
+    fill("#csr-domain", "api.console.example")
+    find("#csr-create-submit").click()
+    heading("console-csr")
+    check("BEGIN CERTIFICATE REQUEST" in find("#csr-pem").text, "the CSR is not shown")
+    shot("csr-detail")
 
-    admin = call("POST", "/console/session", {"domain": DOMAIN, "user": ADMIN, "password": PASSWORD})
-    csrf = admin["csrf"]
-    user = call("POST", "/v3/users", {"user": {"name": "auditor", "password": "Auditor-123"}}, csrf)["user"]
-    document = json.dumps({"Version": "5.0", "Statement": [
-        {"Effect": "Allow", "Action": ["pca:cert:get", "pca:cert:list"]}]})
-    policy = call("POST", "/v5/policies", {"policy_name": "certificate-reader", "policy_document": document},
-                  csrf)["policy"]
-    call("POST", f"/v5/policies/{policy['policy_id']}/attach-user", {"user_id": user["id"]}, csrf)
+    # --- a read-only user, made in the console by the administrator ------------
+    open_page("/iam/users")
+    heading("Users and access keys")
+    fill("#user-name", "auditor")
+    fill("#user-password", "Auditor-123")
+    find("#user-submit").click()
+    wait.until(lambda d: "auditor" in d.find_element(By.ID, "user-table").text)
+    find("#user-table button.new-key[data-user='auditor']").click()
+    sk = visible("#new-sk").text
+    check(len(sk) == 40 and len(find("#new-ak").text) == 20, f"the new key is not shown once: {sk!r}")
+    shot("iam-users-new-key")
+    open_page("/iam/policies")
+    heading("Identity policies")
+    fill("#policy-name", "certificate-reader")
+    editor = find("#policy-document")
+    editor.clear()
+    editor.send_keys('{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["pca:cert:get", "read everything"]}]}')
+    find("#policy-submit").click()
+    problem = visible("#policy-check .notice.error").text
+    check("read everything" in problem, f"the editor did not refuse a bad action: {problem}")
+    shot("iam-policy-refused")
+    editor.clear()
+    editor.send_keys('{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["pca:cert:get", "pca:cert:list"]}]}')
+    find("#policy-submit").click()
+    wait.until(lambda d: "certificate-reader" in d.find_element(By.CSS_SELECTOR, "main table").text)
+    Select(find("select[name=policy]")).select_by_visible_text("certificate-reader")
+    Select(find("select[name=principal]")).select_by_visible_text("User: auditor")
+    find("button[value=attach]").click()
+    visible("#iam-status .notice.ok")
+    shot("iam-policies")
 
     find("#signout").click()
     find("#signin-submit")
@@ -347,6 +404,14 @@ try:
     alert = visible("main p.notice.error")
     check("Refused" in alert.text and "PCA.90010003" in alert.text, f"refusal not explained: {alert.text}")
     shot("readonly-refused")
+    # A phone: the pages reflow, nothing wider than the screen.
+    driver.set_window_size(390, 844)
+    open_page("/certs")
+    heading("Private certificates")
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    check(overflow <= 0, f"the certificate list is {overflow}px wider than a phone")
+    shot("phone-cert-list")
+    driver.set_window_size(1280, 800)
     find("#signout").click()
     find("#signin-submit")
     open_page("/certs")

@@ -1,6 +1,5 @@
 // The console's shell: sign-in, the navigation, the language switch and
-// the router (#/overview, #/cas, #/cas/new, #/cas/<id>, #/certs,
-// #/certs/new, #/certs/<id>).
+// the router (the routes below).
 
 import { api, setCsrf, ApiError } from './api.js';
 import { t, lang, setLang } from './i18n.js';
@@ -8,6 +7,8 @@ import { h, clear, notice, refusal } from './ui.js';
 import { overviewPage } from './pages-overview.js';
 import { caListPage, caNewPage, caDetailPage } from './pages-cas.js';
 import { certListPage, certNewPage, certDetailPage } from './pages-certs.js';
+import { scmListPage, scmImportPage, scmDetailPage, csrListPage, csrDetailPage } from './pages-scm.js';
+import { usersPage, groupsPage, policiesPage } from './pages-iam.js';
 
 const root = document.getElementById('app');
 // Who is signed in (GET /console/session), or null.
@@ -21,6 +22,14 @@ const routes = [
   [/^\/certs$/, certListPage],
   [/^\/certs\/new$/, certNewPage],
   [/^\/certs\/([0-9a-f-]{36})$/, certDetailPage],
+  [/^\/ssl$/, scmListPage],
+  [/^\/ssl\/import$/, scmImportPage],
+  [/^\/ssl\/(scs[0-9]{13})$/, scmDetailPage],
+  [/^\/csrs$/, csrListPage],
+  [/^\/csrs\/([0-9a-f]{32})$/, csrDetailPage],
+  [/^\/iam\/users$/, usersPage],
+  [/^\/iam\/groups$/, groupsPage],
+  [/^\/iam\/policies$/, policiesPage],
 ];
 
 // The route of the location's hash: path, its parameters and the query.
@@ -102,7 +111,11 @@ function layout(content, path) {
       h('nav', { 'aria-label': t('nav.label') },
         link('/overview', 'nav.overview'),
         link('/cas', 'nav.cas'),
-        link('/certs', 'nav.certs')),
+        link('/certs', 'nav.certs'),
+        link('/ssl', 'nav.ssl'),
+        session.is_admin ? link('/iam/users', 'nav.users') : null,
+        session.is_admin ? link('/iam/groups', 'nav.groups') : null,
+        session.is_admin ? link('/iam/policies', 'nav.policies') : null),
       h('div', { class: 'who' },
         h('span', { id: 'who' }, `${session.user_name} @ ${session.domain_name}`),
         languageSwitch(),

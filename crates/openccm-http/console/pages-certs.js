@@ -4,7 +4,7 @@
 
 import { api, query } from './api.js';
 import { t } from './i18n.js';
-import { h, clear, when, badge, notice, refusal, field, select, details, table, saveBlob, dnText } from './ui.js';
+import { h, clear, when, badge, notice, refusal, field, select, details, table, saveBlob, saveText, dnText } from './ui.js';
 import { go, may, render } from './app.js';
 import { allCas, dnOf, validityFields, validityOf, KEY_ALGORITHMS, SIGNATURE_ALGORITHMS } from './pages-cas.js';
 
@@ -19,22 +19,32 @@ export async function certListPage({ params }) {
   const filters = {
     name: params.get('name') || '',
     status: params.get('status') || '',
+    issuer_id: params.get('issuer_id') || '',
+    tag: params.get('tag') || '',
     sort_key: params.get('sort_key') || 'create_time',
     sort_dir: params.get('sort_dir') || 'DESC',
   };
   const offset = Math.max(0, Number(params.get('offset')) || 0);
-  const page = await api('GET', CERTS + query({ ...filters, limit: PAGE, offset }));
+  // The issuer filter lists the CAs, if the user may list them.
+  const [page, cas] = await Promise.all([
+    api('GET', CERTS + query({ ...filters, limit: PAGE, offset })),
+    may('pca:ca:list') ? allCas().catch(() => []) : Promise.resolve([]),
+  ]);
   const link = (changes) => `#/certs${query({ ...filters, offset, ...changes })}`;
   const form = h('form', { class: 'filters', role: 'search', onsubmit: (event) => {
     event.preventDefault();
     const data = new FormData(form);
     go(`/certs${query({
       name: data.get('name').trim(), status: data.get('status'),
+      issuer_id: data.get('issuer_id') || '', tag: data.get('tag').trim(),
       sort_key: data.get('sort_key'), sort_dir: data.get('sort_dir'),
     })}`);
   } },
   field(t('cert.search'), h('input', { name: 'name', id: 'cert-search', type: 'search', value: filters.name, maxlength: 64 })),
   field(t('cert.status'), select('status', [['', t('filter.any')], ['ISSUED', t('status.ISSUED')], ['REVOKED', t('status.REVOKED')], ['EXPIRED', t('status.EXPIRED')]], filters.status)),
+  cas.length ? field(t('cert.issuer'), select('issuer_id', [['', t('filter.any')],
+    ...cas.map((ca) => [ca.ca_id, ca.distinguished_name.common_name])], filters.issuer_id)) : null,
+  field(t('cert.tag'), h('input', { name: 'tag', id: 'cert-tag', value: filters.tag, placeholder: 'env=prod', maxlength: 300 })),
   field(t('list.sort'), select('sort_key', [['create_time', t('cert.created')], ['not_after', t('cert.not_after')], ['common_name', t('cert.name')], ['issuer_name', t('cert.issuer')]], filters.sort_key)),
   field(t('list.direction'), select('sort_dir', [['DESC', t('list.desc')], ['ASC', t('list.asc')]], filters.sort_dir)),
   h('button', { type: 'submit', id: 'cert-filter' }, t('action.search')));
@@ -186,6 +196,16 @@ export async function certDetailPage({ id }) {
   field(t('cert.revoke.reason'), select('reason', REASONS.map((r) => [r, t(`reason.${r}`)]), 'UNSPECIFIED')),
   h('button', { type: 'submit', class: 'danger', id: 'revoke-submit' }, t('cert.revoke')));
 
+  // The decoded certificate (OpenSSL's text) and its PEM.
+  const decoded = h('details', { id: 'cert-decoded' }, h('summary', {}, t('cert.decoded')));
+  try {
+    const printed = await api('GET', `/console/certificates/${id}`);
+    decoded.appendChild(h('div', { class: 'actions' },
+      h('button', { type: 'button', id: 'pem-download', onclick: () => saveText(printed.pem, `${name}.crt.pem`) }, t('cert.pem.download'))));
+    decoded.appendChild(h('pre', { class: 'decoded' }, printed.text));
+  } catch (err) {
+    decoded.appendChild(notice('error', refusal(err)));
+  }
   const enc = cert.enc_cert_info;
   return h('section', {},
     h('h1', {}, name, ' ', h('span', { id: 'cert-badge' }, badge(cert.status))),
@@ -205,6 +225,7 @@ export async function certDetailPage({ id }) {
       [t('cert.enterprise_project'), cert.enterprise_project_id],
       enc ? [t('cert.enc_serial'), enc.serial_number] : null,
     ].filter(Boolean)),
+    decoded,
     h('div', { class: 'columns' },
       cert.status === 'ISSUED' && may('pca:cert:export') ? exportForm : null,
       cert.status === 'ISSUED' && may('pca:cert:revoke') ? revokeForm : null));

@@ -213,6 +213,17 @@ pub fn router(state: AppState) -> Router {
             limit(small),
             middleware::buffer_body,
         ))
+        .merge(
+            console::authenticated_routes()
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::authenticate,
+                ))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    audit::record,
+                )),
+        )
         .merge(console::asset_routes());
     routes
         .merge(acme)

@@ -245,3 +245,14 @@ impl ParsedCertificate {
 pub fn der_to_pem(der: &[u8], eol: crate::pem::Eol) -> PkiResult<String> {
     crate::pem::encode("CERTIFICATE", der, eol)
 }
+
+/// A certificate as `openssl x509 -text` prints it (OpenSSL's printer),
+/// for people to read on the console's certificate page.
+pub fn der_to_text(der: &[u8]) -> PkiResult<String> {
+    let x509 = openssl::x509::X509::from_der(der)
+        .map_err(|_| cert_error("the stored certificate does not parse"))?;
+    let text = x509
+        .to_text()
+        .map_err(|_| cert_error("the certificate cannot be printed"))?;
+    String::from_utf8(text).map_err(|_| cert_error("the certificate's text is not UTF-8"))
+}

@@ -81,6 +81,51 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
+/// What the console shows beyond the API's answers, behind authentication
+/// (a console session or any API credential) like the API.
+pub fn authenticated_routes() -> Router<AppState> {
+    Router::new().route(
+        "/console/certificates/{certificate_id}",
+        get(certificate_text),
+    )
+}
+
+/// The decoded certificate the console's certificate page shows.
+#[derive(Serialize)]
+struct CertificateText {
+    /// PEM.
+    pem: String,
+    /// As `openssl x509 -text` prints it.
+    text: String,
+}
+
+/// `GET /console/certificates/{certificate_id}`: a private certificate's PEM
+/// and its decoded text, for whoever may show it (`pca:cert:get`).
+async fn certificate_text(
+    State(state): State<AppState>,
+    crate::extract::CallerOf(caller): crate::extract::CallerOf,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let answer = async {
+        let id = openccm_app::pca::input::cert_id(&id)?;
+        let view = state.pca.show_certificate(&caller, &id).await?;
+        let der = view.record.certificate.ok_or_else(|| {
+            Error::Internal("an issued certificate has no certificate".to_owned())
+        })?;
+        let printed = |e: openccm_pki::PkiError| Error::Internal(e.to_string());
+        Ok::<_, Error>(CertificateText {
+            pem: openccm_pki::cert::der_to_pem(&der, openccm_pki::pem::Eol::LF).map_err(printed)?,
+            text: openccm_pki::cert::der_to_text(&der).map_err(printed)?,
+        })
+    }
+    .await;
+    let response = match answer {
+        Ok(text) => Json(text).into_response(),
+        Err(err) => ApiError::from_app(Service::Pca, &err).into_response(),
+    };
+    no_store(response)
+}
+
 /// The console's pages and scripts.
 pub fn asset_routes() -> Router<AppState> {
     Router::new()
@@ -159,6 +204,15 @@ const BUTTON_ACTIONS: &[Action] = &[
     actions::PCA_CERT_EXPORT,
     actions::PCA_CERT_REVOKE,
     actions::PCA_CERT_DELETE,
+    actions::SCM_UPLOAD,
+    actions::SCM_LIST,
+    actions::SCM_EXPORT,
+    actions::SCM_DELETE,
+    actions::SCM_CREATE_CSR,
+    actions::SCM_UPLOAD_CSR,
+    actions::SCM_LIST_CSR,
+    actions::SCM_DELETE_CSR,
+    actions::SCM_GET_CSR_KEY,
 ];
 
 /// Which of [`BUTTON_ACTIONS`] some policy of the caller's could allow.

@@ -23,12 +23,25 @@ impl Pca {
         if query.name.as_ref().is_some_and(|n| n.chars().count() > 64) {
             return Err(Error::invalid("name is at most 64 characters"));
         }
+        let issuer_id = query
+            .issuer_id
+            .as_deref()
+            .map(crate::pca::input::ca_id)
+            .transpose()?;
+        let mut tags = openccm_store::TagFilter::default();
+        if let Some((key, value)) = query.tag {
+            crate::tags::check_key(&key)?;
+            if let Some(value) = &value {
+                crate::tags::check_value(value)?;
+            }
+            tags.all.push((key, value.into_iter().collect()));
+        }
         let filter = CertFilter {
             name: query.name.filter(|n| !n.is_empty()),
             status: query.status,
-            issuer_id: None,
+            issuer_id,
             visibility,
-            tags: openccm_store::TagFilter::default(),
+            tags,
             sort_key: sort_key.unwrap_or_default(),
             sort_dir: query
                 .sort_dir

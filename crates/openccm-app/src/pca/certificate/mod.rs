@@ -44,6 +44,12 @@ pub struct ListCertificates {
     pub name: Option<String>,
     /// `ISSUED` | `REVOKED` | `EXPIRED`.
     pub status: Option<CertStatus>,
+    /// Only certificates of this CA (an OpenCCM extension: the console's
+    /// issuer filter).
+    pub issuer_id: Option<String>,
+    /// Only certificates with this tag key, and value if given (an OpenCCM
+    /// extension: the console's tag filter).
+    pub tag: Option<(String, Option<String>)>,
     /// Sort column (default creation time).
     pub sort_key: Option<crate::common::Field<openccm_store::CertSortKey>>,
     /// Direction (default descending).

@@ -181,6 +181,14 @@ pub(super) async fn list_certificates(
                 offset: int_param(q.offset.as_deref(), "offset")?,
                 name: q.name,
                 status,
+                issuer_id: q.issuer_id.filter(|id| !id.is_empty()),
+                tag: q
+                    .tag
+                    .filter(|t| !t.is_empty())
+                    .map(|t| match t.split_once('=') {
+                        Some((key, value)) => (key.to_owned(), Some(value.to_owned())),
+                        None => (t, None),
+                    }),
                 sort_key: q.sort_key.as_deref().map(crate::names::parse_cert_sort_key),
                 sort_dir: q.sort_dir.as_deref().map(crate::names::parse_sort_dir),
             },

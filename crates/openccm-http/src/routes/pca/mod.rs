@@ -260,6 +260,11 @@ struct ListQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     type_: Option<String>,
+    /// Certificates only, an OpenCCM extension: only those of this CA.
+    issuer_id: Option<String>,
+    /// Certificates only, an OpenCCM extension: only those with this tag,
+    /// `key` (any value) or `key=value`.
+    tag: Option<String>,
     /// `create_time` (default) | `common_name` | `type` | `issuer_name` | `not_after`.
     sort_key: Option<String>,
     /// `DESC` (default) | `ASC`.
