@@ -101,7 +101,13 @@ def heading(text):
 
 
 def open_page(hash_path):
+    # A new hash is no new document: wait for the console's next render
+    # (app.js marks each on <body>), not for elements of the page before.
+    before = driver.execute_script("return document.body ? document.body.dataset.rendered || '' : ''")
     driver.get(f"{BASE}/console/#{hash_path}")
+    if driver.find_elements(By.CSS_SELECTOR, ".signin-page"):
+        return
+    wait.until(lambda d: d.execute_script("return document.body.dataset.rendered || ''") not in ("", before))
 
 
 def fill(css, value):
@@ -144,8 +150,11 @@ try:
     open_page("/overview")
     find("#signin-submit")
     # English for stable words; the switch is tested below.
-    if find("#lang-switch").text == "English":
-        find("#lang-switch").click()
+    switch = find("#lang-switch")
+    if switch.text == "English":
+        switch.click()
+        wait.until(EC.staleness_of(switch))
+        wait.until(lambda d: d.find_element(By.ID, "lang-switch").text == "中文")
     sign_in(ADMIN, "wrong-password")
     alert = visible("p.notice.error")
     check("wrong" in alert.text, f"no refusal shown: {alert.text}")
@@ -288,7 +297,7 @@ try:
 
     # --- the overview counts what happened --------------------------------------
     find("nav a[href='#/overview']").click()
-    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#count-revoked .value"), "1"))
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#count-revoked .value").text == "1")
     check(find("#count-issued .value").text == "1", "overview: issued count")
     shot("overview")
 

@@ -33,7 +33,9 @@ async function errorOf(response) {
 // Calls `path`; answers the parsed JSON (or null for an empty answer).
 // `blob: true` answers the body as a Blob with its file name.
 export async function api(method, path, body, options = {}) {
-  const headers = { 'X-OpenCCM-CSRF': csrf };
+  // Before sign-in there is no value yet; the header is sent anyway (the
+  // sign-in call must carry it: crates/openccm-http/src/console/mod.rs).
+  const headers = { 'X-OpenCCM-CSRF': csrf || 'sign-in' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -41,7 +43,13 @@ export async function api(method, path, body, options = {}) {
   }
   const response = await fetch(path, init);
   if (!response.ok) {
-    throw await errorOf(response);
+    const err = await errorOf(response);
+    // The session ended (signed out elsewhere, expired, password changed):
+    // the shell shows the sign-in page.
+    if (response.status === 401 && path !== '/console/session') {
+      window.dispatchEvent(new Event('openccm-session-ended'));
+    }
+    throw err;
   }
   if (options.blob) {
     const disposition = response.headers.get('Content-Disposition') || '';

@@ -74,10 +74,21 @@ export function dnOf(data, prefix) {
   return dn;
 }
 
-export function validityFields(defaultValue, defaultType) {
+// Validity fields; `prefix` keeps the ids of two forms on one page apart.
+export function validityFields(defaultValue, defaultType, prefix = '') {
   return h('div', { class: 'inline' },
-    field(t('validity.value'), h('input', { name: 'validity_value', id: 'validity_value', type: 'number', min: 1, value: defaultValue, required: true })),
+    field(t('validity.value'), h('input', { name: 'validity_value', id: `${prefix}validity_value`, type: 'number', min: 1, value: defaultValue, required: true })),
     field(t('validity.type'), select('validity_type', [['YEAR', t('validity.YEAR')], ['MONTH', t('validity.MONTH')], ['DAY', t('validity.DAY')]], defaultType)));
+}
+
+// SM2 keys sign with SM3, the others with a SHA-2 hash (pca-v1.md).
+export function pairHashWithKey(form) {
+  const key = form.querySelector('select[name=key_algorithm]');
+  const hash = form.querySelector('select[name=signature_algorithm]');
+  key.addEventListener('change', () => {
+    if (key.value === 'SM2') hash.value = 'SM3';
+    else if (hash.value === 'SM3') hash.value = 'SHA256';
+  });
 }
 
 export function validityOf(data) {
@@ -111,6 +122,7 @@ export async function caNewPage() {
       h('button', { type: 'submit', class: 'primary', id: 'ca-submit' }, t('ca.create')),
       h('a', { href: '#/cas', class: 'button' }, t('action.cancel'))));
   sync();
+  pairHashWithKey(form);
 
   async function submit(event) {
     event.preventDefault();
@@ -162,8 +174,9 @@ export async function caDetailPage({ id }) {
   const crl = ca.crl_configuration || {};
   const actions = h('div', { class: 'actions' },
     (s === 'ACTIVED' || s === 'EXPIRED') ? button('pca:ca:export', 'ca.export', () => act('export', 'POST', `${CAS}/${id}/export`, undefined, (pem) => {
-      saveText(pem.certificate, `${caLabel(ca)}.crt.pem`);
-      saveText(pem.certificate_chain, `${caLabel(ca)}.chain.pem`);
+      // One file: the CA's certificate, then the chain above it (empty for a root).
+      const chain = (pem.certificate_chain || '').trim();
+      saveText(chain ? `${pem.certificate.trim()}\n${chain}\n` : pem.certificate, `${caLabel(ca)}.pem`);
     })) : null,
     s === 'ACTIVED' ? button('pca:ca:disable', 'ca.disable', confirmThen(t('ca.confirm.disable'), () => act('disable', 'POST', `${CAS}/${id}/disable`))) : null,
     s === 'DISABLED' ? button('pca:ca:enable', 'ca.enable', () => act('enable', 'POST', `${CAS}/${id}/enable`)) : null,

@@ -4,9 +4,9 @@
 
 import { api, query } from './api.js';
 import { t } from './i18n.js';
-import { h, clear, when, badge, notice, refusal, field, select, details, table, saveBlob, saveText, dnText } from './ui.js';
+import { h, clear, when, badge, notice, refusal, field, select, details, table, saveBlob, saveText, dnText, certName } from './ui.js';
 import { go, may, render } from './app.js';
-import { allCas, dnOf, validityFields, validityOf, KEY_ALGORITHMS, SIGNATURE_ALGORITHMS } from './pages-cas.js';
+import { allCas, dnOf, validityFields, validityOf, pairHashWithKey, KEY_ALGORITHMS, SIGNATURE_ALGORITHMS } from './pages-cas.js';
 
 const CERTS = '/v1/private-certificates';
 const PAGE = 20;
@@ -56,7 +56,7 @@ export async function certListPage({ params }) {
         ? h('a', { class: 'button primary', href: '#/certs/new', id: 'cert-issue' }, t('cert.issue')) : null),
     form,
     h('div', { id: 'cert-table' }, table([
-      [t('cert.name'), (c) => h('a', { href: `#/certs/${c.certificate_id}` }, c.distinguished_name.common_name)],
+      [t('cert.name'), (c) => h('a', { href: `#/certs/${c.certificate_id}` }, certName(c))],
       [t('cert.status'), (c) => badge(c.status)],
       [t('cert.issuer'), (c) => c.issuer_name],
       [t('cert.key_algorithm'), (c) => c.key_algorithm],
@@ -129,6 +129,7 @@ export async function certNewPage({ params }) {
   const algorithm = formTab.querySelector('select[name=key_algorithm]');
   const encipherment = formTab.querySelector('input[value=keyEncipherment]');
   algorithm.addEventListener('change', () => { encipherment.checked = algorithm.value.startsWith('RSA'); });
+  pairHashWithKey(formTab);
 
   const csrText = h('textarea', { name: 'csr', id: 'csr', rows: 8, required: true, placeholder: '-----BEGIN CERTIFICATE REQUEST-----' });
   const csrFile = h('input', { type: 'file', id: 'csr-file', accept: '.csr,.pem,.req,.txt' });
@@ -146,7 +147,7 @@ export async function certNewPage({ params }) {
   field(t('cert.issuer'), issuerSelect()),
   field(t('cert.csr.file'), csrFile),
   field(t('cert.csr.paste'), csrText),
-  validityFields(1, 'YEAR'),
+  validityFields(1, 'YEAR', 'csr-'),
   h('button', { type: 'submit', class: 'primary', id: 'csr-submit' }, t('cert.issue')));
 
   return h('section', {},
@@ -161,7 +162,7 @@ export async function certDetailPage({ id }) {
   const cert = await api('GET', `${CERTS}/${id}`);
   const status = h('div', { id: 'cert-status' });
   const fail = (err) => { clear(status); status.appendChild(notice('error', refusal(err))); };
-  const name = cert.distinguished_name.common_name;
+  const name = certName(cert);
 
   const exportForm = h('form', { class: 'card', id: 'export-form', onsubmit: async (event) => {
     event.preventDefault();

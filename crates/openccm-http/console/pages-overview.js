@@ -3,7 +3,8 @@
 
 import { api, query } from './api.js';
 import { t } from './i18n.js';
-import { h, when, badge, table } from './ui.js';
+import { h, when, badge, table, certName } from './ui.js';
+import { may } from './app.js';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -39,21 +40,26 @@ export async function overviewPage() {
   const now = Date.now();
   const certs = '/v1/private-certificates';
   const cas = '/v1/private-certificate-authorities';
+  // Each part shows what the user may list: the rest reads "—".
+  const seeCerts = may('pca:cert:list');
+  const seeCas = may('pca:ca:list');
+  const none = { certificates: [] };
   const [issued, revoked, expired, active, disabled, latest, revokedList] = await Promise.all([
-    total(certs, { status: 'ISSUED' }),
-    total(certs, { status: 'REVOKED' }),
-    total(certs, { status: 'EXPIRED' }),
-    total(cas, { status: 'ACTIVED' }),
-    total(cas, { status: 'DISABLED' }),
-    api('GET', certs + query({ sort_key: 'create_time', sort_dir: 'DESC', limit: 5 })),
-    api('GET', certs + query({ status: 'REVOKED', sort_key: 'create_time', sort_dir: 'DESC', limit: 5 })),
+    seeCerts ? total(certs, { status: 'ISSUED' }) : '—',
+    seeCerts ? total(certs, { status: 'REVOKED' }) : '—',
+    seeCerts ? total(certs, { status: 'EXPIRED' }) : '—',
+    seeCas ? total(cas, { status: 'ACTIVED' }) : '—',
+    seeCas ? total(cas, { status: 'DISABLED' }) : '—',
+    seeCerts ? api('GET', certs + query({ sort_key: 'create_time', sort_dir: 'DESC', limit: 5 })) : none,
+    seeCerts ? api('GET', certs + query({ status: 'REVOKED', sort_key: 'create_time', sort_dir: 'DESC', limit: 5 })) : none,
   ]);
+  const dashes = [[7, '—'], [30, '—'], [90, '—']];
   const [certWindows, caWindows] = await Promise.all([
-    windows(certs, { status: 'ISSUED' }, 'certificates', issued, now),
-    windows(cas, { status: 'ACTIVED' }, 'certificate_authorities', active, now),
+    seeCerts ? windows(certs, { status: 'ISSUED' }, 'certificates', issued, now) : dashes,
+    seeCas ? windows(cas, { status: 'ACTIVED' }, 'certificate_authorities', active, now) : dashes,
   ]);
   const recent = (rows) => table([
-    [t('cert.name'), (c) => h('a', { href: `#/certs/${c.certificate_id}` }, c.distinguished_name.common_name)],
+    [t('cert.name'), (c) => h('a', { href: `#/certs/${c.certificate_id}` }, certName(c))],
     [t('cert.issuer'), (c) => c.issuer_name],
     [t('cert.status'), (c) => badge(c.status)],
     [t('cert.created'), (c) => when(c.create_time)],

@@ -57,6 +57,11 @@ export function notice(kind, text) {
   return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
 
+// What a certificate is called: its CN, or (a CSR with SANs only) its id.
+export function certName(cert) {
+  return (cert.distinguished_name && cert.distinguished_name.common_name) || cert.certificate_id;
+}
+
 // The sentence for a refused call: what the API said, and why in words.
 export function refusal(err) {
   if (err && err.status === 403) {

@@ -250,6 +250,12 @@ pub fn router(state: AppState) -> Router {
                 .on_eos(())
                 .on_failure(()),
         )
+        // No answer is ever sniffed into another type: the console shares
+        // this origin with every JSON answer.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(axum::middleware::from_fn(middleware::assign_request_id))
         .layer(axum::Extension(described))
         .with_state(state)

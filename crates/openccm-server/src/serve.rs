@@ -308,7 +308,12 @@ async fn serve(config: Config) -> Result<(), String> {
             max_small_body_bytes: config.max_small_body_bytes,
             body_timeout: Duration::from_secs(config.body_timeout_secs),
             max_inflight_bodies: config.max_inflight_bodies,
-            secure_cookies: config.tls.is_some(),
+            // Behind a TLS-terminating proxy the public URL says https.
+            secure_cookies: config.tls.is_some()
+                || config
+                    .public_url
+                    .as_deref()
+                    .is_some_and(|url| url.starts_with("https://")),
         }),
     });
     // The peer address reaches handlers (login throttling, the audit trail).

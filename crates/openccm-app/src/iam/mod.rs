@@ -49,6 +49,8 @@ pub enum AuthMethod {
     Token,
     /// A password (only when minting a token).
     Password,
+    /// A web console session (its cookie and anti-forgery header).
+    Console,
 }
 
 /// An authenticated caller. Every use case takes one: nothing touches data

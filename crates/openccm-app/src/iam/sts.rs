@@ -125,6 +125,12 @@ impl Iam {
                 "temporary credentials cannot create temporary credentials".to_owned(),
             ));
         }
+        // They would live on after the session's sign-out.
+        if caller.method == super::AuthMethod::Console {
+            return Err(Error::Forbidden(
+                "a console session cannot create temporary credentials".to_owned(),
+            ));
+        }
         let user = self
             .store()
             .user(&caller.user_id)

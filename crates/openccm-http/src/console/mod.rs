@@ -47,7 +47,7 @@ const COOKIE: &str = "openccm_session";
 const SECURE_COOKIE: &str = "__Host-openccm_session";
 
 /// What every console response carries.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn cookie_name(state: &AppState) -> &'static str {
@@ -58,19 +58,32 @@ fn cookie_name(state: &AppState) -> &'static str {
     }
 }
 
-/// The token of the console session a request carries, if any.
+/// The token of the console session a request carries, if any: the value
+/// of the session cookie as sent (checked by `Iam::authenticate_console_session`,
+/// which takes base64url only). Read from the raw bytes: another cookie of
+/// the host that is not ASCII must not hide the session.
 pub fn session_token<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<&'h str> {
-    let name = cookie_name(state);
+    let name = cookie_name(state).as_bytes();
     headers
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then_some(v)
+        .flat_map(|value| value.as_bytes().split(|&b| b == b';'))
+        .find_map(|pair| {
+            let pair = pair.strip_prefix(b" ").unwrap_or(pair);
+            let at = pair.iter().position(|&b| b == b'=')?;
+            let (k, v) = (&pair[..at], &pair[at + 1..]);
+            (k == name && !v.is_empty()).then_some(v)
         })
-        .find(|v| !v.is_empty())
+        .and_then(|v| std::str::from_utf8(v).ok())
+}
+
+/// Whether the browser says the request comes from another site or origin
+/// (`Sec-Fetch-Site`; older browsers do not send it, and then the cookie's
+/// `SameSite=Strict` and the anti-forgery header are the locks).
+pub fn cross_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() != b"same-origin" && v.as_bytes() != b"none")
 }
 
 /// The console's routes (outside the API's description).
@@ -266,6 +279,15 @@ fn no_store(mut response: Response) -> Response {
 
 /// `POST /console/session`: signs in.
 async fn sign_in(State(state): State<AppState>, req: Request) -> Response {
+    // Only the console's own page signs in: a page of another origin (a
+    // sibling subdomain, say) could otherwise sign the browser into the
+    // attacker's account. The header forces a cross-origin request into a
+    // preflight, which this server never answers.
+    if cross_site(req.headers()) || !req.headers().contains_key(CSRF_HEADER) {
+        return no_store(refused(&Error::Unauthenticated(
+            "Console sign-in is accepted from the console's own page only.".to_owned(),
+        )));
+    }
     // What the sign-in needs, taken before any await (the body is not Sync).
     let body = raw_body(&req);
     let source = peer_address(&req);
@@ -324,22 +346,28 @@ async fn sign_in_inner(
     Ok(response)
 }
 
-/// The caller of the session cookie `req` carries.
-async fn session_caller(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(Caller, String), Response> {
-    let token = session_token(state, headers).ok_or_else(|| {
-        refused(&Error::Unauthenticated(
-            "No console session: sign in first.".to_owned(),
-        ))
-    })?;
-    let caller = state
-        .iam
-        .authenticate_console_session(token)
-        .await
-        .map_err(|e| refused(&e))?;
-    Ok((caller, token.to_owned()))
+/// The `Set-Cookie` value that removes the session cookie.
+fn cleared_cookie(state: &AppState) -> Option<HeaderValue> {
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
+        cookie_name(state)
+    ))
+    .ok()
+}
+
+/// A refusal of a session that is no longer valid: the browser is told to
+/// drop its cookie, so that it does not come back with it on every page.
+fn refused_session(state: &AppState, err: &Error) -> Response {
+    let mut response = refused(err);
+    if let Some(cleared) = cleared_cookie(state) {
+        response.headers_mut().insert(header::SET_COOKIE, cleared);
+    }
+    response
 }
 
 /// `GET /console/session`: who is signed in, with the session's
@@ -347,55 +375,55 @@ async fn session_caller(
 async fn current_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
     // No cookie at all: nobody is signed in, which is no refusal (and no
     // audit event for every visit of the sign-in page).
-    if session_token(&state, &headers).is_none() {
+    let Some(token) = session_token(&state, &headers) else {
         return no_store(StatusCode::NO_CONTENT.into_response());
-    }
-    let answer = match session_caller(&state, &headers).await {
-        Ok((caller, token)) => {
+    };
+    let answer = match state.iam.authenticate_console_session(token).await {
+        Ok(caller) => {
             let expires_at = caller.binding.not_after.unwrap_or_default();
-            match Session::of(&state, &caller, &token, expires_at).await {
+            match Session::of(&state, &caller, token, expires_at).await {
                 Ok(session) => Json(session).into_response(),
                 Err(err) => refused(&err),
             }
         }
-        Err(refusal) => refusal,
+        Err(err) => refused_session(&state, &err),
     };
     no_store(answer)
 }
 
 /// `DELETE /console/session`: signs out: the session is ended on every
-/// server and the cookie cleared (the call needs the anti-forgery value,
-/// so no other site can sign a user out).
+/// server and the cookie cleared. The call needs the anti-forgery value
+/// (checked first, before anything is read), so no other site can sign a
+/// user out.
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let answer = match session_caller(&state, &headers).await {
-        Ok((caller, token)) => {
-            let presented = headers
-                .get(CSRF_HEADER)
-                .map(HeaderValue::as_bytes)
-                .unwrap_or_default();
-            if !state.iam.console_csrf_matches(&token, presented) {
-                refused(&Error::Unauthenticated(bad_csrf().to_owned()))
-            } else if let Err(err) = state.iam.end_console_session(&token).await {
-                refused(&err)
-            } else {
-                let secure = if state.settings.secure_cookies {
-                    "; Secure"
-                } else {
-                    ""
-                };
-                let cleared = format!(
-                    "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
-                    cookie_name(&state)
-                );
-                let mut response = StatusCode::NO_CONTENT.into_response();
-                if let Ok(value) = HeaderValue::from_str(&cleared) {
-                    response.headers_mut().insert(header::SET_COOKIE, value);
-                }
-                response.extensions_mut().insert(AuditCaller::from(&caller));
-                response
+    let Some(token) = session_token(&state, &headers) else {
+        return no_store(refused(&Error::Unauthenticated(
+            "No console session: sign in first.".to_owned(),
+        )));
+    };
+    let presented = headers
+        .get(CSRF_HEADER)
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    if cross_site(&headers) || !state.iam.console_csrf_matches(token, presented) {
+        return no_store(refused(&Error::Unauthenticated(bad_csrf().to_owned())));
+    }
+    let ended = async {
+        let caller = state.iam.authenticate_console_session(token).await?;
+        state.iam.end_console_session(token).await?;
+        Ok::<_, Error>(caller)
+    }
+    .await;
+    let answer = match ended {
+        Ok(caller) => {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            if let Some(cleared) = cleared_cookie(&state) {
+                response.headers_mut().insert(header::SET_COOKIE, cleared);
             }
+            response.extensions_mut().insert(AuditCaller::from(&caller));
+            response
         }
-        Err(refusal) => refusal,
+        Err(err) => refused_session(&state, &err),
     };
     no_store(answer)
 }

@@ -224,7 +224,7 @@ async fn create_token(
     let issued = state.iam.issue_token(&caller).await?;
     let methods = match caller.method {
         AuthMethod::Password => vec!["password".to_owned()],
-        AuthMethod::Token => vec!["token".to_owned()],
+        AuthMethod::Token | AuthMethod::Console => vec!["token".to_owned()],
         AuthMethod::Signature(_) | AuthMethod::Temporary(_) => vec!["hw_ak_sk".to_owned()],
     };
     let body = token_body(

@@ -18,6 +18,7 @@ async fn sign_in(app: &TestApp, user: &str, password: &str) -> TestResponse {
     app.send(
         Request::post("/console/session")
             .header("content-type", "application/json")
+            .header("x-openccm-csrf", "sign-in")
             .body(Body::from(
                 json!({"domain": app.admin.domain_name, "user": user, "password": password})
                     .to_string(),
@@ -119,6 +120,33 @@ both_backends!(
         assert_eq!(nobody.status, 204);
         assert_eq!(nobody.header("cache-control").unwrap(), "no-store");
 
+        // Only the console's own page signs in: the header (which a page of
+        // another origin cannot send without a preflight) and no cross-site
+        // fetch metadata.
+        let form = json!({"domain": app.admin.domain_name, "user": app.admin.user_name,
+            "password": app.admin.password.as_str()})
+        .to_string();
+        let bare = app
+            .send(
+                Request::post("/console/session")
+                    .header("content-type", "application/json")
+                    .body(Body::from(form.clone()))
+                    .unwrap(),
+            )
+            .await;
+        bare.assert_error(401, "APIGW.0301");
+        assert!(bare.header("set-cookie").is_none());
+        let sibling = app
+            .send(
+                Request::post("/console/session")
+                    .header("content-type", "application/json")
+                    .header("x-openccm-csrf", "sign-in")
+                    .header("sec-fetch-site", "same-site")
+                    .body(Body::from(form))
+                    .unwrap(),
+            )
+            .await;
+        sibling.assert_error(401, "APIGW.0301");
         // A wrong password: the API's 401, no cookie.
         let refused = sign_in(&app, &app.admin.user_name, "Wrong-123").await;
         refused.assert_error(401, "APIGW.0301");
@@ -168,14 +196,50 @@ both_backends!(
             "authenticated, then refused as a bad CSR"
         );
 
-        // The session's token is no X-Auth-Token, and an API token no session.
+        // The session's token is no X-Auth-Token, and an API token no session
+        // (even with the value that would go with it).
         app.with_token(&cookie, "GET", cas, None)
             .await
             .assert_error(401, "APIGW.0301");
         let token = app.admin_token().await;
-        with_session(&app, "GET", cas, &token, Some(&csrf))
+        let token_csrf = app.iam.console_csrf(&token);
+        with_session(&app, "GET", cas, &token, Some(&token_csrf))
             .await
             .assert_error(401, "APIGW.0301");
+        // A page of another site or origin is refused even with the value.
+        let cross = app
+            .send(
+                Request::get(cas)
+                    .header("cookie", format!("{COOKIE}={cookie}"))
+                    .header("x-openccm-csrf", &csrf)
+                    .header("sec-fetch-site", "same-site")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        cross.assert_error(401, "APIGW.0301");
+        // A console session mints no temporary credentials (they would outlive
+        // its sign-out).
+        let sts = app
+            .send(
+                Request::post("/v3.0/OS-CREDENTIAL/securitytokens")
+                    .header("cookie", format!("{COOKIE}={cookie}"))
+                    .header("x-openccm-csrf", &csrf)
+                    .header("content-type", "application/json")
+                    .body(Body::from(
+                        json!({"auth": {"identity": {"methods": ["token"],
+                            "token": {"duration_seconds": 900}}}})
+                        .to_string(),
+                    ))
+                    .unwrap(),
+            )
+            .await;
+        assert!(
+            sts.status == 403 && String::from_utf8_lossy(&sts.body).contains("console session"),
+            "{} {}",
+            sts.status,
+            String::from_utf8_lossy(&sts.body)
+        );
         with_session(&app, "GET", "/console/session", &token, None)
             .await
             .assert_error(401, "APIGW.0301");
@@ -199,9 +263,22 @@ both_backends!(
         with_session(&app, "GET", cas, &cookie, Some(&csrf))
             .await
             .assert_error(401, "APIGW.0301");
-        with_session(&app, "GET", "/console/session", &cookie, None)
-            .await
-            .assert_error(401, "APIGW.0301");
+        let stale = with_session(&app, "GET", "/console/session", &cookie, None).await;
+        stale.assert_error(401, "APIGW.0301");
+        // The browser is told to drop the dead cookie.
+        let (dropped, attributes) = session_cookie(&stale, COOKIE);
+        assert!(dropped.is_empty() && attributes.contains("Max-Age=0"));
+        // No other spelling of the signed-out token brings it back.
+        for spelling in [
+            format!(" {cookie}"),
+            format!("{cookie} "),
+            format!("{cookie}\t"),
+        ] {
+            let value = app.iam.console_csrf(&spelling);
+            with_session(&app, "GET", cas, &spelling, Some(&value))
+                .await
+                .assert_error(401, "APIGW.0301");
+        }
         // Another session of the same user goes on.
         let r = sign_in(&app, &app.admin.user_name, &app.admin.password).await;
         let (other, _) = session_cookie(&r, COOKIE);
@@ -220,7 +297,7 @@ both_backends!(
                 .iter()
                 .filter(|e| e.event.action == "POST /console/session")
                 .count()
-                >= 3
+                >= 5
             {
                 break;
             }
@@ -234,6 +311,8 @@ both_backends!(
         assert_eq!(
             results,
             [
+                ("POST /console/session", "401 APIGW.0301"),
+                ("POST /console/session", "401 APIGW.0301"),
                 ("POST /console/session", "401 APIGW.0301"),
                 ("POST /console/session", "200"),
                 // The API token presented as a session: refused, so recorded.

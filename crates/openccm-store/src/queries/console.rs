@@ -8,13 +8,17 @@ use crate::{ConsoleSessionStore, StoreResult};
 
 /// How often ended sessions past their expiry are swept, at most (ms).
 const SWEEP_EVERY_MS: i64 = 60 * 60_000;
+/// How long past its expiry an ended session is kept (ms): a server whose
+/// clock runs behind the sweeper's still refuses it.
+const SWEEP_MARGIN_MS: i64 = 60 * 60_000;
 
-/// Whether this process should sweep now (once an hour at most).
+/// Whether this process should sweep now (once an hour at most; at once
+/// after the clock stepped back).
 fn sweep_due(now: i64) -> bool {
     use std::sync::atomic::{AtomicI64, Ordering};
     static LAST: AtomicI64 = AtomicI64::new(0);
     let last = LAST.load(Ordering::Relaxed);
-    now - last >= SWEEP_EVERY_MS
+    (now - last >= SWEEP_EVERY_MS || now < last)
         && LAST
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
@@ -35,7 +39,7 @@ impl<B: Backend> ConsoleSessionStore for Sql<B> {
                 if sweep {
                     tx.exec(
                         "DELETE FROM console_signouts WHERE expires_at < $1",
-                        &[now.into()],
+                        &[(now - SWEEP_MARGIN_MS).into()],
                     )
                     .await?;
                 }

@@ -749,3 +749,62 @@ both_backends!(
         assert_eq!(serials.len(), 40);
     }
 );
+
+both_backends!(
+    the_list_filters_by_issuer_and_tag_as_openccm_extensions,
+    |app| async move {
+        let root = create_root(&app, "EC256", "SHA256").await;
+        let sub = ok(&create_sub(&app, &root, "EC256", "SHA256", 0).await, 200)["ca_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let by_root = issued(&app, &root, json!({})).await;
+        let by_sub = issued(&app, &sub, json!({})).await;
+        let tagged = issued(&app, &sub, json!({})).await;
+        let r = super::post(
+            &app,
+            &format!("/v1/private-certificates/{tagged}/tags"),
+            json!({"tag": {"key": "env", "value": "prod"}}),
+        )
+        .await;
+        assert!(r.status == 204 || r.status == 200, "{}", r.status);
+        let ids = |r: &openccm_testkit::TestResponse| -> Vec<String> {
+            let page = ok(r, 200);
+            let mut ids: Vec<String> = page["certificates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["certificate_id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            assert_eq!(page["total"], ids.len());
+            ids
+        };
+        let list = |q: String| {
+            let app = &app;
+            async move { super::get(app, &format!("/v1/private-certificates?{q}")).await }
+        };
+        assert_eq!(
+            ids(&list(format!("issuer_id={root}")).await),
+            [by_root.clone()]
+        );
+        let mut of_sub = vec![by_sub.clone(), tagged.clone()];
+        of_sub.sort();
+        assert_eq!(ids(&list(format!("issuer_id={sub}")).await), of_sub);
+        assert_eq!(ids(&list("tag=env".to_owned()).await), [tagged.clone()]);
+        assert_eq!(
+            ids(&list("tag=env%3Dprod".to_owned()).await),
+            [tagged.clone()]
+        );
+        assert!(ids(&list("tag=env%3Ddev".to_owned()).await).is_empty());
+        assert_eq!(
+            ids(&list(format!("issuer_id={root}&tag=env")).await),
+            Vec::<String>::new()
+        );
+        // Without them, everything; a malformed id is the API's 400.
+        assert_eq!(ids(&list("limit=50".to_owned()).await).len(), 3);
+        list("issuer_id=not-an-id".to_owned())
+            .await
+            .assert_error(400, "PCA.00020201");
+    }
+);
