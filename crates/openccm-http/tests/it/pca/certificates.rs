@@ -786,15 +786,15 @@ both_backends!(
         };
         assert_eq!(
             ids(&list(format!("issuer_id={root}")).await),
-            [by_root.clone()]
+            [by_root.as_str()]
         );
         let mut of_sub = vec![by_sub.clone(), tagged.clone()];
         of_sub.sort();
         assert_eq!(ids(&list(format!("issuer_id={sub}")).await), of_sub);
-        assert_eq!(ids(&list("tag=env".to_owned()).await), [tagged.clone()]);
+        assert_eq!(ids(&list("tag=env".to_owned()).await), [tagged.as_str()]);
         assert_eq!(
             ids(&list("tag=env%3Dprod".to_owned()).await),
-            [tagged.clone()]
+            [tagged.as_str()]
         );
         assert!(ids(&list("tag=env%3Ddev".to_owned()).await).is_empty());
         assert_eq!(
