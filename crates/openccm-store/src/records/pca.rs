@@ -228,6 +228,8 @@ pub struct CertFilter {
     pub status: Option<crate::CertStatus>,
     /// Only certificates of this CA.
     pub issuer_id: Option<CaId>,
+    /// Only certificates whose validity ends before this (epoch ms).
+    pub expires_before: Option<i64>,
     /// What the caller may see.
     pub visibility: Visibility,
     /// Tag conditions.

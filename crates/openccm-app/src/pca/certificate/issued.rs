@@ -40,6 +40,7 @@ impl Pca {
             name: query.name.filter(|n| !n.is_empty()),
             status: query.status,
             issuer_id,
+            expires_before: query.expires_before,
             visibility,
             tags,
             sort_key: sort_key.unwrap_or_default(),

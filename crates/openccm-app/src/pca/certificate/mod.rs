@@ -50,6 +50,9 @@ pub struct ListCertificates {
     /// Only certificates with this tag key, and value if given (an OpenCCM
     /// extension: the console's tag filter).
     pub tag: Option<(String, Option<String>)>,
+    /// Only certificates whose validity ends before this, epoch ms (an
+    /// OpenCCM extension: the console's count of what expires soon).
+    pub expires_before: Option<i64>,
     /// Sort column (default creation time).
     pub sort_key: Option<crate::common::Field<openccm_store::CertSortKey>>,
     /// Direction (default descending).

@@ -182,6 +182,7 @@ pub(super) async fn list_certificates(
                 name: q.name,
                 status,
                 issuer_id: q.issuer_id.filter(|id| !id.is_empty()),
+                expires_before: int_param(q.expires_before.as_deref(), "expires_before")?,
                 tag: q
                     .tag
                     .filter(|t| !t.is_empty())

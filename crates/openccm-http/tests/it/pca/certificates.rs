@@ -801,6 +801,19 @@ both_backends!(
             ids(&list(format!("issuer_id={root}&tag=env")).await),
             Vec::<String>::new()
         );
+        // By expiry: all three end in 30 days.
+        let day = 24 * 3600 * 1000;
+        let now = app.clock.now_ms();
+        let soon = |days: i64| format!("expires_before={}", now + days * day);
+        assert_eq!(ids(&list(soon(31)).await).len(), 3);
+        assert!(ids(&list(soon(29)).await).is_empty());
+        assert_eq!(
+            ids(&list(format!("{}&issuer_id={root}", soon(31))).await),
+            [by_root.as_str()]
+        );
+        list("expires_before=soon".to_owned())
+            .await
+            .assert_error(400, "PCA.00020001");
         // Without them, everything; a malformed id is the API's 400.
         assert_eq!(ids(&list("limit=50".to_owned()).await).len(), 3);
         list("issuer_id=not-an-id".to_owned())

@@ -553,6 +553,9 @@ impl<B: Backend> PcaStore for Sql<B> {
         if let Some(issuer) = &filter.issuer_id {
             c.push("issuer_id = ?", args![issuer.as_str()]);
         }
+        if let Some(before) = filter.expires_before {
+            c.push("not_after < ?", args![before]);
+        }
         let mut from = "certificates";
         if let Some(name) = &filter.name {
             from = self.push_name_filter(&mut c, domain, name).await?;
@@ -579,7 +582,8 @@ impl<B: Backend> PcaStore for Sql<B> {
         // comes off the counters; other filters count their matches.
         let plain = filter.visibility.is_everything()
             && filter.name.is_none()
-            && filter.issuer_id.is_none();
+            && filter.issuer_id.is_none()
+            && filter.expires_before.is_none();
         let counted = match (plain, filter.tags.is_empty(), filter.status) {
             (true, true, status) => Some(self.counted_certificates(domain, status).await?),
             (true, false, None) => self.counted_by_tag(domain, &filter.tags).await?,
