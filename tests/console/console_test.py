@@ -17,7 +17,6 @@ over TLS also OPENCCM_TLS_CERT (the server's certificate), OPENCCM_TLS_CA
 """
 
 import base64
-import glob
 import hashlib
 import os
 import subprocess
@@ -138,6 +137,17 @@ def fill_ca_subject(cn):
     fill("#dn_locality", "Shenzhen")
 
 
+def wait_for_download(before, suffix):
+    """The path of the file ending in `suffix` that appears in DOWNLOADS."""
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        new = [p for p in set(os.listdir(DOWNLOADS)) - before if p.endswith(suffix)]
+        if new:
+            return os.path.join(DOWNLOADS, new[0])
+        time.sleep(0.2)
+    raise AssertionError(f"no {suffix} downloaded: {os.listdir(DOWNLOADS)}")
+
+
 def sign_in(user, password):
     fill("#signin-domain", DOMAIN)
     fill("#signin-user", user)
@@ -226,17 +236,11 @@ try:
     # --- download it as PKCS#12 and open it with OpenSSL -----------------------
     Select(find("#export-form select[name=type]")).select_by_value("IIS")
     fill("#export-password", "Pfx-Secret-123")
+    before = set(os.listdir(DOWNLOADS))
     find("#export-submit").click()
     visible("#cert-status p.notice.ok")
-    deadline = time.time() + 15
-    zips = []
-    while time.time() < deadline:
-        zips = [p for p in glob.glob(os.path.join(DOWNLOADS, "*.zip")) if not p.endswith(".crdownload")]
-        if zips:
-            break
-        time.sleep(0.2)
-    check(zips, f"no zip downloaded: {os.listdir(DOWNLOADS)}")
-    with zipfile.ZipFile(zips[0]) as z:
+    archive = wait_for_download(before, ".zip")
+    with zipfile.ZipFile(archive) as z:
         pfx_names = [n for n in z.namelist() if n.endswith(".pfx")]
         check(pfx_names, f"no .pfx in {z.namelist()}")
         pfx = os.path.join(WORK, "cert.pfx")
@@ -299,6 +303,10 @@ try:
     find("nav a[href='#/overview']").click()
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#count-revoked .value").text == "1")
     check(find("#count-issued .value").text == "1", "overview: issued count")
+    # The CSR's certificate ends in a year, the CAs in 5 and 10: nothing
+    # expires within 90 days.
+    rows = [r.text.split() for r in driver.find_elements(By.CSS_SELECTOR, "#expiring tbody tr")]
+    check(all(r[-3:] == ["0", "0", "0"] for r in rows) and len(rows) == 2, f"expiring: {rows}")
     shot("overview")
 
     # --- Chinese ---------------------------------------------------------------
@@ -327,8 +335,14 @@ try:
     find("#scm-import-submit").click()
     heading("console-shop")
     check("shop.console.example" in find("dl.details").text, "the imported certificate's domain")
+    before = set(os.listdir(DOWNLOADS))
     find("#scm-export").click()
     visible("#scm-status p.notice.ok")
+    # One file with the certificate and its key.
+    bundle = wait_for_download(before, ".pem")
+    with open(bundle) as f:
+        text = f.read()
+    check("BEGIN CERTIFICATE" in text and "PRIVATE KEY" in text, f"the SSL export: {text[:200]}")
     shot("ssl-detail")
     find("#scm-delete").click()
     wait.until(EC.alert_is_present())
@@ -357,6 +371,8 @@ try:
     sk = visible("#new-sk").text
     check(len(sk) == 40 and len(find("#new-ak").text) == 20, f"the new key is not shown once: {sk!r}")
     shot("iam-users-new-key")
+    find("#key-saved").click()
+    check(not driver.find_elements(By.ID, "new-sk"), "the secret key stays on the page")
     open_page("/iam/policies")
     heading("Identity policies")
     fill("#policy-name", "certificate-reader")
@@ -373,7 +389,7 @@ try:
     wait.until(lambda d: "certificate-reader" in d.find_element(By.CSS_SELECTOR, "main table").text)
     Select(find("select[name=policy]")).select_by_visible_text("certificate-reader")
     Select(find("select[name=principal]")).select_by_visible_text("User: auditor")
-    find("button[value=attach]").click()
+    find("#policy-attach").click()
     visible("#iam-status .notice.ok")
     shot("iam-policies")
 

@@ -4,7 +4,7 @@
 
 import { api, query } from './api.js';
 import { t } from './i18n.js';
-import { h, clear, when, badge, notice, refusal, field, select, details, table, saveBlob, saveText, dnText, certName } from './ui.js';
+import { h, clear, when, badge, notice, refusal, field, select, details, table, saveBlob, dnText, certName } from './ui.js';
 import { go, may, render } from './app.js';
 import { allCas, dnOf, validityFields, validityOf, pairHashWithKey, KEY_ALGORITHMS, SIGNATURE_ALGORITHMS } from './pages-cas.js';
 
@@ -20,7 +20,9 @@ export async function certListPage({ params }) {
     name: params.get('name') || '',
     status: params.get('status') || '',
     issuer_id: params.get('issuer_id') || '',
-    tag: params.get('tag') || '',
+    key_algorithm: params.get('key_algorithm') || '',
+    tag_key: params.get('tag_key') || '',
+    tag_value: params.get('tag_value') ?? '',
     sort_key: params.get('sort_key') || 'create_time',
     sort_dir: params.get('sort_dir') || 'DESC',
   };
@@ -36,7 +38,10 @@ export async function certListPage({ params }) {
     const data = new FormData(form);
     go(`/certs${query({
       name: data.get('name').trim(), status: data.get('status'),
-      issuer_id: data.get('issuer_id') || '', tag: data.get('tag').trim(),
+      issuer_id: data.get('issuer_id') || '', key_algorithm: data.get('key_algorithm'),
+      tag_key: data.get('tag_key').trim(),
+      // A value only with a key; an empty value box means any value.
+      tag_value: data.get('tag_key').trim() && data.get('tag_value').trim() ? data.get('tag_value').trim() : '',
       sort_key: data.get('sort_key'), sort_dir: data.get('sort_dir'),
     })}`);
   } },
@@ -44,7 +49,9 @@ export async function certListPage({ params }) {
   field(t('cert.status'), select('status', [['', t('filter.any')], ['ISSUED', t('status.ISSUED')], ['REVOKED', t('status.REVOKED')], ['EXPIRED', t('status.EXPIRED')]], filters.status)),
   cas.length ? field(t('cert.issuer'), select('issuer_id', [['', t('filter.any')],
     ...cas.map((ca) => [ca.ca_id, ca.distinguished_name.common_name])], filters.issuer_id)) : null,
-  field(t('cert.tag'), h('input', { name: 'tag', id: 'cert-tag', value: filters.tag, placeholder: 'env=prod', maxlength: 300 })),
+  field(t('cert.key_algorithm'), select('key_algorithm', [['', t('filter.any')], ...KEY_ALGORITHMS.map((a) => [a, a])], filters.key_algorithm)),
+  field(t('cert.tag_key'), h('input', { name: 'tag_key', id: 'cert-tag-key', value: filters.tag_key, placeholder: 'env', maxlength: 128 })),
+  field(t('cert.tag_value'), h('input', { name: 'tag_value', id: 'cert-tag-value', value: filters.tag_value, placeholder: 'prod', maxlength: 255 })),
   field(t('list.sort'), select('sort_key', [['create_time', t('cert.created')], ['not_after', t('cert.not_after')], ['common_name', t('cert.name')], ['issuer_name', t('cert.issuer')]], filters.sort_key)),
   field(t('list.direction'), select('sort_dir', [['DESC', t('list.desc')], ['ASC', t('list.asc')]], filters.sort_dir)),
   h('button', { type: 'submit', id: 'cert-filter' }, t('action.search')));
@@ -197,12 +204,11 @@ export async function certDetailPage({ id }) {
   field(t('cert.revoke.reason'), select('reason', REASONS.map((r) => [r, t(`reason.${r}`)]), 'UNSPECIFIED')),
   h('button', { type: 'submit', class: 'danger', id: 'revoke-submit' }, t('cert.revoke')));
 
-  // The decoded certificate (OpenSSL's text) and its PEM.
+  // The decoded certificate (OpenSSL's text); the certificate itself is
+  // downloaded by ExportCertificate, under its own permission.
   const decoded = h('details', { id: 'cert-decoded' }, h('summary', {}, t('cert.decoded')));
   try {
     const printed = await api('GET', `/console/certificates/${id}`);
-    decoded.appendChild(h('div', { class: 'actions' },
-      h('button', { type: 'button', id: 'pem-download', onclick: () => saveText(printed.pem, `${name}.crt.pem`) }, t('cert.pem.download'))));
     decoded.appendChild(h('pre', { class: 'decoded' }, printed.text));
   } catch (err) {
     decoded.appendChild(notice('error', refusal(err)));

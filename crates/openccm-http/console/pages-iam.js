@@ -27,9 +27,13 @@ export async function usersPage() {
   const { users } = await api('GET', USERS);
   const status = h('div', { id: 'iam-status' });
   const secret = h('div', { id: 'new-key' });
-  const keys = await Promise.all(users.map((u) => api('GET', KEYS + query({ user_id: u.id }))
-    .then((r) => r.credentials).catch(() => [])));
-  const keysOf = new Map(users.map((u, i) => [u.id, keys[i]]));
+  // Every key of the account in one call, grouped by user.
+  const { credentials } = await api('GET', KEYS);
+  const keysOf = new Map();
+  for (const key of credentials) {
+    if (!keysOf.has(key.user_id)) keysOf.set(key.user_id, []);
+    keysOf.get(key.user_id).push(key);
+  }
 
   const createForm = h('form', { class: 'card', id: 'user-form', onsubmit: (event) => {
     event.preventDefault();
@@ -44,11 +48,15 @@ export async function usersPage() {
   const newKey = (user) => attempt(status, async () => {
     const { credential } = await api('POST', KEYS, { credential: { user_id: user.id, description: 'console' } });
     // The secret key is shown this once: the API never returns it again.
-    clear(secret).appendChild(h('div', { class: 'notice ok', role: 'status' },
+    // Not a live region (a screen reader would read it out), and gone from
+    // the page once the administrator says it is saved.
+    clear(secret).appendChild(h('div', { class: 'notice ok' },
       h('p', {}, t('iam.key.once')),
       h('p', {}, h('strong', {}, 'AK '), h('code', { id: 'new-ak' }, credential.access)),
       h('p', {}, h('strong', {}, 'SK '), h('code', { id: 'new-sk' }, credential.secret)),
-      h('button', { type: 'button', onclick: () => saveText(`access_key = "${credential.access}"\nsecret_key = "${credential.secret}"\n`, `${credential.access}.toml`, 'text/plain') }, t('iam.key.save'))));
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', onclick: () => saveText(`access_key = "${credential.access}"\nsecret_key = "${credential.secret}"\n`, `${credential.access}.toml`, 'text/plain') }, t('iam.key.save')),
+        h('button', { type: 'button', id: 'key-saved', onclick: () => clear(secret) }, t('iam.key.saved')))));
     return false;
   });
 
@@ -88,22 +96,22 @@ export async function groupsPage() {
   field(t('iam.group.name'), h('input', { name: 'name', id: 'group-name', required: true, maxlength: 64 })),
   field(t('iam.description'), h('input', { name: 'description', maxlength: 255 })),
   h('button', { type: 'submit', class: 'primary', id: 'group-submit' }, t('iam.group.create')));
-  const memberForm = h('form', { class: 'card', onsubmit: (event) => {
-    event.preventDefault();
+  // One button per action (never a form whose default is to grant).
+  const membership = (method) => () => {
     const data = new FormData(memberForm);
-    const path = `${GROUPS}/${data.get('group')}/users/${data.get('user')}`;
     attempt(status, async () => {
-      await api(event.submitter && event.submitter.value === 'remove' ? 'DELETE' : 'PUT', path);
+      await api(method, `${GROUPS}/${data.get('group')}/users/${data.get('user')}`);
       status.appendChild(notice('ok', t('iam.done')));
       return false;
     });
-  } },
-  h('h2', {}, t('iam.group.members')),
-  field(t('iam.group.name'), select('group', groups.map((g) => [g.id, g.name]))),
-  field(t('iam.user.name'), select('user', users.map((u) => [u.id, u.name]))),
-  h('div', { class: 'actions' },
-    h('button', { type: 'submit', value: 'add', class: 'primary' }, t('iam.group.add')),
-    h('button', { type: 'submit', value: 'remove' }, t('iam.group.remove'))));
+  };
+  const memberForm = h('form', { class: 'card', onsubmit: (event) => event.preventDefault() },
+    h('h2', {}, t('iam.group.members')),
+    field(t('iam.group.name'), select('group', groups.map((g) => [g.id, g.name]))),
+    field(t('iam.user.name'), select('user', users.map((u) => [u.id, u.name]))),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'primary', id: 'group-add', onclick: membership('PUT') }, t('iam.group.add')),
+      h('button', { type: 'button', id: 'group-remove', onclick: membership('DELETE') }, t('iam.group.remove'))));
   return h('section', {},
     h('h1', {}, t('iam.groups.title')),
     status,
@@ -117,7 +125,10 @@ export async function groupsPage() {
     h('div', { class: 'columns' }, createForm, groups.length && users.length ? memberForm : null));
 }
 
-const ACTION = /^[a-zA-Z0-9*]+:[a-zA-Z0-9*]*:[a-zA-Z0-9*]+$/;
+// As the server checks them (crates/openccm-app/src/iam/policy/mod.rs,
+// valid_action): "*", or three colon-separated parts of letters, digits
+// and * ? _ -, at most 128 characters.
+const ACTION = /^(\*|[A-Za-z0-9*?_-]*:[A-Za-z0-9*?_-]*:[A-Za-z0-9*?_-]*)$/;
 
 // What is wrong with a policy document, as sentences (empty: nothing).
 export function policyProblems(text) {
@@ -129,7 +140,7 @@ export function policyProblems(text) {
   }
   const problems = [];
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return [t('iam.policy.object')];
-  if (doc.Version !== '5.0') problems.push(t('iam.policy.version'));
+  if (doc.Version !== '5.0' && doc.Version !== '1.1') problems.push(t('iam.policy.version'));
   if (!Array.isArray(doc.Statement) || !doc.Statement.length) {
     problems.push(t('iam.policy.statements'));
     return problems;
@@ -142,7 +153,7 @@ export function policyProblems(text) {
     if (!Array.isArray(actions) || !actions.length) {
       problems.push(t('iam.policy.action', { n }));
     } else {
-      actions.filter((a) => typeof a !== 'string' || !ACTION.test(a))
+      actions.filter((a) => typeof a !== 'string' || a.length > 128 || !ACTION.test(a))
         .forEach((a) => problems.push(t('iam.policy.action_name', { n, action: String(a) })));
     }
   });
@@ -180,26 +191,29 @@ export async function policiesPage() {
   h('div', { class: 'actions' },
     h('button', { type: 'button', id: 'policy-check-button', onclick: check }, t('iam.policy.check')),
     h('button', { type: 'submit', class: 'primary', id: 'policy-submit' }, t('iam.policy.create'))));
-  const attachForm = h('form', { class: 'card', onsubmit: (event) => {
-    event.preventDefault();
+  const principals = [
+    ...users.filter((u) => !u.is_root_user).map((u) => [`user:${u.id}`, `${t('iam.user')}: ${u.name}`]),
+    ...groups.map((g) => [`group:${g.id}`, `${t('iam.group')}: ${g.name}`])];
+  // One button per action (never a form whose default is to grant).
+  const binding = (verb) => () => {
     const data = new FormData(attachForm);
     const [kind, id] = String(data.get('principal')).split(':');
-    const verb = event.submitter && event.submitter.value === 'detach' ? 'detach' : 'attach';
     const body = kind === 'user' ? { user_id: id } : { group_id: id };
     attempt(status, async () => {
       await api('POST', `${POLICIES}/${data.get('policy')}/${verb}-${kind}`, body);
       status.appendChild(notice('ok', t('iam.done')));
       return false;
     });
-  } },
-  h('h2', {}, t('iam.policy.attach')),
-  field(t('iam.policy.name'), select('policy', policies.map((p) => [p.policy_id, p.policy_name]))),
-  field(t('iam.principal'), select('principal', [
-    ...users.filter((u) => !u.is_root_user).map((u) => [`user:${u.id}`, `${t('iam.user')}: ${u.name}`]),
-    ...groups.map((g) => [`group:${g.id}`, `${t('iam.group')}: ${g.name}`])])),
-  h('div', { class: 'actions' },
-    h('button', { type: 'submit', value: 'attach', class: 'primary' }, t('iam.policy.attach')),
-    h('button', { type: 'submit', value: 'detach' }, t('iam.policy.detach'))));
+  };
+  const attachForm = h('form', { class: 'card', onsubmit: (event) => event.preventDefault() },
+    h('h2', {}, t('iam.policy.attach')),
+    principals.length ? [
+      field(t('iam.policy.name'), select('policy', policies.map((p) => [p.policy_id, p.policy_name]))),
+      field(t('iam.principal'), select('principal', principals)),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'primary', id: 'policy-attach', onclick: binding('attach') }, t('iam.policy.attach')),
+        h('button', { type: 'button', id: 'policy-detach', onclick: binding('detach') }, t('iam.policy.detach'))),
+    ] : h('p', { class: 'empty' }, t('iam.principal.none')));
   return h('section', {},
     h('h1', {}, t('iam.policies.title')),
     status,

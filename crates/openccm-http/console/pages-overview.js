@@ -26,7 +26,7 @@ function certWindowsOf(path, now) {
 async function caWindowsOf(path, now) {
   const page = await api('GET', path + query({ status: 'ACTIVED', limit: 1000 }));
   return WINDOWS.map((days) =>
-    [days, page.certificate_authorities.filter((ca) => ca.not_after <= now + days * DAY).length]);
+    [days, page.certificate_authorities.filter((ca) => ca.not_after < now + days * DAY).length]);
 }
 
 function tile(label, value, href, id) {

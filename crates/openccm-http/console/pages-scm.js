@@ -88,10 +88,10 @@ export async function scmDetailPage({ id }) {
     clear(status);
     try {
       const pem = await api('POST', `${SCM}/${id}/export`);
-      saveText(pem.entire_certificate || pem.certificate, `${cert.name}.crt.pem`);
-      saveText(pem.private_key, `${cert.name}.key.pem`);
-      if (pem.enc_certificate) saveText(pem.enc_certificate, `${cert.name}.enc.crt.pem`);
-      if (pem.enc_private_key) saveText(pem.enc_private_key, `${cert.name}.enc.key.pem`);
+      // One file (a browser lets a click download one): the certificate
+      // and its chain, the key, and an SM2 certificate's encryption pair.
+      const parts = [pem.entire_certificate || pem.certificate, pem.private_key, pem.enc_certificate, pem.enc_private_key];
+      saveText(`${parts.filter(Boolean).map((p) => p.trim()).join('\n')}\n`, `${cert.name}.pem`);
       status.appendChild(notice('ok', t('scm.exported')));
     } catch (err) { fail(err); }
   } }, t('scm.export')) : null;

@@ -254,5 +254,7 @@ pub fn der_to_text(der: &[u8]) -> PkiResult<String> {
     let text = x509
         .to_text()
         .map_err(|_| cert_error("the certificate cannot be printed"))?;
-    String::from_utf8(text).map_err(|_| cert_error("the certificate's text is not UTF-8"))
+    // OpenSSL prints some strings byte for byte: show what is not UTF-8 as
+    // replacement characters rather than refuse the page.
+    Ok(String::from_utf8_lossy(&text).into_owned())
 }

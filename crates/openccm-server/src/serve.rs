@@ -310,10 +310,10 @@ async fn serve(config: Config) -> Result<(), String> {
             max_inflight_bodies: config.max_inflight_bodies,
             // Behind a TLS-terminating proxy the public URL says https.
             secure_cookies: config.tls.is_some()
-                || config
-                    .public_url
-                    .as_deref()
-                    .is_some_and(|url| url.starts_with("https://")),
+                || config.public_url.as_deref().is_some_and(|url| {
+                    url.get(..8)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+                }),
         }),
     });
     // The peer address reaches handlers (login throttling, the audit trail).

@@ -106,14 +106,13 @@ pub fn authenticated_routes() -> Router<AppState> {
 /// The decoded certificate the console's certificate page shows.
 #[derive(Serialize)]
 struct CertificateText {
-    /// PEM.
-    pem: String,
     /// As `openssl x509 -text` prints it.
     text: String,
 }
 
-/// `GET /console/certificates/{certificate_id}`: a private certificate's PEM
-/// and its decoded text, for whoever may show it (`pca:cert:get`).
+/// `GET /console/certificates/{certificate_id}`: a private certificate's
+/// decoded text, for whoever may show it (`pca:cert:get`). The certificate
+/// itself (its PEM) comes from ExportCertificate, under `pca:cert:export`.
 async fn certificate_text(
     State(state): State<AppState>,
     crate::extract::CallerOf(caller): crate::extract::CallerOf,
@@ -127,7 +126,6 @@ async fn certificate_text(
         })?;
         let printed = |e: openccm_pki::PkiError| Error::Internal(e.to_string());
         Ok::<_, Error>(CertificateText {
-            pem: openccm_pki::cert::der_to_pem(&der, openccm_pki::pem::Eol::LF).map_err(printed)?,
             text: openccm_pki::cert::der_to_text(&der).map_err(printed)?,
         })
     }
@@ -360,12 +358,15 @@ fn cleared_cookie(state: &AppState) -> Option<HeaderValue> {
     .ok()
 }
 
-/// A refusal of a session that is no longer valid: the browser is told to
-/// drop its cookie, so that it does not come back with it on every page.
+/// A refusal of a session: when it is no longer valid, the browser is told
+/// to drop its cookie, so that it does not come back with it on every page
+/// (any other failure, the store's say, leaves the cookie alone).
 fn refused_session(state: &AppState, err: &Error) -> Response {
     let mut response = refused(err);
-    if let Some(cleared) = cleared_cookie(state) {
-        response.headers_mut().insert(header::SET_COOKIE, cleared);
+    if matches!(err, Error::Unauthenticated(_)) {
+        if let Some(cleared) = cleared_cookie(state) {
+            response.headers_mut().insert(header::SET_COOKIE, cleared);
+        }
     }
     response
 }

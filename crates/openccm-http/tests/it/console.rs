@@ -434,3 +434,92 @@ async fn secure_cookies_over_tls(backend: openccm_testkit::Backend) {
 }
 
 both_backends!(secure_cookies_over_tls);
+
+both_backends!(
+    the_decoded_certificate_is_shown_to_who_may_show_it,
+    |app| async move {
+        let r = crate::common::post(
+            &app,
+            "/v1/private-certificate-authorities",
+            json!({"type": "ROOT", "key_algorithm": "EC256", "signature_algorithm": "SHA256",
+                "distinguished_name": {"common_name": "Decoded Root", "country": "CN",
+                    "state": "GD", "locality": "SZ", "organization": "O", "organizational_unit": "OU"},
+                "validity": {"type": "YEAR", "value": 1}}),
+        )
+        .await;
+        let ca = ok(&r, 200)["ca_id"].as_str().unwrap().to_owned();
+        let r = crate::common::post(
+            &app,
+            "/v1/private-certificates",
+            json!({"issuer_id": ca, "distinguished_name": {"common_name": "decoded.example"},
+                "subject_alternative_names": [{"type": "DNS", "value": "decoded.example"}],
+                "validity": {"type": "DAY", "value": 30}}),
+        )
+        .await;
+        let cert = ok(&r, 200)["certificate_id"].as_str().unwrap().to_owned();
+        let path = format!("/console/certificates/{cert}");
+
+        // Any credential of the account's that may show it (here the
+        // administrator's signature): OpenSSL's text, never the key or PEM.
+        let r = crate::common::get(&app, &path).await;
+        let body = ok(&r, 200);
+        assert_eq!(r.header("cache-control").unwrap(), "no-store");
+        let text = body["text"].as_str().unwrap();
+        assert!(
+            text.contains("CN=decoded.example") && text.contains("DNS:decoded.example"),
+            "{text}"
+        );
+        assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+        assert!(!text.contains("PRIVATE KEY") && !text.contains("BEGIN CERTIFICATE"));
+
+        // A user whose policies do not allow showing it: 403; with
+        // pca:cert:get: 200 (revoked certificates too).
+        let reader = member(&app, "decoder").await;
+        reader
+            .call(&app, "GET", &path, None)
+            .await
+            .assert_error(403, "PCA.90010003");
+        let gets = policy(
+            &app,
+            "cert-getter",
+            json!([{"Effect": "Allow", "Action": ["pca:cert:get"]}]),
+        )
+        .await;
+        attach(&app, &gets, &reader).await;
+        ok(&reader.call(&app, "GET", &path, None).await, 200);
+        let r = crate::common::post(
+            &app,
+            &format!("/v1/private-certificates/{cert}/revoke"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(r.status, 204);
+        ok(&reader.call(&app, "GET", &path, None).await, 200);
+
+        // Another account learns nothing; unknown and malformed ids.
+        let b = app.iam.create_account("tenant-b").await.unwrap();
+        app.signed_as(
+            &b.access_key,
+            &b.secret_key,
+            &b.domain_id,
+            "GET",
+            &path,
+            None,
+        )
+        .await
+        .assert_error(404, "PCA.10010002");
+        crate::common::get(
+            &app,
+            "/console/certificates/00000000-0000-4000-8000-000000000001",
+        )
+        .await
+        .assert_error(404, "PCA.10010002");
+        crate::common::get(&app, "/console/certificates/nope")
+            .await
+            .assert_error(400, "PCA.90020001");
+        // Unauthenticated: the gateway's 401.
+        get_plain(&app, &path, &[])
+            .await
+            .assert_error(401, "APIGW.0301");
+    }
+);

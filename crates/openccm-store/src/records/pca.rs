@@ -230,6 +230,8 @@ pub struct CertFilter {
     pub issuer_id: Option<CaId>,
     /// Only certificates whose validity ends before this (epoch ms).
     pub expires_before: Option<i64>,
+    /// Only certificates with this key algorithm.
+    pub key_algorithm: Option<openccm_pki::KeyAlgorithm>,
     /// What the caller may see.
     pub visibility: Visibility,
     /// Tag conditions.

@@ -41,6 +41,7 @@ impl Pca {
             status: query.status,
             issuer_id,
             expires_before: query.expires_before,
+            key_algorithm: query.key_algorithm,
             visibility,
             tags,
             sort_key: sort_key.unwrap_or_default(),

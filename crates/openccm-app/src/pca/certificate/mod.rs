@@ -47,6 +47,8 @@ pub struct ListCertificates {
     /// Only certificates of this CA (an OpenCCM extension: the console's
     /// issuer filter).
     pub issuer_id: Option<String>,
+    /// Only certificates with this key algorithm (an OpenCCM extension).
+    pub key_algorithm: Option<openccm_pki::KeyAlgorithm>,
     /// Only certificates with this tag key, and value if given (an OpenCCM
     /// extension: the console's tag filter).
     pub tag: Option<(String, Option<String>)>,

@@ -151,19 +151,47 @@ pub(super) async fn parse_csr(
     }))
 }
 
+/// ListCertificate's filters beyond Huawei's: OpenCCM extensions (the
+/// console's filters), refused when malformed.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ListExtensions {
+    /// OpenCCM extension: only certificates of this CA.
+    issuer_id: Option<String>,
+    /// OpenCCM extension: only certificates with this key algorithm
+    /// (`RSA2048` | `RSA3072` | `RSA4096` | `EC256` | `EC384` | `SM2`).
+    key_algorithm: Option<String>,
+    /// OpenCCM extension: only certificates with a tag of this key.
+    tag_key: Option<String>,
+    /// OpenCCM extension, with `tag_key`: only those whose tag has this
+    /// value (empty: the empty value).
+    tag_value: Option<String>,
+    /// OpenCCM extension: only certificates whose validity ends before this
+    /// time (epoch ms).
+    #[param(value_type = Option<i64>)]
+    expires_before: Option<String>,
+}
+
 #[utoipa::path(
     get,
     path = "/v1/private-certificates",
     tag = "PCA",
-    params(super::ListQuery),
+    params(super::ListQuery, ListExtensions),
     responses((status = 200, description = "The account's certificates, one page.", body = wire::ListCertificateResponse), Errors)
 )]
 pub(super) async fn list_certificates(
     State(state): State<AppState>,
     CallerOf(caller): CallerOf,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    extensions: Result<Query<ListExtensions>, axum::extract::rejection::QueryRejection>,
 ) -> PcaResult<Json<wire::ListCertificateResponse>> {
     let q = query(q)?;
+    let extensions = query(extensions)?;
+    let non_empty = |v: Option<String>| v.filter(|v| !v.is_empty());
+    let tag_key = non_empty(extensions.tag_key);
+    if tag_key.is_none() && extensions.tag_value.is_some() {
+        return Err(Error::invalid("tag_value needs tag_key").into());
+    }
     let status = q
         .status
         .as_deref()
@@ -181,15 +209,12 @@ pub(super) async fn list_certificates(
                 offset: int_param(q.offset.as_deref(), "offset")?,
                 name: q.name,
                 status,
-                issuer_id: q.issuer_id.filter(|id| !id.is_empty()),
-                expires_before: int_param(q.expires_before.as_deref(), "expires_before")?,
-                tag: q
-                    .tag
-                    .filter(|t| !t.is_empty())
-                    .map(|t| match t.split_once('=') {
-                        Some((key, value)) => (key.to_owned(), Some(value.to_owned())),
-                        None => (t, None),
-                    }),
+                issuer_id: non_empty(extensions.issuer_id),
+                key_algorithm: non_empty(extensions.key_algorithm)
+                    .map(|k| crate::names::parse_key_algorithm(&k).get())
+                    .transpose()?,
+                tag: tag_key.map(|key| (key, extensions.tag_value)),
+                expires_before: int_param(extensions.expires_before.as_deref(), "expires_before")?,
                 sort_key: q.sort_key.as_deref().map(crate::names::parse_cert_sort_key),
                 sort_dir: q.sort_dir.as_deref().map(crate::names::parse_sort_dir),
             },

@@ -260,15 +260,7 @@ struct ListQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     type_: Option<String>,
-    /// Certificates only, an OpenCCM extension: only those of this CA.
-    issuer_id: Option<String>,
-    /// Certificates only, an OpenCCM extension: only those with this tag,
-    /// `key` (any value) or `key=value`.
-    tag: Option<String>,
-    /// Certificates only, an OpenCCM extension: only those whose validity
-    /// ends before this time (epoch ms).
-    #[param(value_type = Option<i64>)]
-    expires_before: Option<String>,
+
     /// `create_time` (default) | `common_name` | `type` | `issuer_name` | `not_after`.
     sort_key: Option<String>,
     /// `DESC` (default) | `ASC`.

@@ -791,31 +791,58 @@ both_backends!(
         let mut of_sub = vec![by_sub.clone(), tagged.clone()];
         of_sub.sort();
         assert_eq!(ids(&list(format!("issuer_id={sub}")).await), of_sub);
-        assert_eq!(ids(&list("tag=env".to_owned()).await), [tagged.as_str()]);
         assert_eq!(
-            ids(&list("tag=env%3Dprod".to_owned()).await),
+            ids(&list("tag_key=env".to_owned()).await),
             [tagged.as_str()]
         );
-        assert!(ids(&list("tag=env%3Ddev".to_owned()).await).is_empty());
         assert_eq!(
-            ids(&list(format!("issuer_id={root}&tag=env")).await),
+            ids(&list("tag_key=env&tag_value=prod".to_owned()).await),
+            [tagged.as_str()]
+        );
+        assert!(ids(&list("tag_key=env&tag_value=dev".to_owned()).await).is_empty());
+        assert_eq!(
+            ids(&list(format!("issuer_id={root}&tag_key=env")).await),
             Vec::<String>::new()
         );
-        // By expiry: all three end in 30 days.
+        // With Huawei's own filters: a name, a status.
+        assert_eq!(
+            ids(&list("tag_key=env&name=www&status=ISSUED".to_owned()).await),
+            [tagged.as_str()]
+        );
+        assert!(ids(&list("tag_key=env&status=REVOKED".to_owned()).await).is_empty());
+        list("tag_value=prod".to_owned())
+            .await
+            .assert_error(400, "PCA.00020001");
+        list("tag_key=_sys_x".to_owned())
+            .await
+            .assert_error(400, "PCA.90020006");
+        // By key algorithm.
+        let rsa = issued(&app, &root, json!({"key_algorithm": "RSA2048"})).await;
+        assert_eq!(
+            ids(&list("key_algorithm=RSA2048".to_owned()).await),
+            [rsa.as_str()]
+        );
+        assert_eq!(ids(&list("key_algorithm=EC256".to_owned()).await).len(), 3);
+        list("key_algorithm=DSA".to_owned())
+            .await
+            .assert_error(400, "PCA.00020102");
+        // By expiry: all four end in 30 days.
         let day = 24 * 3600 * 1000;
         let now = app.clock.now_ms();
         let soon = |days: i64| format!("expires_before={}", now + days * day);
-        assert_eq!(ids(&list(soon(31)).await).len(), 3);
+        assert_eq!(ids(&list(soon(31)).await).len(), 4);
         assert!(ids(&list(soon(29)).await).is_empty());
+        let mut of_root = vec![by_root.clone(), rsa.clone()];
+        of_root.sort();
         assert_eq!(
             ids(&list(format!("{}&issuer_id={root}", soon(31))).await),
-            [by_root.as_str()]
+            of_root
         );
         list("expires_before=soon".to_owned())
             .await
             .assert_error(400, "PCA.00020001");
         // Without them, everything; a malformed id is the API's 400.
-        assert_eq!(ids(&list("limit=50".to_owned()).await).len(), 3);
+        assert_eq!(ids(&list("limit=50".to_owned()).await).len(), 4);
         list("issuer_id=not-an-id".to_owned())
             .await
             .assert_error(400, "PCA.00020201");

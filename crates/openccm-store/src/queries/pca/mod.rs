@@ -556,6 +556,12 @@ impl<B: Backend> PcaStore for Sql<B> {
         if let Some(before) = filter.expires_before {
             c.push("not_after < ?", args![before]);
         }
+        if let Some(key) = filter.key_algorithm {
+            c.push(
+                "key_algorithm = ?",
+                args![crate::domain::algorithm::key_column(key)],
+            );
+        }
         let mut from = "certificates";
         if let Some(name) = &filter.name {
             from = self.push_name_filter(&mut c, domain, name).await?;
@@ -583,7 +589,8 @@ impl<B: Backend> PcaStore for Sql<B> {
         let plain = filter.visibility.is_everything()
             && filter.name.is_none()
             && filter.issuer_id.is_none()
-            && filter.expires_before.is_none();
+            && filter.expires_before.is_none()
+            && filter.key_algorithm.is_none();
         let counted = match (plain, filter.tags.is_empty(), filter.status) {
             (true, true, status) => Some(self.counted_certificates(domain, status).await?),
             (true, false, None) => self.counted_by_tag(domain, &filter.tags).await?,
