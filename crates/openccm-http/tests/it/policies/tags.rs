@@ -72,6 +72,33 @@ both_backends!(
         let list = ok(&u.call(&app, "GET", certs, None).await, 200);
         assert_eq!(list["total"], 1, "{list}");
         assert_eq!(list["certificates"][0]["certificate_id"], prod);
+        // So do the OpenCCM list extensions, alone or together (each takes
+        // another path to its total and page in the store).
+        for q in [
+            format!("issuer_id={ca}"),
+            "tag_key=env".to_owned(),
+            "key_algorithm=EC256".to_owned(),
+            format!("expires_before={}", app.clock.now_ms() + 31 * 86_400_000),
+            format!("issuer_id={ca}&tag_key=env&status=ISSUED"),
+        ] {
+            let list = ok(
+                &u.call(&app, "GET", &format!("{certs}?{q}"), None).await,
+                200,
+            );
+            assert_eq!(list["total"], 1, "{q}: {list}");
+            assert_eq!(list["certificates"][0]["certificate_id"], prod, "{q}");
+        }
+        let none = ok(
+            &u.call(
+                &app,
+                "GET",
+                &format!("{certs}?tag_key=env&tag_value=dev"),
+                None,
+            )
+            .await,
+            200,
+        );
+        assert_eq!(none["total"], 0, "{none}");
         let found = ok(
             &u.call(
                 &app,
