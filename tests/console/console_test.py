@@ -82,9 +82,16 @@ shot_count = 0
 
 
 def shot(name):
+    """A screenshot of the whole page (the window stretched to its height
+    for the moment), for the CI artifacts."""
     global shot_count
     shot_count += 1
+    size = driver.get_window_size()
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    if height > size["height"]:
+        driver.set_window_size(size["width"], min(height + 100, 6000))
     driver.save_screenshot(os.path.join(SHOTS, f"{shot_count:02d}-{name}.png"))
+    driver.set_window_size(size["width"], size["height"])
 
 
 def find(css):

@@ -1,4 +1,5 @@
-// Private certificates: the list (search, status filter, sorting, pages),
+// Private certificates: the list (search, status, issuer, key algorithm and
+// tag filters, sorting, pages),
 // issuing from a form or from a CSR, and a certificate's page (download in
 // every export format, revocation).
 

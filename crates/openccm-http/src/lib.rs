@@ -188,31 +188,27 @@ pub fn router(state: AppState) -> Router {
     // The description is taken from the very routers being served.
     let (routes, description) = api.merge(public).split_for_parts();
     let described = openapi::Described::new(description);
-    // ACME is RFC 8555's protocol, signed by its own requests: public,
-    // bodies bounded like the small API calls, outside the description.
-    // Like the API's calls, each ACME write runs to its end as a task of
-    // its own (a client that hangs up mid-finalize leaves no order behind
-    // half-issued) and is recorded in the audit trail.
-    let acme = routes::acme::routes()
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            audit::record,
-        ))
-        .route_layer(axum::middleware::from_fn_with_state(
-            limit(small),
-            middleware::buffer_body,
-        ));
-    // The console's sessions: bodies bounded like the IAM calls, each
-    // sign-in and sign-out recorded in the audit trail.
-    let console = console::routes()
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            audit::record,
-        ))
-        .route_layer(axum::middleware::from_fn_with_state(
-            limit(small),
-            middleware::buffer_body,
-        ))
+    // Public routes outside the description whose calls are recorded in
+    // the audit trail, bodies bounded like the small API calls; like the
+    // API's calls, each write runs to its end as a task of its own.
+    let public_audited = |routes: Router<AppState>| {
+        routes
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                audit::record,
+            ))
+            .route_layer(axum::middleware::from_fn_with_state(
+                limit(small),
+                middleware::buffer_body,
+            ))
+    };
+    // ACME is RFC 8555's protocol, signed by its own requests (a client
+    // that hangs up mid-finalize leaves no order behind half-issued).
+    let acme = public_audited(routes::acme::routes());
+    // The console's sessions (each sign-in and sign-out recorded), what it
+    // shows beyond the API's answers (authenticated like the API), and its
+    // files.
+    let console = public_audited(console::routes())
         .merge(
             console::authenticated_routes()
                 .route_layer(axum::middleware::from_fn_with_state(

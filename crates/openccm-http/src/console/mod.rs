@@ -7,14 +7,19 @@
 //! particular to it is how the browser authenticates:
 //!
 //! - `POST /console/session` checks an IAM user's password (with the same
-//!   lockout as `POST /v3/auth/tokens`), mints a token and sets it as an
-//!   HttpOnly, `SameSite=Strict` cookie (`Secure` and `__Host-` prefixed
-//!   when the server speaks TLS) that expires with the token; the answer
-//!   carries the session's anti-forgery value (`openccm_app::iam::console`).
+//!   lockout as `POST /v3/auth/tokens`), mints a console session and sets
+//!   it as an HttpOnly, `SameSite=Strict` cookie (`Secure` and `__Host-`
+//!   prefixed when the server speaks TLS or its public URL is https) that
+//!   expires with it; the answer carries the session's anti-forgery value
+//!   (`openccm_app::iam::console`). Only the console's own page signs in:
+//!   the call needs the anti-forgery header and same-origin fetch metadata.
 //! - Every API call made with that cookie must carry the value in
-//!   `X-OpenCCM-CSRF` ([`session_token`] and `middleware::caller_of`).
+//!   `X-OpenCCM-CSRF` and come from this origin ([`session_token`],
+//!   [`cross_site`] and `middleware::caller_of`).
 //! - `GET /console/session` tells the page who is signed in (and the value
-//!   again, after a reload); `DELETE /console/session` signs out.
+//!   again, after a reload; 204 without a session cookie);
+//!   `DELETE /console/session` signs out on every server.
+//! - `GET /console/certificates/{id}` prints a certificate for its page.
 //!
 //! Pages and scripts are served with a Content-Security-Policy that allows
 //! scripts and styles from this origin only (no inline script or style),
