@@ -204,7 +204,13 @@ try:
     find("#ca-submit").click()
     heading("Console Root CA")
     check("Active" in find("main h1 .badge").text, "the root CA is not active")
-    root_url = driver.current_url
+    # CRL publishing with its update period.
+    fill("#crl-days", "10")
+    find("#ca-ca-crl-enable").click()
+    # (Read by script: the page re-renders meanwhile.)
+    wait.until(lambda d: "(10 days)" in d.execute_script(
+        "const dl = document.querySelector('dl.details'); return dl ? dl.textContent : ''")
+        and d.find_elements(By.ID, "ca-ca-crl-disable"))
     shot("ca-root-detail")
 
     open_page("/cas/new")

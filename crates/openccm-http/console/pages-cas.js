@@ -183,10 +183,18 @@ export async function caDetailPage({ id }) {
     (s === 'DISABLED' || s === 'PENDING' || s === 'EXPIRED') ? button('pca:ca:delete', 'ca.delete', confirmThen(t('ca.confirm.delete'), () => act('delete', 'DELETE', `${CAS}/${id}${query({ pending_days: '7' })}`))) : null,
     s === 'DELETED' ? button('pca:ca:restore', 'ca.restore', () => act('restore', 'POST', `${CAS}/${id}/restore`)) : null,
     s === 'ACTIVED' ? h('a', { class: 'button primary', href: `#/certs/new?issuer_id=${id}` }, t('cert.issue')) : null);
+  // How often the CRL is updated (7–30 days), set when publishing starts.
+  const crlDays = h('input', { type: 'number', id: 'crl-days', min: 7, max: 30, value: 7 });
   const crlControls = h('div', { class: 'actions' },
     crl.enabled
       ? button('pca:ca:disableCrl', 'ca.crl.disable', () => act('crl', 'POST', `${CAS}/${id}/crl/disable`))
-      : button('pca:ca:enableCrl', 'ca.crl.enable', () => act('crl', 'POST', `${CAS}/${id}/crl/enable`, { valid_days: 7 })),
+      : (may('pca:ca:enableCrl') ? [
+        h('label', { for: 'crl-days' }, t('ca.crl.days')), crlDays,
+        // The API requires a bucket name (the cloud writes the CRL to OBS);
+        // this server stores it and serves the CRL itself (pca-v1.md).
+        button('pca:ca:enableCrl', 'ca.crl.enable', () => act('crl', 'POST', `${CAS}/${id}/crl/enable`,
+          { valid_days: Number(crlDays.value), obs_bucket_name: 'openccm' })),
+      ] : null),
     // ShowCertificateAuthority does not tell whether OCSP is on: both ways.
     button('pca:ca:updateOcspSwitch', 'ca.ocsp.enable', () => act('ocsp', 'POST', `${CAS}/${id}/ocsp/switch`, { ocsp_switch: true }, () => status.appendChild(notice('ok', t('ca.ocsp.on'))))),
     button('pca:ca:updateOcspSwitch', 'ca.ocsp.disable', () => act('ocsp', 'POST', `${CAS}/${id}/ocsp/switch`, { ocsp_switch: false }, () => status.appendChild(notice('ok', t('ca.ocsp.off'))))));
