@@ -50,7 +50,25 @@ pub struct SoftwareKey {
     /// 3.0's EVP layer looks the algorithm up under a lock on every call,
     /// which costs as much as the signature and serialises the signing threads.)
     ec: Option<EcKey<Private>>,
+    /// For SM2 keys: what every signature of the key shares.
+    sm2: Option<Sm2Signing>,
 }
+
+/// An SM2 key's signing state: its `Z_A` (a digest of the curve, the
+/// standard id and the public key, the same for every message), and signing
+/// contexts already initialised for the key. OpenSSL 3.0 fetches the
+/// signature algorithm from its provider store, under a lock, for every new
+/// context; one initialised context signs any number of digests (each with
+/// a fresh random `k`), but not on two threads at once, hence one per
+/// signing thread, kept here between signatures.
+struct Sm2Signing {
+    z: [u8; 32],
+    contexts: std::sync::Mutex<Vec<PkeyCtx<Private>>>,
+}
+
+/// Contexts kept per SM2 key: one per signing thread of the largest
+/// machines served; more signing at once make contexts that are dropped.
+const SM2_CONTEXTS_KEPT: usize = 64;
 
 impl std::fmt::Debug for SoftwareKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -96,11 +114,19 @@ impl SoftwareKey {
             KeyAlgorithm::Ec256 | KeyAlgorithm::Ec384 => Some(pkey.ec_key().map_err(ossl)?),
             _ => None,
         };
+        let sm2 = match algorithm {
+            KeyAlgorithm::Sm2 => Some(Sm2Signing {
+                z: openccm_pki::sm2::z_a(&openccm_pki::sm2::public_point(&spki)?)?,
+                contexts: std::sync::Mutex::new(Vec::new()),
+            }),
+            _ => None,
+        };
         Ok(Self {
             pkey,
             algorithm,
             public_key,
             ec,
+            sm2,
         })
     }
 
@@ -230,16 +256,30 @@ impl Signer for SoftwareKey {
     fn sign(&self, hash: HashAlgorithm, message: &[u8]) -> PkiResult<Vec<u8>> {
         hash.check_fits(self.algorithm)?;
         let signing = |e: openssl::error::ErrorStack| PkiError::Signing(e.to_string());
-        if self.algorithm == KeyAlgorithm::Sm2 {
-            let spki =
-                <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(&self.public_key)
-                    .map_err(|e| PkiError::Key(e.to_string()))?;
-            let point = openccm_pki::sm2::public_point(&spki)?;
-            let e = openccm_pki::sm2::message_digest(&point, message)?;
-            let mut ctx = PkeyCtx::new(&self.pkey).map_err(signing)?;
-            ctx.sign_init().map_err(signing)?;
+        if let Some(sm2) = &self.sm2 {
+            let e = openccm_pki::sm2::message_digest_with_z(&sm2.z, message)?;
+            let kept = sm2
+                .contexts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pop();
+            let mut ctx = match kept {
+                Some(ctx) => ctx,
+                None => {
+                    let mut ctx = PkeyCtx::new(&self.pkey).map_err(signing)?;
+                    ctx.sign_init().map_err(signing)?;
+                    ctx
+                }
+            };
             let mut signature = Vec::new();
             ctx.sign_to_vec(&e, &mut signature).map_err(signing)?;
+            let mut contexts = sm2
+                .contexts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if contexts.len() < SM2_CONTEXTS_KEPT {
+                contexts.push(ctx);
+            }
             return Ok(signature);
         }
         if let Some(ec) = &self.ec {
@@ -257,6 +297,42 @@ impl Signer for SoftwareKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_sm2_key_signs_on_several_threads_with_its_kept_contexts() {
+        let key = SoftwareKey::generate(KeyAlgorithm::Sm2).unwrap();
+        let hash = HashAlgorithm::Sm3;
+        let oid = openccm_pki::algorithm::signature_oid(KeyAlgorithm::Sm2, hash).unwrap();
+        let signatures: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..4u8)
+                .map(|i| {
+                    let key = &key;
+                    scope.spawn(move || {
+                        (0..8u8)
+                            .map(|j| {
+                                let message = [i, j];
+                                let sig = key.sign(hash, &message).unwrap();
+                                openccm_pki::verify::verify(key.public_key(), oid, &message, &sig)
+                                    .unwrap();
+                                sig
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
+        });
+        // A kept context draws a fresh k for every signature: the same
+        // message signed twice gives two signatures, both valid.
+        let again = key.sign(hash, &[0, 0]).unwrap();
+        assert_ne!(again, signatures[0]);
+        openccm_pki::verify::verify(key.public_key(), oid, &[0, 0], &again).unwrap();
+        let kept = key.sm2.as_ref().unwrap().contexts.lock().unwrap().len();
+        assert!((1..=4).contains(&kept), "{kept} contexts kept");
+    }
 
     #[test]
     fn every_algorithm_generates_signs_and_verifies() {
