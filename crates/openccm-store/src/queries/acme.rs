@@ -46,18 +46,6 @@ const NONCE_SWEEP_EVERY_MS: i64 = 60_000;
 /// clock is behind still refuses it.
 const NONCE_SWEEP_MARGIN_MS: i64 = 10 * 60_000;
 
-/// Whether this process should sweep spent nonces now: at most once a
-/// minute (per process: several stores in one process just sweep more).
-fn nonce_sweep_due(now: i64) -> bool {
-    use std::sync::atomic::{AtomicI64, Ordering};
-    static LAST: AtomicI64 = AtomicI64::new(0);
-    let last = LAST.load(Ordering::Relaxed);
-    now - last >= NONCE_SWEEP_EVERY_MS
-        && LAST
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-}
-
 /// A problem as stored: type, a line break, detail (a type holds none).
 fn problem_column(problem: Option<&(String, String)>) -> Option<String> {
     problem.map(|(kind, detail)| format!("{kind}\n{detail}"))
@@ -357,7 +345,12 @@ impl<B: Backend> AcmeStore for Sql<B> {
 
     async fn spend_acme_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
         let args = args![nonce, expires_at];
-        let sweep = nonce_sweep_due(now);
+        // At most once a minute per process (several stores in one process
+        // just sweep more).
+        let sweep = {
+            static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+            super::sweep_due(&LAST, now, NONCE_SWEEP_EVERY_MS)
+        };
         // A nonce is spent once; losing the record of it in a power cut
         // (not a crash) could let one captured request of the last moments
         // be replayed, which TLS already keeps from anyone but its client.

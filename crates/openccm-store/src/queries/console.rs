@@ -12,18 +12,6 @@ const SWEEP_EVERY_MS: i64 = 60 * 60_000;
 /// clock runs behind the sweeper's still refuses it.
 const SWEEP_MARGIN_MS: i64 = 60 * 60_000;
 
-/// Whether this process should sweep now (once an hour at most; at once
-/// after the clock stepped back).
-fn sweep_due(now: i64) -> bool {
-    use std::sync::atomic::{AtomicI64, Ordering};
-    static LAST: AtomicI64 = AtomicI64::new(0);
-    let last = LAST.load(Ordering::Relaxed);
-    (now - last >= SWEEP_EVERY_MS || now < last)
-        && LAST
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-}
-
 #[async_trait]
 impl<B: Backend> ConsoleSessionStore for Sql<B> {
     async fn end_console_session(
@@ -33,7 +21,10 @@ impl<B: Backend> ConsoleSessionStore for Sql<B> {
         now: i64,
     ) -> StoreResult<()> {
         let args = args![digest, expires_at];
-        let sweep = sweep_due(now);
+        let sweep = {
+            static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+            super::sweep_due(&LAST, now, SWEEP_EVERY_MS)
+        };
         self.write(Durability::Durable, move |tx| {
             Box::pin(async move {
                 if sweep {

@@ -159,6 +159,18 @@ impl Conditions {
     }
 }
 
+/// Whether a periodic sweep whose last run (per process) is kept in `last`
+/// is due at `now`: `every` milliseconds after the last, or at once when the
+/// clock stepped back. Of callers racing for one sweep, one wins.
+pub(crate) fn sweep_due(last: &std::sync::atomic::AtomicI64, now: i64, every: i64) -> bool {
+    use std::sync::atomic::Ordering;
+    let previous = last.load(Ordering::Relaxed);
+    (now - previous >= every || now < previous)
+        && last
+            .compare_exchange(previous, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
+
 /// `%text%` for LIKE, with the wildcards in `text` escaped.
 pub(crate) fn like_pattern(text: &str) -> String {
     let escaped = text
@@ -721,5 +733,24 @@ impl<B: Backend> IamStore for Sql<B> {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicI64;
+
+    use super::sweep_due;
+
+    #[test]
+    fn a_sweep_is_due_once_per_period_and_again_after_the_clock_steps_back() {
+        let last = AtomicI64::new(0);
+        assert!(sweep_due(&last, 10_000, 1_000));
+        assert!(!sweep_due(&last, 10_999, 1_000));
+        assert!(sweep_due(&last, 11_000, 1_000));
+        assert!(!sweep_due(&last, 11_000, 1_000));
+        // A clock stepped back would otherwise wait for its old time.
+        assert!(sweep_due(&last, 5_000, 1_000));
+        assert!(!sweep_due(&last, 5_500, 1_000));
     }
 }
