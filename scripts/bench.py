@@ -79,13 +79,18 @@ def raw_rates():
     for alg, name in [("EC256", "ecdsap256"), ("RSA2048", "rsa2048"), ("SM2", "sm2")]:
         speeds[alg] = openssl_speed(name)
         print(f"  {alg}: sign {speeds[alg][0]:.0f}/s, verify {speeds[alg][1]:.0f}/s")
-    sign, verify = speeds["SM2"]
+    ceiling = dual_issuance_ceiling(speeds["SM2"])
+    print(f"  SM2 dual-issuance ceiling: {CORES} cores / (2 sign + 1 keygen + 1 verify) = {ceiling:.0f}/s")
+    return speeds, ceiling
+
+
+def dual_issuance_ceiling(speed):
+    """SM2 dual issuances per second that the cryptography alone allows."""
+    sign, verify = speed
     # An SM2 issuance is a dual certificate: two signatures, one key-pair
     # generation (one fixed-base scalar multiplication, costed as a
     # signature) and the CSR's signature check.
-    ceiling = CORES / (3 / sign + 1 / verify)
-    print(f"  SM2 dual-issuance ceiling: {CORES} cores / (2 sign + 1 keygen + 1 verify) = {ceiling:.0f}/s")
-    return speeds, ceiling
+    return CORES / (3 / sign + 1 / verify)
 
 
 def csr_issuance(ccm, token, cfssl, cfssl_db, speeds, sm2_ceiling):
@@ -103,10 +108,19 @@ def csr_issuance(ccm, token, cfssl, cfssl_db, speeds, sm2_ceiling):
         if alg == "EC256":
             report("EC256 issuance p99 at c=1", f"{c1.p99:.2f} ms", "<= 2 ms", c1.p99 <= 2.0)
         if ratio is None:
+            # The ceiling is measured again right before and after the
+            # figure: this shared machine's speed drifts by 10 % over the
+            # minutes between the start of the run and this figure
+            # (docs/benchmarks.md), and the target is a ratio of the two.
+            before = dual_issuance_ceiling(openssl_speed("sm2"))
             c32 = measured(f"OpenCCM {alg}", wrk(url, 32, ours), 32)
-            share = c32.rps / sm2_ceiling
+            after = dual_issuance_ceiling(openssl_speed("sm2"))
+            beside = (before + after) / 2
+            print(f"  SM2 dual-issuance ceiling beside it: {before:.0f}/s before, {after:.0f}/s after "
+                  f"(start of the run: {sm2_ceiling:.0f}/s)")
+            share = c32.rps / beside
             report("SM2 issuance at c=32", f"{share:.0%} of the dual-issuance ceiling ({c32.rps:.0f} vs "
-                   f"{sm2_ceiling:.0f}/s)", ">= 70%", share >= 0.70)
+                   f"{beside:.0f}/s)", ">= 70%", share >= 0.70)
         else:
             theirs = lua(f"cfssl-sign-{alg}.lua", "POST", {"certificate_request": csr})
 
