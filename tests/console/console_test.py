@@ -26,6 +26,7 @@ import zipfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -77,7 +78,10 @@ def browser():
 
 
 driver = browser()
-wait = WebDriverWait(driver, 15)
+# A condition that reads an element the page re-renders meanwhile (a list
+# refreshed after a change) finds it stale: that is a "not yet", tried again
+# like a missing element, not a failure.
+wait = WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException])
 shot_count = 0
 
 
