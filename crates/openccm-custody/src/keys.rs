@@ -66,6 +66,22 @@ struct Sm2Signing {
     contexts: std::sync::Mutex<Vec<PkeyCtx<Private>>>,
 }
 
+/// The public point of an SM2 key as `Z_A` hashes it, `04 || X || Y`: a key
+/// imported with a compressed point keeps that form in its encoding.
+fn uncompressed_sm2_point(spki: &spki::SubjectPublicKeyInfoRef<'_>) -> PkiResult<Vec<u8>> {
+    let group = openccm_pki::algorithm::curve_group(KeyAlgorithm::Sm2)?;
+    let mut ctx = openssl::bn::BigNumContext::new().map_err(ossl)?;
+    openssl::ec::EcPoint::from_bytes(group, &openccm_pki::sm2::public_point(spki)?, &mut ctx)
+        .and_then(|point| {
+            point.to_bytes(
+                group,
+                openssl::ec::PointConversionForm::UNCOMPRESSED,
+                &mut ctx,
+            )
+        })
+        .map_err(ossl)
+}
+
 /// Contexts kept per SM2 key: one per signing thread of the largest
 /// machines served; more signing at once make contexts that are dropped.
 const SM2_CONTEXTS_KEPT: usize = 64;
@@ -116,7 +132,7 @@ impl SoftwareKey {
         };
         let sm2 = match algorithm {
             KeyAlgorithm::Sm2 => Some(Sm2Signing {
-                z: openccm_pki::sm2::z_a(&openccm_pki::sm2::public_point(&spki)?)?,
+                z: openccm_pki::sm2::z_a(&uncompressed_sm2_point(&spki)?)?,
                 contexts: std::sync::Mutex::new(Vec::new()),
             }),
             _ => None,
@@ -403,5 +419,18 @@ mod tests {
         let oid = openccm_pki::algorithm::oid::SM2_WITH_SM3;
         openccm_pki::verify::verify(key.public_key(), oid, b"m", &sig).unwrap();
         assert!(reloaded.sign(HashAlgorithm::Sha256, b"m").is_err());
+    }
+    #[test]
+    fn an_sm2_key_with_a_compressed_point_signs_for_its_uncompressed_form() {
+        // One key (a test key, made by `openssl ec -conv_form compressed`),
+        // in both point forms.
+        const COMPRESSED: &str = "-----BEGIN PRIVATE KEY-----\nMGcCAQAwEwYHKoZIzj0CAQYIKoEcz1UBgi0ETTBLAgEBBCBZbWhHX/SAUSyiy9AW\ntwcFStadGswMla8HIkx2cUxyOaEkAyIAA0K7ePY68yTpNolhLe1647YqiZzzEaNg\nPXYCgIzcHGbt\n-----END PRIVATE KEY-----";
+        const UNCOMPRESSED: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqBHM9VAYItBG0wawIBAQQgWW1oR1/0gFEsosvQ\nFrcHBUrWnRrMDJWvByJMdnFMcjmhRANCAARCu3j2OvMk6TaJYS3teuO2Komc8xGj\nYD12AoCM3Bxm7YIAqudkoFx7u1guGdBXwxQIqSlNkJn/cQP6cqlMgrgh\n-----END PRIVATE KEY-----";
+        let compressed = SoftwareKey::from_pem(COMPRESSED).unwrap();
+        let uncompressed = SoftwareKey::from_pem(UNCOMPRESSED).unwrap();
+        assert_eq!(compressed.public_key().len(), 59, "a compressed point");
+        let sig = compressed.sign(HashAlgorithm::Sm3, b"m").unwrap();
+        let oid = openccm_pki::algorithm::oid::SM2_WITH_SM3;
+        openccm_pki::verify::verify(uncompressed.public_key(), oid, b"m", &sig).unwrap();
     }
 }

@@ -345,8 +345,10 @@ impl<B: Backend> AcmeStore for Sql<B> {
 
     async fn spend_acme_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
         let args = args![nonce, expires_at];
-        // At most once a minute per process (several stores in one process
-        // just sweep more).
+        // At most once a minute per process: the gate is shared by every
+        // store in it (tests run several), so a quiet store may leave the
+        // sweep to a busier one; spent nonces past the margin are refused
+        // by their expiry anyway, the sweep only keeps the table small.
         let sweep = {
             static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
             super::sweep_due(&LAST, now, NONCE_SWEEP_EVERY_MS)
