@@ -55,6 +55,26 @@ async fn with_session(
     app.send(request.body(Body::empty()).unwrap()).await
 }
 
+/// A JSON POST made with a console session: its cookie and anti-forgery
+/// value.
+async fn session_post(
+    app: &TestApp,
+    uri: &str,
+    cookie: &str,
+    csrf: &str,
+    body: &serde_json::Value,
+) -> TestResponse {
+    app.send(
+        Request::post(uri)
+            .header("cookie", format!("{COOKIE}={cookie}"))
+            .header("x-openccm-csrf", csrf)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
 /// `value` with its last character changed.
 fn altered(value: &str) -> String {
     let (head, last) = value.split_at(value.len() - 1);
@@ -181,16 +201,14 @@ both_backends!(
             200,
         );
         // Writes too: the console acts through the API as the user.
-        let created = app
-            .send(
-                Request::post("/v1/private-certificates/csr/parse")
-                    .header("cookie", format!("{COOKIE}={cookie}"))
-                    .header("x-openccm-csrf", &csrf)
-                    .header("content-type", "application/json")
-                    .body(Body::from(json!({"csr": "not a csr"}).to_string()))
-                    .unwrap(),
-            )
-            .await;
+        let created = session_post(
+            &app,
+            "/v1/private-certificates/csr/parse",
+            &cookie,
+            &csrf,
+            &json!({"csr": "not a csr"}),
+        )
+        .await;
         assert_eq!(
             created.status, 400,
             "authenticated, then refused as a bad CSR"
@@ -220,20 +238,15 @@ both_backends!(
         cross.assert_error(401, "APIGW.0301");
         // A console session mints no temporary credentials (they would outlive
         // its sign-out).
-        let sts = app
-            .send(
-                Request::post("/v3.0/OS-CREDENTIAL/securitytokens")
-                    .header("cookie", format!("{COOKIE}={cookie}"))
-                    .header("x-openccm-csrf", &csrf)
-                    .header("content-type", "application/json")
-                    .body(Body::from(
-                        json!({"auth": {"identity": {"methods": ["token"],
-                            "token": {"duration_seconds": 900}}}})
-                        .to_string(),
-                    ))
-                    .unwrap(),
-            )
-            .await;
+        let sts = session_post(
+            &app,
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            &cookie,
+            &csrf,
+            &json!({"auth": {"identity": {"methods": ["token"],
+                "token": {"duration_seconds": 900}}}}),
+        )
+        .await;
         assert!(
             sts.status == 403 && String::from_utf8_lossy(&sts.body).contains("console session"),
             "{} {}",
@@ -358,21 +371,16 @@ both_backends!(
         // And the API refuses what the console does not offer.
         let (cookie, _) = session_cookie(&r, COOKIE);
         let csrf = session["csrf"].as_str().unwrap();
-        let issue = app
-            .send(
-                Request::post("/v1/private-certificates")
-                    .header("cookie", format!("{COOKIE}={cookie}"))
-                    .header("x-openccm-csrf", csrf)
-                    .header("content-type", "application/json")
-                    .body(Body::from(
-                        json!({"issuer_id": "00000000-0000-0000-0000-000000000000",
-                        "distinguished_name": {"common_name": "x"},
-                        "validity": {"type": "DAY", "value": 1}})
-                        .to_string(),
-                    ))
-                    .unwrap(),
-            )
-            .await;
+        let issue = session_post(
+            &app,
+            "/v1/private-certificates",
+            &cookie,
+            csrf,
+            &json!({"issuer_id": "00000000-0000-0000-0000-000000000000",
+                "distinguished_name": {"common_name": "x"},
+                "validity": {"type": "DAY", "value": 1}}),
+        )
+        .await;
         issue.assert_error(403, "PCA.90010003");
         // A password change ends the session, as it ends tokens.
         let changed: Value = ok(
